@@ -1,0 +1,176 @@
+package model
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	_ "github.com/mattn/go-sqlite3" // the C SQLite engine production runs
+)
+
+// DB is a Town's SQLite database: one pinned connection (an in-memory
+// database exists per connection), statements prepared once on that
+// connection and reused, and a machine-independent cost counter.
+type DB struct {
+	sqldb *sql.DB
+	conn  *sql.Conn
+	stmts map[string]*sql.Stmt
+	cost  Cost
+}
+
+// Cost is the work the database did, counted the same on every machine.
+type Cost struct {
+	// Statements is the number of SQL statements executed.
+	Statements int64
+	// Rows is the number of result rows returned to the model.
+	Rows int64
+}
+
+// Sub returns c minus o, the cost of the work between two readings.
+func (c Cost) Sub(o Cost) Cost {
+	return Cost{Statements: c.Statements - o.Statements, Rows: c.Rows - o.Rows}
+}
+
+// OpenDB opens path ("" or ":memory:" for an in-memory database) with
+// foreign keys enforced, as production's runtime enforces them.
+func OpenDB(path string) (*DB, error) {
+	if path == "" {
+		path = ":memory:"
+	}
+	dsn := "file:" + path + "?_foreign_keys=1"
+	if path != ":memory:" {
+		dsn += "&_journal_mode=WAL&_synchronous=NORMAL"
+	}
+	sqldb, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database %q: %w", path, err)
+	}
+	sqldb.SetMaxOpenConns(1)
+	sqldb.SetMaxIdleConns(1)
+	sqldb.SetConnMaxLifetime(0)
+	conn, err := sqldb.Conn(context.Background())
+	if err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("open database %q: %w", path, err)
+	}
+	return &DB{sqldb: sqldb, conn: conn, stmts: map[string]*sql.Stmt{}}, nil
+}
+
+// Close closes the statements, the connection and the database.
+func (d *DB) Close() error {
+	for _, s := range d.stmts {
+		s.Close()
+	}
+	d.stmts = nil
+	d.conn.Close()
+	return d.sqldb.Close()
+}
+
+// Cost returns the running cost counters.
+func (d *DB) Cost() Cost { return d.cost }
+
+func (d *DB) stmt(q string) (*sql.Stmt, error) {
+	if s, ok := d.stmts[q]; ok {
+		return s, nil
+	}
+	s, err := d.conn.PrepareContext(context.Background(), q)
+	if err != nil {
+		return nil, fmt.Errorf("prepare %q: %w", q, err)
+	}
+	d.stmts[q] = s
+	return s, nil
+}
+
+// Exec runs a statement that returns no rows.
+func (d *DB) Exec(q string, args ...any) (sql.Result, error) {
+	s, err := d.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	d.cost.Statements++
+	return s.Exec(args...)
+}
+
+// ExecRaw runs q without preparing and caching it (DDL, savepoints).
+func (d *DB) ExecRaw(q string) error {
+	d.cost.Statements++
+	_, err := d.conn.ExecContext(context.Background(), q)
+	return err
+}
+
+// Rows wraps sql.Rows and counts the rows it returns.
+type Rows struct {
+	*sql.Rows
+	d *DB
+}
+
+// Next advances to the next row, counting it.
+func (r *Rows) Next() bool {
+	if r.Rows.Next() {
+		r.d.cost.Rows++
+		return true
+	}
+	return false
+}
+
+// Query runs a statement that returns rows. The caller closes them.
+func (d *DB) Query(q string, args ...any) (*Rows, error) {
+	s, err := d.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	d.cost.Statements++
+	rows, err := s.Query(args...)
+	if err != nil {
+		return nil, err
+	}
+	return &Rows{Rows: rows, d: d}, nil
+}
+
+// QueryRow runs q and scans its first row into dest. It returns
+// sql.ErrNoRows when there is none.
+func (d *DB) QueryRow(q string, args []any, dest ...any) error {
+	rows, err := d.Query(q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	return rows.Close()
+}
+
+// Int runs a query returning one integer (a count); no row reads as 0.
+func (d *DB) Int(q string, args ...any) (int, error) {
+	var n sql.NullInt64
+	err := d.QueryRow(q, args, &n)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
+	return int(n.Int64), err
+}
+
+// Strings runs a query returning one text column and collects it.
+func (d *DB) Strings(q string, args ...any) ([]string, error) {
+	rows, err := d.Query(q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s sql.NullString
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s.String)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,29 @@
+package model
+
+import (
+	"fmt"
+	"regexp"
+)
+
+// NotFoundError is production's "Bead <id> not found" / "Agent <id> not
+// found" error. The drain recognises it by its text (model.md §5.3).
+type NotFoundError struct {
+	// Kind is "Bead" or "Agent".
+	Kind string
+	// ID is the missing id.
+	ID string
+}
+
+func (e *NotFoundError) Error() string { return fmt.Sprintf("%s %s not found", e.Kind, e.ID) }
+
+func beadNotFound(id string) error  { return &NotFoundError{Kind: "Bead", ID: id} }
+func agentNotFound(id string) error { return &NotFoundError{Kind: "Agent", ID: id} }
+
+// notFoundPattern is the drain's test: a 36-character hex-and-hyphen id.
+var notFoundPattern = regexp.MustCompile(`(Bead|Agent) [0-9a-f-]{36} not found`)
+
+// isMissingEntity reports whether the drain marks an event that failed
+// with err as processed (skipped for good) rather than leaving it pending.
+func isMissingEntity(err error) bool {
+	return err != nil && notFoundPattern.MatchString(err.Error())
+}
