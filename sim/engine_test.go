@@ -10,7 +10,7 @@ import (
 
 var t0 = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 
-// log collects what ran, as "name@offset" strings.
+// runLog collects what ran, as "name@offset" strings.
 type runLog struct {
 	e   *Engine
 	got []string
@@ -222,7 +222,6 @@ func TestEngineMatchesSort(t *testing.T) {
 			var got []int
 			for i := range evs {
 				at := time.Duration(r.IntN(n/4+1)) * time.Millisecond
-				i := i
 				evs[i] = ev{at: at, i: i, id: e.Schedule(t0.Add(at), func() { got = append(got, i) })}
 			}
 			for i := range evs {
