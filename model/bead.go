@@ -1,9 +1,11 @@
 package model
 
 import (
+	"bytes"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // Bead is one row of the beads table, with labels and metadata parsed.
@@ -162,11 +164,14 @@ func (t *Town) QueryBeads(q string, args ...any) ([]*Bead, error) {
 	return out, rows.Err()
 }
 
-// mustJSON encodes v; the values the model encodes always encode.
+// MustJSON encodes v as JSON.stringify would (no HTML escaping); the
+// values the model encodes always encode.
 func MustJSON(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // JSON.stringify does not escape <, > and &
+	if err := enc.Encode(v); err != nil {
 		panic(fmt.Sprintf("model: encode %T: %v", v, err))
 	}
-	return string(b)
+	return strings.TrimSuffix(buf.String(), "\n")
 }

@@ -54,6 +54,8 @@ type Call struct {
 	Message string
 	// Lightweight marks a triage start.
 	Lightweight bool
+	// DrainNonce is the X-Drain-Nonce header of a health call ("" = none).
+	DrainNonce string
 	// WastelandID, ItemID and Evidence describe a wasteland report.
 	WastelandID string
 	ItemID      string
