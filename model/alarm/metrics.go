@@ -1,0 +1,116 @@
+package alarm
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/townsim/townsim/model"
+	"github.com/townsim/townsim/model/reconciler"
+)
+
+// Metrics is production's ReconcilerMetrics, one per tick (reconciler.md §5.1).
+type Metrics struct {
+	// EventsDrained counts the pending events Phase 0 read (failures
+	// included); 0 when the read failed.
+	EventsDrained int
+	// ActionsEmitted is the number of actions reconcile returned (0 if it threw).
+	ActionsEmitted int
+	// ActionsByType counts the actions per type; only emitted types appear.
+	ActionsByType map[string]int
+	// SideEffectsAttempted, SideEffectsSucceeded and SideEffectsFailed
+	// count the deferred closures of Phase 2 and how they settled.
+	SideEffectsAttempted int
+	SideEffectsSucceeded int
+	SideEffectsFailed    int
+	// InvariantViolations is the number of violations (0 if the check threw).
+	InvariantViolations int
+	// WallClockMs is T5 to T12 in virtual milliseconds, awaiting the side
+	// effects included. Real compute time is measured by the harness.
+	WallClockMs float64
+	// PendingEventCount is the number of unprocessed town events after T11.
+	PendingEventCount int
+}
+
+// CountByType counts actions per type, as production's actionsByType.
+func CountByType(actions []reconciler.Action) map[string]int {
+	out := map[string]int{}
+	for _, a := range actions {
+		out[a.Type]++
+	}
+	return out
+}
+
+// ActionsByTypeJSON renders an actionsByType map as reconciler_tick's
+// blob10: a JSON object, "{}" when empty. Keys are sorted so the text is
+// deterministic; production's JSON.stringify keeps first-emission order
+// instead, which only matters to readers that compare the text.
+func ActionsByTypeJSON(byType map[string]int) string {
+	if len(byType) == 0 {
+		return "{}"
+	}
+	b, err := json.Marshal(byType) // encoding/json sorts map keys
+	if err != nil {
+		return "{}"
+	}
+	return string(b)
+}
+
+// tickEvent is the reconciler_tick analytics event of T12 (§5.3), before
+// the Town emitter adds delivery, user and town.
+func tickEvent(m Metrics) model.AnalyticsEvent {
+	return model.AnalyticsEvent{
+		Event:      "reconciler_tick",
+		Label:      ActionsByTypeJSON(m.ActionsByType),
+		DurationMs: m.WallClockMs,
+		Value:      float64(m.EventsDrained),
+		Double3:    float64(m.ActionsEmitted),
+		Double4:    float64(m.SideEffectsAttempted),
+		Double5:    float64(m.SideEffectsSucceeded),
+		Double6:    float64(m.SideEffectsFailed),
+		Double7:    float64(m.InvariantViolations),
+		Double8:    float64(m.PendingEventCount),
+	}
+}
+
+// recorder collects what a tick writes besides state: analytics events,
+// error reports and log lines, into its TickResult.
+type recorder struct {
+	t   *model.Town
+	res *TickResult
+}
+
+// emit writes e through the Town's own emitter (model.Town.Emit, which
+// adds delivery "internal" and the owner's user id, §5.2) and keeps the
+// event as written in the result.
+func (r recorder) emit(e model.AnalyticsEvent) {
+	r.t.Emit(e)
+	e.Delivery = "internal"
+	e.UserID = r.t.KV().Config.OwnerUserID
+	r.keep(e)
+}
+
+// emitRaw writes e through the raw writer (no delivery, no user id) and
+// keeps it in the result.
+func (r recorder) emitRaw(e model.AnalyticsEvent) {
+	r.t.EmitRaw(e)
+	r.keep(e)
+}
+
+// keep appends e, with its town id filled in, to the result.
+func (r recorder) keep(e model.AnalyticsEvent) {
+	if e.TownID == "" {
+		e.TownID = r.t.KV().TownID
+	}
+	r.res.Analytics = append(r.res.Analytics, e)
+}
+
+// report records a Sentry-style report.
+func (r recorder) report(e model.ErrorReport) {
+	r.t.Report(e)
+	r.res.Reports = append(r.res.Reports, e)
+}
+
+// log records a failure production catches and logs.
+func (r recorder) log(format string, args ...any) {
+	r.res.Logs = append(r.res.Logs, fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,196 @@
+package alarm
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/townsim/townsim/model"
+	"github.com/townsim/townsim/model/reconciler"
+)
+
+// ReplayCaveat is returned with every replay: what the output is and is not.
+const ReplayCaveat = "Approximate: the selected events are applied again on top of the " +
+	"current state, not on the state as it was before the window; events already " +
+	"processed run a second time and handlers that are not idempotent may touch " +
+	"other beads. Use it to follow the flow of events, not to reconstruct history."
+
+// ReplayResult is the answer of the event replay (reconciler.md §6.2).
+type ReplayResult struct {
+	// Caveat explains that the replay is approximate.
+	Caveat string
+	// EventsReplayed is the number of events selected in the window.
+	EventsReplayed int
+	// Actions are the actions a reconcile over the replayed state emits.
+	Actions []reconciler.Action
+	// Agents and NonTerminalBeads are the state snapshot taken before the
+	// rollback.
+	Agents           []AgentSnapshot
+	NonTerminalBeads []BeadSnapshot
+}
+
+// AgentSnapshot is one agent_metadata row of the replay snapshot.
+type AgentSnapshot struct {
+	BeadID           string
+	Role             string
+	Status           string
+	Hook             sql.NullString // current_hook_bead_id
+	DispatchAttempts int
+	LastActivityAt   sql.NullString
+}
+
+// BeadSnapshot is one non-terminal, non-agent bead of the replay snapshot.
+type BeadSnapshot struct {
+	BeadID    string
+	Type      string
+	Status    string
+	Title     string
+	Assignee  sql.NullString // assignee_agent_bead_id
+	UpdatedAt string
+}
+
+// ValidateReplayWindow checks the replay input as production's route does
+// before it calls the Town: both bounds present, both dates, from not
+// later than to. The error names the bad field.
+func ValidateReplayWindow(from, to string) error {
+	if from == "" {
+		return fmt.Errorf("replay: missing required field \"from\" (an ISO 8601 timestamp)")
+	}
+	if to == "" {
+		return fmt.Errorf("replay: missing required field \"to\" (an ISO 8601 timestamp)")
+	}
+	f, ok := model.ParseTime(from)
+	if !ok {
+		return fmt.Errorf("replay: \"from\" is not an ISO 8601 timestamp: %q", from)
+	}
+	u, ok := model.ParseTime(to)
+	if !ok {
+		return fmt.Errorf("replay: \"to\" is not an ISO 8601 timestamp: %q", to)
+	}
+	if f.After(u) {
+		return fmt.Errorf("replay: \"from\" (%s) is later than \"to\" (%s)", from, to)
+	}
+	return nil
+}
+
+// ReplayEvents is production's debugReplayEvents (reconciler.md §6.2):
+// inside a savepoint that is always rolled back, apply every town event
+// whose created_at lies in [from, to] — compared as text with the stored
+// ISO strings, processed or not, in created_at order (ties in insertion
+// order) — without the town config and without marking it processed (the
+// first throw aborts), reconcile with draining false and the town config,
+// and snapshot the agents and the non-terminal beads.
+//
+// As for DryRun: production's runtime refuses SAVEPOINT (Addendum C), so
+// its endpoint fails there; townsim offers what the endpoint intended.
+func ReplayEvents(t *model.Town, now time.Time, from, to string) (*ReplayResult, error) {
+	if err := ValidateReplayWindow(from, to); err != nil {
+		return nil, err
+	}
+	var res *ReplayResult
+	err := withSavepoint(t, "debug_replay_events", func() error {
+		evs, err := eventsInWindow(t, from, to)
+		if err != nil {
+			return err
+		}
+		for _, ev := range evs {
+			if err := t.ApplyEvent(now, ev, nil); err != nil {
+				return fmt.Errorf("apply event %s (%s): %w", ev.ID, ev.Type, err)
+			}
+		}
+		cfg, err := t.ReadTownConfig()
+		if err != nil {
+			return err
+		}
+		actions, err := reconciler.Reconcile(t, now, reconciler.Options{Draining: false, Config: cfg})
+		if err != nil {
+			return err
+		}
+		res = &ReplayResult{Caveat: ReplayCaveat, EventsReplayed: len(evs), Actions: actions}
+		if res.Agents, err = agentSnapshot(t); err != nil {
+			return err
+		}
+		res.NonTerminalBeads, err = beadSnapshot(t)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	return res, nil
+}
+
+// eventsInWindow selects the events of the window and parses them as
+// strictly as production's record schema: an unknown event type or a
+// payload that is not a JSON object fails the whole read.
+func eventsInWindow(t *model.Town, from, to string) ([]model.TownEvent, error) {
+	rows, err := t.DB().Query(`SELECT event_id, event_type, agent_id, bead_id, payload, created_at, processed_at
+		FROM town_events WHERE created_at >= ? AND created_at <= ?
+		ORDER BY created_at ASC, rowid ASC`, from, to)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []model.TownEvent
+	for rows.Next() {
+		var ev model.TownEvent
+		if err := rows.Scan(&ev.ID, &ev.Type, &ev.AgentID, &ev.BeadID, &ev.PayloadRaw, &ev.CreatedAt, &ev.ProcessedAt); err != nil {
+			return nil, err
+		}
+		if !slices.Contains(model.EventTypes, ev.Type) {
+			return nil, fmt.Errorf("town event %s: unknown event type %q", ev.ID, ev.Type)
+		}
+		var payload any
+		if err := json.Unmarshal([]byte(ev.PayloadRaw), &payload); err != nil {
+			return nil, fmt.Errorf("town event %s: invalid JSON in payload", ev.ID)
+		}
+		obj, ok := payload.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("town event %s: payload is not a JSON object", ev.ID)
+		}
+		ev.Payload = obj
+		out = append(out, ev)
+	}
+	return out, rows.Err()
+}
+
+// agentSnapshot reads every agent_metadata row (no order, as production).
+func agentSnapshot(t *model.Town) ([]AgentSnapshot, error) {
+	rows, err := t.DB().Query(`SELECT bead_id, role, status, current_hook_bead_id, dispatch_attempts, last_activity_at
+		FROM agent_metadata`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AgentSnapshot
+	for rows.Next() {
+		var a AgentSnapshot
+		if err := rows.Scan(&a.BeadID, &a.Role, &a.Status, &a.Hook, &a.DispatchAttempts, &a.LastActivityAt); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// beadSnapshot reads every non-terminal bead that is not an agent bead,
+// ordered by type and status.
+func beadSnapshot(t *model.Town) ([]BeadSnapshot, error) {
+	rows, err := t.DB().Query(`SELECT bead_id, type, status, title, assignee_agent_bead_id, updated_at
+		FROM beads WHERE status NOT IN ('closed', 'failed') AND type != 'agent'
+		ORDER BY type, status`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []BeadSnapshot
+	for rows.Next() {
+		var b BeadSnapshot
+		if err := rows.Scan(&b.BeadID, &b.Type, &b.Status, &b.Title, &b.Assignee, &b.UpdatedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}

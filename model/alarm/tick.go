@@ -1,0 +1,278 @@
+// Package alarm is the Town's alarm tick (reconciler.md §1): container
+// upkeep, the container-status observation, the event drain (Phase 0),
+// reconcile and apply (Phase 1), the deferred side effects (Phase 2), the
+// invariant check, the per-tick metrics, housekeeping, the idle container
+// stop and the re-arm; plus the two debug endpoints, dry-run and replay
+// (§6), and the invariant checker (§4).
+//
+// The tick is one sequential function, as production's handler is. Every
+// point where production awaits goes through model.Env (Call for one
+// awaited call, All for production's Promise.allSettled), so a simulator
+// owns every await and may run other Town RPCs in between.
+package alarm
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/townsim/townsim/model"
+	"github.com/townsim/townsim/model/reconciler"
+)
+
+// Tick timing constants (reconciler.md §7.1) that are not the cadences
+// themselves (model.ActiveInterval, model.IdleInterval).
+const (
+	// DrainTimeout is T8's auto-clear of the eviction drain flag.
+	DrainTimeout = 7 * time.Minute
+	// DrainHandoffDelay is how long after the drain started T3a sends the nonce.
+	DrainHandoffDelay = 11 * time.Minute
+	// RecentRigWindow lets T3a run without active work for a newly configured rig.
+	RecentRigWindow = 5 * time.Minute
+	// TokenRefreshInterval throttles T3b.
+	TokenRefreshInterval = time.Hour
+	// KiloTokenCheckInterval throttles T3c (in memory).
+	KiloTokenCheckInterval = 24 * time.Hour
+	// IdleStopQuietPeriod is how long the mayor must be quiet before T16 stops the container.
+	IdleStopQuietPeriod = 5 * time.Minute
+	// IdleStopThrottle is the minimum time between two idle stops (T16).
+	IdleStopThrottle = 2 * time.Minute
+)
+
+// TickResult is what one alarm tick did. On an aborted tick (Tick returns
+// an error) it holds what ran before the abort and Metrics is incomplete.
+type TickResult struct {
+	// Ran is false when the T1 guard (no town id) deleted the alarm.
+	Ran bool
+	// Metrics is the tick's ReconcilerMetrics (§5.1). Production keeps the
+	// last one in memory ("last reconciler metrics"); townsim returns it
+	// here and lets the caller keep it.
+	Metrics Metrics
+	// Actions are the actions reconcile emitted, in order.
+	Actions []reconciler.Action
+	// ApplyErrors names every action whose synchronous part threw:
+	// "<type>: <err>".
+	ApplyErrors []string
+	// Violations are the invariant violations found at T11.
+	Violations []Violation
+	// Cost is the database work of this tick (statements and rows).
+	Cost model.Cost
+	// Analytics are the analytics events the tick itself wrote, in order:
+	// container upkeep and idle stop (raw writer), invariant violations and
+	// reconciler_tick (Town emitter, also sent to Options.Analytics). Events
+	// written inside model operations and actions (agent.spawned, …) reach
+	// Options.Analytics only. The raw-writer events reach this list only:
+	// package model exports no raw writer.
+	Analytics []model.AnalyticsEvent
+	// Reports are the Sentry-style reports of the tick: a failed drain read
+	// (T7), a throwing reconcile (T9), one message per violation (T11).
+	Reports []model.ErrorReport
+	// Logs are the failures production catches and only logs (warnings and
+	// errors of T3, T4, T7, T9, T11, T15, T16), as "<step>: <error>".
+	Logs []string
+	// ActiveWork and TriageCount are the T13 and T14 snapshots (production
+	// caches them for the status broadcast, T18).
+	ActiveWork  bool
+	TriageCount int
+}
+
+// Tick runs one alarm tick (reconciler.md §1.2, T1–T18) strictly in order,
+// with the error model of §1.3: a failure production catches is logged in
+// the result and the tick goes on; a failure production does not catch
+// (T1, T2, T6, T8, T12's pending count, T13, T14, T17) aborts the tick and
+// is returned as the error — the platform retries the handler, and the
+// aborted tick has not re-armed the alarm (T17 did not run).
+//
+// Times are read from env.Now() at the point where production reads
+// Date.now(), so virtual time spent awaiting calls shows up where it does
+// in production (e.g. in WallClockMs, which includes Phase 2).
+//
+// T18 (the status broadcast over WebSockets) does nothing: townsim has no
+// WebSocket clients. The snapshot it would send is in ActiveWork,
+// TriageCount and Metrics.
+func Tick(t *model.Town, env model.Env) (*TickResult, error) {
+	res := &TickResult{}
+	startCost := t.DB().Cost()
+	defer func() { res.Cost = t.DB().Cost().Sub(startCost) }()
+	rec := recorder{t: t, res: res}
+
+	// T1 — existence guard.
+	if t.KV().TownID == "" {
+		t.DeleteAlarm()
+		return res, nil
+	}
+	res.Ran = true
+
+	// T2 — rig list (unguarded).
+	rigs, err := t.ListRigs()
+	if err != nil {
+		return res, fmt.Errorf("alarm T2 list rigs: %w", err)
+	}
+
+	// T3 — container upkeep, each sub-step caught on its own.
+	if len(rigs) > 0 {
+		if err := ensureContainerReady(t, env, rigs, rec); err != nil {
+			rec.log("T3a container health check failed: %v", err)
+		}
+		if err := refreshContainerToken(t, env); err != nil {
+			rec.log("T3b refreshContainerToken failed: %v", err)
+		}
+		if err := refreshKiloTokenIfExpiring(t, env); err != nil {
+			rec.log("T3c refreshKilocodeTokenIfExpiring failed: %v", err)
+		}
+	}
+
+	// T4 — container-status observation.
+	observeContainerStatus(t, env, rec)
+
+	// T5 — metrics start.
+	start := env.Now()
+	m := &res.Metrics
+	m.ActionsByType = map[string]int{}
+
+	// T6 — town config (unguarded).
+	cfg, err := t.ReadTownConfig()
+	if err != nil {
+		return res, fmt.Errorf("alarm T6 town config: %w", err)
+	}
+
+	// T7 — Phase 0: drain events.
+	drain, err := t.DrainEvents(env.Now(), cfg)
+	if err != nil {
+		rec.log("T7 event drain failed: %v", err)
+		rec.report(model.ErrorReport{Level: "error", Message: err.Error()})
+	} else {
+		m.EventsDrained = drain.Drained
+	}
+
+	// T8 — drain safety net (unguarded; KV writes cannot fail here).
+	clearStaleDrain(t, env.Now())
+
+	// T9 — Phase 1: reconcile and apply.
+	effects := reconcileAndApply(t, env, cfg, rec)
+
+	// T10 — Phase 2: side effects.
+	runSideEffects(env, effects, m)
+
+	// T11 — invariants.
+	checkAndReport(t, rec)
+
+	// T12 — metrics finalisation.
+	m.WallClockMs = ms(start, env.Now())
+	if m.PendingEventCount, err = t.PendingEventCount(); err != nil {
+		return res, fmt.Errorf("alarm T12 pending event count: %w", err)
+	}
+	rec.emit(tickEvent(*m))
+
+	// T13 — activity snapshot (unguarded).
+	if res.ActiveWork, err = t.HasActiveWork(env.Now()); err != nil {
+		return res, fmt.Errorf("alarm T13 hasActiveWork: %w", err)
+	}
+
+	// T14 — triage count (unguarded).
+	if res.TriageCount, err = t.PendingTriageCount(); err != nil {
+		return res, fmt.Errorf("alarm T14 pending triage count: %w", err)
+	}
+
+	// T15 — housekeeping.
+	housekeeping(t, env, res.TriageCount, rigs, rec)
+
+	// T16 — idle container stop.
+	if err := stopContainerIfIdle(t, env, rec); err != nil {
+		rec.log("T16 stopContainerIfIdle failed: %v", err)
+	}
+
+	// T17 — re-arm.
+	interval := model.IdleInterval
+	if res.ActiveWork {
+		interval = model.ActiveInterval
+	}
+	t.SetAlarm(env.Now().Add(interval))
+
+	// T18 — status broadcast: no WebSockets in townsim (see the doc comment).
+	return res, nil
+}
+
+// clearStaleDrain is T8: the drain flag clears itself 7 min after it was
+// set (strictly more), in memory and in KV.
+func clearStaleDrain(t *model.Town, now time.Time) {
+	kv := t.KV()
+	if !kv.Draining || kv.DrainStartedAt.IsZero() {
+		return
+	}
+	if ms(kv.DrainStartedAt, now) > float64(DrainTimeout.Milliseconds()) {
+		kv.Draining = false
+		kv.DrainNonce = ""
+		kv.DrainStartedAt = time.Time{}
+	}
+}
+
+// reconcileAndApply is T9: reconcile over the post-drain snapshot, count
+// the actions, then apply each in order; a throwing action is logged and
+// the next one runs. It returns the deferred effects in order.
+func reconcileAndApply(t *model.Town, env model.Env, cfg *model.TownConfig, rec recorder) []*reconciler.Effect {
+	actions, err := reconciler.Reconcile(t, env.Now(), reconciler.Options{Draining: t.KV().Draining, Config: cfg})
+	if err != nil {
+		rec.log("T9 reconcile failed: %v", err)
+		rec.report(model.ErrorReport{Level: "error", Message: err.Error()})
+		return nil
+	}
+	m := &rec.res.Metrics
+	m.ActionsEmitted = len(actions)
+	m.ActionsByType = CountByType(actions)
+	rec.res.Actions = actions
+	var effects []*reconciler.Effect
+	for _, a := range actions {
+		eff, err := reconciler.Apply(t, env, a)
+		if err != nil {
+			msg := a.Type + ": " + err.Error()
+			rec.res.ApplyErrors = append(rec.res.ApplyErrors, msg)
+			rec.log("T9 applyAction failed: %s", msg)
+			continue
+		}
+		if eff != nil && eff.Run != nil {
+			effects = append(effects, eff)
+		}
+	}
+	return effects
+}
+
+// runSideEffects is T10: every deferred effect starts together and is
+// awaited; a returned error counts as a rejection.
+func runSideEffects(env model.Env, effects []*reconciler.Effect, m *Metrics) {
+	m.SideEffectsAttempted = len(effects)
+	if len(effects) == 0 {
+		return
+	}
+	failed := make([]bool, len(effects))
+	tasks := make([]func(), len(effects))
+	for i, eff := range effects {
+		tasks[i] = func() { failed[i] = eff.Run(env) != nil }
+	}
+	env.All(tasks)
+	for _, f := range failed {
+		if f {
+			m.SideEffectsFailed++
+		} else {
+			m.SideEffectsSucceeded++
+		}
+	}
+}
+
+// housekeeping is T15: five tasks started together and awaited; each
+// failure is only logged.
+func housekeeping(t *model.Town, env model.Env, triageCount int, rigs []*model.Rig, rec recorder) {
+	run := func(name string, f func() error) func() {
+		return func() {
+			if err := f(); err != nil {
+				rec.log("T15 %s failed: %v", name, err)
+			}
+		}
+	}
+	env.All([]func(){
+		run("deliverPendingMail", func() error { return t.DeliverPendingMail(env) }),
+		run("expireStaleNudges", func() error { return t.ExpireStaleNudges(env.Now()) }),
+		run("reEscalation", func() error { return t.ReEscalateStaleEscalations(env) }),
+		run("maybeDispatchTriageAgent", func() error { return t.MaybeDispatchTriageAgent(env, triageCount, rigs) }),
+		run("event pruning", func() error { return t.PruneOldEvents(env.Now(), model.EventRetention) }),
+	})
+}
