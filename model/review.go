@@ -7,7 +7,7 @@ import (
 )
 
 // SubmitInput is submitToReviewQueue's input. PRURL, Summary and
-// DefaultBranch "" = absent; RigID is written as given ("" stays '').
+// DefaultBranch "" = absent; an empty RigID is stored as the empty string, not NULL.
 type SubmitInput struct {
 	AgentID, SourceBeadID, RigID, Branch, PRURL, Summary, DefaultBranch string
 }
