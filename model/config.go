@@ -26,7 +26,10 @@ type TownConfig struct {
 	GitLabInstanceURL string `json:"gitlab_instance_url,omitempty"`
 }
 
-// RefineryConfig is the town-level `refinery` object.
+// RefineryConfig is the town-level `refinery` object as production reads
+// it, after its schema has filled in defaults: a stored object without
+// auto_merge or code_review reads as true for both. Build one from
+// DefaultRefineryConfig, not from the zero value (whose booleans are false).
 type RefineryConfig struct {
 	Gates                     []string `json:"gates"`
 	AutoMerge                 bool     `json:"auto_merge"`
@@ -59,6 +62,23 @@ func NewTownConfig() TownConfig {
 			AutoMergeDelayMinutes:     &delay,
 		},
 		GitHubToken: "ghp_simulated",
+	}
+}
+
+// DefaultRefineryConfig returns the refinery object production's schema
+// yields for a stored `refinery: {}`: the schema defaults, which differ
+// from what a brand-new town is seeded with (NewTownConfig).
+func DefaultRefineryConfig() RefineryConfig {
+	t := true
+	return RefineryConfig{
+		Gates:                     []string{},
+		AutoMerge:                 true,
+		RequireCleanMerge:         true,
+		CodeReview:                true,
+		ReviewMode:                "rework",
+		AutoResolvePRFeedback:     false,
+		AutoResolveMergeConflicts: &t,
+		AutoMergeDelayMinutes:     nil,
 	}
 }
 

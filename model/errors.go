@@ -19,8 +19,10 @@ func (e *NotFoundError) Error() string { return fmt.Sprintf("%s %s not found", e
 func beadNotFound(id string) error  { return &NotFoundError{Kind: "Bead", ID: id} }
 func agentNotFound(id string) error { return &NotFoundError{Kind: "Agent", ID: id} }
 
-// notFoundPattern is the drain's test: a 36-character hex-and-hyphen id.
-var notFoundPattern = regexp.MustCompile(`(Bead|Agent) [0-9a-f-]{36} not found`)
+// notFoundPattern is the drain's test: a 36-character hex-and-hyphen id,
+// with a word boundary before the kind and after "found" (so "SubBead …"
+// or "… not founded" do not match, as in production).
+var notFoundPattern = regexp.MustCompile(`\b(Bead|Agent) [0-9a-f-]{36} not found\b`)
 
 // isMissingEntity reports whether the drain marks an event that failed
 // with err as processed (skipped for good) rather than leaving it pending.

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -242,4 +243,31 @@ func TestDrainEvents_NotFoundNeedsUUIDShape(t *testing.T) {
 	if !strings.Contains(f.q(`SELECT event_type FROM town_events WHERE processed_at IS NULL`), EventAgentDone) {
 		t.Error("event with a non-UUID missing agent should stay pending")
 	}
+}
+
+// TestDrainEvents_MissingEntityPattern pins the drain's error-text test
+// (model.md §5.3): production's pattern has a word boundary before the
+// kind and after "found"; only such messages skip the event for good.
+func TestDrainEvents_MissingEntityPattern(t *testing.T) {
+	const id = "0b7f3c2e-4d5a-4e6f-9a8b-7c6d5e4f3a2b"
+	cases := []struct {
+		msg  string
+		want bool
+	}{
+		{"Bead " + id + " not found", true},
+		{"Agent " + id + " not found", true},
+		{"Bead " + id + " not found after update", true},
+		{"failed: Bead " + id + " not found", true},
+		{"SubBead " + id + " not found", false},
+		{"Bead " + id + " not founded", false},
+		{"Bead " + id + "0 not found", false},
+		{"Bead short-id not found", false},
+		{"Convoy " + id + " not found", false},
+	}
+	for _, c := range cases {
+		t.Run(c.msg, func(t *testing.T) {
+			evEq(t, "missing entity", isMissingEntity(errors.New(c.msg)), c.want)
+		})
+	}
+	evEq(t, "nil", isMissingEntity(nil), false)
 }

@@ -909,10 +909,11 @@ func (t *Town) MayorWaiting(now time.Time, agentID string) error {
 
 // SendMayorMessage is the user's (and re-escalation's) message to the
 // mayor: get or register the mayor; if its container reports it running
-// or starting, push the message and, when accepted and the mayor was
-// waiting, make it working and set the alarm to now+5 s directly;
-// otherwise start the mayor with the message (working when started).
-// Finally armAlarmIfNeeded.
+// or starting, push the container token (best effort: skipped when the
+// town config cannot be read, its failure ignored), push the message and,
+// when accepted and the mayor was waiting, make it working and set the
+// alarm to now+5 s directly; otherwise start the mayor with the message
+// (working when started). Finally armAlarmIfNeeded.
 func (t *Town) SendMayorMessage(env Env, message string) error {
 	mayor, err := t.mayorOrRegister(env.Now())
 	if err != nil {
@@ -920,6 +921,11 @@ func (t *Town) SendMayorMessage(env Env, message string) error {
 	}
 	st := containerAgentStatus(env.Call(Call{Kind: CallAgentStatus, AgentID: mayor.ID, Role: RoleMayor}))
 	if st == "running" || st == "starting" {
+		// Best-effort token push before the send: a config that cannot be
+		// read skips it, and every failure of the call is ignored.
+		if _, err := t.townConfig(); err == nil {
+			env.Call(Call{Kind: CallRefreshToken})
+		}
 		res := env.Call(Call{Kind: CallSendMessage, AgentID: mayor.ID, Role: RoleMayor, Message: message})
 		if res.Err == "" && res.OK && mayor.Status == AgentWaiting {
 			now := env.Now()

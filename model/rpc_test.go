@@ -530,3 +530,51 @@ func TestRPCBadInputNeverPanics(t *testing.T) {
 	_ = f.town.DispatchUnblockedBeads(f.env, x)
 	_ = f.town.UpsertContainerStatus(evT0, x, "", "")
 }
+
+// TestRPCSendMayorMessage_TokenPushBeforeSend pins the container calls of
+// the mayor-message path: a live mayor gets a best-effort token push
+// before the message (skipped when the town config cannot be read; a
+// failed push does not stop the send); a mayor that is not running is
+// started with the message instead.
+func TestRPCSendMayorMessage_TokenPushBeforeSend(t *testing.T) {
+	cases := []struct {
+		name      string
+		status    string
+		configErr bool
+		refresh   Result
+		want      []string
+		working   bool
+	}{
+		{"live mayor", "running", false, Result{StatusCode: 200},
+			[]string{string(CallAgentStatus), string(CallRefreshToken), string(CallSendMessage)}, true},
+		{"starting mayor", "starting", false, Result{StatusCode: 200},
+			[]string{string(CallAgentStatus), string(CallRefreshToken), string(CallSendMessage)}, true},
+		{"push fails, send still goes", "running", false, Result{Err: "timeout"},
+			[]string{string(CallAgentStatus), string(CallRefreshToken), string(CallSendMessage)}, true},
+		{"unreadable config skips the push", "running", true, Result{StatusCode: 200},
+			[]string{string(CallAgentStatus), string(CallSendMessage)}, true},
+		{"not running: start, no push", "exited", false, Result{StatusCode: 200},
+			[]string{string(CallAgentStatus), string(CallStartAgent)}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := evNew(t)
+			m, err := f.town.RegisterAgent(evT0, RoleMayor, "mayor", "mayor-"+evTownID[:8], "")
+			f.must(err)
+			f.exec(`UPDATE agent_metadata SET status = 'waiting' WHERE bead_id = ?`, m.ID)
+			base := evRespond(200, "", c.status, true)
+			f.env.Respond = func(call Call) Result {
+				if call.Kind == CallRefreshToken {
+					return c.refresh
+				}
+				return base(call)
+			}
+			if c.configErr {
+				f.town.KV().ConfigErr = errors.New("bad config")
+			}
+			f.must(f.town.SendMayorMessage(f.env, "hello"))
+			evEqList(t, "calls", f.calls(), c.want)
+			evEq(t, "working", f.a(m.ID, "status") == AgentWorking, c.working)
+		})
+	}
+}
