@@ -44,7 +44,8 @@ func ParseTime(s string) (time.Time, bool) {
 
 // stale reports whether ts is NULL or empty, or older than d at now. A
 // timestamp that does not parse is treated as fresh, as production's NaN
-// comparison does (reconciler.md §0.5).
+// comparison does (reconciler.md §0.5). now is read at whole milliseconds,
+// as JavaScript's Date.now() is.
 func Stale(ts sql.NullString, d time.Duration, now time.Time) bool {
 	if !ts.Valid || ts.String == "" {
 		return true
@@ -53,7 +54,7 @@ func Stale(ts sql.NullString, d time.Duration, now time.Time) bool {
 	if !ok {
 		return false
 	}
-	return now.Sub(t) > d
+	return now.Truncate(time.Millisecond).Sub(t) > d
 }
 
 // fresh is the negation of stale.
@@ -69,7 +70,7 @@ func MsSince(ts sql.NullString, now time.Time) (float64, bool) {
 	if !ok {
 		return 0, false
 	}
-	return float64(now.Sub(t).Milliseconds()), true
+	return float64(now.Truncate(time.Millisecond).Sub(t).Milliseconds()), true
 }
 
 // null returns a valid NullString.

@@ -3,6 +3,8 @@ package alarm
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/townsim/townsim/model"
 	"github.com/townsim/townsim/model/reconciler"
@@ -40,10 +42,9 @@ func CountByType(actions []reconciler.Action) map[string]int {
 	return out
 }
 
-// ActionsByTypeJSON renders an actionsByType map as reconciler_tick's
-// blob10: a JSON object, "{}" when empty. Keys are sorted so the text is
-// deterministic; production's JSON.stringify keeps first-emission order
-// instead, which only matters to readers that compare the text.
+// ActionsByTypeJSON renders an actionsByType map as a JSON object, "{}"
+// when empty, with sorted keys (a map has no order). The reconciler_tick
+// label itself keeps production's key order: see ActionsByTypeLabel.
 func ActionsByTypeJSON(byType map[string]int) string {
 	if len(byType) == 0 {
 		return "{}"
@@ -55,12 +56,42 @@ func ActionsByTypeJSON(byType map[string]int) string {
 	return string(b)
 }
 
+// ActionsByTypeLabel is reconciler_tick's blob10 (§5.3): the JSON of
+// actionsByType as production's JSON.stringify writes it, each type once
+// with its count, in the order of its first emission; "{}" when there are
+// no actions.
+func ActionsByTypeLabel(actions []reconciler.Action) string {
+	counts := map[string]int{}
+	var order []string
+	for _, a := range actions {
+		if counts[a.Type] == 0 {
+			order = append(order, a.Type)
+		}
+		counts[a.Type]++
+	}
+	var sb strings.Builder
+	sb.WriteByte('{')
+	for i, typ := range order {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		k, _ := json.Marshal(typ)
+		sb.Write(k)
+		sb.WriteByte(':')
+		sb.WriteString(strconv.Itoa(counts[typ]))
+	}
+	sb.WriteByte('}')
+	return sb.String()
+}
+
 // tickEvent is the reconciler_tick analytics event of T12 (§5.3), before
-// the Town emitter adds delivery, user and town.
-func tickEvent(m Metrics) model.AnalyticsEvent {
+// the Town emitter adds delivery, user and town; actions are the emitted
+// actions (nil when reconcile threw), whose first-emission order the label
+// keeps.
+func tickEvent(m Metrics, actions []reconciler.Action) model.AnalyticsEvent {
 	return model.AnalyticsEvent{
 		Event:      "reconciler_tick",
-		Label:      ActionsByTypeJSON(m.ActionsByType),
+		Label:      ActionsByTypeLabel(actions),
 		DurationMs: m.WallClockMs,
 		Value:      float64(m.EventsDrained),
 		Double3:    float64(m.ActionsEmitted),

@@ -161,7 +161,7 @@ func Tick(t *model.Town, env model.Env) (*TickResult, error) {
 	if m.PendingEventCount, err = t.PendingEventCount(); err != nil {
 		return res, fmt.Errorf("alarm T12 pending event count: %w", err)
 	}
-	rec.emit(tickEvent(*m))
+	rec.emit(tickEvent(*m, res.Actions))
 
 	// T13 — activity snapshot (unguarded).
 	if res.ActiveWork, err = t.HasActiveWork(env.Now()); err != nil {

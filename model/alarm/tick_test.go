@@ -364,7 +364,32 @@ func TestT12ReconcilerTickSlots(t *testing.T) {
 	}
 }
 
-// blob10 is the JSON of actionsByType with sorted keys, "{}" when empty.
+// T12: reconciler_tick's blob10 is JSON.stringify(actionsByType): the
+// types in the order of their first emission, not sorted.
+func TestActionsByTypeLabel(t *testing.T) {
+	as := func(types ...string) []reconciler.Action {
+		var out []reconciler.Action
+		for _, typ := range types {
+			out = append(out, reconciler.Action{Type: typ})
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		in   []reconciler.Action
+		want string
+	}{
+		{"no actions", nil, "{}"},
+		{"first-emission order", as("transition_bead", "dispatch_agent", "transition_bead", "poll_pr", "dispatch_agent", "transition_bead"),
+			`{"transition_bead":3,"dispatch_agent":2,"poll_pr":1}`},
+	} {
+		if got := ActionsByTypeLabel(tc.in); got != tc.want {
+			t.Errorf("%s: ActionsByTypeLabel = %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}
+
+// ActionsByTypeJSON renders a map with sorted keys, "{}" when empty.
 func TestActionsByTypeJSON(t *testing.T) {
 	for _, tc := range []struct {
 		in   map[string]int

@@ -165,3 +165,21 @@ func TestAG4_IdleWithHook(t *testing.T) {
 		}, want: []string{"unhook_agent{agent=a1,reason=hooked bead is terminal}", "clear_agent_checkpoint{agent=a1}"}},
 	})
 }
+
+// TestReconcileClockMilliseconds: the rules read the clock as Date.now()
+// does, in whole milliseconds. 90 s and half a millisecond after the last
+// heartbeat is still exactly 90 000 ms, which is not stale (strict >).
+func TestReconcileClockMilliseconds(t *testing.T) {
+	runCases(t, []ruleCase{
+		{name: "sub-millisecond past the threshold is not stale", build: func(f *fixture) {
+			f.bead(B{ID: "i1", Status: model.StatusInProgress, Assignee: "a1"})
+			f.agent(A{ID: "a1", Status: "working", Hook: "i1", Activity: f.ago(90 * time.Second)})
+			f.now = f.now.Add(500 * time.Microsecond)
+		}},
+		{name: "one millisecond past the threshold is stale", build: func(f *fixture) {
+			f.bead(B{ID: "i1", Status: model.StatusInProgress, Assignee: "a1"})
+			f.agent(A{ID: "a1", Status: "working", Hook: "i1", Activity: f.ago(90 * time.Second)})
+			f.now = f.now.Add(time.Millisecond)
+		}, want: []string{"transition_agent{agent=a1,from=working,to=idle,reason=heartbeat lost (3 missed cycles)}"}},
+	})
+}

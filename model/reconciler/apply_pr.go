@@ -503,39 +503,52 @@ func providerName(p string) string {
 	return "GitHub"
 }
 
-// message is the failureMessage stored on an MR failed by polling: a
-// human-readable explanation per error kind.
+// message is the failureMessage stored on an MR failed by polling (it is
+// persisted, so the wording is production's, word for word).
 func (e prError) message() string {
 	name := providerName(e.Provider)
 	switch e.Kind {
 	case "no_token":
-		return fmt.Sprintf("The town has no %s token to poll this PR with (sources tried, in order: %s). "+
-			"Set one in the town or rig settings; the agent may still have opened the PR with its own credentials.",
-			name, strings.Join(e.Resolution, ", "))
+		tried := make([]string, len(e.Resolution))
+		for i, s := range e.Resolution {
+			tried[i] = "`" + s + "`"
+		}
+		return "No " + name + " token resolved for this town. Tried (in order): " +
+			strings.Join(tried, ", ") + ". Configure one of these in town or rig settings. " +
+			"Note: polecat agents use their own container credentials and " +
+			"may have created the PR successfully — that does not imply the " +
+			"town worker can poll PR status."
 	case "http_error":
 		switch e.Status {
 		case 401:
-			return fmt.Sprintf("%s refused the town's token as invalid or expired (HTTP 401); refresh it in the town settings.", name)
+			return "Town's " + name + " token is invalid or expired (HTTP 401). Refresh the token in town settings."
 		case 403:
-			return fmt.Sprintf("The town's %s token may not read this PR (HTTP 403); check its permissions and rate limits.", name)
-		case 404:
-			what := "PR"
-			if e.Provider == "gitlab" {
-				what = "MR"
+			hint := "Ensure the token has permission to read merge requests in the project."
+			if e.Provider == "github" {
+				hint = "Ensure the token has `pull-requests: read` scope on the repo, or check for a secondary rate limit."
 			}
-			return fmt.Sprintf("%s not found (HTTP 404): its branch may have been deleted before polling, or the URL is wrong.", what)
+			return "Town's " + name + " token lacks permission for this PR (HTTP 403). " + hint
+		case 404:
+			what := "MR"
+			if e.Provider == "github" {
+				what = "PR"
+			}
+			return what + " not found (HTTP 404). Was the branch deleted before it could be polled, or is the URL wrong?"
 		}
-		retry := "not retryable"
+		retry := "Not retryable."
 		if e.transient() {
-			retry = "retrying"
+			retry = "Retrying."
 		}
-		return fmt.Sprintf("%s API answered HTTP %d %s (%s).", e.Provider, e.Status, http.StatusText(e.Status), retry)
+		return fmt.Sprintf("%s API returned HTTP %d %s. %s", e.Provider, e.Status, http.StatusText(e.Status), retry)
 	case "invalid_response":
-		return fmt.Sprintf("%s API answered with an unexpected shape (%s); its contract may have changed.", e.Provider, e.Reason)
+		// The world reports no sample keys (production adds them only for
+		// a schema mismatch).
+		return e.Provider + " API returned an unexpected response shape (" + e.Reason + "). " +
+			"Please file a bug — the API contract may have drifted."
 	case "unrecognized_url":
-		return fmt.Sprintf("Unrecognized PR URL %s: expected a GitHub pull request or GitLab merge request URL.", e.URL)
+		return "PR URL format not recognized: " + e.URL + ". Expected GitHub PR or GitLab MR URL."
 	case "host_mismatch":
-		return fmt.Sprintf("Refused to send the GitLab token to host %s (configured: %s).", e.Got, e.Expected)
+		return "Refusing to send GitLab token to unexpected host `" + e.Got + "` (configured: `" + e.Expected + "`)."
 	}
 	return e.Kind
 }
@@ -690,37 +703,49 @@ func parsePRURL(u string) (prRef, bool) {
 	return prRef{repo: m[1], number: n}, true
 }
 
-// parseGitURL reads owner and repository from a git remote URL (https,
-// ssh:// or scp-like git@host:owner/repo, with or without .git). A GitLab
-// subgroup path becomes part of the owner.
+// Git remote forms production's parseGitUrl recognises (worker-utils
+// git-url): http(s)://host/path and git@host:path, after one trailing
+// ".git" and the first "//user@" credential part are removed.
+var (
+	gitURLCredentials = regexp.MustCompile(`//[^@]+@`)
+	gitURLHTTPS       = regexp.MustCompile(`^https?://([^/]+)/(.+)`)
+	gitURLSSH         = regexp.MustCompile(`^git@([^:]+):(.+)`)
+)
+
+// parseGitURL is production's parseGitUrl without a GitLab instance URL
+// (merge_pr passes none): only github.com and gitlab.com remotes parse.
+// On github.com the owner and repository are the first two path segments;
+// on gitlab.com the repository is the last segment and the owner the
+// group path before it. Any other host, or another form, does not parse
+// (and merge_pr then skips its repository check).
 func parseGitURL(raw string) (owner, repo string, ok bool) {
-	s := strings.TrimSpace(raw)
-	var path string
-	if i := strings.Index(s, "@"); i >= 0 && !strings.Contains(s, "://") {
-		rest := s[i+1:]
-		j := strings.Index(rest, ":")
-		if j < 0 {
-			return "", "", false
-		}
-		path = rest[j+1:]
-	} else {
-		pu, err := url.Parse(s)
-		if err != nil || pu.Host == "" {
-			return "", "", false
-		}
-		path = pu.Path
+	u := strings.TrimSuffix(raw, ".git")
+	if loc := gitURLCredentials.FindStringIndex(u); loc != nil {
+		u = u[:loc[0]] + "//" + u[loc[1]:]
 	}
-	path = strings.TrimSuffix(strings.Trim(path, "/"), ".git")
-	parts := strings.Split(path, "/")
-	if len(parts) < 2 {
+	m := gitURLHTTPS.FindStringSubmatch(u)
+	if m == nil {
+		m = gitURLSSH.FindStringSubmatch(u)
+	}
+	if m == nil {
 		return "", "", false
 	}
-	for _, p := range parts {
-		if p == "" {
+	host, path := m[1], m[2]
+	switch host {
+	case "github.com":
+		parts := strings.Split(path, "/")
+		if len(parts) < 2 {
 			return "", "", false
 		}
+		return parts[0], parts[1], true
+	case "gitlab.com":
+		i := strings.LastIndex(path, "/")
+		if i <= 0 {
+			return "", "", false
+		}
+		return path[:i], path[i+1:], true
 	}
-	return strings.Join(parts[:len(parts)-1], "/"), parts[len(parts)-1], true
+	return "", "", false
 }
 
 // urlHostname is JavaScript's new URL(u).hostname (lowercase, no port); a URL

@@ -545,3 +545,100 @@ func TestApplyMergePR(t *testing.T) {
 		wantEq(t, "auto_merge_pending cleared before the failure", f.meta(mr, "auto_merge_pending"), "<NULL>")
 	})
 }
+
+// TestPollFailureMessage pins the failureMessage texts poll_pr persists on
+// an MR it fails: they are production's words, per error kind.
+func TestPollFailureMessage(t *testing.T) {
+	githubChain := []string{"town.github_cli_pat", "platform integration (none configured)", "town.git_auth.github_token"}
+	cases := []struct {
+		name string
+		err  prError
+		want string
+	}{
+		{"no GitHub token", prError{Kind: "no_token", Provider: "github", Resolution: githubChain},
+			"No GitHub token resolved for this town. Tried (in order): `town.github_cli_pat`, " +
+				"`platform integration (none configured)`, `town.git_auth.github_token`. Configure one of these " +
+				"in town or rig settings. Note: polecat agents use their own container credentials and may have " +
+				"created the PR successfully — that does not imply the town worker can poll PR status."},
+		{"no GitLab token", prError{Kind: "no_token", Provider: "gitlab", Resolution: []string{"town.git_auth.gitlab_token"}},
+			"No GitLab token resolved for this town. Tried (in order): `town.git_auth.gitlab_token`. Configure one of " +
+				"these in town or rig settings. Note: polecat agents use their own container credentials and may have " +
+				"created the PR successfully — that does not imply the town worker can poll PR status."},
+		{"401", prError{Kind: "http_error", Provider: "github", Status: 401},
+			"Town's GitHub token is invalid or expired (HTTP 401). Refresh the token in town settings."},
+		{"403 GitHub", prError{Kind: "http_error", Provider: "github", Status: 403},
+			"Town's GitHub token lacks permission for this PR (HTTP 403). Ensure the token has `pull-requests: read` " +
+				"scope on the repo, or check for a secondary rate limit."},
+		{"403 GitLab", prError{Kind: "http_error", Provider: "gitlab", Status: 403},
+			"Town's GitLab token lacks permission for this PR (HTTP 403). Ensure the token has permission to read " +
+				"merge requests in the project."},
+		{"404 GitHub", prError{Kind: "http_error", Provider: "github", Status: 404},
+			"PR not found (HTTP 404). Was the branch deleted before it could be polled, or is the URL wrong?"},
+		{"404 GitLab", prError{Kind: "http_error", Provider: "gitlab", Status: 404},
+			"MR not found (HTTP 404). Was the branch deleted before it could be polled, or is the URL wrong?"},
+		{"transient 503", prError{Kind: "http_error", Provider: "github", Status: 503},
+			"github API returned HTTP 503 Service Unavailable. Retrying."},
+		{"non-transient 422", prError{Kind: "http_error", Provider: "gitlab", Status: 422},
+			"gitlab API returned HTTP 422 Unprocessable Entity. Not retryable."},
+		{"invalid response", prError{Kind: "invalid_response", Provider: "github", Reason: "json_parse"},
+			"github API returned an unexpected response shape (json_parse). Please file a bug — the API contract may have drifted."},
+		{"unrecognized url", prError{Kind: "unrecognized_url", URL: "https://bitbucket.org/a/b/pull-requests/1"},
+			"PR URL format not recognized: https://bitbucket.org/a/b/pull-requests/1. Expected GitHub PR or GitLab MR URL."},
+		{"host mismatch", prError{Kind: "host_mismatch", Provider: "gitlab", Expected: "gitlab.com", Got: "git.evil.example"},
+			"Refusing to send GitLab token to unexpected host `git.evil.example` (configured: `gitlab.com`)."},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { wantEq(t, "message", c.err.message(), c.want) })
+	}
+
+	t.Run("the text is what the failed MR stores", func(t *testing.T) {
+		f := newApplyFix(t)
+		mr, _ := f.prMR(applyPRURL)
+		f.answer(model.CallPRStatus, prFailed("http_error", 404))
+		f.poll(mr, applyPRURL)
+		wantEq(t, "failureMessage", f.meta(mr, "failureMessage"),
+			"PR not found (HTTP 404). Was the branch deleted before it could be polled, or is the URL wrong?")
+	})
+}
+
+// TestMergePRRepositoryCheck covers merge_pr's synchronous repository
+// check with production's git-URL parsing: only github.com and gitlab.com
+// remotes parse, a GitHub remote's owner/repo are its first two path
+// segments, and an unparsable remote skips the check.
+func TestMergePRRepositoryCheck(t *testing.T) {
+	cases := []struct {
+		name, gitURL, prURL string
+		refused             bool
+	}{
+		{"same GitHub repo", "https://github.com/acme/widgets.git", "https://github.com/acme/widgets/pull/9", false},
+		{"other GitHub repo", "https://github.com/acme/widgets.git", "https://github.com/evil/widgets/pull/9", true},
+		{"scp-like GitHub remote", "git@github.com:acme/widgets.git", "https://github.com/evil/widgets/pull/9", true},
+		{"credentials are ignored", "https://x-access-token:tok@github.com/acme/widgets", "https://github.com/acme/widgets/pull/9", false},
+		{"GitHub remote with extra segments", "https://github.com/acme/widgets/tree/main", "https://github.com/acme/widgets/pull/9", false},
+		{"GitLab subgroup", "https://gitlab.com/group/sub/widgets.git", "https://gitlab.com/group/sub/widgets/-/merge_requests/3", false},
+		{"GitLab other project", "https://gitlab.com/group/sub/widgets.git", "https://gitlab.com/group/other/-/merge_requests/3", true},
+		{"self-hosted remote is not checked", "https://git.acme.example/acme/widgets.git", "https://github.com/evil/widgets/pull/9", false},
+		{"ssh:// remote is not checked", "ssh://git@github.com/acme/widgets.git", "https://github.com/evil/widgets/pull/9", false},
+		{"unparsable PR URL is not checked", "https://github.com/acme/widgets.git", "https://bitbucket.org/evil/widgets/pull-requests/9", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newApplyFix(t)
+			f.exec(`UPDATE rigs SET git_url = ? WHERE id = ?`, c.gitURL, applyRig)
+			mr, _ := f.prMR(c.prURL)
+			f.exec(`UPDATE beads SET metadata = json_set(metadata, '$.auto_merge_pending', 1) WHERE bead_id = ?`, mr)
+			e, err := Apply(f.town, f.env, Action{Type: MergePR, BeadID: mr, PRURL: c.prURL})
+			if err != nil {
+				t.Fatalf("Apply: %v", err)
+			}
+			if refused := e == nil; refused != c.refused {
+				t.Fatalf("refused = %v, want %v", refused, c.refused)
+			}
+			want := "1"
+			if c.refused {
+				want = "<NULL>"
+			}
+			wantEq(t, "auto_merge_pending", f.meta(mr, "auto_merge_pending"), want)
+		})
+	}
+}

@@ -26,8 +26,13 @@ type Options struct {
 // reads the database; no rule sees another rule's actions. An error is
 // production's throw (a row that fails its schema parse, a failing query);
 // no actions are returned with it.
+//
+// The pass reads the clock at millisecond resolution, as production's
+// Date.now() does: a sub-millisecond virtual clock is truncated, so the
+// strict "older than" tests (heartbeats, cooldowns, …) compare whole
+// milliseconds with the millisecond timestamps production stores.
 func Reconcile(t *model.Town, now time.Time, o Options) ([]Action, error) {
-	p := &rulePass{t: t, db: t.DB(), now: now, o: o}
+	p := &rulePass{t: t, db: t.DB(), now: now.Truncate(time.Millisecond), o: o}
 	subs := []struct {
 		name string
 		run  func() ([]Action, error)
