@@ -107,7 +107,7 @@ func (b *Bead) MetaString(k string) (string, bool) {
 	return s, ok
 }
 
-// truthy1 reports whether v is JSON true or the number 1 (model.md §1.6).
+// Truthy1 reports whether v is JSON true or the number 1 (model.md §1.6).
 func Truthy1(v any) bool {
 	switch x := v.(type) {
 	case bool:
@@ -118,7 +118,7 @@ func Truthy1(v any) bool {
 	return false
 }
 
-// jsTruthy is JavaScript truthiness for a decoded JSON value.
+// JSTruthy is JavaScript truthiness for a decoded JSON value.
 func JSTruthy(v any) bool {
 	switch x := v.(type) {
 	case nil:

@@ -42,7 +42,7 @@ func ParseTime(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// stale reports whether ts is NULL or empty, or older than d at now. A
+// Stale reports whether ts is NULL or empty, or older than d at now. A
 // timestamp that does not parse is treated as fresh, as production's NaN
 // comparison does (reconciler.md §0.5). now is read at whole milliseconds,
 // as JavaScript's Date.now() is.
@@ -57,10 +57,10 @@ func Stale(ts sql.NullString, d time.Duration, now time.Time) bool {
 	return now.Truncate(time.Millisecond).Sub(t) > d
 }
 
-// fresh is the negation of stale.
+// Fresh is the negation of Stale.
 func Fresh(ts sql.NullString, d time.Duration, now time.Time) bool { return !Stale(ts, d, now) }
 
-// msSince returns now − ts in milliseconds and false when ts is NULL or
+// MsSince returns now − ts in milliseconds and false when ts is NULL or
 // does not parse (JavaScript's NaN).
 func MsSince(ts sql.NullString, now time.Time) (float64, bool) {
 	if !ts.Valid {
@@ -73,8 +73,8 @@ func MsSince(ts sql.NullString, now time.Time) (float64, bool) {
 	return float64(now.Truncate(time.Millisecond).Sub(t).Milliseconds()), true
 }
 
-// null returns a valid NullString.
+// Null returns a valid NullString.
 func Null(s string) sql.NullString { return sql.NullString{String: s, Valid: true} }
 
-// nullIfEmpty returns NULL for "" and a valid NullString otherwise.
+// NullIfEmpty returns NULL for "" and a valid NullString otherwise.
 func NullIfEmpty(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
