@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRunFlagErrorsNameTheFlag(t *testing.T) {
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "exists.db")
+	if err := os.WriteFile(existing, []byte("keep me"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"negative duration", []string{"--duration", "-1h"}, "--duration"},
+		{"zero duration", []string{"--duration", "0s"}, "--duration"},
+		{"bad duration", []string{"--duration", "soon"}, "-duration"},
+		{"zero rigs", []string{"--rigs", "0"}, "--rigs"},
+		{"zero agents", []string{"--agents", "0"}, "--agents"},
+		{"bad seed", []string{"--seed", "-3"}, "-seed"},
+		{"existing db", []string{"--db", existing}, "--db"},
+		{"existing trace", []string{"--trace", existing}, "--trace"},
+		{"same file", []string{"--db", filepath.Join(dir, "x"), "--trace", filepath.Join(dir, "x")}, "--db and --trace"},
+		{"stray argument", []string{"extra"}, "unexpected argument"},
+		{"unknown flag", []string{"--nope"}, "-nope"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := Main(append([]string{"run"}, c.args...), &out, &errb)
+			if code != 2 {
+				t.Fatalf("exit code %d, want 2; stderr %q", code, errb.String())
+			}
+			if !strings.Contains(errb.String(), c.want) {
+				t.Fatalf("stderr %q does not name %q", errb.String(), c.want)
+			}
+		})
+	}
+	if b, _ := os.ReadFile(existing); string(b) != "keep me" {
+		t.Fatalf("an existing file was changed: %q", b)
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := Main([]string{"fly"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), `"fly"`) {
+		t.Fatalf("code %d stderr %q", code, errb.String())
+	}
+	if code := Main(nil, &out, &errb); code != 2 {
+		t.Fatalf("no command: code %d", code)
+	}
+}
+
+func TestRunJSONIsDeterministic(t *testing.T) {
+	run := func(dir string) map[string]any {
+		var out, errb bytes.Buffer
+		trace := filepath.Join(dir, "trace.txt")
+		db := filepath.Join(dir, "town.db")
+		code := Main([]string{"run", "--seed", "7", "--duration", "10m", "--rigs", "2", "--agents", "6",
+			"--json", "--progress", "0", "--trace", trace, "--db", db}, &out, &errb)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errb.String())
+		}
+		var m map[string]any
+		if err := json.Unmarshal(out.Bytes(), &m); err != nil {
+			t.Fatalf("summary is not JSON: %v\n%s", err, out.String())
+		}
+		if st, err := os.Stat(trace); err != nil || st.Size() == 0 {
+			t.Fatalf("trace file not written: %v", err)
+		}
+		if _, err := os.Stat(db); err != nil {
+			t.Fatalf("database file not written: %v", err)
+		}
+		return m
+	}
+	a, b := run(t.TempDir()), run(t.TempDir())
+	for _, k := range []string{"trace_hash", "ticks", "events_drained", "actions_emitted", "sim_over_wall", "beads_created"} {
+		if _, ok := a[k]; !ok {
+			t.Fatalf("summary lacks %q: %v", k, a)
+		}
+	}
+	if a["trace_hash"] != b["trace_hash"] || a["ticks"] != b["ticks"] {
+		t.Fatalf("same seed gave different runs: %v vs %v", a["trace_hash"], b["trace_hash"])
+	}
+	if a["ticks"].(float64) < 1 {
+		t.Fatalf("no tick ran: %v", a)
+	}
+}
+
+func TestRunTableSummary(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := Main([]string{"run", "--duration", "5m", "--rigs", "1", "--agents", "3", "--progress", "1m"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{"TICKS", "ticks", "compute per tick", "simulated / wall", "trace"} {
+		if !strings.Contains(strings.ToLower(out.String()), strings.ToLower(want)) {
+			t.Fatalf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+	if !strings.Contains(errb.String(), "sim 1m0s") {
+		t.Fatalf("no progress line:\n%s", errb.String())
+	}
+}

@@ -1,0 +1,208 @@
+// Package reports turns simulation results into what users read: summary
+// tables, JSON summaries and, later, per-tick records, plots and sweeps.
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"gonum.org/v1/gonum/stat"
+
+	"github.com/townsim/townsim/sim"
+)
+
+// Quantiles are the distribution summary of one per-tick figure.
+type Quantiles struct {
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// Summary is the end-of-run summary of `townsim run`, as a table or JSON.
+type Summary struct {
+	Seed                 uint64         `json:"seed"`
+	Rigs                 int            `json:"rigs"`
+	Agents               int            `json:"agents"`
+	SimulatedSeconds     float64        `json:"simulated_seconds"`
+	Ticks                int            `json:"ticks"`
+	TickErrors           int            `json:"tick_errors"`
+	Retries              int            `json:"retries"`
+	EventsDrained        int            `json:"events_drained"`
+	ActionsEmitted       int            `json:"actions_emitted"`
+	ActionsByType        map[string]int `json:"actions_by_type"`
+	SideEffectsAttempted int            `json:"side_effects_attempted"`
+	SideEffectsSucceeded int            `json:"side_effects_succeeded"`
+	SideEffectsFailed    int            `json:"side_effects_failed"`
+	InvariantViolations  int            `json:"invariant_violations"`
+	ViolationsByNumber   map[string]int `json:"violations_by_invariant"`
+	BeadsCreated         int            `json:"beads_created"`
+	BeadsClosed          int            `json:"beads_closed"`
+	BeadsFailed          int            `json:"beads_failed"`
+	BeadsOpen            int            `json:"beads_open"`
+	PendingEventsAtEnd   int            `json:"pending_events_at_end"`
+	// ComputeMs is the real compute per tick, in milliseconds.
+	ComputeMs Quantiles `json:"compute_ms_per_tick"`
+	// Statements and Rows are the deterministic cost per tick.
+	Statements Quantiles `json:"sql_statements_per_tick"`
+	Rows       Quantiles `json:"sql_rows_per_tick"`
+	// ModelComputeSeconds and WallSeconds are measured, never fed back.
+	ModelComputeSeconds float64 `json:"model_compute_seconds"`
+	WallSeconds         float64 `json:"wall_seconds"`
+	// SimOverWall is simulated time over wall time (0 when wall was not measured).
+	SimOverWall  float64 `json:"sim_over_wall"`
+	TraceHash    string  `json:"trace_hash"`
+	TraceRecords uint64  `json:"trace_records"`
+}
+
+// Summarize computes the summary of a run.
+func Summarize(r *sim.Result) Summary {
+	s := Summary{
+		Seed:                 r.Config.Seed,
+		Rigs:                 r.Config.Rigs,
+		Agents:               r.Config.Agents,
+		SimulatedSeconds:     r.SimulatedTime.Seconds(),
+		Ticks:                r.Ticks,
+		TickErrors:           r.TickErrors,
+		Retries:              r.Retries,
+		EventsDrained:        r.EventsDrained,
+		ActionsByType:        map[string]int{},
+		SideEffectsAttempted: r.SideEffectsAttempted,
+		SideEffectsSucceeded: r.SideEffectsSucceeded,
+		SideEffectsFailed:    r.SideEffectsFailed,
+		InvariantViolations:  r.InvariantViolations,
+		ViolationsByNumber:   map[string]int{},
+		BeadsCreated:         r.Beads.Created,
+		BeadsClosed:          r.Beads.Closed,
+		BeadsFailed:          r.Beads.Failed,
+		BeadsOpen:            r.Beads.Open,
+		PendingEventsAtEnd:   r.PendingEventsAtEnd,
+		ModelComputeSeconds:  r.ModelCompute.Seconds(),
+		WallSeconds:          r.TotalWall.Seconds(),
+		TraceHash:            r.TraceHash,
+		TraceRecords:         r.TraceRecords,
+	}
+	for k, v := range r.ActionsByType {
+		s.ActionsByType[k] = v
+		s.ActionsEmitted += v
+	}
+	for k, v := range r.ViolationsByNumber {
+		s.ViolationsByNumber[strconv.Itoa(k)] = v
+	}
+	if r.TotalWall > 0 {
+		s.SimOverWall = r.SimulatedTime.Seconds() / r.TotalWall.Seconds()
+	}
+	compute := make([]float64, 0, len(r.TickRecords))
+	stmts := make([]float64, 0, len(r.TickRecords))
+	rows := make([]float64, 0, len(r.TickRecords))
+	for _, tr := range r.TickRecords {
+		compute = append(compute, float64(tr.Compute)/float64(time.Millisecond))
+		stmts = append(stmts, float64(tr.Cost.Statements))
+		rows = append(rows, float64(tr.Cost.Rows))
+	}
+	s.ComputeMs = quantiles(compute)
+	s.Statements = quantiles(stmts)
+	s.Rows = quantiles(rows)
+	return s
+}
+
+// quantiles summarises xs (which it sorts) with empirical quantiles.
+func quantiles(xs []float64) Quantiles {
+	if len(xs) == 0 {
+		return Quantiles{}
+	}
+	sort.Float64s(xs)
+	return Quantiles{
+		P50: stat.Quantile(0.50, stat.Empirical, xs, nil),
+		P95: stat.Quantile(0.95, stat.Empirical, xs, nil),
+		P99: stat.Quantile(0.99, stat.Empirical, xs, nil),
+		Max: xs[len(xs)-1],
+	}
+}
+
+// WriteJSON writes the summary as one JSON object (map keys sorted).
+func (s Summary) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(s)
+}
+
+// WriteTable writes the summary as tables.
+func (s Summary) WriteTable(w io.Writer) error {
+	main := tablewriter.NewWriter(w)
+	main.Header("figure", "value")
+	q := func(x Quantiles, unit string) string {
+		return fmt.Sprintf("p50 %s  p95 %s  p99 %s  max %s%s", num(x.P50), num(x.P95), num(x.P99), num(x.Max), unit)
+	}
+	rows := [][]string{
+		{"seed", strconv.FormatUint(s.Seed, 10)},
+		{"fleet", fmt.Sprintf("%d rigs, %d agents", s.Rigs, s.Agents)},
+		{"simulated time", (time.Duration(s.SimulatedSeconds * float64(time.Second))).String()},
+		{"ticks", fmt.Sprintf("%d (%d threw, %d platform retries)", s.Ticks, s.TickErrors, s.Retries)},
+		{"events drained", strconv.Itoa(s.EventsDrained)},
+		{"actions emitted", strconv.Itoa(s.ActionsEmitted)},
+		{"side effects", fmt.Sprintf("%d attempted, %d succeeded, %d failed", s.SideEffectsAttempted, s.SideEffectsSucceeded, s.SideEffectsFailed)},
+		{"invariant violations", violations(s)},
+		{"beads (user issues)", fmt.Sprintf("%d created, %d closed, %d failed, %d not terminal", s.BeadsCreated, s.BeadsClosed, s.BeadsFailed, s.BeadsOpen)},
+		{"pending events at end", strconv.Itoa(s.PendingEventsAtEnd)},
+		{"compute per tick", q(s.ComputeMs, " ms")},
+		{"SQL statements per tick", q(s.Statements, "")},
+		{"SQL rows per tick", q(s.Rows, "")},
+		{"model compute / wall", fmt.Sprintf("%.3fs / %.3fs", s.ModelComputeSeconds, s.WallSeconds)},
+		{"simulated / wall", fmt.Sprintf("%.0fx", s.SimOverWall)},
+		{"trace", fmt.Sprintf("%d records, hash %s", s.TraceRecords, s.TraceHash)},
+	}
+	if err := main.Bulk(rows); err != nil {
+		return err
+	}
+	if err := main.Render(); err != nil {
+		return err
+	}
+	if len(s.ActionsByType) == 0 {
+		return nil
+	}
+	byType := tablewriter.NewWriter(w)
+	byType.Header("action", "count")
+	keys := make([]string, 0, len(s.ActionsByType))
+	for k := range s.ActionsByType {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := byType.Append(k, strconv.Itoa(s.ActionsByType[k])); err != nil {
+			return err
+		}
+	}
+	return byType.Render()
+}
+
+func violations(s Summary) string {
+	if s.InvariantViolations == 0 {
+		return "0"
+	}
+	keys := make([]string, 0, len(s.ViolationsByNumber))
+	for k := range s.ViolationsByNumber {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := strconv.Itoa(s.InvariantViolations) + " ("
+	for i, k := range keys {
+		if i > 0 {
+			out += ", "
+		}
+		out += fmt.Sprintf("#%s: %d", k, s.ViolationsByNumber[k])
+	}
+	return out + ")"
+}
+
+func num(x float64) string {
+	if x == float64(int64(x)) {
+		return strconv.FormatInt(int64(x), 10)
+	}
+	return strconv.FormatFloat(x, 'f', 2, 64)
+}

@@ -1,0 +1,257 @@
+package sim
+
+import (
+	"strings"
+	"time"
+
+	"github.com/townsim/townsim/model"
+)
+
+// Agent completion statuses (the container's agent_completed body).
+const (
+	completedOK     = "completed"
+	completedFailed = "failed"
+)
+
+// jobKind is what an agent process works on, decided from the Town's
+// state when the process starts (production builds the prompt then).
+type jobKind string
+
+const (
+	jobMayor    jobKind = "mayor"     // stays working
+	jobIssue    jobKind = "issue"     // an ordinary issue: work, then gt_done or failure
+	jobRework   jobKind = "rework"    // gt:rework (a refinery's change request)
+	jobFeedback jobKind = "feedback"  // gt:pr-feedback / gt:pr-fixup: fix review comments and CI
+	jobConflict jobKind = "conflict"  // gt:pr-conflict: rebase the PR
+	jobTriage   jobKind = "triage"    // the patrol's triage batch
+	jobReview   jobKind = "review"    // a refinery reviewing a merge request
+	jobNone     jobKind = "no_bead"   // nothing to work on (bead or agent missing)
+	jobUnknown  jobKind = "unhandled" // a polecat hooked to a bead type it cannot work
+)
+
+// job is the plan of one process's work.
+type job struct {
+	kind     jobKind
+	agent    string // agent name
+	rigID    string
+	beadID   string
+	branch   string // the branch gt_done names
+	prURL    string // review: the MR's PR; fixups: the PR to fix
+	strategy string // the effective merge strategy
+	landing  bool   // review of a convoy's landing MR
+	direct   bool   // review of an intermediate review-then-land step: merge into the feature branch
+}
+
+// planJob reads what the agent is hooked to when its process starts.
+func (w *World) planJob(p *process) *job {
+	j := &job{kind: jobNone, beadID: p.beadID}
+	a, err := w.town.GetAgent(p.agentID)
+	if err != nil || a == nil {
+		return j
+	}
+	if p.role == "" {
+		p.role = a.Role
+	}
+	j.agent, j.rigID = a.Name, a.RigID.String
+	if a.Role == model.RoleMayor {
+		j.kind = jobMayor
+		return j
+	}
+	if j.beadID == "" {
+		j.beadID = a.Hook.String
+	}
+	b, err := w.town.GetBead(j.beadID)
+	if err != nil || b == nil {
+		return j
+	}
+	if b.RigID.Valid {
+		j.rigID = b.RigID.String
+	}
+	j.strategy = w.mergeStrategy(j.rigID)
+	j.branch = a.Name + "/" + prefix(b.ID, 8)
+	switch {
+	case a.Role == model.RoleRefinery && b.Type == model.TypeMergeRequest:
+		j.kind = jobReview
+		j.branch = strings.TrimPrefix(b.Title, "Review: ")
+		j.prURL, _ = b.MetaString("pr_url")
+		j.landing = b.CreatedBy.String == "system"
+		if fb, _ := b.MetaString("convoy_feature_branch"); fb != "" && !j.landing {
+			convoy, _ := b.MetaString("convoy_id")
+			mode, err := w.town.ConvoyMergeMode(convoy)
+			j.direct = err == nil && mode == model.MergeModeReviewThenLand
+		}
+	case b.Type != model.TypeIssue:
+		j.kind = jobUnknown
+	case b.HasLabel(model.LabelTriage) && b.CreatedBy.String == "patrol":
+		j.kind = jobTriage
+	case b.HasLabel(model.LabelRework):
+		j.kind = jobRework
+		if br, _ := b.MetaString("branch"); br != "" {
+			j.branch = br
+		}
+		if mr, _ := b.MetaString("mr_bead_id"); mr != "" {
+			if m, err := w.town.GetBead(mr); err == nil && m != nil {
+				j.prURL, _ = m.MetaString("pr_url")
+			}
+		}
+	case b.HasLabel(model.LabelPRConflict):
+		j.kind = jobConflict
+		j.prURL, _ = b.MetaString("pr_url")
+		if br, _ := b.MetaString("branch"); br != "" {
+			j.branch = br
+		}
+	case b.HasLabel(model.LabelPRFeedback) || b.HasLabel(model.LabelPRFixup):
+		j.kind = jobFeedback
+		j.prURL, _ = b.MetaString("pr_url")
+		if br, _ := b.MetaString("branch"); br != "" {
+			j.branch = br
+		}
+	default:
+		j.kind = jobIssue
+	}
+	return j
+}
+
+// mergeStrategy is the rig's effective merge strategy: its override, else
+// the town's.
+func (w *World) mergeStrategy(rigID string) string {
+	if rigID != "" {
+		if r, err := w.town.GetRig(rigID); err == nil && r != nil && r.Config.MergeStrategy != "" {
+			return r.Config.MergeStrategy
+		}
+	}
+	if cfg, err := w.town.ReadTownConfig(); err == nil && cfg.MergeStrategy != "" {
+		return cfg.MergeStrategy
+	}
+	return "direct"
+}
+
+// reviewMode is the town's refinery review mode ("rework" when unset, as
+// production's prompt builder defaults).
+func (w *World) reviewMode() string {
+	if cfg, err := w.town.ReadTownConfig(); err == nil && cfg.Refinery != nil && cfg.Refinery.ReviewMode != "" {
+		return cfg.Refinery.ReviewMode
+	}
+	return "rework"
+}
+
+// startJob begins p's work when it starts running.
+func (w *World) startJob(p *process) {
+	j := p.job
+	r := w.agentRand
+	switch j.kind {
+	case jobMayor, jobNone, jobUnknown:
+		return // the mayor stays working; the others idle until stopped
+	case jobReview:
+		d := w.cfg.Work.Refinery.Sample(r)
+		w.eng.After(d, func() { w.reviewDone(p) })
+	case jobIssue:
+		d := w.cfg.Work.Polecat.Sample(r)
+		w.eng.After(d, func() { w.workDone(p) })
+	default:
+		d := w.cfg.Work.Fixup.Sample(r)
+		w.eng.After(d, func() { w.workDone(p) })
+	}
+}
+
+// workDone ends a polecat's work: gt_done then the exit report, or a
+// failure report, by Work's weights.
+func (w *World) workDone(p *process) {
+	if p.state != procRunning || !p.stuckAt.IsZero() {
+		return
+	}
+	j := p.job
+	if pickWeighted(w.agentRand, w.cfg.Work.Done, w.cfg.Work.Failed) == 1 {
+		w.stats.AgentFailures++
+		w.failureDrawn[j.beadID] = true
+		w.containers.end(p, procExited, "failed")
+		w.agentCompleted(p.agentID, completedFailed, "agent error")
+		return
+	}
+	pr := ""
+	switch j.kind {
+	case jobIssue:
+		if j.strategy == "pr" {
+			pr = w.github.open(j.rigID, j.branch)
+		}
+	case jobFeedback, jobRework:
+		w.github.fix(j.prURL, false)
+	case jobConflict:
+		w.github.fix(j.prURL, true)
+	}
+	w.agentDone(p.agentID, j.branch, pr)
+	w.finishSoon(p)
+}
+
+// reviewDone ends a refinery's review by Work's weights: approve (gt_done
+// with the PR it reviewed or opened, or without one for a direct merge),
+// request changes (PR comments or a rework bead), or fail.
+func (w *World) reviewDone(p *process) {
+	if p.state != procRunning || !p.stuckAt.IsZero() {
+		return
+	}
+	j := p.job
+	wk := w.cfg.Work
+	switch pickWeighted(w.agentRand, wk.Approve, wk.RequestChanges, wk.ReviewFail) {
+	case 0:
+		pr := j.prURL
+		if pr == "" && j.strategy == "pr" && !j.direct {
+			pr = w.github.open(j.rigID, j.branch)
+		}
+		w.agentDone(p.agentID, j.branch, pr)
+		w.finishSoon(p)
+	case 1:
+		w.stats.ChangeRequests++
+		if j.prURL != "" && w.reviewMode() == "comments" {
+			w.github.requestChanges(j.prURL)
+			w.agentDone(p.agentID, j.branch, j.prURL)
+			w.finishSoon(p)
+			return
+		}
+		w.rpc("request_changes", func(now time.Time) error {
+			_, err := w.town.RequestChanges(now, p.agentID, "Quality gate failed: fix the failing tests", []string{"src/main.go"})
+			return err
+		}, F("agent", p.agentID), F("bead", j.beadID))
+		if j.prURL != "" {
+			w.agentDone(p.agentID, j.branch, j.prURL)
+		}
+		w.finishSoon(p)
+	default:
+		w.stats.AgentFailures++
+		w.containers.end(p, procExited, "failed")
+		w.agentCompleted(p.agentID, completedFailed, "review error")
+	}
+}
+
+// finishSoon reports p's exit a moment after its gt_done.
+func (w *World) finishSoon(p *process) {
+	w.eng.After(w.cfg.Work.DoneToCompleted.Sample(w.agentRand), func() {
+		if p.state != procRunning {
+			return
+		}
+		w.containers.end(p, procExited, "completed")
+		w.agentCompleted(p.agentID, completedOK, "")
+	})
+}
+
+// agentDone is the gt_done RPC.
+func (w *World) agentDone(agentID, branch, prURL string) {
+	w.rpc("agent_done", func(now time.Time) error {
+		return w.town.AgentDone(now, agentID, model.AgentDoneInput{Branch: branch, PRURL: prURL})
+	}, F("agent", agentID), F("branch", branch), F("pr", prURL))
+}
+
+// agentCompleted is the container's process-exit report.
+func (w *World) agentCompleted(agentID, status, reason string) {
+	w.rpc("agent_completed", func(now time.Time) error {
+		return w.town.AgentCompleted(now, agentID, model.AgentCompletedInput{Status: status, Reason: reason})
+	}, F("agent", agentID), F("status", status), F("reason", reason))
+}
+
+// prefix returns the first n bytes of s.
+func prefix(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

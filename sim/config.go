@@ -1,0 +1,535 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/townsim/townsim/model"
+)
+
+// Config is a whole scenario as data: the seed, the horizon, the fleet and
+// every distribution and weight the world draws from. The scenarios
+// package builds named ones; DefaultConfig is a small fault-free town.
+//
+// Weights are relative (they need not sum to 1); each group needs one
+// positive weight. A Dist whose Kind is "" means "not used" where the
+// field says so.
+type Config struct {
+	// Seed drives every random stream of the run.
+	Seed uint64
+	// Start is the virtual start time (default 2026-01-01T00:00:00Z).
+	Start time.Time
+	// Duration is the horizon of Run.
+	Duration time.Duration
+	// Rigs is the number of rigs in the town.
+	Rigs int
+	// Agents is the target polecat fleet size of the whole town.
+	Agents int
+	// Town is the town configuration the Town starts with.
+	Town TownSettings
+	// Containers describes the agent processes: start answers, cold start,
+	// heartbeats and fault stages.
+	Containers ContainerConfig
+	// Work describes how long agents work and how their work ends.
+	Work WorkConfig
+	// GitHub describes pull requests and the GitHub API's answers.
+	GitHub GitHubConfig
+	// Workload describes what users create and cancel.
+	Workload WorkloadConfig
+	// Latency holds the round-trip time of every external call kind.
+	Latency LatencyConfig
+	// WorkloadStop stops creating work this long after Start (0 = never).
+	WorkloadStop time.Duration
+}
+
+// TownSettings is the part of the town configuration a scenario chooses.
+type TownSettings struct {
+	// MergeStrategy is "pr" (the new-town default) or "direct".
+	MergeStrategy string
+	// ReviewMode is refinery.review_mode: "comments" (new-town default) or "rework".
+	ReviewMode string
+	// AutoMergeDelay is refinery.auto_merge_delay_minutes (new-town default 5 min).
+	AutoMergeDelay time.Duration
+	// NoAutoMerge leaves auto_merge_delay_minutes null (auto-merge off).
+	NoAutoMerge bool
+	// StagedConvoys is staged_convoys_default (new-town default true).
+	StagedConvoys bool
+}
+
+// Stage is one way an agent process can end before its work does: the
+// weight of choosing it when the process starts running, and how long
+// after that it strikes. If the work ends first, the stage never happens.
+type Stage struct {
+	Weight float64
+	After  Dist
+}
+
+// StartWeights are the weights of the container's answers to a start call
+// that finds no live process for the agent (a live one always answers
+// 500 "already running").
+type StartWeights struct {
+	// OK: 200, the process is scheduled.
+	OK float64
+	// Error: 503, nothing starts.
+	Error float64
+	// AlreadyRunning: 500 "already running" from a racing duplicate start;
+	// the process does start.
+	AlreadyRunning float64
+	// Timeout: the call throws after ContainerConfig.StartTimeout; the
+	// process starts nonetheless (the request was slow, not lost).
+	Timeout float64
+}
+
+// ContainerConfig describes the town's container and each agent's process
+// in it, as kwok stages: scheduled → cold start → running → an end.
+type ContainerConfig struct {
+	// Boot is how long a call waits when the town container is not running
+	// (at the start, after an eviction or an idle stop).
+	Boot Dist
+	// ColdStart is the time from an accepted start to a running process.
+	ColdStart Dist
+	// ColdStartAnswer is what the status endpoint answers during a cold
+	// start: "not_found" (404, the default) or "starting" (200 with status
+	// "starting", which the Town ignores).
+	ColdStartAnswer string
+	// HeartbeatEvery is the container's heartbeat interval (production: 30 s).
+	HeartbeatEvery time.Duration
+	// StatusTimeout is the status call's timeout (production: 10 s).
+	StatusTimeout time.Duration
+	// StartTimeout is the start call's timeout (production: 60 s).
+	StartTimeout time.Duration
+	// Start are the weights of the start answers.
+	Start StartWeights
+	// Healthy is the weight of a process that runs until its work ends.
+	Healthy float64
+	// Exited: the session ends without gt_done; the container reports
+	// agent_completed(completed) and the status turns "exited".
+	Exited Stage
+	// Crashed: the process dies; nothing is reported; the status turns
+	// "exited" with exit reason "crashed".
+	Crashed Stage
+	// OOMKilled: the process is killed and forgotten: no report, status 404.
+	OOMKilled Stage
+	// Unresponsive: the process hangs: no heartbeats, status calls time out,
+	// until UnresponsiveFor has passed; then it is gone (404).
+	Unresponsive Stage
+	// Evicted: the whole container gets SIGTERM (t.RecordContainerEviction),
+	// heartbeats stop, and after EvictionGrace every process reports
+	// agent_completed(completed, "container eviction") and is gone; the
+	// next call boots a new container instance.
+	Evicted Stage
+	// Stuck: the agent's session stops making progress but the process
+	// lives: heartbeats go on with a frozen SDK watermark (last event at
+	// the time it got stuck, no active tools), status says "running", the
+	// work never ends. GUPP's nudges, escalation and force stop follow.
+	Stuck Stage
+	// UnresponsiveFor is how long a hung process stays hung.
+	UnresponsiveFor Dist
+	// EvictionGrace is the time between SIGTERM and the processes' end.
+	EvictionGrace Dist
+}
+
+// WorkConfig describes agent work and its outcomes.
+type WorkConfig struct {
+	// Polecat is how long a polecat works on an ordinary issue.
+	Polecat Dist
+	// Fixup is how long a polecat works on rework, PR feedback, PR
+	// conflict and triage beads.
+	Fixup Dist
+	// Done and Failed weigh how a polecat's work ends: gt_done (then
+	// agent_completed(completed)) or agent_completed(failed).
+	Done, Failed float64
+	// DoneToCompleted is the gap between gt_done and the process exit report.
+	DoneToCompleted Dist
+	// Refinery is how long a refinery reviews.
+	Refinery Dist
+	// Approve, RequestChanges and ReviewFail weigh a review's end.
+	Approve, RequestChanges, ReviewFail float64
+}
+
+// GitHubConfig describes pull requests and the GitHub API.
+type GitHubConfig struct {
+	// Org is the owner of every rig's repository.
+	Org string
+	// Outcome weights of a new PR: Merge (a human merges it once green),
+	// Close (a human closes it), Comments (review comments to resolve
+	// first), FailingChecks (CI fails until fixed), Approval (waits for an
+	// approving review), Conflict (merge conflicts until resolved).
+	Merge, Close, Comments, FailingChecks, Approval, Conflict float64
+	// MergeDelay is how long after a PR is green a human merges it.
+	MergeDelay Dist
+	// CloseDelay is how long after creation a human closes a PR.
+	CloseDelay Dist
+	// ChecksDelay is CI's run time after each push.
+	ChecksDelay Dist
+	// ApprovalDelay is how long an Approval PR waits for its review.
+	ApprovalDelay Dist
+	// Errors weigh the answers of status and feedback calls.
+	Errors APIErrorWeights
+	// MergeFail is the probability that a merge call fails although the
+	// PR is mergeable.
+	MergeFail float64
+}
+
+// APIErrorWeights weigh the answers of a GitHub API call.
+type APIErrorWeights struct {
+	// OK is a normal answer.
+	OK float64
+	// ServerError is a transient 502.
+	ServerError float64
+	// RateLimited is a transient 429.
+	RateLimited float64
+	// NotFound is a 404 (non-transient: the MR fails at once).
+	NotFound float64
+	// Invalid is an unparsable body.
+	Invalid float64
+	// Network is a thrown fetch error.
+	Network float64
+}
+
+// WorkloadConfig describes the users.
+type WorkloadConfig struct {
+	// IssuesPerHour is the mean issue arrival rate; 0 derives the rate that
+	// sustains the fleet: Agents per mean polecat work time.
+	IssuesPerHour float64
+	// NoInitialFill skips slinging Agents issues at the start.
+	NoInitialFill bool
+	// Diurnal is the amplitude (0 ≤ a < 1) of a daily cosine on the rate.
+	Diurnal float64
+	// PeakHour is the UTC hour of the daily peak.
+	PeakHour float64
+	// BurstEvery is the time between bursts ("" Kind = no bursts).
+	BurstEvery Dist
+	// BurstSize is the number of issues slung in a burst.
+	BurstSize int
+	// Unassigned is the fraction of issues created with a rig and no
+	// assignee (t.CreateBead), which BD-1 dispatches.
+	Unassigned float64
+	// ConvoysPerHour is the convoy arrival rate.
+	ConvoysPerHour float64
+	// ConvoyMinTasks and ConvoyMaxTasks bound a convoy's task count.
+	ConvoyMinTasks, ConvoyMaxTasks int
+	// ConvoyDepends is the probability that a task depends on the one before.
+	ConvoyDepends float64
+	// ReviewAndMerge is the fraction of convoys in review-and-merge mode.
+	ReviewAndMerge float64
+	// Staged is the fraction of convoys created staged.
+	Staged float64
+	// StartDelay is how long a staged convoy waits for t.StartConvoy.
+	StartDelay Dist
+	// HeldPerHour is the arrival rate of held beads.
+	HeldPerHour float64
+	// HoldFor is how long a held bead waits for t.StartHeldBead.
+	HoldFor Dist
+	// Cancel is the fraction of issues a user cancels.
+	Cancel float64
+	// CancelAfter is when, after creation, the user cancels.
+	CancelAfter Dist
+	// CancelFailed is the fraction of cancellations that mark the bead
+	// failed instead of closed.
+	CancelFailed float64
+}
+
+// LatencyConfig is the round-trip time of each external call kind (a
+// call's own timeouts come on top, see ContainerConfig).
+type LatencyConfig struct {
+	WarmUp, Health, RefreshToken, AgentStatus, StartAgent, StopAgent, SendMessage Dist
+	ContainerState, ContainerStop                                                 Dist
+	PRStatus, PRFeedback, MergePR                                                 Dist
+	Wasteland                                                                     Dist
+}
+
+// For returns the latency of a call kind.
+func (l *LatencyConfig) For(k model.CallKind) Dist {
+	switch k {
+	case model.CallWarmUp:
+		return l.WarmUp
+	case model.CallHealth:
+		return l.Health
+	case model.CallRefreshToken:
+		return l.RefreshToken
+	case model.CallAgentStatus:
+		return l.AgentStatus
+	case model.CallStartAgent:
+		return l.StartAgent
+	case model.CallStopAgent:
+		return l.StopAgent
+	case model.CallSendMessage:
+		return l.SendMessage
+	case model.CallContainerState:
+		return l.ContainerState
+	case model.CallContainerStop:
+		return l.ContainerStop
+	case model.CallPRStatus:
+		return l.PRStatus
+	case model.CallPRFeedback:
+		return l.PRFeedback
+	case model.CallMergePR:
+		return l.MergePR
+	}
+	return l.Wasteland
+}
+
+// DefaultStart is the default virtual start time.
+var DefaultStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// DefaultConfig returns a small fault-free town: 2 rigs, 6 polecats, PR
+// strategy with the new-town refinery settings, two hours.
+func DefaultConfig() Config {
+	ms := time.Millisecond
+	return Config{
+		Seed:     1,
+		Start:    DefaultStart,
+		Duration: 2 * time.Hour,
+		Rigs:     2,
+		Agents:   6,
+		Town: TownSettings{
+			MergeStrategy:  "pr",
+			ReviewMode:     "comments",
+			AutoMergeDelay: 5 * time.Minute,
+			StagedConvoys:  true,
+		},
+		Containers: ContainerConfig{
+			Boot:            Uniform(3*time.Second, 8*time.Second),
+			ColdStart:       Uniform(10*time.Second, 45*time.Second),
+			HeartbeatEvery:  30 * time.Second,
+			StatusTimeout:   10 * time.Second,
+			StartTimeout:    60 * time.Second,
+			Start:           StartWeights{OK: 1},
+			Healthy:         1,
+			Exited:          Stage{After: Exp(time.Hour)},
+			Crashed:         Stage{After: Exp(time.Hour)},
+			OOMKilled:       Stage{After: Exp(time.Hour)},
+			Unresponsive:    Stage{After: Exp(time.Hour)},
+			Evicted:         Stage{After: Exp(time.Hour)},
+			Stuck:           Stage{After: Exp(time.Hour)},
+			UnresponsiveFor: Uniform(time.Minute, 10*time.Minute),
+			EvictionGrace:   Uniform(5*time.Second, 30*time.Second),
+		},
+		Work: WorkConfig{
+			Polecat:         LogNormal(15*time.Minute, 0.4),
+			Fixup:           LogNormal(5*time.Minute, 0.4),
+			Done:            1,
+			DoneToCompleted: Uniform(time.Second, 5*time.Second),
+			Refinery:        LogNormal(4*time.Minute, 0.3),
+			Approve:         1,
+		},
+		GitHub: GitHubConfig{
+			Org:           "townsim",
+			Merge:         1,
+			MergeDelay:    LogNormal(20*time.Minute, 0.5),
+			CloseDelay:    LogNormal(30*time.Minute, 0.5),
+			ChecksDelay:   Uniform(2*time.Minute, 6*time.Minute),
+			ApprovalDelay: LogNormal(30*time.Minute, 0.5),
+			Errors:        APIErrorWeights{OK: 1},
+		},
+		Workload: WorkloadConfig{
+			ConvoyMinTasks: 2,
+			ConvoyMaxTasks: 4,
+			StartDelay:     Uniform(time.Minute, 10*time.Minute),
+			HoldFor:        Uniform(5*time.Minute, 30*time.Minute),
+			CancelAfter:    Uniform(time.Minute, 30*time.Minute),
+		},
+		Latency: LatencyConfig{
+			WarmUp:         Uniform(20*ms, 200*ms),
+			Health:         Uniform(20*ms, 200*ms),
+			RefreshToken:   Uniform(20*ms, 200*ms),
+			AgentStatus:    Uniform(10*ms, 150*ms),
+			StartAgent:     Uniform(500*ms, 3*time.Second),
+			StopAgent:      Uniform(50*ms, 500*ms),
+			SendMessage:    Uniform(50*ms, 500*ms),
+			ContainerState: Uniform(10*ms, 100*ms),
+			ContainerStop:  Uniform(500*ms, 2*time.Second),
+			PRStatus:       Uniform(100*ms, 800*ms),
+			PRFeedback:     Uniform(200*ms, 1500*ms),
+			MergePR:        Uniform(300*ms, 2*time.Second),
+			Wasteland:      Uniform(100*ms, 500*ms),
+		},
+	}
+}
+
+// Validate reports the first problem in c. Each error names its field by
+// path, for example "containers.cold_start: dist lognormal: Median must be
+// positive, got 0s".
+func (c Config) Validate() error {
+	v := validator{}
+	v.check(c.Duration < 0, "duration", "is negative (%v)", c.Duration)
+	v.check(c.Rigs < 1, "rigs", "must be at least 1, got %d", c.Rigs)
+	v.check(c.Agents < 0, "agents", "is negative (%d)", c.Agents)
+	v.check(c.WorkloadStop < 0, "workload_stop", "is negative (%v)", c.WorkloadStop)
+	switch c.Town.MergeStrategy {
+	case "", "pr", "direct":
+	default:
+		v.fail("town.merge_strategy", "is %q; want pr or direct", c.Town.MergeStrategy)
+	}
+	switch c.Town.ReviewMode {
+	case "", "comments", "rework":
+	default:
+		v.fail("town.review_mode", "is %q; want comments or rework", c.Town.ReviewMode)
+	}
+	v.check(c.Town.AutoMergeDelay < 0, "town.auto_merge_delay", "is negative (%v)", c.Town.AutoMergeDelay)
+
+	k := c.Containers
+	v.dist("containers.boot", k.Boot)
+	v.dist("containers.cold_start", k.ColdStart)
+	switch k.ColdStartAnswer {
+	case "", "not_found", "starting":
+	default:
+		v.fail("containers.cold_start_answer", "is %q; want not_found or starting", k.ColdStartAnswer)
+	}
+	v.check(k.HeartbeatEvery <= 0, "containers.heartbeat_every", "must be positive, got %v", k.HeartbeatEvery)
+	v.check(k.StatusTimeout <= 0, "containers.status_timeout", "must be positive, got %v", k.StatusTimeout)
+	v.check(k.StartTimeout <= 0, "containers.start_timeout", "must be positive, got %v", k.StartTimeout)
+	v.weights("containers.start", k.Start.OK, k.Start.Error, k.Start.AlreadyRunning, k.Start.Timeout)
+	v.weights("containers.healthy", k.Healthy, k.Exited.Weight, k.Crashed.Weight, k.OOMKilled.Weight,
+		k.Unresponsive.Weight, k.Evicted.Weight, k.Stuck.Weight)
+	v.stage("containers.exited", k.Exited)
+	v.stage("containers.crashed", k.Crashed)
+	v.stage("containers.oom_killed", k.OOMKilled)
+	v.stage("containers.unresponsive", k.Unresponsive)
+	v.stage("containers.evicted", k.Evicted)
+	v.stage("containers.stuck", k.Stuck)
+	if k.Unresponsive.Weight > 0 {
+		v.dist("containers.unresponsive_for", k.UnresponsiveFor)
+	}
+	if k.Evicted.Weight > 0 {
+		v.dist("containers.eviction_grace", k.EvictionGrace)
+	}
+
+	w := c.Work
+	v.dist("work.polecat", w.Polecat)
+	v.dist("work.fixup", w.Fixup)
+	v.dist("work.done_to_completed", w.DoneToCompleted)
+	v.dist("work.refinery", w.Refinery)
+	v.weights("work.done", w.Done, w.Failed)
+	v.weights("work.approve", w.Approve, w.RequestChanges, w.ReviewFail)
+
+	g := c.GitHub
+	v.check(g.Org == "", "github.org", "is empty")
+	v.weights("github.merge", g.Merge, g.Close, g.Comments, g.FailingChecks, g.Approval, g.Conflict)
+	v.dist("github.merge_delay", g.MergeDelay)
+	v.dist("github.checks_delay", g.ChecksDelay)
+	if g.Close > 0 {
+		v.dist("github.close_delay", g.CloseDelay)
+	}
+	if g.Approval > 0 {
+		v.dist("github.approval_delay", g.ApprovalDelay)
+	}
+	e := g.Errors
+	v.weights("github.errors", e.OK, e.ServerError, e.RateLimited, e.NotFound, e.Invalid, e.Network)
+	v.prob("github.merge_fail", g.MergeFail)
+
+	l := c.Workload
+	v.check(l.IssuesPerHour < 0, "workload.issues_per_hour", "is negative (%v)", l.IssuesPerHour)
+	v.check(!(l.Diurnal >= 0 && l.Diurnal < 1), "workload.diurnal", "must be in [0, 1), got %v", l.Diurnal)
+	v.check(!(l.PeakHour >= 0 && l.PeakHour < 24), "workload.peak_hour", "must be in [0, 24), got %v", l.PeakHour)
+	if l.BurstSize > 0 || l.BurstEvery.Kind != "" {
+		v.dist("workload.burst_every", l.BurstEvery)
+		v.check(l.BurstSize < 1, "workload.burst_size", "must be at least 1 with bursts, got %d", l.BurstSize)
+	}
+	v.prob("workload.unassigned", l.Unassigned)
+	v.check(l.ConvoysPerHour < 0, "workload.convoys_per_hour", "is negative (%v)", l.ConvoysPerHour)
+	if l.ConvoysPerHour > 0 {
+		v.check(l.ConvoyMinTasks < 1, "workload.convoy_min_tasks", "must be at least 1, got %d", l.ConvoyMinTasks)
+		v.check(l.ConvoyMaxTasks < l.ConvoyMinTasks, "workload.convoy_max_tasks",
+			"(%d) is less than convoy_min_tasks (%d)", l.ConvoyMaxTasks, l.ConvoyMinTasks)
+		v.prob("workload.convoy_depends", l.ConvoyDepends)
+		v.prob("workload.review_and_merge", l.ReviewAndMerge)
+		v.prob("workload.staged", l.Staged)
+		if l.Staged > 0 {
+			v.dist("workload.start_delay", l.StartDelay)
+		}
+	}
+	v.check(l.HeldPerHour < 0, "workload.held_per_hour", "is negative (%v)", l.HeldPerHour)
+	if l.HeldPerHour > 0 {
+		v.dist("workload.hold_for", l.HoldFor)
+	}
+	v.prob("workload.cancel", l.Cancel)
+	if l.Cancel > 0 {
+		v.dist("workload.cancel_after", l.CancelAfter)
+		v.prob("workload.cancel_failed", l.CancelFailed)
+	}
+
+	lt := c.Latency
+	for _, f := range []struct {
+		name string
+		d    Dist
+	}{
+		{"warm_up", lt.WarmUp}, {"health", lt.Health}, {"refresh_token", lt.RefreshToken},
+		{"agent_status", lt.AgentStatus}, {"start_agent", lt.StartAgent}, {"stop_agent", lt.StopAgent},
+		{"send_message", lt.SendMessage}, {"container_state", lt.ContainerState},
+		{"container_stop", lt.ContainerStop}, {"pr_status", lt.PRStatus}, {"pr_feedback", lt.PRFeedback},
+		{"merge_pr", lt.MergePR}, {"wasteland", lt.Wasteland},
+	} {
+		v.dist("latency."+f.name, f.d)
+	}
+	return v.err
+}
+
+// validator keeps the first error found.
+type validator struct{ err error }
+
+func (v *validator) fail(path, format string, args ...any) {
+	if v.err == nil {
+		v.err = fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...))
+	}
+}
+
+func (v *validator) check(bad bool, path, format string, args ...any) {
+	if bad {
+		v.fail(path, format, args...)
+	}
+}
+
+func (v *validator) dist(path string, d Dist) {
+	if err := d.Validate(); err != nil && v.err == nil {
+		v.err = fmt.Errorf("%s: %w", path, err)
+	}
+}
+
+func (v *validator) stage(path string, s Stage) {
+	if s.Weight > 0 {
+		v.dist(path+".after", s.After)
+	}
+}
+
+func (v *validator) prob(path string, p float64) {
+	v.check(!(p >= 0 && p <= 1), path, "must be a probability in [0, 1], got %v", p)
+}
+
+// weights checks a weight group: finite, non-negative, at least one positive.
+func (v *validator) weights(path string, ws ...float64) {
+	sum := 0.0
+	for _, w := range ws {
+		if !(w >= 0) || math.IsInf(w, 0) {
+			v.fail(path, "weights must be finite and >= 0, got %v", ws)
+			return
+		}
+		sum += w
+	}
+	v.check(sum == 0, path, "weights are all zero %v", ws)
+}
+
+// meanOf returns the mean of a Dist (the median's mean for a log-normal).
+func meanOf(d Dist) time.Duration {
+	switch d.Kind {
+	case KindConst:
+		return d.Value
+	case KindUniform:
+		return (d.Min + d.Max) / 2
+	case KindExp, KindNormal:
+		return d.Mean
+	case KindLogNormal:
+		return time.Duration(float64(d.Median) * math.Exp(d.Sigma*d.Sigma/2))
+	}
+	return 0
+}
+
+// pickWeighted returns the index drawn from weights, 0 if all are zero.
+func pickWeighted(r *Rand, ws ...float64) int {
+	if i := r.Pick(ws); i >= 0 {
+		return i
+	}
+	return 0
+}

@@ -1,0 +1,352 @@
+package sim
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/townsim/townsim/model"
+)
+
+// procState is the stage an agent process is in.
+type procState uint8
+
+const (
+	// procColdStart: accepted, not running yet; status answers 404 (or
+	// "starting", see ContainerConfig.ColdStartAnswer).
+	procColdStart procState = iota
+	// procRunning: heartbeating and working; status answers "running".
+	procRunning
+	// procHung: unresponsive; no heartbeats; status calls time out.
+	procHung
+	// procExited: ended; status answers "exited" with its exit reason.
+	procExited
+	// procGone: forgotten by the container; status answers 404.
+	procGone
+)
+
+var procStateNames = [...]string{"cold_start", "running", "unresponsive", "exited", "gone"}
+
+func (s procState) String() string { return procStateNames[s] }
+
+// live reports a process the container still runs.
+func (s procState) live() bool { return s <= procHung }
+
+// Fault stage names, in ContainerConfig's weight order after Healthy.
+const (
+	faultExited       = "exited"
+	faultCrashed      = "crashed"
+	faultOOMKilled    = "oom_killed"
+	faultUnresponsive = "unresponsive"
+	faultEvicted      = "evicted"
+	faultStuck        = "stuck"
+)
+
+var faultNames = [...]string{"", faultExited, faultCrashed, faultOOMKilled, faultUnresponsive, faultEvicted, faultStuck}
+
+// process is one agent's process in the town container.
+type process struct {
+	n          uint64 // process number, for traces
+	agentID    string
+	beadID     string
+	role       string
+	instance   string // the container instance it runs in
+	state      procState
+	exitReason string
+	runningAt  time.Time
+	draining   bool      // SIGTERM received: the heartbeat reporter has stopped
+	stuckAt    time.Time // the session stopped making progress (zero = never)
+	job        *job
+}
+
+// containers is the town's container (one per town, production's
+// TownContainer) and the agent processes in it, moved through their
+// stages by engine events drawn from the "containers" stream.
+type containers struct {
+	w   *World
+	cfg ContainerConfig
+	r   *Rand
+
+	up        bool      // the container runs
+	instance  string    // its instance id
+	instances int       // instances booted so far
+	readyAt   time.Time // end of the current boot
+	startedAt time.Time // when the current instance came up
+	evicting  bool      // SIGTERM received, processes not yet ended
+
+	procs map[string]*process // by agent id; looked up, iterated only sorted
+	seq   uint64
+}
+
+func newContainers(w *World) *containers {
+	return &containers{w: w, cfg: w.cfg.Containers, r: w.src.Stream("containers"), procs: map[string]*process{}}
+}
+
+// ensureUp boots the container if it is down and returns how long a call
+// arriving now waits for it.
+func (k *containers) ensureUp() time.Duration {
+	now := k.w.eng.Now()
+	if !k.up {
+		k.up = true
+		k.instances++
+		k.instance = fmt.Sprintf("ci-%d-%s", k.instances, k.r.UUID()[:8])
+		k.readyAt = now.Add(k.cfg.Boot.Sample(k.r))
+		k.startedAt = k.readyAt
+		k.w.record("container", F("event", "boot"), F("instance", k.instance), F("ready", k.readyAt))
+	}
+	if k.readyAt.After(now) {
+		return k.readyAt.Sub(now)
+	}
+	return 0
+}
+
+// respond answers a container call (reconciler.md §3.9).
+func (k *containers) respond(c model.Call, sent time.Time) (model.Result, time.Duration) {
+	now := k.w.eng.Now()
+	switch c.Kind {
+	case model.CallAgentStatus:
+		wait := k.ensureUp()
+		p := k.procs[c.AgentID]
+		if p == nil || wait > 0 {
+			return model.Result{StatusCode: 404}, wait
+		}
+		switch p.state {
+		case procColdStart:
+			if k.cfg.ColdStartAnswer == "starting" {
+				return model.Result{StatusCode: 200, Status: "starting"}, 0
+			}
+		case procRunning:
+			return model.Result{StatusCode: 200, Status: "running"}, 0
+		case procHung:
+			return model.Result{Err: "timeout"}, max(sent.Add(k.cfg.StatusTimeout).Sub(now), 0)
+		case procExited:
+			return model.Result{StatusCode: 200, Status: "exited", ExitReason: p.exitReason}, 0
+		}
+		return model.Result{StatusCode: 404}, 0
+	case model.CallStartAgent:
+		return k.start(c, sent)
+	case model.CallStopAgent:
+		p := k.procs[c.AgentID]
+		if p == nil || !p.state.live() {
+			return model.Result{StatusCode: 404}, 0
+		}
+		k.end(p, procExited, "stopped")
+		return model.Result{StatusCode: 200}, 0
+	case model.CallSendMessage:
+		wait := k.ensureUp()
+		if p := k.procs[c.AgentID]; p != nil && p.state == procRunning && wait == 0 {
+			return model.Result{StatusCode: 200, OK: true}, 0
+		}
+		return model.Result{StatusCode: 404}, wait
+	case model.CallWarmUp:
+		cold := !k.up
+		wait := k.ensureUp()
+		return model.Result{StatusCode: 200, ColdStart: cold, Duration: wait}, wait
+	case model.CallHealth:
+		wait := k.ensureUp()
+		r := model.Result{StatusCode: 200, StartedAt: k.startedAt}
+		if m := k.procs[k.w.mayorID]; m != nil && m.state == procRunning {
+			r.MayorReadyAt = m.runningAt
+		}
+		return r, wait
+	case model.CallRefreshToken:
+		return model.Result{StatusCode: 200}, 0
+	case model.CallContainerState:
+		if k.up {
+			return model.Result{StatusCode: 200, State: "running"}, 0
+		}
+		return model.Result{StatusCode: 200, State: "stopped"}, 0
+	case model.CallContainerStop:
+		k.stopAll("idle_stop")
+		return model.Result{StatusCode: 200, OK: true}, 0
+	}
+	return model.Result{StatusCode: 200}, 0
+}
+
+// start answers a start call: a live process answers 500 "already
+// running"; a container shutting down answers 503; otherwise the drawn
+// answer, and for every answer but Error a new process in cold start.
+func (k *containers) start(c model.Call, sent time.Time) (model.Result, time.Duration) {
+	now := k.w.eng.Now()
+	wait := k.ensureUp()
+	if p := k.procs[c.AgentID]; p != nil && p.state.live() {
+		return model.Result{StatusCode: 500, Body: "Agent " + c.AgentID + " is already running"}, wait
+	}
+	if k.evicting {
+		k.w.stats.StartFailures++
+		return model.Result{StatusCode: 503, Body: "container is shutting down"}, wait
+	}
+	w := k.cfg.Start
+	switch pickWeighted(k.r, w.OK, w.Error, w.AlreadyRunning, w.Timeout) {
+	case 1:
+		k.w.stats.StartFailures++
+		return model.Result{StatusCode: 503, Body: "Service Unavailable"}, wait
+	case 2:
+		k.spawn(c, now.Add(wait))
+		return model.Result{StatusCode: 500, Body: "Agent " + c.AgentID + " is already running"}, wait
+	case 3:
+		k.spawn(c, now.Add(wait))
+		return model.Result{Err: "timeout"}, max(sent.Add(k.cfg.StartTimeout).Sub(now), wait)
+	}
+	k.spawn(c, now.Add(wait))
+	return model.Result{StatusCode: 200}, wait
+}
+
+// spawn creates the agent's process, planning its work from the Town's
+// state now (the prompt is built at start), and schedules its cold start.
+func (k *containers) spawn(c model.Call, at time.Time) {
+	k.seq++
+	p := &process{n: k.seq, agentID: c.AgentID, beadID: c.BeadID, role: c.Role, instance: k.instance}
+	k.procs[c.AgentID] = p
+	k.w.stats.Processes++
+	p.job = k.w.planJob(p)
+	cold := k.cfg.ColdStart.Sample(k.r)
+	k.w.record("proc", F("agent", p.agentID), F("n", p.n), F("state", p.state), F("bead", p.beadID),
+		F("job", p.job.kind), F("cold", cold))
+	k.w.eng.Schedule(at.Add(cold), func() { k.running(p) })
+}
+
+// running ends p's cold start: heartbeats begin, the work starts, and a
+// fault stage is drawn (the mayor is spared faults other than eviction).
+func (k *containers) running(p *process) {
+	if p.state != procColdStart {
+		return
+	}
+	now := k.w.eng.Now()
+	p.state, p.runningAt = procRunning, now
+	k.w.record("proc", F("agent", p.agentID), F("n", p.n), F("state", p.state))
+	k.heartbeat(p)
+	k.w.startJob(p)
+	if p.role == model.RoleMayor {
+		return
+	}
+	c := k.cfg
+	i := pickWeighted(k.r, c.Healthy, c.Exited.Weight, c.Crashed.Weight, c.OOMKilled.Weight,
+		c.Unresponsive.Weight, c.Evicted.Weight, c.Stuck.Weight)
+	if i == 0 {
+		return
+	}
+	stage := [...]Stage{{}, c.Exited, c.Crashed, c.OOMKilled, c.Unresponsive, c.Evicted, c.Stuck}[i]
+	name := faultNames[i]
+	k.w.eng.After(stage.After.Sample(k.r), func() { k.fault(p, name) })
+}
+
+// heartbeat sends p's heartbeat and schedules the next while p runs.
+func (k *containers) heartbeat(p *process) {
+	if p.state != procRunning || p.draining {
+		return
+	}
+	now := k.w.eng.Now()
+	k.w.stats.Heartbeats++
+	last := now
+	if !p.stuckAt.IsZero() {
+		last = p.stuckAt
+	}
+	in := model.HeartbeatInput{
+		Watermark:           &model.Watermark{LastEventType: "message.part.updated", LastEventAt: model.ISO(last)},
+		ContainerInstanceID: p.instance,
+	}
+	k.w.rpc("heartbeat", func(now time.Time) error {
+		_, err := k.w.town.Heartbeat(now, p.agentID, in)
+		return err
+	}, F("agent", p.agentID))
+	k.w.eng.After(k.cfg.HeartbeatEvery, func() { k.heartbeat(p) })
+}
+
+// fault strikes p with a fault stage, if p still runs.
+func (k *containers) fault(p *process, name string) {
+	if p.state != procRunning || p.draining || !p.stuckAt.IsZero() {
+		return
+	}
+	k.w.stats.Faults[name]++
+	k.w.record("fault", F("agent", p.agentID), F("n", p.n), F("kind", name))
+	switch name {
+	case faultExited:
+		k.end(p, procExited, "session ended")
+		k.w.agentCompleted(p.agentID, completedOK, "")
+	case faultCrashed:
+		k.end(p, procExited, "crashed (exit code 1)")
+	case faultOOMKilled:
+		k.end(p, procGone, "oom_killed")
+	case faultUnresponsive:
+		p.state = procHung
+		k.w.record("proc", F("agent", p.agentID), F("n", p.n), F("state", p.state))
+		k.w.eng.After(k.cfg.UnresponsiveFor.Sample(k.r), func() {
+			if p.state == procHung {
+				k.end(p, procGone, "killed after hanging")
+			}
+		})
+	case faultEvicted:
+		k.evict()
+	case faultStuck:
+		p.stuckAt = k.w.eng.Now()
+	}
+}
+
+// end moves p to a final stage; its pending events then do nothing.
+func (k *containers) end(p *process, s procState, reason string) {
+	if !p.state.live() {
+		return
+	}
+	p.state, p.exitReason = s, reason
+	k.w.record("proc", F("agent", p.agentID), F("n", p.n), F("state", s), F("reason", reason))
+}
+
+// sortedLive returns the live processes by agent id.
+func (k *containers) sortedLive() []*process {
+	ids := make([]string, 0, len(k.procs))
+	for id, p := range k.procs {
+		if p.state.live() {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	out := make([]*process, len(ids))
+	for i, id := range ids {
+		out[i] = k.procs[id]
+	}
+	return out
+}
+
+// evict is SIGTERM to the container: the Town is told at once, every
+// heartbeat reporter stops, and after the grace period every process
+// that can still talk reports agent_completed(completed, "container
+// eviction") and all are gone with the container; the next call boots a
+// new instance.
+func (k *containers) evict() {
+	if k.evicting || !k.up {
+		return
+	}
+	k.evicting = true
+	k.w.stats.Evictions++
+	k.w.record("container", F("event", "sigterm"), F("instance", k.instance))
+	k.w.rpc("record_container_eviction", func(now time.Time) error {
+		_, err := k.w.town.RecordContainerEviction(now)
+		return err
+	})
+	for _, p := range k.sortedLive() {
+		p.draining = true
+	}
+	k.w.eng.After(k.cfg.EvictionGrace.Sample(k.r), func() {
+		for _, p := range k.sortedLive() {
+			talk := p.state != procHung
+			k.end(p, procGone, "evicted")
+			if talk {
+				k.w.agentCompleted(p.agentID, completedOK, "container eviction")
+			}
+		}
+		k.up, k.evicting = false, false
+		k.w.record("container", F("event", "gone"), F("instance", k.instance))
+	})
+}
+
+// stopAll is the container's stop: every process is gone, no reports.
+func (k *containers) stopAll(reason string) {
+	for _, p := range k.sortedLive() {
+		k.end(p, procGone, reason)
+	}
+	if k.up {
+		k.up = false
+		k.w.record("container", F("event", "stop"), F("instance", k.instance))
+	}
+}

@@ -1,0 +1,252 @@
+package sim
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/townsim/townsim/model"
+)
+
+// PR outcome plans, in GitHubConfig's weight order.
+const (
+	planMerge         = "merge"
+	planClose         = "close"
+	planComments      = "comments"
+	planFailingChecks = "failing_checks"
+	planApproval      = "approval"
+	planConflict      = "conflict"
+)
+
+var planNames = [...]string{planMerge, planClose, planComments, planFailingChecks, planApproval, planConflict}
+
+// pullRequest is one PR in the GitHub model.
+type pullRequest struct {
+	url       string
+	rigID     string
+	branch    string
+	plan      string
+	state     string    // open, merged or closed
+	conflicts bool      // mergeable_state dirty
+	comments  bool      // unresolved review comments
+	changes   bool      // review decision CHANGES_REQUESTED
+	failing   bool      // CI fails when it completes
+	checksAt  time.Time // CI completes at this time
+	approveAt time.Time // an approving review arrives (zero = none needed)
+}
+
+// github is the GitHub the Town polls and merges through: PRs keyed by
+// URL https://github.com/<org>/<rig-repo>/pull/<n>, whose fate is drawn
+// from the "github" stream when they are opened, and the API's answers,
+// errors included.
+type github struct {
+	w    *World
+	cfg  GitHubConfig
+	r    *Rand                   // PR plans and human delays
+	api  *Rand                   // API error draws
+	prs  map[string]*pullRequest // by URL; looked up only
+	next map[string]int          // last PR number per repository; looked up only
+}
+
+func newGitHub(w *World) *github {
+	return &github{w: w, cfg: w.cfg.GitHub, r: w.src.Stream("github"), api: w.src.Stream("github/api"),
+		prs: map[string]*pullRequest{}, next: map[string]int{}}
+}
+
+// repoOf returns the rig's repository name.
+func (g *github) repoOf(rigID string) string {
+	for _, r := range g.w.rigs {
+		if r.id == rigID {
+			return r.name
+		}
+	}
+	return "unknown"
+}
+
+// open creates a PR for branch in the rig's repository and draws its fate.
+func (g *github) open(rigID, branch string) string {
+	now := g.w.eng.Now()
+	repo := g.repoOf(rigID)
+	g.next[repo]++
+	url := "https://github.com/" + g.cfg.Org + "/" + repo + "/pull/" + strconv.Itoa(g.next[repo])
+	c := g.cfg
+	plan := planNames[pickWeighted(g.r, c.Merge, c.Close, c.Comments, c.FailingChecks, c.Approval, c.Conflict)]
+	pr := &pullRequest{url: url, rigID: rigID, branch: branch, plan: plan, state: "open",
+		checksAt: now.Add(c.ChecksDelay.Sample(g.r))}
+	switch plan {
+	case planComments:
+		pr.comments, pr.changes = true, true
+	case planFailingChecks:
+		pr.failing = true
+	case planApproval:
+		pr.approveAt = now.Add(c.ApprovalDelay.Sample(g.r))
+	case planConflict:
+		pr.conflicts = true
+	}
+	g.prs[url] = pr
+	g.w.stats.PRsOpened++
+	g.w.record("pr", F("url", url), F("event", "opened"), F("plan", plan), F("branch", branch))
+	if plan == planClose {
+		g.w.eng.After(c.CloseDelay.Sample(g.r), func() { g.humanClose(pr) })
+	} else {
+		g.w.eng.Schedule(pr.checksAt.Add(c.MergeDelay.Sample(g.r)), func() { g.humanMerge(pr) })
+	}
+	return url
+}
+
+// green reports a PR a human or auto-merge may merge now.
+func (g *github) green(pr *pullRequest) bool {
+	now := g.w.eng.Now()
+	return pr.state == "open" && !pr.conflicts && !pr.comments && !pr.changes && !pr.failing &&
+		!now.Before(pr.checksAt) && !g.awaiting(pr)
+}
+
+// awaiting reports a PR that still waits for an approving review.
+func (g *github) awaiting(pr *pullRequest) bool {
+	return !pr.approveAt.IsZero() && g.w.eng.Now().Before(pr.approveAt)
+}
+
+// humanMerge merges a green PR, or looks again after another delay.
+func (g *github) humanMerge(pr *pullRequest) {
+	if pr.state != "open" {
+		return
+	}
+	if g.green(pr) {
+		g.setState(pr, "merged", "merged_by_human")
+		return
+	}
+	g.w.eng.After(g.cfg.MergeDelay.Sample(g.r), func() { g.humanMerge(pr) })
+}
+
+func (g *github) humanClose(pr *pullRequest) {
+	if pr.state == "open" {
+		g.setState(pr, "closed", "closed_by_human")
+	}
+}
+
+func (g *github) setState(pr *pullRequest, state, event string) {
+	pr.state = state
+	switch state {
+	case "merged":
+		g.w.stats.PRsMerged++
+	case "closed":
+		g.w.stats.PRsClosed++
+	}
+	g.w.record("pr", F("url", pr.url), F("event", event))
+}
+
+// fix is a polecat's push addressing a PR's feedback (comments, changes
+// requested, failing CI) or, with conflicts, its merge conflicts. CI runs
+// again.
+func (g *github) fix(url string, conflicts bool) {
+	pr := g.prs[url]
+	if pr == nil || pr.state != "open" {
+		return
+	}
+	if conflicts {
+		pr.conflicts = false
+	} else {
+		pr.comments, pr.changes, pr.failing = false, false, false
+	}
+	pr.checksAt = g.w.eng.Now().Add(g.cfg.ChecksDelay.Sample(g.r))
+	g.w.record("pr", F("url", url), F("event", "fixed"), F("conflicts", conflicts))
+}
+
+// requestChanges is a refinery's review in comments mode.
+func (g *github) requestChanges(url string) {
+	if pr := g.prs[url]; pr != nil && pr.state == "open" {
+		pr.comments, pr.changes = true, true
+		g.w.record("pr", F("url", url), F("event", "changes_requested"))
+	}
+}
+
+// apiError draws an API failure: "" for a normal answer.
+func (g *github) apiError() string {
+	e := g.cfg.Errors
+	return [...]string{"", "server_error", "rate_limited", "not_found", "invalid", "network"}[pickWeighted(g.api, e.OK, e.ServerError, e.RateLimited, e.NotFound, e.Invalid, e.Network)]
+}
+
+// respond answers the GitHub calls (reconciler.md §3.3, §3.4).
+func (g *github) respond(c model.Call) (model.Result, time.Duration) {
+	switch c.Kind {
+	case model.CallPRStatus:
+		switch g.apiError() {
+		case "server_error":
+			return model.Result{StatusCode: 502, PR: model.PRStatus{ErrKind: "http_error", HTTPStatus: 502}}, 0
+		case "rate_limited":
+			return model.Result{StatusCode: 429, PR: model.PRStatus{ErrKind: "http_error", HTTPStatus: 429}}, 0
+		case "not_found":
+			return model.Result{StatusCode: 404, PR: model.PRStatus{ErrKind: "http_error", HTTPStatus: 404}}, 0
+		case "invalid":
+			return model.Result{StatusCode: 200, PR: model.PRStatus{ErrKind: "invalid_response"}}, 0
+		case "network":
+			return model.Result{Err: "fetch failed"}, 0
+		}
+		pr := g.prs[c.URL]
+		if pr == nil {
+			return model.Result{StatusCode: 404, PR: model.PRStatus{ErrKind: "http_error", HTTPStatus: 404}}, 0
+		}
+		st := model.PRStatus{OK: true, State: pr.state}
+		if pr.state == "open" {
+			st.MergeableState = g.mergeableState(pr)
+		}
+		return model.Result{StatusCode: 200, PR: st}, 0
+	case model.CallPRFeedback:
+		pr := g.prs[c.URL]
+		if g.apiError() != "" || pr == nil {
+			return model.Result{StatusCode: 200}, 0 // production's null
+		}
+		return model.Result{StatusCode: 200, Feedback: g.feedback(pr)}, 0
+	case model.CallMergePR:
+		pr := g.prs[c.URL]
+		fail := g.api.Bool(g.cfg.MergeFail)
+		if pr == nil || fail || !g.green(pr) {
+			return model.Result{StatusCode: 405, OK: false}, 0
+		}
+		g.setState(pr, "merged", "merged_by_api")
+		return model.Result{StatusCode: 200, OK: true}, 0
+	}
+	return model.Result{StatusCode: 200}, 0
+}
+
+// mergeableState is GitHub's mergeable_state of an open PR.
+func (g *github) mergeableState(pr *pullRequest) string {
+	switch {
+	case pr.conflicts:
+		return "dirty"
+	case g.awaiting(pr) || pr.changes:
+		return "blocked"
+	case pr.failing || g.w.eng.Now().Before(pr.checksAt):
+		return "unstable" // CI failing or still running
+	}
+	return "clean"
+}
+
+// feedback is the GraphQL/check-runs answer of checkPRFeedback.
+func (g *github) feedback(pr *pullRequest) *model.PRFeedback {
+	now := g.w.eng.Now()
+	done := !now.Before(pr.checksAt)
+	f := &model.PRFeedback{
+		HasUnresolvedComments: pr.comments,
+		HasFailingChecks:      done && pr.failing,
+		AllChecksPass:         done && !pr.failing,
+	}
+	switch {
+	case pr.changes:
+		f.ReviewDecision = "CHANGES_REQUESTED"
+	case g.awaiting(pr):
+		f.ReviewDecision = "REVIEW_REQUIRED"
+	case !pr.approveAt.IsZero():
+		f.ReviewDecision = "APPROVED"
+	}
+	switch {
+	case pr.conflicts:
+		f.MergeStateStatus = "DIRTY"
+	case g.awaiting(pr):
+		f.MergeStateStatus = "BLOCKED"
+	case !done || pr.failing:
+		f.MergeStateStatus = "UNSTABLE"
+	default:
+		f.MergeStateStatus = "CLEAN"
+	}
+	return f
+}

@@ -1,0 +1,148 @@
+package sim
+
+import (
+	"io"
+	"maps"
+	"time"
+)
+
+// RunOptions are how a run is observed; none of them changes what happens.
+type RunOptions struct {
+	// DBPath is the Town's database file; "" = in memory.
+	DBPath string
+	// Trace receives the trace lines; nil = hash only.
+	Trace io.Writer
+	// WallClock reads the real clock to measure compute around model
+	// calls; nil = not measured. It is never fed back into the simulation.
+	WallClock func() time.Time
+	// Progress is called every ProgressEvery of simulated time (both must
+	// be set); a point inside a tick waits for the tick's end.
+	Progress      func(Progress)
+	ProgressEvery time.Duration
+}
+
+// Progress is a run's state at a progress point.
+type Progress struct {
+	// SimTime is the virtual time of the point.
+	SimTime time.Time
+	// Ticks is the number of ticks run so far.
+	Ticks int
+	// PendingEvents is the number of unprocessed town events.
+	PendingEvents int
+	// Beads counts the users' issues so far.
+	Beads BeadCounts
+}
+
+// BeadCounts counts the issues users created and how they stand.
+type BeadCounts struct {
+	// Created is the number of issues the Town accepted.
+	Created int
+	// Closed and Failed are those in a terminal status.
+	Closed, Failed int
+	// Open is the rest (open, in_progress, in_review).
+	Open int
+}
+
+// Result is what a run did.
+type Result struct {
+	// Config is the scenario that ran.
+	Config Config
+	// Ticks is the number of tick runs (retries included); TickErrors the
+	// runs that threw; Retries the runs that were platform retries.
+	Ticks, TickErrors, Retries int
+	// TickRecords has one record per tick run, in order.
+	TickRecords []TickRecord
+	// EventsDrained is the sum of the ticks' eventsDrained.
+	EventsDrained int
+	// ActionsByType counts the emitted actions by type.
+	ActionsByType map[string]int
+	// SideEffectsAttempted, SideEffectsSucceeded and SideEffectsFailed sum
+	// the ticks' side-effect metrics.
+	SideEffectsAttempted, SideEffectsSucceeded, SideEffectsFailed int
+	// InvariantViolations sums the ticks' violations; ViolationsByNumber
+	// splits them by invariant number.
+	InvariantViolations int
+	ViolationsByNumber  map[int]int
+	// Beads counts the users' issues and how they ended.
+	Beads BeadCounts
+	// PendingEventsAtEnd is the number of unprocessed town events at the end.
+	PendingEventsAtEnd int
+	// SimulatedTime is the virtual time covered.
+	SimulatedTime time.Duration
+	// ModelCompute is the real time spent in model code (ticks and RPCs);
+	// TotalWall the real time of the whole run. Both 0 without WallClock.
+	ModelCompute, TotalWall time.Duration
+	// TraceHash identifies the run: the same seed and config give the same hash.
+	TraceHash    string
+	TraceRecords uint64
+	// World is what the synthetic world did.
+	World WorldStats
+	// Env is the coroutine machinery's work.
+	Env EnvStats
+}
+
+// Run simulates cfg from its start for its duration and returns the result.
+func Run(cfg Config, opts RunOptions) (*Result, error) {
+	w, err := NewWorld(cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	w.RunUntil(w.cfg.Start.Add(w.cfg.Duration))
+	res := w.Result()
+	if err := w.Close(); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// Result summarises the run so far. It reads the Town's database (bead
+// statuses, pending events).
+func (w *World) Result() *Result {
+	d := w.alarm
+	r := &Result{
+		Config:               w.cfg,
+		Ticks:                d.ticks,
+		TickErrors:           d.threw,
+		Retries:              d.retryRuns,
+		TickRecords:          append([]TickRecord(nil), d.records...),
+		EventsDrained:        w.agg.eventsDrained,
+		ActionsByType:        maps.Clone(w.agg.actionsByType),
+		SideEffectsAttempted: w.agg.seAttempted,
+		SideEffectsSucceeded: w.agg.seSucceeded,
+		SideEffectsFailed:    w.agg.seFailed,
+		InvariantViolations:  w.agg.violations,
+		ViolationsByNumber:   maps.Clone(w.agg.violationsByNumber),
+		Beads:                w.beadCounts(),
+		SimulatedTime:        w.eng.Now().Sub(w.cfg.Start),
+		ModelCompute:         w.rpcMeter.Compute,
+		TraceHash:            w.trace.Hash(),
+		TraceRecords:         w.trace.Count(),
+		World:                w.stats,
+		Env:                  w.env.Stats(),
+	}
+	r.World.Faults = maps.Clone(w.stats.Faults)
+	r.World.Analytics = maps.Clone(w.stats.Analytics)
+	r.PendingEventsAtEnd, _ = w.town.PendingEventCount()
+	for _, rec := range d.records {
+		r.ModelCompute += rec.Compute
+	}
+	if w.opts.WallClock != nil {
+		r.TotalWall = w.opts.WallClock().Sub(w.wallStart)
+	}
+	return r
+}
+
+// Close abandons the coroutines still waiting, flushes the trace and
+// closes the Town. It returns the first trace write error.
+func (w *World) Close() error {
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	w.env.Close()
+	err := w.trace.Flush()
+	if cerr := w.town.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

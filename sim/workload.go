@@ -1,0 +1,253 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/townsim/townsim/model"
+)
+
+// Issue creation paths.
+const (
+	issueSling      = "sling"      // t.SlingBead: hooked and dispatched at once
+	issueUnassigned = "unassigned" // t.CreateBead with a rig and no assignee: BD-1 dispatches it
+	issueConvoy     = "convoy"     // a convoy task (t.SlingConvoy)
+	issueHeld       = "held"       // t.CreateHeldBead, started later
+)
+
+// issueRec is one issue a user created.
+type issueRec struct {
+	id      string
+	at      time.Time
+	kind    string
+	cancel  string // the status a user set ("" = none)
+	convoy  string
+	created bool // the Town accepted it
+}
+
+// workload is the users: issue arrivals (Poisson with a daily curve and
+// bursts), convoys, held beads and cancellations, drawn from the
+// "workload" stream.
+type workload struct {
+	w    *World
+	cfg  WorkloadConfig
+	r    *Rand
+	rate float64 // issues per hour
+	stop time.Time
+	n    int // titles
+	// create makes one arriving issue (u.sling; tests count instead).
+	create func(kind string)
+}
+
+func newWorkload(w *World) *workload {
+	u := &workload{w: w, cfg: w.cfg.Workload, r: w.src.Stream("workload")}
+	u.create = u.sling
+	u.rate = u.cfg.IssuesPerHour
+	if u.rate == 0 {
+		if mean := meanOf(w.cfg.Work.Polecat); mean > 0 {
+			u.rate = float64(w.cfg.Agents) / mean.Hours()
+		}
+	}
+	if w.cfg.WorkloadStop > 0 {
+		u.stop = w.cfg.Start.Add(w.cfg.WorkloadStop)
+	}
+	return u
+}
+
+// active reports whether users still create work now.
+func (u *workload) active() bool {
+	return u.stop.IsZero() || u.w.eng.Now().Before(u.stop)
+}
+
+// start schedules the initial fill and the arrival processes.
+func (u *workload) start() {
+	w := u.w
+	if !u.cfg.NoInitialFill && w.cfg.Agents > 0 {
+		step := time.Minute / time.Duration(w.cfg.Agents)
+		for i := 0; i < w.cfg.Agents; i++ {
+			w.eng.After(time.Duration(i)*step, func() { u.create(issueSling) })
+		}
+	}
+	if u.rate > 0 {
+		u.nextArrival(u.rate*(1+u.cfg.Diurnal), func() {
+			if u.r.Float64() < u.cfg.Unassigned {
+				u.create(issueUnassigned)
+			} else {
+				u.create(issueSling)
+			}
+		}, u.diurnal)
+	}
+	if u.cfg.BurstSize > 0 {
+		var burst func()
+		burst = func() {
+			if !u.active() {
+				return
+			}
+			for i := 0; i < u.cfg.BurstSize; i++ {
+				u.create(issueSling)
+			}
+			w.eng.After(u.cfg.BurstEvery.Sample(u.r), burst)
+		}
+		w.eng.After(u.cfg.BurstEvery.Sample(u.r), burst)
+	}
+	if u.cfg.ConvoysPerHour > 0 {
+		u.nextArrival(u.cfg.ConvoysPerHour, u.convoy, nil)
+	}
+	if u.cfg.HeldPerHour > 0 {
+		u.nextArrival(u.cfg.HeldPerHour, u.held, nil)
+	}
+}
+
+// diurnal is the relative rate now: 1 + a·cos(2π(h − peak)/24), over
+// its maximum 1 + a.
+func (u *workload) diurnal() float64 {
+	a := u.cfg.Diurnal
+	if a == 0 {
+		return 1
+	}
+	now := u.w.eng.Now().UTC()
+	h := float64(now.Hour()) + float64(now.Minute())/60 + float64(now.Second())/3600
+	return (1 + a*math.Cos(2*math.Pi*(h-u.cfg.PeakHour)/24)) / (1 + a)
+}
+
+// nextArrival runs a Poisson process of rate perHour (its maximum when
+// accept thins it) that calls fn at each accepted arrival while users are
+// active.
+func (u *workload) nextArrival(perHour float64, fn func(), accept func() float64) {
+	mean := time.Duration(float64(time.Hour) / perHour)
+	var arrive func()
+	arrive = func() {
+		if !u.active() {
+			return
+		}
+		if accept == nil || u.r.Float64() < accept() {
+			fn()
+		}
+		u.w.eng.After(u.r.Exp(mean), arrive)
+	}
+	u.w.eng.After(u.r.Exp(mean), arrive)
+}
+
+func (u *workload) rig() string { return u.w.rigs[u.r.IntN(len(u.w.rigs))].id }
+
+func (u *workload) title(kind string) string {
+	u.n++
+	return fmt.Sprintf("%s task %d", kind, u.n)
+}
+
+// sling creates one issue by the given path.
+func (u *workload) sling(kind string) {
+	w := u.w
+	rig, title := u.rig(), u.title("Issue")
+	rec := &issueRec{at: w.eng.Now(), kind: kind}
+	w.issues = append(w.issues, rec)
+	u.maybeCancel(rec)
+	if kind == issueUnassigned {
+		w.rpc("create_bead", func(now time.Time) error {
+			b, err := w.town.CreateBead(now, model.CreateBeadInput{Type: model.TypeIssue, Title: title, RigID: rig})
+			if b != nil {
+				rec.id, rec.created = b.ID, true
+			}
+			return err
+		}, F("rig", rig))
+		w.record("user", F("op", "create_bead"), F("bead", rec.id))
+		return
+	}
+	w.rpcEnv("sling_bead", func() error {
+		id, _, err := w.town.SlingBead(w.env, model.SlingInput{RigID: rig, Title: title})
+		if id != "" {
+			rec.id, rec.created = id, true
+		}
+		return err
+	}, func() []Field { return []Field{F("bead", rec.id), F("rig", rig)} })
+}
+
+// maybeCancel draws whether a user cancels the issue and schedules it.
+func (u *workload) maybeCancel(rec *issueRec) {
+	if u.cfg.Cancel == 0 || !u.r.Bool(u.cfg.Cancel) {
+		return
+	}
+	status := model.StatusClosed
+	if u.r.Bool(u.cfg.CancelFailed) {
+		status = model.StatusFailed
+	}
+	u.w.eng.After(u.cfg.CancelAfter.Sample(u.r), func() {
+		w := u.w
+		if rec.id == "" {
+			return
+		}
+		b, err := w.town.GetBead(rec.id)
+		if err != nil || b == nil || model.Terminal(b.Status) {
+			return
+		}
+		rec.cancel = status
+		w.rpcEnv("set_bead_status", func() error {
+			return w.town.SetBeadStatus(w.env, rec.id, status, "user")
+		}, func() []Field { return []Field{F("bead", rec.id), F("status", status)} })
+	})
+}
+
+// convoy slings a convoy: tasks that may depend on the one before, a
+// drawn merge mode, staged or not (then started after a delay).
+func (u *workload) convoy() {
+	w := u.w
+	n := u.cfg.ConvoyMinTasks + u.r.IntN(u.cfg.ConvoyMaxTasks-u.cfg.ConvoyMinTasks+1)
+	tasks := make([]model.ConvoyTask, n)
+	for i := range tasks {
+		tasks[i] = model.ConvoyTask{Title: u.title("Convoy")}
+		if i > 0 && u.r.Bool(u.cfg.ConvoyDepends) {
+			tasks[i].DependsOn = []int{i - 1}
+		}
+	}
+	mode := model.MergeModeReviewThenLand
+	if u.r.Bool(u.cfg.ReviewAndMerge) {
+		mode = model.MergeModeReviewAndMerge
+	}
+	staged := u.r.Bool(u.cfg.Staged)
+	delay := time.Duration(0)
+	if staged {
+		delay = u.cfg.StartDelay.Sample(u.r)
+	}
+	rig := u.rig()
+	title := fmt.Sprintf("Feature %d", u.n)
+	var convoyID string
+	var ids []string
+	w.rpc("sling_convoy", func(now time.Time) error {
+		var err error
+		convoyID, ids, err = w.town.SlingConvoy(now, model.SlingConvoyInput{RigID: rig, Title: title,
+			Tasks: tasks, MergeMode: mode, Staged: &staged})
+		return err
+	}, F("rig", rig), F("tasks", n), F("mode", mode), F("staged", staged))
+	for _, id := range ids {
+		rec := &issueRec{id: id, at: w.eng.Now(), kind: issueConvoy, convoy: convoyID, created: true}
+		w.issues = append(w.issues, rec)
+	}
+	if staged && convoyID != "" {
+		w.eng.After(delay, func() {
+			w.rpc("start_convoy", func(now time.Time) error { return w.town.StartConvoy(now, convoyID) },
+				F("convoy", convoyID))
+		})
+	}
+}
+
+// held creates a held bead and starts it after a delay.
+func (u *workload) held() {
+	w := u.w
+	rig, title := u.rig(), u.title("Held")
+	delay := u.cfg.HoldFor.Sample(u.r)
+	rec := &issueRec{at: w.eng.Now(), kind: issueHeld}
+	w.issues = append(w.issues, rec)
+	w.rpc("create_held_bead", func(now time.Time) error {
+		id, err := w.town.CreateHeldBead(now, model.SlingInput{RigID: rig, Title: title, Labels: []string{model.LabelHeld}})
+		rec.id, rec.created = id, id != ""
+		return err
+	}, F("rig", rig))
+	if rec.id == "" {
+		return
+	}
+	w.eng.After(delay, func() {
+		w.rpc("start_held_bead", func(now time.Time) error { return w.town.StartHeldBead(now, rec.id, rig) },
+			F("bead", rec.id))
+	})
+}

@@ -1,0 +1,379 @@
+package sim
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/townsim/townsim/model"
+	"github.com/townsim/townsim/model/alarm"
+)
+
+// World is a run in progress: one Town, the engine, the Env the Town runs
+// in, the alarm driver, and the synthetic world around the Town (its
+// container and agent processes, GitHub, the users). Tests drive it with
+// RunUntil and look inside with Town and Engine; Run wraps it.
+type World struct {
+	cfg  Config
+	opts RunOptions
+
+	eng   *Engine
+	src   *Source
+	env   *Env
+	town  *model.Town
+	trace *Trace
+	alarm *alarmDriver
+
+	containers *containers
+	github     *github
+	users      *workload
+	agentRand  *Rand
+
+	rigs    []rigRec
+	mayorID string
+	issues  []*issueRec
+	// failureDrawn marks beads some agent's drawn outcome failed.
+	failureDrawn map[string]bool
+
+	stats    WorldStats
+	rpcMeter Meter
+	agg      tickAggregates
+
+	wallStart    time.Time
+	nextProgress time.Time
+	closed       bool
+}
+
+// rigRec is a rig the world created.
+type rigRec struct{ id, name string }
+
+// WorldStats counts what the synthetic world did.
+type WorldStats struct {
+	// Processes is the number of agent processes the container started.
+	Processes int
+	// StartFailures is the number of start calls answered with an error status.
+	StartFailures int
+	// Heartbeats is the number of heartbeats sent.
+	Heartbeats int
+	// Faults counts the fault stages that struck, by stage name.
+	Faults map[string]int
+	// Evictions is the number of container evictions (SIGTERM).
+	Evictions int
+	// AgentFailures counts agent work that ended with a failure report.
+	AgentFailures int
+	// ChangeRequests counts reviews that requested changes.
+	ChangeRequests int
+	// PRsOpened, PRsMerged and PRsClosed count pull requests.
+	PRsOpened, PRsMerged, PRsClosed int
+	// RPCErrors counts Town RPCs that returned an error.
+	RPCErrors int
+	// Analytics counts the Town's analytics events by name.
+	Analytics map[string]int
+	// ErrorReports counts the Town's Sentry-style reports.
+	ErrorReports int
+}
+
+// tickAggregates sums the ticks' metrics.
+type tickAggregates struct {
+	eventsDrained, seAttempted, seSucceeded, seFailed, violations int
+	actionsByType                                                 map[string]int
+	violationsByNumber                                            map[int]int
+	lastPending                                                   int
+}
+
+// NewWorld builds the town and its world for cfg: the Town with its
+// rigs (t.AddRig + t.ConfigureRig, ids drawn from the seed), the mayor
+// (t.EnsureMayor), the alarm driver and the watchdog, and the workload.
+// Nothing runs until RunUntil.
+func NewWorld(cfg Config, opts RunOptions) (*World, error) {
+	return newWorld(cfg, opts, nil)
+}
+
+func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Start.IsZero() {
+		cfg.Start = DefaultStart
+	}
+	w := &World{cfg: cfg, opts: opts, failureDrawn: map[string]bool{}}
+	w.stats.Faults = map[string]int{}
+	w.stats.Analytics = map[string]int{}
+	w.agg.actionsByType = map[string]int{}
+	w.agg.violationsByNumber = map[int]int{}
+	if opts.WallClock != nil {
+		w.wallStart = opts.WallClock()
+	}
+	w.eng = NewEngine(cfg.Start)
+	w.src = NewSource(cfg.Seed)
+	w.trace = NewTrace(opts.Trace)
+	setup := w.src.Stream("setup")
+	townID := setup.UUID()
+
+	tc := townConfig(cfg.Town)
+	town, err := model.Open(model.Options{
+		Path:      opts.DBPath,
+		TownID:    townID,
+		IDs:       model.NewSeededIDs(w.src.Stream("ids").Uint64()),
+		Config:    &tc,
+		Analytics: func(e model.AnalyticsEvent) { w.stats.Analytics[e.Event]++ },
+		Errors:    func(model.ErrorReport) { w.stats.ErrorReports++ },
+	})
+	if err != nil {
+		return nil, err
+	}
+	w.town = town
+	w.env = NewEnv(w.eng, w.src, cfg.Latency, w)
+	w.env.SetMeters(opts.WallClock, town.DB().Cost)
+	w.env.OnCall = w.traceCall
+	w.alarm = newAlarmDriver(w.eng, w.env, town, tick)
+	w.alarm.ownCost = true
+	w.alarm.observe = w.observeTick
+	w.alarm.onWatchdog = func(err error) {
+		w.record("watchdog", F("err", errText(err)))
+	}
+	w.env.AfterResume = w.alarm.sync
+	w.containers = newContainers(w)
+	w.github = newGitHub(w)
+	w.agentRand = w.src.Stream("agents")
+	w.users = newWorkload(w)
+
+	w.record("world", F("seed", cfg.Seed), F("town", townID), F("rigs", cfg.Rigs), F("agents", cfg.Agents))
+	for i := 0; i < cfg.Rigs; i++ {
+		r := rigRec{id: setup.UUID(), name: "rig-" + strconv.Itoa(i+1)}
+		w.rigs = append(w.rigs, r)
+		git := "https://github.com/" + cfg.GitHub.Org + "/" + r.name + ".git"
+		if err := w.rpc("add_rig", func(now time.Time) error {
+			if err := town.AddRig(now, r.id, r.name, git, "main"); err != nil {
+				return err
+			}
+			town.ConfigureRig(now, r.id)
+			return nil
+		}, F("rig", r.id), F("name", r.name)); err != nil {
+			town.Close()
+			return nil, fmt.Errorf("sim: add rig %s: %w", r.name, err)
+		}
+	}
+	w.rpcEnv("ensure_mayor", func() error {
+		a, err := town.EnsureMayor(w.env)
+		if a != nil {
+			w.mayorID = a.ID
+		}
+		return err
+	}, func() []Field { return []Field{F("agent", w.mayorID)} })
+	w.alarm.sync()
+	w.alarm.startWatchdog()
+	w.users.start()
+	if opts.Progress != nil && opts.ProgressEvery > 0 {
+		w.nextProgress = cfg.Start.Add(opts.ProgressEvery)
+	}
+	return w, nil
+}
+
+// townConfig is the town configuration a scenario starts with: the
+// new-town defaults with the scenario's choices.
+func townConfig(s TownSettings) model.TownConfig {
+	tc := model.NewTownConfig()
+	if s.MergeStrategy != "" {
+		tc.MergeStrategy = s.MergeStrategy
+	}
+	if s.ReviewMode != "" {
+		tc.Refinery.ReviewMode = s.ReviewMode
+	}
+	if s.NoAutoMerge {
+		tc.Refinery.AutoMergeDelayMinutes = nil
+	} else {
+		m := s.AutoMergeDelay.Minutes()
+		tc.Refinery.AutoMergeDelayMinutes = &m
+	}
+	tc.StagedConvoysDefault = s.StagedConvoys
+	return tc
+}
+
+// Town returns the Town under test.
+func (w *World) Town() *model.Town { return w.town }
+
+// Engine returns the engine.
+func (w *World) Engine() *Engine { return w.eng }
+
+// Env returns the Env the Town runs in.
+func (w *World) Env() *Env { return w.env }
+
+// Stats returns what the world has done so far.
+func (w *World) Stats() WorldStats { return w.stats }
+
+// RunUntil runs the simulation up to t (see Engine.RunUntil), calling the
+// Progress option at each ProgressEvery of simulated time; a progress
+// point that falls inside a tick waits for the tick to end, so that the
+// progress reads never land in a tick's measured work.
+func (w *World) RunUntil(t time.Time) {
+	for !w.nextProgress.IsZero() && !w.nextProgress.After(t) {
+		w.eng.RunUntil(w.nextProgress)
+		for w.alarm.running {
+			at, ok := w.eng.NextAt()
+			if !ok || at.After(t) {
+				break
+			}
+			w.eng.Step()
+		}
+		w.opts.Progress(w.progress())
+		w.nextProgress = w.nextProgress.Add(w.opts.ProgressEvery)
+	}
+	w.eng.RunUntil(t)
+}
+
+func (w *World) progress() Progress {
+	n, _ := w.town.PendingEventCount()
+	return Progress{SimTime: w.eng.Now(), Ticks: w.alarm.ticks, PendingEvents: n, Beads: w.beadCounts()}
+}
+
+// beadCounts reads how the users' issues stand now.
+func (w *World) beadCounts() BeadCounts {
+	var c BeadCounts
+	for _, r := range w.issues {
+		if !r.created {
+			continue
+		}
+		c.Created++
+		switch w.status(r.id) {
+		case model.StatusClosed:
+			c.Closed++
+		case model.StatusFailed:
+			c.Failed++
+		default:
+			c.Open++
+		}
+	}
+	return c
+}
+
+// status returns a bead's status ("" if it does not exist).
+func (w *World) status(id string) string {
+	s, err := w.town.DB().Strings(`SELECT status FROM beads WHERE bead_id = ?`, id)
+	if err != nil || len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+// Respond answers the Town's external calls from the world's state.
+func (w *World) Respond(c model.Call, sent time.Time) (model.Result, time.Duration) {
+	switch c.Kind {
+	case model.CallPRStatus, model.CallPRFeedback, model.CallMergePR:
+		return w.github.respond(c)
+	case model.CallWastelandBrowse, model.CallWastelandDone:
+		return model.Result{StatusCode: 200}, 0
+	}
+	return w.containers.respond(c, sent)
+}
+
+// rpc runs a Town RPC that takes a time as a world event: measured,
+// traced, and followed by an alarm re-sync.
+func (w *World) rpc(name string, fn func(now time.Time) error, fields ...Field) error {
+	now := w.eng.Now()
+	m := &w.rpcMeter
+	var t0 time.Time
+	if w.opts.WallClock != nil {
+		t0 = w.opts.WallClock()
+	}
+	c0 := w.town.DB().Cost()
+	err := fn(now)
+	c := w.town.DB().Cost().Sub(c0)
+	m.Cost.Statements += c.Statements
+	m.Cost.Rows += c.Rows
+	if w.opts.WallClock != nil {
+		m.Compute += w.opts.WallClock().Sub(t0)
+	}
+	if err != nil {
+		w.stats.RPCErrors++
+	}
+	w.trace.Record(now, "rpc", append(append([]Field{F("op", name)}, fields...), F("err", errText(err)))...)
+	w.alarm.sync()
+	return err
+}
+
+// rpcEnv runs a Town RPC that takes an Env as a coroutine, traced when it
+// returns (fields is read then).
+func (w *World) rpcEnv(name string, fn func() error, fields func() []Field) {
+	var err error
+	w.env.Start(&w.rpcMeter, func() { err = fn() }, func() {
+		if err != nil {
+			w.stats.RPCErrors++
+		}
+		w.record("rpc", append(append([]Field{F("op", name)}, fields()...), F("err", errText(err)))...)
+	})
+}
+
+// record adds a trace record at the current time.
+func (w *World) record(kind string, fields ...Field) {
+	w.trace.Record(w.eng.Now(), kind, fields...)
+}
+
+// traceCall records an answered external call.
+func (w *World) traceCall(c model.Call, sent time.Time, r model.Result) {
+	fs := make([]Field, 0, 8)
+	fs = append(fs, F("kind", string(c.Kind)), F("lat", w.eng.Now().Sub(sent)))
+	if c.AgentID != "" {
+		fs = append(fs, F("agent", c.AgentID))
+	}
+	if c.BeadID != "" {
+		fs = append(fs, F("bead", c.BeadID))
+	}
+	if c.URL != "" {
+		fs = append(fs, F("url", c.URL))
+	}
+	switch {
+	case r.Err != "":
+		fs = append(fs, F("err", r.Err))
+	case c.Kind == model.CallPRStatus:
+		fs = append(fs, F("code", r.StatusCode), F("pr", r.PR.State+r.PR.ErrKind), F("ms", r.PR.MergeableState))
+	default:
+		fs = append(fs, F("code", r.StatusCode))
+		if r.Status != "" {
+			fs = append(fs, F("status", r.Status))
+		}
+		if r.OK {
+			fs = append(fs, F("ok", true))
+		}
+	}
+	w.trace.Record(w.eng.Now(), "call", fs...)
+}
+
+// observeTick traces a finished tick and adds it to the totals.
+func (w *World) observeTick(rec *TickRecord, res *alarm.TickResult, err error, retry bool) {
+	m := rec.Metrics
+	w.record("tick", F("at", rec.At), F("retry", retry), F("threw", errText(err)),
+		F("drained", m.EventsDrained), F("actions", m.ActionsEmitted),
+		F("se", m.SideEffectsAttempted), F("se_ok", m.SideEffectsSucceeded), F("se_failed", m.SideEffectsFailed),
+		F("violations", m.InvariantViolations), F("pending", m.PendingEventCount),
+		F("stmts", rec.Cost.Statements), F("rows", rec.Cost.Rows))
+	a := &w.agg
+	a.eventsDrained += m.EventsDrained
+	a.seAttempted += m.SideEffectsAttempted
+	a.seSucceeded += m.SideEffectsSucceeded
+	a.seFailed += m.SideEffectsFailed
+	a.violations += m.InvariantViolations
+	a.lastPending = m.PendingEventCount
+	if res == nil {
+		return
+	}
+	for _, act := range res.Actions {
+		a.actionsByType[act.Type]++
+		w.record("action", F("a", act.String()))
+	}
+	for _, e := range res.ApplyErrors {
+		w.record("apply_error", F("err", e))
+	}
+	for _, v := range res.Violations {
+		a.violationsByNumber[v.Number]++
+		w.record("violation", F("n", v.Number), F("msg", v.Message))
+	}
+}
+
+// errText is an error's text, "" for nil.
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
