@@ -17,9 +17,7 @@ func (t *Town) RegisterAgent(now time.Time, role, name, identity, rigID string) 
 func (t *Town) registerAgent(now time.Time, role, name, identity string, rig sql.NullString) (*Agent, error) {
 	id := t.newID()
 	ts := ISO(now)
-	if _, err := t.db.Exec(`INSERT INTO beads (bead_id, type, status, title, body, rig_id,
-		parent_bead_id, assignee_agent_bead_id, priority, labels, metadata, created_by,
-		created_at, updated_at, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	if _, err := t.db.Exec(insertBeadSQL,
 		id, TypeAgent, StatusOpen, name, nil, rig, nil, nil, "medium", "[]", "{}", nil, ts, ts, nil); err != nil {
 		return nil, err
 	}
@@ -87,15 +85,8 @@ func (t *Town) GetOrCreateAgent(now time.Time, role, rigID string) (*Agent, erro
 			return nil, err
 		}
 	}
-	identity := fmt.Sprintf("%s-%s-%s@%s", name, role, prefix(rigID, 8), prefix(t.kv.TownID, 8))
+	identity := fmt.Sprintf("%s-%s-%s@%s", name, role, truncate(rigID, 8), truncate(t.kv.TownID, 8))
 	return t.registerAgent(now, role, name, identity, Null(rigID))
-}
-
-func prefix(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }
 
 // unhookableTypes are the bead types no agent may be hooked to.
@@ -114,19 +105,13 @@ func unhookableType(typ string) bool {
 // bead are unhooked first. The agent becomes idle with a fresh
 // last_activity_at; the bead gets the agent as assignee (status unchanged).
 func (t *Town) HookBead(now time.Time, agentID, beadID string) error {
-	a, err := t.GetAgent(agentID)
+	a, err := t.existingAgent(agentID)
 	if err != nil {
 		return err
 	}
-	if a == nil {
-		return agentNotFound(agentID)
-	}
-	b, err := t.GetBead(beadID)
+	b, err := t.existingBead(beadID)
 	if err != nil {
 		return err
-	}
-	if b == nil {
-		return beadNotFound(beadID)
 	}
 	if unhookableType(b.Type) {
 		return fmt.Errorf("Cannot hook agent to bead %s: type '%s' is not workable", beadID, b.Type)
@@ -174,6 +159,21 @@ func (t *Town) UnhookBead(now time.Time, agentID string) error {
 	return t.logEvent(now, a.Hook.String, Null(agentID), "unhooked", Null(agentID), sql.NullString{}, nil)
 }
 
+// UnhookAgentsOf unhooks (UnhookBead) every agent hooked to beadID, in
+// row order; the first failure stops it.
+func (t *Town) UnhookAgentsOf(now time.Time, beadID string) error {
+	hooked, err := t.db.Strings(`SELECT bead_id FROM agent_metadata WHERE current_hook_bead_id = ?`, beadID)
+	if err != nil {
+		return err
+	}
+	for _, a := range hooked {
+		if err := t.UnhookBead(now, a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // UpdateAgentStatus writes the agent status [M 4.11]; stalled_at is kept
 // (or set to now) on stalled and cleared on any other status. No
 // existence check, any string accepted.
@@ -188,7 +188,7 @@ func (t *Town) UpdateAgentStatus(now time.Time, agentID, status string) error {
 func (t *Town) WriteCheckpoint(agentID string, data any) error {
 	var v any
 	if data != nil {
-		v = jsonText(data)
+		v = MustJSON(data)
 	}
 	_, err := t.db.Exec(`UPDATE agent_metadata SET checkpoint = ? WHERE bead_id = ?`, v, agentID)
 	return err
@@ -212,7 +212,7 @@ func (t *Town) TouchAgent(now time.Time, agentID string, w *Watermark) error {
 			at = w.LastEventAt
 		}
 		if w.ActiveTools != nil {
-			tools = jsonText(w.ActiveTools)
+			tools = MustJSON(w.ActiveTools)
 		}
 	}
 	_, err := t.db.Exec(`UPDATE agent_metadata SET last_activity_at = ?,
@@ -242,11 +242,7 @@ func (t *Town) UpdateAgentStatusMessage(now time.Time, agentID, msg string) erro
 			return err
 		}
 	}
-	var rigID any
-	if a.RigID.Valid {
-		rigID = a.RigID.String
-	}
-	meta := jsonObj{{"agentId", agentID}, {"message", msg}, {"agent_name", a.Name}, {"rig_id", rigID}}
+	meta := jsonObj{{"agentId", agentID}, {"message", msg}, {"agent_name", a.Name}, {"rig_id", nullJSON(a.RigID)}}
 	if rig != nil {
 		meta = append(meta, kv{"rig_name", rig.Name})
 	}

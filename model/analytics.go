@@ -56,24 +56,24 @@ type ErrorReport struct {
 }
 
 // emit sends an event through the Town's own emitter, which adds the
-// delivery and the owner's user id (reconciler.md §5.2).
-func (t *Town) emit(e AnalyticsEvent) {
+// delivery and the owner's user id (reconciler.md §5.2), and returns it
+// as written.
+func (t *Town) emit(e AnalyticsEvent) AnalyticsEvent {
 	e.Delivery = "internal"
 	e.UserID = t.kv.Config.OwnerUserID
-	if e.TownID == "" {
-		e.TownID = t.kv.TownID
-	}
-	t.emitRaw(e)
+	return t.emitRaw(e)
 }
 
-// emitRaw sends an event through the raw writer (no delivery, no user).
-func (t *Town) emitRaw(e AnalyticsEvent) {
+// emitRaw sends an event through the raw writer (no delivery, no user;
+// the town id filled in when empty) and returns it as written.
+func (t *Town) emitRaw(e AnalyticsEvent) AnalyticsEvent {
 	if e.TownID == "" {
 		e.TownID = t.kv.TownID
 	}
 	if t.opts.Analytics != nil {
 		t.opts.Analytics(e)
 	}
+	return e
 }
 
 // report sends an error report.

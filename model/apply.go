@@ -2,9 +2,8 @@ package model
 
 import (
 	"database/sql"
+	"encoding/json"
 	"fmt"
-	"math"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -84,16 +83,12 @@ func (t *Town) ApplyEvent(now time.Time, ev TownEvent, cfg *TownConfig) error {
 		return t.applyPRConflict(now, p, cfg)
 
 	case EventPRAutoMerge:
-		mrID, _ := p["mr_bead_id"].(string)
-		if mrID == "" {
-			return nil
-		}
-		mr, err := t.GetBead(mrID)
-		if err != nil || mr == nil || Terminal(mr.Status) {
+		mr, err := t.payloadLiveMR(p)
+		if err != nil || mr == nil {
 			return err
 		}
 		_, err = t.db.Exec(`UPDATE beads SET metadata = json_set(COALESCE(metadata, '{}'), '$.auto_merge_pending', 1),
-			updated_at = ? WHERE bead_id = ?`, ISO(now), mrID)
+			updated_at = ? WHERE bead_id = ?`, ISO(now), mr.ID)
 		return err
 	}
 	// Unknown types cannot reach here through the strict drain read.
@@ -104,6 +99,20 @@ func (t *Town) ApplyEvent(now time.Time, ev TownEvent, cfg *TownConfig) error {
 func payloadString(p map[string]any, k string) string {
 	s, _ := p[k].(string)
 	return s
+}
+
+// payloadLiveMR returns the bead named by the payload's mr_bead_id when it
+// exists and is not terminal, else nil (nothing to do).
+func (t *Town) payloadLiveMR(p map[string]any) (*Bead, error) {
+	mrID := payloadString(p, "mr_bead_id")
+	if mrID == "" {
+		return nil, nil
+	}
+	mr, err := t.GetBead(mrID)
+	if err != nil || mr == nil || Terminal(mr.Status) {
+		return nil, err
+	}
+	return mr, nil
 }
 
 // applyBeadCancelled re-applies the terminal status (normally a no-op: the
@@ -125,16 +134,7 @@ func (t *Town) applyBeadCancelled(now time.Time, ev TownEvent, p map[string]any)
 	if _, err := t.UpdateBeadStatus(now, id, status, "system", nil); err != nil {
 		return err
 	}
-	hooked, err := t.db.Strings(`SELECT bead_id FROM agent_metadata WHERE current_hook_bead_id = ?`, id)
-	if err != nil {
-		return err
-	}
-	for _, a := range hooked {
-		if err := t.UnhookBead(now, a); err != nil {
-			return err
-		}
-	}
-	return nil
+	return t.UnhookAgentsOf(now, id)
 }
 
 // applyContainerStatus idles a working or stalled agent whose container
@@ -197,14 +197,11 @@ func (t *Town) openBlockerWithLabel(mrID, like string) (string, error) {
 // applyPRFeedback creates a gt:pr-feedback issue blocking the MR, or marks
 // an open conflict bead of the MR has_feedback instead.
 func (t *Town) applyPRFeedback(now time.Time, p map[string]any) error {
-	mrID, _ := p["mr_bead_id"].(string)
-	if mrID == "" {
-		return nil
-	}
-	mr, err := t.GetBead(mrID)
-	if err != nil || mr == nil || Terminal(mr.Status) {
+	mr, err := t.payloadLiveMR(p)
+	if err != nil || mr == nil {
 		return err
 	}
+	mrID := mr.ID
 	if fb, err := t.openBlockerWithLabel(mrID, prFeedbackLikeLoose); err != nil || fb != "" {
 		return err
 	}
@@ -240,13 +237,11 @@ func (t *Town) applyPRFeedback(now time.Time, p map[string]any) error {
 	return t.InsertDependency(mrID, fbBead.ID, DepBlocks)
 }
 
-// jsNumber formats a JSON number as JavaScript's template strings do for
-// the values that occur (integers print without a fraction).
-func jsNumber(f float64) string {
-	if f == math.Trunc(f) && math.Abs(f) < 1e21 {
-		return strconv.FormatFloat(f, 'f', -1, 64)
-	}
-	return strconv.FormatFloat(f, 'g', -1, 64)
+// JSNumber formats f as JavaScript's String(number) does (Go's JSON
+// encoding of a float64 follows the same ECMAScript rules).
+func JSNumber(f float64) string {
+	b, _ := json.Marshal(f)
+	return string(b)
 }
 
 // feedbackTitle is the PR-feedback bead title (model.md §5.5).
@@ -265,7 +260,7 @@ func feedbackTitle(prNumber float64, repo string, comments, failing, unchecked b
 	if i := strings.LastIndex(repo, "/"); i >= 0 {
 		short = repo[i+1:]
 	}
-	title := "Address " + strings.Join(parts, " & ") + " on PR #" + jsNumber(prNumber)
+	title := "Address " + strings.Join(parts, " & ") + " on PR #" + JSNumber(prNumber)
 	if short != "" {
 		title += " (" + short + ")"
 	}
@@ -284,7 +279,7 @@ func feedbackBody(prNumber float64, repo, branch string, comments, failing, unch
 	} else if unchecked {
 		what = append(what, "CI check runs that could not all be inspected")
 	}
-	n := jsNumber(prNumber)
+	n := JSNumber(prNumber)
 	return fmt.Sprintf("Pull request #%s in %s (branch %s) needs attention: %s.\n\n"+
 		"Inspect the review threads and check results of PR #%s, fix what is relevant, reply to and "+
 		"resolve each thread, push the fixes to %s, then finish with gt_done.",
@@ -321,14 +316,11 @@ func autoResolveConflicts(rig *Rig, cfg *TownConfig) bool {
 // an open feedback bead has_conflicts) when conflicts are auto-resolved,
 // else an escalation with escalation_metadata and a triage request.
 func (t *Town) applyPRConflict(now time.Time, p map[string]any, cfg *TownConfig) error {
-	mrID, _ := p["mr_bead_id"].(string)
-	if mrID == "" {
-		return nil
-	}
-	mr, err := t.GetBead(mrID)
-	if err != nil || mr == nil || Terminal(mr.Status) {
+	mr, err := t.payloadLiveMR(p)
+	if err != nil || mr == nil {
 		return err
 	}
+	mrID := mr.ID
 	if c, err := t.openBlockerWithLabel(mrID, prConflictLikeLoose); err != nil || c != "" {
 		return err
 	}
@@ -391,15 +383,11 @@ func (t *Town) applyPRConflict(now time.Time, p map[string]any, cfg *TownConfig)
 		VALUES (?, ?, ?, ?, ?, ?)`, esc.ID, "high", "merge_conflict", 0, 0, nil); err != nil {
 		return err
 	}
-	var rigCtx any
-	if mr.RigID.Valid {
-		rigCtx = mr.RigID.String
-	}
 	return t.CreateTriageRequest(now, TriageRequestInput{
 		TriageType: "escalation",
 		Title:      "Escalation (high): Merge conflict on " + branch,
 		RigID:      mr.RigID.String,
-		Context: map[string]any{"escalation_bead_id": esc.ID, "severity": "high", "rig_id": rigCtx,
+		Context: map[string]any{"escalation_bead_id": esc.ID, "severity": "high", "rig_id": nullJSON(mr.RigID),
 			"category": "merge_conflict", "pr_url": prURL, "branch": branch, "mr_bead_id": mrID},
 		Options: []string{"ESCALATE_TO_MAYOR", "RESTART", "CLOSE_BEAD", "REASSIGN_BEAD"},
 	})

@@ -38,7 +38,7 @@ func runApplyCases(t *testing.T, cases []applyCase) {
 				}
 			}
 			if c.unchanged {
-				evEq(t, "database unchanged", f.dump(), before)
+				eq(t, "database unchanged", f.dump(), before)
 			}
 			if c.check != nil {
 				c.check(f)
@@ -73,10 +73,10 @@ func TestApplyEvent_AgentDone(t *testing.T) {
 			return evEvent(EventAgentDone, f.ids["P"], "", `{"branch":"b","pr_url":"https://github.com/o/r1/pull/1","summary":"s"}`)
 		}, check: func(f *evFix) {
 			mr := f.q(`SELECT bead_id FROM beads WHERE type = 'merge_request'`)
-			evEq(f.t, "MR title", f.b(mr, "title"), "Review: b")
-			evEq(f.t, "MR pr_url", f.meta(mr, "pr_url"), "https://github.com/o/r1/pull/1")
-			evEq(f.t, "source", f.b(f.ids["B"], "status"), StatusInReview)
-			evEq(f.t, "hook", f.a(f.ids["P"], "current_hook_bead_id"), "<NULL>")
+			eq(f.t, "MR title", f.b(mr, "title"), "Review: b")
+			eq(f.t, "MR pr_url", f.meta(mr, "pr_url"), "https://github.com/o/r1/pull/1")
+			eq(f.t, "source", f.b(f.ids["B"], "status"), StatusInReview)
+			eq(f.t, "hook", f.a(f.ids["P"], "current_hook_bead_id"), "<NULL>")
 		}},
 		{name: "no agent id is a no-op", setup: func(f *evFix) TownEvent {
 			workingPolecat(f)
@@ -90,9 +90,9 @@ func TestApplyEvent_AgentDone(t *testing.T) {
 			return evEvent(EventAgentDone, f.ids["P"], "", `{"branch":7,"pr_url":true,"summary":{}}`)
 		}, check: func(f *evFix) {
 			mr := f.q(`SELECT bead_id FROM beads WHERE type = 'merge_request'`)
-			evEq(f.t, "MR title", f.b(mr, "title"), "Review: ")
-			evEq(f.t, "MR pr_url", f.meta(mr, "pr_url"), "<NULL>")
-			evEq(f.t, "MR body", f.b(mr, "body"), "<NULL>")
+			eq(f.t, "MR title", f.b(mr, "title"), "Review: ")
+			eq(f.t, "MR pr_url", f.meta(mr, "pr_url"), "<NULL>")
+			eq(f.t, "MR body", f.b(mr, "body"), "<NULL>")
 		}},
 	})
 }
@@ -103,28 +103,28 @@ func TestApplyEvent_AgentCompleted(t *testing.T) {
 			workingPolecat(f)
 			return evEvent(EventAgentCompleted, f.ids["P"], "", `{"status":"completed"}`)
 		}, check: func(f *evFix) {
-			evEq(f.t, "bead", f.b(f.ids["B"], "status"), StatusInProgress)
-			evEq(f.t, "agent", f.a(f.ids["P"], "status"), AgentIdle)
-			evEq(f.t, "hook", f.a(f.ids["P"], "current_hook_bead_id"), "<NULL>")
+			eq(f.t, "bead", f.b(f.ids["B"], "status"), StatusInProgress)
+			eq(f.t, "agent", f.a(f.ids["P"], "status"), AgentIdle)
+			eq(f.t, "hook", f.a(f.ids["P"], "current_hook_bead_id"), "<NULL>")
 		}},
 		{name: "missing status means failed (§7.9)", setup: func(f *evFix) TownEvent {
 			workingPolecat(f)
 			return evEvent(EventAgentCompleted, f.ids["P"], "", `{}`)
 		}, check: func(f *evFix) {
-			evEq(f.t, "bead", f.b(f.ids["B"], "status"), StatusFailed)
+			eq(f.t, "bead", f.b(f.ids["B"], "status"), StatusFailed)
 		}},
 		{name: "status of another JSON type means failed", setup: func(f *evFix) TownEvent {
 			workingPolecat(f)
 			return evEvent(EventAgentCompleted, f.ids["P"], "", `{"status":1,"reason":5}`)
 		}, check: func(f *evFix) {
-			evEq(f.t, "bead", f.b(f.ids["B"], "status"), StatusFailed)
+			eq(f.t, "bead", f.b(f.ids["B"], "status"), StatusFailed)
 		}},
 		{name: "container eviction reopens an in_progress bead", setup: func(f *evFix) TownEvent {
 			workingPolecat(f)
 			return evEvent(EventAgentCompleted, f.ids["P"], "", `{"status":"completed","reason":"container eviction"}`)
 		}, check: func(f *evFix) {
-			evEq(f.t, "bead", f.b(f.ids["B"], "status"), StatusOpen)
-			evEq(f.t, "assignee", f.b(f.ids["B"], "assignee_agent_bead_id"), "<NULL>")
+			eq(f.t, "bead", f.b(f.ids["B"], "status"), StatusOpen)
+			eq(f.t, "assignee", f.b(f.ids["B"], "assignee_agent_bead_id"), "<NULL>")
 		}},
 		{name: "no agent id is a no-op", setup: func(f *evFix) TownEvent {
 			workingPolecat(f)
@@ -142,16 +142,16 @@ func TestApplyEvent_PRStatusChanged(t *testing.T) {
 			openMR(f)
 			return evEvent(EventPRStatusChanged, "", f.ids["M"], `{"pr_url":"u","pr_state":"merged"}`)
 		}, check: func(f *evFix) {
-			evEq(f.t, "MR", f.b(f.ids["M"], "status"), StatusClosed)
-			evEq(f.t, "source", f.b(f.ids["S"], "status"), StatusClosed)
-			evEq(f.t, "review_completed", f.q(`SELECT new_value FROM bead_events WHERE bead_id = ? AND event_type = 'review_completed'`, f.ids["S"]), "merged")
+			eq(f.t, "MR", f.b(f.ids["M"], "status"), StatusClosed)
+			eq(f.t, "source", f.b(f.ids["S"], "status"), StatusClosed)
+			eq(f.t, "review_completed", f.q(`SELECT new_value FROM bead_events WHERE bead_id = ? AND event_type = 'review_completed'`, f.ids["S"]), "merged")
 		}},
 		{name: "closed fails MR and reopens source", setup: func(f *evFix) TownEvent {
 			openMR(f)
 			return evEvent(EventPRStatusChanged, "", f.ids["M"], `{"pr_state":"closed"}`)
 		}, check: func(f *evFix) {
-			evEq(f.t, "MR", f.b(f.ids["M"], "status"), StatusFailed)
-			evEq(f.t, "source", f.b(f.ids["S"], "status"), StatusOpen)
+			eq(f.t, "MR", f.b(f.ids["M"], "status"), StatusFailed)
+			eq(f.t, "source", f.b(f.ids["S"], "status"), StatusOpen)
 		}},
 		{name: "other state is a no-op", setup: func(f *evFix) TownEvent {
 			openMR(f)
@@ -173,7 +173,7 @@ func TestApplyEvent_PRStatusChanged(t *testing.T) {
 			f.exec(`DELETE FROM beads WHERE bead_id = ?`, f.ids["S"])
 			return evEvent(EventPRStatusChanged, "", f.ids["M"], `{"pr_state":"merged"}`)
 		}, wantErr: "notfound", check: func(f *evFix) {
-			evEq(f.t, "MR closed before the throw", f.b(f.ids["M"], "status"), StatusClosed)
+			eq(f.t, "MR closed before the throw", f.b(f.ids["M"], "status"), StatusClosed)
 		}},
 	})
 }
@@ -196,26 +196,26 @@ func TestApplyEvent_BeadCancelled(t *testing.T) {
 			f.exec(`UPDATE beads SET status = 'closed' WHERE bead_id = ?`, f.ids["B"])
 			return evEvent(EventBeadCancelled, "", f.ids["B"], `{"cancel_status":"closed"}`)
 		}, check: func(f *evFix) {
-			evEq(f.t, "hook", f.a(f.ids["P"], "current_hook_bead_id"), "<NULL>")
-			evEq(f.t, "agent", f.a(f.ids["P"], "status"), AgentIdle)
-			evEq(f.t, "assignee kept", f.b(f.ids["B"], "assignee_agent_bead_id"), f.ids["P"])
-			evEq(f.t, "status", f.b(f.ids["B"], "status"), StatusClosed)
-			evEq(f.t, "unhooked event", f.n(`SELECT count(*) FROM bead_events WHERE bead_id = ? AND event_type = 'unhooked'`, f.ids["B"]), 1)
+			eq(f.t, "hook", f.a(f.ids["P"], "current_hook_bead_id"), "<NULL>")
+			eq(f.t, "agent", f.a(f.ids["P"], "status"), AgentIdle)
+			eq(f.t, "assignee kept", f.b(f.ids["B"], "assignee_agent_bead_id"), f.ids["P"])
+			eq(f.t, "status", f.b(f.ids["B"], "status"), StatusClosed)
+			eq(f.t, "unhooked event", f.n(`SELECT count(*) FROM bead_events WHERE bead_id = ? AND event_type = 'unhooked'`, f.ids["B"]), 1)
 		}},
 		{name: "cancel_status defaults to failed", setup: func(f *evFix) TownEvent {
 			workingPolecat(f)
 			return evEvent(EventBeadCancelled, "", f.ids["B"], `{"cancel_status":"done"}`)
 		}, check: func(f *evFix) {
-			evEq(f.t, "status", f.b(f.ids["B"], "status"), StatusFailed)
-			evEq(f.t, "closed_at", f.b(f.ids["B"], "closed_at"), "<NULL>")
+			eq(f.t, "status", f.b(f.ids["B"], "status"), StatusFailed)
+			eq(f.t, "closed_at", f.b(f.ids["B"], "closed_at"), "<NULL>")
 		}},
 		{name: "terminal with the other value stays", setup: func(f *evFix) TownEvent {
 			workingPolecat(f)
 			f.exec(`UPDATE beads SET status = 'failed' WHERE bead_id = ?`, f.ids["B"])
 			return evEvent(EventBeadCancelled, "", f.ids["B"], `{"cancel_status":"closed"}`)
 		}, check: func(f *evFix) {
-			evEq(f.t, "status", f.b(f.ids["B"], "status"), StatusFailed)
-			evEq(f.t, "hook", f.a(f.ids["P"], "current_hook_bead_id"), "<NULL>")
+			eq(f.t, "status", f.b(f.ids["B"], "status"), StatusFailed)
+			eq(f.t, "hook", f.a(f.ids["P"], "current_hook_bead_id"), "<NULL>")
 		}},
 		{name: "deleted bead is a no-op", setup: func(f *evFix) TownEvent {
 			workingPolecat(f)
@@ -239,7 +239,7 @@ func TestApplyEvent_ConvoyStarted(t *testing.T) {
 			staged(f)
 			return evEvent(EventConvoyStarted, "", "", fmt.Sprintf(`{"convoy_id":%q}`, f.ids["C"]))
 		}, check: func(f *evFix) {
-			evEq(f.t, "staged", f.q(`SELECT staged FROM convoy_metadata WHERE bead_id = ?`, f.ids["C"]), "0")
+			eq(f.t, "staged", f.q(`SELECT staged FROM convoy_metadata WHERE bead_id = ?`, f.ids["C"]), "0")
 		}},
 		{name: "convoy_id not a string is a no-op", setup: func(f *evFix) TownEvent {
 			staged(f)
@@ -273,9 +273,9 @@ func TestApplyEvent_ContainerStatus(t *testing.T) {
 		}
 	}
 	idled := func(f *evFix) {
-		evEq(f.t, "agent", f.a(f.ids["P"], "status"), AgentIdle)
-		evEq(f.t, "hook kept", f.a(f.ids["P"], "current_hook_bead_id"), f.ids["B"])
-		evEq(f.t, "bead kept", f.b(f.ids["B"], "status"), StatusInProgress)
+		eq(f.t, "agent", f.a(f.ids["P"], "status"), AgentIdle)
+		eq(f.t, "hook kept", f.a(f.ids["P"], "current_hook_bead_id"), f.ids["B"])
+		eq(f.t, "bead kept", f.b(f.ids["B"], "status"), StatusInProgress)
 	}
 	cs := func(agentSetup func(*evFix), payload string) func(f *evFix) TownEvent {
 		return func(f *evFix) TownEvent {
@@ -308,7 +308,7 @@ func TestApplyEvent_ContainerStatus(t *testing.T) {
 			f.exec(`UPDATE agent_metadata SET stalled_at = ? WHERE bead_id = ?`, ISO(evT0), f.ids["P"])
 		}, `{"status":"exited"}`), check: func(f *evFix) {
 			idled(f)
-			evEq(f.t, "stalled_at", f.a(f.ids["P"], "stalled_at"), "<NULL>")
+			eq(f.t, "stalled_at", f.a(f.ids["P"], "stalled_at"), "<NULL>")
 		}},
 		{name: "unknown status is a no-op", setup: cs(withActivity("working", "1h"), `{"status":"unknown"}`), unchanged: true},
 		{name: "status of another JSON type is a no-op", setup: cs(withActivity("working", "1h"), `{"status":404}`), unchanged: true},
@@ -321,14 +321,14 @@ func TestApplyEvent_ContainerStatus(t *testing.T) {
 			return evEvent(EventContainerStatus, "", "", `{"status":"exited"}`)
 		}, unchanged: true},
 		{name: "refinery on a terminal MR: unhook, idle, checkpoint cleared", setup: refinery(StatusClosed), check: func(f *evFix) {
-			evEq(f.t, "status", f.a(f.ids["R"], "status"), AgentIdle)
-			evEq(f.t, "hook", f.a(f.ids["R"], "current_hook_bead_id"), "<NULL>")
-			evEq(f.t, "checkpoint", f.a(f.ids["R"], "checkpoint"), "<NULL>")
+			eq(f.t, "status", f.a(f.ids["R"], "status"), AgentIdle)
+			eq(f.t, "hook", f.a(f.ids["R"], "current_hook_bead_id"), "<NULL>")
+			eq(f.t, "checkpoint", f.a(f.ids["R"], "checkpoint"), "<NULL>")
 		}},
 		{name: "refinery on a live MR: idle, hook kept", setup: refinery(StatusInProgress), check: func(f *evFix) {
-			evEq(f.t, "status", f.a(f.ids["R"], "status"), AgentIdle)
-			evEq(f.t, "hook", f.a(f.ids["R"], "current_hook_bead_id"), f.ids["M"])
-			evEq(f.t, "checkpoint", f.a(f.ids["R"], "checkpoint"), `{"x":1}`)
+			eq(f.t, "status", f.a(f.ids["R"], "status"), AgentIdle)
+			eq(f.t, "hook", f.a(f.ids["R"], "current_hook_bead_id"), f.ids["M"])
+			eq(f.t, "checkpoint", f.a(f.ids["R"], "checkpoint"), `{"x":1}`)
 		}},
 	})
 }
@@ -350,7 +350,7 @@ func TestApplyEvent_PRFeedbackDetected(t *testing.T) {
 		return applyCase{name: "title " + want, setup: func(f *evFix) TownEvent {
 			openMR(f)
 			return evEvent(EventPRFeedbackDetected, "", "", fmt.Sprintf(`{"mr_bead_id":%q,%s}`, f.ids["M"], payload))
-		}, check: func(f *evFix) { evEq(f.t, "title", f.b(feedback(f), "title"), want) }}
+		}, check: func(f *evFix) { eq(f.t, "title", f.b(feedback(f), "title"), want) }}
 	}
 	runApplyCases(t, []applyCase{
 		{name: "creates a feedback bead blocking the MR", setup: func(f *evFix) TownEvent {
@@ -358,16 +358,16 @@ func TestApplyEvent_PRFeedbackDetected(t *testing.T) {
 			return full(f)
 		}, check: func(f *evFix) {
 			fb := feedback(f)
-			evEq(f.t, "title", f.b(fb, "title"), "Address review comments & failing CI on PR #42 (r1)")
-			evEq(f.t, "rig", f.b(fb, "rig_id"), "r1")
-			evEq(f.t, "parent", f.b(fb, "parent_bead_id"), f.ids["M"])
-			evEq(f.t, "labels", f.b(fb, "labels"), `["gt:pr-feedback"]`)
-			evEq(f.t, "priority", f.b(fb, "priority"), "medium")
+			eq(f.t, "title", f.b(fb, "title"), "Address review comments & failing CI on PR #42 (r1)")
+			eq(f.t, "rig", f.b(fb, "rig_id"), "r1")
+			eq(f.t, "parent", f.b(fb, "parent_bead_id"), f.ids["M"])
+			eq(f.t, "labels", f.b(fb, "labels"), `["gt:pr-feedback"]`)
+			eq(f.t, "priority", f.b(fb, "priority"), "medium")
 			m := evJSON(f.t, f.b(fb, "metadata"))
-			evEq(f.t, "pr_feedback_for", m["pr_feedback_for"], any(f.ids["M"]))
-			evEq(f.t, "pr_url", m["pr_url"], any("https://github.com/o/r1/pull/42"))
-			evEq(f.t, "branch", m["branch"], any("feat"))
-			evEq(f.t, "edge", f.q(`SELECT dependency_type FROM bead_dependencies WHERE bead_id = ? AND depends_on_bead_id = ?`, f.ids["M"], fb), DepBlocks)
+			eq(f.t, "pr_feedback_for", m["pr_feedback_for"], any(f.ids["M"]))
+			eq(f.t, "pr_url", m["pr_url"], any("https://github.com/o/r1/pull/42"))
+			eq(f.t, "branch", m["branch"], any("feat"))
+			eq(f.t, "edge", f.q(`SELECT dependency_type FROM bead_dependencies WHERE bead_id = ? AND depends_on_bead_id = ?`, f.ids["M"], fb), DepBlocks)
 		}},
 		{name: "open feedback bead already: no-op", setup: func(f *evFix) TownEvent {
 			openMR(f)
@@ -379,16 +379,16 @@ func TestApplyEvent_PRFeedbackDetected(t *testing.T) {
 			f.exec(`UPDATE beads SET status = 'closed' WHERE bead_id = ?`, blocker(f, LabelPRFeedback))
 			return full(f)
 		}, check: func(f *evFix) {
-			evEq(f.t, "feedback beads", f.n(`SELECT count(*) FROM beads WHERE labels LIKE '%gt:pr-feedback%'`), 2)
+			eq(f.t, "feedback beads", f.n(`SELECT count(*) FROM beads WHERE labels LIKE '%gt:pr-feedback%'`), 2)
 		}},
 		{name: "open conflict bead gets has_feedback instead", setup: func(f *evFix) TownEvent {
 			openMR(f)
 			f.ids["X"] = blocker(f, LabelPRConflict)
 			return full(f)
 		}, check: func(f *evFix) {
-			evEq(f.t, "has_feedback", f.meta(f.ids["X"], "has_feedback"), "1")
-			evEq(f.t, "updated_at", f.b(f.ids["X"], "updated_at"), ISO(applyNow))
-			evEq(f.t, "feedback beads", f.n(`SELECT count(*) FROM beads WHERE labels LIKE '%gt:pr-feedback%'`), 0)
+			eq(f.t, "has_feedback", f.meta(f.ids["X"], "has_feedback"), "1")
+			eq(f.t, "updated_at", f.b(f.ids["X"], "updated_at"), ISO(applyNow))
+			eq(f.t, "feedback beads", f.n(`SELECT count(*) FROM beads WHERE labels LIKE '%gt:pr-feedback%'`), 0)
 		}},
 		{name: "terminal MR: no-op", setup: func(f *evFix) TownEvent {
 			openMR(f)
@@ -432,25 +432,25 @@ func TestApplyEvent_PRConflictDetected(t *testing.T) {
 	}
 	conflictBead := func(f *evFix) {
 		c := f.q(`SELECT bead_id FROM beads WHERE labels LIKE '%gt:pr-conflict%'`)
-		evEq(f.t, "title", f.b(c, "title"), "Resolve merge conflicts on PR: feat")
-		evEq(f.t, "parent", f.b(c, "parent_bead_id"), f.ids["M"])
-		evEq(f.t, "target_branch", f.meta(c, "target_branch"), "dev")
-		evEq(f.t, "source_bead_id", f.meta(c, "source_bead_id"), f.ids["S"])
-		evEq(f.t, "blocks edge", f.n(`SELECT count(*) FROM bead_dependencies WHERE bead_id = ? AND depends_on_bead_id = ? AND dependency_type = 'blocks'`, f.ids["M"], c), 1)
-		evEq(f.t, "no escalation", f.n(`SELECT count(*) FROM beads WHERE type = 'escalation'`), 0)
+		eq(f.t, "title", f.b(c, "title"), "Resolve merge conflicts on PR: feat")
+		eq(f.t, "parent", f.b(c, "parent_bead_id"), f.ids["M"])
+		eq(f.t, "target_branch", f.meta(c, "target_branch"), "dev")
+		eq(f.t, "source_bead_id", f.meta(c, "source_bead_id"), f.ids["S"])
+		eq(f.t, "blocks edge", f.n(`SELECT count(*) FROM bead_dependencies WHERE bead_id = ? AND depends_on_bead_id = ? AND dependency_type = 'blocks'`, f.ids["M"], c), 1)
+		eq(f.t, "no escalation", f.n(`SELECT count(*) FROM beads WHERE type = 'escalation'`), 0)
 	}
 	escalated := func(f *evFix) {
 		e := f.q(`SELECT bead_id FROM beads WHERE type = 'escalation'`)
-		evEq(f.t, "title", f.b(e, "title"), "Merge conflict detected: feat")
-		evEq(f.t, "priority", f.b(e, "priority"), "high")
-		evEq(f.t, "labels", f.b(e, "labels"), `["gt:escalation","severity:high"]`)
-		evEq(f.t, "conflict", f.meta(e, "conflict"), "1")
-		evEq(f.t, "metadata row", f.q(`SELECT severity || '/' || category || '/' || acknowledged || '/' || re_escalation_count FROM escalation_metadata WHERE bead_id = ?`, e), "high/merge_conflict/0/0")
+		eq(f.t, "title", f.b(e, "title"), "Merge conflict detected: feat")
+		eq(f.t, "priority", f.b(e, "priority"), "high")
+		eq(f.t, "labels", f.b(e, "labels"), `["gt:escalation","severity:high"]`)
+		eq(f.t, "conflict", f.meta(e, "conflict"), "1")
+		eq(f.t, "metadata row", f.q(`SELECT severity || '/' || category || '/' || acknowledged || '/' || re_escalation_count FROM escalation_metadata WHERE bead_id = ?`, e), "high/merge_conflict/0/0")
 		tr := f.q(`SELECT bead_id FROM beads WHERE labels LIKE '%gt:triage-request%'`)
-		evEq(f.t, "triage title", f.b(tr, "title"), "Escalation (high): Merge conflict on feat")
-		evEq(f.t, "triage context", f.q(`SELECT json_extract(metadata, '$.context.escalation_bead_id') FROM beads WHERE bead_id = ?`, tr), e)
-		evEq(f.t, "triage rig", f.b(tr, "rig_id"), "r1")
-		evEq(f.t, "no conflict bead", f.n(`SELECT count(*) FROM beads WHERE labels LIKE '%gt:pr-conflict%'`), 0)
+		eq(f.t, "triage title", f.b(tr, "title"), "Escalation (high): Merge conflict on feat")
+		eq(f.t, "triage context", f.q(`SELECT json_extract(metadata, '$.context.escalation_bead_id') FROM beads WHERE bead_id = ?`, tr), e)
+		eq(f.t, "triage rig", f.b(tr, "rig_id"), "r1")
+		eq(f.t, "no conflict bead", f.n(`SELECT count(*) FROM beads WHERE labels LIKE '%gt:pr-conflict%'`), 0)
 	}
 	runApplyCases(t, []applyCase{
 		{name: "default town config: conflict bead", setup: setup(nil), cfg: cfgWith(&yes), check: conflictBead},
@@ -467,9 +467,9 @@ func TestApplyEvent_PRConflictDetected(t *testing.T) {
 			f.ids["F"] = fb
 			return e
 		}, check: func(f *evFix) {
-			evEq(f.t, "has_conflicts", f.meta(f.ids["F"], "has_conflicts"), "1")
-			evEq(f.t, "conflict_target_branch", f.meta(f.ids["F"], "conflict_target_branch"), "dev")
-			evEq(f.t, "conflict beads", f.n(`SELECT count(*) FROM beads WHERE labels LIKE '%gt:pr-conflict%'`), 0)
+			eq(f.t, "has_conflicts", f.meta(f.ids["F"], "has_conflicts"), "1")
+			eq(f.t, "conflict_target_branch", f.meta(f.ids["F"], "conflict_target_branch"), "dev")
+			eq(f.t, "conflict beads", f.n(`SELECT count(*) FROM beads WHERE labels LIKE '%gt:pr-conflict%'`), 0)
 		}},
 		{name: "open conflict bead already: no-op", setup: func(f *evFix) TownEvent {
 			e := setup(nil)(f)
@@ -495,8 +495,8 @@ func TestApplyEvent_PRAutoMerge(t *testing.T) {
 			openMR(f)
 			return evEvent(EventPRAutoMerge, "", f.ids["M"], fmt.Sprintf(`{"mr_bead_id":%q,"pr_url":"u"}`, f.ids["M"]))
 		}, check: func(f *evFix) {
-			evEq(f.t, "flag", f.meta(f.ids["M"], "auto_merge_pending"), "1")
-			evEq(f.t, "updated_at", f.b(f.ids["M"], "updated_at"), ISO(applyNow))
+			eq(f.t, "flag", f.meta(f.ids["M"], "auto_merge_pending"), "1")
+			eq(f.t, "updated_at", f.b(f.ids["M"], "updated_at"), ISO(applyNow))
 		}},
 		{name: "terminal MR: no-op", setup: func(f *evFix) TownEvent {
 			openMR(f)

@@ -1,11 +1,9 @@
 package model
 
 import (
-	"bytes"
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 )
 
 // Bead is one row of the beads table, with labels and metadata parsed.
@@ -48,11 +46,8 @@ func ScanBead(s Scanner) (*Bead, error) {
 		&b.LastDispatchAttemptAt, &b.CreatedBy, &b.CreatedAt, &b.UpdatedAt, &b.ClosedAt); err != nil {
 		return nil, err
 	}
-	if !validBeadType(b.Type) {
-		return nil, fmt.Errorf("bead %s: invalid type %q", b.ID, b.Type)
-	}
-	if !validBeadStatus(b.Status) {
-		return nil, fmt.Errorf("bead %s: invalid status %q", b.ID, b.Status)
+	if err := CheckBeadEnums(b.ID, b.Type, b.Status); err != nil {
+		return nil, err
 	}
 	var err error
 	if b.Labels, err = ParseLabels(labels.String); err != nil {
@@ -62,6 +57,18 @@ func ScanBead(s Scanner) (*Bead, error) {
 		return nil, fmt.Errorf("bead %s: metadata: %w", b.ID, err)
 	}
 	return &b, nil
+}
+
+// CheckBeadEnums is the type and status part of production's bead schema
+// parse: an unknown type or status makes the read fail.
+func CheckBeadEnums(id, typ, status string) error {
+	if !validBeadType(typ) {
+		return fmt.Errorf("bead %s: invalid type %q", id, typ)
+	}
+	if !validBeadStatus(status) {
+		return fmt.Errorf("bead %s: invalid status %q", id, status)
+	}
+	return nil
 }
 
 // ParseLabels decodes a labels JSON array.
@@ -167,11 +174,9 @@ func (t *Town) QueryBeads(q string, args ...any) ([]*Bead, error) {
 // MustJSON encodes v as JSON.stringify would (no HTML escaping); the
 // values the model encodes always encode.
 func MustJSON(v any) string {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false) // JSON.stringify does not escape <, > and &
-	if err := enc.Encode(v); err != nil {
+	b, err := marshalNoEscape(v)
+	if err != nil {
 		panic(fmt.Sprintf("model: encode %T: %v", v, err))
 	}
-	return strings.TrimSuffix(buf.String(), "\n")
+	return string(b)
 }

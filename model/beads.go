@@ -36,6 +36,11 @@ type CreateBeadInput struct {
 	Assignee, ParentID, RigID, CreatedBy string // "" = NULL
 }
 
+// insertBeadSQL inserts one beads row with every column given.
+const insertBeadSQL = `INSERT INTO beads (bead_id, type, status, title, body, rig_id,
+		parent_bead_id, assignee_agent_bead_id, priority, labels, metadata, created_by,
+		created_at, updated_at, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
 // CreateBead inserts a bead and its `created` bead event [M 4.1]. It
 // inserts no town event and does not touch convoys.
 func (t *Town) CreateBead(now time.Time, in CreateBeadInput) (*Bead, error) {
@@ -53,19 +58,17 @@ func (t *Town) createBead(now time.Time, in CreateBeadInput, meta any) (*Bead, e
 	ts := ISO(now)
 	labels := "[]"
 	if in.Labels != nil {
-		labels = jsonText(in.Labels)
+		labels = MustJSON(in.Labels)
 	}
 	metaText := "{}"
 	if meta != nil {
-		metaText = jsonText(meta)
+		metaText = MustJSON(meta)
 	}
 	priority := in.Priority
 	if priority == "" {
 		priority = "medium"
 	}
-	if _, err := t.db.Exec(`INSERT INTO beads (bead_id, type, status, title, body, rig_id,
-		parent_bead_id, assignee_agent_bead_id, priority, labels, metadata, created_by,
-		created_at, updated_at, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	if _, err := t.db.Exec(insertBeadSQL,
 		id, in.Type, StatusOpen, in.Title, NullIfEmpty(in.Body), NullIfEmpty(in.RigID),
 		NullIfEmpty(in.ParentID), NullIfEmpty(in.Assignee), priority, labels, metaText,
 		NullIfEmpty(in.CreatedBy), ts, ts, nil); err != nil {
@@ -98,12 +101,9 @@ func (t *Town) CloseBead(now time.Time, id, actor string) (*Bead, error) {
 }
 
 func (t *Town) updateBeadStatus(now time.Time, id, status string, actor sql.NullString, reason *FailureReason) (*Bead, error) {
-	b, err := t.GetBead(id)
+	b, err := t.existingBead(id)
 	if err != nil {
 		return nil, err
-	}
-	if b == nil {
-		return nil, beadNotFound(id)
 	}
 	if b.Status == status || Terminal(b.Status) {
 		return b, nil
@@ -129,14 +129,16 @@ func (t *Town) updateBeadStatus(now time.Time, id, status string, actor sql.Null
 			return nil, err
 		}
 	}
+	return t.reloadBead(id)
+}
+
+// reloadBead re-reads a bead just written; its disappearance is an error.
+func (t *Town) reloadBead(id string) (*Bead, error) {
 	u, err := t.GetBead(id)
-	if err != nil {
-		return nil, err
+	if err == nil && u == nil {
+		err = fmt.Errorf("Bead %s not found after update", id)
 	}
-	if u == nil {
-		return nil, fmt.Errorf("Bead %s not found after update", id)
-	}
-	return u, nil
+	return u, err
 }
 
 // BeadFields are the editable fields of UpdateBeadFields; nil = not given.
@@ -150,12 +152,9 @@ type BeadFields struct {
 // through the guarded path; the other given fields are written even on a
 // terminal bead, with updated_at and a fields_updated event.
 func (t *Town) UpdateBeadFields(now time.Time, id string, f BeadFields, actor string) (*Bead, error) {
-	b, err := t.GetBead(id)
+	b, err := t.existingBead(id)
 	if err != nil {
 		return nil, err
-	}
-	if b == nil {
-		return nil, beadNotFound(id)
 	}
 	if f.Status != nil && *f.Status != b.Status {
 		if _, err := t.updateBeadStatus(now, id, *f.Status, NullIfEmpty(actor), nil); err != nil {
@@ -182,12 +181,12 @@ func (t *Town) UpdateBeadFields(now time.Time, id string, f BeadFields, actor st
 	if f.Labels != nil {
 		labels := "[]"
 		if *f.Labels != nil {
-			labels = jsonText(*f.Labels)
+			labels = MustJSON(*f.Labels)
 		}
 		add("labels", labels)
 	}
 	if f.Metadata != nil {
-		add("metadata", jsonText(f.Metadata))
+		add("metadata", MustJSON(f.Metadata))
 	}
 	if f.Type != nil {
 		add("type", *f.Type)
@@ -209,14 +208,7 @@ func (t *Town) UpdateBeadFields(now time.Time, id string, f BeadFields, actor st
 			return nil, err
 		}
 	}
-	u, err := t.GetBead(id)
-	if err != nil {
-		return nil, err
-	}
-	if u == nil {
-		return nil, fmt.Errorf("Bead %s not found after update", id)
-	}
-	return u, nil
+	return t.reloadBead(id)
 }
 
 // DeleteBead deletes a bead and its descendants [M 4.6]. With rigID given
@@ -299,18 +291,11 @@ func (t *Town) DeleteBeads(now time.Time, ids []string, rigID string) (int, erro
 		}
 	}
 	addAll(roots)
-	children, err := t.db.Strings(`SELECT bead_id FROM beads WHERE parent_bead_id IN (`+placeholders(len(roots))+`)`, anySlice(roots)...)
+	descendants, err := t.collectChildBeadIDs(roots)
 	if err != nil {
 		return 0, err
 	}
-	if len(children) > 0 {
-		addAll(children)
-		deeper, err := t.collectChildBeadIDs(children)
-		if err != nil {
-			return 0, err
-		}
-		addAll(deeper)
-	}
+	addAll(descendants)
 	ph := placeholders(len(all))
 	args := anySlice(all)
 	args2 := append(anySlice(all), args...)
@@ -336,6 +321,8 @@ func (t *Town) DeleteBeads(now time.Time, ids []string, rigID string) (int, erro
 	return len(all), nil
 }
 
+// collectChildBeadIDs returns every descendant of parents, level by level
+// (one query per level).
 func (t *Town) collectChildBeadIDs(parents []string) ([]string, error) {
 	if len(parents) == 0 {
 		return nil, nil
@@ -372,7 +359,7 @@ func (t *Town) LogBeadEvent(now time.Time, e BeadEvent) error {
 func (t *Town) logEvent(now time.Time, beadID string, agentID sql.NullString, typ string, oldV, newV sql.NullString, meta any) error {
 	metaText := "{}"
 	if meta != nil {
-		metaText = jsonText(meta)
+		metaText = MustJSON(meta)
 	}
 	_, err := t.db.Exec(`INSERT INTO bead_events (bead_event_id, bead_id, agent_id, event_type,
 		old_value, new_value, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -416,6 +403,8 @@ func (o jsonObj) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// marshalNoEscape encodes v as JSON.stringify does: no HTML escaping of
+// <, > and &, no trailing newline.
 func marshalNoEscape(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -423,17 +412,7 @@ func marshalNoEscape(v any) ([]byte, error) {
 	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
-}
-
-// jsonText encodes v as JSON.stringify would (no HTML escaping). The
-// values the model encodes always encode.
-func jsonText(v any) string {
-	b, err := marshalNoEscape(v)
-	if err != nil {
-		panic(fmt.Sprintf("model: encode %T: %v", v, err))
-	}
-	return string(b)
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // strOrNull is JSON null for "" and the string s otherwise.
@@ -444,6 +423,16 @@ func strOrNull(s string) any {
 	return s
 }
 
+// nullJSON is a nullable column as a JSON value: null for NULL, else the
+// string (even "").
+func nullJSON(ns sql.NullString) any {
+	if !ns.Valid {
+		return nil
+	}
+	return ns.String
+}
+
+// placeholders is n comma-separated ? markers.
 func placeholders(n int) string {
 	if n <= 0 {
 		return ""
@@ -451,6 +440,7 @@ func placeholders(n int) string {
 	return strings.Repeat("?,", n-1) + "?"
 }
 
+// anySlice converts xs to query arguments.
 func anySlice(xs []string) []any {
 	out := make([]any, len(xs))
 	for i, x := range xs {

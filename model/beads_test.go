@@ -221,13 +221,6 @@ func TestDeleteBead(t *testing.T) {
 	eq(t, "missing without rig returns true", ok, true)
 }
 
-func mustStrings(t *testing.T, town *Town, q string, args ...any) []string {
-	t.Helper()
-	out, err := town.DB().Strings(q, args...)
-	must(t, err)
-	return out
-}
-
 func TestDeleteBeads(t *testing.T) {
 	town := newTestTown(t)
 	a := mkBead(t, town, CreateBeadInput{RigID: "r1"})

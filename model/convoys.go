@@ -79,7 +79,7 @@ func (t *Town) updateConvoyProgress(beadID, ts string) error {
 		if _, err := t.db.Exec(`UPDATE beads SET status = 'closed', closed_at = ?, updated_at = ? WHERE bead_id = ?`, ts, ts, c); err != nil {
 			return err
 		}
-		if _, err := t.db.Exec(`UPDATE convoy_metadata SET landed_at = ? WHERE bead_id = ?`, ts, c); err != nil {
+		if err := t.convoyLandedAt(c, Null(ts)); err != nil {
 			return err
 		}
 	}

@@ -19,6 +19,24 @@ func (e *NotFoundError) Error() string { return fmt.Sprintf("%s %s not found", e
 func beadNotFound(id string) error  { return &NotFoundError{Kind: "Bead", ID: id} }
 func agentNotFound(id string) error { return &NotFoundError{Kind: "Agent", ID: id} }
 
+// existingBead returns the bead, or "Bead <id> not found" when there is none.
+func (t *Town) existingBead(id string) (*Bead, error) {
+	b, err := t.GetBead(id)
+	if err == nil && b == nil {
+		err = beadNotFound(id)
+	}
+	return b, err
+}
+
+// existingAgent returns the agent, or "Agent <id> not found" when there is none.
+func (t *Town) existingAgent(id string) (*Agent, error) {
+	a, err := t.GetAgent(id)
+	if err == nil && a == nil {
+		err = agentNotFound(id)
+	}
+	return a, err
+}
+
 // notFoundPattern is the drain's test: a 36-character hex-and-hyphen id,
 // with a word boundary before the kind and after "found" (so "SubBead …"
 // or "… not founded" do not match, as in production).

@@ -82,8 +82,17 @@ func (t *Town) UpsertContainerStatus(now time.Time, agentID, status, exitReason 
 // production's schema parse: one row with an unknown event type or a
 // payload that is not a JSON object fails the whole read.
 func (t *Town) PendingEvents() ([]TownEvent, error) {
-	rows, err := t.db.Query(`SELECT event_id, event_type, agent_id, bead_id, payload, created_at, processed_at
+	return t.QueryTownEvents(`SELECT event_id, event_type, agent_id, bead_id, payload, created_at, processed_at
 		FROM town_events WHERE processed_at IS NULL ORDER BY created_at ASC, rowid ASC`)
+}
+
+// QueryTownEvents runs q, which selects event_id, event_type, agent_id,
+// bead_id, payload, created_at and processed_at of town_events, and parses
+// every row as strictly as production's record schema: one row with an
+// unknown event type or a payload that is not a JSON object fails the
+// whole read.
+func (t *Town) QueryTownEvents(q string, args ...any) ([]TownEvent, error) {
+	rows, err := t.db.Query(q, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -11,19 +11,19 @@ func TestInsertEvent(t *testing.T) {
 	f := evNew(t)
 	id, err := f.town.InsertEvent(evT0, EventAgentDone, "agent-1", "", map[string]any{"branch": "b"})
 	f.must(err)
-	evEq(t, "type", f.q(`SELECT event_type FROM town_events WHERE event_id = ?`, id), EventAgentDone)
-	evEq(t, "agent_id", f.q(`SELECT agent_id FROM town_events WHERE event_id = ?`, id), "agent-1")
-	evEq(t, "bead_id", f.q(`SELECT bead_id FROM town_events WHERE event_id = ?`, id), "<NULL>")
-	evEq(t, "payload", f.q(`SELECT payload FROM town_events WHERE event_id = ?`, id), `{"branch":"b"}`)
-	evEq(t, "created_at", f.q(`SELECT created_at FROM town_events WHERE event_id = ?`, id), ISO(evT0))
-	evEq(t, "processed_at", f.q(`SELECT processed_at FROM town_events WHERE event_id = ?`, id), "<NULL>")
+	eq(t, "type", f.q(`SELECT event_type FROM town_events WHERE event_id = ?`, id), EventAgentDone)
+	eq(t, "agent_id", f.q(`SELECT agent_id FROM town_events WHERE event_id = ?`, id), "agent-1")
+	eq(t, "bead_id", f.q(`SELECT bead_id FROM town_events WHERE event_id = ?`, id), "<NULL>")
+	eq(t, "payload", f.q(`SELECT payload FROM town_events WHERE event_id = ?`, id), `{"branch":"b"}`)
+	eq(t, "created_at", f.q(`SELECT created_at FROM town_events WHERE event_id = ?`, id), ISO(evT0))
+	eq(t, "processed_at", f.q(`SELECT processed_at FROM town_events WHERE event_id = ?`, id), "<NULL>")
 
 	id2, err := f.town.InsertEvent(evT0, EventContainerEviction, "", "", nil)
 	f.must(err)
-	evEq(t, "nil payload", f.q(`SELECT payload FROM town_events WHERE event_id = ?`, id2), `{}`)
+	eq(t, "nil payload", f.q(`SELECT payload FROM town_events WHERE event_id = ?`, id2), `{}`)
 	n, err := f.town.PendingEventCount()
 	f.must(err)
-	evEq(t, "pending", n, 2)
+	eq(t, "pending", n, 2)
 }
 
 func TestUpsertContainerStatus(t *testing.T) {
@@ -36,34 +36,34 @@ func TestUpsertContainerStatus(t *testing.T) {
 	// Same status: only created_at moves (to the end of the drain order);
 	// the payload, including a later exit_reason, is unchanged.
 	f.must(f.town.UpsertContainerStatus(evAt(2*time.Second), agent, "not_found", "gone"))
-	evEq(t, "rows", f.n(`SELECT count(*) FROM town_events WHERE event_type = 'container_status'`), 1)
-	evEq(t, "bumped created_at", f.q(`SELECT created_at FROM town_events WHERE event_type = 'container_status'`), ISO(evAt(2*time.Second)))
-	evEqList(t, "drain order", f.pendingPayloads(), []string{
+	eq(t, "rows", f.n(`SELECT count(*) FROM town_events WHERE event_type = 'container_status'`), 1)
+	eq(t, "bumped created_at", f.q(`SELECT created_at FROM town_events WHERE event_type = 'container_status'`), ISO(evAt(2*time.Second)))
+	eqSlice(t, "drain order", f.pendingPayloads(), []string{
 		"bead_created {}", `container_status {"status":"not_found"}`})
 	_ = other
 
 	// Another status: a new row, exit_reason only when non-empty.
 	f.must(f.town.UpsertContainerStatus(evAt(3*time.Second), agent, "exited", "oom"))
 	f.must(f.town.UpsertContainerStatus(evAt(4*time.Second), agent, "unknown", ""))
-	evEqList(t, "after changes", f.pendingPayloads(), []string{
+	eqSlice(t, "after changes", f.pendingPayloads(), []string{
 		"bead_created {}", `container_status {"status":"not_found"}`,
 		`container_status {"exit_reason":"oom","status":"exited"}`, `container_status {"status":"unknown"}`})
 
 	// The comparison is with the newest pending event only: back to
 	// not_found inserts a new row.
 	f.must(f.town.UpsertContainerStatus(evAt(5*time.Second), agent, "not_found", ""))
-	evEq(t, "rows", f.n(`SELECT count(*) FROM town_events WHERE event_type = 'container_status'`), 4)
+	eq(t, "rows", f.n(`SELECT count(*) FROM town_events WHERE event_type = 'container_status'`), 4)
 
 	// Processed events are not reused.
 	res, err := f.town.DrainEvents(evAt(6*time.Second), nil)
 	f.must(err)
-	evEq(t, "drained", res.Drained, 5)
+	eq(t, "drained", res.Drained, 5)
 	f.must(f.town.UpsertContainerStatus(evAt(7*time.Second), agent, "not_found", ""))
-	evEq(t, "pending after drain", f.n(`SELECT count(*) FROM town_events WHERE processed_at IS NULL`), 1)
+	eq(t, "pending after drain", f.n(`SELECT count(*) FROM town_events WHERE processed_at IS NULL`), 1)
 
 	// A pending event of another agent is not touched.
 	f.must(f.town.UpsertContainerStatus(evAt(8*time.Second), "other-agent", "not_found", ""))
-	evEq(t, "pending", f.n(`SELECT count(*) FROM town_events WHERE processed_at IS NULL`), 2)
+	eq(t, "pending", f.n(`SELECT count(*) FROM town_events WHERE processed_at IS NULL`), 2)
 }
 
 func TestPendingEvents_OrderByCreatedAtThenInsertion(t *testing.T) {
@@ -80,7 +80,7 @@ func TestPendingEvents_OrderByCreatedAtThenInsertion(t *testing.T) {
 	for _, e := range evs {
 		got = append(got, e.BeadID.String)
 	}
-	evEqList(t, "order", got, []string{"early", "a", "b", "c"})
+	eqSlice(t, "order", got, []string{"early", "a", "b", "c"})
 }
 
 func TestPendingEvents_StrictParse(t *testing.T) {
@@ -107,7 +107,7 @@ func TestPendingEvents_StrictParse(t *testing.T) {
 			evs, err := f.town.PendingEvents()
 			if c.ok {
 				f.must(err)
-				evEq(t, "events", len(evs), 2)
+				eq(t, "events", len(evs), 2)
 				return
 			}
 			if err == nil || evs != nil {
@@ -124,13 +124,13 @@ func TestMarkProcessedAndPrune(t *testing.T) {
 	recent, _ := f.town.InsertEvent(evAt(-6*24*time.Hour), EventBeadCreated, "", "recent", nil)
 	f.must(f.town.MarkProcessed(evT0, old))
 	f.must(f.town.MarkProcessed(evT0, recent))
-	evEq(t, "processed_at", f.q(`SELECT processed_at FROM town_events WHERE event_id = ?`, old), ISO(evT0))
+	eq(t, "processed_at", f.q(`SELECT processed_at FROM town_events WHERE event_id = ?`, old), ISO(evT0))
 	n, err := f.town.PendingEventCount()
 	f.must(err)
-	evEq(t, "pending", n, 1)
+	eq(t, "pending", n, 1)
 
 	f.must(f.town.PruneOldEvents(evT0, EventRetention))
-	evEqList(t, "left", f.list(`SELECT event_id FROM town_events ORDER BY rowid`), []string{oldPending, recent})
+	eqSlice(t, "left", f.list(`SELECT event_id FROM town_events ORDER BY rowid`), []string{oldPending, recent})
 }
 
 func TestDrainEvents_AppliesInOrderAndMarksProcessed(t *testing.T) {
@@ -144,14 +144,14 @@ func TestDrainEvents_AppliesInOrderAndMarksProcessed(t *testing.T) {
 	f.must(err)
 	res, err := f.town.DrainEvents(evAt(time.Second), nil)
 	f.must(err)
-	evEq(t, "result", res, DrainResult{Drained: 2, Applied: 2})
-	evEq(t, "staged", f.q(`SELECT staged FROM convoy_metadata WHERE bead_id = ?`, c), "0")
-	evEq(t, "processed", f.n(`SELECT count(*) FROM town_events WHERE processed_at = ?`, ISO(evAt(time.Second))), 2)
+	eq(t, "result", res, DrainResult{Drained: 2, Applied: 2})
+	eq(t, "staged", f.q(`SELECT staged FROM convoy_metadata WHERE bead_id = ?`, c), "0")
+	eq(t, "processed", f.n(`SELECT count(*) FROM town_events WHERE processed_at = ?`, ISO(evAt(time.Second))), 2)
 
 	// The next drain sees nothing.
 	res, err = f.town.DrainEvents(evAt(2*time.Second), nil)
 	f.must(err)
-	evEq(t, "second drain", res, DrainResult{})
+	eq(t, "second drain", res, DrainResult{})
 }
 
 // One unparsable row blocks the whole queue (hazard 15): nothing is
@@ -175,10 +175,10 @@ func TestDrainEvents_BadRowBlocksWholeDrain(t *testing.T) {
 				if err == nil {
 					t.Fatalf("drain %d succeeded: %+v", tick, res)
 				}
-				evEq(t, "result", res, DrainResult{})
+				eq(t, "result", res, DrainResult{})
 			}
-			evEq(t, "state unchanged", f.dump(), before)
-			evEq(t, "staged", f.q(`SELECT staged FROM convoy_metadata WHERE bead_id = ?`, c), "1")
+			eq(t, "state unchanged", f.dump(), before)
+			eq(t, "staged", f.q(`SELECT staged FROM convoy_metadata WHERE bead_id = ?`, c), "1")
 		})
 	}
 }
@@ -212,24 +212,24 @@ func TestDrainEvents_NotFoundSkippedOtherErrorsStayPending(t *testing.T) {
 
 	res, err := f.town.DrainEvents(evAt(3*time.Second), &cfg)
 	f.must(err)
-	evEq(t, "first drain", res, DrainResult{Drained: 3, Applied: 1, Skipped: 1, Failed: 1})
-	evEq(t, "ghost processed", f.n(`SELECT count(*) FROM town_events WHERE agent_id = ? AND processed_at IS NOT NULL`, ghost), 1)
-	evEq(t, "conflict pending", f.q(`SELECT processed_at FROM town_events WHERE event_id = ?`, conflict), "<NULL>")
-	evEq(t, "later event still applied", f.meta(mr, "auto_merge_pending"), "1")
-	evEq(t, "partial escalation kept", f.n(`SELECT count(*) FROM beads WHERE type = 'escalation'`), 1)
-	evEq(t, "partial escalation_metadata kept", f.n(`SELECT count(*) FROM escalation_metadata`), 1)
+	eq(t, "first drain", res, DrainResult{Drained: 3, Applied: 1, Skipped: 1, Failed: 1})
+	eq(t, "ghost processed", f.n(`SELECT count(*) FROM town_events WHERE agent_id = ? AND processed_at IS NOT NULL`, ghost), 1)
+	eq(t, "conflict pending", f.q(`SELECT processed_at FROM town_events WHERE event_id = ?`, conflict), "<NULL>")
+	eq(t, "later event still applied", f.meta(mr, "auto_merge_pending"), "1")
+	eq(t, "partial escalation kept", f.n(`SELECT count(*) FROM beads WHERE type = 'escalation'`), 1)
+	eq(t, "partial escalation_metadata kept", f.n(`SELECT count(*) FROM escalation_metadata`), 1)
 
 	res, err = f.town.DrainEvents(evAt(4*time.Second), &cfg)
 	f.must(err)
-	evEq(t, "retry", res, DrainResult{Drained: 1, Failed: 1})
-	evEq(t, "partial writes re-applied", f.n(`SELECT count(*) FROM beads WHERE type = 'escalation'`), 2)
+	eq(t, "retry", res, DrainResult{Drained: 1, Failed: 1})
+	eq(t, "partial writes re-applied", f.n(`SELECT count(*) FROM beads WHERE type = 'escalation'`), 2)
 
 	f.must(f.town.DB().ExecRaw(`DROP TRIGGER ev_fail_triage`))
 	res, err = f.town.DrainEvents(evAt(5*time.Second), &cfg)
 	f.must(err)
-	evEq(t, "after fix", res, DrainResult{Drained: 1, Applied: 1})
-	evEq(t, "triage request", f.n(`SELECT count(*) FROM beads WHERE labels LIKE '%gt:triage-request%'`), 1)
-	evEq(t, "escalations", f.n(`SELECT count(*) FROM beads WHERE type = 'escalation'`), 3)
+	eq(t, "after fix", res, DrainResult{Drained: 1, Applied: 1})
+	eq(t, "triage request", f.n(`SELECT count(*) FROM beads WHERE labels LIKE '%gt:triage-request%'`), 1)
+	eq(t, "escalations", f.n(`SELECT count(*) FROM beads WHERE type = 'escalation'`), 3)
 }
 
 // The missing-entity test needs production's 36-character id shape.
@@ -239,7 +239,7 @@ func TestDrainEvents_NotFoundNeedsUUIDShape(t *testing.T) {
 	f.must(err)
 	res, err := f.town.DrainEvents(evAt(time.Second), nil)
 	f.must(err)
-	evEq(t, "result", res, DrainResult{Drained: 1, Failed: 1})
+	eq(t, "result", res, DrainResult{Drained: 1, Failed: 1})
 	if !strings.Contains(f.q(`SELECT event_type FROM town_events WHERE processed_at IS NULL`), EventAgentDone) {
 		t.Error("event with a non-UUID missing agent should stay pending")
 	}
@@ -266,8 +266,8 @@ func TestDrainEvents_MissingEntityPattern(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.msg, func(t *testing.T) {
-			evEq(t, "missing entity", isMissingEntity(errors.New(c.msg)), c.want)
+			eq(t, "missing entity", isMissingEntity(errors.New(c.msg)), c.want)
 		})
 	}
-	evEq(t, "nil", isMissingEntity(nil), false)
+	eq(t, "nil", isMissingEntity(nil), false)
 }

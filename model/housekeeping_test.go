@@ -28,23 +28,23 @@ func TestDeliverPendingMail(t *testing.T) {
 	f.env.Clock = evAt(time.Minute)
 	f.must(f.town.DeliverPendingMail(f.env))
 
-	evEq(t, "calls", len(f.env.Calls), 2)
-	evEq(t, "prompt", f.env.Calls[0].Message, "You have 2 new mail message(s):\n\n"+
+	eq(t, "calls", len(f.env.Calls), 2)
+	eq(t, "prompt", f.env.Calls[0].Message, "You have 2 new mail message(s):\n\n"+
 		"[MAIL from mayor] hello\nbody one\n\n---\n\n[MAIL from patrol] GUPP_CHECK\nare you there?")
-	evEq(t, "delivered", f.b(m1, "status")+f.b(m2, "status"), StatusClosed+StatusClosed)
-	evEq(t, "closed_at", f.b(m1, "closed_at"), ISO(evAt(time.Minute)))
-	evEq(t, "refused stays open", f.b(m3, "status"), StatusOpen)
-	evEq(t, "idle agent's mail not sent", f.b(m4, "status"), StatusOpen)
-	evEqList(t, "analytics", f.emitted(), []string{"nudge.delivered"})
-	evEq(t, "nudge agent", f.analytics[0].AgentID, w)
+	eq(t, "delivered", f.b(m1, "status")+f.b(m2, "status"), StatusClosed+StatusClosed)
+	eq(t, "closed_at", f.b(m1, "closed_at"), ISO(evAt(time.Minute)))
+	eq(t, "refused stays open", f.b(m3, "status"), StatusOpen)
+	eq(t, "idle agent's mail not sent", f.b(m4, "status"), StatusOpen)
+	eqSlice(t, "analytics", f.emitted(), []string{"nudge.delivered"})
+	eq(t, "nudge agent", f.analytics[0].AgentID, w)
 
 	// Next tick retries only what is left for working agents.
 	f.env.Calls = nil
 	f.env.Respond = evRespond(200, "", "", true)
 	f.must(f.town.DeliverPendingMail(f.env))
-	evEq(t, "retry", len(f.env.Calls), 1)
-	evEq(t, "now delivered", f.b(m3, "status"), StatusClosed)
-	evEqList(t, "no nudge for plain mail", f.emitted(), []string{"nudge.delivered"})
+	eq(t, "retry", len(f.env.Calls), 1)
+	eq(t, "now delivered", f.b(m3, "status"), StatusClosed)
+	eqSlice(t, "no nudge for plain mail", f.emitted(), []string{"nudge.delivered"})
 }
 
 // rigs lists the rigs as the tick's T2 does.
@@ -87,23 +87,23 @@ func TestReEscalateStaleEscalations(t *testing.T) {
 	sev := func(id string) string {
 		return f.q(`SELECT severity || '/' || re_escalation_count FROM escalation_metadata WHERE bead_id = ?`, id)
 	}
-	evEq(t, "fresh", sev(fresh), "low/0")
-	evEq(t, "stale bumped", sev(stale), "medium/1")
-	evEq(t, "second not yet", sev(second), "medium/1")
-	evEq(t, "second due", sev(second8), "high/2")
-	evEq(t, "critical stays", sev(critical), "critical/0")
-	evEq(t, "acknowledged skipped", sev(acked), "low/0")
-	evEq(t, "max re-escalations", sev(maxed), "low/3")
-	evEq(t, "terminal skipped", sev(closed), "low/0")
+	eq(t, "fresh", sev(fresh), "low/0")
+	eq(t, "stale bumped", sev(stale), "medium/1")
+	eq(t, "second not yet", sev(second), "medium/1")
+	eq(t, "second due", sev(second8), "high/2")
+	eq(t, "critical stays", sev(critical), "critical/0")
+	eq(t, "acknowledged skipped", sev(acked), "low/0")
+	eq(t, "max re-escalations", sev(maxed), "low/3")
+	eq(t, "terminal skipped", sev(closed), "low/0")
 	var msgs []string
 	for _, c := range f.env.Calls {
 		if c.Kind == CallSendMessage {
-			evEq(t, "to the mayor", c.AgentID, mayor.ID)
+			eq(t, "to the mayor", c.AgentID, mayor.ID)
 			msgs = append(msgs, c.Message)
 		}
 	}
-	evEqList(t, "mayor messages", msgs, []string{"[Re-Escalation:medium] rig=r1 esc body", "[Re-Escalation:high] rig=r1 esc body"})
-	evEq(t, "mayor message path arms the alarm", f.alarm(), armed)
+	eqSlice(t, "mayor messages", msgs, []string{"[Re-Escalation:medium] rig=r1 esc body", "[Re-Escalation:high] rig=r1 esc body"})
+	eq(t, "mayor message path arms the alarm", f.alarm(), armed)
 }
 
 func TestReEscalateStaleEscalations_NotificationFailed(t *testing.T) {
@@ -114,11 +114,11 @@ func TestReEscalateStaleEscalations_NotificationFailed(t *testing.T) {
 	// message throws, which writes notification_failed.
 	f.town.KV().ConfigErr = errors.New("config broken")
 	f.must(f.town.ReEscalateStaleEscalations(f.env))
-	evEq(t, "bumped anyway", f.q(`SELECT severity FROM escalation_metadata WHERE bead_id = ?`, esc), "critical")
+	eq(t, "bumped anyway", f.q(`SELECT severity FROM escalation_metadata WHERE bead_id = ?`, esc), "critical")
 	m := evJSON(t, f.q(`SELECT metadata FROM bead_events WHERE bead_id = ? AND event_type = 'notification_failed'`, esc))
-	evEq(t, "reason", m["reason"], any("config broken"))
-	evEq(t, "severity", m["severity"], any("critical"))
-	evEq(t, "target", m["target"], any("mayor"))
+	eq(t, "reason", m["reason"], any("config broken"))
+	eq(t, "severity", m["severity"], any("critical"))
+	eq(t, "target", m["target"], any("mayor"))
 }
 
 func TestReEscalateStaleEscalations_InvalidSeverityFailsTask(t *testing.T) {
@@ -129,7 +129,7 @@ func TestReEscalateStaleEscalations_InvalidSeverityFailsTask(t *testing.T) {
 	if err := f.town.ReEscalateStaleEscalations(f.env); err == nil || !strings.Contains(err.Error(), "extreme") {
 		t.Fatalf("err = %v", err)
 	}
-	evEq(t, "nothing bumped", f.q(`SELECT severity FROM escalation_metadata WHERE bead_id = ?`, ok), "low")
+	eq(t, "nothing bumped", f.q(`SELECT severity FROM escalation_metadata WHERE bead_id = ?`, ok), "low")
 }
 
 func TestMaybeDispatchTriageAgent(t *testing.T) {
@@ -147,7 +147,7 @@ func TestMaybeDispatchTriageAgent(t *testing.T) {
 		f := setup(t)
 		before := f.dump()
 		f.must(f.town.MaybeDispatchTriageAgent(f.env, 0, f.rigs()))
-		evEq(t, "unchanged", f.dump(), before)
+		eq(t, "unchanged", f.dump(), before)
 	})
 	t.Run("no rig config", func(t *testing.T) {
 		f := evNew(t)
@@ -155,39 +155,39 @@ func TestMaybeDispatchTriageAgent(t *testing.T) {
 		f.rig("r1", true)
 		before := f.dump()
 		f.must(f.town.MaybeDispatchTriageAgent(f.env, 1, f.rigs()))
-		evEq(t, "first rig unconfigured: unchanged", f.dump(), before)
+		eq(t, "first rig unconfigured: unchanged", f.dump(), before)
 		f.must(f.town.MaybeDispatchTriageAgent(f.env, 1, []*Rig{}))
-		evEq(t, "no rigs: unchanged", f.dump(), before)
+		eq(t, "no rigs: unchanged", f.dump(), before)
 	})
 	t.Run("started", func(t *testing.T) {
 		f := setup(t)
 		f.must(f.town.MaybeDispatchTriageAgent(f.env, 1, f.rigs()))
 		b := batch(f)
-		evEq(t, "title", f.b(b, "title"), "Triage batch: 1 request(s)")
-		evEq(t, "fields", f.b(b, "priority")+"/"+f.b(b, "created_by")+"/"+f.b(b, "rig_id"), "high/patrol/r1")
-		evEq(t, "in_progress", f.b(b, "status"), StatusInProgress)
+		eq(t, "title", f.b(b, "title"), "Triage batch: 1 request(s)")
+		eq(t, "fields", f.b(b, "priority")+"/"+f.b(b, "created_by")+"/"+f.b(b, "rig_id"), "high/patrol/r1")
+		eq(t, "in_progress", f.b(b, "status"), StatusInProgress)
 		a := f.b(b, "assignee_agent_bead_id")
-		evEq(t, "agent working", f.a(a, "status"), AgentWorking)
-		evEq(t, "hooked", f.a(a, "current_hook_bead_id"), b)
-		evEq(t, "call", f.env.Calls[0], Call{Kind: CallStartAgent, AgentID: a, BeadID: b, RigID: "r1", Role: RolePolecat, Lightweight: true})
+		eq(t, "agent working", f.a(a, "status"), AgentWorking)
+		eq(t, "hooked", f.a(a, "current_hook_bead_id"), b)
+		eq(t, "call", f.env.Calls[0], Call{Kind: CallStartAgent, AgentID: a, BeadID: b, RigID: "r1", Role: RolePolecat, Lightweight: true})
 		// An open/in_progress batch blocks another.
 		f.must(f.town.MaybeDispatchTriageAgent(f.env, 1, f.rigs()))
-		evEq(t, "one batch", f.n(`SELECT count(*) FROM beads WHERE labels LIKE '%"gt:triage"%'`), 1)
+		eq(t, "one batch", f.n(`SELECT count(*) FROM beads WHERE labels LIKE '%"gt:triage"%'`), 1)
 	})
 	t.Run("start failed: unhook, fail, 30 s cooldown", func(t *testing.T) {
 		f := setup(t)
 		f.env.Respond = evRespond(500, "no capacity", "", true)
 		f.must(f.town.MaybeDispatchTriageAgent(f.env, 1, f.rigs()))
 		b := batch(f)
-		evEq(t, "failed", f.b(b, "status"), StatusFailed)
-		evEq(t, "reason", f.q(`SELECT json_extract(metadata, '$.failure_reason.code') FROM bead_events WHERE bead_id = ? AND new_value = 'failed'`, b), "container_start_failed")
+		eq(t, "failed", f.b(b, "status"), StatusFailed)
+		eq(t, "reason", f.q(`SELECT json_extract(metadata, '$.failure_reason.code') FROM bead_events WHERE bead_id = ? AND new_value = 'failed'`, b), "container_start_failed")
 		a := f.q(`SELECT bead_id FROM agent_metadata WHERE role = 'polecat'`)
-		evEq(t, "unhooked", f.a(a, "current_hook_bead_id"), "<NULL>")
+		eq(t, "unhooked", f.a(a, "current_hook_bead_id"), "<NULL>")
 
 		f.env.Clock = evAt(30 * time.Second)
 		f.env.Respond = evRespond(200, "", "", true)
 		f.must(f.town.MaybeDispatchTriageAgent(f.env, 1, f.rigs()))
-		evEq(t, "cooldown over at exactly 30 s (updated_at > now−30 s is strict)", f.n(`SELECT count(*) FROM beads WHERE labels LIKE '%"gt:triage"%'`), 2)
+		eq(t, "cooldown over at exactly 30 s (updated_at > now−30 s is strict)", f.n(`SELECT count(*) FROM beads WHERE labels LIKE '%"gt:triage"%'`), 2)
 	})
 	t.Run("cooldown blocks inside 30 s", func(t *testing.T) {
 		f := setup(t)
@@ -195,6 +195,6 @@ func TestMaybeDispatchTriageAgent(t *testing.T) {
 		f.must(f.town.MaybeDispatchTriageAgent(f.env, 1, f.rigs()))
 		f.env.Clock = evAt(29 * time.Second)
 		f.must(f.town.MaybeDispatchTriageAgent(f.env, 1, f.rigs()))
-		evEq(t, "blocked", f.n(`SELECT count(*) FROM beads WHERE labels LIKE '%"gt:triage"%'`), 1)
+		eq(t, "blocked", f.n(`SELECT count(*) FROM beads WHERE labels LIKE '%"gt:triage"%'`), 1)
 	})
 }

@@ -11,12 +11,10 @@ import (
 func (t *Town) SendMail(now time.Time, from, to, subject, body string) (string, error) {
 	id := t.newID()
 	ts := ISO(now)
-	if _, err := t.db.Exec(`INSERT INTO beads (bead_id, type, status, title, body, rig_id,
-		parent_bead_id, assignee_agent_bead_id, priority, labels, metadata, created_by,
-		created_at, updated_at, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	if _, err := t.db.Exec(insertBeadSQL,
 		id, TypeMessage, StatusOpen, subject, body, nil, nil, to, "medium",
-		jsonText([]string{LabelMessage, "from:" + from}),
-		jsonText(jsonObj{{"from_agent_id", from}, {"to_agent_id", to}}), from, ts, ts, nil); err != nil {
+		MustJSON([]string{LabelMessage, "from:" + from}),
+		MustJSON(jsonObj{{"from_agent_id", from}, {"to_agent_id", to}}), from, ts, ts, nil); err != nil {
 		return "", err
 	}
 	r, err := t.GetAgent(to)

@@ -60,7 +60,7 @@ func (t *Town) CreateTriageRequest(now time.Time, in TriageRequestInput) error {
 	_, err := t.createBead(now, CreateBeadInput{
 		Type:     TypeIssue,
 		Title:    in.Title,
-		Body:     jsonText(ctx),
+		Body:     MustJSON(ctx),
 		Priority: "medium",
 		Labels:   []string{LabelTriageRequest},
 		Assignee: in.AgentBeadID,

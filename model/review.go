@@ -51,11 +51,9 @@ func (t *Town) SubmitToReviewQueue(now time.Time, in SubmitInput) (string, error
 			meta = append(meta, kv{"convoy_feature_branch", fb.String})
 		}
 	}
-	if _, err := t.db.Exec(`INSERT INTO beads (bead_id, type, status, title, body, rig_id,
-		parent_bead_id, assignee_agent_bead_id, priority, labels, metadata, created_by,
-		created_at, updated_at, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	if _, err := t.db.Exec(insertBeadSQL,
 		id, TypeMergeRequest, StatusOpen, "Review: "+in.Branch, NullIfEmpty(in.Summary), in.RigID,
-		nil, nil, "medium", jsonText([]string{LabelMergeRequest}), jsonText(meta), in.AgentID, ts, ts, nil); err != nil {
+		nil, nil, "medium", MustJSON([]string{LabelMergeRequest}), MustJSON(meta), in.AgentID, ts, ts, nil); err != nil {
 		return "", err
 	}
 	if _, err := t.db.Exec(`INSERT INTO bead_dependencies (bead_id, depends_on_bead_id, dependency_type) VALUES (?, ?, 'tracks')`,
@@ -229,12 +227,9 @@ type AgentDoneInput struct{ Branch, PRURL, Summary string }
 // or merges, then unhooks and idles; a polecat submits H for review,
 // unhooks, and moves H to in_review.
 func (t *Town) ApplyAgentDone(now time.Time, agentID string, in AgentDoneInput) error {
-	a, err := t.GetAgent(agentID)
+	a, err := t.existingAgent(agentID)
 	if err != nil {
 		return err
-	}
-	if a == nil {
-		return agentNotFound(agentID)
 	}
 	if !a.Hook.Valid || a.Hook.String == "" {
 		if a.Role != RoleRefinery {
@@ -285,23 +280,15 @@ func (t *Town) ApplyAgentDone(now time.Time, agentID string, in AgentDoneInput) 
 	if err != nil {
 		return err
 	}
-	closeAndUnhook := func() error {
+	// A patrol triage batch, a rework, a PR-fixup/conflict or a PR-feedback
+	// bead is closed and unhooked.
+	if hb != nil && (hb.HasLabel(LabelTriage) && hb.CreatedBy.Valid && hb.CreatedBy.String == "patrol" ||
+		hb.HasLabel(LabelRework) || hb.HasLabel(LabelPRFixup) || hb.HasLabel(LabelPRConflict) ||
+		hb.HasLabel(LabelPRFeedback)) {
 		if _, err := t.updateBeadStatus(now, hook, StatusClosed, Null(agentID), nil); err != nil {
 			return err
 		}
 		return t.UnhookBead(now, agentID)
-	}
-	if hb != nil {
-		switch {
-		case hb.HasLabel(LabelTriage) && hb.CreatedBy.Valid && hb.CreatedBy.String == "patrol":
-			return closeAndUnhook()
-		case hb.HasLabel(LabelRework):
-			return closeAndUnhook()
-		case hb.HasLabel(LabelPRFixup) || hb.HasLabel(LabelPRConflict):
-			return closeAndUnhook()
-		case hb.HasLabel(LabelPRFeedback):
-			return closeAndUnhook()
-		}
 	}
 
 	if a.Role == RoleRefinery {

@@ -36,15 +36,16 @@ func (t *Town) Heartbeat(now time.Time, agentID string, in HeartbeatInput) (stri
 	t.armAlarmIfNeeded(now)
 	if id := in.ContainerInstanceID; id != "" {
 		if t.kv.Draining && t.kv.ContainerInstanceID != "" && id != t.kv.ContainerInstanceID {
-			t.clearDrain()
+			t.ClearDrain()
 		}
 		t.kv.ContainerInstanceID = id
 	}
 	return t.kv.DrainNonce, nil
 }
 
-// clearDrain clears the drain flag, nonce and start time.
-func (t *Town) clearDrain() {
+// ClearDrain clears the container-eviction drain flag, its nonce and its
+// start time (KV; reconciler.md §1.5).
+func (t *Town) ClearDrain() {
 	t.kv.Draining = false
 	t.kv.DrainNonce = ""
 	t.kv.DrainStartedAt = time.Time{}
@@ -163,14 +164,6 @@ func (t *Town) SlingBead(env Env, in SlingInput) (beadID, agentID string, err er
 	return b.ID, a.ID, nil
 }
 
-// nullableRig is a rig id as a JSON payload value (null when "").
-func nullableRig(rigID string) any {
-	if rigID == "" {
-		return nil
-	}
-	return rigID
-}
-
 // CreateHeldBead creates an issue with the caller's labels (normally
 // including gt:held) and queues bead_created; it does not arm the alarm.
 func (t *Town) CreateHeldBead(now time.Time, in SlingInput) (string, error) {
@@ -180,19 +173,16 @@ func (t *Town) CreateHeldBead(now time.Time, in SlingInput) (string, error) {
 		return "", err
 	}
 	_, err = t.InsertEvent(now, EventBeadCreated, "", b.ID,
-		map[string]any{"bead_type": TypeIssue, "rig_id": nullableRig(in.RigID), "has_blockers": false})
+		map[string]any{"bead_type": TypeIssue, "rig_id": strOrNull(in.RigID), "has_blockers": false})
 	return b.ID, err
 }
 
 // StartHeldBead removes gt:held from a bead of rigID (through the field
 // update, actor system) and pulls the alarm to the active cadence.
 func (t *Town) StartHeldBead(now time.Time, beadID, rigID string) error {
-	b, err := t.GetBead(beadID)
+	b, err := t.existingBead(beadID)
 	if err != nil {
 		return err
-	}
-	if b == nil {
-		return beadNotFound(beadID)
 	}
 	if !b.RigID.Valid || b.RigID.String != rigID {
 		return fmt.Errorf("Bead %s does not belong to rig %s", beadID, rigID)
@@ -298,7 +288,7 @@ func (t *Town) SlingConvoy(now time.Time, in SlingConvoyInput) (string, []string
 	}
 	convoyID := t.newID()
 	ts := ISO(now)
-	branch := "convoy/" + convoySlug(in.Title) + "/" + prefix8(convoyID) + "/head"
+	branch := "convoy/" + convoySlug(in.Title) + "/" + truncate(convoyID, 8) + "/head"
 	if k, cyc := convoyHasCycle(in.Tasks); cyc {
 		return "", nil, fmt.Errorf("Convoy dependency graph contains a cycle — %d tasks are involved in circular dependencies", k)
 	}
@@ -312,10 +302,6 @@ func (t *Town) SlingConvoy(now time.Time, in SlingConvoyInput) (string, []string
 		VALUES (?, 'convoy', 'open', ?, NULL, NULL, NULL, NULL, 'medium', ?, ?, NULL, ?, ?, NULL)`,
 		convoyID, in.Title, MustJSON([]string{LabelConvoy}), MustJSON(meta), ts, ts); err != nil {
 		return "", nil, err
-	}
-	cfg, err = t.townConfig()
-	if err != nil {
-		return convoyID, nil, err
 	}
 	mode := in.MergeMode
 	if mode == "" {
@@ -550,9 +536,6 @@ func (t *Town) SetBeadStatus(env Env, id, status, actor string) error {
 	if err != nil {
 		return err
 	}
-	if b == nil {
-		return beadNotFound(id)
-	}
 	e := AnalyticsEvent{RigID: b.RigID.String, BeadID: id, BeadType: b.Type}
 	switch status {
 	case StatusClosed:
@@ -603,12 +586,9 @@ func (t *Town) UpdateBead(env Env, id string, f BeadFields, dependsOn []string, 
 // event, a rework_requested bead event on the MR, and the active cadence.
 // It returns the rework bead id.
 func (t *Town) RequestChanges(now time.Time, refineryID, feedback string, files []string) (string, error) {
-	a, err := t.GetAgent(refineryID)
+	a, err := t.existingAgent(refineryID)
 	if err != nil {
 		return "", err
-	}
-	if a == nil {
-		return "", agentNotFound(refineryID)
 	}
 	if a.Role != RoleRefinery {
 		return "", errors.New("Only refineries can request changes")
@@ -664,12 +644,8 @@ func (t *Town) RequestChanges(now time.Time, refineryID, feedback string, files 
 	if err := t.InsertDependency(mr.ID, rework.ID, DepBlocks); err != nil {
 		return rework.ID, err
 	}
-	var rig any
-	if mr.RigID.Valid {
-		rig = mr.RigID.String
-	}
 	if _, err := t.InsertEvent(now, EventBeadCreated, "", rework.ID,
-		map[string]any{"bead_type": TypeIssue, "rig_id": rig}); err != nil {
+		map[string]any{"bead_type": TypeIssue, "rig_id": nullJSON(mr.RigID)}); err != nil {
 		return rework.ID, err
 	}
 	meta := map[string]any{"feedback": truncateUTF16(feedback, 500)}
@@ -727,12 +703,9 @@ func (t *Town) CompleteReview(env Env, r ReviewResult) error {
 // (reason agent_reset) and the unhook follow; the agent ends idle with
 // dispatch_attempts 0.
 func (t *Town) ResetAgent(now time.Time, agentID string) error {
-	a, err := t.GetAgent(agentID)
+	a, err := t.existingAgent(agentID)
 	if err != nil {
 		return err
-	}
-	if a == nil {
-		return agentNotFound(agentID)
 	}
 	if h := a.Hook.String; a.Hook.Valid && h != "" {
 		b, err := t.GetBead(h)
@@ -767,12 +740,9 @@ func (t *Town) ResetAgent(now time.Time, agentID string) error {
 // checks the caller's rig against the agent's; the simulated caller is
 // always the agent's own rig.)
 func (t *Town) ResetAgentDispatchAttempts(now time.Time, agentID string) error {
-	a, err := t.GetAgent(agentID)
+	a, err := t.existingAgent(agentID)
 	if err != nil {
 		return err
-	}
-	if a == nil {
-		return agentNotFound(agentID)
 	}
 	if _, err := t.db.Exec(`UPDATE agent_metadata SET dispatch_attempts = 0 WHERE bead_id = ?`, agentID); err != nil {
 		return err
@@ -806,7 +776,7 @@ func (t *Town) AcknowledgeContainerReady(now time.Time, nonce string) bool {
 	if nonce != t.kv.DrainNonce {
 		return false
 	}
-	t.clearDrain()
+	t.ClearDrain()
 	return true
 }
 
@@ -817,30 +787,24 @@ func (t *Town) mayorOrRegister(now time.Time) (*Agent, error) {
 	if err != nil || m != nil {
 		return m, err
 	}
-	return t.RegisterAgent(now, RoleMayor, "mayor", "mayor-"+prefix8(t.kv.TownID), "")
+	return t.RegisterAgent(now, RoleMayor, "mayor", "mayor-"+truncate(t.kv.TownID, 8), "")
 }
 
-// prefix8 is JavaScript's s.slice(0, 8).
-func prefix8(s string) string {
-	if len(s) > 8 {
-		return s[:8]
-	}
-	return s
-}
-
-// containerAgentStatus maps a CallAgentStatus answer as production's
-// checkAgentContainerStatus does: 404 → not_found; another non-2xx, a
-// thrown error or a body without a status → unknown; else the status.
-func containerAgentStatus(r Result) string {
+// ContainerAgentStatus maps a CallAgentStatus answer as production's
+// checkAgentContainerStatus does (reconciler.md §3.9): a thrown call →
+// unknown; HTTP 404 → not_found; any other non-2xx → unknown; a 2xx body
+// with a status → that status and its exit reason; any other body
+// (Status "") → unknown.
+func ContainerAgentStatus(r Result) (status, exitReason string) {
 	switch {
 	case r.Err != "":
-		return "unknown"
+		return "unknown", ""
 	case r.StatusCode == 404:
-		return "not_found"
+		return "not_found", ""
 	case r.StatusCode < 200 || r.StatusCode > 299 || r.Status == "":
-		return "unknown"
+		return "unknown", ""
 	}
-	return r.Status
+	return r.Status, r.ExitReason
 }
 
 // mayorStart starts the mayor in the container (rig "mayor-<town id>", no
@@ -864,7 +828,7 @@ func (t *Town) EnsureMayor(env Env) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := containerAgentStatus(env.Call(Call{Kind: CallAgentStatus, AgentID: mayor.ID, Role: RoleMayor}))
+	st, _ := ContainerAgentStatus(env.Call(Call{Kind: CallAgentStatus, AgentID: mayor.ID, Role: RoleMayor}))
 	decision := AnalyticsEvent{Event: "mayor.ensure_decision", AgentID: mayor.ID, Role: RoleMayor}
 	if st == "running" || st == "starting" {
 		decision.Label = "short_circuit_idle"
@@ -919,7 +883,7 @@ func (t *Town) SendMayorMessage(env Env, message string) error {
 	if err != nil {
 		return err
 	}
-	st := containerAgentStatus(env.Call(Call{Kind: CallAgentStatus, AgentID: mayor.ID, Role: RoleMayor}))
+	st, _ := ContainerAgentStatus(env.Call(Call{Kind: CallAgentStatus, AgentID: mayor.ID, Role: RoleMayor}))
 	if st == "running" || st == "starting" {
 		// Best-effort token push before the send: a config that cannot be
 		// read skips it, and every failure of the call is ignored.

@@ -22,28 +22,28 @@ func TestRPCHeartbeat(t *testing.T) {
 
 	nonce, err := f.town.Heartbeat(evT0, p, HeartbeatInput{Watermark: &Watermark{LastEventType: "tool", LastEventAt: ISO(evT0)}})
 	f.must(err)
-	evEq(t, "nonce", nonce, "")
-	evEq(t, "idle agent revived (§7.12)", f.a(p, "status"), AgentWorking)
-	evEq(t, "attempts reset", f.a(p, "dispatch_attempts"), "0")
-	evEq(t, "last_activity_at", f.a(p, "last_activity_at"), ISO(evT0))
-	evEq(t, "armed", f.alarm(), armed)
+	eq(t, "nonce", nonce, "")
+	eq(t, "idle agent revived (§7.12)", f.a(p, "status"), AgentWorking)
+	eq(t, "attempts reset", f.a(p, "dispatch_attempts"), "0")
+	eq(t, "last_activity_at", f.a(p, "last_activity_at"), ISO(evT0))
+	eq(t, "armed", f.alarm(), armed)
 
 	// armAlarmIfNeeded never moves a future alarm; it replaces a past one.
 	f.town.SetAlarm(evAt(time.Minute))
 	_, err = f.town.Heartbeat(evT0, p, HeartbeatInput{})
 	f.must(err)
-	evEq(t, "future alarm kept", f.alarm(), time.Minute)
+	eq(t, "future alarm kept", f.alarm(), time.Minute)
 	f.town.SetAlarm(evAt(-time.Second))
 	_, err = f.town.Heartbeat(evT0, p, HeartbeatInput{})
 	f.must(err)
-	evEq(t, "past alarm re-armed", f.alarm(), armed)
+	eq(t, "past alarm re-armed", f.alarm(), armed)
 
 	// Without town:id nothing arms.
 	f.town.DeleteAlarm()
 	f.town.KV().TownID = ""
 	_, err = f.town.Heartbeat(evT0, p, HeartbeatInput{})
 	f.must(err)
-	evEq(t, "no town id", f.alarm(), noAlarm)
+	eq(t, "no town id", f.alarm(), noAlarm)
 }
 
 func TestRPCHeartbeat_ContainerInstanceClearsDrain(t *testing.T) {
@@ -56,28 +56,28 @@ func TestRPCHeartbeat_ContainerInstanceClearsDrain(t *testing.T) {
 	f.must(err)
 	got, err := f.town.Heartbeat(evT0, p, HeartbeatInput{ContainerInstanceID: "inst-A"})
 	f.must(err)
-	evEq(t, "nonce returned", got, nonce)
-	evEq(t, "still draining", f.town.KV().Draining, true)
-	evEq(t, "stored", f.town.KV().ContainerInstanceID, "inst-A")
+	eq(t, "nonce returned", got, nonce)
+	eq(t, "still draining", f.town.KV().Draining, true)
+	eq(t, "stored", f.town.KV().ContainerInstanceID, "inst-A")
 
 	// Same instance: still draining.
 	got, err = f.town.Heartbeat(evT0, p, HeartbeatInput{ContainerInstanceID: "inst-A"})
 	f.must(err)
-	evEq(t, "same instance", got, nonce)
+	eq(t, "same instance", got, nonce)
 
 	// No instance id: nothing compared.
 	got, err = f.town.Heartbeat(evT0, p, HeartbeatInput{})
 	f.must(err)
-	evEq(t, "no instance id", got, nonce)
+	eq(t, "no instance id", got, nonce)
 
 	// A new instance clears the drain flag and is stored.
 	got, err = f.town.Heartbeat(evT0, p, HeartbeatInput{ContainerInstanceID: "inst-B"})
 	f.must(err)
-	evEq(t, "nonce after clear", got, "")
+	eq(t, "nonce after clear", got, "")
 	kv := f.town.KV()
-	evEq(t, "draining", kv.Draining, false)
-	evEq(t, "drain start", kv.DrainStartedAt.IsZero(), true)
-	evEq(t, "stored", kv.ContainerInstanceID, "inst-B")
+	eq(t, "draining", kv.Draining, false)
+	eq(t, "drain start", kv.DrainStartedAt.IsZero(), true)
+	eq(t, "stored", kv.ContainerInstanceID, "inst-B")
 }
 
 func TestRPCAgentDone(t *testing.T) {
@@ -87,30 +87,30 @@ func TestRPCAgentDone(t *testing.T) {
 	before := f.list(`SELECT status FROM beads ORDER BY rowid`)
 	f.must(f.town.AgentDone(evT0, f.ids["P"], AgentDoneInput{Branch: "b"}))
 	f.must(f.town.AgentDone(evT0, f.ids["P"], AgentDoneInput{Branch: "", PRURL: "https://github.com/o/r/pull/1", Summary: "done"}))
-	evEqList(t, "events", f.pendingPayloads(), []string{
+	eqSlice(t, "events", f.pendingPayloads(), []string{
 		`agent_done {"branch":"b"}`,
 		`agent_done {"branch":"","pr_url":"https://github.com/o/r/pull/1","summary":"done"}`})
-	evEq(t, "agent_id", f.q(`SELECT agent_id FROM town_events LIMIT 1`), f.ids["P"])
-	evEqList(t, "no state change", f.list(`SELECT status FROM beads ORDER BY rowid`), before)
-	evEq(t, "hook kept", f.a(f.ids["P"], "current_hook_bead_id"), f.ids["B"])
-	evEq(t, "armed", f.alarm(), armed)
+	eq(t, "agent_id", f.q(`SELECT agent_id FROM town_events LIMIT 1`), f.ids["P"])
+	eqSlice(t, "no state change", f.list(`SELECT status FROM beads ORDER BY rowid`), before)
+	eq(t, "hook kept", f.a(f.ids["P"], "current_hook_bead_id"), f.ids["B"])
+	eq(t, "armed", f.alarm(), armed)
 }
 
 func TestRPCAgentCompleted(t *testing.T) {
 	f := evNew(t)
 	f.must(f.town.AgentCompleted(evT0, "", AgentCompletedInput{Status: "completed"}))
-	evEq(t, "no mayor: agent_id ''", f.q(`SELECT agent_id FROM town_events`), "")
-	evEq(t, "armed", f.alarm(), armed)
+	eq(t, "no mayor: agent_id ''", f.q(`SELECT agent_id FROM town_events`), "")
+	eq(t, "armed", f.alarm(), armed)
 
 	m, err := f.town.RegisterAgent(evT0, RoleMayor, "mayor", "mayor-x", "")
 	f.must(err)
 	f.must(f.town.AgentCompleted(evT0, "", AgentCompletedInput{Status: "failed", Reason: "container eviction"}))
-	evEqList(t, "payloads", f.pendingPayloads(), []string{
+	eqSlice(t, "payloads", f.pendingPayloads(), []string{
 		`agent_completed {"status":"completed"}`, `agent_completed {"reason":"container eviction","status":"failed"}`})
-	evEq(t, "resolved to the mayor", f.q(`SELECT agent_id FROM town_events ORDER BY rowid DESC LIMIT 1`), m.ID)
+	eq(t, "resolved to the mayor", f.q(`SELECT agent_id FROM town_events ORDER BY rowid DESC LIMIT 1`), m.ID)
 	e, ok := f.find("agent.exited")
-	evEq(t, "agent.exited", ok, true)
-	evEq(t, "role", e.Role, RoleMayor)
+	eq(t, "agent.exited", ok, true)
+	eq(t, "role", e.Role, RoleMayor)
 }
 
 func TestRPCSlingBead(t *testing.T) {
@@ -120,24 +120,24 @@ func TestRPCSlingBead(t *testing.T) {
 	bead, agent, err := f.town.SlingBead(f.env, SlingInput{RigID: "r1", Title: "Fix x", Priority: "urgent!",
 		Labels: []string{"l1"}, Metadata: map[string]any{"k": "v"}})
 	f.must(err)
-	evEq(t, "priority invalid → medium", f.b(bead, "priority"), "medium")
-	evEq(t, "labels", f.b(bead, "labels"), `["l1"]`)
-	evEq(t, "metadata", f.meta(bead, "k"), "v")
-	evEq(t, "assignee", f.b(bead, "assignee_agent_bead_id"), agent)
-	evEq(t, "agent name", f.b(agent, "title"), "Toast")
-	evEq(t, "hook", f.a(agent, "current_hook_bead_id"), bead)
-	evEqList(t, "town events", f.pendingPayloads(), []string{`bead_created {"bead_type":"issue","has_blockers":false,"rig_id":"r1"}`})
-	evEqList(t, "bead events", f.list(`SELECT event_type FROM bead_events WHERE bead_id = ? ORDER BY rowid`, bead),
+	eq(t, "priority invalid → medium", f.b(bead, "priority"), "medium")
+	eq(t, "labels", f.b(bead, "labels"), `["l1"]`)
+	eq(t, "metadata", f.meta(bead, "k"), "v")
+	eq(t, "assignee", f.b(bead, "assignee_agent_bead_id"), agent)
+	eq(t, "agent name", f.b(agent, "title"), "Toast")
+	eq(t, "hook", f.a(agent, "current_hook_bead_id"), bead)
+	eqSlice(t, "town events", f.pendingPayloads(), []string{`bead_created {"bead_type":"issue","has_blockers":false,"rig_id":"r1"}`})
+	eqSlice(t, "bead events", f.list(`SELECT event_type FROM bead_events WHERE bead_id = ? ORDER BY rowid`, bead),
 		[]string{"created", "hooked", "status_changed"})
 	// The dispatch ran through env.Go (at once with InstantEnv).
-	evEq(t, "dispatch call", f.env.Calls[0].Kind, CallStartAgent)
-	evEq(t, "bead", f.b(bead, "status"), StatusInProgress)
-	evEq(t, "agent", f.a(agent, "status"), AgentWorking)
-	evEq(t, "escalated (pulled earlier)", f.alarm(), armed)
+	eq(t, "dispatch call", f.env.Calls[0].Kind, CallStartAgent)
+	eq(t, "bead", f.b(bead, "status"), StatusInProgress)
+	eq(t, "agent", f.a(agent, "status"), AgentWorking)
+	eq(t, "escalated (pulled earlier)", f.alarm(), armed)
 
 	_, _, err = f.town.SlingBead(f.env, SlingInput{RigID: "r1", Title: "y", Priority: "high"})
 	f.must(err)
-	evEq(t, "valid priority kept", f.q(`SELECT priority FROM beads WHERE title = 'y'`), "high")
+	eq(t, "valid priority kept", f.q(`SELECT priority FROM beads WHERE title = 'y'`), "high")
 }
 
 func TestRPCCreateAndStartHeldBead(t *testing.T) {
@@ -145,9 +145,9 @@ func TestRPCCreateAndStartHeldBead(t *testing.T) {
 	f.rig("r1", true)
 	id, err := f.town.CreateHeldBead(evT0, SlingInput{Title: "held", Labels: []string{LabelHeld, "x"}})
 	f.must(err)
-	evEq(t, "rig", f.b(id, "rig_id"), "<NULL>")
-	evEqList(t, "event", f.pendingPayloads(), []string{`bead_created {"bead_type":"issue","has_blockers":false,"rig_id":null}`})
-	evEq(t, "no alarm", f.alarm(), noAlarm)
+	eq(t, "rig", f.b(id, "rig_id"), "<NULL>")
+	eqSlice(t, "event", f.pendingPayloads(), []string{`bead_created {"bead_type":"issue","has_blockers":false,"rig_id":null}`})
+	eq(t, "no alarm", f.alarm(), noAlarm)
 
 	if err := f.town.StartHeldBead(evT0, id, "r1"); err == nil || !strings.Contains(err.Error(), "does not belong to rig r1") {
 		t.Errorf("wrong rig: err = %v", err)
@@ -155,14 +155,14 @@ func TestRPCCreateAndStartHeldBead(t *testing.T) {
 	if err := f.town.StartHeldBead(evT0, "88888888-8888-4888-8888-888888888888", "r1"); !isMissingEntity(err) {
 		t.Errorf("missing bead: err = %v", err)
 	}
-	evEq(t, "no alarm after errors", f.alarm(), noAlarm)
+	eq(t, "no alarm after errors", f.alarm(), noAlarm)
 
 	id2, err := f.town.CreateHeldBead(evT0, SlingInput{RigID: "r1", Title: "held2", Labels: []string{LabelHeld, "x"}})
 	f.must(err)
 	f.must(f.town.StartHeldBead(evAt(time.Second), id2, "r1"))
-	evEq(t, "labels", f.b(id2, "labels"), `["x"]`)
-	evEq(t, "fields_updated", f.q(`SELECT agent_id FROM bead_events WHERE bead_id = ? AND event_type = 'fields_updated'`, id2), "system")
-	evEq(t, "escalated", f.alarm(), time.Second+ActiveInterval)
+	eq(t, "labels", f.b(id2, "labels"), `["x"]`)
+	eq(t, "fields_updated", f.q(`SELECT agent_id FROM bead_events WHERE bead_id = ? AND event_type = 'fields_updated'`, id2), "system")
+	eq(t, "escalated", f.alarm(), time.Second+ActiveInterval)
 }
 
 func TestConvoySlugRules(t *testing.T) {
@@ -175,7 +175,7 @@ func TestConvoySlugRules(t *testing.T) {
 		{strings.Repeat("ab ", 20), "ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-ab-a"},
 		{strings.Repeat("a", 39) + " b", strings.Repeat("a", 39) + "-"},
 	} {
-		evEq(t, "slug "+c.in, convoySlug(c.in), c.want)
+		eq(t, "slug "+c.in, convoySlug(c.in), c.want)
 	}
 }
 
@@ -189,7 +189,7 @@ func TestRPCSlingConvoy(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "cycle — 2 tasks") {
 		t.Fatalf("cycle: err = %v", err)
 	}
-	evEq(t, "no beads written", f.n(`SELECT count(*) FROM beads`), 0)
+	eq(t, "no beads written", f.n(`SELECT count(*) FROM beads`), 0)
 
 	// Staged by the new-town default: no alarm.
 	cid, ids, err := f.town.SlingConvoy(evT0, SlingConvoyInput{RigID: "r1", Title: "Feat",
@@ -197,33 +197,33 @@ func TestRPCSlingConvoy(t *testing.T) {
 		Metadata: map[string]any{"origin": "w", "convoy_id": "caller"}})
 	f.must(err)
 	branch := "convoy/feat/" + cid[:8] + "/head"
-	evEq(t, "convoy labels", f.b(cid, "labels"), `["gt:convoy"]`)
-	evEq(t, "convoy rig", f.b(cid, "rig_id"), "<NULL>")
-	evEq(t, "convoy metadata branch", f.meta(cid, "feature_branch"), branch)
-	evEq(t, "convoy metadata caller key", f.meta(cid, "origin"), "w")
-	evEq(t, "convoy_metadata", f.q(`SELECT total_beads || '/' || closed_beads || '/' || feature_branch || '/' || merge_mode || '/' || staged
+	eq(t, "convoy labels", f.b(cid, "labels"), `["gt:convoy"]`)
+	eq(t, "convoy rig", f.b(cid, "rig_id"), "<NULL>")
+	eq(t, "convoy metadata branch", f.meta(cid, "feature_branch"), branch)
+	eq(t, "convoy metadata caller key", f.meta(cid, "origin"), "w")
+	eq(t, "convoy_metadata", f.q(`SELECT total_beads || '/' || closed_beads || '/' || feature_branch || '/' || merge_mode || '/' || staged
 		FROM convoy_metadata WHERE bead_id = ?`, cid), "2/0/"+branch+"/review-then-land/1")
-	evEq(t, "tasks", len(ids), 2)
-	evEq(t, "reserved key wins", f.meta(ids[0], "convoy_id"), cid)
-	evEq(t, "task branch", f.meta(ids[1], "feature_branch"), branch)
-	evEq(t, "task caller key", f.meta(ids[1], "origin"), "w")
-	evEq(t, "task body", f.b(ids[1], "body"), "b")
-	evEq(t, "task rig", f.b(ids[1], "rig_id"), "r1")
-	evEq(t, "no assignee", f.b(ids[0], "assignee_agent_bead_id"), "<NULL>")
-	evEqList(t, "edges", f.list(`SELECT bead_id || '>' || dependency_type || '>' || depends_on_bead_id FROM bead_dependencies ORDER BY rowid`),
+	eq(t, "tasks", len(ids), 2)
+	eq(t, "reserved key wins", f.meta(ids[0], "convoy_id"), cid)
+	eq(t, "task branch", f.meta(ids[1], "feature_branch"), branch)
+	eq(t, "task caller key", f.meta(ids[1], "origin"), "w")
+	eq(t, "task body", f.b(ids[1], "body"), "b")
+	eq(t, "task rig", f.b(ids[1], "rig_id"), "r1")
+	eq(t, "no assignee", f.b(ids[0], "assignee_agent_bead_id"), "<NULL>")
+	eqSlice(t, "edges", f.list(`SELECT bead_id || '>' || dependency_type || '>' || depends_on_bead_id FROM bead_dependencies ORDER BY rowid`),
 		[]string{ids[0] + ">tracks>" + cid, ids[1] + ">tracks>" + cid, ids[1] + ">blocks>" + ids[0]})
-	evEqList(t, "events", f.pendingPayloads(), []string{
+	eqSlice(t, "events", f.pendingPayloads(), []string{
 		`bead_created {"bead_type":"issue","convoy_id":"` + cid + `","has_blockers":false,"rig_id":"r1"}`,
 		`bead_created {"bead_type":"issue","convoy_id":"` + cid + `","has_blockers":true,"rig_id":"r1"}`})
-	evEq(t, "staged: no alarm", f.alarm(), noAlarm)
+	eq(t, "staged: no alarm", f.alarm(), noAlarm)
 
 	// Explicitly unstaged with an explicit merge mode: escalates.
 	no := false
 	cid2, _, err := f.town.SlingConvoy(evT0, SlingConvoyInput{RigID: "r1", Title: "Other", Staged: &no,
 		MergeMode: MergeModeReviewAndMerge, Tasks: []ConvoyTask{{Title: "x"}}})
 	f.must(err)
-	evEq(t, "unstaged", f.q(`SELECT staged || merge_mode FROM convoy_metadata WHERE bead_id = ?`, cid2), "0review-and-merge")
-	evEq(t, "escalated", f.alarm(), armed)
+	eq(t, "unstaged", f.q(`SELECT staged || merge_mode FROM convoy_metadata WHERE bead_id = ?`, cid2), "0review-and-merge")
+	eq(t, "escalated", f.alarm(), armed)
 }
 
 func TestRPCConvoyLifecycle(t *testing.T) {
@@ -237,7 +237,7 @@ func TestRPCConvoyLifecycle(t *testing.T) {
 			t.Errorf("CreateConvoy(%q, %v) accepted", bad.title, bad.beads)
 		}
 	}
-	evEq(t, "nothing written", f.n(`SELECT count(*) FROM beads`), 0)
+	eq(t, "nothing written", f.n(`SELECT count(*) FROM beads`), 0)
 
 	p := f.agent(RolePolecat, "Toast", "r1")
 	b1 := f.bead(CreateBeadInput{Title: "one", RigID: "r1"})
@@ -247,10 +247,10 @@ func TestRPCConvoyLifecycle(t *testing.T) {
 	f.hook(p, b1)
 	c, err := f.town.CreateConvoy(evT0, "Group", []ConvoyBeadRef{{b1, "r1"}, {b2, "r1"}, {b3, "r1"}}, "user-1")
 	f.must(err)
-	evEq(t, "convoy_metadata", f.q(`SELECT total_beads || '/' || staged || '/' || coalesce(feature_branch, 'NULL') || '/' || merge_mode
+	eq(t, "convoy_metadata", f.q(`SELECT total_beads || '/' || staged || '/' || coalesce(feature_branch, 'NULL') || '/' || merge_mode
 		FROM convoy_metadata WHERE bead_id = ?`, c), "3/0/NULL/review-then-land")
-	evEq(t, "created_by", f.b(c, "created_by"), "user-1")
-	evEq(t, "no town events", f.n(`SELECT count(*) FROM town_events`), 0)
+	eq(t, "created_by", f.b(c, "created_by"), "user-1")
+	eq(t, "no town events", f.n(`SELECT count(*) FROM town_events`), 0)
 
 	// Not staged: StartConvoy fails.
 	if err := f.town.StartConvoy(evT0, c); err == nil || !strings.Contains(err.Error(), "not staged") {
@@ -259,22 +259,22 @@ func TestRPCConvoyLifecycle(t *testing.T) {
 	if err := f.town.StartConvoy(evT0, "nope"); err == nil || !strings.Contains(err.Error(), "Convoy not found") {
 		t.Errorf("StartConvoy(missing) err = %v", err)
 	}
-	evEq(t, "no alarm", f.alarm(), noAlarm)
+	eq(t, "no alarm", f.alarm(), noAlarm)
 
 	f.exec(`UPDATE convoy_metadata SET staged = 1 WHERE bead_id = ?`, c)
 	f.must(f.town.StartConvoy(evT0, c))
-	evEq(t, "staged cleared", f.q(`SELECT staged FROM convoy_metadata WHERE bead_id = ?`, c), "0")
-	evEqList(t, "event", f.pendingPayloads(), []string{`convoy_started {"convoy_id":"` + c + `"}`})
-	evEq(t, "escalated", f.alarm(), armed)
+	eq(t, "staged cleared", f.q(`SELECT staged FROM convoy_metadata WHERE bead_id = ?`, c), "0")
+	eqSlice(t, "event", f.pendingPayloads(), []string{`convoy_started {"convoy_id":"` + c + `"}`})
+	eq(t, "escalated", f.alarm(), armed)
 
 	f.town.DeleteAlarm()
 	f.must(f.town.CloseConvoy(evAt(time.Minute), c))
-	evEq(t, "tracked closed", f.b(b1, "status")+f.b(b2, "status"), StatusClosed+StatusClosed)
-	evEq(t, "failed stays failed", f.b(b3, "status"), StatusFailed)
-	evEq(t, "assignee unhooked", f.a(p, "current_hook_bead_id"), "<NULL>")
-	evEq(t, "convoy closed", f.b(c, "status"), StatusClosed)
-	evEq(t, "closed_beads = total", f.q(`SELECT closed_beads || '/' || landed_at FROM convoy_metadata WHERE bead_id = ?`, c), "3/"+ISO(evAt(time.Minute)))
-	evEq(t, "no alarm", f.alarm(), noAlarm)
+	eq(t, "tracked closed", f.b(b1, "status")+f.b(b2, "status"), StatusClosed+StatusClosed)
+	eq(t, "failed stays failed", f.b(b3, "status"), StatusFailed)
+	eq(t, "assignee unhooked", f.a(p, "current_hook_bead_id"), "<NULL>")
+	eq(t, "convoy closed", f.b(c, "status"), StatusClosed)
+	eq(t, "closed_beads = total", f.q(`SELECT closed_beads || '/' || landed_at FROM convoy_metadata WHERE bead_id = ?`, c), "3/"+ISO(evAt(time.Minute)))
+	eq(t, "no alarm", f.alarm(), noAlarm)
 	f.must(f.town.CloseConvoy(evT0, "missing"))
 }
 
@@ -284,25 +284,25 @@ func TestRPCSetBeadStatus(t *testing.T) {
 	hookedPolecat(f, RolePolecat)
 
 	f.must(f.town.SetBeadStatus(f.env, f.ids["B"], StatusInProgress, f.ids["P"]))
-	evEq(t, "non-terminal: no event", f.n(`SELECT count(*) FROM town_events`), 0)
+	eq(t, "non-terminal: no event", f.n(`SELECT count(*) FROM town_events`), 0)
 	e, _ := f.find("bead.status_changed")
-	evEq(t, "status_changed label", e.Label, StatusInProgress)
+	eq(t, "status_changed label", e.Label, StatusInProgress)
 
 	f.env.Clock = evAt(time.Minute)
 	f.must(f.town.SetBeadStatus(f.env, f.ids["B"], StatusClosed, "user"))
-	evEqList(t, "bead_cancelled", f.pendingPayloads(), []string{`bead_cancelled {"cancel_status":"closed"}`})
-	evEq(t, "closed", f.b(f.ids["B"], "status"), StatusClosed)
-	evEq(t, "hook stays until the event is drained", f.a(f.ids["P"], "current_hook_bead_id"), f.ids["B"])
+	eqSlice(t, "bead_cancelled", f.pendingPayloads(), []string{`bead_cancelled {"cancel_status":"closed"}`})
+	eq(t, "closed", f.b(f.ids["B"], "status"), StatusClosed)
+	eq(t, "hook stays until the event is drained", f.a(f.ids["P"], "current_hook_bead_id"), f.ids["B"])
 	e, _ = f.find("bead.closed")
-	evEq(t, "closed duration", e.DurationMs, float64(time.Minute.Milliseconds()))
-	evEq(t, "no alarm", f.alarm(), noAlarm)
+	eq(t, "closed duration", e.DurationMs, float64(time.Minute.Milliseconds()))
+	eq(t, "no alarm", f.alarm(), noAlarm)
 
 	// The event goes in before the status change: a missing bead leaves it.
 	err := f.town.SetBeadStatus(f.env, "99999999-9999-4999-8999-999999999999", StatusFailed, "user")
 	if !isMissingEntity(err) {
 		t.Fatalf("err = %v", err)
 	}
-	evEq(t, "event kept", f.n(`SELECT count(*) FROM town_events WHERE bead_id = '99999999-9999-4999-8999-999999999999'`), 1)
+	eq(t, "event kept", f.n(`SELECT count(*) FROM town_events WHERE bead_id = '99999999-9999-4999-8999-999999999999'`), 1)
 }
 
 func TestRPCUpdateBead(t *testing.T) {
@@ -312,18 +312,18 @@ func TestRPCUpdateBead(t *testing.T) {
 	b := f.bead(CreateBeadInput{Title: "b", RigID: "r1"})
 	title := "renamed"
 	f.must(f.town.UpdateBead(f.env, a, BeadFields{Title: &title}, []string{b, a}, "user"))
-	evEq(t, "title", f.b(a, "title"), "renamed")
-	evEqList(t, "edges (self ignored)", f.list(`SELECT depends_on_bead_id FROM bead_dependencies WHERE bead_id = ?`, a), []string{b})
-	evEq(t, "no event", f.n(`SELECT count(*) FROM town_events`), 0)
+	eq(t, "title", f.b(a, "title"), "renamed")
+	eqSlice(t, "edges (self ignored)", f.list(`SELECT depends_on_bead_id FROM bead_dependencies WHERE bead_id = ?`, a), []string{b})
+	eq(t, "no event", f.n(`SELECT count(*) FROM town_events`), 0)
 
 	f.must(f.town.UpdateBead(f.env, a, BeadFields{}, []string{}, "user"))
-	evEq(t, "empty list clears", f.n(`SELECT count(*) FROM bead_dependencies WHERE bead_id = ?`, a), 0)
+	eq(t, "empty list clears", f.n(`SELECT count(*) FROM bead_dependencies WHERE bead_id = ?`, a), 0)
 
 	failed := StatusFailed
 	f.must(f.town.UpdateBead(f.env, a, BeadFields{Status: &failed}, nil, "user"))
-	evEqList(t, "bead_cancelled", f.pendingPayloads(), []string{`bead_cancelled {"cancel_status":"failed"}`})
-	evEq(t, "failed", f.b(a, "status"), StatusFailed)
-	evEq(t, "no alarm", f.alarm(), noAlarm)
+	eqSlice(t, "bead_cancelled", f.pendingPayloads(), []string{`bead_cancelled {"cancel_status":"failed"}`})
+	eq(t, "failed", f.b(a, "status"), StatusFailed)
+	eq(t, "no alarm", f.alarm(), noAlarm)
 }
 
 func TestRPCRequestChanges(t *testing.T) {
@@ -342,24 +342,24 @@ func TestRPCRequestChanges(t *testing.T) {
 	if _, err := f.town.RequestChanges(evT0, "33333333-3333-4333-8333-333333333333", "x", nil); !isMissingEntity(err) {
 		t.Errorf("missing: err = %v", err)
 	}
-	evEq(t, "no alarm after errors", f.alarm(), noAlarm)
+	eq(t, "no alarm after errors", f.alarm(), noAlarm)
 
 	f.hook(r, f.ids["M"])
 	rw, err := f.town.RequestChanges(evT0, r, "please fix", []string{"a.go"})
 	f.must(err)
-	evEq(t, "title", f.b(rw, "title"), "Rework: src")
-	evEq(t, "body", f.b(rw, "body"), "please fix")
-	evEq(t, "priority from source", f.b(rw, "priority"), "high")
-	evEq(t, "parent", f.b(rw, "parent_bead_id"), f.ids["M"])
-	evEq(t, "labels", f.b(rw, "labels"), `["gt:rework"]`)
+	eq(t, "title", f.b(rw, "title"), "Rework: src")
+	eq(t, "body", f.b(rw, "body"), "please fix")
+	eq(t, "priority from source", f.b(rw, "priority"), "high")
+	eq(t, "parent", f.b(rw, "parent_bead_id"), f.ids["M"])
+	eq(t, "labels", f.b(rw, "labels"), `["gt:rework"]`)
 	m := evJSON(t, f.b(rw, "metadata"))
-	evEq(t, "rework_for", m["rework_for"], any(f.ids["S"]))
-	evEq(t, "branch", m["branch"], any("feat"))
-	evEq(t, "target", m["target_branch"], any("main"))
-	evEq(t, "blocks", f.n(`SELECT count(*) FROM bead_dependencies WHERE bead_id = ? AND depends_on_bead_id = ? AND dependency_type = 'blocks'`, f.ids["M"], rw), 1)
-	evEqList(t, "event", f.pendingPayloads(), []string{`bead_created {"bead_type":"issue","rig_id":"r1"}`})
-	evEq(t, "rework_requested", f.q(`SELECT new_value FROM bead_events WHERE bead_id = ? AND event_type = 'rework_requested'`, f.ids["M"]), rw)
-	evEq(t, "escalated", f.alarm(), armed)
+	eq(t, "rework_for", m["rework_for"], any(f.ids["S"]))
+	eq(t, "branch", m["branch"], any("feat"))
+	eq(t, "target", m["target_branch"], any("main"))
+	eq(t, "blocks", f.n(`SELECT count(*) FROM bead_dependencies WHERE bead_id = ? AND depends_on_bead_id = ? AND dependency_type = 'blocks'`, f.ids["M"], rw), 1)
+	eqSlice(t, "event", f.pendingPayloads(), []string{`bead_created {"bead_type":"issue","rig_id":"r1"}`})
+	eq(t, "rework_requested", f.q(`SELECT new_value FROM bead_events WHERE bead_id = ? AND event_type = 'rework_requested'`, f.ids["M"]), rw)
+	eq(t, "escalated", f.alarm(), armed)
 }
 
 func TestRPCCompleteReview(t *testing.T) {
@@ -373,13 +373,13 @@ func TestRPCCompleteReview(t *testing.T) {
 	f.hook(q, next)
 
 	f.must(f.town.CompleteReview(f.env, ReviewResult{EntryID: f.ids["M"], Status: "merged"}))
-	evEq(t, "MR", f.b(f.ids["M"], "status"), StatusClosed)
-	evEq(t, "source", f.b(f.ids["S"], "status"), StatusClosed)
-	evEq(t, "unblocked bead dispatched", f.b(next, "status"), StatusInProgress)
-	evEq(t, "call", f.env.Calls[0].AgentID, q)
+	eq(t, "MR", f.b(f.ids["M"], "status"), StatusClosed)
+	eq(t, "source", f.b(f.ids["S"], "status"), StatusClosed)
+	eq(t, "unblocked bead dispatched", f.b(next, "status"), StatusInProgress)
+	eq(t, "call", f.env.Calls[0].AgentID, q)
 	_, ok := f.find("review.completed")
-	evEq(t, "review.completed", ok, true)
-	evEq(t, "no alarm", f.alarm(), noAlarm)
+	eq(t, "review.completed", ok, true)
+	eq(t, "no alarm", f.alarm(), noAlarm)
 
 	if err := f.town.CompleteReview(f.env, ReviewResult{EntryID: "44444444-4444-4444-8444-444444444444", Status: "failed"}); !isMissingEntity(err) {
 		t.Errorf("missing MR: err = %v", err)
@@ -396,18 +396,18 @@ func TestRPCResetAgent(t *testing.T) {
 	f.exec(`UPDATE agent_metadata SET dispatch_attempts = 4 WHERE bead_id = ?`, f.ids["P"])
 
 	f.must(f.town.ResetAgentDispatchAttempts(evT0, f.ids["P"]))
-	evEq(t, "agent attempts", f.a(f.ids["P"], "dispatch_attempts"), "0")
-	evEq(t, "bead attempts", f.b(f.ids["B"], "dispatch_attempts")+f.b(f.ids["B"], "last_dispatch_attempt_at"), "0<NULL>")
-	evEq(t, "still hooked", f.a(f.ids["P"], "current_hook_bead_id"), f.ids["B"])
+	eq(t, "agent attempts", f.a(f.ids["P"], "dispatch_attempts"), "0")
+	eq(t, "bead attempts", f.b(f.ids["B"], "dispatch_attempts")+f.b(f.ids["B"], "last_dispatch_attempt_at"), "0<NULL>")
+	eq(t, "still hooked", f.a(f.ids["P"], "current_hook_bead_id"), f.ids["B"])
 
 	f.exec(`UPDATE beads SET dispatch_attempts = 2 WHERE bead_id = ?`, f.ids["B"])
 	f.must(f.town.ResetAgent(evT0, f.ids["P"]))
-	evEq(t, "bead open", f.b(f.ids["B"], "status"), StatusOpen)
-	evEq(t, "bead attempts", f.b(f.ids["B"], "dispatch_attempts"), "0")
-	evEq(t, "unhooked", f.a(f.ids["P"], "current_hook_bead_id"), "<NULL>")
-	evEq(t, "agent", f.a(f.ids["P"], "status")+"/"+f.a(f.ids["P"], "dispatch_attempts"), "idle/0")
-	evEq(t, "reset event", f.q(`SELECT json_extract(metadata, '$.reason') FROM bead_events WHERE bead_id = ? AND event_type = 'unhooked' AND new_value = 'open'`, f.ids["B"]), "agent_reset")
-	evEq(t, "no alarm", f.alarm(), noAlarm)
+	eq(t, "bead open", f.b(f.ids["B"], "status"), StatusOpen)
+	eq(t, "bead attempts", f.b(f.ids["B"], "dispatch_attempts"), "0")
+	eq(t, "unhooked", f.a(f.ids["P"], "current_hook_bead_id"), "<NULL>")
+	eq(t, "agent", f.a(f.ids["P"], "status")+"/"+f.a(f.ids["P"], "dispatch_attempts"), "idle/0")
+	eq(t, "reset event", f.q(`SELECT json_extract(metadata, '$.reason') FROM bead_events WHERE bead_id = ? AND event_type = 'unhooked' AND new_value = 'open'`, f.ids["B"]), "agent_reset")
+	eq(t, "no alarm", f.alarm(), noAlarm)
 
 	for _, err := range []error{f.town.ResetAgent(evT0, "33333333-3333-4333-8333-333333333333"),
 		f.town.ResetAgentDispatchAttempts(evT0, "33333333-3333-4333-8333-333333333333")} {
@@ -419,19 +419,19 @@ func TestRPCResetAgent(t *testing.T) {
 
 func TestRPCContainerEvictionAndReady(t *testing.T) {
 	f := evNew(t)
-	evEq(t, "not draining → true", f.town.AcknowledgeContainerReady(evT0, "x"), true)
+	eq(t, "not draining → true", f.town.AcknowledgeContainerReady(evT0, "x"), true)
 	nonce, err := f.town.RecordContainerEviction(evAt(time.Second))
 	f.must(err)
-	evEqList(t, "event", f.pendingPayloads(), []string{"container_eviction {}"})
+	eqSlice(t, "event", f.pendingPayloads(), []string{"container_eviction {}"})
 	kv := f.town.KV()
-	evEq(t, "draining", kv.Draining, true)
-	evEq(t, "nonce", kv.DrainNonce, nonce)
-	evEq(t, "started", kv.DrainStartedAt, evAt(time.Second))
-	evEq(t, "wrong nonce", f.town.AcknowledgeContainerReady(evT0, "other"), false)
-	evEq(t, "still draining", kv.Draining, true)
-	evEq(t, "right nonce", f.town.AcknowledgeContainerReady(evT0, nonce), true)
-	evEq(t, "cleared", kv.Draining || kv.DrainNonce != "" || !kv.DrainStartedAt.IsZero(), false)
-	evEq(t, "no alarm", f.alarm(), noAlarm)
+	eq(t, "draining", kv.Draining, true)
+	eq(t, "nonce", kv.DrainNonce, nonce)
+	eq(t, "started", kv.DrainStartedAt, evAt(time.Second))
+	eq(t, "wrong nonce", f.town.AcknowledgeContainerReady(evT0, "other"), false)
+	eq(t, "still draining", kv.Draining, true)
+	eq(t, "right nonce", f.town.AcknowledgeContainerReady(evT0, nonce), true)
+	eq(t, "cleared", kv.Draining || kv.DrainNonce != "" || !kv.DrainStartedAt.IsZero(), false)
+	eq(t, "no alarm", f.alarm(), noAlarm)
 }
 
 func TestRPCMayor(t *testing.T) {
@@ -439,41 +439,41 @@ func TestRPCMayor(t *testing.T) {
 	// Not running: EnsureMayor registers and starts it.
 	m, err := f.town.EnsureMayor(f.env)
 	f.must(err)
-	evEq(t, "identity", m.Identity, "mayor-"+evTownID[:8])
-	evEq(t, "no rig", m.RigID.Valid, false)
-	evEq(t, "working", m.Status, AgentWorking)
-	evEqList(t, "calls", f.calls(), []string{string(CallAgentStatus), string(CallStartAgent)})
-	evEq(t, "start rig", f.env.Calls[1].RigID, "mayor-"+evTownID)
-	evEq(t, "no alarm", f.alarm(), noAlarm)
+	eq(t, "identity", m.Identity, "mayor-"+evTownID[:8])
+	eq(t, "no rig", m.RigID.Valid, false)
+	eq(t, "working", m.Status, AgentWorking)
+	eqSlice(t, "calls", f.calls(), []string{string(CallAgentStatus), string(CallStartAgent)})
+	eq(t, "start rig", f.env.Calls[1].RigID, "mayor-"+evTownID)
+	eq(t, "no alarm", f.alarm(), noAlarm)
 
 	// Running: no new start, the same mayor.
 	f.env.Respond = evRespond(200, "", "running", true)
 	m2, err := f.town.EnsureMayor(f.env)
 	f.must(err)
-	evEq(t, "same mayor", m2.ID, m.ID)
-	evEq(t, "calls", len(f.env.Calls), 3)
+	eq(t, "same mayor", m2.ID, m.ID)
+	eq(t, "calls", len(f.env.Calls), 3)
 
 	// MayorWaiting: working → waiting; other statuses stay.
 	f.must(f.town.MayorWaiting(evT0, ""))
-	evEq(t, "waiting", f.a(m.ID, "status"), AgentWaiting)
+	eq(t, "waiting", f.a(m.ID, "status"), AgentWaiting)
 	f.must(f.town.MayorWaiting(evT0, m.ID))
-	evEq(t, "still waiting", f.a(m.ID, "status"), AgentWaiting)
-	evEq(t, "no alarm", f.alarm(), noAlarm)
+	eq(t, "still waiting", f.a(m.ID, "status"), AgentWaiting)
+	eq(t, "no alarm", f.alarm(), noAlarm)
 
 	// A message to a waiting mayor sets the alarm to now+5 s directly.
 	f.town.SetAlarm(evAt(time.Hour))
 	f.must(f.town.SendMayorMessage(f.env, "hello"))
-	evEq(t, "message", f.env.Calls[len(f.env.Calls)-1], Call{Kind: CallSendMessage, AgentID: m.ID, Role: RoleMayor, Message: "hello"})
-	evEq(t, "working again", f.a(m.ID, "status"), AgentWorking)
-	evEq(t, "alarm pulled in directly", f.alarm(), armed)
+	eq(t, "message", f.env.Calls[len(f.env.Calls)-1], Call{Kind: CallSendMessage, AgentID: m.ID, Role: RoleMayor, Message: "hello"})
+	eq(t, "working again", f.a(m.ID, "status"), AgentWorking)
+	eq(t, "alarm pulled in directly", f.alarm(), armed)
 
 	// Message refused: nothing changes; the alarm only arms if needed.
 	f.exec(`UPDATE agent_metadata SET status = 'waiting' WHERE bead_id = ?`, m.ID)
 	f.env.Respond = evRespond(200, "", "running", false)
 	f.town.SetAlarm(evAt(time.Hour))
 	f.must(f.town.SendMayorMessage(f.env, "again"))
-	evEq(t, "still waiting", f.a(m.ID, "status"), AgentWaiting)
-	evEq(t, "future alarm kept", f.alarm(), time.Hour)
+	eq(t, "still waiting", f.a(m.ID, "status"), AgentWaiting)
+	eq(t, "future alarm kept", f.alarm(), time.Hour)
 
 	// Not running: start with the message; an unreadable config fails.
 	f.env.Respond = evRespond(200, "", "exited", true)
@@ -485,18 +485,18 @@ func TestRPCMayor(t *testing.T) {
 	f.town.DeleteAlarm()
 	f.must(f.town.SendMayorMessage(f.env, "start me"))
 	last := f.env.Calls[len(f.env.Calls)-1]
-	evEq(t, "start with message", last.Kind == CallStartAgent && last.Message == "start me", true)
-	evEq(t, "working", f.a(m.ID, "status"), AgentWorking)
-	evEq(t, "armed", f.alarm(), armed)
+	eq(t, "start with message", last.Kind == CallStartAgent && last.Message == "start me", true)
+	eq(t, "working", f.a(m.ID, "status"), AgentWorking)
+	eq(t, "armed", f.alarm(), armed)
 }
 
 func TestRPCDebugInsertTownEvent(t *testing.T) {
 	f := evNew(t)
 	id, err := f.town.DebugInsertTownEvent(evT0, "whatever", "a", "", "")
 	f.must(err)
-	evEq(t, "payload", f.q(`SELECT payload FROM town_events WHERE event_id = ?`, id), "{}")
-	evEq(t, "bead NULL", f.q(`SELECT bead_id FROM town_events WHERE event_id = ?`, id), "<NULL>")
-	evEq(t, "armed", f.alarm(), armed)
+	eq(t, "payload", f.q(`SELECT payload FROM town_events WHERE event_id = ?`, id), "{}")
+	eq(t, "bead NULL", f.q(`SELECT bead_id FROM town_events WHERE event_id = ?`, id), "<NULL>")
+	eq(t, "armed", f.alarm(), armed)
 }
 
 // Unknown ids and empty input never panic; errors are fine.
@@ -573,8 +573,8 @@ func TestRPCSendMayorMessage_TokenPushBeforeSend(t *testing.T) {
 				f.town.KV().ConfigErr = errors.New("bad config")
 			}
 			f.must(f.town.SendMayorMessage(f.env, "hello"))
-			evEqList(t, "calls", f.calls(), c.want)
-			evEq(t, "working", f.a(m.ID, "status") == AgentWorking, c.working)
+			eqSlice(t, "calls", f.calls(), c.want)
+			eq(t, "working", f.a(m.ID, "status") == AgentWorking, c.working)
 		})
 	}
 }

@@ -58,7 +58,8 @@ func (t *Town) startAgentInContainer(env Env, c Call) startOutcome {
 	return startOutcome{fetchMs: ms}
 }
 
-// truncate cuts s to at most n bytes.
+// truncate cuts s to at most n bytes (JavaScript's s.slice(0, n) on the
+// ASCII text it is used for: ids, error bodies).
 func truncate(s string, n int) string {
 	if len(s) > n {
 		return s[:n]
@@ -90,7 +91,7 @@ func formatContainerStartError(status int, body string) string {
 		details = append(details, *f.ErrorType)
 	}
 	if f.Status != nil && *f.Status != 0 {
-		details = append(details, "upstream "+jsNumber(*f.Status))
+		details = append(details, "upstream "+JSNumber(*f.Status))
 	}
 	action := ""
 	if f.Action != nil && *f.Action != "" {

@@ -46,8 +46,8 @@ func TestDispatchAgent_NoRigConfig(t *testing.T) {
 			if f.town.DispatchAgent(f.env, f.ids["P"], f.ids["B"], DispatchOptions{}) {
 				t.Fatal("dispatched")
 			}
-			evEq(t, "state unchanged", f.dump(), before)
-			evEq(t, "calls", len(f.env.Calls), 0)
+			eq(t, "state unchanged", f.dump(), before)
+			eq(t, "calls", len(f.env.Calls), 0)
 		})
 	}
 }
@@ -62,7 +62,7 @@ func TestDispatchAgent_AgentWithoutRigUsesFirstRig(t *testing.T) {
 	if !f.town.DispatchAgent(f.env, p, b, DispatchOptions{}) {
 		t.Fatal("not dispatched")
 	}
-	evEq(t, "call rig", f.env.Calls[0].RigID, "r1")
+	eq(t, "call rig", f.env.Calls[0].RigID, "r1")
 }
 
 func TestDispatchAgent_TownConfigError(t *testing.T) {
@@ -74,13 +74,13 @@ func TestDispatchAgent_TownConfigError(t *testing.T) {
 	if f.town.DispatchAgent(f.env, f.ids["P"], f.ids["B"], DispatchOptions{}) {
 		t.Fatal("dispatched")
 	}
-	evEq(t, "state unchanged", f.dump(), before)
-	evEq(t, "calls", len(f.env.Calls), 0)
+	eq(t, "state unchanged", f.dump(), before)
+	eq(t, "calls", len(f.env.Calls), 0)
 	e, ok := f.find("agent.dispatch_failed")
-	evEq(t, "dispatch_failed", ok, true)
-	evEq(t, "reason", e.Reason, "bad config")
-	evEq(t, "no rig on the exception path", e.RigID, "")
-	evEq(t, "sentry report", len(f.reports), 1)
+	eq(t, "dispatch_failed", ok, true)
+	eq(t, "reason", e.Reason, "bad config")
+	eq(t, "no rig on the exception path", e.RigID, "")
+	eq(t, "sentry report", len(f.reports), 1)
 }
 
 func TestDispatchAgent_ContainerAnswers(t *testing.T) {
@@ -116,36 +116,36 @@ func TestDispatchAgent_ContainerAnswers(t *testing.T) {
 			f.env.Clock = evAt(time.Minute)
 			f.env.Respond = func(Call) Result { return c.res }
 			got := f.town.DispatchAgent(f.env, f.ids["P"], f.ids["B"], DispatchOptions{})
-			evEq(t, "started", got, c.started)
+			eq(t, "started", got, c.started)
 			p, b := f.ids["P"], f.ids["B"]
 			// State written before the await stays whatever the answer.
-			evEq(t, "agent status", f.a(p, "status"), AgentWorking)
-			evEq(t, "agent attempts", f.a(p, "dispatch_attempts"), c.attempts)
-			evEq(t, "last_activity_at", f.a(p, "last_activity_at"), ISO(evAt(time.Minute)))
-			evEq(t, "bead status", f.b(b, "status"), StatusInProgress)
-			evEq(t, "bead attempts", f.b(b, "dispatch_attempts"), "1")
-			evEq(t, "bead last attempt", f.b(b, "last_dispatch_attempt_at"), ISO(evAt(time.Minute)))
-			evEq(t, "status_changed actor", f.q(`SELECT agent_id FROM bead_events WHERE bead_id = ? AND event_type = 'status_changed'`, b), p)
+			eq(t, "agent status", f.a(p, "status"), AgentWorking)
+			eq(t, "agent attempts", f.a(p, "dispatch_attempts"), c.attempts)
+			eq(t, "last_activity_at", f.a(p, "last_activity_at"), ISO(evAt(time.Minute)))
+			eq(t, "bead status", f.b(b, "status"), StatusInProgress)
+			eq(t, "bead attempts", f.b(b, "dispatch_attempts"), "1")
+			eq(t, "bead last attempt", f.b(b, "last_dispatch_attempt_at"), ISO(evAt(time.Minute)))
+			eq(t, "status_changed actor", f.q(`SELECT agent_id FROM bead_events WHERE bead_id = ? AND event_type = 'status_changed'`, b), p)
 			call := f.env.Calls[0]
-			evEq(t, "call", call, Call{Kind: CallStartAgent, AgentID: p, BeadID: b, RigID: "r1", Role: c.role})
+			eq(t, "call", call, Call{Kind: CallStartAgent, AgentID: p, BeadID: b, RigID: "r1", Role: c.role})
 			if c.reason == "" {
 				e, ok := f.find("agent.spawned")
-				evEq(t, "spawned", ok, true)
-				evEq(t, "spawned slots", e, AnalyticsEvent{Event: "agent.spawned", UserID: "", Delivery: "internal",
+				eq(t, "spawned", ok, true)
+				eq(t, "spawned slots", e, AnalyticsEvent{Event: "agent.spawned", UserID: "", Delivery: "internal",
 					TownID: evTownID, RigID: "r1", AgentID: p, BeadID: b, Role: c.role})
 			} else {
 				e, ok := f.find("agent.dispatch_failed")
-				evEq(t, "dispatch_failed", ok, true)
-				evEq(t, "reason", e.Reason, c.reason)
-				evEq(t, "rig", e.RigID, "r1")
+				eq(t, "dispatch_failed", ok, true)
+				eq(t, "reason", e.Reason, c.reason)
+				eq(t, "rig", e.RigID, "r1")
 			}
 			fetch, ok := f.find("container.agent_start_fetch")
-			evEq(t, "fetch event", ok, !c.noFetch)
+			eq(t, "fetch event", ok, !c.noFetch)
 			if ok {
-				evEq(t, "fetch status", fetch.StatusCode, c.fetchCode)
-				evEq(t, "fetch raw writer", fetch.Delivery, "")
+				eq(t, "fetch status", fetch.StatusCode, c.fetchCode)
+				eq(t, "fetch raw writer", fetch.Delivery, "")
 				if c.reason != "" {
-					evEq(t, "fetch error", fetch.Error, c.reason)
+					eq(t, "fetch error", fetch.Error, c.reason)
 				}
 			}
 		})
@@ -166,8 +166,8 @@ func TestDispatchAgent_BeadStatusGuard(t *testing.T) {
 			hookedPolecat(f, RolePolecat)
 			f.exec(`UPDATE beads SET status = ? WHERE bead_id = ?`, c.from, f.ids["B"])
 			f.town.DispatchAgent(f.env, f.ids["P"], f.ids["B"], DispatchOptions{})
-			evEq(t, "status", f.b(f.ids["B"], "status"), c.to)
-			evEq(t, "counter incremented even when terminal", f.b(f.ids["B"], "dispatch_attempts"), "1")
+			eq(t, "status", f.b(f.ids["B"], "status"), c.to)
+			eq(t, "counter incremented even when terminal", f.b(f.ids["B"], "dispatch_attempts"), "1")
 		})
 	}
 }
@@ -180,10 +180,10 @@ func TestDispatchAgent_LastStartErrorIsShared(t *testing.T) {
 	hookedPolecat(f, RolePolecat)
 	f.env.Respond = func(Call) Result { return Result{StatusCode: 502, Body: "bad gateway"} }
 	f.town.DispatchAgent(f.env, f.ids["P"], f.ids["B"], DispatchOptions{})
-	evEq(t, "after failure", f.town.lastStartError, "(502) bad gateway")
+	eq(t, "after failure", f.town.lastStartError, "(502) bad gateway")
 	f.env.Respond = func(Call) Result { return Result{StatusCode: 200} }
 	f.town.DispatchAgent(f.env, f.ids["P"], f.ids["B"], DispatchOptions{})
-	evEq(t, "reset by the next start", f.town.lastStartError, "")
+	eq(t, "reset by the next start", f.town.lastStartError, "")
 }
 
 func TestDispatchFromAction(t *testing.T) {
@@ -197,7 +197,7 @@ func TestDispatchFromAction(t *testing.T) {
 	if f.town.DispatchFromAction(f.env, f.ids["P"], "missing", "r1") {
 		t.Error("dispatched onto a missing bead")
 	}
-	evEq(t, "no calls", len(f.env.Calls), 0)
+	eq(t, "no calls", len(f.env.Calls), 0)
 	f.town.KV().ConfigErr = errors.New("bad")
 	if f.town.DispatchFromAction(f.env, f.ids["P"], f.ids["B"], "r2") {
 		t.Error("dispatched with an unreadable config")
@@ -208,7 +208,7 @@ func TestDispatchFromAction(t *testing.T) {
 	if !f.town.DispatchFromAction(f.env, f.ids["P"], f.ids["B"], "r2") {
 		t.Fatal("not dispatched")
 	}
-	evEq(t, "call rig", f.env.Calls[0].RigID, "r1")
+	eq(t, "call rig", f.env.Calls[0].RigID, "r1")
 }
 
 func TestDispatchUnblockedBeads(t *testing.T) {
@@ -230,12 +230,12 @@ func TestDispatchUnblockedBeads(t *testing.T) {
 	f.must(f.town.InsertDependency(unassigned, blocker, DepBlocks))
 
 	f.must(f.town.DispatchUnblockedBeads(f.env, blocker))
-	evEq(t, "still blocked: no dispatch", len(f.env.Calls), 0)
+	eq(t, "still blocked: no dispatch", len(f.env.Calls), 0)
 
 	f.exec(`UPDATE beads SET status = 'closed' WHERE bead_id = ?`, blocker)
 	f.must(f.town.DispatchUnblockedBeads(f.env, blocker))
-	evEq(t, "calls", len(f.env.Calls), 1)
-	evEq(t, "dispatched", f.env.Calls[0].BeadID, blocked[0])
-	evEq(t, "bead", f.b(blocked[0], "status"), StatusInProgress)
-	evEq(t, "working agent's bead untouched", f.b(blocked[1], "status"), StatusOpen)
+	eq(t, "calls", len(f.env.Calls), 1)
+	eq(t, "dispatched", f.env.Calls[0].BeadID, blocked[0])
+	eq(t, "bead", f.b(blocked[0], "status"), StatusInProgress)
+	eq(t, "working agent's bead untouched", f.b(blocked[1], "status"), StatusOpen)
 }

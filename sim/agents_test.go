@@ -96,13 +96,7 @@ func TestAgentOutcomes(t *testing.T) {
 			tt.mutate(&cfg)
 			p := newProbe(t, cfg)
 			if tt.flip != nil {
-				flipped := false
-				p.every(10*time.Second, func() {
-					if !flipped && tt.flip(p) {
-						flipped = true
-						p.w.cfg.Work = smallConfig().Work
-					}
-				})
+				p.flipOnce(tt.flip, func() { p.w.cfg.Work = smallConfig().Work })
 			}
 			p.run(2 * time.Hour)
 			if s := p.onlyIssue(); s != tt.end {

@@ -29,6 +29,18 @@ func (p *probe) every(d time.Duration, fn func()) {
 	p.w.eng.After(d, tick)
 }
 
+// flipOnce checks cond every 10 s of simulated time and runs then the
+// first time it holds (tests restore world settings once a fault showed).
+func (p *probe) flipOnce(cond func(*probe) bool, then func()) {
+	flipped := false
+	p.every(10*time.Second, func() {
+		if !flipped && cond(p) {
+			flipped = true
+			then()
+		}
+	})
+}
+
 // onlyIssue returns the status of the single slung issue.
 func (p *probe) onlyIssue() string {
 	p.t.Helper()

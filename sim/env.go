@@ -319,7 +319,7 @@ func (e *Env) resume(co *coro) {
 	e.cur = co
 	e.stats.Resumes++
 	if top && co.acc != nil && (e.wall != nil || e.cost != nil) {
-		e.measured(co)
+		e.measure(co.acc, func() { co.next() })
 	} else {
 		co.next()
 	}
@@ -332,8 +332,9 @@ func (e *Env) resume(co *coro) {
 	}
 }
 
-// measured runs co until it suspends, charging its Meter.
-func (e *Env) measured(co *coro) {
+// measure runs run, charging m with its real time and database work as
+// far as SetMeters allows.
+func (e *Env) measure(m *Meter, run func()) {
 	var t0 time.Time
 	var c0 model.Cost
 	if e.wall != nil {
@@ -342,8 +343,7 @@ func (e *Env) measured(co *coro) {
 	if e.cost != nil {
 		c0 = e.cost()
 	}
-	co.next()
-	m := co.acc
+	run()
 	if e.cost != nil {
 		c := e.cost().Sub(c0)
 		m.Cost.Statements += c.Statements

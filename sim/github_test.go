@@ -84,13 +84,7 @@ func TestGitHubPROutcomes(t *testing.T) {
 			tt.mutate(&cfg.GitHub)
 			p := newProbe(t, cfg)
 			if tt.flip != nil {
-				flipped := false
-				p.every(10*time.Second, func() {
-					if !flipped && tt.flip(p) {
-						flipped = true
-						p.w.github.cfg = smallConfig().GitHub
-					}
-				})
+				p.flipOnce(tt.flip, func() { p.w.github.cfg = smallConfig().GitHub })
 			}
 			p.run(3 * time.Hour)
 			if s := p.onlyIssue(); s != model.StatusClosed {

@@ -271,19 +271,8 @@ func (w *World) Respond(c model.Call, sent time.Time) (model.Result, time.Durati
 // traced, and followed by an alarm re-sync.
 func (w *World) rpc(name string, fn func(now time.Time) error, fields ...Field) error {
 	now := w.eng.Now()
-	m := &w.rpcMeter
-	var t0 time.Time
-	if w.opts.WallClock != nil {
-		t0 = w.opts.WallClock()
-	}
-	c0 := w.town.DB().Cost()
-	err := fn(now)
-	c := w.town.DB().Cost().Sub(c0)
-	m.Cost.Statements += c.Statements
-	m.Cost.Rows += c.Rows
-	if w.opts.WallClock != nil {
-		m.Compute += w.opts.WallClock().Sub(t0)
-	}
+	var err error
+	w.env.measure(&w.rpcMeter, func() { err = fn(now) })
 	if err != nil {
 		w.stats.RPCErrors++
 	}

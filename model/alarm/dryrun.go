@@ -44,18 +44,14 @@ func DryRun(t *model.Town, now time.Time) (*DryRunResult, error) {
 			return err
 		}
 		for _, ev := range pending {
-			if err := t.ApplyEvent(now, ev, nil); err != nil {
-				return fmt.Errorf("apply event %s (%s): %w", ev.ID, ev.Type, err)
+			if err := applyDebugEvent(t, now, ev); err != nil {
+				return err
 			}
 			if err := t.MarkProcessed(now, ev.ID); err != nil {
 				return err
 			}
 		}
-		cfg, err := t.ReadTownConfig()
-		if err != nil {
-			return err
-		}
-		actions, err := reconciler.Reconcile(t, now, reconciler.Options{Draining: false, Config: cfg})
+		actions, err := reconcileDebug(t, now)
 		if err != nil {
 			return err
 		}
@@ -75,6 +71,25 @@ func DryRun(t *model.Town, now time.Time) (*DryRunResult, error) {
 		return nil, fmt.Errorf("dry-run: %w", err)
 	}
 	return res, nil
+}
+
+// applyDebugEvent applies one event for a debug endpoint: without the town
+// config; its error aborts the endpoint.
+func applyDebugEvent(t *model.Town, now time.Time, ev model.TownEvent) error {
+	if err := t.ApplyEvent(now, ev, nil); err != nil {
+		return fmt.Errorf("apply event %s (%s): %w", ev.ID, ev.Type, err)
+	}
+	return nil
+}
+
+// reconcileDebug is the debug endpoints' reconcile: draining false, with
+// the town config.
+func reconcileDebug(t *model.Town, now time.Time) ([]reconciler.Action, error) {
+	cfg, err := t.ReadTownConfig()
+	if err != nil {
+		return nil, err
+	}
+	return reconciler.Reconcile(t, now, reconciler.Options{Draining: false, Config: cfg})
 }
 
 // withSavepoint runs fn inside SAVEPOINT name and always rolls back to it

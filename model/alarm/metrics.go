@@ -114,25 +114,13 @@ type recorder struct {
 // adds delivery "internal" and the owner's user id, §5.2) and keeps the
 // event as written in the result.
 func (r recorder) emit(e model.AnalyticsEvent) {
-	r.t.Emit(e)
-	e.Delivery = "internal"
-	e.UserID = r.t.KV().Config.OwnerUserID
-	r.keep(e)
+	r.res.Analytics = append(r.res.Analytics, r.t.Emit(e))
 }
 
 // emitRaw writes e through the raw writer (no delivery, no user id) and
-// keeps it in the result.
+// keeps the event as written in the result.
 func (r recorder) emitRaw(e model.AnalyticsEvent) {
-	r.t.EmitRaw(e)
-	r.keep(e)
-}
-
-// keep appends e, with its town id filled in, to the result.
-func (r recorder) keep(e model.AnalyticsEvent) {
-	if e.TownID == "" {
-		e.TownID = r.t.KV().TownID
-	}
-	r.res.Analytics = append(r.res.Analytics, e)
+	r.res.Analytics = append(r.res.Analytics, r.t.EmitRaw(e))
 }
 
 // report records a Sentry-style report.

@@ -2,9 +2,7 @@ package alarm
 
 import (
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/townsim/townsim/model"
@@ -96,15 +94,11 @@ func ReplayEvents(t *model.Town, now time.Time, from, to string) (*ReplayResult,
 			return err
 		}
 		for _, ev := range evs {
-			if err := t.ApplyEvent(now, ev, nil); err != nil {
-				return fmt.Errorf("apply event %s (%s): %w", ev.ID, ev.Type, err)
+			if err := applyDebugEvent(t, now, ev); err != nil {
+				return err
 			}
 		}
-		cfg, err := t.ReadTownConfig()
-		if err != nil {
-			return err
-		}
-		actions, err := reconciler.Reconcile(t, now, reconciler.Options{Draining: false, Config: cfg})
+		actions, err := reconcileDebug(t, now)
 		if err != nil {
 			return err
 		}
@@ -121,38 +115,12 @@ func ReplayEvents(t *model.Town, now time.Time, from, to string) (*ReplayResult,
 	return res, nil
 }
 
-// eventsInWindow selects the events of the window and parses them as
-// strictly as production's record schema: an unknown event type or a
-// payload that is not a JSON object fails the whole read.
+// eventsInWindow selects the events of the window, parsed as strictly as
+// the drain reads them (model.Town.QueryTownEvents).
 func eventsInWindow(t *model.Town, from, to string) ([]model.TownEvent, error) {
-	rows, err := t.DB().Query(`SELECT event_id, event_type, agent_id, bead_id, payload, created_at, processed_at
+	return t.QueryTownEvents(`SELECT event_id, event_type, agent_id, bead_id, payload, created_at, processed_at
 		FROM town_events WHERE created_at >= ? AND created_at <= ?
 		ORDER BY created_at ASC, rowid ASC`, from, to)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []model.TownEvent
-	for rows.Next() {
-		var ev model.TownEvent
-		if err := rows.Scan(&ev.ID, &ev.Type, &ev.AgentID, &ev.BeadID, &ev.PayloadRaw, &ev.CreatedAt, &ev.ProcessedAt); err != nil {
-			return nil, err
-		}
-		if !slices.Contains(model.EventTypes, ev.Type) {
-			return nil, fmt.Errorf("town event %s: unknown event type %q", ev.ID, ev.Type)
-		}
-		var payload any
-		if err := json.Unmarshal([]byte(ev.PayloadRaw), &payload); err != nil {
-			return nil, fmt.Errorf("town event %s: invalid JSON in payload", ev.ID)
-		}
-		obj, ok := payload.(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("town event %s: payload is not a JSON object", ev.ID)
-		}
-		ev.Payload = obj
-		out = append(out, ev)
-	}
-	return out, rows.Err()
 }
 
 // agentSnapshot reads every agent_metadata row (no order, as production).

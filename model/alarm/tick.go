@@ -200,9 +200,7 @@ func clearStaleDrain(t *model.Town, now time.Time) {
 		return
 	}
 	if ms(kv.DrainStartedAt, now) > float64(DrainTimeout.Milliseconds()) {
-		kv.Draining = false
-		kv.DrainNonce = ""
-		kv.DrainStartedAt = time.Time{}
+		t.ClearDrain()
 	}
 }
 

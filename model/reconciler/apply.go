@@ -1,9 +1,9 @@
 package reconciler
 
 import (
+	"database/sql"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/townsim/townsim/model"
 )
@@ -132,5 +132,11 @@ func setAnalyticsField(e *model.AnalyticsEvent, k, v string) bool {
 	return true
 }
 
-// stampISO formats a time as production's application code writes it.
-func stampISO(t time.Time) string { return model.ISO(t) }
+// queryOptional is db.QueryRow for a row that may be missing: no row is
+// not an error and leaves dest as it was (production reads undefined).
+func queryOptional(db *model.DB, q string, args []any, dest ...any) error {
+	if err := db.QueryRow(q, args, dest...); err != sql.ErrNoRows {
+		return err
+	}
+	return nil
+}

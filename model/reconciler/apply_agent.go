@@ -21,9 +21,8 @@ func applyTransitionAgent(t *model.Town, now time.Time, a Action) error {
 func applyResetAgentDispatchAttempts(t *model.Town, now time.Time, a Action) error {
 	db := t.DB()
 	var hook sql.NullString
-	err := db.QueryRow(`SELECT current_hook_bead_id FROM agent_metadata WHERE bead_id = ?`,
-		[]any{a.AgentID}, &hook)
-	if err != nil && err != sql.ErrNoRows {
+	if err := queryOptional(db, `SELECT current_hook_bead_id FROM agent_metadata WHERE bead_id = ?`,
+		[]any{a.AgentID}, &hook); err != nil {
 		return err
 	}
 	if _, err := db.Exec(`UPDATE agent_metadata SET dispatch_attempts = 0 WHERE bead_id = ?`, a.AgentID); err != nil {
@@ -34,8 +33,7 @@ func applyResetAgentDispatchAttempts(t *model.Town, now time.Time, a Action) err
 	}
 	hooked := hook.String
 	var status, typ sql.NullString
-	err = db.QueryRow(`SELECT status, type FROM beads WHERE bead_id = ?`, []any{hooked}, &status, &typ)
-	if err != nil && err != sql.ErrNoRows {
+	if err := queryOptional(db, `SELECT status, type FROM beads WHERE bead_id = ?`, []any{hooked}, &status, &typ); err != nil {
 		return err
 	}
 	if _, err := db.Exec(`UPDATE beads SET dispatch_attempts = 0, last_dispatch_attempt_at = NULL WHERE bead_id = ?`,

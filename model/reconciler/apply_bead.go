@@ -21,28 +21,18 @@ func applyTransitionBead(t *model.Town, now time.Time, a Action) error {
 // applyAssignBead is assign_bead: a direct assignee write (no rule emits it).
 func applyAssignBead(t *model.Town, now time.Time, a Action) error {
 	_, err := t.DB().Exec(`UPDATE beads SET assignee_agent_bead_id = ?, updated_at = ? WHERE bead_id = ?`,
-		a.AgentID, stampISO(now), a.BeadID)
+		a.AgentID, model.ISO(now), a.BeadID)
 	return err
 }
 
 // applyClearBeadAssignee is clear_bead_assignee: assignee = NULL, then every
 // agent still hooked to the bead is unhooked.
 func applyClearBeadAssignee(t *model.Town, now time.Time, a Action) error {
-	db := t.DB()
-	if _, err := db.Exec(`UPDATE beads SET assignee_agent_bead_id = NULL, updated_at = ? WHERE bead_id = ?`,
-		stampISO(now), a.BeadID); err != nil {
+	if _, err := t.DB().Exec(`UPDATE beads SET assignee_agent_bead_id = NULL, updated_at = ? WHERE bead_id = ?`,
+		model.ISO(now), a.BeadID); err != nil {
 		return err
 	}
-	hooked, err := db.Strings(`SELECT bead_id FROM agent_metadata WHERE current_hook_bead_id = ?`, a.BeadID)
-	if err != nil {
-		return err
-	}
-	for _, agentID := range hooked {
-		if err := t.UnhookBead(now, agentID); err != nil {
-			return err
-		}
-	}
-	return nil
+	return t.UnhookAgentsOf(now, a.BeadID)
 }
 
 // applyCreateMRBead is create_mr_bead: submitToReviewQueue without the

@@ -11,7 +11,7 @@ import (
 // by 'system' with the convoy as its source and the action's target branch
 // as the default branch.
 func applyCreateLandingMR(t *model.Town, now time.Time, a Action) error {
-	ts := stampISO(now)
+	ts := model.ISO(now)
 	if _, err := t.DB().Exec(`UPDATE beads SET metadata = json_set(
 			COALESCE(metadata, '{}'),
 			'$.landing_mr_attempts', COALESCE(json_extract(metadata, '$.landing_mr_attempts'), 0) + 1,
@@ -40,7 +40,7 @@ func applyUpdateConvoyProgress(t *model.Town, a Action) error {
 // applySetConvoyReadyToLand is set_convoy_ready_to_land.
 func applySetConvoyReadyToLand(t *model.Town, now time.Time, a Action) error {
 	_, err := t.DB().Exec(`UPDATE beads SET metadata = json_set(COALESCE(metadata, '{}'), '$.ready_to_land', 1),
-		updated_at = ? WHERE bead_id = ?`, stampISO(now), a.ConvoyID)
+		updated_at = ? WHERE bead_id = ?`, model.ISO(now), a.ConvoyID)
 	return err
 }
 
@@ -51,7 +51,7 @@ func applyCloseConvoy(t *model.Town, now time.Time, a Action) error {
 	if _, err := t.UpdateBeadStatus(now, a.ConvoyID, model.StatusClosed, "system", nil); err != nil {
 		return err
 	}
-	_, err := t.DB().Exec(`UPDATE convoy_metadata SET landed_at = ? WHERE bead_id = ?`, stampISO(now), a.ConvoyID)
+	_, err := t.DB().Exec(`UPDATE convoy_metadata SET landed_at = ? WHERE bead_id = ?`, model.ISO(now), a.ConvoyID)
 	return err
 }
 
@@ -66,6 +66,6 @@ func applyFailConvoy(t *model.Town, now time.Time, a Action) error {
 			'$.failureReason', 'landing_mr_exhausted',
 			'$.failureMessage', ?
 		), updated_at = ?
-		WHERE bead_id = ?`, a.Reason, stampISO(now), a.ConvoyID)
+		WHERE bead_id = ?`, a.Reason, model.ISO(now), a.ConvoyID)
 	return err
 }

@@ -30,7 +30,7 @@ const (
 // get the same timestamp; the effect polls the PR. The effect never
 // rejects: any exception inside it is logged and changes no counter.
 func applyPollPR(t *model.Town, now time.Time, a Action) (*Effect, error) {
-	ts := stampISO(now)
+	ts := model.ISO(now)
 	if _, err := t.DB().Exec(`UPDATE beads SET updated_at = ?,
 		metadata = json_set(COALESCE(metadata, '{}'), '$.last_poll_at', ?)
 		WHERE bead_id = ?`, ts, ts, a.BeadID); err != nil {
@@ -85,7 +85,7 @@ func pollPR(t *model.Town, env model.Env, beadID, prURL string) error {
 				'$.has_conflicts', '$.conflicts_detected_at'),
 			updated_at = ?
 			WHERE bead_id = ? AND json_extract(metadata, '$.has_conflicts') IS NOT NULL`,
-			stampISO(env.Now()), beadID); err != nil {
+			model.ISO(env.Now()), beadID); err != nil {
 			return err
 		}
 	}
@@ -123,13 +123,12 @@ func pollPR(t *model.Town, env model.Env, beadID, prURL string) error {
 func pollDirty(t *model.Town, env model.Env, beadID, prURL string) error {
 	db := t.DB()
 	var marked any
-	err := db.QueryRow(`SELECT json_extract(metadata, '$.has_conflicts') AS has_conflicts FROM beads WHERE bead_id = ?`,
-		[]any{beadID}, &marked)
-	if err != nil && err != sql.ErrNoRows {
+	if err := queryOptional(db, `SELECT json_extract(metadata, '$.has_conflicts') AS has_conflicts FROM beads WHERE bead_id = ?`,
+		[]any{beadID}, &marked); err != nil {
 		return err
 	}
 	if !jsonIsOne(marked) {
-		now := stampISO(env.Now())
+		now := model.ISO(env.Now())
 		if _, err := db.Exec(`UPDATE beads SET metadata = json_set(COALESCE(metadata, '{}'),
 				'$.has_conflicts', 1,
 				'$.conflicts_detected_at', ?),
@@ -138,10 +137,9 @@ func pollDirty(t *model.Town, env model.Env, beadID, prURL string) error {
 			return err
 		}
 		var source, branch sql.NullString
-		err := db.QueryRow(`SELECT json_extract(b.metadata, '$.source_bead_id') AS source_bead_id, rm.branch AS branch
+		if err := queryOptional(db, `SELECT json_extract(b.metadata, '$.source_bead_id') AS source_bead_id, rm.branch AS branch
 			FROM beads b INNER JOIN review_metadata rm ON rm.bead_id = b.bead_id
-			WHERE b.bead_id = ?`, []any{beadID}, &source, &branch)
-		if err != nil && err != sql.ErrNoRows {
+			WHERE b.bead_id = ?`, []any{beadID}, &source, &branch); err != nil {
 			return err
 		}
 		var src any
@@ -157,7 +155,7 @@ func pollDirty(t *model.Town, env model.Env, beadID, prURL string) error {
 			return err
 		}
 	}
-	_, err = db.Exec(`UPDATE review_metadata SET auto_merge_ready_since = NULL
+	_, err := db.Exec(`UPDATE review_metadata SET auto_merge_ready_since = NULL
 		WHERE bead_id = ? AND auto_merge_ready_since IS NOT NULL`, beadID)
 	return err
 }
@@ -169,9 +167,8 @@ func pollDirty(t *model.Town, env model.Env, beadID, prURL string) error {
 func trackAwaitingApproval(t *model.Town, env model.Env, beadID string, fb *model.PRFeedback) error {
 	db := t.DB()
 	var prev any
-	err := db.QueryRow(`SELECT json_extract(metadata, '$.awaiting_approval') AS awaiting_approval FROM beads WHERE bead_id = ?`,
-		[]any{beadID}, &prev)
-	if err != nil && err != sql.ErrNoRows {
+	if err := queryOptional(db, `SELECT json_extract(metadata, '$.awaiting_approval') AS awaiting_approval FROM beads WHERE bead_id = ?`,
+		[]any{beadID}, &prev); err != nil {
 		return err
 	}
 	was := jsonIsOne(prev)
@@ -182,32 +179,31 @@ func trackAwaitingApproval(t *model.Town, env model.Env, beadID string, fb *mode
 			'$.merge_state_status', ?),
 		updated_at = ?
 		WHERE bead_id = ?`, flagInt(awaiting), textOrNull(fb.ReviewDecision), textOrNull(fb.MergeStateStatus),
-		stampISO(env.Now()), beadID); err != nil {
+		model.ISO(env.Now()), beadID); err != nil {
 		return err
 	}
 	switch {
 	case awaiting && !was:
 		var created sql.NullString
-		err := db.QueryRow(`SELECT created_at FROM beads WHERE bead_id = ?`, []any{beadID}, &created)
-		if err != nil && err != sql.ErrNoRows {
+		if err := queryOptional(db, `SELECT created_at FROM beads WHERE bead_id = ?`, []any{beadID}, &created); err != nil {
 			return err
 		}
 		t.Emit(model.AnalyticsEvent{Event: "pr.awaiting_approval_detected", TownID: t.ID(), BeadID: beadID,
 			Label: fb.ReviewDecision, Reason: fb.MergeStateStatus, DurationMs: msSinceStamp(created, env.Now())})
 	case !awaiting && was:
 		var observed sql.NullString
-		err := db.QueryRow(`SELECT json_extract(metadata, '$.awaiting_approval_observed_at') AS awaiting_approval_observed_at
-			FROM beads WHERE bead_id = ?`, []any{beadID}, &observed)
-		if err != nil && err != sql.ErrNoRows {
+		if err := queryOptional(db, `SELECT json_extract(metadata, '$.awaiting_approval_observed_at') AS awaiting_approval_observed_at
+			FROM beads WHERE bead_id = ?`, []any{beadID}, &observed); err != nil {
 			return err
 		}
 		t.Emit(model.AnalyticsEvent{Event: "pr.awaiting_approval_resolved", TownID: t.ID(), BeadID: beadID,
 			Label: fb.ReviewDecision, Reason: fb.MergeStateStatus, DurationMs: msSinceStamp(observed, env.Now())})
 	}
+	var err error
 	if awaiting {
 		_, err = db.Exec(`UPDATE beads SET metadata = json_set(COALESCE(metadata, '{}'),
 				'$.awaiting_approval_observed_at', ?)
-			WHERE bead_id = ?`, stampISO(env.Now()), beadID)
+			WHERE bead_id = ?`, model.ISO(env.Now()), beadID)
 	} else {
 		_, err = db.Exec(`UPDATE beads SET metadata = json_remove(COALESCE(metadata, '{}'),
 				'$.awaiting_approval_observed_at')
@@ -244,8 +240,7 @@ func pollAutoResolve(t *model.Town, env model.Env, beadID, prURL string, fb *mod
 			number, repo = pr.number, pr.repo
 		}
 		var branch sql.NullString
-		err := db.QueryRow(`SELECT branch FROM review_metadata WHERE bead_id = ?`, []any{beadID}, &branch)
-		if err != nil && err != sql.ErrNoRows {
+		if err := queryOptional(db, `SELECT branch FROM review_metadata WHERE bead_id = ?`, []any{beadID}, &branch); err != nil {
 			return err
 		}
 		if _, err := t.InsertEvent(env.Now(), model.EventPRFeedbackDetected, "", beadID, map[string]any{
@@ -261,7 +256,7 @@ func pollAutoResolve(t *model.Town, env model.Env, beadID, prURL string, fb *mod
 			return err
 		}
 	}
-	_, err = db.Exec(`UPDATE review_metadata SET last_feedback_check_at = ? WHERE bead_id = ?`, stampISO(env.Now()), beadID)
+	_, err = db.Exec(`UPDATE review_metadata SET last_feedback_check_at = ? WHERE bead_id = ?`, model.ISO(env.Now()), beadID)
 	return err
 }
 
@@ -277,12 +272,11 @@ func pollAutoMerge(t *model.Town, env model.Env, beadID, prURL string, fb *model
 		return err
 	}
 	var since sql.NullString
-	err := db.QueryRow(`SELECT auto_merge_ready_since FROM review_metadata WHERE bead_id = ?`, []any{beadID}, &since)
-	if err != nil && err != sql.ErrNoRows {
+	if err := queryOptional(db, `SELECT auto_merge_ready_since FROM review_metadata WHERE bead_id = ?`, []any{beadID}, &since); err != nil {
 		return err
 	}
 	if since.String == "" {
-		_, err := db.Exec(`UPDATE review_metadata SET auto_merge_ready_since = ? WHERE bead_id = ?`, stampISO(env.Now()), beadID)
+		_, err := db.Exec(`UPDATE review_metadata SET auto_merge_ready_since = ? WHERE bead_id = ?`, model.ISO(env.Now()), beadID)
 		return err
 	}
 	ready, ok := model.ParseTime(since.String)
@@ -309,46 +303,45 @@ func pollError(t *model.Town, env model.Env, beadID string, e prError) error {
 		return err
 	}
 	var rig sql.NullString
-	err := db.QueryRow(`SELECT rig_id FROM beads WHERE bead_id = ?`, []any{beadID}, &rig)
-	if err != nil && err != sql.ErrNoRows {
+	if err := queryOptional(db, `SELECT rig_id FROM beads WHERE bead_id = ?`, []any{beadID}, &rig); err != nil {
 		return err
 	}
-	switch {
-	case e.failsImmediately():
+	if e.failsImmediately() {
 		return failPolledMR(t, env, beadID, rig.String, e)
-	case e.transient():
-		if _, err := db.Exec(`UPDATE beads SET metadata = json_set(COALESCE(metadata, '{}'),
-				'$.poll_transient_count',
-				COALESCE(json_extract(metadata, '$.poll_transient_count'), json_extract(metadata, '$.poll_null_count'), 0) + 1,
-				'$.poll_non_transient_count', 0)
-			WHERE bead_id = ?`, beadID); err != nil {
-			return err
-		}
-		n, err := metaCount(db, `SELECT json_extract(metadata, '$.poll_transient_count') AS transient_count FROM beads WHERE bead_id = ?`, beadID)
-		if err != nil {
-			return err
-		}
-		if n >= PRPollTransientThreshold {
-			return failPolledMR(t, env, beadID, rig.String, e)
-		}
-	default:
-		if _, err := db.Exec(`UPDATE beads SET metadata = json_set(COALESCE(metadata, '{}'),
-				'$.poll_non_transient_count',
-				COALESCE(json_extract(metadata, '$.poll_non_transient_count'), 0) + 1,
-				'$.poll_transient_count', 0)
-			WHERE bead_id = ?`, beadID); err != nil {
-			return err
-		}
-		n, err := metaCount(db, `SELECT json_extract(metadata, '$.poll_non_transient_count') AS non_transient_count FROM beads WHERE bead_id = ?`, beadID)
-		if err != nil {
-			return err
-		}
-		if n >= PRPollNonTransientThreshold {
-			return failPolledMR(t, env, beadID, rig.String, e)
-		}
+	}
+	bump, read, limit := pollNonTransientBump, pollNonTransientRead, PRPollNonTransientThreshold
+	if e.transient() {
+		bump, read, limit = pollTransientBump, pollTransientRead, PRPollTransientThreshold
+	}
+	if _, err := db.Exec(bump, beadID); err != nil {
+		return err
+	}
+	n, err := metaCount(db, read, beadID)
+	if err != nil {
+		return err
+	}
+	if n >= float64(limit) {
+		return failPolledMR(t, env, beadID, rig.String, e)
 	}
 	return nil
 }
+
+// The poll error counters: each bump increments one count and resets the
+// other; each read returns the bumped count.
+const (
+	pollTransientBump = `UPDATE beads SET metadata = json_set(COALESCE(metadata, '{}'),
+				'$.poll_transient_count',
+				COALESCE(json_extract(metadata, '$.poll_transient_count'), json_extract(metadata, '$.poll_null_count'), 0) + 1,
+				'$.poll_non_transient_count', 0)
+			WHERE bead_id = ?`
+	pollTransientRead    = `SELECT json_extract(metadata, '$.poll_transient_count') AS transient_count FROM beads WHERE bead_id = ?`
+	pollNonTransientBump = `UPDATE beads SET metadata = json_set(COALESCE(metadata, '{}'),
+				'$.poll_non_transient_count',
+				COALESCE(json_extract(metadata, '$.poll_non_transient_count'), 0) + 1,
+				'$.poll_transient_count', 0)
+			WHERE bead_id = ?`
+	pollNonTransientRead = `SELECT json_extract(metadata, '$.poll_non_transient_count') AS non_transient_count FROM beads WHERE bead_id = ?`
+)
 
 // failPolledMR fails the MR (no failure reason object), records why in its
 // metadata and emits pr.poll_failed. The MR's source stays in_review until
@@ -376,8 +369,7 @@ func failPolledMR(t *model.Town, env model.Env, beadID, rigID string, e prError)
 // metaCount reads one numeric JSON value (NULL or no row reads as 0).
 func metaCount(db *model.DB, q, beadID string) (float64, error) {
 	var n sql.NullFloat64
-	err := db.QueryRow(q, []any{beadID}, &n)
-	if err != nil && err != sql.ErrNoRows {
+	if err := queryOptional(db, q, []any{beadID}, &n); err != nil {
 		return 0, err
 	}
 	return n.Float64, nil
@@ -412,10 +404,7 @@ func applyMergePR(t *model.Town, now time.Time, a Action) (*Effect, error) {
 	beadID, prURL := a.BeadID, a.PRURL
 	return &Effect{Action: a, Run: func(env model.Env) error {
 		if err := mergePRBody(t, env, beadID, prURL); err != nil {
-			if err := clearAutoMergePending(t, env.Now(), beadID); err != nil {
-				return err
-			}
-			return clearReadySince(t, beadID)
+			return cancelAutoMerge(t, env.Now(), beadID)
 		}
 		return nil
 	}}, nil
@@ -429,10 +418,7 @@ func mergePRBody(t *model.Town, env model.Env, beadID, prURL string) error {
 	}
 	if fb != nil && (fb.HasUnresolvedComments || fb.HasFailingChecks || !fb.AllChecksPass ||
 		fb.AwaitingApproval() || fb.ChangesRequested()) {
-		if err := clearAutoMergePending(t, env.Now(), beadID); err != nil {
-			return err
-		}
-		return clearReadySince(t, beadID)
+		return cancelAutoMerge(t, env.Now(), beadID)
 	}
 	merged, err := mergePR(t, env, prURL)
 	if err != nil {
@@ -443,19 +429,21 @@ func mergePRBody(t *model.Town, env model.Env, beadID, prURL string) error {
 			map[string]any{"pr_url": prURL, "pr_state": "merged"})
 		return err
 	}
-	if err := clearAutoMergePending(t, env.Now(), beadID); err != nil {
-		return err
-	}
-	return clearReadySince(t, beadID)
+	return cancelAutoMerge(t, env.Now(), beadID)
 }
 
+// clearAutoMergePending removes metadata.auto_merge_pending (updated_at = now).
 func clearAutoMergePending(t *model.Town, now time.Time, beadID string) error {
 	_, err := t.DB().Exec(`UPDATE beads SET metadata = json_remove(COALESCE(metadata, '{}'), '$.auto_merge_pending'),
-		updated_at = ? WHERE bead_id = ?`, stampISO(now), beadID)
+		updated_at = ? WHERE bead_id = ?`, model.ISO(now), beadID)
 	return err
 }
 
-func clearReadySince(t *model.Town, beadID string) error {
+// cancelAutoMerge clears auto_merge_pending, then the ready-since timer.
+func cancelAutoMerge(t *model.Town, now time.Time, beadID string) error {
+	if err := clearAutoMergePending(t, now, beadID); err != nil {
+		return err
+	}
 	_, err := t.DB().Exec(`UPDATE review_metadata SET auto_merge_ready_since = NULL WHERE bead_id = ?`, beadID)
 	return err
 }
@@ -642,15 +630,8 @@ func callPRStatus(env model.Env, prURL, provider string) (prOutcome, error) {
 // errors and then answers with all-false feedback; a world answer of nil
 // stands for production's null.
 func checkPRFeedback(t *model.Town, env model.Env, prURL string) (*model.PRFeedback, error) {
-	if !githubPRPattern.MatchString(prURL) {
-		return nil, nil
-	}
-	cfg, err := t.ReadTownConfig()
-	if err != nil {
+	if ok, err := githubCallable(t, prURL); !ok {
 		return nil, err
-	}
-	if cfg.GitHubToken == "" {
-		return nil, nil
 	}
 	r := env.Call(model.Call{Kind: model.CallPRFeedback, URL: prURL})
 	if r.Err != "" {
@@ -659,10 +640,10 @@ func checkPRFeedback(t *model.Town, env model.Env, prURL string) (*model.PRFeedb
 	return r.Feedback, nil
 }
 
-// mergePR is the Town's mergePR: GitHub only, needs a token; the world
-// answers whether one of the merge methods succeeded. A thrown network
-// error is returned.
-func mergePR(t *model.Town, env model.Env, prURL string) (bool, error) {
+// githubCallable reports whether prURL is a GitHub PR and the town has a
+// GitHub token (the config is read only for a GitHub URL); its error is a
+// town config that fails to read.
+func githubCallable(t *model.Town, prURL string) (bool, error) {
 	if !githubPRPattern.MatchString(prURL) {
 		return false, nil
 	}
@@ -670,8 +651,15 @@ func mergePR(t *model.Town, env model.Env, prURL string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if cfg.GitHubToken == "" {
-		return false, nil
+	return cfg.GitHubToken != "", nil
+}
+
+// mergePR is the Town's mergePR: GitHub only, needs a token; the world
+// answers whether one of the merge methods succeeded. A thrown network
+// error is returned.
+func mergePR(t *model.Town, env model.Env, prURL string) (bool, error) {
+	if ok, err := githubCallable(t, prURL); !ok {
+		return false, err
 	}
 	r := env.Call(model.Call{Kind: model.CallMergePR, URL: prURL})
 	if r.Err != "" {

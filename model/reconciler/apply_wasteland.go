@@ -62,7 +62,7 @@ func stampWastelandReportedDone(t *model.Town, env model.Env, beadID, evidence s
 	if err != nil {
 		return false, err
 	}
-	ts := stampISO(env.Now())
+	ts := model.ISO(env.Now())
 	if _, err := db.Exec(`UPDATE beads SET metadata = json_set(
 			COALESCE(metadata, '{}'),
 			'$.wasteland.reported_done_at', ?,

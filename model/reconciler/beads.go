@@ -124,7 +124,7 @@ func (p *rulePass) reconcileBeads() ([]Action, error) {
 		if p.cooldownPending(hooked.DispatchAttempts, hooked.LastDispatchAttemptAt) {
 			continue
 		}
-		blockers, err := p.count(`SELECT count(*) AS cnt
+		blockers, err := p.db.Int(`SELECT count(*) AS cnt
 			FROM bead_dependencies bd
 			INNER JOIN beads blocker ON blocker.bead_id = bd.depends_on_bead_id
 			WHERE bd.bead_id = ?

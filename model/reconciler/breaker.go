@@ -45,7 +45,7 @@ func (p *rulePass) cooldownPending(attempts int, lastAttemptAt sql.NullString) b
 // when the count reaches the threshold, else nil. The window's cutoff is
 // the virtual clock where production reads SQLite's.
 func (p *rulePass) breaker() ([]Action, error) {
-	n, err := p.count(`SELECT count(*) AS failure_count
+	n, err := p.db.Int(`SELECT count(*) AS failure_count
 		FROM beads
 		WHERE last_dispatch_attempt_at > ?
 		  AND dispatch_attempts > 0

@@ -119,7 +119,7 @@ func (p *rulePass) reconcileConvoy(c *ruleConvoy) ([]Action, error) {
 	lastAt, _ := meta["last_landing_mr_attempt_at"].(string)
 
 	// CV-3: MRs in flight for anything the convoy tracks.
-	inflight, err := p.count(`SELECT count(*) AS cnt
+	inflight, err := p.db.Int(`SELECT count(*) AS cnt
 		FROM bead_dependencies track_dep
 		INNER JOIN bead_dependencies mr_dep
 		  ON mr_dep.depends_on_bead_id = track_dep.bead_id
@@ -211,7 +211,7 @@ func (p *rulePass) landConvoy(c *ruleConvoy, attempts float64, lastAt string) ([
 		}
 		if meta, err := jsObject(l.metadata); err == nil && awaitingApproval(meta) {
 			return []Action{{Type: EmitEvent, EventName: "reconciler.respawn_suppressed",
-				EventData: [][2]string{{"convoyId", c.ID}, {"suppressedAttempt", jsNumber(attempts + 1)}}}}, nil
+				EventData: [][2]string{{"convoyId", c.ID}, {"suppressedAttempt", model.JSNumber(attempts + 1)}}}}, nil
 		}
 	}
 	// 4. Attempts exhausted.

@@ -241,4 +241,4 @@ func TestCV8_CloseDirectly(t *testing.T) {
 }
 
 // itoa avoids strconv in the table literals.
-func itoa(n int) string { return jsNumber(float64(n)) }
+func itoa(n int) string { return model.JSNumber(float64(n)) }

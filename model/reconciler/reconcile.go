@@ -164,7 +164,7 @@ func (p *rulePass) beads(where string, args ...any) ([]*ruleBead, error) {
 			&labels, &b.CreatedBy, &b.DispatchAttempts, &b.LastDispatchAttemptAt); err != nil {
 			return nil, err
 		}
-		if err := checkBeadEnums(b.ID, b.Type, b.Status); err != nil {
+		if err := model.CheckBeadEnums(b.ID, b.Type, b.Status); err != nil {
 			return nil, err
 		}
 		if !labels.Valid {
@@ -188,23 +188,6 @@ func (b *ruleBead) hasLabel(l string) bool {
 		}
 	}
 	return false
-}
-
-// checkBeadEnums is the type and status part of production's bead schema
-// parse.
-func checkBeadEnums(id, typ, status string) error {
-	switch typ {
-	case model.TypeIssue, model.TypeMessage, model.TypeEscalation, model.TypeMergeRequest,
-		model.TypeConvoy, model.TypeMolecule, model.TypeAgent:
-	default:
-		return fmt.Errorf("bead %s: invalid type %q", id, typ)
-	}
-	switch status {
-	case model.StatusOpen, model.StatusInProgress, model.StatusInReview, model.StatusClosed, model.StatusFailed:
-	default:
-		return fmt.Errorf("bead %s: invalid status %q", id, status)
-	}
-	return nil
 }
 
 // ---- JSON as JavaScript reads it ----
@@ -231,11 +214,14 @@ func jsObject(raw string) (map[string]any, error) {
 }
 
 // parseRecord is production's schema parse of a bead's metadata column:
-// the text must be JSON and decode to an object (null, arrays and scalars
-// fail the read).
-func parseRecord(id, raw string) (map[string]any, error) {
+// the column must not be NULL and its text must be JSON that decodes to an
+// object (null, arrays and scalars fail the read).
+func parseRecord(id string, meta sql.NullString) (map[string]any, error) {
+	if !meta.Valid {
+		return nil, fmt.Errorf("bead %s: metadata is null", id)
+	}
 	var v any
-	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+	if err := json.Unmarshal([]byte(meta.String), &v); err != nil {
 		return nil, fmt.Errorf("bead %s: invalid JSON in metadata: %w", id, err)
 	}
 	m, ok := v.(map[string]any)
@@ -252,16 +238,6 @@ func awaitingApproval(meta map[string]any) bool { return model.Truthy1(meta["awa
 func (p *rulePass) msSince(ts string) (float64, bool) {
 	return model.MsSince(model.Null(ts), p.now)
 }
-
-// jsNumber renders a JSON number as JavaScript's String(n) does for the
-// values the rules see.
-func jsNumber(f float64) string {
-	b, _ := json.Marshal(f)
-	return string(b)
-}
-
-// count runs a count(*) query.
-func (p *rulePass) count(q string, args ...any) (int, error) { return p.db.Int(q, args...) }
 
 // exists runs a `SELECT 1 … LIMIT 1` query and reports whether it found a row.
 func (p *rulePass) exists(q string, args ...any) (bool, error) {

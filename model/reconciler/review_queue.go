@@ -123,13 +123,10 @@ func (p *rulePass) reviewMRs() ([]*ruleMR, error) {
 		if err := rows.Scan(&mr.ID, &mr.Status, &mr.RigID, &mr.UpdatedAt, &meta, &mr.PRURL, &mr.Assignee); err != nil {
 			return nil, err
 		}
-		if err := checkBeadEnums(mr.ID, model.TypeMergeRequest, mr.Status); err != nil {
+		if err := model.CheckBeadEnums(mr.ID, model.TypeMergeRequest, mr.Status); err != nil {
 			return nil, err
 		}
-		if !meta.Valid {
-			return nil, fmt.Errorf("bead %s: metadata is null", mr.ID)
-		}
-		if mr.Metadata, err = parseRecord(mr.ID, meta.String); err != nil {
+		if mr.Metadata, err = parseRecord(mr.ID, meta); err != nil {
 			return nil, err
 		}
 		out = append(out, &mr)
@@ -328,7 +325,7 @@ func (p *rulePass) popOldestMRs(breakerOpen bool) ([]Action, error) {
 		if !review {
 			filter = rqRefineryNeeded
 		}
-		busy, err := p.count(`SELECT count(*) AS cnt FROM beads b
+		busy, err := p.db.Int(`SELECT count(*) AS cnt FROM beads b
 			INNER JOIN review_metadata rm ON rm.bead_id = b.bead_id
 			WHERE b.type = 'merge_request'
 			  AND b.status = 'in_progress'

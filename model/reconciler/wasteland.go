@@ -2,7 +2,6 @@ package reconciler
 
 import (
 	"database/sql"
-	"fmt"
 	"net/url"
 	"sort"
 	"strings"
@@ -98,13 +97,10 @@ func (p *rulePass) unreportedWastelandBeads() ([]*wastelandBead, error) {
 		if err := rows.Scan(&b.ID, &b.Type, &b.Status, &b.Title, &meta, &b.CreatedAt, &b.PRURL); err != nil {
 			return nil, err
 		}
-		if err := checkBeadEnums(b.ID, b.Type, b.Status); err != nil {
+		if err := model.CheckBeadEnums(b.ID, b.Type, b.Status); err != nil {
 			return nil, err
 		}
-		if !meta.Valid {
-			return nil, fmt.Errorf("bead %s: metadata is null", b.ID)
-		}
-		if b.Metadata, err = parseRecord(b.ID, meta.String); err != nil {
+		if b.Metadata, err = parseRecord(b.ID, meta); err != nil {
 			return nil, err
 		}
 		out = append(out, &b)
@@ -169,11 +165,13 @@ func readWastelandOrigin(meta map[string]any) (wastelandOrigin, bool) {
 func groupWastelandClaims(beads []*wastelandBead) []*wastelandClaim {
 	var keys []string
 	groups := map[string][]*wastelandBead{}
+	origins := map[*wastelandBead]wastelandOrigin{} // looked up only
 	for _, b := range beads {
 		o, ok := readWastelandOrigin(b.Metadata)
 		if !ok {
 			continue
 		}
+		origins[b] = o
 		k := o.WastelandID + "::" + o.ItemID
 		if _, seen := groups[k]; !seen {
 			keys = append(keys, k)
@@ -191,10 +189,7 @@ func groupWastelandClaims(beads []*wastelandBead) []*wastelandClaim {
 				break
 			}
 		}
-		o, ok := readWastelandOrigin(canonical.Metadata)
-		if !ok {
-			continue
-		}
+		o := origins[canonical]
 		out = append(out, &wastelandClaim{WastelandID: o.WastelandID, ItemID: o.ItemID,
 			Beads: g, CanonicalID: canonical.ID, Origin: o})
 	}
