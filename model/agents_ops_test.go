@@ -203,7 +203,7 @@ func TestHookBead(t *testing.T) {
 
 // hookBead, unhookBead and deleteBead write status directly and keep a
 // stale stalled_at, which a later stall inherits (model.md §7.6).
-func TestInconsistency_StalledAtSurvivesHook(t *testing.T) {
+func TestInconsistency06_StalledAtSurvivesHook(t *testing.T) {
 	town := newTestTown(t)
 	a := mkAgent(t, town, RolePolecat, "Toast", "r")
 	must(t, town.UpdateAgentStatus(at(time.Minute), a, AgentStalled))
@@ -224,7 +224,7 @@ func TestInconsistency_StalledAtSurvivesHook(t *testing.T) {
 
 // hookBead resets neither the agent's nor the bead's dispatch_attempts
 // (model.md §7.7).
-func TestInconsistency_HookBeadKeepsCounters(t *testing.T) {
+func TestInconsistency07_HookBeadKeepsCounters(t *testing.T) {
 	town := newTestTown(t)
 	a := mkAgent(t, town, RolePolecat, "Toast", "r")
 	b := mkBead(t, town, CreateBeadInput{})

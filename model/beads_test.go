@@ -105,7 +105,7 @@ func TestUpdateBeadStatus(t *testing.T) {
 }
 
 // A failed bead keeps closed_at NULL (model.md §7.2).
-func TestInconsistency_FailedKeepsClosedAtNull(t *testing.T) {
+func TestInconsistency02_FailedKeepsClosedAtNull(t *testing.T) {
 	town := newTestTown(t)
 	id := mkBead(t, town, CreateBeadInput{})
 	_, err := town.UpdateBeadStatus(t0, id, StatusFailed, "", nil)

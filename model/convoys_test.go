@@ -92,7 +92,7 @@ func TestUpdateConvoyProgress(t *testing.T) {
 
 // An already landed convoy is re-closed and re-stamped by every recount
 // that finds it complete (model.md §4.3, §7.1).
-func TestInconsistency_ConvoyAutoLandRestamps(t *testing.T) {
+func TestInconsistency01_ConvoyAutoLandRestamps(t *testing.T) {
 	town := newTestTown(t)
 	conv, ids := convoyWith(t, town, 1, nil, nil)
 	_, err := town.CloseBead(at(time.Minute), ids[0], "")
@@ -105,7 +105,7 @@ func TestInconsistency_ConvoyAutoLandRestamps(t *testing.T) {
 
 // The landing MR tracks the convoy itself, so closed_beads can reach
 // total + 1 (model.md §7.15).
-func TestInconsistency_ClosedBeadsCanExceedTotal(t *testing.T) {
+func TestInconsistency15_ClosedBeadsCanExceedTotal(t *testing.T) {
 	town := newTestTown(t)
 	conv, ids := convoyWith(t, town, 1, "convoy/f/1/head", MergeModeReviewThenLand)
 	_, err := town.CloseBead(at(time.Minute), ids[0], "")
@@ -124,7 +124,7 @@ func TestInconsistency_ClosedBeadsCanExceedTotal(t *testing.T) {
 
 // Deleting a tracked bead leaves total_beads unchanged, so the convoy
 // never completes (model.md §7.15).
-func TestInconsistency_DeletedTrackedBeadKeepsTotal(t *testing.T) {
+func TestInconsistency15_DeletedTrackedBeadKeepsTotal(t *testing.T) {
 	town := newTestTown(t)
 	conv, ids := convoyWith(t, town, 2, nil, nil)
 	_, err := town.DeleteBead(t0, ids[1], "")

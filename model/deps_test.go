@@ -20,7 +20,7 @@ func TestInsertDependency(t *testing.T) {
 
 // One edge per bead pair (model.md §7.4): insert-or-ignore silently drops
 // a second edge of another type; a plain insert (convoyAddBead) throws.
-func TestInconsistency_OneEdgePerPair(t *testing.T) {
+func TestInconsistency04_OneEdgePerPair(t *testing.T) {
 	town := newTestTown(t)
 	c := mkConvoy(t, town, 1, nil, nil)
 	x := mkBead(t, town, CreateBeadInput{})
@@ -143,7 +143,7 @@ func TestConvoyForBeadAndSettings(t *testing.T) {
 // through the unique (bead_id, depends_on_bead_id) index, so the first row
 // is the smallest target id, not the oldest edge (model.md §7.5 says
 // insertion order). The port keeps the query shape and so the real order.
-func TestInconsistency_FirstTracksEdgeIsIndexOrder(t *testing.T) {
+func TestInconsistency05_FirstTracksEdgeIsIndexOrder(t *testing.T) {
 	town := newTestTown(t)
 	x := mkBead(t, town, CreateBeadInput{})
 	_, err := town.DB().Exec(`INSERT INTO beads (bead_id, type, title, created_at, updated_at) VALUES

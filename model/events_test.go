@@ -66,7 +66,7 @@ func TestUpsertContainerStatus(t *testing.T) {
 	eq(t, "pending", f.n(`SELECT count(*) FROM town_events WHERE processed_at IS NULL`), 2)
 }
 
-func TestPendingEvents_OrderByCreatedAtThenInsertion(t *testing.T) {
+func TestInconsistency05_PendingEventsOrderByCreatedAtThenInsertion(t *testing.T) {
 	f := evNew(t)
 	for _, b := range []string{"a", "b", "c"} {
 		_, err := f.town.InsertEvent(evAt(time.Minute), EventBeadCreated, "", b, nil)
@@ -156,7 +156,7 @@ func TestDrainEvents_AppliesInOrderAndMarksProcessed(t *testing.T) {
 
 // One unparsable row blocks the whole queue (hazard 15): nothing is
 // applied, every event stays pending, on every drain.
-func TestDrainEvents_BadRowBlocksWholeDrain(t *testing.T) {
+func TestHazard15_BadRowBlocksWholeDrain(t *testing.T) {
 	for _, bad := range []struct{ name, typ, payload string }{
 		{"unknown event type", "auto_merge_cleared", `{}`},
 		{"malformed payload", EventPRAutoMerge, `{"mr_bead_id":`},
@@ -186,7 +186,7 @@ func TestDrainEvents_BadRowBlocksWholeDrain(t *testing.T) {
 // A "Bead/Agent <uuid> not found" failure is marked processed (skipped);
 // any other failure leaves the event pending with its partial writes kept,
 // and re-applies them on the retry (model.md §7.16).
-func TestDrainEvents_NotFoundSkippedOtherErrorsStayPending(t *testing.T) {
+func TestInconsistency16_NotFoundSkippedOtherErrorsStayPending(t *testing.T) {
 	f := evNew(t)
 	f.rig("r1", true)
 	cfg := NewTownConfig()

@@ -72,7 +72,7 @@ func TestExpireStaleNudges(t *testing.T) {
 
 // expires_at carries milliseconds while now has none, so a nudge expiring
 // in the current second is not yet expired when compared as text.
-func TestInconsistency_NudgeExpiryComparesAsText(t *testing.T) {
+func TestInconsistency17_NudgeExpiryComparesAsText(t *testing.T) {
 	town := newTestTown(t)
 	id, err := town.QueueNudge(t0, NudgeInput{AgentID: "a", Message: "m", Mode: "queue", ExpiresAt: at(time.Minute)})
 	must(t, err)

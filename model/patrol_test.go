@@ -86,7 +86,7 @@ func TestInconsistency_TriageCapIgnoresMissingType(t *testing.T) {
 
 // Label tests on raw JSON text: the triage-request pattern is quoted, so
 // a label that merely contains the text does not match (model.md §7.3).
-func TestInconsistency_TriageLabelLikeIsQuoted(t *testing.T) {
+func TestInconsistency03_TriageLabelLikeIsQuoted(t *testing.T) {
 	town := newTestTown(t)
 	mkBead(t, town, CreateBeadInput{Labels: []string{"x-gt:triage-request"}})
 	mkBead(t, town, CreateBeadInput{Labels: []string{"gt:triage-request-old"}})

@@ -94,7 +94,7 @@ func TestSetReviewPRURL(t *testing.T) {
 
 // markReviewInReview writes in_progress directly and revives a terminal MR
 // (model.md §7.1).
-func TestInconsistency_MarkReviewInReviewRevivesTerminal(t *testing.T) {
+func TestInconsistency01_MarkReviewInReviewRevivesTerminal(t *testing.T) {
 	for _, from := range []string{StatusClosed, StatusFailed} {
 		town := newTestTown(t)
 		mr := mkBead(t, town, CreateBeadInput{Type: TypeMergeRequest})
@@ -230,7 +230,7 @@ func TestCompleteReviewWithResult(t *testing.T) {
 // The merged path closes the MR, then throws Bead … not found when the
 // source was deleted: writes before the throw stay, the sibling close and
 // recount are skipped (model.md §7.16).
-func TestInconsistency_MergedReviewOfDeletedSource(t *testing.T) {
+func TestInconsistency16_MergedReviewOfDeletedSource(t *testing.T) {
 	town := newTestTown(t)
 	src, mr, p := reviewSetup(t, town)
 	sib, err := town.SubmitToReviewQueue(t0, SubmitInput{AgentID: p, SourceBeadID: src, RigID: "r", Branch: "old"})
@@ -494,7 +494,7 @@ func TestApplyAgentCompleted(t *testing.T) {
 }
 
 // agentCompleted on a working, hooked refinery changes nothing (model.md §7.8).
-func TestInconsistency_AgentCompletedLeavesWorkingHookedRefinery(t *testing.T) {
+func TestInconsistency08_AgentCompletedLeavesWorkingHookedRefinery(t *testing.T) {
 	town := newTestTown(t)
 	f := mkAgent(t, town, RoleRefinery, "refinery", "r")
 	mr := mkBead(t, town, CreateBeadInput{Type: TypeMergeRequest})
@@ -507,7 +507,7 @@ func TestInconsistency_AgentCompletedLeavesWorkingHookedRefinery(t *testing.T) {
 
 // agent_completed without a valid status is applied as failed and fails
 // the hooked non-refinery bead (model.md §7.9).
-func TestInconsistency_AgentCompletedWithoutStatusFailsBead(t *testing.T) {
+func TestInconsistency09_AgentCompletedWithoutStatusFailsBead(t *testing.T) {
 	for _, payload := range []map[string]any{{}, {"status": "done"}, {"status": 1.0}} {
 		town := newTestTown(t)
 		a := mkAgent(t, town, RolePolecat, "Toast", "r")
@@ -522,7 +522,7 @@ func TestInconsistency_AgentCompletedWithoutStatusFailsBead(t *testing.T) {
 
 // unhookBead does not clear the bead's assignee; after agentDone the
 // source bead keeps the polecat (model.md §3.5).
-func TestInconsistency_AssigneeSurvivesUnhook(t *testing.T) {
+func TestInconsistency10_AssigneeSurvivesUnhook(t *testing.T) {
 	town := newTestTown(t)
 	a := mkAgent(t, town, RolePolecat, "Toast", "r")
 	h := mkBead(t, town, CreateBeadInput{})

@@ -174,7 +174,7 @@ func TestDispatchAgent_BeadStatusGuard(t *testing.T) {
 
 // Hazard 21: the last start error is one Town-wide variable, reset at the
 // start of every start call.
-func TestDispatchAgent_LastStartErrorIsShared(t *testing.T) {
+func TestHazard21_LastStartErrorIsShared(t *testing.T) {
 	f := evNew(t)
 	f.rig("r1", true)
 	hookedPolecat(f, RolePolecat)

@@ -68,7 +68,7 @@ func TestDryRunMatchesLiveTickAndChangesNothing(t *testing.T) {
 
 // DryRun has no per-event tolerance: an event the tick would skip as
 // "not found" aborts it, and nothing is kept.
-func TestDryRunFirstThrowingEventAborts(t *testing.T) {
+func TestHazard17_DryRunFirstThrowingEventAborts(t *testing.T) {
 	f := newFixture(t)
 	missing := f.ids.NewID()
 	f.event(model.EventAgentDone, missing, "", `{"branch":"b"}`, t0.Add(-time.Second), time.Time{})
@@ -87,7 +87,7 @@ func TestDryRunFirstThrowingEventAborts(t *testing.T) {
 }
 
 // DryRun ignores draining (always false), unlike the tick.
-func TestDryRunIgnoresDraining(t *testing.T) {
+func TestHazard17_DryRunIgnoresDraining(t *testing.T) {
 	f := newFixture(t)
 	rig := f.rig("alpha", t0.Add(-time.Hour))
 	f.bead(model.TypeIssue, model.StatusOpen, rig, t0.Add(-time.Hour))
@@ -171,7 +171,7 @@ func TestReplayComparesWindowAsText(t *testing.T) {
 }
 
 // ReplayEvents aborts at the first throwing event and keeps nothing.
-func TestReplayFirstThrowingEventAborts(t *testing.T) {
+func TestHazard17_ReplayFirstThrowingEventAborts(t *testing.T) {
 	f := newFixture(t)
 	missing := f.ids.NewID()
 	f.event(model.EventAgentDone, missing, "", `{"branch":"b"}`, t0, t0)

@@ -121,7 +121,7 @@ func TestT4StatusFilterAndSameTickDrain(t *testing.T) {
 }
 
 // T6: a town config that fails to read aborts the tick, which does not re-arm.
-func TestT6ConfigErrorAbortsWithoutRearm(t *testing.T) {
+func TestHazard16_ConfigErrorAbortsWithoutRearm(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		cfgErr  error
@@ -246,7 +246,7 @@ func TestT10SideEffectAccounting(t *testing.T) {
 
 // T10 (hazard 19): a dispatch whose container start fails is a succeeded
 // side effect.
-func TestT10FailedStartCountsAsSucceeded(t *testing.T) {
+func TestHazard19_FailedStartCountsAsSucceeded(t *testing.T) {
 	f := newFixture(t)
 	f.answers[model.CallStartAgent] = model.Result{StatusCode: 500, Body: "no capacity"}
 	rig := f.rig("alpha", t0.Add(-time.Hour))
@@ -423,7 +423,7 @@ func TestT15PrunesOldProcessedEvents(t *testing.T) {
 
 // T7 (hazard 15): one unparsable pending row fails the whole read: nothing
 // is applied, EventsDrained is 0, the failure is reported, the tick goes on.
-func TestT7UnparsableEventBlocksTheDrain(t *testing.T) {
+func TestHazard15_UnparsableEventBlocksTheDrain(t *testing.T) {
 	f := newFixture(t)
 	good := f.event(model.EventBeadCreated, "", "", `{}`, t0.Add(-2*time.Second), time.Time{})
 	f.event("bogus_type", "", "", `{}`, t0.Add(-time.Second), time.Time{})

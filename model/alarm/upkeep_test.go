@@ -121,7 +121,7 @@ func TestT3aMayorReadyOncePerContainer(t *testing.T) {
 // T3a sends the drain nonce only after 11 min of draining; T8 of the same
 // tick then clears the drain (hazard 3: unreachable unless no tick ran
 // between 7 and 11 min).
-func TestT3aDrainNonceHandoff(t *testing.T) {
+func TestHazard03_DrainNonceHandoff(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		started   time.Duration

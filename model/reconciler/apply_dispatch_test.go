@@ -107,10 +107,10 @@ func TestApplyDispatchAgent(t *testing.T) {
 	})
 }
 
-// TestHazard19SideEffectMetricsAreNotOutcomeMetrics: a dispatch whose
+// TestHazard19_SideEffectMetricsAreNotOutcomeMetrics: a dispatch whose
 // container start failed still fulfils (counted as succeeded); only state
 // and agent.dispatch_failed show the failure (§3.8).
-func TestHazard19SideEffectMetricsAreNotOutcomeMetrics(t *testing.T) {
+func TestHazard19_SideEffectMetricsAreNotOutcomeMetrics(t *testing.T) {
 	f := newApplyFix(t)
 	bead := f.issue("work")
 	e := f.apply(Action{Type: DispatchAgent, BeadID: bead, RigID: applyRig})
@@ -132,10 +132,10 @@ func TestHazard19SideEffectMetricsAreNotOutcomeMetrics(t *testing.T) {
 	}
 }
 
-// TestHazard20ActionRigVersusAgentRig: ctx.dispatchAgent receives the
+// TestHazard20_ActionRigVersusAgentRig: ctx.dispatchAgent receives the
 // action's rig, but the start runs with the agent's own rig and its rig
 // config.
-func TestHazard20ActionRigVersusAgentRig(t *testing.T) {
+func TestHazard20_ActionRigVersusAgentRig(t *testing.T) {
 	t.Run("start uses the agent's rig", func(t *testing.T) {
 		f := newApplyFix(t)
 		f.must(f.town.AddRig(applyT0, applyRig2, "other", "https://github.com/acme/other.git", "main"))
@@ -165,14 +165,14 @@ func TestHazard20ActionRigVersusAgentRig(t *testing.T) {
 	})
 }
 
-// TestHazard21LastStartErrorRace: production keeps the last container
+// TestHazard21_LastStartErrorRace: production keeps the last container
 // start error in one module-level variable, so with concurrent dispatches
 // a failure's reason can be another agent's. In the port the error is set
 // and read with no await in between (one start call per dispatch), so
 // even with Phase 2's closures interleaved at every call each failure
 // reports its own reason; the variable is still Town-wide and reset by
 // every start.
-func TestHazard21LastStartErrorRace(t *testing.T) {
+func TestHazard21_LastStartErrorRace(t *testing.T) {
 	f := newApplyFix(t)
 	env := &coEnv{InstantEnv: model.InstantEnv{Clock: f.env.Clock}}
 	var answered []int

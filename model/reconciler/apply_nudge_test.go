@@ -24,11 +24,11 @@ func (f *applyFix) nudgeRows(agent string) []string {
 	return out
 }
 
-// TestHazard4DuplicateNudgeRows: one send_nudge leaves two rows — the
+// TestHazard04_DuplicateNudgeRows: one send_nudge leaves two rows — the
 // synchronous reconciler:<tier> row (ISO created_at) that stays pending
 // for the agent's own pickup, and the effect's reconciler row (SQLite
 // datetime format) pushed at once and marked delivered.
-func TestHazard4DuplicateNudgeRows(t *testing.T) {
+func TestHazard04_DuplicateNudgeRows(t *testing.T) {
 	f := newApplyFix(t)
 	agent := f.hooked(f.issue("work"))
 	f.advance(time.Minute)

@@ -232,10 +232,10 @@ func TestApplyPollPR(t *testing.T) {
 	})
 }
 
-// TestHazard22ObservedAtRewritten: awaiting_approval_observed_at is
+// TestHazard22_ObservedAtRewritten: awaiting_approval_observed_at is
 // rewritten on every awaiting poll, so the "resolved" duration is about
 // one poll interval, not the whole wait.
-func TestHazard22ObservedAtRewritten(t *testing.T) {
+func TestHazard22_ObservedAtRewritten(t *testing.T) {
 	f := newApplyFix(t)
 	mr, _ := f.prMR(applyPRURL)
 	f.answer(model.CallPRStatus, prOpen("blocked"))

@@ -456,11 +456,11 @@ func TestApplyCoversEveryType(t *testing.T) {
 	}
 }
 
-// TestHazard12ResetCannotReopenFailed: reset_agent_dispatch_attempts on an
+// TestHazard12_ResetCannotReopenFailed: reset_agent_dispatch_attempts on an
 // agent hooked to a failed MR zeroes the counters and the MR's retry_count,
 // but its "reopen" goes through updateBeadStatus, whose terminal guard
 // keeps the MR failed.
-func TestHazard12ResetCannotReopenFailed(t *testing.T) {
+func TestHazard12_ResetCannotReopenFailed(t *testing.T) {
 	f := newApplyFix(t)
 	mr := f.mr(f.issue("src"), "")
 	refinery := f.agent(model.RoleRefinery, applyRig)
@@ -482,10 +482,10 @@ func TestHazard12ResetCannotReopenFailed(t *testing.T) {
 	wantNum(t, "bead events", f.num(`SELECT count(*) FROM bead_events`), events)
 }
 
-// TestHazard24CreateMRBeadDropsTargetBranch: create_mr_bead does not pass
+// TestHazard24_CreateMRBeadDropsTargetBranch: create_mr_bead does not pass
 // its target branch, so the MR targets 'main' (no convoy), not the
 // action's branch nor the rig's default.
-func TestHazard24CreateMRBeadDropsTargetBranch(t *testing.T) {
+func TestHazard24_CreateMRBeadDropsTargetBranch(t *testing.T) {
 	f := newApplyFix(t)
 	f.must(f.town.AddRig(applyT0, applyRig, "widgets", applyGitURL, "develop"))
 	src := f.issue("src")
