@@ -35,12 +35,49 @@ type job struct {
 	agent    string // agent name
 	rigID    string
 	beadID   string
-	branch   string // the branch gt_done names
-	prURL    string // review: the MR's PR; fixups: the PR to fix
-	strategy string // the effective merge strategy
-	landing  bool   // review of a convoy's landing MR
-	direct   bool   // review of an intermediate review-then-land step: merge into the feature branch
+	branch   string       // the branch gt_done names
+	prURL    string       // review: the MR's PR; fixups: the PR to fix
+	strategy string       // the effective merge strategy
+	landing  bool         // review of a convoy's landing MR
+	direct   bool         // review of an intermediate review-then-land step: merge into the feature branch
+	triage   []triageItem // triage: the requests of its prompt and the action chosen for each
 }
+
+// triageItem is one triage request a triage agent resolves.
+type triageItem struct{ requestID, action string }
+
+// TriageActions is the action a simulated triage agent chooses for a
+// triage request, by the request's triage_type; "" picks the default.
+// Any text is passed on: an action the triage route does not accept
+// (such as the reconciler's option CLOSE) is refused with a 400.
+type TriageActions struct {
+	StuckAgent string // stuck_agent; default RESTART
+	CrashLoop  string // crash_loop; default RESTART_WITH_BACKOFF
+	Escalation string // escalation; default ESCALATE_TO_MAYOR
+	Other      string // every other type; default CLOSE_BEAD
+}
+
+// For returns the action for a request of triageType.
+func (a TriageActions) For(triageType string) string {
+	pick := func(v, def string) string {
+		if v == "" {
+			return def
+		}
+		return v
+	}
+	switch triageType {
+	case "stuck_agent":
+		return pick(a.StuckAgent, model.TriageRestart)
+	case "crash_loop":
+		return pick(a.CrashLoop, model.TriageRestartWithBackoff)
+	case "escalation":
+		return pick(a.Escalation, model.TriageEscalateToMayor)
+	}
+	return pick(a.Other, model.TriageCloseBead)
+}
+
+// triageBatchSize is how many requests production's triage prompt lists.
+const triageBatchSize = 20
 
 // planJob reads what the agent is hooked to when its process starts.
 func (w *World) planJob(p *process) *job {
@@ -84,6 +121,7 @@ func (w *World) planJob(p *process) *job {
 		j.kind = jobUnknown
 	case b.HasLabel(model.LabelTriage) && b.CreatedBy.String == "patrol":
 		j.kind = jobTriage
+		j.triage = w.triagePlan()
 	case b.HasLabel(model.LabelRework):
 		j.kind = jobRework
 		if br, _ := b.MetaString("branch"); br != "" {
@@ -110,6 +148,22 @@ func (w *World) planJob(p *process) *job {
 		j.kind = jobIssue
 	}
 	return j
+}
+
+// triagePlan reads the pending triage requests as production's triage
+// prompt lists them when the agent starts (oldest 20) and chooses each
+// one's action from its triage_type.
+func (w *World) triagePlan() []triageItem {
+	reqs, err := w.town.PendingTriageRequests(triageBatchSize)
+	if err != nil {
+		return nil
+	}
+	out := make([]triageItem, 0, len(reqs))
+	for _, b := range reqs {
+		typ, _ := b.MetaString("triage_type")
+		out = append(out, triageItem{requestID: b.ID, action: w.cfg.Work.Triage.For(typ)})
+	}
+	return out
 }
 
 // mergeStrategy is the rig's effective merge strategy: its override, else
@@ -148,6 +202,9 @@ func (w *World) startJob(p *process) {
 	case jobIssue:
 		d := w.cfg.Work.Polecat.Sample(r)
 		w.eng.After(d, func() { w.workDone(p) })
+	case jobTriage:
+		d := w.cfg.Work.Fixup.Sample(r)
+		w.eng.After(d, func() { w.triageDone(p) })
 	default:
 		d := w.cfg.Work.Fixup.Sample(r)
 		w.eng.After(d, func() { w.workDone(p) })
@@ -180,6 +237,27 @@ func (w *World) workDone(p *process) {
 		w.github.fix(j.prURL, true)
 	}
 	w.agentDone(p.agentID, j.branch, pr)
+	w.finishSoon(p)
+}
+
+// triageDone ends a triage agent's work: gt_triage_resolve for every
+// request of its prompt, in order (a request resolved meanwhile, or a
+// caller no longer on its batch, is refused and traced as an RPC error),
+// then gt_done, which closes the batch and unhooks the agent, and the
+// exit report.
+func (w *World) triageDone(p *process) {
+	if p.state != procRunning || !p.stuckAt.IsZero() {
+		return
+	}
+	j := p.job
+	for _, it := range j.triage {
+		in := model.ResolveTriageInput{AgentID: p.agentID, TriageRequestBeadID: it.requestID, Action: it.action}
+		w.rpcEnv("resolve_triage", func() error { return w.town.HandleResolveTriage(w.env, in) },
+			func() []Field {
+				return []Field{F("agent", p.agentID), F("request", it.requestID), F("action", it.action)}
+			})
+	}
+	w.agentDone(p.agentID, j.branch, "")
 	w.finishSoon(p)
 }
 

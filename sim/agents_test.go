@@ -120,3 +120,62 @@ func TestAgentMayorStaysWorking(t *testing.T) {
 		t.Errorf("mayor %s, process %s", mayor.Status, p.w.containers.procs[mayor.ID].state)
 	}
 }
+
+// A triage agent resolves the requests of its batch (the action chosen by
+// triage_type), then gt_done closes the batch: in a town whose agents all
+// get stuck, GUPP's escalations make one batch per request round instead
+// of a new batch every cooldown (83 in 6 h before triage was resolved).
+func TestAgentTriageBatches(t *testing.T) {
+	tests := []struct {
+		name   string
+		agents int
+		stuck  bool
+	}{
+		{"one stuck agent", 1, true},
+		{"three stuck agents", 3, true},
+		{"healthy town: no triage", 1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := smallConfig()
+			cfg.Agents = tt.agents
+			if tt.stuck {
+				cfg.Containers.Healthy = 0
+				cfg.Containers.Stuck = Stage{Weight: 1, After: Const(5 * time.Minute)}
+			}
+			p := newProbe(t, cfg).run(6 * time.Hour)
+			batches := p.beadsLabelled(model.LabelTriage, "")
+			requests := p.beadsLabelled(model.LabelTriageRequest, "")
+			db := p.w.town.DB()
+			restarted, err := db.Int(`SELECT count(*) FROM beads WHERE labels LIKE '%"gt:triage-request"%' AND status = 'closed'
+				AND json_extract(metadata, '$.resolution_action') = 'RESTART'
+				AND json_extract(metadata, '$.resolved_by') IS NOT NULL`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.stuck {
+				if batches != 0 || requests != 0 {
+					t.Errorf("healthy town: %d batches, %d requests", batches, requests)
+				}
+				return
+			}
+			if requests == 0 || batches == 0 {
+				t.Fatalf("no triage: %d requests, %d batches", requests, batches)
+			}
+			if batches > requests || batches > 6*tt.agents {
+				t.Errorf("%d batches for %d requests (at most one per request and per GUPP round of each agent: %d)",
+					batches, requests, 6*tt.agents)
+			}
+			if open := p.beadsLabelled(model.LabelTriageRequest, model.StatusOpen); restarted+open != requests {
+				t.Errorf("%d requests: %d restarted by a triage agent, %d open", requests, restarted, open)
+			}
+			closed := p.beadsLabelled(model.LabelTriage, model.StatusClosed)
+			if active := p.beadsLabelled(model.LabelTriage, model.StatusInProgress); closed+active != batches || active > 1 {
+				t.Errorf("%d batches: %d closed by gt_done, %d in progress", batches, closed, active)
+			}
+			if e := p.w.Stats().RPCErrors; e != 0 {
+				t.Errorf("%d RPC errors", e)
+			}
+		})
+	}
+}

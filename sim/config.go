@@ -146,6 +146,9 @@ type WorkConfig struct {
 	Refinery Dist
 	// Approve, RequestChanges and ReviewFail weigh a review's end.
 	Approve, RequestChanges, ReviewFail float64
+	// Triage is the action a triage agent resolves each request with, by
+	// the request's triage_type (zero value = the defaults).
+	Triage TriageActions
 }
 
 // GitHubConfig describes pull requests and the GitHub API.

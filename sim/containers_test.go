@@ -112,15 +112,23 @@ func TestContainerFaultStages(t *testing.T) {
 	}{
 		{faultStuck, func(c *ContainerConfig, s Stage) { c.Stuck = s }, func(t *testing.T, p *probe) {
 			// Heartbeats go on with a frozen watermark: GUPP warns after
-			// 15 min, escalates after 1 h (with a triage request), force
-			// stops after 2 h; the stopped agent's bead is then redone.
+			// 15 min, escalates after 1 h with a triage request; the triage
+			// agent resolves it with RESTART (the stuck agent is stopped
+			// and idled) before GUPP's 2 h force stop, and the bead is
+			// then redone.
 			for _, want := range [][]string{
 				{"send_nudge", "tier=warn"}, {"send_nudge", "tier=escalate"}, {"create_triage_request"},
-				{"transition_agent", "to=stalled"}, {"stop_agent"},
 			} {
 				if p.countActions(want...) == 0 {
 					t.Errorf("no %v action", want)
 				}
+			}
+			if p.countActions("transition_agent", "to=stalled") != 0 || p.countActions("stop_agent") != 0 {
+				t.Errorf("GUPP force-stopped the agent although triage restarted it")
+			}
+			if p.beadsLabelled(model.LabelTriageRequest, model.StatusClosed) != 1 || p.countCalls(model.CallStopAgent, isCode(200)) != 1 {
+				t.Errorf("triage requests closed %d, stop calls answered 200 %d; want 1 and 1",
+					p.beadsLabelled(model.LabelTriageRequest, model.StatusClosed), p.countCalls(model.CallStopAgent, isCode(200)))
 			}
 			if p.countActions("heartbeat") != 0 {
 				t.Errorf("AG-1 idled a heartbeating agent")
