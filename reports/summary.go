@@ -26,10 +26,12 @@ type Quantiles struct {
 
 // Summary is the end-of-run summary of `townsim run`, as a table or JSON.
 type Summary struct {
-	Seed                 uint64         `json:"seed"`
-	Rigs                 int            `json:"rigs"`
-	Agents               int            `json:"agents"`
-	SimulatedSeconds     float64        `json:"simulated_seconds"`
+	Seed             uint64  `json:"seed"`
+	Rigs             int     `json:"rigs"`
+	Agents           int     `json:"agents"`
+	SimulatedSeconds float64 `json:"simulated_seconds"`
+	// Interrupted marks a run stopped before its horizon (Ctrl-C).
+	Interrupted          bool           `json:"interrupted"`
 	Ticks                int            `json:"ticks"`
 	TickErrors           int            `json:"tick_errors"`
 	Retries              int            `json:"retries"`
@@ -67,6 +69,7 @@ func Summarize(r *sim.Result) Summary {
 		Rigs:                 r.Config.Rigs,
 		Agents:               r.Config.Agents,
 		SimulatedSeconds:     r.SimulatedTime.Seconds(),
+		Interrupted:          r.Interrupted,
 		Ticks:                r.Ticks,
 		TickErrors:           r.TickErrors,
 		Retries:              r.Retries,
@@ -142,7 +145,7 @@ func (s Summary) WriteTable(w io.Writer) error {
 	rows := [][]string{
 		{"seed", strconv.FormatUint(s.Seed, 10)},
 		{"fleet", fmt.Sprintf("%d rigs, %d agents", s.Rigs, s.Agents)},
-		{"simulated time", (time.Duration(s.SimulatedSeconds * float64(time.Second))).String()},
+		{"simulated time", simulated(s)},
 		{"ticks", fmt.Sprintf("%d (%d threw, %d platform retries)", s.Ticks, s.TickErrors, s.Retries)},
 		{"events drained", strconv.Itoa(s.EventsDrained)},
 		{"actions emitted", strconv.Itoa(s.ActionsEmitted)},
@@ -179,6 +182,14 @@ func (s Summary) WriteTable(w io.Writer) error {
 		}
 	}
 	return byType.Render()
+}
+
+func simulated(s Summary) string {
+	d := time.Duration(s.SimulatedSeconds * float64(time.Second)).String()
+	if s.Interrupted {
+		return d + " (interrupted)"
+	}
+	return d
 }
 
 func violations(s Summary) string {

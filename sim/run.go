@@ -19,6 +19,11 @@ type RunOptions struct {
 	// be set); a point inside a tick waits for the tick's end.
 	Progress      func(Progress)
 	ProgressEvery time.Duration
+	// Interrupted is polled once per simulated minute (nil = never); when it
+	// returns true the run stops there and its Result says so. It cannot
+	// change what happens before the stop: a run that is never interrupted
+	// gives the same trace hash as one without the option.
+	Interrupted func() bool
 }
 
 // Progress is a run's state at a progress point.
@@ -79,6 +84,9 @@ type Result struct {
 	World WorldStats
 	// Env is the coroutine machinery's work.
 	Env EnvStats
+	// Interrupted reports that RunOptions.Interrupted stopped the run
+	// before its horizon; SimulatedTime says how far it got.
+	Interrupted bool
 }
 
 // Run simulates cfg from its start for its duration and returns the result.
@@ -87,8 +95,22 @@ func Run(cfg Config, opts RunOptions) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.RunUntil(w.cfg.Start.Add(w.cfg.Duration))
+	end := w.cfg.Start.Add(w.cfg.Duration)
+	interrupted := false
+	if opts.Interrupted == nil {
+		w.RunUntil(end)
+	} else {
+		for t := w.cfg.Start; t.Before(end) && !interrupted; {
+			t = t.Add(time.Minute)
+			if t.After(end) {
+				t = end
+			}
+			w.RunUntil(t)
+			interrupted = t.Before(end) && opts.Interrupted()
+		}
+	}
 	res := w.Result()
+	res.Interrupted = interrupted
 	if err := w.Close(); err != nil {
 		return res, err
 	}

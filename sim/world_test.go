@@ -461,3 +461,37 @@ func TestWorkloadConvoysHeldAndCancellations(t *testing.T) {
 		t.Errorf("no agent started")
 	}
 }
+
+// Polling for an interrupt changes nothing until it fires; when it fires
+// the run stops at that simulated minute and says so.
+func TestRunInterrupted(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Duration = 20 * time.Minute
+	plain, err := Run(cfg, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	polls := 0
+	never, err := Run(cfg, RunOptions{Interrupted: func() bool { polls++; return false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if never.TraceHash != plain.TraceHash || never.Interrupted {
+		t.Fatalf("an interrupt that never fires changed the run: %s vs %s (interrupted %v)",
+			never.TraceHash, plain.TraceHash, never.Interrupted)
+	}
+	if polls != 19 {
+		t.Fatalf("polled %d times in 20 simulated minutes, want 19 (not after the last)", polls)
+	}
+	polls = 0
+	stopped, err := Run(cfg, RunOptions{Interrupted: func() bool { polls++; return polls == 5 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !stopped.Interrupted || stopped.SimulatedTime != 5*time.Minute {
+		t.Fatalf("interrupted %v at %s, want true at 5m", stopped.Interrupted, stopped.SimulatedTime)
+	}
+	if stopped.Ticks == 0 || stopped.Ticks >= plain.Ticks {
+		t.Fatalf("stopped run ticked %d times, full run %d", stopped.Ticks, plain.Ticks)
+	}
+}

@@ -110,3 +110,30 @@ func TestRunTableSummary(t *testing.T) {
 		t.Fatalf("no progress line:\n%s", errb.String())
 	}
 }
+
+// A signal stops the run at the next simulated minute: the partial summary
+// is printed, the trace written so far is kept, and the exit code is 130.
+func TestRunInterruptKeepsTraceAndSummary(t *testing.T) {
+	defer func(old func(chan<- os.Signal)) { notifyInterrupt = old }(notifyInterrupt)
+	notifyInterrupt = func(c chan<- os.Signal) { c <- os.Interrupt }
+	trace := filepath.Join(t.TempDir(), "trace.txt")
+	var out, errb bytes.Buffer
+	code := Main([]string{"run", "--duration", "2h", "--json", "--progress", "0", "--trace", trace}, &out, &errb)
+	if code != 130 {
+		t.Fatalf("exit %d, want 130; stderr %s", code, errb.String())
+	}
+	var m map[string]any
+	if err := json.Unmarshal(out.Bytes(), &m); err != nil {
+		t.Fatalf("no summary: %v\n%s", err, out.String())
+	}
+	if m["interrupted"] != true || m["simulated_seconds"].(float64) >= 7200 {
+		t.Fatalf("summary does not show the interruption: %v", m)
+	}
+	st, err := os.Stat(trace)
+	if err != nil || st.Size() == 0 {
+		t.Fatalf("trace lost: %v", err)
+	}
+	if !strings.Contains(errb.String(), "interrupted after") {
+		t.Fatalf("stderr does not say so: %s", errb.String())
+	}
+}

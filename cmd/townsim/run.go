@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/townsim/townsim/reports"
@@ -106,6 +109,21 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		opts.Trace = traceFile
 	}
+	// Ctrl-C (or SIGTERM) stops the run at the next simulated minute; the
+	// trace written so far is flushed and the partial summary printed.
+	var interrupted atomic.Bool
+	sigs := make(chan os.Signal, 1)
+	notifyInterrupt(sigs)
+	defer func() {
+		signal.Stop(sigs)
+		close(sigs) // ends the goroutine below
+	}()
+	go func() {
+		if _, ok := <-sigs; ok {
+			interrupted.Store(true)
+		}
+	}()
+	opts.Interrupted = interrupted.Load
 	res, runErr := sim.Run(cfg, opts)
 	if traceFile != nil {
 		if err := traceFile.Close(); err != nil && runErr == nil {
@@ -126,5 +144,12 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "townsim run: writing the summary: %v\n", err)
 		return 1
 	}
+	if res.Interrupted {
+		fmt.Fprintf(stderr, "townsim run: interrupted after %s of simulated time\n", res.SimulatedTime)
+		return 130
+	}
 	return 0
 }
+
+// notifyInterrupt relays the signals that stop a run; tests replace it.
+var notifyInterrupt = func(c chan<- os.Signal) { signal.Notify(c, os.Interrupt, syscall.SIGTERM) }
