@@ -54,14 +54,16 @@ type TickResult struct {
 	ApplyErrors []string
 	// Violations are the invariant violations found at T11.
 	Violations []Violation
-	// Cost is the database work of this tick (statements and rows).
+	// Cost is the database work done between the tick's start and end
+	// (statements and rows). Under an Env that runs other RPCs during the
+	// tick's awaits it includes theirs; the simulator meters the tick's own
+	// share separately (sim.TickRecord.Cost).
 	Cost model.Cost
 	// Analytics are the analytics events the tick itself wrote, in order:
 	// container upkeep and idle stop (raw writer), invariant violations and
 	// reconciler_tick (Town emitter, also sent to Options.Analytics). Events
 	// written inside model operations and actions (agent.spawned, …) reach
-	// Options.Analytics only. The raw-writer events reach this list only:
-	// package model exports no raw writer.
+	// Options.Analytics only.
 	Analytics []model.AnalyticsEvent
 	// Reports are the Sentry-style reports of the tick: a failed drain read
 	// (T7), a throwing reconcile (T9), one message per violation (T11).
