@@ -59,9 +59,9 @@ type TickResult struct {
 	// tick's awaits it includes theirs; the simulator meters the tick's own
 	// share separately (sim.TickRecord.Cost).
 	Cost model.Cost
-	// Analytics are the analytics events the tick itself wrote, in order:
-	// container upkeep and idle stop (raw writer), invariant violations and
-	// reconciler_tick (Town emitter, also sent to Options.Analytics). Events
+	// Analytics are the analytics events the tick itself wrote, in order,
+	// each also sent to Options.Analytics: container upkeep and idle stop
+	// (raw writer), invariant violations and reconciler_tick (Town emitter). Events
 	// written inside model operations and actions (agent.spawned, …) reach
 	// Options.Analytics only.
 	Analytics []model.AnalyticsEvent
