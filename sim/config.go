@@ -196,6 +196,10 @@ type WorkloadConfig struct {
 	// IssuesPerHour is the mean issue arrival rate; 0 derives the rate that
 	// sustains the fleet: Agents per mean polecat work time.
 	IssuesPerHour float64
+	// MaxOpen closes the users' loop: while this many of their issues are
+	// not terminal, arriving issues (Poisson and bursts) are dropped, as
+	// users who wait for a stalled town before adding work. 0 = open loop.
+	MaxOpen int
 	// NoInitialFill skips slinging Agents issues at the start.
 	NoInitialFill bool
 	// Diurnal is the amplitude (0 ≤ a < 1) of a daily cosine on the rate.
@@ -431,6 +435,7 @@ func (c Config) Validate() error {
 		v.dist("workload.burst_every", l.BurstEvery)
 		v.check(l.BurstSize < 1, "workload.burst_size", "must be at least 1 with bursts, got %d", l.BurstSize)
 	}
+	v.check(l.MaxOpen < 0, "workload.max_open", "is negative (%d)", l.MaxOpen)
 	v.prob("workload.unassigned", l.Unassigned)
 	v.check(l.ConvoysPerHour < 0, "workload.convoys_per_hour", "is negative (%v)", l.ConvoysPerHour)
 	if l.ConvoysPerHour > 0 {

@@ -24,6 +24,7 @@ type issueRec struct {
 	cancel  string // the status a user set ("" = none)
 	convoy  string
 	created bool // the Town accepted it
+	done    bool // seen closed or failed (MaxOpen's count skips it)
 }
 
 // workload is the users: issue arrivals (Poisson with a daily curve and
@@ -60,6 +61,27 @@ func (u *workload) active() bool {
 	return u.stop.IsZero() || u.w.eng.Now().Before(u.stop)
 }
 
+// saturated reports whether the users hold off: MaxOpen of their issues
+// are not terminal yet. It reads each issue's status until it is terminal.
+func (u *workload) saturated() bool {
+	if u.cfg.MaxOpen == 0 {
+		return false
+	}
+	open := 0
+	for _, r := range u.w.issues {
+		if !r.created || r.done {
+			continue
+		}
+		switch u.w.status(r.id) {
+		case model.StatusClosed, model.StatusFailed:
+			r.done = true
+		default:
+			open++
+		}
+	}
+	return open >= u.cfg.MaxOpen
+}
+
 // start schedules the initial fill and the arrival processes.
 func (u *workload) start() {
 	w := u.w
@@ -71,7 +93,11 @@ func (u *workload) start() {
 	}
 	if u.rate > 0 {
 		u.nextArrival(u.rate*(1+u.cfg.Diurnal), func() {
-			if u.r.Float64() < u.cfg.Unassigned {
+			unassigned := u.r.Float64() < u.cfg.Unassigned
+			if u.saturated() {
+				return
+			}
+			if unassigned {
 				u.create(issueUnassigned)
 			} else {
 				u.create(issueSling)
@@ -84,7 +110,7 @@ func (u *workload) start() {
 			if !u.active() {
 				return
 			}
-			for i := 0; i < u.cfg.BurstSize; i++ {
+			for i := 0; i < u.cfg.BurstSize && !u.saturated(); i++ {
 				u.create(issueSling)
 			}
 			w.eng.After(u.cfg.BurstEvery.Sample(u.r), burst)

@@ -495,3 +495,39 @@ func TestRunInterrupted(t *testing.T) {
 		t.Fatalf("stopped run ticked %d times, full run %d", stopped.Ticks, plain.Ticks)
 	}
 }
+
+// With MaxOpen the users hold off while that many of their issues are not
+// terminal: fewer issues arrive, and the open count stays within the bound
+// once the initial fill has drained below it.
+func TestWorkloadMaxOpen(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Duration = 2 * time.Hour
+	open, err := Run(cfg, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Workload.MaxOpen = 3
+	var worst int
+	w, err := NewWorld(cfg, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for m := 30; m <= 120; m++ {
+		w.RunUntil(cfg.Start.Add(time.Duration(m) * time.Minute))
+		worst = max(worst, w.Result().Beads.Open)
+	}
+	closed := w.Result()
+	if closed.Beads.Created >= open.Beads.Created {
+		t.Fatalf("closed loop created %d issues, open loop %d", closed.Beads.Created, open.Beads.Created)
+	}
+	// An arrival is admitted at MaxOpen-1 open issues, so MaxOpen is the
+	// bound; bursts are off in DefaultConfig.
+	if worst > cfg.Workload.MaxOpen {
+		t.Fatalf("%d issues open at once, bound %d", worst, cfg.Workload.MaxOpen)
+	}
+	cfg.Workload.MaxOpen = -1
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "workload.max_open") {
+		t.Fatalf("negative max_open: %v", err)
+	}
+}
