@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -103,7 +104,7 @@ func (t *Town) QueryTownEvents(q string, args ...any) ([]TownEvent, error) {
 		if err := rows.Scan(&e.ID, &e.Type, &e.AgentID, &e.BeadID, &e.PayloadRaw, &e.CreatedAt, &e.ProcessedAt); err != nil {
 			return nil, err
 		}
-		if !validEventType(e.Type) {
+		if !slices.Contains(EventTypes, e.Type) {
 			return nil, fmt.Errorf("town event %s: invalid event_type %q", e.ID, e.Type)
 		}
 		p, err := parseEventPayload(e.PayloadRaw)

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -56,7 +57,7 @@ func (t *Town) HandleResolveTriage(env Env, in ResolveTriageInput) error {
 		return errors.New("401: Agent authentication required")
 	}
 	action := strings.ToUpper(in.Action)
-	if in.TriageRequestBeadID == "" || in.Action == "" || !validTriageAction(action) {
+	if in.TriageRequestBeadID == "" || in.Action == "" || !slices.Contains(TriageActions, action) {
 		return errors.New("400: Invalid request body")
 	}
 	a, err := t.GetAgent(in.AgentID)
@@ -74,16 +75,6 @@ func (t *Town) HandleResolveTriage(env Env, in ResolveTriageInput) error {
 	}
 	in.Action = action
 	return t.ResolveTriage(env, in)
-}
-
-// validTriageAction reports an action of TriageActions.
-func validTriageAction(a string) bool {
-	for _, x := range TriageActions {
-		if x == a {
-			return true
-		}
-	}
-	return false
 }
 
 // ResolveTriage is the Town's resolveTriage [M 4.21]. The request must

@@ -114,13 +114,5 @@ func validBeadStatus(s string) bool {
 	return false
 }
 
+// Terminal reports whether a bead status is closed or failed.
 func Terminal(status string) bool { return status == StatusClosed || status == StatusFailed }
-
-func validEventType(t string) bool {
-	for _, e := range EventTypes {
-		if e == t {
-			return true
-		}
-	}
-	return false
-}
