@@ -31,6 +31,10 @@ type TickRecord struct {
 	// Cost is the database work of the tick's own code: its statements and
 	// rows, without those of the world's RPCs that ran during its awaits.
 	Cost model.Cost
+	// CostByPart is the tick's alarm.TickResult.CostByPart: the database
+	// work of each synchronous part (drain, each rule, each action type's
+	// apply, invariants), nil when the tick did not return a result.
+	CostByPart map[string]model.Cost
 	// Compute is the real time spent in model code during the tick,
 	// measured with RunOptions.WallClock (0 when not measured).
 	Compute time.Duration
@@ -152,7 +156,7 @@ func (d *alarmDriver) finish(rec *TickRecord, m *Meter, res *alarm.TickResult, e
 	rec.Threw = err != nil
 	rec.Compute = m.Compute
 	if res != nil {
-		rec.Metrics, rec.Cost = res.Metrics, res.Cost
+		rec.Metrics, rec.Cost, rec.CostByPart = res.Metrics, res.Cost, res.CostByPart
 	}
 	if d.ownCost {
 		rec.Cost = m.Cost

@@ -110,6 +110,12 @@ type recorder struct {
 	res *TickResult
 }
 
+// addCost adds c to the tick's CostByPart under part.
+func (r recorder) addCost(part string, c model.Cost) {
+	old := r.res.CostByPart[part]
+	r.res.CostByPart[part] = model.Cost{Statements: old.Statements + c.Statements, Rows: old.Rows + c.Rows}
+}
+
 // emit writes e through the Town's own emitter (model.Town.Emit, which
 // adds delivery "internal" and the owner's user id, §5.2) and keeps the
 // event as written in the result.

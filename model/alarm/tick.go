@@ -59,6 +59,12 @@ type TickResult struct {
 	// tick's awaits it includes theirs; the simulator meters the tick's own
 	// share separately (sim.TickRecord.Cost).
 	Cost model.Cost
+	// CostByPart splits the database work of the tick's synchronous parts,
+	// where no other RPC can interleave: "T7 drain", each sub-reconciler
+	// by its production name ("reconcileBeads", ...), "apply <type>" for
+	// the synchronous half of each action type, and "T11 invariants".
+	// It explains a change in Cost: which rule or query grew.
+	CostByPart map[string]model.Cost
 	// Analytics are the analytics events the tick itself wrote, in order,
 	// each also sent to Options.Analytics: container upkeep and idle stop
 	// (raw writer), invariant violations and reconciler_tick (Town emitter). Events
@@ -92,7 +98,7 @@ type TickResult struct {
 // WebSocket clients. The snapshot it would send is in ActiveWork,
 // TriageCount and Metrics.
 func Tick(t *model.Town, env model.Env) (*TickResult, error) {
-	res := &TickResult{}
+	res := &TickResult{CostByPart: map[string]model.Cost{}}
 	startCost := t.DB().Cost()
 	defer func() { res.Cost = t.DB().Cost().Sub(startCost) }()
 	rec := recorder{t: t, res: res}
@@ -138,7 +144,9 @@ func Tick(t *model.Town, env model.Env) (*TickResult, error) {
 	}
 
 	// T7 — Phase 0: drain events.
+	drainStart := t.DB().Cost()
 	drain, err := t.DrainEvents(env.Now(), cfg)
+	rec.addCost("T7 drain", t.DB().Cost().Sub(drainStart))
 	if err != nil {
 		rec.log("T7 event drain failed: %v", err)
 		rec.report(model.ErrorReport{Level: "error", Message: err.Error()})
@@ -156,7 +164,9 @@ func Tick(t *model.Town, env model.Env) (*TickResult, error) {
 	runSideEffects(env, effects, m)
 
 	// T11 — invariants.
+	invStart := t.DB().Cost()
 	checkAndReport(t, rec)
+	rec.addCost("T11 invariants", t.DB().Cost().Sub(invStart))
 
 	// T12 — metrics finalisation.
 	m.WallClockMs = ms(start, env.Now())
@@ -210,7 +220,8 @@ func clearStaleDrain(t *model.Town, now time.Time) {
 // the actions, then apply each in order; a throwing action is logged and
 // the next one runs. It returns the deferred effects in order.
 func reconcileAndApply(t *model.Town, env model.Env, cfg *model.TownConfig, rec recorder) []*reconciler.Effect {
-	actions, err := reconciler.Reconcile(t, env.Now(), reconciler.Options{Draining: t.KV().Draining, Config: cfg})
+	actions, err := reconciler.Reconcile(t, env.Now(), reconciler.Options{
+		Draining: t.KV().Draining, Config: cfg, Cost: rec.addCost})
 	if err != nil {
 		rec.log("T9 reconcile failed: %v", err)
 		rec.report(model.ErrorReport{Level: "error", Message: err.Error()})
@@ -222,7 +233,9 @@ func reconcileAndApply(t *model.Town, env model.Env, cfg *model.TownConfig, rec 
 	rec.res.Actions = actions
 	var effects []*reconciler.Effect
 	for _, a := range actions {
+		before := t.DB().Cost()
 		eff, err := reconciler.Apply(t, env, a)
+		rec.addCost("apply "+a.Type, t.DB().Cost().Sub(before))
 		if err != nil {
 			msg := a.Type + ": " + err.Error()
 			rec.res.ApplyErrors = append(rec.res.ApplyErrors, msg)

@@ -17,6 +17,10 @@ type Options struct {
 	// Config is the town config; nil means no townConfig, so the per-rig
 	// settings take their defaults (§2.0).
 	Config *model.TownConfig
+	// Cost, when set, receives the database work of each sub-reconciler
+	// (by its production name, e.g. "reconcileBeads"), measured around it.
+	// The pass has no awaits, so each figure is that rule's own work.
+	Cost func(rule string, c model.Cost)
 }
 
 // Reconcile reads the town's state at now and returns the actions that
@@ -47,7 +51,11 @@ func Reconcile(t *model.Town, now time.Time, o Options) ([]Action, error) {
 	}
 	var out []Action
 	for _, s := range subs {
+		before := p.db.Cost()
 		as, err := s.run()
+		if o.Cost != nil {
+			o.Cost(s.name, p.db.Cost().Sub(before))
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.name, err)
 		}
