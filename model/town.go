@@ -23,6 +23,8 @@ type Options struct {
 	Analytics func(AnalyticsEvent)
 	// Errors receives every Sentry-style report; nil drops them.
 	Errors func(ErrorReport)
+	// Faults are the Town's failpoints (NewFaults); nil = none ever fires.
+	Faults *Faults
 }
 
 // KV is the Town's state outside SQLite: production keeps it in the
@@ -106,6 +108,9 @@ func (t *Town) newID() string { return t.ids.NewID() }
 
 // townConfig is getTownConfig: it fails when the stored config does.
 func (t *Town) townConfig() (*TownConfig, error) {
+	if err := t.Fault(FPConfigRead, ""); err != nil {
+		return nil, err
+	}
 	if t.kv.ConfigErr != nil {
 		return nil, t.kv.ConfigErr
 	}

@@ -112,13 +112,16 @@ func Tick(t *model.Town, env model.Env) (*TickResult, error) {
 
 	// T2 — rig list (unguarded).
 	rigs, err := t.ListRigs()
+	if ferr := t.Fault(model.FPRigList, ""); ferr != nil {
+		err = ferr
+	}
 	if err != nil {
 		return res, fmt.Errorf("alarm T2 list rigs: %w", err)
 	}
 
 	// T3 — container upkeep, each sub-step caught on its own.
 	if len(rigs) > 0 {
-		if err := ensureContainerReady(t, env, rigs, rec); err != nil {
+		if err := upkeepFaulty(t, env, rigs, rec); err != nil {
 			rec.log("T3a container health check failed: %v", err)
 		}
 		if err := refreshContainerToken(t, env); err != nil {
@@ -154,14 +157,16 @@ func Tick(t *model.Town, env model.Env) (*TickResult, error) {
 		m.EventsDrained = drain.Drained
 	}
 
-	// T8 — drain safety net (unguarded; KV writes cannot fail here).
-	clearStaleDrain(t, env.Now())
+	// T8 — drain safety net (unguarded: a failed KV write aborts the tick).
+	if err := clearStaleDrain(t, env.Now()); err != nil {
+		return res, fmt.Errorf("alarm T8 drain timeout: %w", err)
+	}
 
 	// T9 — Phase 1: reconcile and apply.
 	effects := reconcileAndApply(t, env, cfg, rec)
 
 	// T10 — Phase 2: side effects.
-	runSideEffects(env, effects, m)
+	runSideEffects(t, env, effects, m)
 
 	// T11 — invariants.
 	invStart := t.DB().Cost()
@@ -176,7 +181,10 @@ func Tick(t *model.Town, env model.Env) (*TickResult, error) {
 	rec.emit(tickEvent(*m, res.Actions))
 
 	// T13 — activity snapshot (unguarded).
-	if res.ActiveWork, err = t.HasActiveWork(env.Now()); err != nil {
+	if res.ActiveWork, err = t.HasActiveWork(env.Now()); err == nil {
+		err = t.Fault(model.FPAfterWork, "")
+	}
+	if err != nil {
 		return res, fmt.Errorf("alarm T13 hasActiveWork: %w", err)
 	}
 
@@ -206,14 +214,24 @@ func Tick(t *model.Town, env model.Env) (*TickResult, error) {
 
 // clearStaleDrain is T8: the drain flag clears itself 7 min after it was
 // set (strictly more), in memory and in KV.
-func clearStaleDrain(t *model.Town, now time.Time) {
+func clearStaleDrain(t *model.Town, now time.Time) error {
 	kv := t.KV()
 	if !kv.Draining || kv.DrainStartedAt.IsZero() {
-		return
+		return nil
 	}
 	if ms(kv.DrainStartedAt, now) > float64(DrainTimeout.Milliseconds()) {
-		t.ClearDrain()
+		return t.ClearDrain()
 	}
+	return nil
+}
+
+// upkeepFaulty is T3a under its failpoint (FPUpkeep), which throws before
+// the health check does anything.
+func upkeepFaulty(t *model.Town, env model.Env, rigs []*model.Rig, rec recorder) error {
+	if err := t.Fault(model.FPUpkeep, ""); err != nil {
+		return err
+	}
+	return ensureContainerReady(t, env, rigs, rec)
 }
 
 // reconcileAndApply is T9: reconcile over the post-drain snapshot, count
@@ -222,6 +240,11 @@ func clearStaleDrain(t *model.Town, now time.Time) {
 func reconcileAndApply(t *model.Town, env model.Env, cfg *model.TownConfig, rec recorder) []*reconciler.Effect {
 	actions, err := reconciler.Reconcile(t, env.Now(), reconciler.Options{
 		Draining: t.KV().Draining, Config: cfg, Cost: rec.addCost})
+	if err == nil {
+		if err = t.Fault(model.FPReconcile, ""); err != nil {
+			actions = nil
+		}
+	}
 	if err != nil {
 		rec.log("T9 reconcile failed: %v", err)
 		rec.report(model.ErrorReport{Level: "error", Message: err.Error()})
@@ -234,7 +257,9 @@ func reconcileAndApply(t *model.Town, env model.Env, cfg *model.TownConfig, rec 
 	var effects []*reconciler.Effect
 	for _, a := range actions {
 		before := t.DB().Cost()
+		finish := t.FaultHalfway(model.FPApplyAction, a.Type)
 		eff, err := reconciler.Apply(t, env, a)
+		err = finish(err)
 		rec.addCost("apply "+a.Type, t.DB().Cost().Sub(before))
 		if err != nil {
 			msg := a.Type + ": " + err.Error()
@@ -251,7 +276,7 @@ func reconcileAndApply(t *model.Town, env model.Env, cfg *model.TownConfig, rec 
 
 // runSideEffects is T10: every deferred effect starts together and is
 // awaited; a returned error counts as a rejection.
-func runSideEffects(env model.Env, effects []*reconciler.Effect, m *Metrics) {
+func runSideEffects(t *model.Town, env model.Env, effects []*reconciler.Effect, m *Metrics) {
 	m.SideEffectsAttempted = len(effects)
 	if len(effects) == 0 {
 		return
@@ -259,7 +284,13 @@ func runSideEffects(env model.Env, effects []*reconciler.Effect, m *Metrics) {
 	failed := make([]bool, len(effects))
 	tasks := make([]func(), len(effects))
 	for i, eff := range effects {
-		tasks[i] = func() { failed[i] = eff.Run(env) != nil }
+		tasks[i] = func() {
+			if t.Fault(model.FPSideEffect, eff.Action.Type) != nil {
+				failed[i] = true
+				return
+			}
+			failed[i] = eff.Run(env) != nil
+		}
 	}
 	env.All(tasks)
 	for _, f := range failed {
@@ -276,7 +307,11 @@ func runSideEffects(env model.Env, effects []*reconciler.Effect, m *Metrics) {
 func housekeeping(t *model.Town, env model.Env, triageCount int, rigs []*model.Rig, rec recorder) {
 	run := func(name string, f func() error) func() {
 		return func() {
-			if err := f(); err != nil {
+			err := t.Fault(model.FPHousekeeping, name)
+			if err == nil {
+				err = f()
+			}
+			if err != nil {
 				rec.log("T15 %s failed: %v", name, err)
 			}
 		}
