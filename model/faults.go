@@ -1,7 +1,6 @@
 package model
 
 import (
-	"context"
 	"fmt"
 	"slices"
 
@@ -73,23 +72,22 @@ type FaultDecider func(name, target string) bool
 
 // Faults is one Town's failpoints: its own failpoint registry (never the
 // process-wide one, so that simulations in one process do not disturb
-// each other) and the decider consulted through failpoint's context hook
-// every time an enabled point is evaluated. A nil *Faults never fires.
+// each other) and the decider, asked every time an enabled point whose
+// failpoint terms are active is evaluated. A nil *Faults never fires.
+//
+// failpoint's own probability terms ("50%return") draw from the global
+// random source and are not reproducible; use the decider for chance and
+// the terms for values and counts ("return(2)", "3*return(true)").
 type Faults struct {
-	fps    failpoint.Failpoints
-	ctx    context.Context
-	decide FaultDecider
-	target string // the target of the evaluation in progress
+	fps     failpoint.Failpoints
+	enabled map[string]bool // looked up, never iterated
+	decide  FaultDecider
 }
 
 // NewFaults returns a registry with no point enabled; decide is asked
 // about each evaluation of an enabled point.
 func NewFaults(decide FaultDecider) *Faults {
-	f := &Faults{decide: decide}
-	f.ctx = failpoint.WithHook(context.Background(), func(_ context.Context, name string) bool {
-		return f.decide(name, f.target)
-	})
-	return f
+	return &Faults{decide: decide, enabled: map[string]bool{}}
 }
 
 // Enable arms a failpoint with failpoint terms, for example "return(true)"
@@ -100,7 +98,11 @@ func (f *Faults) Enable(name, terms string) error {
 	if !slices.Contains(Failpoints(), name) {
 		return fmt.Errorf("unknown failpoint %q", name)
 	}
-	return f.fps.Enable(name, terms)
+	if err := f.fps.Enable(name, terms); err != nil {
+		return err
+	}
+	f.enabled[name] = true
+	return nil
 }
 
 // Enabled returns the enabled failpoints, sorted.
@@ -110,7 +112,7 @@ func (f *Faults) Enabled() []string {
 	}
 	var out []string
 	for _, name := range Failpoints() {
-		if s, err := f.fps.Status(name); err == nil && s != "" {
+		if f.enabled[name] {
 			out = append(out, name)
 		}
 	}
@@ -120,18 +122,13 @@ func (f *Faults) Enabled() []string {
 // eval evaluates name against target: the failpoint's value when it
 // fires, nil otherwise.
 func (f *Faults) eval(name, target string) failpoint.Value {
-	if f == nil {
+	if f == nil || !f.enabled[name] {
 		return nil
 	}
-	// failpoint consults the context hook before it looks the point up;
-	// ask the registry first, so the decider only sees enabled points.
-	if s, err := f.fps.Status(name); err != nil || s == "" {
-		return nil
-	}
-	f.target = target
-	v, err := f.fps.EvalContext(f.ctx, name)
-	f.target = ""
-	if err != nil {
+	// The registry first: terms that are exhausted ("1*return") or off
+	// answer nothing and draw nothing; then the decider.
+	v, err := f.fps.Eval(name)
+	if err != nil || v == nil || !f.decide(name, target) {
 		return nil
 	}
 	return v

@@ -60,6 +60,14 @@ type Summary struct {
 	SimOverWall  float64 `json:"sim_over_wall"`
 	TraceHash    string  `json:"trace_hash"`
 	TraceRecords uint64  `json:"trace_records"`
+	// FaultMix is the run's resolved fault mix (kind → rate), empty when
+	// no fault was on; FaultsFired counts the faults that struck by kind;
+	// FaultsNeverFired lists the kinds that were on but never struck.
+	FaultMix         map[string]float64 `json:"fault_mix"`
+	FaultsFired      map[string]int     `json:"faults_fired"`
+	FaultsNeverFired []string           `json:"faults_never_fired"`
+	// HealSeconds is when faults stopped, in seconds after the start (0 = never).
+	HealSeconds float64 `json:"heal_seconds"`
 }
 
 // Summarize computes the summary of a run.
@@ -89,6 +97,18 @@ func Summarize(r *sim.Result) Summary {
 		WallSeconds:          r.TotalWall.Seconds(),
 		TraceHash:            r.TraceHash,
 		TraceRecords:         r.TraceRecords,
+		FaultMix:             map[string]float64{},
+		FaultsFired:          map[string]int{},
+		FaultsNeverFired:     append([]string{}, r.Faults.NeverFired...),
+	}
+	for k, v := range r.Faults.Mix {
+		s.FaultMix[k] = v
+	}
+	for k, v := range r.Faults.Fired {
+		s.FaultsFired[k] = v
+	}
+	if !r.Faults.HealAt.IsZero() {
+		s.HealSeconds = r.Faults.HealAt.Sub(r.Config.Start).Seconds()
 	}
 	for k, v := range r.ActionsByType {
 		s.ActionsByType[k] = v
@@ -160,10 +180,16 @@ func (s Summary) WriteTable(w io.Writer) error {
 		{"simulated / wall", fmt.Sprintf("%.0fx", s.SimOverWall)},
 		{"trace", fmt.Sprintf("%d records, hash %s", s.TraceRecords, s.TraceHash)},
 	}
+	if len(s.FaultMix) > 0 || len(s.FaultsFired) > 0 {
+		rows = append(rows, []string{"faults", faultsLine(s)})
+	}
 	if err := main.Bulk(rows); err != nil {
 		return err
 	}
 	if err := main.Render(); err != nil {
+		return err
+	}
+	if err := s.writeFaultTable(w); err != nil {
 		return err
 	}
 	if len(s.ActionsByType) == 0 {
@@ -182,6 +208,55 @@ func (s Summary) WriteTable(w io.Writer) error {
 		}
 	}
 	return byType.Render()
+}
+
+// faultsLine is the summary row of the fault layer.
+func faultsLine(s Summary) string {
+	total := 0
+	for _, n := range s.FaultsFired {
+		total += n
+	}
+	heal := "never healed"
+	if s.HealSeconds > 0 {
+		heal = "healed at " + time.Duration(s.HealSeconds*float64(time.Second)).String()
+	}
+	out := fmt.Sprintf("%d kinds on, %d fired, %s", len(s.FaultMix), total, heal)
+	if len(s.FaultsNeverFired) > 0 {
+		out += fmt.Sprintf("; on but never fired: %v", s.FaultsNeverFired)
+	}
+	return out
+}
+
+// writeFaultTable writes one row per fault kind that was on or fired:
+// its rate and how often it fired.
+func (s Summary) writeFaultTable(w io.Writer) error {
+	kinds := map[string]bool{}
+	for k := range s.FaultMix {
+		kinds[k] = true
+	}
+	for k := range s.FaultsFired {
+		kinds[k] = true
+	}
+	if len(kinds) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(kinds))
+	for k := range kinds {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	t := tablewriter.NewWriter(w)
+	t.Header("fault kind", "rate", "fired")
+	for _, k := range names {
+		rate := "-"
+		if r, ok := s.FaultMix[k]; ok {
+			rate = strconv.FormatFloat(r, 'g', 4, 64)
+		}
+		if err := t.Append(k, rate, strconv.Itoa(s.FaultsFired[k])); err != nil {
+			return err
+		}
+	}
+	return t.Render()
 }
 
 func simulated(s Summary) string {

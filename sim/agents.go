@@ -312,18 +312,37 @@ func (w *World) finishSoon(p *process) {
 	})
 }
 
-// agentDone is the gt_done RPC.
+// agentDone is the gt_done RPC; the late_done fault delivers it 1-10 min
+// late, after the process's exit report.
 func (w *World) agentDone(agentID, branch, prURL string) {
-	w.rpc("agent_done", func(now time.Time) error {
-		return w.town.AgentDone(now, agentID, model.AgentDoneInput{Branch: branch, PRURL: prURL})
-	}, F("agent", agentID), F("branch", branch), F("pr", prURL))
+	send := func() {
+		w.rpc("agent_done", func(now time.Time) error {
+			return w.town.AgentDone(now, agentID, model.AgentDoneInput{Branch: branch, PRURL: prURL})
+		}, F("agent", agentID), F("branch", branch), F("pr", prURL))
+	}
+	if w.faults.roll(FaultLateDone) {
+		d := w.faults.stream(FaultLateDone).Uniform(time.Minute, 10*time.Minute)
+		w.faults.fire(FaultLateDone, F("agent", agentID), F("late", d))
+		w.eng.After(d, send)
+		return
+	}
+	send()
 }
 
-// agentCompleted is the container's process-exit report.
+// agentCompleted is the container's process-exit report; the
+// duplicate_completed fault sends it a second time 1-30 s later.
 func (w *World) agentCompleted(agentID, status, reason string) {
-	w.rpc("agent_completed", func(now time.Time) error {
-		return w.town.AgentCompleted(now, agentID, model.AgentCompletedInput{Status: status, Reason: reason})
-	}, F("agent", agentID), F("status", status), F("reason", reason))
+	send := func() {
+		w.rpc("agent_completed", func(now time.Time) error {
+			return w.town.AgentCompleted(now, agentID, model.AgentCompletedInput{Status: status, Reason: reason})
+		}, F("agent", agentID), F("status", status), F("reason", reason))
+	}
+	send()
+	if w.faults.roll(FaultDuplicateCompleted) {
+		d := w.faults.stream(FaultDuplicateCompleted).Uniform(time.Second, 30*time.Second)
+		w.faults.fire(FaultDuplicateCompleted, F("agent", agentID), F("after", d))
+		w.eng.After(d, send)
+	}
 }
 
 // prefix returns the first n bytes of s.

@@ -67,6 +67,11 @@ type alarmDriver struct {
 	// onWatchdog, when set, sees every watchdog run.
 	onWatchdog func(err error)
 
+	// lateBy, when set, is asked at each fire how late the platform runs
+	// the alarm (0 = on time); a late fire is rescheduled, not run.
+	lateBy func() time.Duration
+	late   bool // the scheduled fire is already a late one
+
 	// ownCost makes TickRecord.Cost the database work of the tick's own
 	// code (measured by its Meter) instead of the tick's reported Cost,
 	// which also counts the world's RPCs interleaved at its awaits.
@@ -115,7 +120,7 @@ func (d *alarmDriver) sync() {
 			return
 		}
 		d.eng.Cancel(d.ev)
-		d.ev = 0
+		d.ev, d.late = 0, false
 	}
 	if !ok {
 		return
@@ -130,6 +135,14 @@ func (d *alarmDriver) fire() {
 	if d.running {
 		return
 	}
+	if d.lateBy != nil && !d.late {
+		if late := d.lateBy(); late > 0 {
+			d.late = true
+			d.ev = d.eng.After(late, d.fire)
+			return
+		}
+	}
+	d.late = false
 	at, _ := d.town.AlarmAt()
 	retry := !d.retrySlot.IsZero() && at.Equal(d.retrySlot)
 	d.retrySlot = time.Time{}

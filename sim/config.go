@@ -41,6 +41,9 @@ type Config struct {
 	Latency LatencyConfig
 	// WorkloadStop stops creating work this long after Start (0 = never).
 	WorkloadStop time.Duration
+	// Faults chooses fault kinds and rates on top of the sections above,
+	// a swarm draw and the heal time.
+	Faults FaultConfig
 }
 
 // TownSettings is the part of the town configuration a scenario chooses.
@@ -458,6 +461,8 @@ func (c Config) Validate() error {
 		v.dist("workload.cancel_after", l.CancelAfter)
 		v.prob("workload.cancel_failed", l.CancelFailed)
 	}
+
+	v.faults(c.Faults)
 
 	lt := c.Latency
 	for _, f := range []struct {

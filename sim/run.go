@@ -84,6 +84,9 @@ type Result struct {
 	World WorldStats
 	// Env is the coroutine machinery's work.
 	Env EnvStats
+	// Faults is what the fault layer did: the resolved mix, the faults
+	// that fired by kind, the kinds that never fired, the heal time.
+	Faults FaultReport
 	// Interrupted reports that RunOptions.Interrupted stopped the run
 	// before its horizon; SimulatedTime says how far it got.
 	Interrupted bool
@@ -143,6 +146,7 @@ func (w *World) Result() *Result {
 		Env:                  w.env.Stats(),
 	}
 	r.World.Faults = maps.Clone(w.stats.Faults)
+	r.Faults = w.faults.report()
 	r.World.Analytics = maps.Clone(w.stats.Analytics)
 	r.PendingEventsAtEnd, _ = w.town.PendingEventCount()
 	for _, rec := range d.records {

@@ -24,6 +24,7 @@ type World struct {
 	trace *Trace
 	alarm *alarmDriver
 
+	faults     *faultLayer
 	containers *containers
 	github     *github
 	users      *workload
@@ -107,6 +108,13 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 	w.eng = NewEngine(cfg.Start)
 	w.src = NewSource(cfg.Seed)
 	w.trace = NewTrace(opts.Trace)
+	cfg, mix := resolveFaults(cfg, w.src)
+	w.cfg = cfg
+	w.faults = newFaultLayer(w, mix)
+	modelFaults, err := w.faults.modelFaults()
+	if err != nil {
+		return nil, err
+	}
 	setup := w.src.Stream("setup")
 	townID := setup.UUID()
 
@@ -118,6 +126,7 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 		Config:    &tc,
 		Analytics: func(e model.AnalyticsEvent) { w.stats.Analytics[e.Event]++ },
 		Errors:    func(model.ErrorReport) { w.stats.ErrorReports++ },
+		Faults:    modelFaults,
 	})
 	if err != nil {
 		return nil, err
@@ -127,6 +136,7 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 	w.env.SetMeters(opts.WallClock, town.DB().Cost)
 	w.env.OnCall = w.traceCall
 	w.alarm = newAlarmDriver(w.eng, w.env, town, tick)
+	w.alarm.lateBy = w.faults.clockStep
 	w.alarm.ownCost = true
 	w.alarm.observe = w.observeTick
 	w.alarm.onWatchdog = func(err error) {
@@ -139,6 +149,9 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 	w.users = newWorkload(w)
 
 	w.record("world", F("seed", cfg.Seed), F("town", townID), F("rigs", cfg.Rigs), F("agents", cfg.Agents))
+	if len(mix) > 0 {
+		w.record("faults", F("mix", mix.String()), F("heal", w.faults.healAt))
+	}
 	for i := 0; i < cfg.Rigs; i++ {
 		r := rigRec{id: setup.UUID(), name: "rig-" + strconv.Itoa(i+1)}
 		w.rigs = append(w.rigs, r)
@@ -164,6 +177,7 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 	w.alarm.sync()
 	w.alarm.startWatchdog()
 	w.users.start()
+	w.faults.start()
 	if opts.Progress != nil && opts.ProgressEvery > 0 {
 		w.nextProgress = cfg.Start.Add(opts.ProgressEvery)
 	}

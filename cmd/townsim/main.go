@@ -21,6 +21,7 @@ const usage = `usage: townsim <command> [flags]
 commands:
   run     run one scenario (default: a few rigs, tens of agents, one simulated hour)
           and print a summary; 'townsim run -h' lists its flags
+  faults  list the fault kinds that --faults and --swarm choose from
 `
 
 // Main runs the command line and returns the process exit code: 0 on
@@ -33,6 +34,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		return runCommand(args[1:], stdout, stderr)
+	case "faults":
+		return faultsCommand(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

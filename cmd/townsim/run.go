@@ -26,6 +26,9 @@ type runFlags struct {
 	trace    string
 	json     bool
 	progress time.Duration
+	faults   map[string]float64
+	swarm    bool
+	heal     time.Duration
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
@@ -41,8 +44,18 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&f.trace, "trace", "", "stream the trace of everything that happened to this new file")
 	fs.BoolVar(&f.json, "json", false, "print the summary as one JSON object instead of tables")
 	fs.DurationVar(&f.progress, "progress", 10*time.Minute, "print a progress line every this much simulated time (0: never)")
+	faults := fs.String("faults", "", "fault kinds and rates, KIND=RATE,... ('townsim faults' lists the kinds)")
+	fs.BoolVar(&f.swarm, "swarm", false, "let the seed draw which other fault kinds are on and at what rates")
+	fs.DurationVar(&f.heal, "heal", 0, "stop every fault this long after the start (0: never), so recovery can be judged")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if *faults != "" {
+		rates, err := sim.ParseFaultRates(*faults)
+		if err != nil {
+			return nil, fmt.Errorf("--faults: %v", err)
+		}
+		f.faults = rates
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (flags only)", fs.Arg(0))
@@ -56,6 +69,8 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 		return nil, fmt.Errorf("--agents: must be at least 1, got %d", f.agents)
 	case f.progress < 0:
 		return nil, fmt.Errorf("--progress: must not be negative, got %s", f.progress)
+	case f.heal < 0:
+		return nil, fmt.Errorf("--heal: must not be negative, got %s", f.heal)
 	}
 	for _, p := range []struct{ flag, path string }{{"--db", f.db}, {"--trace", f.trace}} {
 		if p.path == "" {
@@ -87,6 +102,13 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	cfg.Duration = f.duration
 	cfg.Rigs = f.rigs
 	cfg.Agents = f.agents
+	if f.faults != nil {
+		cfg.Faults.Rates = f.faults
+	}
+	cfg.Faults.Swarm = cfg.Faults.Swarm || f.swarm
+	if f.heal > 0 {
+		cfg.Faults.Heal = f.heal
+	}
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintf(stderr, "townsim run: %v\n", err)
 		return 2
