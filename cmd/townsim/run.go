@@ -11,7 +11,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/townsim/townsim/model"
 	"github.com/townsim/townsim/reports"
+	"github.com/townsim/townsim/reports/record"
 	"github.com/townsim/townsim/scenarios"
 	"github.com/townsim/townsim/sim"
 )
@@ -26,6 +28,10 @@ type runFlags struct {
 	trace    string
 	json     bool
 	progress time.Duration
+	// record is the per-tick record file, recordFormat its format.
+	record       string
+	recordFormat record.Format
+	knobs        model.Knobs
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
@@ -41,8 +47,28 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&f.trace, "trace", "", "stream the trace of everything that happened to this new file")
 	fs.BoolVar(&f.json, "json", false, "print the summary as one JSON object instead of tables")
 	fs.DurationVar(&f.progress, "progress", 10*time.Minute, "print a progress line every this much simulated time (0: never)")
+	fs.StringVar(&f.record, "record", "", "write one row per tick to this new file (.csv, .jsonl, or .ae.jsonl for production's analytics rows)")
+	format := fs.String("record-format", "", "format of --record: csv, jsonl or analytics (default: from the file's extension)")
+	knobs := fs.String("knob", "", "what-if knobs off production, name=value,... (see README: breaker_threshold, breaker_window, ...)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if err := f.knobs.Parse(*knobs); err != nil {
+		return nil, fmt.Errorf("--knob: %v", err)
+	}
+	if *format != "" && f.record == "" {
+		return nil, fmt.Errorf("--record-format: given without --record")
+	}
+	if f.record != "" {
+		var err error
+		if *format != "" {
+			f.recordFormat, err = record.ParseFormat(*format)
+		} else {
+			f.recordFormat, err = record.FormatFor(f.record)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--record: %v", err)
+		}
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (flags only)", fs.Arg(0))
@@ -57,7 +83,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	case f.progress < 0:
 		return nil, fmt.Errorf("--progress: must not be negative, got %s", f.progress)
 	}
-	for _, p := range []struct{ flag, path string }{{"--db", f.db}, {"--trace", f.trace}} {
+	for _, p := range []struct{ flag, path string }{{"--db", f.db}, {"--trace", f.trace}, {"--record", f.record}} {
 		if p.path == "" {
 			continue
 		}
@@ -69,6 +95,9 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	}
 	if f.db != "" && f.trace != "" && f.db == f.trace {
 		return nil, fmt.Errorf("--db and --trace name the same file %s", f.db)
+	}
+	if f.record != "" && (f.record == f.db || f.record == f.trace) {
+		return nil, fmt.Errorf("--record names the same file as --db or --trace: %s", f.record)
 	}
 	return f, nil
 }
@@ -87,12 +116,34 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	cfg.Duration = f.duration
 	cfg.Rigs = f.rigs
 	cfg.Agents = f.agents
+	cfg.Knobs = f.knobs
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintf(stderr, "townsim run: %v\n", err)
 		return 2
 	}
 
-	opts := sim.RunOptions{DBPath: f.db, WallClock: time.Now, ProgressEvery: f.progress}
+	opts := sim.RunOptions{DBPath: f.db, WallClock: time.Now, ProgressEvery: f.progress, DropTickRecords: true}
+	// The summary's per-tick figures are streamed, so memory does not grow
+	// with the run's length; so are the --record rows.
+	stats := &reports.TickStats{}
+	rec := &record.Recorder{Knobs: cfg.Knobs.Label(), NoStatus: f.record == "",
+		Sinks: []func(record.Row){func(r record.Row) { stats.Add(r.ComputeMs, r.Statements, r.SQLRows) }}}
+	opts.OnTick = rec.OnTick
+	var recordFile *os.File
+	if f.record != "" {
+		recordFile, err = os.OpenFile(f.record, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			fmt.Fprintf(stderr, "townsim run: --record: %v\n", err)
+			return 2
+		}
+		wr, err := record.NewWriter(recordFile, f.recordFormat)
+		if err != nil {
+			recordFile.Close()
+			fmt.Fprintf(stderr, "townsim run: --record: %v\n", err)
+			return 2
+		}
+		rec.Writers = append(rec.Writers, wr)
+	}
 	if f.progress > 0 {
 		opts.Progress = func(p sim.Progress) {
 			fmt.Fprintf(stderr, "sim %s  ticks %d  pending events %d  issues %d created, %d closed, %d failed\n",
@@ -130,11 +181,19 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 			runErr = fmt.Errorf("--trace: %w", err)
 		}
 	}
+	if err := rec.Close(); err != nil && runErr == nil {
+		runErr = fmt.Errorf("--record: %w", err)
+	}
+	if recordFile != nil {
+		if err := recordFile.Close(); err != nil && runErr == nil {
+			runErr = fmt.Errorf("--record: %w", err)
+		}
+	}
 	if runErr != nil {
 		fmt.Fprintf(stderr, "townsim run: %v\n", runErr)
 		return 1
 	}
-	s := reports.Summarize(res)
+	s := reports.SummarizeStream(res, stats)
 	if f.json {
 		err = s.WriteJSON(stdout)
 	} else {
