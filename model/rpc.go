@@ -905,7 +905,7 @@ func (t *Town) SendMayorMessage(env Env, message string) error {
 			if err := t.UpdateAgentStatus(now, mayor.ID, AgentWorking); err != nil {
 				return err
 			}
-			t.SetAlarm(now.Add(ActiveInterval))
+			t.SetAlarm(now.Add(t.knobs.ActiveInterval))
 		}
 	} else {
 		if _, err := t.townConfig(); err != nil {

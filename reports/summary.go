@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/olekukonko/tablewriter"
-	"gonum.org/v1/gonum/stat"
 
 	"github.com/townsim/townsim/sim"
 )
@@ -26,9 +25,11 @@ type Quantiles struct {
 
 // Summary is the end-of-run summary of `townsim run`, as a table or JSON.
 type Summary struct {
-	Seed             uint64  `json:"seed"`
-	Rigs             int     `json:"rigs"`
-	Agents           int     `json:"agents"`
+	Seed   uint64 `json:"seed"`
+	Rigs   int    `json:"rigs"`
+	Agents int    `json:"agents"`
+	// Knobs is "production", or the what-if knobs the run changed.
+	Knobs            string  `json:"knobs"`
 	SimulatedSeconds float64 `json:"simulated_seconds"`
 	// Interrupted marks a run stopped before its horizon (Ctrl-C).
 	Interrupted          bool           `json:"interrupted"`
@@ -70,9 +71,20 @@ type Summary struct {
 	HealSeconds float64 `json:"heal_seconds"`
 }
 
-// Summarize computes the summary of a run.
+// Summarize computes the summary of a run from its tick records.
 func Summarize(r *sim.Result) Summary {
+	var ts TickStats
+	for _, tr := range r.TickRecords {
+		ts.Add(float64(tr.Compute)/float64(time.Millisecond), tr.Cost.Statements, tr.Cost.Rows)
+	}
+	return SummarizeStream(r, &ts)
+}
+
+// SummarizeStream computes the summary of a run whose per-tick figures
+// were streamed into ts (a run with sim.RunOptions.DropTickRecords).
+func SummarizeStream(r *sim.Result, ts *TickStats) Summary {
 	s := Summary{
+		Knobs:                r.Config.Knobs.Label(),
 		Seed:                 r.Config.Seed,
 		Rigs:                 r.Config.Rigs,
 		Agents:               r.Config.Agents,
@@ -120,32 +132,10 @@ func Summarize(r *sim.Result) Summary {
 	if r.TotalWall > 0 {
 		s.SimOverWall = r.SimulatedTime.Seconds() / r.TotalWall.Seconds()
 	}
-	compute := make([]float64, 0, len(r.TickRecords))
-	stmts := make([]float64, 0, len(r.TickRecords))
-	rows := make([]float64, 0, len(r.TickRecords))
-	for _, tr := range r.TickRecords {
-		compute = append(compute, float64(tr.Compute)/float64(time.Millisecond))
-		stmts = append(stmts, float64(tr.Cost.Statements))
-		rows = append(rows, float64(tr.Cost.Rows))
-	}
-	s.ComputeMs = quantiles(compute)
-	s.Statements = quantiles(stmts)
-	s.Rows = quantiles(rows)
+	s.ComputeMs = ts.ComputeMs.Quantiles()
+	s.Statements = ts.Statements.Quantiles()
+	s.Rows = ts.Rows.Quantiles()
 	return s
-}
-
-// quantiles summarises xs (which it sorts) with empirical quantiles.
-func quantiles(xs []float64) Quantiles {
-	if len(xs) == 0 {
-		return Quantiles{}
-	}
-	sort.Float64s(xs)
-	return Quantiles{
-		P50: stat.Quantile(0.50, stat.Empirical, xs, nil),
-		P95: stat.Quantile(0.95, stat.Empirical, xs, nil),
-		P99: stat.Quantile(0.99, stat.Empirical, xs, nil),
-		Max: xs[len(xs)-1],
-	}
 }
 
 // WriteJSON writes the summary as one JSON object (map keys sorted).
@@ -165,6 +155,7 @@ func (s Summary) WriteTable(w io.Writer) error {
 	rows := [][]string{
 		{"seed", strconv.FormatUint(s.Seed, 10)},
 		{"fleet", fmt.Sprintf("%d rigs, %d agents", s.Rigs, s.Agents)},
+		{"knobs", knobsText(s.Knobs)},
 		{"simulated time", simulated(s)},
 		{"ticks", fmt.Sprintf("%d (%d threw, %d platform retries)", s.Ticks, s.TickErrors, s.Retries)},
 		{"events drained", strconv.Itoa(s.EventsDrained)},
@@ -291,4 +282,12 @@ func num(x float64) string {
 		return strconv.FormatInt(int64(x), 10)
 	}
 	return strconv.FormatFloat(x, 'f', 2, 64)
+}
+
+// knobsText labels a what-if run in the table.
+func knobsText(label string) string {
+	if label == "" || label == "production" {
+		return "production"
+	}
+	return "WHAT-IF, off production: " + label
 }

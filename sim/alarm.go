@@ -26,6 +26,13 @@ type TickFunc func(t *model.Town, env model.Env) (*alarm.TickResult, error)
 type TickRecord struct {
 	// At is the virtual time the tick fired.
 	At time.Time
+	// AlarmAt is the alarm time the tick fired for; At − AlarmAt is the
+	// tick's lateness (a tick still running when its next alarm came).
+	AlarmAt time.Time
+	// End is the virtual time the tick returned.
+	End time.Time
+	// Retry reports that the run was a platform retry of a throwing tick.
+	Retry bool
 	// Metrics are the tick's ReconcilerMetrics (partial if it threw).
 	Metrics alarm.Metrics
 	// Cost is the database work of the tick's own code: its statements and
@@ -83,7 +90,11 @@ type alarmDriver struct {
 	retrySlot time.Time // the slot value of the pending platform retry
 	retries   int       // retries used by the current alarm
 
+	// records keeps every tick's record unless dropRecords; compute sums
+	// the ticks' Compute either way.
 	records                 []TickRecord
+	dropRecords             bool
+	compute                 time.Duration
 	ticks, threw, retryRuns int
 }
 
@@ -154,7 +165,7 @@ func (d *alarmDriver) fire() {
 	d.town.DeleteAlarm()
 	d.running = true
 	d.ticks++
-	rec := &TickRecord{At: d.eng.Now()}
+	rec := &TickRecord{At: d.eng.Now(), AlarmAt: at, Retry: retry}
 	m := &Meter{}
 	var res *alarm.TickResult
 	var err error
@@ -167,14 +178,18 @@ func (d *alarmDriver) fire() {
 func (d *alarmDriver) finish(rec *TickRecord, m *Meter, res *alarm.TickResult, err error, retry bool) {
 	d.running = false
 	rec.Threw = err != nil
+	rec.End = d.eng.Now()
 	rec.Compute = m.Compute
+	d.compute += m.Compute
 	if res != nil {
 		rec.Metrics, rec.Cost, rec.CostByPart = res.Metrics, res.Cost, res.CostByPart
 	}
 	if d.ownCost {
 		rec.Cost = m.Cost
 	}
-	d.records = append(d.records, *rec)
+	if !d.dropRecords {
+		d.records = append(d.records, *rec)
+	}
 	if err != nil {
 		d.threw++
 		if _, set := d.town.AlarmAt(); !set && d.retries < MaxRetries {

@@ -4,6 +4,8 @@ import (
 	"io"
 	"maps"
 	"time"
+
+	"github.com/townsim/townsim/model/alarm"
 )
 
 // RunOptions are how a run is observed; none of them changes what happens.
@@ -19,6 +21,14 @@ type RunOptions struct {
 	// be set); a point inside a tick waits for the tick's end.
 	Progress      func(Progress)
 	ProgressEvery time.Duration
+	// OnTick, when set, sees every finished tick (retries and throwing
+	// ticks included) in order, with the tick's result (nil when the tick
+	// returned none) and the world, which it may read (World.StatusCounts)
+	// but must not drive. It is how a recorder streams per-tick rows.
+	OnTick func(rec *TickRecord, res *alarm.TickResult, w *World)
+	// DropTickRecords leaves Result.TickRecords empty, so that a long run's
+	// memory does not grow with its ticks; stream them with OnTick instead.
+	DropTickRecords bool
 	// Interrupted is polled once per simulated minute (nil = never); when it
 	// returns true the run stops there and its Result says so. It cannot
 	// change what happens before the stop: a run that is never interrupted
@@ -55,7 +65,8 @@ type Result struct {
 	// Ticks is the number of tick runs (retries included); TickErrors the
 	// runs that threw; Retries the runs that were platform retries.
 	Ticks, TickErrors, Retries int
-	// TickRecords has one record per tick run, in order.
+	// TickRecords has one record per tick run, in order (empty with
+	// RunOptions.DropTickRecords).
 	TickRecords []TickRecord
 	// EventsDrained is the sum of the ticks' eventsDrained.
 	EventsDrained int
@@ -149,9 +160,7 @@ func (w *World) Result() *Result {
 	r.Faults = w.faults.report()
 	r.World.Analytics = maps.Clone(w.stats.Analytics)
 	r.PendingEventsAtEnd, _ = w.town.PendingEventCount()
-	for _, rec := range d.records {
-		r.ModelCompute += rec.Compute
-	}
+	r.ModelCompute += d.compute
 	if w.opts.WallClock != nil {
 		r.TotalWall = w.opts.WallClock().Sub(w.wallStart)
 	}

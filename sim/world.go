@@ -127,6 +127,7 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 		Analytics: func(e model.AnalyticsEvent) { w.stats.Analytics[e.Event]++ },
 		Errors:    func(model.ErrorReport) { w.stats.ErrorReports++ },
 		Faults:    modelFaults,
+		Knobs:     cfg.Knobs,
 	})
 	if err != nil {
 		return nil, err
@@ -139,6 +140,7 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 	w.alarm.lateBy = w.faults.clockStep
 	w.alarm.ownCost = true
 	w.alarm.observe = w.observeTick
+	w.alarm.dropRecords = opts.DropTickRecords
 	w.alarm.onWatchdog = func(err error) {
 		w.record("watchdog", F("err", errText(err)))
 	}
@@ -148,7 +150,13 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 	w.agentRand = w.src.Stream("agents")
 	w.users = newWorkload(w)
 
-	w.record("world", F("seed", cfg.Seed), F("town", townID), F("rigs", cfg.Rigs), F("agents", cfg.Agents))
+	worldFields := []Field{F("seed", cfg.Seed), F("town", townID), F("rigs", cfg.Rigs), F("agents", cfg.Agents)}
+	if off := cfg.Knobs.OffProduction(); len(off) > 0 {
+		// Only a what-if run names its knobs: a production run's trace (and
+		// hash) stays what it was before knobs existed.
+		worldFields = append(worldFields, F("knobs", cfg.Knobs.Label()))
+	}
+	w.record("world", worldFields...)
 	if len(mix) > 0 {
 		w.record("faults", F("mix", mix.String()), F("heal", w.faults.healAt))
 	}
@@ -344,6 +352,9 @@ func (w *World) traceCall(c model.Call, sent time.Time, r model.Result) {
 
 // observeTick traces a finished tick and adds it to the totals.
 func (w *World) observeTick(rec *TickRecord, res *alarm.TickResult, err error, retry bool) {
+	if w.opts.OnTick != nil {
+		defer w.opts.OnTick(rec, res, w)
+	}
 	m := rec.Metrics
 	w.record("tick", F("at", rec.At), F("retry", retry), F("threw", errText(err)),
 		F("drained", m.EventsDrained), F("actions", m.ActionsEmitted),

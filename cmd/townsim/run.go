@@ -11,7 +11,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/townsim/townsim/model"
 	"github.com/townsim/townsim/reports"
+	"github.com/townsim/townsim/reports/record"
 	"github.com/townsim/townsim/scenarios"
 	"github.com/townsim/townsim/sim"
 )
@@ -29,6 +31,10 @@ type runFlags struct {
 	faults   map[string]float64
 	swarm    bool
 	heal     time.Duration
+	// record is the per-tick record file, recordFormat its format.
+	record       string
+	recordFormat record.Format
+	knobs        model.Knobs
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
@@ -47,6 +53,9 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	faults := fs.String("faults", "", "fault kinds and rates, KIND=RATE,... ('townsim faults' lists the kinds)")
 	fs.BoolVar(&f.swarm, "swarm", false, "let the seed draw which other fault kinds are on and at what rates")
 	fs.DurationVar(&f.heal, "heal", 0, "stop every fault this long after the start (0: never), so recovery can be judged")
+	fs.StringVar(&f.record, "record", "", "write one row per tick to this new file (.csv, .jsonl, or .ae.jsonl for production's analytics rows)")
+	format := fs.String("record-format", "", "format of --record: csv, jsonl or analytics (default: from the file's extension)")
+	knobs := fs.String("knob", "", "what-if knobs off production, name=value,... (see README: breaker_threshold, breaker_window, ...)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -56,6 +65,23 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 			return nil, fmt.Errorf("--faults: %v", err)
 		}
 		f.faults = rates
+	}
+	if err := f.knobs.Parse(*knobs); err != nil {
+		return nil, fmt.Errorf("--knob: %v", err)
+	}
+	if *format != "" && f.record == "" {
+		return nil, fmt.Errorf("--record-format: given without --record")
+	}
+	if f.record != "" {
+		var err error
+		if *format != "" {
+			f.recordFormat, err = record.ParseFormat(*format)
+		} else {
+			f.recordFormat, err = record.FormatFor(f.record)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--record: %v", err)
+		}
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (flags only)", fs.Arg(0))
@@ -72,7 +98,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	case f.heal < 0:
 		return nil, fmt.Errorf("--heal: must not be negative, got %s", f.heal)
 	}
-	for _, p := range []struct{ flag, path string }{{"--db", f.db}, {"--trace", f.trace}} {
+	for _, p := range []struct{ flag, path string }{{"--db", f.db}, {"--trace", f.trace}, {"--record", f.record}} {
 		if p.path == "" {
 			continue
 		}
@@ -84,6 +110,9 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	}
 	if f.db != "" && f.trace != "" && f.db == f.trace {
 		return nil, fmt.Errorf("--db and --trace name the same file %s", f.db)
+	}
+	if f.record != "" && (f.record == f.db || f.record == f.trace) {
+		return nil, fmt.Errorf("--record names the same file as --db or --trace: %s", f.record)
 	}
 	return f, nil
 }
@@ -109,12 +138,34 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	if f.heal > 0 {
 		cfg.Faults.Heal = f.heal
 	}
+	cfg.Knobs = f.knobs
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintf(stderr, "townsim run: %v\n", err)
 		return 2
 	}
 
-	opts := sim.RunOptions{DBPath: f.db, WallClock: time.Now, ProgressEvery: f.progress}
+	opts := sim.RunOptions{DBPath: f.db, WallClock: time.Now, ProgressEvery: f.progress, DropTickRecords: true}
+	// The summary's per-tick figures are streamed, so memory does not grow
+	// with the run's length; so are the --record rows.
+	stats := &reports.TickStats{}
+	rec := &record.Recorder{Knobs: cfg.Knobs.Label(), NoStatus: f.record == "",
+		Sinks: []func(record.Row){func(r record.Row) { stats.Add(r.ComputeMs, r.Statements, r.SQLRows) }}}
+	opts.OnTick = rec.OnTick
+	var recordFile *os.File
+	if f.record != "" {
+		recordFile, err = os.OpenFile(f.record, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			fmt.Fprintf(stderr, "townsim run: --record: %v\n", err)
+			return 2
+		}
+		wr, err := record.NewWriter(recordFile, f.recordFormat)
+		if err != nil {
+			recordFile.Close()
+			fmt.Fprintf(stderr, "townsim run: --record: %v\n", err)
+			return 2
+		}
+		rec.Writers = append(rec.Writers, wr)
+	}
 	if f.progress > 0 {
 		opts.Progress = func(p sim.Progress) {
 			fmt.Fprintf(stderr, "sim %s  ticks %d  pending events %d  issues %d created, %d closed, %d failed\n",
@@ -152,11 +203,19 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 			runErr = fmt.Errorf("--trace: %w", err)
 		}
 	}
+	if err := rec.Close(); err != nil && runErr == nil {
+		runErr = fmt.Errorf("--record: %w", err)
+	}
+	if recordFile != nil {
+		if err := recordFile.Close(); err != nil && runErr == nil {
+			runErr = fmt.Errorf("--record: %w", err)
+		}
+	}
 	if runErr != nil {
 		fmt.Fprintf(stderr, "townsim run: %v\n", runErr)
 		return 1
 	}
-	s := reports.Summarize(res)
+	s := reports.SummarizeStream(res, stats)
 	if f.json {
 		err = s.WriteJSON(stdout)
 	} else {

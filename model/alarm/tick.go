@@ -62,7 +62,8 @@ type TickResult struct {
 	// CostByPart splits the database work of the tick's synchronous parts,
 	// where no other RPC can interleave: "T7 drain", each sub-reconciler
 	// by its production name ("reconcileBeads", ...), "apply <type>" for
-	// the synchronous half of each action type, and "T11 invariants".
+	// the synchronous half of each action type, "T11 invariants", and
+	// "ANALYZE" when a what-if run refreshes statistics (model.Knobs.Analyze).
 	// It explains a change in Cost: which rule or query grew.
 	CostByPart map[string]model.Cost
 	// Analytics are the analytics events the tick itself wrote, in order,
@@ -109,6 +110,16 @@ func Tick(t *model.Town, env model.Env) (*TickResult, error) {
 		return res, nil
 	}
 	res.Ran = true
+
+	// What-if only (model.Knobs.Analyze; production never runs it): refresh
+	// SQLite's statistics, metered as its own part of the tick.
+	anStart := t.DB().Cost()
+	if ran, err := t.MaybeAnalyze(env.Now()); ran {
+		rec.addCost("ANALYZE", t.DB().Cost().Sub(anStart))
+		if err != nil {
+			rec.log("ANALYZE failed: %v", err)
+		}
+	}
 
 	// T2 — rig list (unguarded).
 	rigs, err := t.ListRigs()
@@ -202,9 +213,9 @@ func Tick(t *model.Town, env model.Env) (*TickResult, error) {
 	}
 
 	// T17 — re-arm.
-	interval := model.IdleInterval
+	interval := t.Knobs().IdleInterval
 	if res.ActiveWork {
-		interval = model.ActiveInterval
+		interval = t.Knobs().ActiveInterval
 	}
 	t.SetAlarm(env.Now().Add(interval))
 
