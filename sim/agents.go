@@ -236,6 +236,7 @@ func (w *World) workDone(p *process) {
 	case jobConflict:
 		w.github.fix(j.prURL, true)
 	}
+	p.finished = true
 	w.agentDone(p.agentID, j.branch, pr)
 	w.finishSoon(p)
 }
@@ -257,6 +258,7 @@ func (w *World) triageDone(p *process) {
 				return []Field{F("agent", p.agentID), F("request", it.requestID), F("action", it.action)}
 			})
 	}
+	p.finished = true
 	w.agentDone(p.agentID, j.branch, "")
 	w.finishSoon(p)
 }
@@ -276,12 +278,14 @@ func (w *World) reviewDone(p *process) {
 		if pr == "" && j.strategy == "pr" && !j.direct {
 			pr = w.github.open(j.rigID, j.branch)
 		}
+		p.finished = true
 		w.agentDone(p.agentID, j.branch, pr)
 		w.finishSoon(p)
 	case 1:
 		w.stats.ChangeRequests++
 		if j.prURL != "" && w.reviewMode() == "comments" {
 			w.github.requestChanges(j.prURL)
+			p.finished = true
 			w.agentDone(p.agentID, j.branch, j.prURL)
 			w.finishSoon(p)
 			return
@@ -291,6 +295,7 @@ func (w *World) reviewDone(p *process) {
 			return err
 		}, F("agent", p.agentID), F("bead", j.beadID))
 		if j.prURL != "" {
+			p.finished = true
 			w.agentDone(p.agentID, j.branch, j.prURL)
 		}
 		w.finishSoon(p)

@@ -56,6 +56,8 @@ type process struct {
 	runningAt  time.Time
 	draining   bool      // SIGTERM received: the heartbeat reporter has stopped
 	stuckAt    time.Time // the session stopped making progress (zero = never)
+	lastBeat   time.Time // its last heartbeat that reached the Town
+	finished   bool      // its agent reported gt_done; only the exit remains
 	job        *job
 }
 
@@ -267,10 +269,12 @@ func (k *containers) heartbeat(p *process) {
 		Watermark:           &model.Watermark{LastEventType: "message.part.updated", LastEventAt: model.ISO(last)},
 		ContainerInstanceID: p.instance,
 	}
-	k.w.rpc("heartbeat", func(now time.Time) error {
+	if k.w.rpc("heartbeat", func(now time.Time) error {
 		_, err := k.w.town.Heartbeat(now, p.agentID, in)
 		return err
-	}, F("agent", p.agentID))
+	}, F("agent", p.agentID)) == nil {
+		p.lastBeat = now
+	}
 	if k.previous != "" && k.w.faults.roll(FaultStaleHeartbeat) {
 		k.w.faults.fire(FaultStaleHeartbeat, F("agent", p.agentID), F("instance", k.previous))
 		stale := in

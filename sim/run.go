@@ -5,6 +5,7 @@ import (
 	"maps"
 	"time"
 
+	"github.com/townsim/townsim/model"
 	"github.com/townsim/townsim/model/alarm"
 )
 
@@ -26,6 +27,9 @@ type RunOptions struct {
 	// returned none) and the world, which it may read (World.StatusCounts)
 	// but must not drive. It is how a recorder streams per-tick rows.
 	OnTick func(rec *TickRecord, res *alarm.TickResult, w *World)
+	// OnCall, when set, sees every external call of the Town when it is
+	// answered, with the world, which it may read but must not drive.
+	OnCall func(c model.Call, r model.Result, w *World)
 	// DropTickRecords leaves Result.TickRecords empty, so that a long run's
 	// memory does not grow with its ticks; stream them with OnTick instead.
 	DropTickRecords bool

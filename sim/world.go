@@ -322,6 +322,7 @@ func (w *World) record(kind string, fields ...Field) {
 
 // traceCall records an answered external call.
 func (w *World) traceCall(c model.Call, sent time.Time, r model.Result) {
+	w.observeCall(c, sent, r)
 	fs := make([]Field, 0, 8)
 	fs = append(fs, F("kind", string(c.Kind)), F("lat", w.eng.Now().Sub(sent)))
 	if c.AgentID != "" {

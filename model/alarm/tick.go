@@ -78,6 +78,8 @@ type TickResult struct {
 	// Logs are the failures production catches and only logs (warnings and
 	// errors of T3, T4, T7, T9, T11, T15, T16), as "<step>: <error>".
 	Logs []string
+	// Draining is the drain flag the reconcile pass saw (T9).
+	Draining bool
 	// ActiveWork and TriageCount are the T13 and T14 snapshots (production
 	// caches them for the status broadcast, T18).
 	ActiveWork  bool
@@ -249,8 +251,9 @@ func upkeepFaulty(t *model.Town, env model.Env, rigs []*model.Rig, rec recorder)
 // the actions, then apply each in order; a throwing action is logged and
 // the next one runs. It returns the deferred effects in order.
 func reconcileAndApply(t *model.Town, env model.Env, cfg *model.TownConfig, rec recorder) []*reconciler.Effect {
+	rec.res.Draining = t.KV().Draining
 	actions, err := reconciler.Reconcile(t, env.Now(), reconciler.Options{
-		Draining: t.KV().Draining, Config: cfg, Cost: rec.addCost})
+		Draining: rec.res.Draining, Config: cfg, Cost: rec.addCost})
 	if err == nil {
 		if err = t.Fault(model.FPReconcile, ""); err != nil {
 			actions = nil
