@@ -34,4 +34,5 @@ require (
 	golang.org/x/image v0.25.0 // indirect
 	golang.org/x/sys v0.30.0 // indirect
 	golang.org/x/text v0.23.0 // indirect
+	pgregory.net/rapid v1.3.0 // indirect
 )

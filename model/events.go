@@ -180,6 +180,10 @@ func (t *Town) DrainEvents(now time.Time, cfg *TownConfig) (DrainResult, error) 
 	res := DrainResult{Drained: len(pending)}
 	for _, ev := range pending {
 		err := t.applyEventFaulty(now, ev, cfg)
+		if err == nil && t.Mutant(MutantNeverProcessed) {
+			res.Applied++
+			continue
+		}
 		if err == nil {
 			err = t.MarkProcessed(now, ev.ID)
 			if err == nil {

@@ -176,6 +176,9 @@ func (t *Town) dispatchAgent(env Env, agent *Agent, beadID string, opts Dispatch
 	}
 	out := t.startAgentInContainer(env, Call{AgentID: agent.ID, BeadID: beadID, RigID: rigID,
 		Role: agent.Role, Lightweight: opts.Lightweight})
+	if out.started && t.Mutant(MutantDoubleDispatch) && agent.Role == RolePolecat {
+		env.Call(Call{Kind: CallStartAgent, AgentID: agent.ID + "-twin", BeadID: beadID, RigID: rigID, Role: agent.Role})
+	}
 	if out.started {
 		if agent.Role != RoleRefinery {
 			if _, err := t.db.Exec(`UPDATE agent_metadata SET dispatch_attempts = 0 WHERE bead_id = ?`, agent.ID); err != nil {

@@ -25,6 +25,9 @@ type Options struct {
 	Errors func(ErrorReport)
 	// Faults are the Town's failpoints (NewFaults); nil = none ever fires.
 	Faults *Faults
+	// Mutant is a deliberate bug for testing the property checker
+	// (MutantNames); "" in every real run.
+	Mutant string
 	// Knobs are the capacity constants; the zero value is production.
 	Knobs Knobs
 }

@@ -51,6 +51,10 @@ type CheckOptions struct {
 	Run sim.RunOptions
 	// StopAt, when set, ends the run at this many ticks (replay --at).
 	StopAt int
+	// StopOnFailure ends the run at the simulated minute of its first
+	// failure (the end-of-run properties are then judged over the part
+	// that ran). Shrinking uses it: a failure found early is found fast.
+	StopOnFailure bool
 }
 
 // Report is what Check found in one run.
@@ -101,13 +105,21 @@ func Check(cfg sim.Config, bounds Bounds, opts CheckOptions) (*Report, error) {
 	}
 	end := w.Config().Start.Add(w.Config().Duration)
 	c.world = w
-	if opts.StopAt > 0 {
+	switch {
+	case opts.StopAt > 0:
 		for c.ticks < opts.StopAt && w.Now().Before(end) {
 			if !w.Engine().Step() {
 				break
 			}
 		}
-	} else {
+	case opts.StopOnFailure:
+		for t := w.Now(); t.Before(end) && len(c.failures) == 0; {
+			if t = t.Add(time.Minute); t.After(end) {
+				t = end
+			}
+			w.RunUntil(t)
+		}
+	default:
 		w.RunUntil(end)
 	}
 	c.atEnd(w)

@@ -170,6 +170,24 @@ func (c *checker) afterTick(rec *sim.TickRecord, res *alarm.TickResult, w *sim.W
 	c.trackStatuses(db)
 	c.checkIdleCadence(res)
 	c.checkHeal(w, db)
+	if !c.now.Before(c.healAt.Add(c.b.Grace)) && rec.Metrics.PendingEventCount > c.b.PendingEvents {
+		c.violation(PropQueueDrains, "", "%d events pending after a tick, past the heal time (bound %d)",
+			rec.Metrics.PendingEventCount, c.b.PendingEvents)
+	}
+	if c.ticks%12 == 0 {
+		c.checkIssuesExist(w, db)
+	}
+}
+
+// checkIssuesExist: every issue the users created is still a row (no
+// rule of the port deletes an issue).
+func (c *checker) checkIssuesExist(w *sim.World, db *model.DB) {
+	for _, is := range w.Issues() {
+		if c.beadStatus(db, is.ID) == "" {
+			c.violation(PropBeadLost, is.ID, "issue %s (%s, created %s) is no longer in the database",
+				short(is.ID), is.Kind, is.CreatedAt.Format(time.RFC3339))
+		}
+	}
 }
 
 // invariantEntity is what a production invariant's message names (its
@@ -405,6 +423,7 @@ func (c *checker) atEnd(w *sim.World) {
 	c.now = w.Now()
 	db := w.Town().DB()
 	end := c.now
+	c.checkIssuesExist(w, db)
 	// Settle: issues whose deadline fell inside the run are terminal.
 	for _, is := range w.Issues() {
 		from := is.CreatedAt
@@ -415,12 +434,7 @@ func (c *checker) atEnd(w *sim.World) {
 			continue
 		}
 		st := c.beadStatus(db, is.ID)
-		if st == "" {
-			c.violation(PropBeadLost, is.ID, "issue %s (%s, created %s) is no longer in the database",
-				short(is.ID), is.Kind, is.CreatedAt.Format(time.RFC3339))
-			continue
-		}
-		if !c.settled(w, is.ID) {
+		if st != "" && !c.settled(w, is.ID) {
 			c.violation(PropSettle, is.ID, "issue %s (%s, created %s) is still %s at the end, past its deadline %s",
 				short(is.ID), is.Kind, is.CreatedAt.Format(time.RFC3339), st, from.Add(c.b.Settle).Format(time.RFC3339))
 		}

@@ -44,6 +44,9 @@ type Config struct {
 	// Faults chooses fault kinds and rates on top of the sections above,
 	// a swarm draw and the heal time.
 	Faults FaultConfig
+	// Mutant runs the Town with a deliberate bug (model.MutantNames), to
+	// test the property checker; "" in every real run.
+	Mutant string
 	// Knobs are the Town's capacity constants for what-if runs; the zero
 	// value is production (model.Knobs).
 	Knobs model.Knobs
@@ -480,6 +483,9 @@ func (c Config) Validate() error {
 	}
 
 	v.faults(c.Faults)
+	if err := model.CheckMutant(c.Mutant); err != nil {
+		v.fail("mutant", "%v", err)
+	}
 
 	lt := c.Latency
 	for _, f := range []struct {

@@ -127,6 +127,7 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 		Analytics: func(e model.AnalyticsEvent) { w.stats.Analytics[e.Event]++ },
 		Errors:    func(model.ErrorReport) { w.stats.ErrorReports++ },
 		Faults:    modelFaults,
+		Mutant:    cfg.Mutant,
 		Knobs:     cfg.Knobs,
 	})
 	if err != nil {
@@ -155,6 +156,9 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 		// Only a what-if run names its knobs: a production run's trace (and
 		// hash) stays what it was before knobs existed.
 		worldFields = append(worldFields, F("knobs", cfg.Knobs.Label()))
+	}
+	if cfg.Mutant != "" {
+		worldFields = append(worldFields, F("mutant", cfg.Mutant))
 	}
 	w.record("world", worldFields...)
 	if len(mix) > 0 {

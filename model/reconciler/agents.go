@@ -40,6 +40,8 @@ func (p *rulePass) reconcileAgents() ([]Action, error) {
 			reason = "heartbeat lost (3 missed cycles)"
 		case !a.Hook.Valid || a.Hook.String == "":
 			reason = "working agent has no hook (gt_done already completed)"
+		case p.t.Mutant(model.MutantFlap):
+			reason = "mutant: idle every working agent"
 		default:
 			continue
 		}

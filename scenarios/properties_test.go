@@ -1,0 +1,124 @@
+package scenarios
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"github.com/townsim/townsim/model"
+)
+
+// defaultChecks is how many scenarios a plain `go test` draws; nightly
+// runs raise it with -rapid.checks=N.
+const defaultChecks = "6"
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "rapid.checks" })
+	if !set {
+		flag.Set("rapid.checks", defaultChecks)
+	}
+	os.Exit(m.Run())
+}
+
+// TestProperties draws scenarios (fleet, workload, fault schedule) and
+// judges every property on each; a failure is shrunk by rapid and printed
+// with the command line that replays it.
+func TestProperties(t *testing.T) {
+	rapid.Check(t, checkGenerated(""))
+}
+
+// checkGenerated is the property run's body: one drawn scenario, with
+// mutant (a deliberate bug, "" for none), judged; a failure names the
+// properties that failed and prints its replay line.
+func checkGenerated(mutant string) func(*rapid.T) {
+	return func(rt *rapid.T) {
+		g := GenScenario().Draw(rt, "scenario")
+		g.Config.Mutant = mutant
+		rep, err := Check(g.Config, g.Bounds, CheckOptions{})
+		if err != nil {
+			rt.Fatal(err)
+		}
+		if rep.Failed() {
+			rt.Fatalf("%s", failureText(g, rep))
+		}
+	}
+}
+
+// failureText describes a failed run: its size, its failures and the
+// command that replays it.
+func failureText(g Generated, rep *Report) string {
+	var b strings.Builder
+	c := g.Config
+	fmt.Fprintf(&b, "%d properties failed in a town of %d rigs, %d agents, %d issues, %d faults fired, %d ticks:\n",
+		len(rep.Failures), c.Rigs, c.Agents, rep.Result.Beads.Created, totalFired(rep), rep.Result.Ticks)
+	for i, v := range rep.Failures {
+		if i == 5 {
+			fmt.Fprintf(&b, "  ... and %d more\n", len(rep.Failures)-5)
+			break
+		}
+		fmt.Fprintf(&b, "  %s\n", v)
+	}
+	path, err := WriteRepro(g, os.TempDir())
+	if err != nil {
+		fmt.Fprintf(&b, "(the scenario could not be written: %v)\n", err)
+		return b.String()
+	}
+	fmt.Fprintf(&b, "replay: townsim replay --scenario %s", path)
+	return b.String()
+}
+
+func totalFired(rep *Report) int {
+	n := 0
+	for _, k := range rep.Result.Faults.Fired {
+		n += k
+	}
+	return n
+}
+
+// Each mutant (a deliberate bug in the port) is caught by the properties
+// and shrunk; the shrunk case's replay line reproduces the failure.
+func TestMutantsAreCaught(t *testing.T) {
+	for _, tc := range []struct {
+		mutant string
+		want   string // the property that must catch it
+	}{
+		{model.MutantSkipCooldown, PropRetryStorm},
+		{model.MutantLoseBead, PropBeadLost},
+		{model.MutantDoubleDispatch, PropOneOwner},
+		{model.MutantFlap, PropFalseDeath},
+		{model.MutantNeverProcessed, PropQueueDrains},
+	} {
+		t.Run(tc.mutant, func(t *testing.T) {
+			g, rep := findFailure(t, tc.mutant)
+			found := false
+			for _, v := range rep.Failures {
+				found = found || v.Property == tc.want
+			}
+			if !found {
+				t.Fatalf("mutant %s not caught by %s; failures: %v", tc.mutant, tc.want, rep.Failures)
+			}
+			// The replay file reproduces it.
+			path, err := WriteRepro(g, t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, err := Replay(path, CheckOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again.Result.TraceHash != rep.Result.TraceHash || len(again.Failures) != len(rep.Failures) {
+				t.Errorf("replay gave hash %s and %d failures; the run %s and %d",
+					again.Result.TraceHash, len(again.Failures), rep.Result.TraceHash, len(rep.Failures))
+			}
+			t.Logf("shrunk to %d rigs, %d agents, %d issues, %d faults, %d ticks: %v",
+				g.Config.Rigs, g.Config.Agents, rep.Result.Beads.Created, len(g.Config.Faults.Rates),
+				rep.Result.Ticks, rep.Failures[0])
+		})
+	}
+}
