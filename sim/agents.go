@@ -51,10 +51,10 @@ type triageItem struct{ requestID, action string }
 // Any text is passed on: an action the triage route does not accept
 // (such as the reconciler's option CLOSE) is refused with a 400.
 type TriageActions struct {
-	StuckAgent string // stuck_agent; default RESTART
-	CrashLoop  string // crash_loop; default RESTART_WITH_BACKOFF
-	Escalation string // escalation; default ESCALATE_TO_MAYOR
-	Other      string // every other type; default CLOSE_BEAD
+	StuckAgent string `yaml:"stuck_agent"` // stuck_agent; default RESTART
+	CrashLoop  string `yaml:"crash_loop"`  // crash_loop; default RESTART_WITH_BACKOFF
+	Escalation string `yaml:"escalation"`  // escalation; default ESCALATE_TO_MAYOR
+	Other      string `yaml:"other"`       // every other type; default CLOSE_BEAD
 }
 
 // For returns the action for a request of triageType.
