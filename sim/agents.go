@@ -119,7 +119,7 @@ func (w *World) planJob(p *process) *job {
 		}
 	case b.Type != model.TypeIssue:
 		j.kind = jobUnknown
-	case b.HasLabel(model.LabelTriage) && b.CreatedBy.String == "patrol":
+	case w.isTriageBatch(b.ID):
 		j.kind = jobTriage
 		j.triage = w.triagePlan()
 	case b.HasLabel(model.LabelRework):
@@ -148,6 +148,16 @@ func (w *World) planJob(p *process) *job {
 		j.kind = jobIssue
 	}
 	return j
+}
+
+// isTriageBatch reports whether a bead is the patrol's triage batch,
+// which a triage agent works on.
+func (w *World) isTriageBatch(beadID string) bool {
+	if beadID == "" {
+		return false
+	}
+	b, err := w.town.GetBead(beadID)
+	return err == nil && b != nil && b.HasLabel(model.LabelTriage) && b.CreatedBy.String == "patrol"
 }
 
 // triagePlan reads the pending triage requests as production's triage
@@ -194,8 +204,18 @@ func (w *World) startJob(p *process) {
 	j := p.job
 	r := w.agentRand
 	switch j.kind {
-	case jobMayor, jobNone, jobUnknown:
-		return // the mayor stays working; the others idle until stopped
+	case jobMayor:
+		if w.cfg.Work.MayorSession.Kind != "" {
+			w.eng.After(w.cfg.Work.MayorSession.Sample(r), func() {
+				if p.state == procRunning {
+					w.containers.end(p, procExited, "completed")
+					w.agentCompleted(p.agentID, completedOK, "")
+				}
+			})
+		}
+		return // the mayor works until its session ends, if it does
+	case jobNone, jobUnknown:
+		return // they idle until stopped
 	case jobReview:
 		d := w.cfg.Work.Refinery.Sample(r)
 		w.eng.After(d, func() { w.reviewDone(p) })
@@ -235,6 +255,15 @@ func (w *World) workDone(p *process) {
 		w.github.fix(j.prURL, false)
 	case jobConflict:
 		w.github.fix(j.prURL, true)
+	}
+	if w.cfg.Work.CompletedFirst > 0 && w.agentRand.Bool(w.cfg.Work.CompletedFirst) {
+		// The exit report overtakes gt_done.
+		w.stats.Faults["completed_first"]++
+		w.record("fault", F("agent", p.agentID), F("n", p.n), F("kind", "completed_first"))
+		w.containers.end(p, procExited, "completed")
+		w.agentCompleted(p.agentID, completedOK, "")
+		w.eng.After(w.cfg.Work.DoneToCompleted.Sample(w.agentRand), func() { w.agentDone(p.agentID, j.branch, pr) })
+		return
 	}
 	w.agentDone(p.agentID, j.branch, pr)
 	w.finishSoon(p)

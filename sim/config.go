@@ -55,6 +55,9 @@ type TownSettings struct {
 	NoAutoMerge bool `yaml:"no_auto_merge"`
 	// StagedConvoys is staged_convoys_default (new-town default true).
 	StagedConvoys bool `yaml:"staged_convoys"`
+	// CodeReviewOffRigs is how many rigs (the first ones) switch code
+	// review off in their override config (rigs.config code_review false).
+	CodeReviewOffRigs int `yaml:"code_review_off_rigs"`
 }
 
 // Stage is one way an agent process can end before its work does: the
@@ -128,6 +131,10 @@ type ContainerConfig struct {
 	UnresponsiveFor Dist `yaml:"unresponsive_for"`
 	// EvictionGrace is the time between SIGTERM and the processes' end.
 	EvictionGrace Dist `yaml:"eviction_grace"`
+	// TriageStartFail is the probability that a start call for a triage
+	// agent (hooked to the patrol's triage batch) answers 503, whatever
+	// Start draws for other agents.
+	TriageStartFail float64 `yaml:"triage_start_fail"`
 }
 
 // WorkConfig describes agent work and its outcomes.
@@ -143,6 +150,13 @@ type WorkConfig struct {
 	Failed float64 `yaml:"failed"`
 	// DoneToCompleted is the gap between gt_done and the process exit report.
 	DoneToCompleted Dist `yaml:"done_to_completed"`
+	// CompletedFirst is the probability that a polecat's exit report
+	// reaches the Town before its gt_done (reordered): the process exits
+	// and reports, and gt_done arrives DoneToCompleted later.
+	CompletedFirst float64 `yaml:"completed_first"`
+	// MayorSession is how long the mayor's session lasts before it exits
+	// (agent_completed, the mayor turns idle); "" Kind = it never ends.
+	MayorSession Dist `yaml:"mayor_session"`
 	// Refinery is how long a refinery reviews.
 	Refinery Dist `yaml:"refinery"`
 	// Approve, RequestChanges and ReviewFail weigh a review's end.
@@ -245,6 +259,11 @@ type WorkloadConfig struct {
 	// CancelFailed is the fraction of cancellations that mark the bead
 	// failed instead of closed.
 	CancelFailed float64 `yaml:"cancel_failed"`
+	// Delete is the fraction of issues a user deletes (t.DeleteBead),
+	// whatever their state and pending events.
+	Delete float64 `yaml:"delete"`
+	// DeleteAfter is when, after creation, the user deletes.
+	DeleteAfter Dist `yaml:"delete_after"`
 }
 
 // LatencyConfig is the round-trip time of each external call kind (a
@@ -394,6 +413,8 @@ func (c Config) Validate() error {
 		v.fail("town.review_mode", "is %q; want comments or rework", c.Town.ReviewMode)
 	}
 	v.check(c.Town.AutoMergeDelay < 0, "town.auto_merge_delay", "is negative (%v)", c.Town.AutoMergeDelay)
+	v.check(c.Town.CodeReviewOffRigs < 0 || c.Town.CodeReviewOffRigs > c.Rigs, "town.code_review_off_rigs",
+		"must be between 0 and rigs (%d), got %d", c.Rigs, c.Town.CodeReviewOffRigs)
 
 	k := c.Containers
 	v.dist("containers.boot", k.Boot)
@@ -421,11 +442,16 @@ func (c Config) Validate() error {
 	if k.Evicted.Weight > 0 {
 		v.dist("containers.eviction_grace", k.EvictionGrace)
 	}
+	v.prob("containers.triage_start_fail", k.TriageStartFail)
 
 	w := c.Work
 	v.dist("work.polecat", w.Polecat)
 	v.dist("work.fixup", w.Fixup)
 	v.dist("work.done_to_completed", w.DoneToCompleted)
+	v.prob("work.completed_first", w.CompletedFirst)
+	if w.MayorSession.Kind != "" {
+		v.dist("work.mayor_session", w.MayorSession)
+	}
 	v.dist("work.refinery", w.Refinery)
 	v.weights("work.done", w.Done, w.Failed)
 	v.weights("work.approve", w.Approve, w.RequestChanges, w.ReviewFail)
@@ -475,6 +501,10 @@ func (c Config) Validate() error {
 	if l.Cancel > 0 {
 		v.dist("workload.cancel_after", l.CancelAfter)
 		v.prob("workload.cancel_failed", l.CancelFailed)
+	}
+	v.prob("workload.delete", l.Delete)
+	if l.Delete > 0 {
+		v.dist("workload.delete_after", l.DeleteAfter)
 	}
 
 	lt := c.Latency
