@@ -266,6 +266,9 @@ func (w *World) workDone(p *process) {
 		return
 	}
 	w.agentDone(p.agentID, j.branch, pr)
+	if j.kind == jobIssue {
+		w.users.deleteOnDone(j.beadID)
+	}
 	w.finishSoon(p)
 }
 

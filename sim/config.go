@@ -264,6 +264,9 @@ type WorkloadConfig struct {
 	Delete float64 `yaml:"delete"`
 	// DeleteAfter is when, after creation, the user deletes.
 	DeleteAfter Dist `yaml:"delete_after"`
+	// DeleteOnDone is the fraction of issues a user deletes the moment an
+	// agent reports gt_done on them, while that report is still pending.
+	DeleteOnDone float64 `yaml:"delete_on_done"`
 }
 
 // LatencyConfig is the round-trip time of each external call kind (a
@@ -503,6 +506,7 @@ func (c Config) Validate() error {
 		v.prob("workload.cancel_failed", l.CancelFailed)
 	}
 	v.prob("workload.delete", l.Delete)
+	v.prob("workload.delete_on_done", l.DeleteOnDone)
 	if l.Delete > 0 {
 		v.dist("workload.delete_after", l.DeleteAfter)
 	}
