@@ -201,6 +201,10 @@ func (d *decoder) value(n ast.Node, v reflect.Value, path string, line int) erro
 		if !ok {
 			return wrong()
 		}
+		if len(seq.Values) == 0 {
+			v.Set(reflect.Zero(t)) // [] is a nil list, as a Go value leaves it
+			return nil
+		}
 		s := reflect.MakeSlice(t, len(seq.Values), len(seq.Values))
 		for i, e := range seq.Values {
 			if err := d.value(e, s.Index(i), fmt.Sprintf("%s[%d]", path, i), line); err != nil {
@@ -300,8 +304,10 @@ func (d *decoder) value(n ast.Node, v reflect.Value, path string, line int) erro
 			}
 		case *ast.FloatNode:
 			f = x.Value
-		default:
+		case *ast.InfinityNode, *ast.NanNode:
 			return d.errorf(line, path, "expected a finite number, got %s", describe(n))
+		default:
+			return wrong()
 		}
 		v.SetFloat(f)
 		return nil
