@@ -95,7 +95,7 @@ func flow(v reflect.Value) (string, error) {
 	t := v.Type()
 	switch t {
 	case durationType:
-		return formatDuration(time.Duration(v.Int())), nil
+		return FormatDuration(time.Duration(v.Int())), nil
 	case timeType:
 		return v.Interface().(time.Time).Format(time.RFC3339Nano), nil
 	}

@@ -106,9 +106,9 @@ func expected(t reflect.Type) string {
 	return t.String()
 }
 
-// formatDuration writes d as a Go duration without zero units: 1h, 1h30m,
+// FormatDuration writes d as a Go duration without zero units: 1h, 1h30m,
 // 2m30s, 500ms (time.Duration.String writes 1h0m0s).
-func formatDuration(d time.Duration) string {
+func FormatDuration(d time.Duration) string {
 	s := d.String()
 	if strings.HasSuffix(s, "m0s") {
 		s = strings.TrimSuffix(s, "0s")

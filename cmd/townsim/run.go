@@ -26,6 +26,9 @@ type runFlags struct {
 	trace    string
 	json     bool
 	progress time.Duration
+	scenario string
+	// set holds the flags given explicitly; they override the scenario.
+	set map[string]bool
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
@@ -41,9 +44,13 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&f.trace, "trace", "", "stream the trace of everything that happened to this new file")
 	fs.BoolVar(&f.json, "json", false, "print the summary as one JSON object instead of tables")
 	fs.DurationVar(&f.progress, "progress", 10*time.Minute, "print a progress line every this much simulated time (0: never)")
+	fs.StringVar(&f.scenario, "scenario", "", "run this named scenario (see 'townsim scenarios') or scenario YAML file; "+
+		"--seed, --duration, --rigs and --agents override it when given")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (flags only)", fs.Arg(0))
 	}
@@ -82,13 +89,26 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "townsim run: %v\n", err)
 		return 2
 	}
-	cfg := scenarios.Default()
-	cfg.Seed = f.seed
-	cfg.Duration = f.duration
-	cfg.Rigs = f.rigs
-	cfg.Agents = f.agents
+	sc, err := loadScenario(f.scenario)
+	if err != nil {
+		fmt.Fprintf(stderr, "townsim run: --scenario: %v\n", err)
+		return 2
+	}
+	cfg := sc.Config
+	if f.set["seed"] {
+		cfg.Seed = f.seed
+	}
+	if f.set["duration"] {
+		cfg.Duration = f.duration
+	}
+	if f.set["rigs"] {
+		cfg.Rigs = f.rigs
+	}
+	if f.set["agents"] {
+		cfg.Agents = f.agents
+	}
 	if err := cfg.Validate(); err != nil {
-		fmt.Fprintf(stderr, "townsim run: %v\n", err)
+		fmt.Fprintf(stderr, "townsim run: scenario %s with the flags given: %v\n", sc.Name, err)
 		return 2
 	}
 
