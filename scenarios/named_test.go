@@ -138,13 +138,16 @@ func TestNamedScenariosAreValid(t *testing.T) {
 	}
 }
 
+// scenarioTest is a brief run of a named scenario and what it must show.
+type scenarioTest struct {
+	name  string
+	d     time.Duration // 0 = the scenario's own duration
+	check func(t *testing.T, r *run)
+}
+
 // Each scenario reaches the rules and actions it exists for, in a brief run.
 func TestScenarioReaches(t *testing.T) {
-	tests := []struct {
-		name  string
-		d     time.Duration // 0 = the scenario's own duration
-		check func(t *testing.T, r *run)
-	}{
+	tests := []scenarioTest{
 		{"default", 30 * time.Minute, func(t *testing.T, r *run) {
 			if r.res.Beads.Closed == 0 {
 				t.Errorf("no issue closed: %+v", r.res.Beads)
@@ -243,12 +246,12 @@ func TestScenarioReaches(t *testing.T) {
 				t.Errorf("no polecat worked on a rework bead")
 			}
 		}},
-		{"convoy-review-then-land", 0, func(t *testing.T, r *run) {
+		{"convoy-review-then-land", 2 * time.Hour, func(t *testing.T, r *run) {
 			if len(r.grep("rpc", "op=sling_convoy", "mode=review-then-land")) == 0 {
 				t.Errorf("no review-then-land convoy")
 			}
 		}},
-		{"convoy-review-and-merge", 0, func(t *testing.T, r *run) {
+		{"convoy-review-and-merge", 2 * time.Hour, func(t *testing.T, r *run) {
 			if len(r.grep("rpc", "op=sling_convoy", "mode=review-and-merge")) == 0 {
 				t.Errorf("no review-and-merge convoy")
 			}
@@ -256,7 +259,7 @@ func TestScenarioReaches(t *testing.T) {
 				t.Errorf("%d landing MRs in review-and-merge mode; want none", n)
 			}
 		}},
-		{"held-and-blocked", time.Hour, func(t *testing.T, r *run) {
+		{"held-and-blocked", 30 * time.Minute, func(t *testing.T, r *run) {
 			if len(r.grep("rpc", "op=create_held_bead")) == 0 {
 				t.Errorf("no held bead")
 			}
@@ -264,7 +267,7 @@ func TestScenarioReaches(t *testing.T) {
 				t.Errorf("no issue left waiting: %+v", r.res.Beads)
 			}
 		}},
-		{"cancellations", time.Hour, func(t *testing.T, r *run) {
+		{"cancellations", 40 * time.Minute, func(t *testing.T, r *run) {
 			if len(r.grep("rpc", "op=set_bead_status", "status=failed")) == 0 ||
 				len(r.grep("rpc", "op=set_bead_status", "status=closed")) == 0 {
 				t.Errorf("users did not both close and fail issues")
@@ -360,19 +363,18 @@ func TestScenarioReaches(t *testing.T) {
 			}
 		}},
 	}
-	covered := map[string]bool{}
+	for _, n := range Names() {
+		if !slices.ContainsFunc(tests, func(tt scenarioTest) bool { return tt.name == n }) {
+			t.Errorf("scenario %s has no test in TestScenarioReaches", n)
+		}
+	}
 	for _, tt := range tests {
-		covered[tt.name] = true
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each run has its own world and in-memory database
 			r := runBriefly(t, tt.name, tt.d)
 			r.expectActions()
 			tt.check(t, r)
 		})
-	}
-	for _, n := range Names() {
-		if !covered[n] {
-			t.Errorf("scenario %s has no test in TestScenarioReaches", n)
-		}
 	}
 	if !slices.Equal(Names()[:1], []string{"default"}) {
 		t.Errorf("the first scenario is %q; want default", Names()[0])
