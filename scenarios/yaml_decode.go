@@ -188,7 +188,8 @@ func (d *decoder) value(n ast.Node, v reflect.Value, path string, line int) erro
 		return d.fields(ps, v, path, nil)
 	case reflect.Pointer:
 		if _, null := n.(*ast.NullNode); null {
-			return wrong()
+			v.Set(reflect.Zero(t)) // null is a nil pointer
+			return nil
 		}
 		p := reflect.New(t.Elem())
 		if err := d.value(n, p.Elem(), path, line); err != nil {
@@ -217,6 +218,10 @@ func (d *decoder) value(n ast.Node, v reflect.Value, path string, line int) erro
 		ps, ok := pairs(n)
 		if !ok || t.Key().Kind() != reflect.String {
 			return wrong()
+		}
+		if len(ps) == 0 {
+			v.Set(reflect.Zero(t)) // {} is a nil map, as a Go value leaves it
+			return nil
 		}
 		m := reflect.MakeMapWithSize(t, len(ps))
 		for _, kv := range ps {
@@ -361,11 +366,7 @@ func findField(fs []field, key string) int {
 func (d *decoder) dist(n ast.Node, v reflect.Value, path string, line int) error {
 	ps, ok := pairs(n)
 	if !ok {
-		if m, isMap := n.(*ast.MappingNode); isMap && len(m.Values) == 0 {
-			ps = nil
-		} else {
-			return d.errorf(line, path, "expected %s, got %s", expected(distType), describe(n))
-		}
+		return d.errorf(line, path, "expected %s, got %s", expected(distType), describe(n))
 	}
 	var nd sim.Dist
 	if err := d.fields(ps, reflect.ValueOf(&nd).Elem(), path, nil); err != nil {

@@ -138,7 +138,7 @@ func flow(v reflect.Value) (string, error) {
 		return "[" + strings.Join(parts, ", ") + "]", nil
 	case reflect.Pointer:
 		if v.IsNil() {
-			return "", fmt.Errorf("a nil %s has no YAML form", t)
+			return "null", nil
 		}
 		return flow(v.Elem())
 	case reflect.Bool:

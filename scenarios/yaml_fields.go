@@ -95,7 +95,7 @@ func expected(t reflect.Type) string {
 	case reflect.String:
 		return "a string"
 	case reflect.Slice:
-		return "a list of " + strings.TrimPrefix(strings.TrimPrefix(expected(t.Elem()), "a "), "an ")
+		return "a list, each item " + expected(t.Elem())
 	case reflect.Map:
 		return "a mapping"
 	case reflect.Struct:

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goccy/go-yaml/parser"
+
 	"github.com/townsim/townsim/sim"
 )
 
@@ -255,4 +257,62 @@ func TestEveryFieldHasAYAMLKey(t *testing.T) {
 		}
 	}()
 	fieldsOf(reflect.TypeFor[struct{ Untagged int }]())
+}
+
+// The codec handles kinds sim.Config does not use yet, so that a field of
+// such a type only needs its tag: maps, pointers, inline structs, nil and
+// empty values.
+func TestCodecOtherKinds(t *testing.T) {
+	type inner struct {
+		N int `yaml:"n"`
+	}
+	type extra struct {
+		Flag bool `yaml:"flag"`
+	}
+	type doc struct {
+		Extra   extra                     `yaml:",inline"`
+		Heal    *time.Duration            `yaml:"heal"`
+		NoHeal  *time.Duration            `yaml:"no_heal"`
+		ByKind  map[string]float64        `yaml:"by_kind"`
+		Nested  map[string]inner          `yaml:"nested"`
+		Empty   map[string]int            `yaml:"empty"`
+		Dists   []sim.Dist                `yaml:"dists"`
+		Windows map[string][]sim.Dist     `yaml:"windows"`
+		Hidden  int                       `yaml:"-"`
+		Ptr     *inner                    `yaml:"ptr"`
+		Deep    map[string]map[string]int `yaml:"deep"`
+	}
+	heal := 90 * time.Minute
+	in := doc{
+		Extra:   extra{Flag: true},
+		Heal:    &heal,
+		ByKind:  map[string]float64{"crash": 0.5, "b key": 2},
+		Nested:  map[string]inner{"x": {N: 3}},
+		Dists:   []sim.Dist{sim.Const(time.Second), {}},
+		Windows: map[string][]sim.Dist{"w": {sim.Exp(time.Hour)}},
+		Ptr:     &inner{N: 4},
+		Deep:    map[string]map[string]int{"a": {"b": 1}},
+	}
+	var b strings.Builder
+	if err := writeFields(&b, reflect.ValueOf(in), 0); err != nil {
+		t.Fatal(err)
+	}
+	var out doc
+	out.Hidden = 7
+	f, err := parser.ParseBytes([]byte(b.String()), 0)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b.String())
+	}
+	d := &decoder{file: "doc.yaml", lines: map[string]int{}}
+	ps, _ := pairs(f.Docs[0].Body)
+	if err := d.fields(ps, reflect.ValueOf(&out).Elem(), "", nil); err != nil {
+		t.Fatalf("%v\n%s", err, b.String())
+	}
+	in.Hidden = 7
+	if !reflect.DeepEqual(out, in) {
+		t.Errorf("round trip:\n got %+v\nwant %+v\n%s", out, in, b.String())
+	}
+	if !strings.Contains(b.String(), "flag: true") || strings.Contains(b.String(), "hidden") {
+		t.Errorf("inline or hidden fields written wrong:\n%s", b.String())
+	}
 }
