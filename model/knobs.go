@@ -21,38 +21,38 @@ import (
 type Knobs struct {
 	// BreakerThreshold opens the dispatch circuit breaker at this many beads
 	// dispatched within BreakerWindow and not closed (production: 20).
-	BreakerThreshold int
+	BreakerThreshold int `yaml:"breaker_threshold"`
 	// BreakerWindow is the breaker's look-back window (production: 30 min).
-	BreakerWindow time.Duration
+	BreakerWindow time.Duration `yaml:"breaker_window"`
 	// ActiveInterval is the alarm cadence with active work (production: 5 s).
-	ActiveInterval time.Duration
+	ActiveInterval time.Duration `yaml:"active_interval"`
 	// IdleInterval is the alarm cadence without active work (production: 5 min).
-	IdleInterval time.Duration
+	IdleInterval time.Duration `yaml:"idle_interval"`
 	// DispatchCooldown is the per-bead cooldown ladder by dispatch attempts:
 	// entry i applies to attempts i+1 (the first to ≤ 1 attempt), the last
 	// to every attempt after (production: 30 s, 60 s, 2 min, 5 min, 10 min).
-	DispatchCooldown []time.Duration
+	DispatchCooldown []time.Duration `yaml:"dispatch_cooldown"`
 	// MaxDispatchAttempts is MAX_DISPATCH_ATTEMPTS, the cap of BD-1, BD-2,
 	// BD-3, AG-3, RQ-6 and triage (production: 5). A rig's
 	// max_dispatch_attempts setting still overrides it where production
 	// reads that setting.
-	MaxDispatchAttempts int
+	MaxDispatchAttempts int `yaml:"max_dispatch_attempts"`
 	// PRPollInterval is PR_POLL_INTERVAL_MS, RQ-1's polling interval
 	// (production: 60 s).
-	PRPollInterval time.Duration
+	PRPollInterval time.Duration `yaml:"pr_poll_interval"`
 	// HeartbeatStale is the grace after an agent's last activity before the
 	// heartbeat rules (AG-1, AG-4) treat it as lost (production: 90 s).
-	HeartbeatStale time.Duration
+	HeartbeatStale time.Duration `yaml:"heartbeat_stale"`
 	// NotFoundGrace is how long after an agent's last activity a not_found
 	// container status is ignored (production: 180 s).
-	NotFoundGrace time.Duration
+	NotFoundGrace time.Duration `yaml:"not_found_grace"`
 	// StaleInProgress is BD-3's grace before an in_progress issue without a
 	// live agent is reset (production: 5 min).
-	StaleInProgress time.Duration
+	StaleInProgress time.Duration `yaml:"stale_in_progress"`
 	// Analyze gives SQLite statistics: the Town runs ANALYZE at the first
 	// tick and then every AnalyzeEvery of virtual time (production never
 	// runs ANALYZE, so SQLite plans without statistics).
-	Analyze bool
+	Analyze bool `yaml:"analyze"`
 }
 
 // AnalyzeEvery is how often a Town with Knobs.Analyze refreshes its

@@ -51,10 +51,10 @@ type triageItem struct{ requestID, action string }
 // Any text is passed on: an action the triage route does not accept
 // (such as the reconciler's option CLOSE) is refused with a 400.
 type TriageActions struct {
-	StuckAgent string // stuck_agent; default RESTART
-	CrashLoop  string // crash_loop; default RESTART_WITH_BACKOFF
-	Escalation string // escalation; default ESCALATE_TO_MAYOR
-	Other      string // every other type; default CLOSE_BEAD
+	StuckAgent string `yaml:"stuck_agent"` // stuck_agent; default RESTART
+	CrashLoop  string `yaml:"crash_loop"`  // crash_loop; default RESTART_WITH_BACKOFF
+	Escalation string `yaml:"escalation"`  // escalation; default ESCALATE_TO_MAYOR
+	Other      string `yaml:"other"`       // every other type; default CLOSE_BEAD
 }
 
 // For returns the action for a request of triageType.
@@ -119,7 +119,7 @@ func (w *World) planJob(p *process) *job {
 		}
 	case b.Type != model.TypeIssue:
 		j.kind = jobUnknown
-	case b.HasLabel(model.LabelTriage) && b.CreatedBy.String == "patrol":
+	case w.isTriageBatch(b.ID):
 		j.kind = jobTriage
 		j.triage = w.triagePlan()
 	case b.HasLabel(model.LabelRework):
@@ -148,6 +148,16 @@ func (w *World) planJob(p *process) *job {
 		j.kind = jobIssue
 	}
 	return j
+}
+
+// isTriageBatch reports whether a bead is the patrol's triage batch,
+// which a triage agent works on.
+func (w *World) isTriageBatch(beadID string) bool {
+	if beadID == "" {
+		return false
+	}
+	b, err := w.town.GetBead(beadID)
+	return err == nil && b != nil && b.HasLabel(model.LabelTriage) && b.CreatedBy.String == "patrol"
 }
 
 // triagePlan reads the pending triage requests as production's triage
@@ -194,8 +204,18 @@ func (w *World) startJob(p *process) {
 	j := p.job
 	r := w.agentRand
 	switch j.kind {
-	case jobMayor, jobNone, jobUnknown:
-		return // the mayor stays working; the others idle until stopped
+	case jobMayor:
+		if w.cfg.Work.MayorSession.Kind != "" {
+			w.eng.After(w.cfg.Work.MayorSession.Sample(r), func() {
+				if p.state == procRunning {
+					w.containers.end(p, procExited, "completed")
+					w.agentCompleted(p.agentID, completedOK, "")
+				}
+			})
+		}
+		return // the mayor works until its session ends, if it does
+	case jobNone, jobUnknown:
+		return // they idle until stopped
 	case jobReview:
 		d := w.cfg.Work.Refinery.Sample(r)
 		w.eng.After(d, func() { w.reviewDone(p) })
@@ -236,8 +256,20 @@ func (w *World) workDone(p *process) {
 	case jobConflict:
 		w.github.fix(j.prURL, true)
 	}
+	if w.cfg.Work.CompletedFirst > 0 && w.agentRand.Bool(w.cfg.Work.CompletedFirst) {
+		// The exit report overtakes gt_done.
+		w.stats.Faults["completed_first"]++
+		w.record("fault", F("agent", p.agentID), F("n", p.n), F("kind", "completed_first"))
+		w.containers.end(p, procExited, "completed")
+		w.agentCompleted(p.agentID, completedOK, "")
+		w.eng.After(w.cfg.Work.DoneToCompleted.Sample(w.agentRand), func() { w.agentDone(p.agentID, j.branch, pr) })
+		return
+	}
 	p.finished = true
 	w.agentDone(p.agentID, j.branch, pr)
+	if j.kind == jobIssue {
+		w.users.deleteOnDone(j.beadID)
+	}
 	w.finishSoon(p)
 }
 

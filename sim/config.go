@@ -17,61 +17,64 @@ import (
 // field says so.
 type Config struct {
 	// Seed drives every random stream of the run.
-	Seed uint64
+	Seed uint64 `yaml:"seed"`
 	// Start is the virtual start time (default 2026-01-01T00:00:00Z).
-	Start time.Time
+	Start time.Time `yaml:"start"`
 	// Duration is the horizon of Run.
-	Duration time.Duration
+	Duration time.Duration `yaml:"duration"`
 	// Rigs is the number of rigs in the town.
-	Rigs int
+	Rigs int `yaml:"rigs"`
 	// Agents is the target polecat fleet size of the whole town.
-	Agents int
+	Agents int `yaml:"agents"`
 	// Town is the town configuration the Town starts with.
-	Town TownSettings
+	Town TownSettings `yaml:"town"`
 	// Containers describes the agent processes: start answers, cold start,
 	// heartbeats and fault stages.
-	Containers ContainerConfig
+	Containers ContainerConfig `yaml:"containers"`
 	// Work describes how long agents work and how their work ends.
-	Work WorkConfig
+	Work WorkConfig `yaml:"work"`
 	// GitHub describes pull requests and the GitHub API's answers.
-	GitHub GitHubConfig
+	GitHub GitHubConfig `yaml:"github"`
 	// Workload describes what users create and cancel.
-	Workload WorkloadConfig
+	Workload WorkloadConfig `yaml:"workload"`
 	// Latency holds the round-trip time of every external call kind.
-	Latency LatencyConfig
+	Latency LatencyConfig `yaml:"latency"`
 	// WorkloadStop stops creating work this long after Start (0 = never).
-	WorkloadStop time.Duration
+	WorkloadStop time.Duration `yaml:"workload_stop"`
 	// Faults chooses fault kinds and rates on top of the sections above,
 	// a swarm draw and the heal time.
-	Faults FaultConfig
+	Faults FaultConfig `yaml:"faults"`
 	// Mutant runs the Town with a deliberate bug (model.MutantNames), to
 	// test the property checker; "" in every real run.
-	Mutant string
+	Mutant string `yaml:"mutant"`
 	// Knobs are the Town's capacity constants for what-if runs; the zero
 	// value is production (model.Knobs).
-	Knobs model.Knobs
+	Knobs model.Knobs `yaml:"knobs"`
 }
 
 // TownSettings is the part of the town configuration a scenario chooses.
 type TownSettings struct {
 	// MergeStrategy is "pr" (the new-town default) or "direct".
-	MergeStrategy string
+	MergeStrategy string `yaml:"merge_strategy"`
 	// ReviewMode is refinery.review_mode: "comments" (new-town default) or "rework".
-	ReviewMode string
+	ReviewMode string `yaml:"review_mode"`
 	// AutoMergeDelay is refinery.auto_merge_delay_minutes (new-town default 5 min).
-	AutoMergeDelay time.Duration
+	AutoMergeDelay time.Duration `yaml:"auto_merge_delay"`
 	// NoAutoMerge leaves auto_merge_delay_minutes null (auto-merge off).
-	NoAutoMerge bool
+	NoAutoMerge bool `yaml:"no_auto_merge"`
 	// StagedConvoys is staged_convoys_default (new-town default true).
-	StagedConvoys bool
+	StagedConvoys bool `yaml:"staged_convoys"`
+	// CodeReviewOffRigs is how many rigs (the first ones) switch code
+	// review off in their override config (rigs.config code_review false).
+	CodeReviewOffRigs int `yaml:"code_review_off_rigs"`
 }
 
 // Stage is one way an agent process can end before its work does: the
 // weight of choosing it when the process starts running, and how long
 // after that it strikes. If the work ends first, the stage never happens.
 type Stage struct {
-	Weight float64
-	After  Dist
+	Weight float64 `yaml:"weight"`
+	After  Dist    `yaml:"after"`
 }
 
 // StartWeights are the weights of the container's answers to a start call
@@ -79,15 +82,15 @@ type Stage struct {
 // 500 "already running").
 type StartWeights struct {
 	// OK: 200, the process is scheduled.
-	OK float64
+	OK float64 `yaml:"ok"`
 	// Error: 503, nothing starts.
-	Error float64
+	Error float64 `yaml:"error"`
 	// AlreadyRunning: 500 "already running" from a racing duplicate start;
 	// the process does start.
-	AlreadyRunning float64
+	AlreadyRunning float64 `yaml:"already_running"`
 	// Timeout: the call throws after ContainerConfig.StartTimeout; the
 	// process starts nonetheless (the request was slow, not lost).
-	Timeout float64
+	Timeout float64 `yaml:"timeout"`
 }
 
 // ContainerConfig describes the town's container and each agent's process
@@ -95,165 +98,202 @@ type StartWeights struct {
 type ContainerConfig struct {
 	// Boot is how long a call waits when the town container is not running
 	// (at the start, after an eviction or an idle stop).
-	Boot Dist
+	Boot Dist `yaml:"boot"`
 	// ColdStart is the time from an accepted start to a running process.
-	ColdStart Dist
+	ColdStart Dist `yaml:"cold_start"`
 	// ColdStartAnswer is what the status endpoint answers during a cold
 	// start: "not_found" (404, the default) or "starting" (200 with status
 	// "starting", which the Town ignores).
-	ColdStartAnswer string
+	ColdStartAnswer string `yaml:"cold_start_answer"`
 	// HeartbeatEvery is the container's heartbeat interval (production: 30 s).
-	HeartbeatEvery time.Duration
+	HeartbeatEvery time.Duration `yaml:"heartbeat_every"`
 	// StatusTimeout is the status call's timeout (production: 10 s).
-	StatusTimeout time.Duration
+	StatusTimeout time.Duration `yaml:"status_timeout"`
 	// StartTimeout is the start call's timeout (production: 60 s).
-	StartTimeout time.Duration
+	StartTimeout time.Duration `yaml:"start_timeout"`
 	// Start are the weights of the start answers.
-	Start StartWeights
+	Start StartWeights `yaml:"start"`
 	// Healthy is the weight of a process that runs until its work ends.
-	Healthy float64
+	Healthy float64 `yaml:"healthy"`
 	// Exited: the session ends without gt_done; the container reports
 	// agent_completed(completed) and the status turns "exited".
-	Exited Stage
+	Exited Stage `yaml:"exited"`
 	// Crashed: the process dies; nothing is reported; the status turns
 	// "exited" with exit reason "crashed".
-	Crashed Stage
+	Crashed Stage `yaml:"crashed"`
 	// OOMKilled: the process is killed and forgotten: no report, status 404.
-	OOMKilled Stage
+	OOMKilled Stage `yaml:"oom_killed"`
 	// Unresponsive: the process hangs: no heartbeats, status calls time out,
 	// until UnresponsiveFor has passed; then it is gone (404).
-	Unresponsive Stage
+	Unresponsive Stage `yaml:"unresponsive"`
 	// Evicted: the whole container gets SIGTERM (t.RecordContainerEviction),
 	// heartbeats stop, and after EvictionGrace every process reports
 	// agent_completed(completed, "container eviction") and is gone; the
 	// next call boots a new container instance.
-	Evicted Stage
+	Evicted Stage `yaml:"evicted"`
 	// Stuck: the agent's session stops making progress but the process
 	// lives: heartbeats go on with a frozen SDK watermark (last event at
 	// the time it got stuck, no active tools), status says "running", the
 	// work never ends. GUPP's nudges, escalation and force stop follow.
-	Stuck Stage
+	Stuck Stage `yaml:"stuck"`
 	// UnresponsiveFor is how long a hung process stays hung.
-	UnresponsiveFor Dist
+	UnresponsiveFor Dist `yaml:"unresponsive_for"`
 	// EvictionGrace is the time between SIGTERM and the processes' end.
-	EvictionGrace Dist
+	EvictionGrace Dist `yaml:"eviction_grace"`
+	// TriageStartFail is the probability that a start call for a triage
+	// agent (hooked to the patrol's triage batch) answers 503, whatever
+	// Start draws for other agents.
+	TriageStartFail float64 `yaml:"triage_start_fail"`
 }
 
 // WorkConfig describes agent work and its outcomes.
 type WorkConfig struct {
 	// Polecat is how long a polecat works on an ordinary issue.
-	Polecat Dist
+	Polecat Dist `yaml:"polecat"`
 	// Fixup is how long a polecat works on rework, PR feedback, PR
 	// conflict and triage beads.
-	Fixup Dist
+	Fixup Dist `yaml:"fixup"`
 	// Done and Failed weigh how a polecat's work ends: gt_done (then
 	// agent_completed(completed)) or agent_completed(failed).
-	Done, Failed float64
+	Done   float64 `yaml:"done"`
+	Failed float64 `yaml:"failed"`
 	// DoneToCompleted is the gap between gt_done and the process exit report.
-	DoneToCompleted Dist
+	DoneToCompleted Dist `yaml:"done_to_completed"`
+	// CompletedFirst is the probability that a polecat's exit report
+	// reaches the Town before its gt_done (reordered): the process exits
+	// and reports, and gt_done arrives DoneToCompleted later.
+	CompletedFirst float64 `yaml:"completed_first"`
+	// MayorSession is how long the mayor's session lasts before it exits
+	// (agent_completed, the mayor turns idle); "" Kind = it never ends.
+	MayorSession Dist `yaml:"mayor_session"`
 	// Refinery is how long a refinery reviews.
-	Refinery Dist
+	Refinery Dist `yaml:"refinery"`
 	// Approve, RequestChanges and ReviewFail weigh a review's end.
-	Approve, RequestChanges, ReviewFail float64
+	Approve        float64 `yaml:"approve"`
+	RequestChanges float64 `yaml:"request_changes"`
+	ReviewFail     float64 `yaml:"review_fail"`
 	// Triage is the action a triage agent resolves each request with, by
 	// the request's triage_type (zero value = the defaults).
-	Triage TriageActions
+	Triage TriageActions `yaml:"triage"`
 }
 
 // GitHubConfig describes pull requests and the GitHub API.
 type GitHubConfig struct {
 	// Org is the owner of every rig's repository.
-	Org string
+	Org string `yaml:"org"`
 	// Outcome weights of a new PR: Merge (a human merges it once green),
 	// Close (a human closes it), Comments (review comments to resolve
 	// first), FailingChecks (CI fails until fixed), Approval (waits for an
 	// approving review), Conflict (merge conflicts until resolved).
-	Merge, Close, Comments, FailingChecks, Approval, Conflict float64
+	Merge         float64 `yaml:"merge"`
+	Close         float64 `yaml:"close"`
+	Comments      float64 `yaml:"comments"`
+	FailingChecks float64 `yaml:"failing_checks"`
+	Approval      float64 `yaml:"approval"`
+	Conflict      float64 `yaml:"conflict"`
 	// MergeDelay is how long after a PR is green a human merges it.
-	MergeDelay Dist
+	MergeDelay Dist `yaml:"merge_delay"`
 	// CloseDelay is how long after creation a human closes a PR.
-	CloseDelay Dist
+	CloseDelay Dist `yaml:"close_delay"`
 	// ChecksDelay is CI's run time after each push.
-	ChecksDelay Dist
+	ChecksDelay Dist `yaml:"checks_delay"`
 	// ApprovalDelay is how long an Approval PR waits for its review.
-	ApprovalDelay Dist
+	ApprovalDelay Dist `yaml:"approval_delay"`
 	// Errors weigh the answers of status and feedback calls.
-	Errors APIErrorWeights
+	Errors APIErrorWeights `yaml:"errors"`
 	// MergeFail is the probability that a merge call fails although the
 	// PR is mergeable.
-	MergeFail float64
+	MergeFail float64 `yaml:"merge_fail"`
 }
 
 // APIErrorWeights weigh the answers of a GitHub API call.
 type APIErrorWeights struct {
 	// OK is a normal answer.
-	OK float64
+	OK float64 `yaml:"ok"`
 	// ServerError is a transient 502.
-	ServerError float64
+	ServerError float64 `yaml:"server_error"`
 	// RateLimited is a transient 429.
-	RateLimited float64
+	RateLimited float64 `yaml:"rate_limited"`
 	// NotFound is a 404 (non-transient: the MR fails at once).
-	NotFound float64
+	NotFound float64 `yaml:"not_found"`
 	// Invalid is an unparsable body.
-	Invalid float64
+	Invalid float64 `yaml:"invalid"`
 	// Network is a thrown fetch error.
-	Network float64
+	Network float64 `yaml:"network"`
 }
 
 // WorkloadConfig describes the users.
 type WorkloadConfig struct {
 	// IssuesPerHour is the mean issue arrival rate; 0 derives the rate that
 	// sustains the fleet: Agents per mean polecat work time.
-	IssuesPerHour float64
+	IssuesPerHour float64 `yaml:"issues_per_hour"`
 	// MaxOpen closes the users' loop: while this many of their issues are
 	// not terminal, arriving issues (Poisson and bursts) are dropped, as
 	// users who wait for a stalled town before adding work. 0 = open loop.
-	MaxOpen int
+	MaxOpen int `yaml:"max_open"`
 	// NoInitialFill skips slinging Agents issues at the start.
-	NoInitialFill bool
+	NoInitialFill bool `yaml:"no_initial_fill"`
 	// Diurnal is the amplitude (0 ≤ a < 1) of a daily cosine on the rate.
-	Diurnal float64
+	Diurnal float64 `yaml:"diurnal"`
 	// PeakHour is the UTC hour of the daily peak.
-	PeakHour float64
+	PeakHour float64 `yaml:"peak_hour"`
 	// BurstEvery is the time between bursts ("" Kind = no bursts).
-	BurstEvery Dist
+	BurstEvery Dist `yaml:"burst_every"`
 	// BurstSize is the number of issues slung in a burst.
-	BurstSize int
+	BurstSize int `yaml:"burst_size"`
 	// Unassigned is the fraction of issues created with a rig and no
 	// assignee (t.CreateBead), which BD-1 dispatches.
-	Unassigned float64
+	Unassigned float64 `yaml:"unassigned"`
 	// ConvoysPerHour is the convoy arrival rate.
-	ConvoysPerHour float64
+	ConvoysPerHour float64 `yaml:"convoys_per_hour"`
 	// ConvoyMinTasks and ConvoyMaxTasks bound a convoy's task count.
-	ConvoyMinTasks, ConvoyMaxTasks int
+	ConvoyMinTasks int `yaml:"convoy_min_tasks"`
+	ConvoyMaxTasks int `yaml:"convoy_max_tasks"`
 	// ConvoyDepends is the probability that a task depends on the one before.
-	ConvoyDepends float64
+	ConvoyDepends float64 `yaml:"convoy_depends"`
 	// ReviewAndMerge is the fraction of convoys in review-and-merge mode.
-	ReviewAndMerge float64
+	ReviewAndMerge float64 `yaml:"review_and_merge"`
 	// Staged is the fraction of convoys created staged.
-	Staged float64
+	Staged float64 `yaml:"staged"`
 	// StartDelay is how long a staged convoy waits for t.StartConvoy.
-	StartDelay Dist
+	StartDelay Dist `yaml:"start_delay"`
 	// HeldPerHour is the arrival rate of held beads.
-	HeldPerHour float64
+	HeldPerHour float64 `yaml:"held_per_hour"`
 	// HoldFor is how long a held bead waits for t.StartHeldBead.
-	HoldFor Dist
+	HoldFor Dist `yaml:"hold_for"`
 	// Cancel is the fraction of issues a user cancels.
-	Cancel float64
+	Cancel float64 `yaml:"cancel"`
 	// CancelAfter is when, after creation, the user cancels.
-	CancelAfter Dist
+	CancelAfter Dist `yaml:"cancel_after"`
 	// CancelFailed is the fraction of cancellations that mark the bead
 	// failed instead of closed.
-	CancelFailed float64
+	CancelFailed float64 `yaml:"cancel_failed"`
+	// Delete is the fraction of issues a user deletes (t.DeleteBead),
+	// whatever their state and pending events.
+	Delete float64 `yaml:"delete"`
+	// DeleteAfter is when, after creation, the user deletes.
+	DeleteAfter Dist `yaml:"delete_after"`
+	// DeleteOnDone is the fraction of issues a user deletes the moment an
+	// agent reports gt_done on them, while that report is still pending.
+	DeleteOnDone float64 `yaml:"delete_on_done"`
 }
 
 // LatencyConfig is the round-trip time of each external call kind (a
 // call's own timeouts come on top, see ContainerConfig).
 type LatencyConfig struct {
-	WarmUp, Health, RefreshToken, AgentStatus, StartAgent, StopAgent, SendMessage Dist
-	ContainerState, ContainerStop                                                 Dist
-	PRStatus, PRFeedback, MergePR                                                 Dist
-	Wasteland                                                                     Dist
+	WarmUp         Dist `yaml:"warm_up"`
+	Health         Dist `yaml:"health"`
+	RefreshToken   Dist `yaml:"refresh_token"`
+	AgentStatus    Dist `yaml:"agent_status"`
+	StartAgent     Dist `yaml:"start_agent"`
+	StopAgent      Dist `yaml:"stop_agent"`
+	SendMessage    Dist `yaml:"send_message"`
+	ContainerState Dist `yaml:"container_state"`
+	ContainerStop  Dist `yaml:"container_stop"`
+	PRStatus       Dist `yaml:"pr_status"`
+	PRFeedback     Dist `yaml:"pr_feedback"`
+	MergePR        Dist `yaml:"merge_pr"`
+	Wasteland      Dist `yaml:"wasteland"`
 }
 
 // For returns the latency of a call kind.
@@ -399,6 +439,8 @@ func (c Config) Validate() error {
 		v.fail("town.review_mode", "is %q; want comments or rework", c.Town.ReviewMode)
 	}
 	v.check(c.Town.AutoMergeDelay < 0, "town.auto_merge_delay", "is negative (%v)", c.Town.AutoMergeDelay)
+	v.check(c.Town.CodeReviewOffRigs < 0 || c.Town.CodeReviewOffRigs > c.Rigs, "town.code_review_off_rigs",
+		"must be between 0 and rigs (%d), got %d", c.Rigs, c.Town.CodeReviewOffRigs)
 
 	k := c.Containers
 	v.dist("containers.boot", k.Boot)
@@ -426,11 +468,16 @@ func (c Config) Validate() error {
 	if k.Evicted.Weight > 0 {
 		v.dist("containers.eviction_grace", k.EvictionGrace)
 	}
+	v.prob("containers.triage_start_fail", k.TriageStartFail)
 
 	w := c.Work
 	v.dist("work.polecat", w.Polecat)
 	v.dist("work.fixup", w.Fixup)
 	v.dist("work.done_to_completed", w.DoneToCompleted)
+	v.prob("work.completed_first", w.CompletedFirst)
+	if w.MayorSession.Kind != "" {
+		v.dist("work.mayor_session", w.MayorSession)
+	}
 	v.dist("work.refinery", w.Refinery)
 	v.weights("work.done", w.Done, w.Failed)
 	v.weights("work.approve", w.Approve, w.RequestChanges, w.ReviewFail)
@@ -480,6 +527,11 @@ func (c Config) Validate() error {
 	if l.Cancel > 0 {
 		v.dist("workload.cancel_after", l.CancelAfter)
 		v.prob("workload.cancel_failed", l.CancelFailed)
+	}
+	v.prob("workload.delete", l.Delete)
+	v.prob("workload.delete_on_done", l.DeleteOnDone)
+	if l.Delete > 0 {
+		v.dist("workload.delete_after", l.DeleteAfter)
 	}
 
 	v.faults(c.Faults)

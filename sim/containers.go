@@ -186,6 +186,12 @@ func (k *containers) start(c model.Call, sent time.Time) (model.Result, time.Dur
 		k.w.stats.StartFailures++
 		return model.Result{StatusCode: 503, Body: "container is shutting down"}, wait
 	}
+	if k.cfg.TriageStartFail > 0 && k.w.isTriageBatch(c.BeadID) && k.r.Bool(k.cfg.TriageStartFail) {
+		k.w.stats.StartFailures++
+		k.w.stats.Faults["triage_start_fail"]++
+		k.w.record("fault", F("agent", c.AgentID), F("kind", "triage_start_fail"))
+		return model.Result{StatusCode: 503, Body: "Service Unavailable"}, wait
+	}
 	w := k.cfg.Start
 	answer := 0
 	if !k.w.faults.healedFor("start_error", "start_already_running", "start_timeout") {

@@ -21,14 +21,14 @@ const (
 // fields that kind uses may be set (see the Kind constants). Call Validate
 // before Sample on a Dist that came from outside.
 type Dist struct {
-	Kind   string
-	Value  time.Duration // const
-	Min    time.Duration // uniform
-	Max    time.Duration // uniform
-	Mean   time.Duration // exp, normal
-	Median time.Duration // lognormal
-	Sigma  float64       // lognormal: standard deviation of the logarithm
-	Stddev time.Duration // normal
+	Kind   string        `yaml:"kind,omitempty"`
+	Value  time.Duration `yaml:"value,omitempty"`  // const
+	Min    time.Duration `yaml:"min,omitempty"`    // uniform
+	Max    time.Duration `yaml:"max,omitempty"`    // uniform
+	Mean   time.Duration `yaml:"mean,omitempty"`   // exp, normal
+	Median time.Duration `yaml:"median,omitempty"` // lognormal
+	Sigma  float64       `yaml:"sigma,omitempty"`  // lognormal: standard deviation of the logarithm
+	Stddev time.Duration `yaml:"stddev,omitempty"` // normal
 }
 
 // Const returns a Dist that is always d.

@@ -19,13 +19,13 @@ type FaultConfig struct {
 	// Rates sets fault kinds' rates, by kind name. For the kinds that are
 	// weights of ContainerConfig, WorkConfig or GitHubConfig, a rate here
 	// replaces the weight in those sections.
-	Rates map[string]float64
+	Rates map[string]float64 `yaml:"rates"`
 	// Swarm draws, from the seed, which of the kinds that are still off
 	// (rate 0 here and in the config sections) are on, each with
 	// probability 1/2, and at which rate (log-uniform in its swarm range).
-	Swarm bool
+	Swarm bool `yaml:"swarm"`
 	// Heal is the time after Start from which no fault fires (0 = never).
-	Heal time.Duration
+	Heal time.Duration `yaml:"heal"`
 }
 
 // Fault kind sides.

@@ -60,6 +60,8 @@ type BeadCounts struct {
 	Closed, Failed int
 	// Open is the rest (open, in_progress, in_review).
 	Open int
+	// Deleted are those a user deleted (not in Closed, Failed or Open).
+	Deleted int
 }
 
 // Result is what a run did.

@@ -24,6 +24,7 @@ type issueRec struct {
 	cancel  string // the status a user set ("" = none)
 	convoy  string
 	created bool // the Town accepted it
+	deleted bool // a user deleted it
 	done    bool // seen closed or failed (MaxOpen's count skips it)
 }
 
@@ -169,6 +170,7 @@ func (u *workload) sling(kind string) {
 	rec := &issueRec{at: w.eng.Now(), kind: kind}
 	w.issues = append(w.issues, rec)
 	u.maybeCancel(rec)
+	u.maybeDelete(rec)
 	if kind == issueUnassigned {
 		w.rpc("create_bead", func(now time.Time) error {
 			b, err := w.town.CreateBead(now, model.CreateBeadInput{Type: model.TypeIssue, Title: title, RigID: rig})
@@ -212,6 +214,56 @@ func (u *workload) maybeCancel(rec *issueRec) {
 			return w.town.SetBeadStatus(w.env, rec.id, status, "user")
 		}, func() []Field { return []Field{F("bead", rec.id), F("status", status)} })
 	})
+}
+
+// maybeDelete draws whether a user deletes the issue and schedules it.
+func (u *workload) maybeDelete(rec *issueRec) {
+	if u.cfg.Delete == 0 || !u.r.Bool(u.cfg.Delete) {
+		return
+	}
+	u.w.eng.After(u.cfg.DeleteAfter.Sample(u.r), func() { u.delete(rec) })
+}
+
+// deleteOnDone draws whether the user deletes the issue an agent has just
+// reported done on, at once: before the next tick drains the report.
+func (u *workload) deleteOnDone(beadID string) {
+	if u.cfg.DeleteOnDone == 0 || !u.r.Bool(u.cfg.DeleteOnDone) {
+		return
+	}
+	for _, rec := range u.w.issues {
+		if rec.id == beadID {
+			u.delete(rec)
+			return
+		}
+	}
+}
+
+// delete is a user's t.DeleteBead of an issue. Its trace record counts
+// the bead's town events still pending then, which the deletion leaves
+// to be applied to a bead that no longer exists.
+func (u *workload) delete(rec *issueRec) {
+	w := u.w
+	if rec.id == "" || rec.deleted {
+		return
+	}
+	// Its events: those naming it, and those of the agents hooked to it
+	// (gt_done and exit reports name the agent only).
+	pending, err := w.town.DB().Int(`SELECT count(*) FROM town_events WHERE processed_at IS NULL
+		AND (bead_id = ? OR agent_id IN (SELECT bead_id FROM agent_metadata WHERE current_hook_bead_id = ?))`, rec.id, rec.id)
+	if err != nil {
+		pending = -1
+	}
+	w.rpc("delete_bead", func(now time.Time) error {
+		ok, err := w.town.DeleteBead(now, rec.id, "")
+		rec.deleted = ok
+		return err
+	}, F("bead", rec.id), F("pending", pending))
+	if rec.deleted {
+		w.stats.Deletions++
+		if pending > 0 {
+			w.stats.DeletedWithPending++
+		}
+	}
 }
 
 // convoy slings a convoy: tasks that may depend on the one before, a

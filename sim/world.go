@@ -72,6 +72,9 @@ type WorldStats struct {
 	Analytics map[string]int
 	// ErrorReports counts the Town's Sentry-style reports.
 	ErrorReports int
+	// Deletions counts the issues users deleted; DeletedWithPending those
+	// of them that had unprocessed town events then.
+	Deletions, DeletedWithPending int
 }
 
 // tickAggregates sums the ticks' metrics.
@@ -173,6 +176,10 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 				return err
 			}
 			town.ConfigureRig(now, r.id)
+			if i < cfg.Town.CodeReviewOffRigs {
+				off := false
+				return town.SetRigOverrides(r.id, model.RigConfig{CodeReview: &off})
+			}
 			return nil
 		}, F("rig", r.id), F("name", r.name)); err != nil {
 			town.Close()
@@ -261,6 +268,10 @@ func (w *World) beadCounts() BeadCounts {
 			continue
 		}
 		c.Created++
+		if r.deleted {
+			c.Deleted++
+			continue
+		}
 		switch w.status(r.id) {
 		case model.StatusClosed:
 			c.Closed++

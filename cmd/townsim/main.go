@@ -2,6 +2,7 @@
 // simulated world and reports what happened.
 //
 //	townsim run [flags]   run one scenario and print a summary
+//	townsim scenarios     list the named scenarios (--yaml NAME writes one as a file)
 //
 // See README.md for every command, flag and file format.
 package main
@@ -22,6 +23,8 @@ commands:
   run     run one scenario (default: a few rigs, tens of agents, one simulated hour)
           and print a summary; 'townsim run -h' lists its flags
   faults  list the fault kinds that --faults and --swarm choose from
+  scenarios
+          list the named scenarios; --yaml NAME writes one as a YAML scenario file
 `
 
 // Main runs the command line and returns the process exit code: 0 on
@@ -36,6 +39,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return runCommand(args[1:], stdout, stderr)
 	case "faults":
 		return faultsCommand(args[1:], stdout, stderr)
+	case "scenarios":
+		return scenariosCommand(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

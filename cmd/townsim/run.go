@@ -35,6 +35,9 @@ type runFlags struct {
 	record       string
 	recordFormat record.Format
 	knobs        model.Knobs
+	scenario string
+	// set holds the flags given explicitly; they override the scenario.
+	set map[string]bool
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
@@ -50,6 +53,8 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&f.trace, "trace", "", "stream the trace of everything that happened to this new file")
 	fs.BoolVar(&f.json, "json", false, "print the summary as one JSON object instead of tables")
 	fs.DurationVar(&f.progress, "progress", 10*time.Minute, "print a progress line every this much simulated time (0: never)")
+	fs.StringVar(&f.scenario, "scenario", "", "run this named scenario (see 'townsim scenarios') or scenario YAML file; "+
+		"--seed, --duration, --rigs and --agents override it when given")
 	faults := fs.String("faults", "", "fault kinds and rates, KIND=RATE,... ('townsim faults' lists the kinds)")
 	fs.BoolVar(&f.swarm, "swarm", false, "let the seed draw which other fault kinds are on and at what rates")
 	fs.DurationVar(&f.heal, "heal", 0, "stop every fault this long after the start (0: never), so recovery can be judged")
@@ -59,6 +64,8 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 	if *faults != "" {
 		rates, err := sim.ParseFaultRates(*faults)
 		if err != nil {
@@ -126,11 +133,24 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "townsim run: %v\n", err)
 		return 2
 	}
-	cfg := scenarios.Default()
-	cfg.Seed = f.seed
-	cfg.Duration = f.duration
-	cfg.Rigs = f.rigs
-	cfg.Agents = f.agents
+	sc, err := loadScenario(f.scenario)
+	if err != nil {
+		fmt.Fprintf(stderr, "townsim run: --scenario: %v\n", err)
+		return 2
+	}
+	cfg := sc.Config
+	if f.set["seed"] {
+		cfg.Seed = f.seed
+	}
+	if f.set["duration"] {
+		cfg.Duration = f.duration
+	}
+	if f.set["rigs"] {
+		cfg.Rigs = f.rigs
+	}
+	if f.set["agents"] {
+		cfg.Agents = f.agents
+	}
 	if f.faults != nil {
 		cfg.Faults.Rates = f.faults
 	}
@@ -138,9 +158,11 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	if f.heal > 0 {
 		cfg.Faults.Heal = f.heal
 	}
-	cfg.Knobs = f.knobs
+	if f.set["knob"] {
+		cfg.Knobs = f.knobs
+	}
 	if err := cfg.Validate(); err != nil {
-		fmt.Fprintf(stderr, "townsim run: %v\n", err)
+		fmt.Fprintf(stderr, "townsim run: scenario %s with the flags given: %v\n", sc.Name, err)
 		return 2
 	}
 

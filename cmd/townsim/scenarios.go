@@ -1,0 +1,79 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+
+	"github.com/townsim/townsim/scenarios"
+)
+
+// loadScenario resolves --scenario: "" is the default scenario; a name of
+// the registry is that scenario; anything else is a YAML file.
+func loadScenario(arg string) (scenarios.Scenario, error) {
+	if arg == "" {
+		return scenarios.ByName(scenarios.DefaultBase)
+	}
+	if s, err := scenarios.ByName(arg); err == nil {
+		return s, nil
+	}
+	if _, err := os.Stat(arg); err != nil && errors.Is(err, os.ErrNotExist) &&
+		!strings.ContainsRune(arg, filepath.Separator) && filepath.Ext(arg) == "" {
+		return scenarios.Scenario{}, fmt.Errorf("%q is neither a named scenario nor a file; "+
+			"'townsim scenarios' lists the names: %s", arg, strings.Join(scenarios.Names(), ", "))
+	}
+	return scenarios.LoadFile(arg)
+}
+
+// scenariosCommand is `townsim scenarios`: the named scenarios as a table,
+// or one of them as a YAML file on stdout (--yaml NAME).
+func scenariosCommand(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("townsim scenarios", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	yamlName := fs.String("yaml", "", "write the named scenario as a YAML scenario file to stdout")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "townsim scenarios: unexpected argument %q (flags only)\n", fs.Arg(0))
+		return 2
+	}
+	if *yamlName != "" {
+		s, err := scenarios.ByName(*yamlName)
+		if err != nil {
+			fmt.Fprintf(stderr, "townsim scenarios: --yaml: %v\n", err)
+			return 2
+		}
+		data, err := s.MarshalYAML()
+		if err == nil {
+			_, err = stdout.Write(data)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "townsim scenarios: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	tw := tablewriter.NewWriter(stdout)
+	tw.Header("name", "purpose", "fleet", "duration")
+	for _, s := range scenarios.All() {
+		if err := tw.Append(s.Name, s.Purpose, s.Fleet(), scenarios.FormatDuration(s.Config.Duration)); err != nil {
+			fmt.Fprintf(stderr, "townsim scenarios: %v\n", err)
+			return 1
+		}
+	}
+	if err := tw.Render(); err != nil {
+		fmt.Fprintf(stderr, "townsim scenarios: %v\n", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,437 @@
+package scenarios
+
+import (
+	"time"
+
+	"github.com/townsim/townsim/model"
+	"github.com/townsim/townsim/model/reconciler"
+	"github.com/townsim/townsim/sim"
+)
+
+// The named scenarios. Each starts from Default (or the fault-free
+// sim.DefaultConfig) and changes what its purpose needs; Expect.Actions
+// lists the action types it exists to reach, which its test checks.
+
+func defaultScenario() Scenario {
+	return Scenario{
+		Name:    "default",
+		Purpose: "the town `townsim run` starts from: fault-free, 3 rigs, 8 busy polecats, convoys, held beads, cancellations",
+		Config:  Default(),
+		Expect: Expect{
+			Actions: []string{reconciler.DispatchAgent, reconciler.PollPR, reconciler.MergePR},
+			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+		},
+	}
+}
+
+func healthySteady() Scenario {
+	c := sim.DefaultConfig()
+	c.Rigs = 2
+	c.Agents = 6
+	c.Agents = 4
+	c.Duration = 2 * time.Hour
+	c.WorkloadStop = 80 * time.Minute
+	return Scenario{
+		Name:    "healthy-steady",
+		Purpose: "a fault-free town of 4 polecats in steady state for 80 min, then 40 min to finish its work",
+		Config:  c,
+		Expect: Expect{
+			Actions: []string{reconciler.DispatchAgent, reconciler.PollPR, reconciler.MergePR},
+			Bounds:  Bounds{Settle: 40 * time.Minute, Starvation: time.Hour},
+		},
+	}
+}
+
+func coldStartStorm() Scenario {
+	c := Default()
+	c.Agents = 16
+	c.Containers.Boot = sim.Uniform(20*time.Second, 60*time.Second)
+	c.Containers.ColdStart = sim.Uniform(60*time.Second, 150*time.Second)
+	c.Duration = time.Hour
+	return Scenario{
+		Name:    "cold-start-storm",
+		Purpose: "16 polecats start at once with cold starts of 60-150 s, past AG-1's 90 s heartbeat limit",
+		Config:  c,
+		Expect: Expect{
+			Actions: []string{reconciler.TransitionAgent, reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+		},
+	}
+}
+
+func crashLoops() Scenario {
+	c := Default()
+	c.Containers.Healthy = 1
+	c.Containers.Crashed = sim.Stage{Weight: 4, After: sim.Exp(2 * time.Minute)}
+	c.Duration = 2 * time.Hour
+	return Scenario{
+		Name:    "crash-loops",
+		Purpose: "four in five agent processes crash within minutes: re-dispatch, attempt caps, beads failed",
+		Config:  c,
+		Expect: Expect{
+			Actions: []string{reconciler.TransitionAgent, reconciler.TransitionBead, reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+		},
+	}
+}
+
+func evictionDrain() Scenario {
+	c := Default()
+	c.Containers.Healthy = 8
+	c.Containers.Evicted = sim.Stage{Weight: 1, After: sim.Exp(10 * time.Minute)}
+	c.Containers.EvictionGrace = sim.Uniform(5*time.Second, 30*time.Second)
+	c.Duration = 2 * time.Hour
+	return Scenario{
+		Name:    "eviction-drain",
+		Purpose: "the container is evicted now and then (SIGTERM, 5-30 s grace): drain, re-boot, re-dispatch",
+		Config:  c,
+		Expect: Expect{
+			Actions: []string{reconciler.DispatchAgent, reconciler.TransitionBead},
+			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+		},
+	}
+}
+
+func longDrain() Scenario {
+	c := Default()
+	c.Containers.Healthy = 8
+	c.Containers.Evicted = sim.Stage{Weight: 1, After: sim.Exp(10 * time.Minute)}
+	c.Containers.EvictionGrace = sim.Uniform(2*time.Minute, 6*time.Minute)
+	c.Duration = 2 * time.Hour
+	return Scenario{
+		Name:    "long-drain",
+		Purpose: "evictions whose grace lasts 2-6 min: a drain longer than 90 s, heartbeats stopped meanwhile",
+		Config:  c,
+		Expect: Expect{
+			Actions: []string{reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+		},
+	}
+}
+
+func containerOutage() Scenario {
+	c := Default()
+	c.Containers.Healthy = 30
+	c.Containers.Evicted = sim.Stage{Weight: 1, After: sim.Exp(20 * time.Minute)}
+	c.Containers.EvictionGrace = sim.Uniform(5*time.Second, 30*time.Second)
+	c.Containers.Boot = sim.Uniform(30*time.Minute, 90*time.Minute)
+	c.Duration = 4 * time.Hour
+	return Scenario{
+		Name:    "container-outage",
+		Purpose: "an evicted container takes 30-90 min to come back (every call to it waits), then work resumes",
+		Config:  c,
+		Expect: Expect{
+			Actions: []string{reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+		},
+	}
+}
+
+func githubOutage() Scenario {
+	c := Default()
+	c.GitHub.Errors = sim.APIErrorWeights{OK: 1, ServerError: 3, RateLimited: 2, Network: 2}
+	c.Duration = 2 * time.Hour
+	return Scenario{
+		Name:    "github-outage",
+		Purpose: "GitHub answers most status and feedback calls with 502, 429 or a network error",
+		Config:  c,
+		Expect: Expect{
+			Actions: []string{reconciler.PollPR},
+			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+		},
+	}
+}
+
+func reviewFeedbackLoops() Scenario {
+	c := Default()
+	c.Town.ReviewMode = "comments"
+	c.Work.RequestChanges = 1
+	c.GitHub.Merge = 1
+	c.GitHub.Comments = 1
+	c.GitHub.FailingChecks = 1
+	c.GitHub.Conflict = 1
+	c.Duration = 2 * time.Hour
+	return Scenario{
+		Name:    "review-feedback-loops",
+		Purpose: "reviews request changes and PRs get comments, failing checks and conflicts: feedback beads",
+		Config:  c,
+		Expect: Expect{
+			Actions: []string{reconciler.PollPR, reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+		},
+	}
+}
+
+func reworkLoops() Scenario {
+	c := Default()
+	c.Town.ReviewMode = "rework"
+	c.Work.Approve = 1
+	c.Work.RequestChanges = 1
+	c.Duration = 2 * time.Hour
+	return Scenario{
+		Name:    "rework-loops",
+		Purpose: "refineries in rework mode request changes on half the reviews: rework beads block their MRs",
+		Config:  c,
+		Expect: Expect{
+			Actions: []string{reconciler.DispatchAgent, reconciler.TransitionBead},
+			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+		},
+	}
+}
+
+// convoys is Default with a convoy-heavy workload in one merge mode.
+func convoys(reviewAndMerge float64) sim.Config {
+	c := Default()
+	c.Agents = 6
+	c.Workload.IssuesPerHour = 4
+	c.Workload.ConvoysPerHour = 3
+	c.Workload.ConvoyMinTasks = 2
+	c.Workload.ConvoyMaxTasks = 3
+	c.Workload.ConvoyDepends = 0.5
+	c.Workload.ReviewAndMerge = reviewAndMerge
+	c.Workload.Staged = 0
+	c.Workload.HeldPerHour = 0
+	c.Duration = 3 * time.Hour
+	return c
+}
+
+func convoyReviewThenLand() Scenario {
+	return Scenario{
+		Name:    "convoy-review-then-land",
+		Purpose: "convoys in review-then-land mode: tasks merge into a feature branch, then a landing MR lands it",
+		Config:  convoys(0),
+		Expect: Expect{
+			Actions: []string{reconciler.CreateLandingMR, reconciler.MergePR},
+			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+		},
+	}
+}
+
+func convoyReviewAndMerge() Scenario {
+	return Scenario{
+		Name:    "convoy-review-and-merge",
+		Purpose: "convoys in review-and-merge mode: every task merges on its own, the convoy closes without landing",
+		Config:  convoys(1),
+		Expect: Expect{
+			Actions: []string{reconciler.MergePR, reconciler.PollPR},
+			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+		},
+	}
+}
+
+func heldAndBlocked() Scenario {
+	c := Default()
+	c.Workload.HeldPerHour = 4
+	c.Workload.HoldFor = sim.Uniform(30*time.Minute, 3*time.Hour)
+	c.Workload.ConvoysPerHour = 2
+	c.Workload.ConvoyDepends = 1
+	c.Workload.Staged = 1
+	c.Workload.StartDelay = sim.Uniform(30*time.Minute, 2*time.Hour)
+	c.Duration = 2 * time.Hour
+	return Scenario{
+		Name:    "held-and-blocked",
+		Purpose: "held beads and staged convoys of chained tasks wait for hours; the town stays on its active cadence",
+		Config:  c,
+		Expect: Expect{
+			Actions: []string{reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+		},
+	}
+}
+
+func cancellations() Scenario {
+	c := Default()
+	c.Workload.Cancel = 0.4
+	c.Workload.CancelFailed = 0.5
+	c.Workload.CancelAfter = sim.Uniform(time.Minute, 20*time.Minute)
+	c.Duration = 2 * time.Hour
+	return Scenario{
+		Name:    "cancellations",
+		Purpose: "users close or fail 40% of their issues while agents work on them",
+		Config:  c,
+		Expect: Expect{
+			Actions: []string{reconciler.UnhookAgent, reconciler.StopAgent},
+			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+		},
+	}
+}
+
+func stuckAgents() Scenario {
+	c := Default()
+	c.Agents = 4
+	c.Containers.Healthy = 1
+	c.Containers.Stuck = sim.Stage{Weight: 2, After: sim.Uniform(time.Minute, 5*time.Minute)}
+	c.Duration = 3 * time.Hour
+	return Scenario{
+		Name:    "stuck-agents",
+		Purpose: "agents whose sessions freeze while heartbeating: GUPP's warn (15 min), escalate (1 h) and force stop (2 h)",
+		Config:  c,
+		Expect: Expect{
+			Actions: []string{reconciler.SendNudge, reconciler.CreateTriageRequest, reconciler.StopAgent,
+				reconciler.TransitionAgent},
+			Bounds: Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+		},
+	}
+}
+
+func idleTown() Scenario {
+	c := sim.DefaultConfig()
+	c.Rigs = 1
+	c.Agents = 2
+	c.WorkloadStop = time.Minute
+	c.Workload.IssuesPerHour = 0.001
+	c.Work.MayorSession = sim.Uniform(10*time.Minute, 20*time.Minute)
+	c.Duration = 4 * time.Hour
+	return Scenario{
+		Name:    "idle-town",
+		Purpose: "two issues at the start, then nothing for hours and the mayor's session ends: the tick falls to the idle cadence",
+		Config:  c,
+		Expect: Expect{
+			Actions: []string{reconciler.DispatchAgent},
+			Bounds:  Bounds{Settle: 2 * time.Hour},
+		},
+	}
+}
+
+func prAwaitingApproval() Scenario {
+	c := Default()
+	c.GitHub.Merge = 0
+	c.GitHub.Approval = 1
+	c.GitHub.ApprovalDelay = sim.LogNormal(3*time.Hour, 0.4)
+	c.Duration = 4 * time.Hour
+	return Scenario{
+		Name:    "pr-awaiting-approval",
+		Purpose: "every PR waits hours for a human approval; the MRs poll, flagged awaiting approval",
+		Config:  c,
+		Expect: Expect{
+			Actions: []string{reconciler.PollPR},
+			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+		},
+	}
+}
+
+func autoMergeOff() Scenario {
+	c := Default()
+	c.Town.NoAutoMerge = true
+	c.GitHub.MergeDelay = sim.LogNormal(2*time.Hour, 0.5)
+	c.Duration = 4 * time.Hour
+	return Scenario{
+		Name:    "auto-merge-off",
+		Purpose: "auto-merge is off: green PRs wait hours for a human to merge them; merge_pr never runs",
+		Config:  c,
+		Expect: Expect{
+			Actions: []string{reconciler.PollPR},
+			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+		},
+	}
+}
+
+func mergesFailing() Scenario {
+	c := Default()
+	c.GitHub.MergeFail = 1
+	c.GitHub.MergeDelay = sim.LogNormal(3*time.Hour, 0.5)
+	c.Duration = 2 * time.Hour
+	return Scenario{
+		Name:    "merges-failing",
+		Purpose: "every merge call fails although the PR is green: auto-merge retries every tick",
+		Config:  c,
+		Expect: Expect{
+			Actions: []string{reconciler.MergePR},
+			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+		},
+	}
+}
+
+func landingMRFailing() Scenario {
+	c := convoys(0)
+	c.Work.Approve = 1
+	c.Work.ReviewFail = 3
+	c.Duration = 4 * time.Hour
+	return Scenario{
+		Name:    "landing-mr-failing",
+		Purpose: "review-then-land convoys whose reviews mostly fail: landing MRs fail, retry with backoff, convoys fail",
+		Config:  c,
+		Expect: Expect{
+			Actions: []string{reconciler.CreateLandingMR, reconciler.TransitionBead},
+			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+		},
+	}
+}
+
+func lateExitReports() Scenario {
+	c := Default()
+	c.Work.DoneToCompleted = sim.Uniform(2*time.Minute, 15*time.Minute)
+	c.Work.CompletedFirst = 0.3
+	c.Duration = 2 * time.Hour
+	return Scenario{
+		Name:    "late-exit-reports",
+		Purpose: "exit reports come 2-15 min after gt_done, or (30%) before it: the Town sees them late or reordered",
+		Config:  c,
+		Expect: Expect{
+			Actions: []string{reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+		},
+	}
+}
+
+func largeFleet() Scenario {
+	c := Default()
+	c.Rigs = 10
+	c.Agents = 150
+	c.Duration = time.Hour
+	return Scenario{
+		Name:    "large-fleet",
+		Purpose: "150 polecats on 10 rigs: the dispatch breaker opens and stays open, tick cost grows",
+		Config:  c,
+		Expect: Expect{
+			Actions: []string{reconciler.NotifyMayor, reconciler.TransitionAgent},
+			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+		},
+	}
+}
+
+func codeReviewOff() Scenario {
+	c := Default()
+	c.Town.CodeReviewOffRigs = 2
+	c.Duration = 2 * time.Hour
+	return Scenario{
+		Name:    "code-review-off",
+		Purpose: "two of three rigs switch code review off: their MRs are fast-tracked to PR polling, no refinery",
+		Config:  c,
+		Expect: Expect{
+			Actions: []string{reconciler.TransitionBead, reconciler.PollPR},
+			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+		},
+	}
+}
+
+func triageStartFails() Scenario {
+	c := stuckAgents().Config
+	c.Containers.TriageStartFail = 1
+	return Scenario{
+		Name:    "triage-start-fails",
+		Purpose: "stuck agents raise triage requests, and every start of the triage agent fails with 503",
+		Config:  c,
+		Expect: Expect{
+			Actions: []string{reconciler.CreateTriageRequest, reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+		},
+	}
+}
+
+func beadsDeleted() Scenario {
+	c := Default()
+	c.Workload.Delete = 0.2
+	c.Workload.DeleteAfter = sim.Uniform(10*time.Second, 20*time.Minute)
+	c.Workload.DeleteOnDone = 0.2
+	c.Duration = 2 * time.Hour
+	return Scenario{
+		Name:    "beads-deleted",
+		Purpose: "users delete 20% of their issues while agents work on them, and 20% as the agent reports done (events pending)",
+		Config:  c,
+		Expect: Expect{
+			Actions: []string{reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+		},
+	}
+}

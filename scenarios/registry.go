@@ -1,0 +1,67 @@
+package scenarios
+
+import (
+	"fmt"
+	"strings"
+)
+
+// registry lists the named scenarios in the order `townsim scenarios`
+// shows them; each entry builds a fresh value, so callers may change what
+// they get.
+var registry = []func() Scenario{
+	defaultScenario,
+	healthySteady,
+	coldStartStorm,
+	crashLoops,
+	evictionDrain,
+	longDrain,
+	containerOutage,
+	githubOutage,
+	reviewFeedbackLoops,
+	reworkLoops,
+	convoyReviewThenLand,
+	convoyReviewAndMerge,
+	heldAndBlocked,
+	cancellations,
+	stuckAgents,
+	idleTown,
+	prAwaitingApproval,
+	autoMergeOff,
+	mergesFailing,
+	landingMRFailing,
+	lateExitReports,
+	codeReviewOff,
+	triageStartFails,
+	beadsDeleted,
+	largeFleet,
+}
+
+// All returns every named scenario, in listing order.
+func All() []Scenario {
+	out := make([]Scenario, len(registry))
+	for i, build := range registry {
+		out[i] = build()
+	}
+	return out
+}
+
+// Names returns the names of the named scenarios, in listing order.
+func Names() []string {
+	all := All()
+	names := make([]string, len(all))
+	for i, s := range all {
+		names[i] = s.Name
+	}
+	return names
+}
+
+// ByName returns the named scenario called name.
+func ByName(name string) (Scenario, error) {
+	for _, build := range registry {
+		if s := build(); s.Name == name {
+			return s, nil
+		}
+	}
+	return Scenario{}, fmt.Errorf("no scenario is named %q; the named scenarios are: %s",
+		name, strings.Join(Names(), ", "))
+}

@@ -1,0 +1,68 @@
+package sim
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// The settings added for scenarios are checked under their key paths.
+func TestConfigValidateScenarioSettings(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		want   string
+	}{
+		{"all off", func(*Config) {}, ""},
+		{"all on", func(c *Config) {
+			c.Town.CodeReviewOffRigs = c.Rigs
+			c.Containers.TriageStartFail = 1
+			c.Work.CompletedFirst = 0.5
+			c.Work.MayorSession = Const(time.Hour)
+			c.Workload.Delete, c.Workload.DeleteAfter, c.Workload.DeleteOnDone = 0.1, Exp(time.Minute), 0.1
+		}, ""},
+		{"code review off on more rigs than there are", func(c *Config) { c.Town.CodeReviewOffRigs = c.Rigs + 1 },
+			"town.code_review_off_rigs: must be between 0 and rigs"},
+		{"negative code review off rigs", func(c *Config) { c.Town.CodeReviewOffRigs = -1 }, "town.code_review_off_rigs"},
+		{"triage start fail", func(c *Config) { c.Containers.TriageStartFail = 1.5 }, "containers.triage_start_fail: must be a probability"},
+		{"completed first", func(c *Config) { c.Work.CompletedFirst = -0.1 }, "work.completed_first: must be a probability"},
+		{"mayor session", func(c *Config) { c.Work.MayorSession = Dist{Kind: KindExp} }, "work.mayor_session: dist exp: Mean"},
+		{"delete", func(c *Config) { c.Workload.Delete = 2 }, "workload.delete: must be a probability"},
+		{"delete needs a delay", func(c *Config) { c.Workload.Delete = 0.5 }, "workload.delete_after: dist: Kind is empty"},
+		{"delete on done", func(c *Config) { c.Workload.DeleteOnDone = 2 }, "workload.delete_on_done: must be a probability"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := DefaultConfig()
+			tt.mutate(&c)
+			err := c.Validate()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("unexpected error %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// Town.CodeReviewOffRigs switches code review off in the first rigs'
+// override configuration, and only there.
+func TestCodeReviewOffRigs(t *testing.T) {
+	for _, off := range []int{0, 2} {
+		cfg := DefaultConfig()
+		cfg.Rigs, cfg.Agents = 3, 1
+		cfg.Town.CodeReviewOffRigs = off
+		p := newProbe(t, cfg).run(time.Minute)
+		rigs, err := p.w.town.ListRigs()
+		if err != nil || len(rigs) != 3 {
+			t.Fatalf("rigs %v %v", rigs, err)
+		}
+		for i, r := range rigs {
+			isOff := r.Config.CodeReview != nil && !*r.Config.CodeReview
+			if isOff != (i < off) {
+				t.Errorf("off=%d: rig %d code_review override %v", off, i, r.Config.CodeReview)
+			}
+		}
+	}
+}
