@@ -48,10 +48,32 @@ var ActionTypes = []string{
 	MergePR, SendNudge, CreateTriageRequest, NotifyMayor, EmitEvent, ReportWastelandDone,
 }
 
+// RuleIDs lists, in spec order (§2.1–§2.7), the id of every rule that
+// emits actions: the value an emitted Action carries in Rule. Steps that
+// only compute (CV-1…CV-4, CV-6) emit nothing and are not listed; GUPP's
+// three tiers and the wasteland pass (WL) have one id each.
+var RuleIDs = []string{
+	"AG-1", "AG-2", "AG-3", "AG-4",
+	"BD-1", "BD-1b", "BD-2", "BD-3", "BD-4", "BD-CB",
+	"RQ-1", "RQ-2", "RQ-3", "RQ-4", "RQ-FT", "RQ-OR", "RQ-5", "RQ-6", "RQ-7",
+	"CV-5", "CV-7", "CV-8",
+	"GUPP-force-stop", "GUPP-escalate", "GUPP-warn",
+	"GC", "WL",
+}
+
 // Action is one member of the action union. Type selects the member; only
 // the fields that member has are meaningful (the others stay zero).
 type Action struct {
 	Type string
+
+	// Rule is the id of the rule that emitted the action (one of RuleIDs,
+	// e.g. "AG-1", "BD-3", "RQ-5", "CV-7", "GUPP-warn", "GC", "WL"); every
+	// action of a multi-action rule carries that rule's id. It is harness
+	// metadata, not part of production's action union: apply ignores it
+	// and String does not print it, so traces and their hashes do not
+	// depend on it. Comparisons with production's actions (differential
+	// checks) must leave it out, e.g. by comparing String.
+	Rule string
 
 	BeadID   string // transition_bead, assign/clear assignee, set_review_pr_url, dispatch, poll/merge
 	AgentID  string // agent actions; dispatch_agent ("" = resolve)

@@ -45,7 +45,7 @@ func (p *rulePass) reconcileAgents() ([]Action, error) {
 		default:
 			continue
 		}
-		out = append(out, Action{Type: TransitionAgent, AgentID: a.ID,
+		out = append(out, Action{Rule: "AG-1", Type: TransitionAgent, AgentID: a.ID,
 			From: model.AgentWorking, To: model.AgentIdle, Reason: reason})
 	}
 
@@ -64,10 +64,10 @@ func (p *rulePass) reconcileAgents() ([]Action, error) {
 				continue
 			}
 			const reason = "stalled_timeout (exceeded 2h 30min)"
-			out = append(out, Action{Type: TransitionAgent, AgentID: a.ID,
+			out = append(out, Action{Rule: "AG-2", Type: TransitionAgent, AgentID: a.ID,
 				From: model.AgentStalled, To: model.AgentIdle, Reason: reason})
 			if a.Hook.Valid && a.Hook.String != "" {
-				out = append(out, Action{Type: UnhookAgent, AgentID: a.ID, Reason: reason})
+				out = append(out, Action{Rule: "AG-2", Type: UnhookAgent, AgentID: a.ID, Reason: reason})
 			}
 		}
 	}
@@ -80,7 +80,7 @@ func (p *rulePass) reconcileAgents() ([]Action, error) {
 		return nil, err
 	}
 	for _, a := range quiet {
-		out = append(out, Action{Type: ResetAgentDispatchAttempts, AgentID: a.ID})
+		out = append(out, Action{Rule: "AG-3", Type: ResetAgentDispatchAttempts, AgentID: a.ID})
 	}
 
 	// AG-4: idle agents that still hold a hook; one status lookup per row.
@@ -99,23 +99,23 @@ func (p *rulePass) reconcileAgents() ([]Action, error) {
 		}
 		if len(statuses) == 0 {
 			out = append(out,
-				Action{Type: UnhookAgent, AgentID: a.ID, Reason: "hooked bead does not exist"},
-				Action{Type: ClearAgentCheckpoint, AgentID: a.ID})
+				Action{Rule: "AG-4", Type: UnhookAgent, AgentID: a.ID, Reason: "hooked bead does not exist"},
+				Action{Rule: "AG-4", Type: ClearAgentCheckpoint, AgentID: a.ID})
 			continue
 		}
 		switch st := statuses[0]; st {
 		case model.StatusClosed, model.StatusFailed:
 			out = append(out,
-				Action{Type: UnhookAgent, AgentID: a.ID, Reason: "hooked bead is terminal"},
-				Action{Type: ClearAgentCheckpoint, AgentID: a.ID})
+				Action{Rule: "AG-4", Type: UnhookAgent, AgentID: a.ID, Reason: "hooked bead is terminal"},
+				Action{Rule: "AG-4", Type: ClearAgentCheckpoint, AgentID: a.ID})
 		case model.StatusInProgress, model.StatusOpen:
 			// A fresh heartbeat means the session is alive: keep the hook.
 			if !p.stale(a.LastActivityAt, p.k.HeartbeatStale) {
 				continue
 			}
 			out = append(out,
-				Action{Type: UnhookAgent, AgentID: a.ID, Reason: "idle agent hooked to live bead (dispatch failed)"},
-				Action{Type: TransitionBead, BeadID: a.Hook.String, From: st, To: model.StatusOpen,
+				Action{Rule: "AG-4", Type: UnhookAgent, AgentID: a.ID, Reason: "idle agent hooked to live bead (dispatch failed)"},
+				Action{Rule: "AG-4", Type: TransitionBead, BeadID: a.Hook.String, From: st, To: model.StatusOpen,
 					Reason: "agent went idle without completing work — reset for re-dispatch", Actor: ruleActor})
 		}
 	}

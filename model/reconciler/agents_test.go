@@ -14,15 +14,30 @@ type ruleCase struct {
 	build func(f *fixture)
 	opts  Options
 	want  []string
+	// rules is the rule id of each wanted action when they do not all
+	// come from the rule under test.
+	rules []string
 }
 
-func runCases(t *testing.T, cases []ruleCase) {
+// runCases runs the cases of the test of one rule: each case's actions
+// must all carry that rule's id, unless the case lists its rule ids. With
+// rule "" (tests not about one emitting rule) every case that emits
+// actions must list them.
+func runCases(t *testing.T, rule string, cases []ruleCase) {
 	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t)
 			c.build(f)
-			f.expect(c.opts, c.want...)
+			as := f.expect(c.opts, c.want...)
+			switch {
+			case c.rules != nil:
+				assertRules(t, as, c.rules...)
+			case rule != "":
+				assertRules(t, as, repeatRule(rule, len(as))...)
+			case len(as) > 0:
+				t.Errorf("%d actions but no rule ids to check them against", len(as))
+			}
 		})
 	}
 }
@@ -30,7 +45,7 @@ func runCases(t *testing.T, cases []ruleCase) {
 func TestAG1_HeartbeatCheck(t *testing.T) {
 	// The hooked bead: an in_progress issue updated now (BD-3 leaves it alone).
 	work := func(f *fixture) { f.bead(B{ID: "i1", Status: model.StatusInProgress, Assignee: "a1"}) }
-	runCases(t, []ruleCase{
+	runCases(t, "AG-1", []ruleCase{
 		{name: "no heartbeat yet", build: func(f *fixture) {
 			work(f)
 			f.agent(A{ID: "a1", Status: "working", Hook: "i1", Activity: "NULL"})
@@ -74,7 +89,7 @@ func TestAG1_HeartbeatCheck(t *testing.T) {
 
 func TestAG2_StalledAutoIdle(t *testing.T) {
 	work := func(f *fixture) { f.bead(B{ID: "i1", Status: model.StatusInProgress, Assignee: "a1"}) }
-	runCases(t, []ruleCase{
+	runCases(t, "AG-2", []ruleCase{
 		{name: "stalled over 2.5 h with hook", build: func(f *fixture) {
 			work(f)
 			f.agent(A{ID: "a1", Status: "stalled", Hook: "i1", StalledAt: f.ago(150*time.Minute + time.Second)})
@@ -101,7 +116,7 @@ func TestAG2_StalledAutoIdle(t *testing.T) {
 }
 
 func TestAG3_AttemptReset(t *testing.T) {
-	runCases(t, []ruleCase{
+	runCases(t, "AG-3", []ruleCase{
 		{name: "5 attempts, quiet 31 min", build: func(f *fixture) {
 			f.agent(A{ID: "a1", Attempts: 5, Activity: f.ago(31 * time.Minute)})
 		}, want: []string{"reset_agent_dispatch_attempts{agent=a1}"}},
@@ -116,14 +131,14 @@ func TestAG3_AttemptReset(t *testing.T) {
 		{name: "quiet only 29 min", build: func(f *fixture) {
 			f.agent(A{ID: "a1", Attempts: 5, Activity: f.ago(29 * time.Minute)})
 		}},
-		{name: "NULL activity never matches (GC deletes it instead)", build: func(f *fixture) {
+		{name: "NULL activity never matches (GC deletes it instead)", rules: []string{"GC"}, build: func(f *fixture) {
 			f.agent(A{ID: "a1", Attempts: 5, Activity: "NULL"})
 		}, want: []string{"delete_agent{agent=a1,reason=GC: idle > 24h}"}},
 	})
 }
 
 func TestAG4_IdleWithHook(t *testing.T) {
-	runCases(t, []ruleCase{
+	runCases(t, "AG-4", []ruleCase{
 		{name: "T: hooked bead closed", build: func(f *fixture) {
 			f.bead(B{ID: "i1", Status: model.StatusClosed})
 			f.agent(A{ID: "a1", Hook: "i1"})
@@ -143,7 +158,7 @@ func TestAG4_IdleWithHook(t *testing.T) {
 			"unhook_agent{agent=a1,reason=idle agent hooked to live bead (dispatch failed)}",
 			"transition_bead{bead=i1,from=in_progress,to=open,actor=system,reason=agent went idle without completing work — reset for re-dispatch}",
 		}},
-		{name: "L: open bead, stale heartbeat; BD-2 dispatches from the snapshot", build: func(f *fixture) {
+		{name: "L: open bead, stale heartbeat; BD-2 dispatches from the snapshot", rules: []string{"AG-4", "AG-4", "BD-2"}, build: func(f *fixture) {
 			f.bead(B{ID: "i1", Rig: "r1", Assignee: "a1"})
 			f.agent(A{ID: "a1", Hook: "i1", Activity: "NULL"})
 		}, want: []string{
@@ -170,7 +185,7 @@ func TestAG4_IdleWithHook(t *testing.T) {
 // does, in whole milliseconds. 90 s and half a millisecond after the last
 // heartbeat is still exactly 90 000 ms, which is not stale (strict >).
 func TestReconcileClockMilliseconds(t *testing.T) {
-	runCases(t, []ruleCase{
+	runCases(t, "AG-1", []ruleCase{
 		{name: "sub-millisecond past the threshold is not stale", build: func(f *fixture) {
 			f.bead(B{ID: "i1", Status: model.StatusInProgress, Assignee: "a1"})
 			f.agent(A{ID: "a1", Status: "working", Hook: "i1", Activity: f.ago(90 * time.Second)})

@@ -64,7 +64,7 @@ func (p *rulePass) reconcileBeads() ([]Action, error) {
 			return nil, err
 		}
 		if b.DispatchAttempts >= limit {
-			out = append(out, Action{Type: TransitionBead, BeadID: b.ID,
+			out = append(out, Action{Rule: "BD-1", Type: TransitionBead, BeadID: b.ID,
 				From: model.StatusOpen, To: model.StatusFailed,
 				Reason: fmt.Sprintf("max dispatch attempts exceeded (%d)", b.DispatchAttempts), Actor: ruleActor})
 			continue
@@ -72,7 +72,7 @@ func (p *rulePass) reconcileBeads() ([]Action, error) {
 		if p.cooldownPending(b.DispatchAttempts, b.LastDispatchAttemptAt) || breakerOpen {
 			continue
 		}
-		out = append(out, Action{Type: DispatchAgent, BeadID: b.ID, RigID: b.RigID.String})
+		out = append(out, Action{Rule: "BD-1", Type: DispatchAgent, BeadID: b.ID, RigID: b.RigID.String})
 	}
 
 	// BD-1b: open issues whose assignee is not hooked to them.
@@ -92,7 +92,7 @@ func (p *rulePass) reconcileBeads() ([]Action, error) {
 		if b.Assignee.String == ruleActor || b.hasLabel(model.LabelTriageRequest) {
 			continue
 		}
-		out = append(out, Action{Type: ClearBeadAssignee, BeadID: b.ID})
+		out = append(out, Action{Rule: "BD-1b", Type: ClearBeadAssignee, BeadID: b.ID})
 	}
 
 	// BD-2: idle non-refinery agents with a hook; per row, the hooked bead
@@ -116,9 +116,9 @@ func (p *rulePass) reconcileBeads() ([]Action, error) {
 		}
 		if hooked.DispatchAttempts >= p.k.MaxDispatchAttempts {
 			out = append(out,
-				Action{Type: TransitionBead, BeadID: a.Hook.String, FromNull: true, To: model.StatusFailed,
+				Action{Rule: "BD-2", Type: TransitionBead, BeadID: a.Hook.String, FromNull: true, To: model.StatusFailed,
 					Reason: fmt.Sprintf("max dispatch attempts exceeded (%d)", hooked.DispatchAttempts), Actor: ruleActor},
-				Action{Type: UnhookAgent, AgentID: a.ID, Reason: "max dispatch attempts"})
+				Action{Rule: "BD-2", Type: UnhookAgent, AgentID: a.ID, Reason: "max dispatch attempts"})
 			continue
 		}
 		if p.cooldownPending(hooked.DispatchAttempts, hooked.LastDispatchAttemptAt) {
@@ -143,7 +143,7 @@ func (p *rulePass) reconcileBeads() ([]Action, error) {
 		case a.RigID.Valid:
 			rig = a.RigID.String
 		}
-		out = append(out, Action{Type: DispatchAgent, AgentID: a.ID, BeadID: a.Hook.String, RigID: rig})
+		out = append(out, Action{Rule: "BD-2", Type: DispatchAgent, AgentID: a.ID, BeadID: a.Hook.String, RigID: rig})
 	}
 
 	// BD-3: in_progress issues nobody is working on.
@@ -171,15 +171,15 @@ func (p *rulePass) reconcileBeads() ([]Action, error) {
 		}
 		if b.DispatchAttempts >= p.k.MaxDispatchAttempts {
 			out = append(out,
-				Action{Type: TransitionBead, BeadID: b.ID, From: model.StatusInProgress, To: model.StatusFailed,
+				Action{Rule: "BD-3", Type: TransitionBead, BeadID: b.ID, From: model.StatusInProgress, To: model.StatusFailed,
 					Reason: fmt.Sprintf("agent lost, max dispatch attempts exhausted (%d)", b.DispatchAttempts), Actor: ruleActor},
-				Action{Type: ClearBeadAssignee, BeadID: b.ID})
+				Action{Rule: "BD-3", Type: ClearBeadAssignee, BeadID: b.ID})
 			continue
 		}
 		out = append(out,
-			Action{Type: TransitionBead, BeadID: b.ID, From: model.StatusInProgress, To: model.StatusOpen,
+			Action{Rule: "BD-3", Type: TransitionBead, BeadID: b.ID, From: model.StatusInProgress, To: model.StatusOpen,
 				Reason: "agent lost", Actor: ruleActor},
-			Action{Type: ClearBeadAssignee, BeadID: b.ID})
+			Action{Rule: "BD-3", Type: ClearBeadAssignee, BeadID: b.ID})
 	}
 
 	// BD-4: in_review issues whose MRs are all terminal.
@@ -213,14 +213,14 @@ func (p *rulePass) reconcileBeads() ([]Action, error) {
 			continue
 		}
 		if anyMerged {
-			out = append(out, Action{Type: TransitionBead, BeadID: b.ID, From: model.StatusInReview,
+			out = append(out, Action{Rule: "BD-4", Type: TransitionBead, BeadID: b.ID, From: model.StatusInReview,
 				To: model.StatusClosed, Reason: "MR merged (reconciler safety net)", Actor: ruleActor})
 			continue
 		}
 		out = append(out,
-			Action{Type: TransitionBead, BeadID: b.ID, From: model.StatusInReview, To: model.StatusOpen,
+			Action{Rule: "BD-4", Type: TransitionBead, BeadID: b.ID, From: model.StatusInReview, To: model.StatusOpen,
 				Reason: "all reviews failed", Actor: ruleActor},
-			Action{Type: ClearBeadAssignee, BeadID: b.ID})
+			Action{Rule: "BD-4", Type: ClearBeadAssignee, BeadID: b.ID})
 	}
 
 	// BD-CB: the breaker notice, once, after every BD row.

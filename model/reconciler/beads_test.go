@@ -11,7 +11,7 @@ import (
 
 func TestBD1_UnassignedOpenIssue(t *testing.T) {
 	const dispatch = "dispatch_agent{bead=i1,rig=r1}"
-	runCases(t, []ruleCase{
+	runCases(t, "BD-1", []ruleCase{
 		{name: "dispatch", build: func(f *fixture) { f.bead(B{ID: "i1", Rig: "r1"}) },
 			want: []string{dispatch}},
 		{name: "no rig", build: func(f *fixture) { f.bead(B{ID: "i1"}) }},
@@ -69,7 +69,7 @@ func TestBD1_UnassignedOpenIssue(t *testing.T) {
 			f.bead(B{ID: "i1", Rig: "r1"})
 			f.bead(B{ID: "i2", Rig: "r1", Attempts: 5})
 		}},
-		{name: "breaker open: no dispatch, cap still fails", build: func(f *fixture) {
+		{name: "breaker open: no dispatch, cap still fails", rules: []string{"BD-1", "BD-CB"}, build: func(f *fixture) {
 			f.openBreaker(20)
 			f.bead(B{ID: "i1", Rig: "r1"})
 			f.bead(B{ID: "i2", Rig: "r1", Attempts: 5})
@@ -82,7 +82,7 @@ func TestBD1_UnassignedOpenIssue(t *testing.T) {
 }
 
 func TestBD1b_StaleAssignee(t *testing.T) {
-	runCases(t, []ruleCase{
+	runCases(t, "BD-1b", []ruleCase{
 		{name: "assignee not hooked to the bead", build: func(f *fixture) {
 			f.agent(A{ID: "a1"})
 			f.bead(B{ID: "i1", Rig: "r1", Assignee: "a1"})
@@ -120,7 +120,7 @@ func TestBD2_IdleHookedDispatch(t *testing.T) {
 			f.agent(A{ID: "a1", Hook: "i1", Rig: "ra"})
 		}
 	}
-	runCases(t, []ruleCase{
+	runCases(t, "BD-2", []ruleCase{
 		{name: "dispatch on the bead's rig", build: hooked(B{Rig: "rb"}),
 			want: []string{"dispatch_agent{bead=i1,agent=a1,rig=rb}"}},
 		{name: "bead without rig: the agent's rig", build: hooked(B{}),
@@ -158,7 +158,7 @@ func TestBD2_IdleHookedDispatch(t *testing.T) {
 			f.dep("i1", "i0", model.DepBlocks)
 		}},
 		{name: "draining: no dispatch", opts: Options{Draining: true}, build: hooked(B{Rig: "rb"})},
-		{name: "breaker open: no dispatch", build: func(f *fixture) {
+		{name: "breaker open: no dispatch", rules: []string{"BD-CB"}, build: func(f *fixture) {
 			f.openBreaker(20)
 			hooked(B{Rig: "rb"})(f)
 		}, want: []string{notice}},
@@ -177,7 +177,7 @@ func TestBD3_LostInProgressIssue(t *testing.T) {
 		"transition_bead{bead=i1,from=in_progress,to=open,actor=system,reason=agent lost}",
 		"clear_bead_assignee{bead=i1}",
 	}
-	runCases(t, []ruleCase{
+	runCases(t, "BD-3", []ruleCase{
 		{name: "nobody hooked, stale 5 min", build: func(f *fixture) {
 			f.bead(B{ID: "i1", Status: model.StatusInProgress, Rig: "r1", Updated: f.ago(5*time.Minute + time.Millisecond)})
 		}, want: reset},
@@ -198,7 +198,7 @@ func TestBD3_LostInProgressIssue(t *testing.T) {
 			f.bead(B{ID: "i1", Status: model.StatusInProgress, Updated: f.ago(time.Hour)})
 			f.agent(A{ID: "a1", Hook: "i1", Activity: f.ago(60 * time.Second)})
 		}},
-		{name: "idle agent hooked, heartbeat 2 min ago: AG-4 and BD-3 both reset", build: func(f *fixture) {
+		{name: "idle agent hooked, heartbeat 2 min ago: AG-4 and BD-3 both reset", rules: []string{"AG-4", "AG-4", "BD-3", "BD-3"}, build: func(f *fixture) {
 			f.bead(B{ID: "i1", Status: model.StatusInProgress, Updated: f.ago(time.Hour)})
 			f.agent(A{ID: "a1", Hook: "i1", Activity: f.ago(2 * time.Minute)})
 		}, want: append([]string{
@@ -217,7 +217,7 @@ func TestBD4_OrphanedInReviewIssue(t *testing.T) {
 		f.mr(M{B: B{ID: id, Status: status}})
 		f.dep(id, "i1", model.DepTracks)
 	}
-	runCases(t, []ruleCase{
+	runCases(t, "BD-4", []ruleCase{
 		{name: "an MR merged: close", build: func(f *fixture) {
 			src(f)
 			mr(f, "m1", model.StatusFailed)
@@ -257,6 +257,7 @@ func TestBDCB_BreakerNotice(t *testing.T) {
 	as := f.expect(Options{},
 		"transition_bead{bead=i1,from=in_review,to=closed,actor=system,reason=MR merged (reconciler safety net)}",
 		notice)
+	assertRules(t, as, "BD-4", "BD-CB")
 	want := "Dispatch circuit breaker is OPEN: 25 dispatch failures in the last 30 minutes. All dispatch actions are paused until failures clear."
 	if as[1].Message != want {
 		t.Errorf("message = %q, want %q", as[1].Message, want)

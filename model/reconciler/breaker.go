@@ -37,6 +37,7 @@ func (p *rulePass) breaker() ([]Action, error) {
 		return nil, nil
 	}
 	return []Action{{
+		Rule: "BD-CB",
 		Type: NotifyMayor,
 		Message: fmt.Sprintf("Dispatch circuit breaker is OPEN: %d dispatch failures in the last %d minutes. All dispatch actions are paused until failures clear.",
 			n, int(p.k.BreakerWindow/time.Minute)),

@@ -137,7 +137,7 @@ func (p *rulePass) reconcileConvoy(c *ruleConvoy) ([]Action, error) {
 	// CV-4, CV-5: progress is written whenever it differs.
 	allDone := closed >= total && total > 0 && inflight == 0
 	if closed != c.ClosedBeads {
-		out = append(out, Action{Type: UpdateConvoyProgress, ConvoyID: c.ID, ClosedBeads: closed})
+		out = append(out, Action{Rule: "CV-5", Type: UpdateConvoyProgress, ConvoyID: c.ID, ClosedBeads: closed})
 	}
 	// CV-6.
 	if !allDone {
@@ -146,11 +146,11 @@ func (p *rulePass) reconcileConvoy(c *ruleConvoy) ([]Action, error) {
 	// CV-8: any merge mode but review-then-land (NULL included), or no
 	// feature branch: close directly.
 	if c.MergeMode.String != model.MergeModeReviewThenLand || c.FeatureBranch.String == "" {
-		return append(out, Action{Type: CloseConvoy, ConvoyID: c.ID}), nil
+		return append(out, Action{Rule: "CV-8", Type: CloseConvoy, ConvoyID: c.ID}), nil
 	}
 	// CV-7: review-then-land with a feature branch.
 	if !model.JSTruthy(meta["ready_to_land"]) {
-		return append(out, Action{Type: SetConvoyReadyToLand, ConvoyID: c.ID}), nil
+		return append(out, Action{Rule: "CV-7", Type: SetConvoyReadyToLand, ConvoyID: c.ID}), nil
 	}
 	as, err := p.landConvoy(c, attempts, lastAt)
 	if err != nil {
@@ -195,7 +195,7 @@ func (p *rulePass) landConvoy(c *ruleConvoy, attempts float64, lastAt string) ([
 	// 1. A merged landing MR closes the convoy.
 	for _, l := range mrs {
 		if l.status == model.StatusClosed {
-			return []Action{{Type: CloseConvoy, ConvoyID: c.ID}}, nil
+			return []Action{{Rule: "CV-7", Type: CloseConvoy, ConvoyID: c.ID}}, nil
 		}
 	}
 	// 2. An active landing MR: wait.
@@ -210,13 +210,13 @@ func (p *rulePass) landConvoy(c *ruleConvoy, attempts float64, lastAt string) ([
 			continue
 		}
 		if meta, err := jsObject(l.metadata); err == nil && awaitingApproval(meta) {
-			return []Action{{Type: EmitEvent, EventName: "reconciler.respawn_suppressed",
+			return []Action{{Rule: "CV-7", Type: EmitEvent, EventName: "reconciler.respawn_suppressed",
 				EventData: [][2]string{{"convoyId", c.ID}, {"suppressedAttempt", model.JSNumber(attempts + 1)}}}}, nil
 		}
 	}
 	// 4. Attempts exhausted.
 	if attempts >= cvMaxLandingAttempts {
-		return []Action{{Type: FailConvoy, ConvoyID: c.ID,
+		return []Action{{Rule: "CV-7", Type: FailConvoy, ConvoyID: c.ID,
 			Reason: "Landing MR creation failed after " + strconv.Itoa(cvMaxLandingAttempts) + " attempts"}}, nil
 	}
 	// 5. Exponential cooldown between attempts (NaN never waits).
@@ -251,6 +251,6 @@ func (p *rulePass) landConvoy(c *ruleConvoy, attempts float64, lastAt string) ([
 	if rig != nil {
 		target = rig.DefaultBranch
 	}
-	return []Action{{Type: CreateLandingMR, ConvoyID: c.ID, RigID: rigs[0],
+	return []Action{{Rule: "CV-7", Type: CreateLandingMR, ConvoyID: c.ID, RigID: rigs[0],
 		FeatureBranch: c.FeatureBranch.String, TargetBranch: target}}, nil
 }

@@ -30,8 +30,8 @@ func landingMR(f *fixture, id, status, meta string) {
 var done2 = [][2]string{{"i1", model.StatusClosed}, {"i2", model.StatusFailed}}
 
 func TestCV1_CountTrackedIssues(t *testing.T) {
-	runCases(t, []ruleCase{
-		{name: "closed and failed issues count; the landing MR does not", build: func(f *fixture) {
+	runCases(t, "", []ruleCase{
+		{name: "closed and failed issues count; the landing MR does not", rules: []string{"CV-5", "CV-8"}, build: func(f *fixture) {
 			f.convoy(C{B: B{ID: "c1"}, Total: 3, MergeMode: model.MergeModeReviewAndMerge})
 			for _, id := range []string{"i1", "i2", "i3"} {
 				f.bead(B{ID: id, Status: model.StatusClosed})
@@ -63,11 +63,11 @@ func TestCV1_CountTrackedIssues(t *testing.T) {
 
 func TestCV2_LandingMetadata(t *testing.T) {
 	create := "create_landing_mr{rig=r1,convoy=c1,target=main,feature_branch=" + featureBranch + "}"
-	runCases(t, []ruleCase{
-		{name: "attempts that are not a number count as 0", build: func(f *fixture) {
+	runCases(t, "", []ruleCase{
+		{name: "attempts that are not a number count as 0", rules: []string{"CV-7"}, build: func(f *fixture) {
 			landingConvoy(f, `{"ready_to_land":1,"landing_mr_attempts":"7","last_landing_mr_attempt_at":"`+f.ago(time.Second)+`"}`, 2, done2...)
 		}, want: []string{create}},
-		{name: "last attempt time that is not a string: no wait", build: func(f *fixture) {
+		{name: "last attempt time that is not a string: no wait", rules: []string{"CV-7"}, build: func(f *fixture) {
 			landingConvoy(f, `{"ready_to_land":1,"landing_mr_attempts":2,"last_landing_mr_attempt_at":5}`, 2, done2...)
 		}, want: []string{create}},
 	})
@@ -85,13 +85,14 @@ func TestCV2_UnparsableMetadata(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertActions(t, as, []string{"set_convoy_ready_to_land{convoy=c1}"})
+	assertRules(t, as, "CV-7")
 	if _, err := Reconcile(f.town, f.now, Options{}); err == nil {
 		t.Error("Reconcile with malformed metadata: no error, want json_extract's")
 	}
 }
 
 func TestCV3_InflightReviews(t *testing.T) {
-	runCases(t, []ruleCase{
+	runCases(t, "", []ruleCase{
 		{name: "an issue's MR still in progress holds the convoy", build: func(f *fixture) {
 			landingConvoy(f, "", 2, done2...)
 			f.mr(M{B: B{ID: "m1", Status: model.StatusInProgress, Meta: `{"last_poll_at":"` + f.ago(time.Second) + `"}`}, PRURL: prURL})
@@ -102,7 +103,7 @@ func TestCV3_InflightReviews(t *testing.T) {
 			f.mr(M{B: B{ID: "m1"}})
 			f.dep("m1", "i2", model.DepTracks)
 		}},
-		{name: "terminal MRs do not", build: func(f *fixture) {
+		{name: "terminal MRs do not", rules: []string{"CV-7"}, build: func(f *fixture) {
 			landingConvoy(f, "", 2, done2...)
 			f.mr(M{B: B{ID: "m1", Status: model.StatusClosed}})
 			f.dep("m1", "i1", model.DepTracks)
@@ -111,7 +112,7 @@ func TestCV3_InflightReviews(t *testing.T) {
 }
 
 func TestCV4_AllDone(t *testing.T) {
-	runCases(t, []ruleCase{
+	runCases(t, "", []ruleCase{
 		{name: "no tracked issue is never done", build: func(f *fixture) {
 			f.convoy(C{B: B{ID: "c1"}, MergeMode: model.MergeModeReviewAndMerge})
 		}},
@@ -122,7 +123,7 @@ func TestCV4_AllDone(t *testing.T) {
 			f.dep("i1", "c1", model.DepTracks)
 			f.dep("i2", "c1", model.DepTracks)
 		}},
-		{name: "all closed", build: func(f *fixture) {
+		{name: "all closed", rules: []string{"CV-8"}, build: func(f *fixture) {
 			f.convoy(C{B: B{ID: "c1"}, Total: 1, Closed: 1, MergeMode: model.MergeModeReviewAndMerge})
 			f.bead(B{ID: "i1", Status: model.StatusClosed})
 			f.dep("i1", "c1", model.DepTracks)
@@ -131,7 +132,7 @@ func TestCV4_AllDone(t *testing.T) {
 }
 
 func TestCV5_UpdateConvoyProgress(t *testing.T) {
-	runCases(t, []ruleCase{
+	runCases(t, "CV-5", []ruleCase{
 		{name: "stale count corrected although not done", build: func(f *fixture) {
 			f.convoy(C{B: B{ID: "c1"}, Total: 2, Closed: 0})
 			f.bead(B{ID: "i1", Status: model.StatusFailed})
@@ -158,7 +159,7 @@ func TestCV6_NotDoneStops(t *testing.T) {
 	f := newFixture(t)
 	landingConvoy(f, `{"ready_to_land":1}`, 0, [2]string{"i1", model.StatusClosed}, [2]string{"i2", model.StatusOpen})
 	f.exec(`UPDATE beads SET assignee_agent_bead_id = 'system' WHERE bead_id = 'i2'`)
-	f.expect(Options{}, "update_convoy_progress{convoy=c1,closed_beads=1}")
+	assertRules(t, f.expect(Options{}, "update_convoy_progress{convoy=c1,closed_beads=1}"), "CV-5")
 }
 
 func TestCV7_LandingMR(t *testing.T) {
@@ -167,8 +168,8 @@ func TestCV7_LandingMR(t *testing.T) {
 	attempts := func(n int, ago time.Duration) string {
 		return ready(`,"landing_mr_attempts":` + itoa(n) + `,"last_landing_mr_attempt_at":"` + f0(ago) + `"`)
 	}
-	runCases(t, []ruleCase{
-		{name: "not ready yet: mark ready and stop", build: func(f *fixture) {
+	runCases(t, "CV-7", []ruleCase{
+		{name: "not ready yet: mark ready and stop", rules: []string{"CV-5", "CV-7"}, build: func(f *fixture) {
 			landingConvoy(f, "", 0, done2...)
 		}, want: []string{"update_convoy_progress{convoy=c1,closed_beads=2}", "set_convoy_ready_to_land{convoy=c1}"}},
 		{name: "ready: create the landing MR", build: func(f *fixture) {
@@ -231,11 +232,11 @@ func TestCV8_CloseDirectly(t *testing.T) {
 			f.dep("i1", "c1", model.DepTracks)
 		}
 	}
-	runCases(t, []ruleCase{
+	runCases(t, "CV-8", []ruleCase{
 		{name: "review-and-merge", build: done(model.MergeModeReviewAndMerge, featureBranch), want: []string{"close_convoy{convoy=c1}"}},
 		{name: "review-then-land without a feature branch", build: done(model.MergeModeReviewThenLand, ""), want: []string{"close_convoy{convoy=c1}"}},
 		{name: "review-then-land with an empty feature branch", build: done(model.MergeModeReviewThenLand, "''"), want: []string{"close_convoy{convoy=c1}"}},
-		{name: "review-then-land with a feature branch lands instead", build: done(model.MergeModeReviewThenLand, featureBranch),
+		{name: "review-then-land with a feature branch lands instead", rules: []string{"CV-7"}, build: done(model.MergeModeReviewThenLand, featureBranch),
 			want: []string{"set_convoy_ready_to_land{convoy=c1}"}},
 	})
 }

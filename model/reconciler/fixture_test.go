@@ -2,6 +2,7 @@ package reconciler
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -195,12 +196,18 @@ func (f *fixture) foreignKeysOff() {
 	}
 }
 
-// reconcile runs Reconcile at the fixture's clock.
+// reconcile runs Reconcile at the fixture's clock; every action must
+// carry a rule id of RuleIDs.
 func (f *fixture) reconcile(o Options) []Action {
 	f.t.Helper()
 	as, err := Reconcile(f.town, f.now, o)
 	if err != nil {
 		f.t.Fatalf("Reconcile: %v", err)
+	}
+	for _, a := range as {
+		if !slices.Contains(RuleIDs, a.Rule) {
+			f.t.Errorf("action %s: Rule %q is not in RuleIDs", a, a.Rule)
+		}
 	}
 	return as
 }

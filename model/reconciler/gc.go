@@ -19,7 +19,7 @@ func (p *rulePass) reconcileGC() ([]Action, error) {
 	var out []Action
 	for _, a := range agents {
 		if p.stale(a.LastActivityAt, gcRetention) {
-			out = append(out, Action{Type: DeleteAgent, AgentID: a.ID, Reason: "GC: idle > 24h"})
+			out = append(out, Action{Rule: "GC", Type: DeleteAgent, AgentID: a.ID, Reason: "GC: idle > 24h"})
 		}
 	}
 	return out, nil

@@ -9,7 +9,7 @@ import (
 
 func TestGC(t *testing.T) {
 	del := func(id string) string { return "delete_agent{agent=" + id + ",reason=GC: idle > 24h}" }
-	runCases(t, []ruleCase{
+	runCases(t, "GC", []ruleCase{
 		{name: "idle polecat quiet 24 h", build: func(f *fixture) {
 			f.agent(A{ID: "p1", Activity: f.ago(24*time.Hour + time.Millisecond)})
 		}, want: []string{del("p1")}},
@@ -25,7 +25,7 @@ func TestGC(t *testing.T) {
 		{name: "unparsable activity is fresh", build: func(f *fixture) {
 			f.agent(A{ID: "p1", Activity: "long ago"})
 		}},
-		{name: "hooked agents are kept", build: func(f *fixture) {
+		{name: "hooked agents are kept", rules: []string{"AG-4", "AG-4"}, build: func(f *fixture) {
 			f.bead(B{ID: "i1", Status: model.StatusClosed})
 			f.agent(A{ID: "p1", Hook: "i1", Activity: f.ago(48 * time.Hour)})
 		}, want: []string{"unhook_agent{agent=p1,reason=hooked bead is terminal}", "clear_agent_checkpoint{agent=p1}"}},

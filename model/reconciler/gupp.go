@@ -64,10 +64,10 @@ func (p *rulePass) reconcileGUPP() ([]Action, error) {
 		switch {
 		case elapsed > ms(guppForceStopAfter):
 			out = append(out,
-				Action{Type: TransitionAgent, AgentID: a.ID, From: a.Status, To: model.AgentStalled,
+				Action{Rule: "GUPP-force-stop", Type: TransitionAgent, AgentID: a.ID, From: a.Status, To: model.AgentStalled,
 					Reason: "GUPP force stop — no SDK activity for 2h"},
-				Action{Type: StopAgent, AgentID: a.ID, Reason: "exceeded 2h GUPP limit"},
-				Action{Type: CreateTriageRequest, AgentID: a.ID, TriageType: "stuck_agent", Reason: "GUPP force stop"})
+				Action{Rule: "GUPP-force-stop", Type: StopAgent, AgentID: a.ID, Reason: "exceeded 2h GUPP limit"},
+				Action{Rule: "GUPP-force-stop", Type: CreateTriageRequest, AgentID: a.ID, TriageType: "stuck_agent", Reason: "GUPP force stop"})
 		case elapsed > ms(guppEscalateAfter):
 			recent, err := p.hasRecentNudge(a.ID, "escalate")
 			if err != nil {
@@ -75,8 +75,8 @@ func (p *rulePass) reconcileGUPP() ([]Action, error) {
 			}
 			if !recent {
 				out = append(out,
-					Action{Type: SendNudge, AgentID: a.ID, Message: guppEscalateMessage, Tier: "escalate"},
-					Action{Type: CreateTriageRequest, AgentID: a.ID, TriageType: "stuck_agent", Reason: "GUPP escalation"})
+					Action{Rule: "GUPP-escalate", Type: SendNudge, AgentID: a.ID, Message: guppEscalateMessage, Tier: "escalate"},
+					Action{Rule: "GUPP-escalate", Type: CreateTriageRequest, AgentID: a.ID, TriageType: "stuck_agent", Reason: "GUPP escalation"})
 			}
 		case elapsed > ms(guppWarnAfter):
 			n, err := activeToolCount(a.ActiveTools.String, a.ActiveTools.Valid)
@@ -91,7 +91,7 @@ func (p *rulePass) reconcileGUPP() ([]Action, error) {
 				return nil, err
 			}
 			if !recent {
-				out = append(out, Action{Type: SendNudge, AgentID: a.ID, Message: guppWarnMessage, Tier: "warn"})
+				out = append(out, Action{Rule: "GUPP-warn", Type: SendNudge, AgentID: a.ID, Message: guppWarnMessage, Tier: "warn"})
 			}
 		}
 	}

@@ -98,7 +98,7 @@ func TestHazard11_NudgeDedupeAtWholeSeconds(t *testing.T) {
 	const warn = "send_nudge{agent=a1,tier=warn}"
 	// fixtureNow has zero milliseconds; the window starts 60 min before.
 	window := fixtureNow.Add(-time.Hour)
-	runCases(t, []ruleCase{
+	runCases(t, "GUPP-warn", []ruleCase{
 		{name: "ISO row one second inside the window: deduped", build: guppNudge(model.ISO(window.Add(time.Second)))},
 		{name: "ISO row 500 ms inside the window: not deduped", build: guppNudge(model.ISO(window.Add(500 * time.Millisecond))),
 			want: []string{warn}},

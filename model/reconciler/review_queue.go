@@ -149,10 +149,10 @@ func (p *rulePass) reviewMR(mr *ruleMR) ([]Action, error) {
 			due = parsed && ms >= float64(p.k.PRPollInterval/time.Millisecond)
 		}
 		if due {
-			out = append(out, Action{Type: PollPR, BeadID: mr.ID, PRURL: mr.PRURL.String})
+			out = append(out, Action{Rule: "RQ-1", Type: PollPR, BeadID: mr.ID, PRURL: mr.PRURL.String})
 		}
 		if model.JSTruthy(mr.Metadata["auto_merge_pending"]) {
-			out = append(out, Action{Type: MergePR, BeadID: mr.ID, PRURL: mr.PRURL.String})
+			out = append(out, Action{Rule: "RQ-1", Type: MergePR, BeadID: mr.ID, PRURL: mr.PRURL.String})
 		}
 	}
 
@@ -167,14 +167,14 @@ func (p *rulePass) reviewMR(mr *ruleMR) ([]Action, error) {
 			return nil, err
 		}
 		if !working {
-			out = append(out, Action{Type: TransitionBead, BeadID: mr.ID, From: model.StatusInProgress,
+			out = append(out, Action{Rule: "RQ-2", Type: TransitionBead, BeadID: mr.ID, From: model.StatusInProgress,
 				To: model.StatusOpen, Reason: "stuck review, no working agent", Actor: ruleActor})
 			idle, err := p.idleAgentHookedTo(mr.ID)
 			if err != nil {
 				return nil, err
 			}
 			if idle != "" {
-				out = append(out, Action{Type: UnhookAgent, AgentID: idle, Reason: "stuck review cleanup"})
+				out = append(out, Action{Rule: "RQ-2", Type: UnhookAgent, AgentID: idle, Reason: "stuck review cleanup"})
 			}
 		}
 	}
@@ -192,7 +192,7 @@ func (p *rulePass) reviewMR(mr *ruleMR) ([]Action, error) {
 			return nil, err
 		}
 		if !anyAgent {
-			out = append(out, Action{Type: TransitionBead, BeadID: mr.ID, From: model.StatusInProgress,
+			out = append(out, Action{Rule: "RQ-3", Type: TransitionBead, BeadID: mr.ID, From: model.StatusInProgress,
 				To: model.StatusOpen, Reason: "abandoned, no agent hooked", Actor: ruleActor})
 		}
 	}
@@ -215,7 +215,7 @@ func (p *rulePass) reviewMR(mr *ruleMR) ([]Action, error) {
 			return nil, err
 		}
 		if !working {
-			out = append(out, Action{Type: TransitionBead, BeadID: mr.ID, From: mr.Status,
+			out = append(out, Action{Rule: "RQ-4", Type: TransitionBead, BeadID: mr.ID, From: mr.Status,
 				To: model.StatusFailed, Reason: "PR review orphaned", Actor: ruleActor})
 		}
 	}
@@ -260,7 +260,7 @@ func (p *rulePass) codeReviewOff() ([]Action, error) {
 			return nil, err
 		}
 		for _, id := range fast {
-			out = append(out, Action{Type: TransitionBead, BeadID: id, From: model.StatusOpen,
+			out = append(out, Action{Rule: "RQ-FT", Type: TransitionBead, BeadID: id, From: model.StatusOpen,
 				To: model.StatusInProgress, Reason: "refinery code review disabled — skip to poll_pr", Actor: ruleActor})
 		}
 
@@ -297,10 +297,10 @@ func (p *rulePass) codeReviewOff() ([]Action, error) {
 			return nil, err
 		}
 		for _, o := range orphans {
-			out = append(out, Action{Type: TransitionBead, BeadID: o.id, From: model.StatusOpen, To: model.StatusFailed,
+			out = append(out, Action{Rule: "RQ-OR", Type: TransitionBead, BeadID: o.id, From: model.StatusOpen, To: model.StatusFailed,
 				Reason: "MR bead has no pr_url and code review is disabled — polecat failed to create PR", Actor: ruleActor})
 			if o.source.String != "" {
-				out = append(out, Action{Type: TransitionBead, BeadID: o.source.String, From: model.StatusInReview,
+				out = append(out, Action{Rule: "RQ-OR", Type: TransitionBead, BeadID: o.source.String, From: model.StatusInReview,
 					To: model.StatusOpen, Reason: "MR failed (no PR created) — reopening for retry", Actor: ruleActor})
 			}
 		}
@@ -359,9 +359,9 @@ func (p *rulePass) popOldestMRs(breakerOpen bool) ([]Action, error) {
 		mr := oldest[0]
 		if len(refs) == 0 {
 			out = append(out,
-				Action{Type: TransitionBead, BeadID: mr, From: model.StatusOpen, To: model.StatusInProgress,
+				Action{Rule: "RQ-5", Type: TransitionBead, BeadID: mr, From: model.StatusOpen, To: model.StatusInProgress,
 					Reason: "popped for review (creating refinery)", Actor: ruleActor},
-				Action{Type: DispatchAgent, BeadID: mr, RigID: rig})
+				Action{Rule: "RQ-5", Type: DispatchAgent, BeadID: mr, RigID: rig})
 			continue
 		}
 		ref := refs[0]
@@ -369,10 +369,10 @@ func (p *rulePass) popOldestMRs(breakerOpen bool) ([]Action, error) {
 			continue
 		}
 		out = append(out,
-			Action{Type: TransitionBead, BeadID: mr, From: model.StatusOpen, To: model.StatusInProgress,
+			Action{Rule: "RQ-5", Type: TransitionBead, BeadID: mr, From: model.StatusOpen, To: model.StatusInProgress,
 				Reason: "popped for review", Actor: ruleActor},
-			Action{Type: HookAgent, AgentID: ref.ID, BeadID: mr},
-			Action{Type: DispatchAgent, AgentID: ref.ID, BeadID: mr, RigID: rig})
+			Action{Rule: "RQ-5", Type: HookAgent, AgentID: ref.ID, BeadID: mr},
+			Action{Rule: "RQ-5", Type: DispatchAgent, AgentID: ref.ID, BeadID: mr, RigID: rig})
 	}
 	return out, nil
 }
@@ -430,15 +430,15 @@ func (p *rulePass) redispatchRefineries(breakerOpen bool) ([]Action, error) {
 		}
 		if mr.attempts >= limit {
 			out = append(out,
-				Action{Type: TransitionBead, BeadID: ref.Hook.String, FromNull: true, To: model.StatusFailed,
+				Action{Rule: "RQ-6", Type: TransitionBead, BeadID: ref.Hook.String, FromNull: true, To: model.StatusFailed,
 					Reason: fmt.Sprintf("refinery max dispatch attempts exceeded (%d)", mr.attempts), Actor: ruleActor},
-				Action{Type: UnhookAgent, AgentID: ref.ID, Reason: "max dispatch attempts"})
+				Action{Rule: "RQ-6", Type: UnhookAgent, AgentID: ref.ID, Reason: "max dispatch attempts"})
 			continue
 		}
 		if p.cooldownPending(mr.attempts, mr.lastAttempt) || breakerOpen {
 			continue
 		}
-		out = append(out, Action{Type: DispatchAgent, AgentID: ref.ID, BeadID: ref.Hook.String, RigID: rigID.String})
+		out = append(out, Action{Rule: "RQ-6", Type: DispatchAgent, AgentID: ref.ID, BeadID: ref.Hook.String, RigID: rigID.String})
 	}
 	return out, nil
 }
@@ -465,9 +465,9 @@ func (p *rulePass) stopFinishedRefineries() ([]Action, error) {
 			continue
 		}
 		out = append(out,
-			Action{Type: StopAgent, AgentID: ref.ID, Reason: fmt.Sprintf("MR bead %s is %s", ref.Hook.String, mr.Status)},
-			Action{Type: UnhookAgent, AgentID: ref.ID, Reason: fmt.Sprintf("MR bead %s — cleanup", mr.Status)},
-			Action{Type: TransitionAgent, AgentID: ref.ID, From: ref.Status, To: model.AgentIdle,
+			Action{Rule: "RQ-7", Type: StopAgent, AgentID: ref.ID, Reason: fmt.Sprintf("MR bead %s is %s", ref.Hook.String, mr.Status)},
+			Action{Rule: "RQ-7", Type: UnhookAgent, AgentID: ref.ID, Reason: fmt.Sprintf("MR bead %s — cleanup", mr.Status)},
+			Action{Rule: "RQ-7", Type: TransitionAgent, AgentID: ref.ID, From: ref.Status, To: model.AgentIdle,
 				Reason: fmt.Sprintf("MR bead %s — cleanup", mr.Status)})
 	}
 	return out, nil

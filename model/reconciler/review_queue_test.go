@@ -20,7 +20,7 @@ func TestRQ1_PollPR(t *testing.T) {
 			f.mr(M{B: B{ID: "m1", Status: model.StatusInProgress, Meta: meta}, PRURL: prURL})
 		}
 	}
-	runCases(t, []ruleCase{
+	runCases(t, "RQ-1", []ruleCase{
 		{name: "never polled", build: withMeta(""), want: []string{poll}},
 		{name: "polled 30 s ago", build: withMeta(`{"last_poll_at":"` + f0(30*time.Second) + `"}`)},
 		{name: "polled 60 s ago (>=)", build: withMeta(`{"last_poll_at":"` + f0(60*time.Second) + `"}`), want: []string{poll}},
@@ -48,9 +48,9 @@ func TestRQ2_StuckReview(t *testing.T) {
 	mr := func(f *fixture) {
 		f.mr(M{B: B{ID: "m1", Status: model.StatusInProgress, Updated: f.ago(31 * time.Minute)}})
 	}
-	runCases(t, []ruleCase{
-		{name: "nobody hooked: RQ-2 then RQ-3 duplicate", build: mr, want: []string{stuck, abandoned}},
-		{name: "idle refinery hooked: unhook it; RQ-6 re-dispatches from the snapshot", build: func(f *fixture) {
+	runCases(t, "RQ-2", []ruleCase{
+		{name: "nobody hooked: RQ-2 then RQ-3 duplicate", rules: []string{"RQ-2", "RQ-3"}, build: mr, want: []string{stuck, abandoned}},
+		{name: "idle refinery hooked: unhook it; RQ-6 re-dispatches from the snapshot", rules: []string{"RQ-2", "RQ-2", "RQ-6"}, build: func(f *fixture) {
 			mr(f)
 			f.agent(A{ID: "ref", Role: model.RoleRefinery, Hook: "m1"})
 		}, want: []string{stuck, "unhook_agent{agent=ref,reason=stuck review cleanup}", "dispatch_agent{bead=m1,agent=ref}"}},
@@ -63,12 +63,12 @@ func TestRQ2_StuckReview(t *testing.T) {
 			f.bead(B{ID: "rw", Labels: `["gt:rework"]`})
 			f.dep("m1", "rw", model.DepBlocks)
 		}},
-		{name: "resolved rework does not block", build: func(f *fixture) {
+		{name: "resolved rework does not block", rules: []string{"RQ-2", "RQ-3"}, build: func(f *fixture) {
 			mr(f)
 			f.bead(B{ID: "rw", Status: model.StatusClosed})
 			f.dep("m1", "rw", model.DepBlocks)
 		}, want: []string{stuck, abandoned}},
-		{name: "29 min: only RQ-3", build: func(f *fixture) {
+		{name: "29 min: only RQ-3", rules: []string{"RQ-3"}, build: func(f *fixture) {
 			f.mr(M{B: B{ID: "m1", Status: model.StatusInProgress, Updated: f.ago(29 * time.Minute)}})
 		}, want: []string{abandoned}},
 		{name: "PR-backed MRs are not stuck", build: func(f *fixture) {
@@ -80,7 +80,7 @@ func TestRQ2_StuckReview(t *testing.T) {
 
 func TestRQ3_AbandonedMR(t *testing.T) {
 	abandoned := "transition_bead{bead=m1,from=in_progress,to=open,actor=system,reason=abandoned, no agent hooked}"
-	runCases(t, []ruleCase{
+	runCases(t, "RQ-3", []ruleCase{
 		{name: "nobody hooked for 2 min", build: func(f *fixture) {
 			f.mr(M{B: B{ID: "m1", Status: model.StatusInProgress, Updated: f.ago(2*time.Minute + time.Millisecond)}})
 		}, want: []string{abandoned}},
@@ -114,7 +114,7 @@ func TestRQ4_OrphanedPRReview(t *testing.T) {
 		}
 	}
 	recent := `{"last_poll_at":"` + f0(10*time.Second) + `"}`
-	runCases(t, []ruleCase{
+	runCases(t, "RQ-4", []ruleCase{
 		{name: "no working agent", opts: Options{Config: cfg()}, build: mr(recent), want: []string{failed}},
 		{name: "no town config: code review on", build: mr(recent), want: []string{failed}},
 		{name: "awaiting approval", opts: Options{Config: cfg()},
@@ -138,7 +138,7 @@ func TestRQ4_OrphanedPRReview(t *testing.T) {
 
 func TestRQFT_FastTrack(t *testing.T) {
 	fast := "transition_bead{bead=m1,from=open,to=in_progress,actor=system,reason=refinery code review disabled — skip to poll_pr}"
-	runCases(t, []ruleCase{
+	runCases(t, "RQ-FT", []ruleCase{
 		{name: "open MR with PR skips the refinery", opts: Options{Config: cfg()}, build: func(f *fixture) {
 			f.rig("r1", reviewOff, "")
 			f.mr(M{B: B{ID: "m1", Rig: "r1", CreatedBy: "p1"}, PRURL: prURL})
@@ -150,14 +150,14 @@ func TestRQFT_FastTrack(t *testing.T) {
 		}()}, build: func(f *fixture) {
 			f.mr(M{B: B{ID: "m1", Rig: "r1"}, PRURL: prURL})
 		}, want: []string{fast}},
-		{name: "review on: RQ-5 pops it instead", opts: Options{Config: cfg()}, build: func(f *fixture) {
+		{name: "review on: RQ-5 pops it instead", rules: []string{"RQ-5", "RQ-5"}, opts: Options{Config: cfg()}, build: func(f *fixture) {
 			f.rig("r1", "", "")
 			f.mr(M{B: B{ID: "m1", Rig: "r1"}, PRURL: prURL})
 		}, want: []string{
 			"transition_bead{bead=m1,from=open,to=in_progress,actor=system,reason=popped for review (creating refinery)}",
 			"dispatch_agent{bead=m1,rig=r1}",
 		}},
-		{name: "review-and-merge child: left to the refinery", opts: Options{Config: cfg()}, build: func(f *fixture) {
+		{name: "review-and-merge child: left to the refinery", rules: []string{"RQ-5", "RQ-5"}, opts: Options{Config: cfg()}, build: func(f *fixture) {
 			f.rig("r1", reviewOff, "")
 			f.convoy(C{B: B{ID: "c1"}, Total: 1, MergeMode: model.MergeModeReviewAndMerge})
 			f.mr(M{B: B{ID: "m1", Rig: "r1", Parent: "c1"}, PRURL: prURL})
@@ -165,7 +165,7 @@ func TestRQFT_FastTrack(t *testing.T) {
 			"transition_bead{bead=m1,from=open,to=in_progress,actor=system,reason=popped for review (creating refinery)}",
 			"dispatch_agent{bead=m1,rig=r1}",
 		}},
-		{name: "landing MR with PR: RQ-FT and RQ-5 overlap", opts: Options{Config: cfg()}, build: func(f *fixture) {
+		{name: "landing MR with PR: RQ-FT and RQ-5 overlap", rules: []string{"RQ-FT", "RQ-5", "RQ-5"}, opts: Options{Config: cfg()}, build: func(f *fixture) {
 			f.rig("r1", reviewOff, "")
 			f.mr(M{B: B{ID: "m1", Rig: "r1", CreatedBy: "system"}, PRURL: prURL})
 		}, want: []string{
@@ -184,7 +184,7 @@ func TestRQOR_OrphanCleanup(t *testing.T) {
 		return "transition_bead{bead=" + id + ",from=in_review,to=open,actor=system,reason=MR failed (no PR created) — reopening for retry}"
 	}
 	off := func(f *fixture) { f.rig("r1", reviewOff, "") }
-	runCases(t, []ruleCase{
+	runCases(t, "RQ-OR", []ruleCase{
 		{name: "PR-less MR failed, source reopened", opts: Options{Config: cfg()}, build: func(f *fixture) {
 			off(f)
 			f.bead(B{ID: "s1", Status: model.StatusInReview})
@@ -195,14 +195,14 @@ func TestRQOR_OrphanCleanup(t *testing.T) {
 			off(f)
 			f.mr(M{B: B{ID: "m1", Rig: "r1", CreatedBy: "p1"}})
 		}, want: []string{fail("m1")}},
-		{name: "landing MR (created by system) goes to the refinery", opts: Options{Config: cfg()}, build: func(f *fixture) {
+		{name: "landing MR (created by system) goes to the refinery", rules: []string{"RQ-5", "RQ-5"}, opts: Options{Config: cfg()}, build: func(f *fixture) {
 			off(f)
 			f.mr(M{B: B{ID: "m1", Rig: "r1", CreatedBy: "system"}})
 		}, want: []string{
 			"transition_bead{bead=m1,from=open,to=in_progress,actor=system,reason=popped for review (creating refinery)}",
 			"dispatch_agent{bead=m1,rig=r1}",
 		}},
-		{name: "review on: nothing failed", opts: Options{Config: cfg()}, build: func(f *fixture) {
+		{name: "review on: nothing failed", rules: []string{"AG-1"}, opts: Options{Config: cfg()}, build: func(f *fixture) {
 			f.rig("r1", "", "")
 			f.agent(A{ID: "ref", Role: model.RoleRefinery, Rig: "r1", Status: "working"})
 			f.mr(M{B: B{ID: "m1", Rig: "r1", CreatedBy: "p1"}})
@@ -228,7 +228,7 @@ func TestRQ5_PopOldestMR(t *testing.T) {
 		f.mr(M{B: B{ID: "m2", Rig: "r1", Created: f.ago(time.Hour)}})
 		f.mr(M{B: B{ID: "m1", Rig: "r1", Created: f.ago(2 * time.Hour)}})
 	}
-	runCases(t, []ruleCase{
+	runCases(t, "RQ-5", []ruleCase{
 		{name: "idle refinery gets the oldest", build: func(f *fixture) {
 			f.agent(A{ID: "ref", Role: model.RoleRefinery, Rig: "r1"})
 			mrs(f)
@@ -263,7 +263,7 @@ func TestRQ5_PopOldestMR(t *testing.T) {
 			f.agent(A{ID: "ref", Role: model.RoleRefinery, Rig: "r1"})
 			mrs(f)
 		}},
-		{name: "breaker open", build: func(f *fixture) {
+		{name: "breaker open", rules: []string{"BD-CB"}, build: func(f *fixture) {
 			f.openBreaker(20)
 			f.agent(A{ID: "ref", Role: model.RoleRefinery, Rig: "r1"})
 			mrs(f)
@@ -290,7 +290,7 @@ func TestRQ6_RedispatchRefinery(t *testing.T) {
 			f.agent(A{ID: "ref", Role: model.RoleRefinery, Rig: "ra", Hook: "m1"})
 		}
 	}
-	runCases(t, []ruleCase{
+	runCases(t, "RQ-6", []ruleCase{
 		{name: "re-dispatch on the MR's rig", build: held(B{Rig: "r1"}), want: []string{dispatch}},
 		{name: "MR without rig: the refinery's", build: held(B{}), want: []string{"dispatch_agent{bead=m1,agent=ref,rig=ra}"}},
 		{name: "awaiting approval", build: held(B{Rig: "r1", Meta: `{"awaiting_approval":1}`})},
@@ -308,7 +308,7 @@ func TestRQ6_RedispatchRefinery(t *testing.T) {
 			"unhook_agent{agent=ref,reason=max dispatch attempts}",
 		}},
 		{name: "cooldown", build: held(B{Rig: "r1", Attempts: 1, LastAttempt: f0(10 * time.Second)})},
-		{name: "breaker", build: func(f *fixture) {
+		{name: "breaker", rules: []string{"BD-CB"}, build: func(f *fixture) {
 			f.openBreaker(20)
 			held(B{Rig: "r1"})(f)
 		}, want: []string{notice}},
@@ -320,7 +320,7 @@ func TestRQ6_RedispatchRefinery(t *testing.T) {
 }
 
 func TestRQ7_StopFinishedRefinery(t *testing.T) {
-	runCases(t, []ruleCase{
+	runCases(t, "RQ-7", []ruleCase{
 		{name: "working refinery on a merged MR", build: func(f *fixture) {
 			f.mr(M{B: B{ID: "m1", Status: model.StatusClosed}})
 			f.agent(A{ID: "ref", Role: model.RoleRefinery, Status: "working", Hook: "m1"})

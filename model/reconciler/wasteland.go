@@ -56,7 +56,7 @@ func (p *rulePass) reconcileWastelandClaims() ([]Action, error) {
 		if !merged {
 			continue
 		}
-		out = append(out, Action{Type: ReportWastelandDone, CanonicalBeadID: c.CanonicalID,
+		out = append(out, Action{Rule: "WL", Type: ReportWastelandDone, CanonicalBeadID: c.CanonicalID,
 			WastelandID: c.WastelandID, ItemID: c.ItemID, Evidence: wastelandEvidence(prs, c.Beads[0].Title)})
 	}
 	return out, nil

@@ -90,6 +90,7 @@ func TestWasteland(t *testing.T) {
 			f := newFixture(t)
 			c.build(f)
 			as := f.expect(c.opts, c.want...)
+			assertRules(t, as, repeatRule("WL", len(as))...)
 			for i, e := range c.evidence {
 				if i < len(as) && as[i].Evidence != e {
 					t.Errorf("evidence %d = %q, want %q", i, as[i].Evidence, e)
