@@ -98,10 +98,14 @@ type TickResult struct {
 // WebSocket clients. The snapshot it would send is in ActiveWork,
 // TriageCount and Metrics.
 func Tick(t *model.Town, env model.Env) (*TickResult, error) {
+	return tick(t, env, reconciler.Reconcile)
+}
+
+func tick(t *model.Town, env model.Env, reconcile ReconcileFunc) (*TickResult, error) {
 	res := &TickResult{CostByPart: map[string]model.Cost{}}
 	startCost := t.DB().Cost()
 	defer func() { res.Cost = t.DB().Cost().Sub(startCost) }()
-	rec := recorder{t: t, res: res}
+	rec := recorder{t: t, res: res, reconcile: reconcile}
 
 	// T1 — existence guard.
 	if t.KV().TownID == "" {
@@ -220,7 +224,7 @@ func clearStaleDrain(t *model.Town, now time.Time) {
 // the actions, then apply each in order; a throwing action is logged and
 // the next one runs. It returns the deferred effects in order.
 func reconcileAndApply(t *model.Town, env model.Env, cfg *model.TownConfig, rec recorder) []*reconciler.Effect {
-	actions, err := reconciler.Reconcile(t, env.Now(), reconciler.Options{
+	actions, err := rec.reconcile(t, env.Now(), reconciler.Options{
 		Draining: t.KV().Draining, Config: cfg, Cost: rec.addCost})
 	if err != nil {
 		rec.log("T9 reconcile failed: %v", err)

@@ -37,20 +37,8 @@ type Options struct {
 // milliseconds with the millisecond timestamps production stores.
 func Reconcile(t *model.Town, now time.Time, o Options) ([]Action, error) {
 	p := &rulePass{t: t, db: t.DB(), now: now.Truncate(time.Millisecond), o: o}
-	subs := []struct {
-		name string
-		run  func() ([]Action, error)
-	}{
-		{"reconcileAgents", p.reconcileAgents},
-		{"reconcileBeads", p.reconcileBeads},
-		{"reconcileReviewQueue", p.reconcileReviewQueue},
-		{"reconcileConvoys", p.reconcileConvoys},
-		{"reconcileGUPP", p.reconcileGUPP},
-		{"reconcileGC", p.reconcileGC},
-		{"reconcileWastelandClaims", p.reconcileWastelandClaims},
-	}
 	var out []Action
-	for _, s := range subs {
+	for _, s := range p.rules() {
 		before := p.db.Cost()
 		as, err := s.run()
 		if o.Cost != nil {
