@@ -2,6 +2,7 @@
 // simulated world and reports what happened.
 //
 //	townsim run [flags]   run one scenario and print a summary
+//	townsim diff [flags]  replay saved states through a gastown checkout's reconcile and the port's
 //
 // See README.md for every command, flag and file format.
 package main
@@ -21,6 +22,8 @@ const usage = `usage: townsim <command> [flags]
 commands:
   run     run one scenario (default: a few rigs, tens of agents, one simulated hour)
           and print a summary; 'townsim run -h' lists its flags
+  diff    replay saved states through a gastown checkout's own reconcile and the
+          port's, and print the differences by rule and action type
 `
 
 // Main runs the command line and returns the process exit code: 0 on
@@ -33,6 +36,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		return runCommand(args[1:], stdout, stderr)
+	case "diff":
+		return diffCommand(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -26,6 +26,11 @@ type runFlags struct {
 	trace    string
 	json     bool
 	progress time.Duration
+
+	gastown     string
+	gastownMode string
+	diffs       string
+	saveStates  string
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
@@ -41,11 +46,18 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&f.trace, "trace", "", "stream the trace of everything that happened to this new file")
 	fs.BoolVar(&f.json, "json", false, "print the summary as one JSON object instead of tables")
 	fs.DurationVar(&f.progress, "progress", 10*time.Minute, "print a progress line every this much simulated time (0: never)")
+	fs.StringVar(&f.gastown, "gastown", "", "differential mode: run this gastown checkout's own reconcile beside the port's (needs Node.js 20)")
+	fs.StringVar(&f.gastownMode, "gastown-mode", "compare", "with --gastown: compare (the port drives) or drive (the original drives)")
+	fs.StringVar(&f.diffs, "diffs", "", "with --gastown: folder for the differences (default: a new ./gastown-diffs, -2, ...)")
+	fs.StringVar(&f.saveStates, "save-states", "", "save the state every reconcile pass reads to this folder (for townsim diff)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (flags only)", fs.Arg(0))
+	}
+	if err := checkDifferentialFlags(fs, f); err != nil {
+		return nil, err
 	}
 	switch {
 	case f.duration <= 0:
@@ -124,7 +136,19 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		}
 	}()
 	opts.Interrupted = interrupted.Load
+	diff, err := startDifferential(f, &opts, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "townsim run: %v\n", err)
+		if traceFile != nil {
+			traceFile.Close()
+		}
+		return 2
+	}
+	defer diff.close()
 	res, runErr := sim.Run(cfg, opts)
+	if runErr == nil {
+		runErr = diff.err()
+	}
 	if traceFile != nil {
 		if err := traceFile.Close(); err != nil && runErr == nil {
 			runErr = fmt.Errorf("--trace: %w", err)
@@ -136,9 +160,9 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	s := reports.Summarize(res)
 	if f.json {
-		err = s.WriteJSON(stdout)
-	} else {
-		err = s.WriteTable(stdout)
+		err = diff.writeJSON(stdout, s)
+	} else if err = s.WriteTable(stdout); err == nil {
+		err = diff.writeTable(stdout)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "townsim run: writing the summary: %v\n", err)

@@ -278,15 +278,29 @@ function handle(req) {
   const db = new SQL.Database(template);
   try {
     load(db, req.tables);
+    const opts = { draining: !!req.draining, townConfig: req.town_config ?? undefined };
+    const message = (e) => String(e?.message ?? e).split('\n').slice(0, 20).join('\n');
     frozenMs = req.now_ms;
     try {
-      const actions = mod.reconcile(storage(db), {
-        draining: !!req.draining,
-        townConfig: req.town_config ?? undefined,
-      });
-      return { id: req.id, actions };
-    } catch (e) {
-      return { id: req.id, error: String(e?.message ?? e).split('\n').slice(0, 20).join('\n') };
+      if (req.op === 'by_rule') {
+        // Each sub-reconciler apart, for attributing actions to rules.
+        const byRule = {};
+        for (const name of req.rules ?? []) {
+          if (typeof mod[name] !== 'function') continue;
+          try {
+            byRule[name] = { actions: mod[name](storage(db), opts) };
+          } catch (e) {
+            byRule[name] = { error: message(e) };
+          }
+        }
+        return { id: req.id, by_rule: byRule };
+      }
+      if (req.op !== 'reconcile') return { id: req.id, error: `unknown op ${req.op}`, host_error: true };
+      try {
+        return { id: req.id, actions: mod.reconcile(storage(db), opts) };
+      } catch (e) {
+        return { id: req.id, error: message(e) };
+      }
     } finally {
       frozenMs = null;
     }
