@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,7 +20,25 @@ const fixture = "testdata/minigastown"
 
 // These tests need Node.js and `npm ci --prefix differential/node` (.ci/run
 // installs them). Without them they fail, naming what is missing.
+// One host serves the package's tests (bundling takes a second or two);
+// TestMain closes it.
+var shared struct {
+	once sync.Once
+	h    *Host
+	err  error
+}
+
 func startFixture(t *testing.T) *Host {
+	t.Helper()
+	shared.once.Do(func() { shared.h, shared.err = StartHost(HostOptions{Gastown: fixture}) })
+	if shared.err != nil {
+		t.Fatalf("start the differential host on the fixture: %v", shared.err)
+	}
+	return shared.h
+}
+
+// newFixtureHost starts a host of the test's own (for a test that kills it).
+func newFixtureHost(t *testing.T) *Host {
 	t.Helper()
 	h, err := StartHost(HostOptions{Gastown: fixture})
 	if err != nil {
@@ -27,6 +46,14 @@ func startFixture(t *testing.T) *Host {
 	}
 	t.Cleanup(func() { h.Close() })
 	return h
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.h != nil {
+		shared.h.Close()
+	}
+	os.Exit(code)
 }
 
 // The fixture's clock is far from the real one, so an unfrozen Date or
@@ -237,7 +264,7 @@ func TestGastownRootFindsServicesGastown(t *testing.T) {
 }
 
 func TestHostSurvivesBadRequestAndReportsDeath(t *testing.T) {
-	h := startFixture(t)
+	h := newFixtureHost(t)
 	// A request with an unknown op is the host's error, not a throw.
 	r, err := h.roundTrip(request{Op: "nonsense", NowMs: t0.UnixMilli()})
 	if err == nil {
