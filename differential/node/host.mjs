@@ -15,7 +15,11 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
+// stdout carries the protocol alone: whatever the checkout logs goes to stderr.
+const stdoutWrite = process.stdout.write.bind(process.stdout);
+const toStderr = (...args) => console.error(...args);
+console.log = console.info = console.debug = console.trace = toStderr;
+const out = (obj) => stdoutWrite(JSON.stringify(obj) + '\n');
 const fail = (msg) => {
   out({ error: msg });
   process.exit(1);

@@ -31,6 +31,8 @@ export function reconcileAgents(sql: SqlStorage, opts?: { draining?: boolean }):
       FROM agent_metadata a LEFT JOIN beads b ON b.bead_id = a.bead_id
       WHERE a.status = 'working'`),
   ];
+  // Production logs with console.log too: the host keeps stdout for the protocol.
+  console.log(`[fixture] ${rows.length} working agents`);
   for (const a of rows) {
     if (a.role === 'mayor' || opts?.draining) continue;
     let reason: string;
