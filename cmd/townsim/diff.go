@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/olekukonko/tablewriter"
 
@@ -119,11 +120,21 @@ func writeReplay(w io.Writer, root, states string, st differential.Stats, diffs 
 func describe(c *differential.Comparison) string {
 	switch {
 	case c.Threw() && c.PortError != "":
-		return "only the port threw: " + c.PortError
+		return "only the port threw: " + oneLine(c.PortError)
 	case c.Threw():
-		return "only the original threw (" + c.ThrowRule + "): " + c.OriginalError
+		return "only the original threw (" + c.ThrowRule + "): " + oneLine(c.OriginalError)
 	case c.OrderOnly:
 		return "the same actions in another order"
 	}
 	return fmt.Sprintf("%d actions only in the port, %d only in the original", len(c.OnlyPort), len(c.OnlyOriginal))
+}
+
+// oneLine folds a (possibly multi-line, JSON) error message into one line
+// of at most 240 characters.
+func oneLine(msg string) string {
+	msg = strings.Join(strings.Fields(msg), " ")
+	if len(msg) > 240 {
+		msg = msg[:240] + "..."
+	}
+	return msg
 }
