@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -47,6 +48,8 @@ type Host struct {
 	stderr *tailBuffer
 	nextID int
 	dead   error
+	// sent is the state the host holds (nil: none yet, the next request resets).
+	sent map[string]*sentTable
 }
 
 // StartHost checks Node and the npm packages, starts the host on the
@@ -126,21 +129,36 @@ type State struct {
 	Tables   []model.TableRows
 }
 
-// request is one line to the host.
+// request is one line to the host. Tables carry the change since the
+// previous request (the host keeps its database between requests); Reset
+// asks the host to start from the empty schema first.
 type request struct {
 	ID       int               `json:"id"`
 	Op       string            `json:"op"`
 	NowMs    int64             `json:"now_ms"`
 	Draining bool              `json:"draining"`
 	Config   *model.TownConfig `json:"town_config"`
+	Reset    bool              `json:"reset,omitempty"`
 	Tables   []tableJSON       `json:"tables"`
 	Rules    []string          `json:"rules,omitempty"`
 }
 
+// tableJSON is one table's change: when Full, its rows are all of it (the
+// host empties the table first); otherwise Rows are the rows added or
+// changed (by rowid, the first column) and Delete the rowids removed.
 type tableJSON struct {
-	Name    string   `json:"name"`
-	Columns []string `json:"columns"`
-	Rows    [][]any  `json:"rows"`
+	Name    string            `json:"name"`
+	Columns []string          `json:"columns"`
+	Full    bool              `json:"full,omitempty"`
+	Rows    []json.RawMessage `json:"rows"`
+	Delete  []int64           `json:"delete,omitempty"`
+}
+
+// sentTable is what the host holds of one table: its columns and each
+// row's JSON by rowid.
+type sentTable struct {
+	columns string
+	rows    map[int64]string
 }
 
 // reply is one line from the host.
@@ -185,16 +203,33 @@ func (h *Host) roundTrip(req request) (*reply, error) {
 		return nil, h.dead
 	}
 	if r.HostError {
+		h.sent = nil // the host's database is unknown now: the next request resets it
 		return nil, fmt.Errorf("differential host: %s", *r.Error)
 	}
 	return &r, nil
 }
 
-func newRequest(op string, s State) request {
+// newRequest builds the request for s: each table's rows added, changed
+// or removed since the state the host holds (all rows after a reset).
+func (h *Host) newRequest(op string, s State) (request, error) {
 	req := request{Op: op, NowMs: s.Now.UnixMilli(), Draining: s.Draining, Config: s.Config}
+	if h.sent == nil {
+		req.Reset = true
+		h.sent = map[string]*sentTable{}
+	}
+	seen := map[string]bool{}
 	for _, t := range s.Tables {
-		rows := make([][]any, len(t.Rows))
-		for i, r := range t.Rows {
+		seen[t.Name] = true
+		cols := strings.Join(t.Columns, ",")
+		prev := h.sent[t.Name]
+		tj := tableJSON{Name: t.Name, Columns: t.Columns, Rows: []json.RawMessage{}}
+		if prev == nil || prev.columns != cols {
+			tj.Full = !req.Reset
+			prev = &sentTable{columns: cols, rows: map[int64]string{}}
+			h.sent[t.Name] = prev
+		}
+		now := make(map[int64]string, len(t.Rows))
+		for _, r := range t.Rows {
 			row := make([]any, len(r))
 			for j, v := range r {
 				if b, ok := v.([]byte); ok {
@@ -202,18 +237,49 @@ func newRequest(op string, s State) request {
 				}
 				row[j] = v
 			}
-			rows[i] = row
+			rowid, ok := row[0].(int64)
+			if !ok {
+				return req, fmt.Errorf("table %s: first column is not the rowid", t.Name)
+			}
+			enc, err := json.Marshal(row)
+			if err != nil {
+				return req, fmt.Errorf("table %s row %d: %w", t.Name, rowid, err)
+			}
+			now[rowid] = string(enc)
+			if old, ok := prev.rows[rowid]; !ok || old != string(enc) {
+				tj.Rows = append(tj.Rows, enc)
+			}
 		}
-		req.Tables = append(req.Tables, tableJSON{Name: t.Name, Columns: t.Columns, Rows: rows})
+		for rowid := range prev.rows {
+			if _, ok := now[rowid]; !ok {
+				tj.Delete = append(tj.Delete, rowid)
+			}
+		}
+		slices.Sort(tj.Delete)
+		prev.rows = now
+		if tj.Full || len(tj.Rows) > 0 || len(tj.Delete) > 0 {
+			req.Tables = append(req.Tables, tj)
+		}
 	}
-	return req
+	for name, prev := range h.sent {
+		if !seen[name] && len(prev.rows) > 0 {
+			req.Tables = append(req.Tables, tableJSON{Name: name, Columns: strings.Split(prev.columns, ","), Full: true, Rows: []json.RawMessage{}})
+			prev.rows = map[int64]string{}
+		}
+	}
+	slices.SortFunc(req.Tables, func(a, b tableJSON) int { return strings.Compare(a.Name, b.Name) })
+	return req, nil
 }
 
 // Reconcile runs the original's reconcile on s. An error is the host's
 // failure (it died, or answered nonsense), not the reconcile's throw,
 // which is Outcome.Threw.
 func (h *Host) Reconcile(s State) (Outcome, error) {
-	r, err := h.roundTrip(newRequest("reconcile", s))
+	req, err := h.newRequest("reconcile", s)
+	if err != nil {
+		return Outcome{}, err
+	}
+	r, err := h.roundTrip(req)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -227,7 +293,10 @@ func (h *Host) Reconcile(s State) (Outcome, error) {
 // rules on s, apart, and returns each one's outcome. A rule the checkout
 // does not export is absent from the result.
 func (h *Host) ReconcileByRule(s State, rules []string) (map[string]Outcome, error) {
-	req := newRequest("by_rule", s)
+	req, err := h.newRequest("by_rule", s)
+	if err != nil {
+		return nil, err
+	}
 	req.Rules = rules
 	r, err := h.roundTrip(req)
 	if err != nil {

@@ -256,60 +256,86 @@ let template, schema, schemaModules;
   db.close();
 }
 
-function load(db, tables) {
+// The state is kept between requests: each request carries the rows added,
+// changed or removed since the previous one (all rows after a reset), keyed
+// by rowid, so rows keep the port's physical order.
+let db = null;
+
+function apply(tables) {
   db.exec('BEGIN');
-  for (const t of tables ?? []) {
-    const cols = schema[t.name];
-    if (!cols) continue;
-    const keep = [];
-    t.columns.forEach((c, j) => {
-      if (c === 'rowid' || cols.includes(c)) keep.push([c, j]);
-    });
-    if (keep.length === 0 || t.rows.length === 0) continue;
-    const stmt = db.prepare(
-      `INSERT INTO "${t.name}" (${keep.map(([c]) => `"${c}"`).join(', ')}) VALUES (${keep.map(() => '?').join(', ')})`
-    );
-    try {
-      for (const r of t.rows) stmt.run(keep.map(([, j]) => r[j]));
-    } finally {
-      stmt.free();
+  try {
+    for (const t of tables ?? []) {
+      const cols = schema[t.name];
+      if (!cols) continue;
+      if (t.full) db.exec(`DELETE FROM "${t.name}"`);
+      const del = db.prepare(`DELETE FROM "${t.name}" WHERE rowid = ?`);
+      try {
+        for (const rowid of t.delete ?? []) del.run([rowid]);
+        for (const r of t.rows) del.run([r[0]]);
+      } finally {
+        del.free();
+      }
+      const keep = [];
+      t.columns.forEach((c, j) => {
+        if (c === 'rowid' || cols.includes(c)) keep.push([c, j]);
+      });
+      if (t.rows.length === 0) continue;
+      const ins = db.prepare(
+        `INSERT INTO "${t.name}" (${keep.map(([c]) => `"${c}"`).join(', ')}) VALUES (${keep.map(() => '?').join(', ')})`
+      );
+      try {
+        for (const r of t.rows) ins.run(keep.map(([, j]) => r[j]));
+      } finally {
+        ins.free();
+      }
     }
+    db.exec('COMMIT');
+  } catch (e) {
+    db.exec('ROLLBACK');
+    throw e;
   }
-  db.exec('COMMIT');
 }
 
 function handle(req) {
-  const db = new SQL.Database(template);
+  if (req.reset || db === null) {
+    db?.close();
+    db = new SQL.Database(template);
+  }
   try {
-    load(db, req.tables);
-    const opts = { draining: !!req.draining, townConfig: req.town_config ?? undefined };
-    const message = (e) => String(e?.message ?? e).split('\n').slice(0, 20).join('\n');
-    frozenMs = req.now_ms;
-    try {
-      if (req.op === 'by_rule') {
-        // Each sub-reconciler apart, for attributing actions to rules.
-        const byRule = {};
-        for (const name of req.rules ?? []) {
-          if (typeof mod[name] !== 'function') continue;
-          try {
-            byRule[name] = { actions: mod[name](storage(db), opts) };
-          } catch (e) {
-            byRule[name] = { error: message(e) };
-          }
+    apply(req.tables);
+  } catch (e) {
+    db.close();
+    db = null;
+    throw e;
+  }
+  const opts = { draining: !!req.draining, townConfig: req.town_config ?? undefined };
+  const message = (e) => String(e?.message ?? e).split('\n').slice(0, 20).join('\n');
+  frozenMs = req.now_ms;
+  // Reconcile only reads; should a checkout's write anyway, it is undone.
+  db.exec('SAVEPOINT townsim_reconcile');
+  try {
+    if (req.op === 'by_rule') {
+      // Each sub-reconciler apart, for attributing actions to rules.
+      const byRule = {};
+      for (const name of req.rules ?? []) {
+        if (typeof mod[name] !== 'function') continue;
+        try {
+          byRule[name] = { actions: mod[name](storage(db), opts) };
+        } catch (e) {
+          byRule[name] = { error: message(e) };
         }
-        return { id: req.id, by_rule: byRule };
       }
-      if (req.op !== 'reconcile') return { id: req.id, error: `unknown op ${req.op}`, host_error: true };
-      try {
-        return { id: req.id, actions: mod.reconcile(storage(db), opts) };
-      } catch (e) {
-        return { id: req.id, error: message(e) };
-      }
-    } finally {
-      frozenMs = null;
+      return { id: req.id, by_rule: byRule };
+    }
+    if (req.op !== 'reconcile') return { id: req.id, error: `unknown op ${req.op}`, host_error: true };
+    try {
+      return { id: req.id, actions: mod.reconcile(storage(db), opts) };
+    } catch (e) {
+      return { id: req.id, error: message(e) };
     }
   } finally {
-    db.close();
+    frozenMs = null;
+    db.exec('ROLLBACK TO townsim_reconcile; RELEASE townsim_reconcile');
   }
 }
 
