@@ -155,10 +155,10 @@ type tableJSON struct {
 }
 
 // sentTable is what the host holds of one table: its columns and each
-// row's JSON by rowid.
+// row's values by rowid.
 type sentTable struct {
 	columns string
-	rows    map[int64]string
+	rows    map[int64][]any
 }
 
 // reply is one line from the host.
@@ -225,10 +225,10 @@ func (h *Host) newRequest(op string, s State) (request, error) {
 		tj := tableJSON{Name: t.Name, Columns: t.Columns, Rows: []json.RawMessage{}}
 		if prev == nil || prev.columns != cols {
 			tj.Full = !req.Reset
-			prev = &sentTable{columns: cols, rows: map[int64]string{}}
+			prev = &sentTable{columns: cols, rows: map[int64][]any{}}
 			h.sent[t.Name] = prev
 		}
-		now := make(map[int64]string, len(t.Rows))
+		now := make(map[int64][]any, len(t.Rows))
 		for _, r := range t.Rows {
 			row := make([]any, len(r))
 			for j, v := range r {
@@ -241,14 +241,15 @@ func (h *Host) newRequest(op string, s State) (request, error) {
 			if !ok {
 				return req, fmt.Errorf("table %s: first column is not the rowid", t.Name)
 			}
+			now[rowid] = row
+			if old, ok := prev.rows[rowid]; ok && slices.Equal(old, row) {
+				continue
+			}
 			enc, err := json.Marshal(row)
 			if err != nil {
 				return req, fmt.Errorf("table %s row %d: %w", t.Name, rowid, err)
 			}
-			now[rowid] = string(enc)
-			if old, ok := prev.rows[rowid]; !ok || old != string(enc) {
-				tj.Rows = append(tj.Rows, enc)
-			}
+			tj.Rows = append(tj.Rows, enc)
 		}
 		for rowid := range prev.rows {
 			if _, ok := now[rowid]; !ok {
@@ -264,7 +265,7 @@ func (h *Host) newRequest(op string, s State) (request, error) {
 	for name, prev := range h.sent {
 		if !seen[name] && len(prev.rows) > 0 {
 			req.Tables = append(req.Tables, tableJSON{Name: name, Columns: strings.Split(prev.columns, ","), Full: true, Rows: []json.RawMessage{}})
-			prev.rows = map[int64]string{}
+			prev.rows = map[int64][]any{}
 		}
 	}
 	slices.SortFunc(req.Tables, func(a, b tableJSON) int { return strings.Compare(a.Name, b.Name) })
