@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/townsim/townsim/model/reconciler"
@@ -219,4 +220,10 @@ func orderedRecord(raw json.RawMessage) ([][2]string, error) {
 		out = append(out, [2]string{kt.(string), s})
 	}
 	return out, nil
+}
+
+func sortedStrings(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
 }
