@@ -12,7 +12,7 @@ import (
 // that changed: updates, deletions, a table emptied, and a reset must all
 // leave it holding exactly the port's state.
 func TestIncrementalStateFollowsThePort(t *testing.T) {
-	h := newFixtureHost(t)
+	h := startFixture(t)
 	town := newTown(t)
 	ask := func(step string, want ...string) {
 		t.Helper()
