@@ -9,7 +9,8 @@ import (
 	"github.com/townsim/townsim/model/alarm"
 )
 
-// RunOptions are how a run is observed; none of them changes what happens.
+// RunOptions are how a run is observed; none of them changes what happens,
+// except a Reconcile whose actions differ from the port's.
 type RunOptions struct {
 	// DBPath is the Town's database file; "" = in memory.
 	DBPath string
@@ -38,6 +39,11 @@ type RunOptions struct {
 	// change what happens before the stop: a run that is never interrupted
 	// gives the same trace hash as one without the option.
 	Interrupted func() bool
+	// Reconcile, when set, is the reconcile pass every alarm tick runs in
+	// place of the port's reconciler.Reconcile (differential mode). One
+	// that returns the port's actions (compare mode) leaves the run as it
+	// is; one that returns another reconciler's actions drives the run.
+	Reconcile alarm.ReconcileFunc
 }
 
 // Progress is a run's state at a progress point.

@@ -140,6 +140,9 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 	w.env = NewEnv(w.eng, w.src, cfg.Latency, w)
 	w.env.SetMeters(opts.WallClock, town.DB().Cost)
 	w.env.OnCall = w.traceCall
+	if tick == nil && opts.Reconcile != nil {
+		tick = alarm.TickWith(opts.Reconcile)
+	}
 	w.alarm = newAlarmDriver(w.eng, w.env, town, tick)
 	w.alarm.lateBy = w.faults.clockStep
 	w.alarm.ownCost = true

@@ -3,6 +3,7 @@
 //
 //	townsim run [flags]   run one scenario and print a summary
 //	townsim scenarios     list the named scenarios (--yaml NAME writes one as a file)
+//	townsim diff [flags]  replay saved states through a gastown checkout's reconcile and the port's
 //
 // See README.md for every command, flag and file format.
 package main
@@ -25,6 +26,8 @@ commands:
   faults  list the fault kinds that --faults and --swarm choose from
   scenarios
           list the named scenarios; --yaml NAME writes one as a YAML scenario file
+  diff    replay saved states through a gastown checkout's own reconcile and the
+          port's, and print the differences by rule and action type
 `
 
 // Main runs the command line and returns the process exit code: 0 on
@@ -41,6 +44,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return faultsCommand(args[1:], stdout, stderr)
 	case "scenarios":
 		return scenariosCommand(args[1:], stdout, stderr)
+	case "diff":
+		return diffCommand(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

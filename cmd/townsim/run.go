@@ -38,6 +38,11 @@ type runFlags struct {
 	scenario string
 	// set holds the flags given explicitly; they override the scenario.
 	set map[string]bool
+
+	gastown     string
+	gastownMode string
+	diffs       string
+	saveStates  string
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
@@ -61,6 +66,10 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&f.record, "record", "", "write one row per tick to this new file (.csv, .jsonl, or .ae.jsonl for production's analytics rows)")
 	format := fs.String("record-format", "", "format of --record: csv, jsonl or analytics (default: from the file's extension)")
 	knobs := fs.String("knob", "", "what-if knobs off production, name=value,... (see README: breaker_threshold, breaker_window, ...)")
+	fs.StringVar(&f.gastown, "gastown", "", "differential mode: run this gastown checkout's own reconcile beside the port's (needs Node.js 20)")
+	fs.StringVar(&f.gastownMode, "gastown-mode", "compare", "with --gastown: compare (the port drives) or drive (the original drives)")
+	fs.StringVar(&f.diffs, "diffs", "", "with --gastown: folder for the differences (default: a new ./gastown-diffs, -2, ...)")
+	fs.StringVar(&f.saveStates, "save-states", "", "save the state every reconcile pass reads to this folder (for townsim diff)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -92,6 +101,9 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (flags only)", fs.Arg(0))
+	}
+	if err := checkDifferentialFlags(fs, f); err != nil {
+		return nil, err
 	}
 	switch {
 	case f.duration <= 0:
@@ -219,7 +231,19 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		}
 	}()
 	opts.Interrupted = interrupted.Load
+	diff, err := startDifferential(f, &opts, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "townsim run: %v\n", err)
+		if traceFile != nil {
+			traceFile.Close()
+		}
+		return 2
+	}
+	defer diff.close()
 	res, runErr := sim.Run(cfg, opts)
+	if runErr == nil {
+		runErr = diff.err()
+	}
 	if traceFile != nil {
 		if err := traceFile.Close(); err != nil && runErr == nil {
 			runErr = fmt.Errorf("--trace: %w", err)
@@ -239,9 +263,9 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	s := reports.SummarizeStream(res, stats)
 	if f.json {
-		err = s.WriteJSON(stdout)
-	} else {
-		err = s.WriteTable(stdout)
+		err = diff.writeJSON(stdout, s)
+	} else if err = s.WriteTable(stdout); err == nil {
+		err = diff.writeTable(stdout)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "townsim run: writing the summary: %v\n", err)

@@ -108,6 +108,8 @@ func tickEvent(m Metrics, actions []reconciler.Action) model.AnalyticsEvent {
 type recorder struct {
 	t   *model.Town
 	res *TickResult
+	// reconcile is T9's reconcile pass (reconciler.Reconcile unless TickWith).
+	reconcile ReconcileFunc
 }
 
 // addCost adds c to the tick's CostByPart under part.

@@ -101,10 +101,14 @@ type TickResult struct {
 // WebSocket clients. The snapshot it would send is in ActiveWork,
 // TriageCount and Metrics.
 func Tick(t *model.Town, env model.Env) (*TickResult, error) {
+	return tick(t, env, reconciler.Reconcile)
+}
+
+func tick(t *model.Town, env model.Env, reconcile ReconcileFunc) (*TickResult, error) {
 	res := &TickResult{CostByPart: map[string]model.Cost{}}
 	startCost := t.DB().Cost()
 	defer func() { res.Cost = t.DB().Cost().Sub(startCost) }()
-	rec := recorder{t: t, res: res}
+	rec := recorder{t: t, res: res, reconcile: reconcile}
 
 	// T1 — existence guard.
 	if t.KV().TownID == "" {
@@ -252,7 +256,7 @@ func upkeepFaulty(t *model.Town, env model.Env, rigs []*model.Rig, rec recorder)
 // the next one runs. It returns the deferred effects in order.
 func reconcileAndApply(t *model.Town, env model.Env, cfg *model.TownConfig, rec recorder) []*reconciler.Effect {
 	rec.res.Draining = t.KV().Draining
-	actions, err := reconciler.Reconcile(t, env.Now(), reconciler.Options{
+	actions, err := rec.reconcile(t, env.Now(), reconciler.Options{
 		Draining: rec.res.Draining, Config: cfg, Cost: rec.addCost})
 	if err == nil {
 		if err = t.Fault(model.FPReconcile, ""); err != nil {

@@ -36,25 +36,9 @@ type Options struct {
 // strict "older than" tests (heartbeats, cooldowns, …) compare whole
 // milliseconds with the millisecond timestamps production stores.
 func Reconcile(t *model.Town, now time.Time, o Options) ([]Action, error) {
-	p := &rulePass{t: t, db: t.DB(), now: now.Truncate(time.Millisecond), o: o, k: t.Knobs()}
-	if t.Mutant(model.MutantSkipCooldown) {
-		p.k.DispatchCooldown = []time.Duration{0}
-		p.k.MaxDispatchAttempts = 1 << 30
-	}
-	subs := []struct {
-		name string
-		run  func() ([]Action, error)
-	}{
-		{"reconcileAgents", p.reconcileAgents},
-		{"reconcileBeads", p.reconcileBeads},
-		{"reconcileReviewQueue", p.reconcileReviewQueue},
-		{"reconcileConvoys", p.reconcileConvoys},
-		{"reconcileGUPP", p.reconcileGUPP},
-		{"reconcileGC", p.reconcileGC},
-		{"reconcileWastelandClaims", p.reconcileWastelandClaims},
-	}
+	p := newPass(t, now, o)
 	var out []Action
-	for _, s := range subs {
+	for _, s := range p.rules() {
 		before := p.db.Cost()
 		as, err := s.run()
 		if o.Cost != nil {
@@ -66,6 +50,17 @@ func Reconcile(t *model.Town, now time.Time, o Options) ([]Action, error) {
 		out = append(out, as...)
 	}
 	return out, nil
+}
+
+// newPass starts a reconcile pass at now (whole milliseconds) with the
+// Town's knobs; the skip-cooldown mutant lifts the cooldown and the cap.
+func newPass(t *model.Town, now time.Time, o Options) *rulePass {
+	p := &rulePass{t: t, db: t.DB(), now: now.Truncate(time.Millisecond), o: o, k: t.Knobs()}
+	if t.Mutant(model.MutantSkipCooldown) {
+		p.k.DispatchCooldown = []time.Duration{0}
+		p.k.MaxDispatchAttempts = 1 << 30
+	}
+	return p
 }
 
 // ruleActor is the actor every rule's transition_bead carries.
