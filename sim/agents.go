@@ -105,7 +105,13 @@ func (w *World) planJob(p *process) *job {
 		j.rigID = b.RigID.String
 	}
 	j.strategy = w.mergeStrategy(j.rigID)
-	j.branch = a.Name + "/" + prefix(b.ID, 8)
+	// The branch the Town sent in the start payload (production's
+	// branchForAgent / branchForConvoyAgent); rework, conflict and
+	// feedback work below goes to the branch of the PR instead.
+	j.branch = p.branch
+	if j.branch == "" {
+		j.branch = model.BranchForAgent(a.Name, b.ID)
+	}
 	switch {
 	case a.Role == model.RoleRefinery && b.Type == model.TypeMergeRequest:
 		j.kind = jobReview
@@ -324,12 +330,4 @@ func (w *World) agentCompleted(agentID, status, reason string) {
 	w.rpc("agent_completed", func(now time.Time) error {
 		return w.town.AgentCompleted(now, agentID, model.AgentCompletedInput{Status: status, Reason: reason})
 	}, F("agent", agentID), F("status", status), F("reason", reason))
-}
-
-// prefix returns the first n bytes of s.
-func prefix(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }

@@ -55,7 +55,34 @@ type TownSettings struct {
 	NoAutoMerge bool
 	// StagedConvoys is staged_convoys_default (new-town default true).
 	StagedConvoys bool
+	// GitHubToken is where the town's GitHub token comes from. The zero
+	// value, TokenNone, is production's brand-new town: no token, so its
+	// first PR poll fails every MR with no_token. DefaultConfig configures
+	// a stored token (TokenStored).
+	GitHubToken TokenSource
 }
+
+// TokenSource names a link of production's GitHub token chain that a
+// scenario configures (resolveGitHubToken: CLI PAT, town platform
+// integration, rig platform integration, stored git_auth token).
+type TokenSource string
+
+// The token sources.
+const (
+	// TokenNone configures no token (a fresh town).
+	TokenNone TokenSource = ""
+	// TokenStored sets git_auth.github_token.
+	TokenStored TokenSource = "stored"
+	// TokenCLIPAT sets github_cli_pat.
+	TokenCLIPAT TokenSource = "cli_pat"
+	// TokenTownIntegration sets git_auth.platform_integration_id; the
+	// simulated token service mints a token for it.
+	TokenTownIntegration TokenSource = "town_integration"
+	// TokenRigIntegration sets each rig's platformIntegrationId only.
+	// Production's PR poller never passes the rig's integration to the
+	// token chain, so such a town polls with no token (no_token).
+	TokenRigIntegration TokenSource = "rig_integration"
+)
 
 // Stage is one way an agent process can end before its work does: the
 // weight of choosing it when the process starts running, and how long
@@ -185,8 +212,11 @@ type APIErrorWeights struct {
 	RateLimited float64
 	// NotFound is a 404 (non-transient: the MR fails at once).
 	NotFound float64
-	// Invalid is an unparsable body.
+	// Invalid is an unparsable body (invalid_response, json_parse).
 	Invalid float64
+	// WrongShape is a JSON body of the wrong shape (invalid_response,
+	// schema_mismatch, its top-level keys in the failure message).
+	WrongShape float64
 	// Network is a thrown fetch error.
 	Network float64
 }
@@ -296,6 +326,8 @@ func DefaultConfig() Config {
 			ReviewMode:     "comments",
 			AutoMergeDelay: 5 * time.Minute,
 			StagedConvoys:  true,
+			// A configured GitHub token (production's fresh town has none).
+			GitHubToken: TokenStored,
 		},
 		Containers: ContainerConfig{
 			Boot:            Uniform(3*time.Second, 8*time.Second),
@@ -376,6 +408,13 @@ func (c Config) Validate() error {
 		v.fail("town.review_mode", "is %q; want comments or rework", c.Town.ReviewMode)
 	}
 	v.check(c.Town.AutoMergeDelay < 0, "town.auto_merge_delay", "is negative (%v)", c.Town.AutoMergeDelay)
+	v.check(c.Town.AutoMergeDelay%time.Minute != 0, "town.auto_merge_delay",
+		"is %v; auto_merge_delay_minutes is a whole number of minutes", c.Town.AutoMergeDelay)
+	switch c.Town.GitHubToken {
+	case TokenNone, TokenStored, TokenCLIPAT, TokenTownIntegration, TokenRigIntegration:
+	default:
+		v.fail("town.github_token", "is %q; want \"\", stored, cli_pat, town_integration or rig_integration", c.Town.GitHubToken)
+	}
 
 	k := c.Containers
 	v.dist("containers.boot", k.Boot)
@@ -424,7 +463,7 @@ func (c Config) Validate() error {
 		v.dist("github.approval_delay", g.ApprovalDelay)
 	}
 	e := g.Errors
-	v.weights("github.errors", e.OK, e.ServerError, e.RateLimited, e.NotFound, e.Invalid, e.Network)
+	v.weights("github.errors", e.OK, e.ServerError, e.RateLimited, e.NotFound, e.Invalid, e.Network, e.WrongShape)
 	v.prob("github.merge_fail", g.MergeFail)
 
 	l := c.Workload

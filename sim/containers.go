@@ -50,6 +50,7 @@ type process struct {
 	agentID    string
 	beadID     string
 	role       string
+	branch     string // the working branch of the start payload
 	instance   string // the container instance it runs in
 	state      procState
 	exitReason string
@@ -196,7 +197,7 @@ func (k *containers) start(c model.Call, sent time.Time) (model.Result, time.Dur
 // state now (the prompt is built at start), and schedules its cold start.
 func (k *containers) spawn(c model.Call, at time.Time) {
 	k.seq++
-	p := &process{n: k.seq, agentID: c.AgentID, beadID: c.BeadID, role: c.Role, instance: k.instance}
+	p := &process{n: k.seq, agentID: c.AgentID, beadID: c.BeadID, role: c.Role, branch: c.Branch, instance: k.instance}
 	k.procs[c.AgentID] = p
 	k.w.stats.Processes++
 	p.job = k.w.planJob(p)

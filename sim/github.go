@@ -162,8 +162,13 @@ func (g *github) requestChanges(url string) {
 // apiError draws an API failure: "" for a normal answer.
 func (g *github) apiError() string {
 	e := g.cfg.Errors
-	return [...]string{"", "server_error", "rate_limited", "not_found", "invalid", "network"}[pickWeighted(g.api, e.OK, e.ServerError, e.RateLimited, e.NotFound, e.Invalid, e.Network)]
+	return [...]string{"", "server_error", "rate_limited", "not_found", "invalid", "network", "wrong_shape"}[pickWeighted(g.api, e.OK, e.ServerError, e.RateLimited, e.NotFound, e.Invalid, e.Network, e.WrongShape)]
 }
+
+// wrongShapeKeys are the top-level keys of the wrong-shaped answer the
+// simulated GitHub gives: more than the eight the failure message keeps.
+var wrongShapeKeys = []string{"message", "documentation_url", "status", "errors", "request_id",
+	"resource", "field", "code", "scope"}
 
 // respond answers the GitHub calls (reconciler.md §3.3, §3.4).
 func (g *github) respond(c model.Call) (model.Result, time.Duration) {
@@ -180,6 +185,10 @@ func (g *github) respond(c model.Call) (model.Result, time.Duration) {
 			return model.Result{StatusCode: 200, PR: model.PRStatus{ErrKind: "invalid_response"}}, 0
 		case "network":
 			return model.Result{Err: "fetch failed"}, 0
+		case "wrong_shape":
+			// An error document instead of a pull request.
+			return model.Result{StatusCode: 200, PR: model.PRStatus{ErrKind: "invalid_response",
+				InvalidReason: "schema_mismatch", Keys: wrongShapeKeys}}, 0
 		}
 		pr := g.prs[c.URL]
 		if pr == nil {

@@ -110,14 +110,14 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 	setup := w.src.Stream("setup")
 	townID := setup.UUID()
 
-	tc := townConfig(cfg.Town)
 	town, err := model.Open(model.Options{
-		Path:      opts.DBPath,
-		TownID:    townID,
-		IDs:       model.NewSeededIDs(w.src.Stream("ids").Uint64()),
-		Config:    &tc,
-		Analytics: func(e model.AnalyticsEvent) { w.stats.Analytics[e.Event]++ },
-		Errors:    func(model.ErrorReport) { w.stats.ErrorReports++ },
+		Path:         opts.DBPath,
+		TownID:       townID,
+		IDs:          model.NewSeededIDs(w.src.Stream("ids").Uint64()),
+		Analytics:    func(e model.AnalyticsEvent) { w.stats.Analytics[e.Event]++ },
+		Errors:       func(model.ErrorReport) { w.stats.ErrorReports++ },
+		TokenService: simulatedTokenService,
+		Start:        cfg.Start,
 	})
 	if err != nil {
 		return nil, err
@@ -139,6 +139,15 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 	w.users = newWorkload(w)
 
 	w.record("world", F("seed", cfg.Seed), F("town", townID), F("rigs", cfg.Rigs), F("agents", cfg.Agents))
+	// The scenario's settings reach the brand-new town through its
+	// config update RPC, as a user's settings do.
+	if err := w.rpc("update_town_config", func(time.Time) error {
+		_, err := town.UpdateTownConfig(townConfigUpdate(cfg.Town))
+		return err
+	}); err != nil {
+		town.Close()
+		return nil, fmt.Errorf("sim: town config: %w", err)
+	}
 	for i := 0; i < cfg.Rigs; i++ {
 		r := rigRec{id: setup.UUID(), name: "rig-" + strconv.Itoa(i+1)}
 		w.rigs = append(w.rigs, r)
@@ -147,8 +156,7 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 			if err := town.AddRig(now, r.id, r.name, git, "main"); err != nil {
 				return err
 			}
-			town.ConfigureRig(now, r.id)
-			return nil
+			return town.ConfigureRig(now, rigRuntimeConfig(townID, r.id, git, cfg.Town))
 		}, F("rig", r.id), F("name", r.name)); err != nil {
 			town.Close()
 			return nil, fmt.Errorf("sim: add rig %s: %w", r.name, err)
@@ -168,26 +176,6 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 		w.nextProgress = cfg.Start.Add(opts.ProgressEvery)
 	}
 	return w, nil
-}
-
-// townConfig is the town configuration a scenario starts with: the
-// new-town defaults with the scenario's choices.
-func townConfig(s TownSettings) model.TownConfig {
-	tc := model.NewTownConfig()
-	if s.MergeStrategy != "" {
-		tc.MergeStrategy = s.MergeStrategy
-	}
-	if s.ReviewMode != "" {
-		tc.Refinery.ReviewMode = s.ReviewMode
-	}
-	if s.NoAutoMerge {
-		tc.Refinery.AutoMergeDelayMinutes = nil
-	} else {
-		m := s.AutoMergeDelay.Minutes()
-		tc.Refinery.AutoMergeDelayMinutes = &m
-	}
-	tc.StagedConvoysDefault = s.StagedConvoys
-	return tc
 }
 
 // Town returns the Town under test.

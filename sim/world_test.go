@@ -338,7 +338,8 @@ func TestNewWorldSetsUpTown(t *testing.T) {
 		t.Fatalf("rigs %v %v", rigs, err)
 	}
 	for _, r := range rigs {
-		if !p.w.town.KV().RigConfigs[r.ID] || !strings.HasPrefix(r.GitURL, "https://github.com/townsim/") {
+		rc, ok := p.w.town.RigRuntimeConfig(r.ID)
+		if !ok || rc.GitURL != r.GitURL || rc.UserID != SimUserID || !strings.HasPrefix(r.GitURL, "https://github.com/townsim/") {
 			t.Errorf("rig %+v not configured", r)
 		}
 	}

@@ -122,7 +122,9 @@ func TestApplyPollPR(t *testing.T) {
 
 	t.Run("hazard 7: a town without refinery config only polls status", func(t *testing.T) {
 		f := newApplyFix(t)
-		f.town.KV().Config.Refinery = nil
+		if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.Refinery = nil }); err != nil {
+			panic(err)
+		}
 		mr, _ := f.prMR(applyPRURL)
 		f.exec(`UPDATE beads SET metadata = json_set(metadata, '$.has_conflicts', 1) WHERE bead_id = ?`, mr)
 		f.answer(model.CallPRStatus, prOpen("clean"))
@@ -135,7 +137,9 @@ func TestApplyPollPR(t *testing.T) {
 		f := newApplyFix(t)
 		off := false
 		f.must(f.town.SetRigOverrides(applyRig, model.RigConfig{AutoResolvePRFeedback: &off}))
-		f.town.KV().Config.Refinery.AutoMergeDelayMinutes = nil
+		if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.Refinery.AutoMergeDelayMinutes = nil }); err != nil {
+			panic(err)
+		}
 		mr, _ := f.prMR(applyPRURL)
 		f.answer(model.CallPRStatus, prOpen("clean"))
 		f.answer(model.CallPRFeedback, feedback(model.PRFeedback{HasFailingChecks: true}))
@@ -222,8 +226,12 @@ func TestApplyPollPR(t *testing.T) {
 
 	t.Run("no feedback wanted means no feedback call", func(t *testing.T) {
 		f := newApplyFix(t)
-		f.town.KV().Config.Refinery.AutoResolvePRFeedback = false
-		f.town.KV().Config.Refinery.AutoMergeDelayMinutes = nil
+		if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.Refinery.AutoResolvePRFeedback = false }); err != nil {
+			panic(err)
+		}
+		if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.Refinery.AutoMergeDelayMinutes = nil }); err != nil {
+			panic(err)
+		}
 		mr, _ := f.prMR(applyPRURL)
 		f.answer(model.CallPRStatus, prOpen("clean"))
 		f.poll(mr, applyPRURL)
@@ -370,13 +378,21 @@ func TestApplyPollPRErrors(t *testing.T) {
 		wantCalls              string
 	}{
 		{name: "no GitHub token", url: applyPRURL, kind: "no_token", label: "github",
-			setup: func(f *applyFix) { f.town.KV().Config.GitHubToken = "" }},
+			setup: func(f *applyFix) {
+				if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.GitAuth.GitHubToken = "" }); err != nil {
+					panic(err)
+				}
+			}},
 		{name: "no GitLab token", url: "https://gitlab.com/acme/widgets/-/merge_requests/7", kind: "no_token", label: "gitlab"},
 		{name: "unrecognized url", url: "https://bitbucket.org/acme/widgets/pull-requests/1", kind: "unrecognized_url", label: ""},
 		{name: "GitLab host mismatch", url: "https://git.evil.example/acme/widgets/-/merge_requests/7", kind: "host_mismatch", label: "gitlab",
 			setup: func(f *applyFix) {
-				f.town.KV().Config.GitLabToken = "glpat"
-				f.town.KV().Config.GitLabInstanceURL = "https://git.acme.example"
+				if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.GitAuth.GitLabToken = "glpat" }); err != nil {
+					panic(err)
+				}
+				if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.GitAuth.GitLabInstanceURL = "https://git.acme.example" }); err != nil {
+					panic(err)
+				}
 			}},
 	}
 	for _, c := range immediate {
@@ -399,8 +415,12 @@ func TestApplyPollPRErrors(t *testing.T) {
 
 	t.Run("GitLab on the configured host is polled", func(t *testing.T) {
 		f := newApplyFix(t)
-		f.town.KV().Config.GitLabToken = "glpat"
-		f.town.KV().Config.GitLabInstanceURL = "https://git.acme.example:8443"
+		if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.GitAuth.GitLabToken = "glpat" }); err != nil {
+			panic(err)
+		}
+		if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.GitAuth.GitLabInstanceURL = "https://git.acme.example:8443" }); err != nil {
+			panic(err)
+		}
 		url := "https://GIT.acme.example/group/sub/widgets/-/merge_requests/7"
 		mr, _ := f.prMR(url)
 		f.answer(model.CallPRStatus, prOpen("dirty"))
@@ -512,7 +532,9 @@ func TestApplyMergePR(t *testing.T) {
 			f.answer(model.CallMergePR, model.Result{Err: "socket hang up"})
 		}},
 		{name: "no token: no feedback, no merge", wantCalls: "", answer: func(f *applyFix) {
-			f.town.KV().Config.GitHubToken = ""
+			if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.GitAuth.GitHubToken = "" }); err != nil {
+				panic(err)
+			}
 		}},
 	}
 	for _, c := range clearing {
