@@ -47,7 +47,7 @@ func newApplyFix(t *testing.T) *applyFix {
 	f := &applyFix{t: t, answers: map[model.CallKind]func(model.Call) model.Result{}}
 	town, err := model.Open(model.Options{TownID: applyTownID,
 		TokenService: func(id string) (string, error) { return "minted-" + id, nil },
-		Analytics: func(e model.AnalyticsEvent) { f.analytics = append(f.analytics, e) }})
+		Analytics:    func(e model.AnalyticsEvent) { f.analytics = append(f.analytics, e) }})
 	if err != nil {
 		t.Fatalf("open town: %v", err)
 	}
