@@ -251,6 +251,8 @@ func (w *World) Respond(c model.Call, sent time.Time) (model.Result, time.Durati
 		return w.github.respond(c)
 	case model.CallWastelandBrowse, model.CallWastelandDone:
 		return model.Result{StatusCode: 200}, 0
+	case model.CallContainerDestroy:
+		return w.destroyContainer(), 0
 	}
 	return w.containers.respond(c, sent)
 }
