@@ -77,6 +77,8 @@ type containers struct {
 
 	procs map[string]*process // by agent id; looked up, iterated only sorted
 	seq   uint64
+
+	ready readyAcks // the container-ready acknowledgements (container_ready.go)
 }
 
 func newContainers(w *World) *containers {
@@ -145,6 +147,7 @@ func (k *containers) respond(c model.Call, sent time.Time) (model.Result, time.D
 		return model.Result{StatusCode: 200, ColdStart: cold, Duration: wait}, wait
 	case model.CallHealth:
 		wait := k.ensureUp()
+		k.ready.fromHealth(k, c.DrainNonce, wait)
 		r := model.Result{StatusCode: 200, StartedAt: k.startedAt}
 		if m := k.procs[k.w.mayorID]; m != nil && m.state == procRunning {
 			r.MayorReadyAt = m.runningAt
@@ -247,10 +250,13 @@ func (k *containers) heartbeat(p *process) {
 		Watermark:           &model.Watermark{LastEventType: "message.part.updated", LastEventAt: model.ISO(last)},
 		ContainerInstanceID: p.instance,
 	}
+	var nonce string
 	k.w.rpc("heartbeat", func(now time.Time) error {
-		_, err := k.w.town.Heartbeat(now, p.agentID, in)
+		var err error
+		nonce, err = k.w.town.Heartbeat(now, p.agentID, in)
 		return err
 	}, F("agent", p.agentID))
+	k.ready.fromHeartbeat(k, p.instance, nonce)
 	k.w.eng.After(k.cfg.HeartbeatEvery, func() { k.heartbeat(p) })
 }
 
