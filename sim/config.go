@@ -266,6 +266,12 @@ type WorkloadConfig struct {
 	// CancelFailed is the fraction of cancellations that mark the bead
 	// failed instead of closed.
 	CancelFailed float64
+	// DashboardVisitsPerHour is the rate at which users open the town's
+	// page, whose load calls t.EnsureMayor (production's mayor/ensure
+	// route). It is how production brings back a mayor lost to a container
+	// eviction; 0 = never, and such a mayor stays down until a user
+	// message starts it.
+	DashboardVisitsPerHour float64
 }
 
 // LatencyConfig is the round-trip time of each external call kind (a
@@ -488,6 +494,7 @@ func (c Config) Validate() error {
 			v.dist("workload.start_delay", l.StartDelay)
 		}
 	}
+	v.check(l.DashboardVisitsPerHour < 0, "workload.dashboard_visits_per_hour", "is negative (%v)", l.DashboardVisitsPerHour)
 	v.check(l.HeldPerHour < 0, "workload.held_per_hour", "is negative (%v)", l.HeldPerHour)
 	if l.HeldPerHour > 0 {
 		v.dist("workload.hold_for", l.HoldFor)
