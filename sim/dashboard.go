@@ -25,4 +25,3 @@ func (w *World) mayorRunning() bool {
 	p := w.containers.procs[w.mayorID]
 	return p != nil && p.state.live()
 }
-
