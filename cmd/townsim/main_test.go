@@ -22,6 +22,9 @@ func TestRunFlagErrorsNameTheFlag(t *testing.T) {
 	}{
 		{"negative duration", []string{"--duration", "-1h"}, "--duration"},
 		{"zero duration", []string{"--duration", "0s"}, "--duration"},
+		{"zero duration without unit", []string{"--duration", "0"}, "--duration"},
+		{"negative minutes", []string{"--duration", "-5m"}, "--duration: must be positive"},
+		{"fleet over the limit", []string{"--agents", "10001"}, "--agents: 10001 is over the limit of 10000 (measured"},
 		{"bad duration", []string{"--duration", "soon"}, "-duration"},
 		{"zero rigs", []string{"--rigs", "0"}, "--rigs"},
 		{"zero agents", []string{"--agents", "0"}, "--agents"},
@@ -111,7 +114,7 @@ func TestRunTableSummary(t *testing.T) {
 	}
 }
 
-// A signal stops the run at the next simulated minute: the partial summary
+// A signal stops the run at the next event: the partial summary
 // is printed, the trace written so far is kept, and the exit code is 130.
 func TestRunInterruptKeepsTraceAndSummary(t *testing.T) {
 	defer func(old func(chan<- os.Signal)) { notifyInterrupt = old }(notifyInterrupt)
@@ -135,5 +138,27 @@ func TestRunInterruptKeepsTraceAndSummary(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "interrupted after") {
 		t.Fatalf("stderr does not say so: %s", errb.String())
+	}
+}
+
+// A fleet estimated to take long is warned about on stderr with the
+// measured cost per agent; a small one is not.
+func TestAgentsWarning(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		warn bool
+	}{
+		{[]string{"--agents", "8"}, false},
+		{[]string{"--agents", "2000"}, true},
+		{[]string{"--agents", "2000", "--duration", "1m"}, false},
+	} {
+		var errb bytes.Buffer
+		if _, err := parseRunFlags(c.args, &errb); err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Contains(errb.String(), "warning: --agents") && strings.Contains(errb.String(), "per agent per simulated minute")
+		if got != c.warn {
+			t.Errorf("%v: warning %v, want %v (%q)", c.args, got, c.warn, errb.String())
+		}
 	}
 }

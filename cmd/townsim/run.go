@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/townsim/townsim/reports"
@@ -70,10 +67,14 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	if f.db != "" && f.trace != "" && f.db == f.trace {
 		return nil, fmt.Errorf("--db and --trace name the same file %s", f.db)
 	}
+	if err := checkFleet(f.agents, f.duration, stderr); err != nil {
+		return nil, err
+	}
 	return f, nil
 }
 
 func runCommand(args []string, stdout, stderr io.Writer) int {
+	stderr = &lockedWriter{w: stderr} // the signal handler writes too
 	f, err := parseRunFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -109,21 +110,12 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		opts.Trace = traceFile
 	}
-	// Ctrl-C (or SIGTERM) stops the run at the next simulated minute; the
-	// trace written so far is flushed and the partial summary printed.
-	var interrupted atomic.Bool
-	sigs := make(chan os.Signal, 1)
-	notifyInterrupt(sigs)
-	defer func() {
-		signal.Stop(sigs)
-		close(sigs) // ends the goroutine below
-	}()
-	go func() {
-		if _, ok := <-sigs; ok {
-			interrupted.Store(true)
-		}
-	}()
-	opts.Interrupted = interrupted.Load
+	// The first Ctrl-C (or SIGTERM) stops the run at the next event; the
+	// trace written so far is flushed and the partial summary printed. A
+	// second one exits at once (exitNow with 130).
+	stop := watchInterrupts(stderr)
+	defer stop.close()
+	opts.Interrupted = stop.requested
 	res, runErr := sim.Run(cfg, opts)
 	if traceFile != nil {
 		if err := traceFile.Close(); err != nil && runErr == nil {
@@ -151,5 +143,3 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// notifyInterrupt relays the signals that stop a run; tests replace it.
-var notifyInterrupt = func(c chan<- os.Signal) { signal.Notify(c, os.Interrupt, syscall.SIGTERM) }
