@@ -142,4 +142,3 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	return 0
 }
-
