@@ -63,7 +63,7 @@ func TestHazard17_DebugApplyIgnoresTownConfig(t *testing.T) {
 	f := newFixture(t)
 	off := false
 	if err := f.t.EditTownConfig(func(c *model.TownConfig) { c.Refinery.AutoResolveMergeConflicts = &off }); err != nil {
-		panic(err)
+		f.tb.Fatal(err)
 	}
 	rig := f.rig("alpha", t0.Add(-time.Hour))
 	src := f.bead(model.TypeIssue, model.StatusInReview, rig, t0.Add(-time.Minute))

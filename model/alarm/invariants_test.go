@@ -127,7 +127,7 @@ func TestInvariants(t *testing.T) {
 func TestT11ReportsViolations(t *testing.T) {
 	f := newFixture(t)
 	if _, err := f.t.UpdateTownConfig(model.TownConfigUpdate{OwnerUserID: model.Ptr("user-9")}); err != nil {
-		panic(err)
+		f.tb.Fatal(err)
 	}
 	c1, c2 := f.convoy("bogus"), f.convoy("weird")
 	res := f.tick()

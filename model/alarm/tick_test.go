@@ -328,7 +328,7 @@ func TestT17Rearm(t *testing.T) {
 func TestT12ReconcilerTickSlots(t *testing.T) {
 	f := newFixture(t)
 	if _, err := f.t.UpdateTownConfig(model.TownConfigUpdate{OwnerUserID: model.Ptr("user-9")}); err != nil {
-		panic(err)
+		f.tb.Fatal(err)
 	}
 	f.env.Respond = func(c model.Call) model.Result {
 		d := 100 * time.Millisecond

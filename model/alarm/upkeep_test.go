@@ -81,7 +81,7 @@ func TestT3aContainerEvents(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			if _, err := f.t.UpdateTownConfig(model.TownConfigUpdate{OwnerUserID: model.Ptr("user-9")}); err != nil {
-				panic(err)
+				f.tb.Fatal(err)
 			}
 			f.rig("alpha", t0.Add(-time.Minute))
 			f.answers[model.CallWarmUp] = tc.warm

@@ -125,7 +125,7 @@ func TestApplyPollPR(t *testing.T) {
 	t.Run("hazard 7: a town without refinery config only polls status", func(t *testing.T) {
 		f := newApplyFix(t)
 		if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.Refinery = nil }); err != nil {
-			panic(err)
+			f.t.Fatal(err)
 		}
 		mr, _ := f.prMR(applyPRURL)
 		f.exec(`UPDATE beads SET metadata = json_set(metadata, '$.has_conflicts', 1) WHERE bead_id = ?`, mr)
@@ -140,7 +140,7 @@ func TestApplyPollPR(t *testing.T) {
 		off := false
 		f.must(f.town.SetRigOverrides(applyRig, model.RigConfig{AutoResolvePRFeedback: &off}))
 		if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.Refinery.AutoMergeDelayMinutes = nil }); err != nil {
-			panic(err)
+			f.t.Fatal(err)
 		}
 		mr, _ := f.prMR(applyPRURL)
 		f.answer(model.CallPRStatus, prOpen("clean"))
@@ -229,10 +229,10 @@ func TestApplyPollPR(t *testing.T) {
 	t.Run("no feedback wanted means no feedback call", func(t *testing.T) {
 		f := newApplyFix(t)
 		if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.Refinery.AutoResolvePRFeedback = false }); err != nil {
-			panic(err)
+			f.t.Fatal(err)
 		}
 		if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.Refinery.AutoMergeDelayMinutes = nil }); err != nil {
-			panic(err)
+			f.t.Fatal(err)
 		}
 		mr, _ := f.prMR(applyPRURL)
 		f.answer(model.CallPRStatus, prOpen("clean"))
@@ -382,7 +382,7 @@ func TestApplyPollPRErrors(t *testing.T) {
 		{name: "no GitHub token", url: applyPRURL, kind: "no_token", label: "github",
 			setup: func(f *applyFix) {
 				if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.GitAuth.GitHubToken = "" }); err != nil {
-					panic(err)
+					f.t.Fatal(err)
 				}
 			}},
 		{name: "no GitLab token", url: "https://gitlab.com/acme/widgets/-/merge_requests/7", kind: "no_token", label: "gitlab"},
@@ -390,10 +390,10 @@ func TestApplyPollPRErrors(t *testing.T) {
 		{name: "GitLab host mismatch", url: "https://git.evil.example/acme/widgets/-/merge_requests/7", kind: "host_mismatch", label: "gitlab",
 			setup: func(f *applyFix) {
 				if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.GitAuth.GitLabToken = "glpat" }); err != nil {
-					panic(err)
+					f.t.Fatal(err)
 				}
 				if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.GitAuth.GitLabInstanceURL = "https://git.acme.example" }); err != nil {
-					panic(err)
+					f.t.Fatal(err)
 				}
 			}},
 	}
@@ -418,10 +418,10 @@ func TestApplyPollPRErrors(t *testing.T) {
 	t.Run("GitLab on the configured host is polled", func(t *testing.T) {
 		f := newApplyFix(t)
 		if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.GitAuth.GitLabToken = "glpat" }); err != nil {
-			panic(err)
+			f.t.Fatal(err)
 		}
 		if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.GitAuth.GitLabInstanceURL = "https://git.acme.example:8443" }); err != nil {
-			panic(err)
+			f.t.Fatal(err)
 		}
 		url := "https://GIT.acme.example/group/sub/widgets/-/merge_requests/7"
 		mr, _ := f.prMR(url)
@@ -535,7 +535,7 @@ func TestApplyMergePR(t *testing.T) {
 		}},
 		{name: "no token: no feedback, no merge", wantCalls: "", answer: func(f *applyFix) {
 			if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.GitAuth.GitHubToken = "" }); err != nil {
-				panic(err)
+				f.t.Fatal(err)
 			}
 		}},
 	}

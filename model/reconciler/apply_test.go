@@ -386,7 +386,7 @@ func TestApplyNotifyAndEmit(t *testing.T) {
 	}
 
 	if _, err := f.town.UpdateTownConfig(model.TownConfigUpdate{OwnerUserID: model.Ptr("owner-1")}); err != nil {
-		panic(err)
+		f.t.Fatal(err)
 	}
 	e := f.apply(Action{Type: EmitEvent, EventName: "reconciler.respawn_suppressed",
 		EventData: [][2]string{{"convoyId", "convoy-9"}, {"suppressedAttempt", "3"}}})

@@ -44,7 +44,7 @@ func TestApplyReportWastelandDone(t *testing.T) {
 			}},
 		{name: "town without owner skips", tagged: true, wantCalls: "", setup: func(f *applyFix) {
 			if _, err := f.town.UpdateTownConfig(model.TownConfigUpdate{OwnerUserID: model.Ptr("")}); err != nil {
-				panic(err)
+				f.t.Fatal(err)
 			}
 		}},
 		{name: "config read error rejects", tagged: true, wantCalls: "", wantReject: true, setup: func(f *applyFix) {
@@ -55,7 +55,7 @@ func TestApplyReportWastelandDone(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			f := newApplyFix(t)
 			if _, err := f.town.UpdateTownConfig(model.TownConfigUpdate{OwnerUserID: model.Ptr("owner-1")}); err != nil {
-				panic(err)
+				f.t.Fatal(err)
 			}
 			meta := map[string]any{}
 			if c.tagged {
@@ -104,7 +104,7 @@ func TestApplyReportWastelandDoneStampThrows(t *testing.T) {
 	for _, done := range []bool{true, false} {
 		f := newApplyFix(t)
 		if _, err := f.town.UpdateTownConfig(model.TownConfigUpdate{OwnerUserID: model.Ptr("owner-1")}); err != nil {
-			panic(err)
+			f.t.Fatal(err)
 		}
 		b := f.issue("wanted")
 		f.exec(`UPDATE beads SET metadata = 'not json' WHERE bead_id = ?`, b)

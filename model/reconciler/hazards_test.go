@@ -71,19 +71,19 @@ func TestHazard07_PollPRIgnoresRigRefinerySettings(t *testing.T) {
 		}, "github.pr_status,github.pr_feedback,github.pr_status", 1},
 		{"town switch off: not handled", func(f *applyFix) {
 			if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.Refinery.AutoResolvePRFeedback = false }); err != nil {
-				panic(err)
+				f.t.Fatal(err)
 			}
 		}, "github.pr_status", 0},
 		{"legacy town without refinery: status only", func(f *applyFix) {
 			if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.Refinery = nil }); err != nil {
-				panic(err)
+				f.t.Fatal(err)
 			}
 		}, "github.pr_status", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newApplyFix(t)
 			if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.Refinery.AutoMergeDelayMinutes = nil }); err != nil {
-				panic(err)
+				f.t.Fatal(err)
 			}
 			tc.setup(f)
 			mr, _ := f.prMR(applyPRURL)
