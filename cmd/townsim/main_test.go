@@ -24,6 +24,7 @@ func TestRunFlagErrorsNameTheFlag(t *testing.T) {
 		{"zero duration", []string{"--duration", "0s"}, "--duration"},
 		{"zero duration without unit", []string{"--duration", "0"}, "--duration"},
 		{"negative minutes", []string{"--duration", "-5m"}, "--duration: must be positive"},
+		{"unknown token source", []string{"--github-token", "ghp_x"}, "--github-token"},
 		{"fleet over the limit", []string{"--agents", "10001"}, "--agents: 10001 is over the limit of 10000 (measured"},
 		{"bad duration", []string{"--duration", "soon"}, "-duration"},
 		{"zero rigs", []string{"--rigs", "0"}, "--rigs"},
@@ -160,5 +161,34 @@ func TestAgentsWarning(t *testing.T) {
 		if got != c.warn {
 			t.Errorf("%v: warning %v, want %v (%q)", c.args, got, c.warn, errb.String())
 		}
+	}
+}
+
+// --github-token none runs production's fresh town, whose first PR polls
+// fail every merge request with no_token (NEW_TOWN_CONFIG_DEFAULTS in
+// src/dos/town/config.ts, checkPRStatus in town-scm.ts): its issues go back
+// to be worked again, few close, and the dispatch circuit breaker opens;
+// with the default (stored) token they close and it stays shut.
+func TestGitHubTokenFlag(t *testing.T) {
+	closed, breaker := map[string]float64{}, map[string]float64{}
+	for _, tok := range []string{"none", "stored"} {
+		var out, errb bytes.Buffer
+		code := Main([]string{"run", "--duration", "40m", "--rigs", "1", "--agents", "4", "--json", "--progress", "0",
+			"--github-token", tok}, &out, &errb)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", tok, code, errb.String())
+		}
+		var m struct {
+			Closed  float64            `json:"beads_closed"`
+			Actions map[string]float64 `json:"actions_by_type"`
+		}
+		if err := json.Unmarshal(out.Bytes(), &m); err != nil {
+			t.Fatal(err)
+		}
+		closed[tok], breaker[tok] = m.Closed, m.Actions["notify_mayor"]
+	}
+	if closed["none"] >= closed["stored"] || breaker["none"] == 0 || breaker["stored"] != 0 {
+		t.Fatalf("closed without a token %v, with one %v; breaker notifications %v and %v",
+			closed["none"], closed["stored"], breaker["none"], breaker["stored"])
 	}
 }

@@ -23,6 +23,13 @@ type runFlags struct {
 	trace    string
 	json     bool
 	progress time.Duration
+	token    sim.TokenSource
+}
+
+// tokenFlags maps --github-token values to token sources.
+var tokenFlags = map[string]sim.TokenSource{
+	"none": sim.TokenNone, "stored": sim.TokenStored, "cli_pat": sim.TokenCLIPAT,
+	"town_integration": sim.TokenTownIntegration, "rig_integration": sim.TokenRigIntegration,
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
@@ -38,12 +45,18 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&f.trace, "trace", "", "stream the trace of everything that happened to this new file")
 	fs.BoolVar(&f.json, "json", false, "print the summary as one JSON object instead of tables")
 	fs.DurationVar(&f.progress, "progress", 10*time.Minute, "print a progress line every this much simulated time (0: never)")
+	token := fs.String("github-token", "stored", "where the town's GitHub token comes from: none (a fresh town), stored, cli_pat, town_integration, rig_integration")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (flags only)", fs.Arg(0))
 	}
+	src, ok := tokenFlags[*token]
+	if !ok {
+		return nil, fmt.Errorf("--github-token: %q is not none, stored, cli_pat, town_integration or rig_integration", *token)
+	}
+	f.token = src
 	switch {
 	case f.duration <= 0:
 		return nil, fmt.Errorf("--duration: must be positive, got %s", f.duration)
@@ -88,6 +101,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	cfg.Duration = f.duration
 	cfg.Rigs = f.rigs
 	cfg.Agents = f.agents
+	cfg.Town.GitHubToken = f.token
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintf(stderr, "townsim run: %v\n", err)
 		return 2
