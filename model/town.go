@@ -83,7 +83,10 @@ type Town struct {
 	destroyed bool
 }
 
-// Open creates a Town with its schema. now is the creation time.
+// Open creates a Town: its database, the config of opts.Config if any,
+// and start-up (initializeDatabase) at opts.Start: the schema, the config
+// read that seeds a brand-new town's, and the alarm armed when the town
+// has an id.
 func Open(opts Options) (*Town, error) {
 	db, err := OpenDB(opts.Path)
 	if err != nil {

@@ -81,8 +81,9 @@ type tickAggregates struct {
 	lastPending                                                   int
 }
 
-// NewWorld builds the town and its world for cfg: the Town with its
-// rigs (t.AddRig + t.ConfigureRig, ids drawn from the seed), the mayor
+// NewWorld builds the town and its world for cfg: a brand-new Town, the
+// scenario's settings applied through t.UpdateTownConfig, its rigs
+// (t.AddRig + t.ConfigureRig, ids drawn from the seed), the mayor
 // (t.EnsureMayor), the alarm driver and the watchdog, and the workload.
 // Nothing runs until RunUntil.
 func NewWorld(cfg Config, opts RunOptions) (*World, error) {
