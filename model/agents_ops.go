@@ -265,3 +265,15 @@ func (t *Town) DeleteAgent(now time.Time, id string) error {
 	_, err := t.DeleteBead(now, id, "")
 	return err
 }
+
+// HookBeadRPC is the Town's hookBead RPC (what the API calls, as opposed
+// to the internal hook the reconciler and scheduling use): the hook of
+// HookBead, then armAlarmIfNeeded, so that hooking work onto an idle town
+// with no pending alarm starts its alarm loop. A failed hook arms nothing.
+func (t *Town) HookBeadRPC(now time.Time, agentID, beadID string) error {
+	if err := t.HookBead(now, agentID, beadID); err != nil {
+		return err
+	}
+	t.armAlarmIfNeeded(now)
+	return nil
+}

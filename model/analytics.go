@@ -60,7 +60,7 @@ type ErrorReport struct {
 // as written.
 func (t *Town) emit(e AnalyticsEvent) AnalyticsEvent {
 	e.Delivery = "internal"
-	e.UserID = t.kv.Config.OwnerUserID
+	e.UserID = t.ownerUserID
 	return t.emitRaw(e)
 }
 

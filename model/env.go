@@ -25,20 +25,23 @@ type CallKind string
 
 // The external calls of the Town (reconciler.md §3.9, §3.3, §3.4, §3.6).
 const (
-	CallWarmUp          CallKind = "container.warm_up"
-	CallHealth          CallKind = "container.health"
-	CallRefreshToken    CallKind = "container.refresh_token"
-	CallAgentStatus     CallKind = "container.agent_status"
-	CallStartAgent      CallKind = "container.start_agent"
-	CallStopAgent       CallKind = "container.stop_agent"
-	CallSendMessage     CallKind = "container.send_message"
-	CallContainerState  CallKind = "container.get_state"
-	CallContainerStop   CallKind = "container.stop"
-	CallPRStatus        CallKind = "github.pr_status"
-	CallPRFeedback      CallKind = "github.pr_feedback"
-	CallMergePR         CallKind = "github.merge_pr"
-	CallWastelandBrowse CallKind = "wasteland.browse"
-	CallWastelandDone   CallKind = "wasteland.mark_done"
+	CallWarmUp         CallKind = "container.warm_up"
+	CallHealth         CallKind = "container.health"
+	CallRefreshToken   CallKind = "container.refresh_token"
+	CallAgentStatus    CallKind = "container.agent_status"
+	CallStartAgent     CallKind = "container.start_agent"
+	CallStopAgent      CallKind = "container.stop_agent"
+	CallSendMessage    CallKind = "container.send_message"
+	CallContainerState CallKind = "container.get_state"
+	CallContainerStop  CallKind = "container.stop"
+	// CallContainerDestroy is the container's destroy (SIGKILL, state
+	// cleared) that the Town's destroy RPC asks for.
+	CallContainerDestroy CallKind = "container.destroy"
+	CallPRStatus         CallKind = "github.pr_status"
+	CallPRFeedback       CallKind = "github.pr_feedback"
+	CallMergePR          CallKind = "github.merge_pr"
+	CallWastelandBrowse  CallKind = "wasteland.browse"
+	CallWastelandDone    CallKind = "wasteland.mark_done"
 )
 
 // Call is one external call, described as data.
@@ -54,6 +57,17 @@ type Call struct {
 	Message string
 	// Lightweight marks a triage start.
 	Lightweight bool
+	// Branch is the agent's working branch in a start payload (built by
+	// the Town: BranchForAgent, BranchForConvoyAgent); StartPoint is the
+	// ref a convoy agent starts from ("" = the default branch).
+	Branch     string
+	StartPoint string
+	// GitURL, DefaultBranch, UserID and PlatformIntegrationID come from
+	// the rig config the start payload is built from.
+	GitURL                string
+	DefaultBranch         string
+	UserID                string
+	PlatformIntegrationID string
 	// DrainNonce is the X-Drain-Nonce header of a health call ("" = none).
 	DrainNonce string
 	// WastelandID, ItemID and Evidence describe a wasteland report.
@@ -104,6 +118,11 @@ type PRStatus struct {
 	ErrKind string
 	// HTTPStatus is the status of an http_error.
 	HTTPStatus int
+	// InvalidReason tells an invalid_response apart: "json_parse" (no JSON
+	// body; also what "" means) or "schema_mismatch" (JSON of the wrong
+	// shape, whose top-level keys, in order, are Keys).
+	InvalidReason string
+	Keys          []string
 }
 
 // PRFeedback is checkPRFeedback's answer.

@@ -199,7 +199,8 @@ func (t *Town) MaybeDispatchTriageAgent(env Env, triageCount int, rigs []*Rig) e
 		return nil
 	}
 	rigID := rigs[0].ID
-	if !t.kv.RigConfigs[rigID] {
+	rc, ok := t.kv.RigConfigs[rigID]
+	if !ok {
 		return nil
 	}
 	if _, err := t.townConfig(); err != nil {
@@ -225,8 +226,9 @@ func (t *Town) MaybeDispatchTriageAgent(env Env, triageCount int, rigs []*Rig) e
 	if _, err := t.UpdateBeadStatus(now, batch.ID, StatusInProgress, agent.ID, nil); err != nil {
 		return err
 	}
-	out := t.startAgentInContainer(env, Call{AgentID: agent.ID, BeadID: batch.ID, RigID: rigID,
-		Role: RolePolecat, Lightweight: true})
+	c := startCall(agent.Name, batch.ID, "", rc)
+	c.AgentID, c.BeadID, c.RigID, c.Role, c.Lightweight = agent.ID, batch.ID, rigID, RolePolecat, true
+	out := t.startAgentInContainer(env, c)
 	after := env.Now()
 	if out.started {
 		return t.UpdateAgentStatus(after, agent.ID, AgentWorking)

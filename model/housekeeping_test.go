@@ -169,7 +169,8 @@ func TestMaybeDispatchTriageAgent(t *testing.T) {
 		a := f.b(b, "assignee_agent_bead_id")
 		eq(t, "agent working", f.a(a, "status"), AgentWorking)
 		eq(t, "hooked", f.a(a, "current_hook_bead_id"), b)
-		eq(t, "call", f.env.Calls[0], Call{Kind: CallStartAgent, AgentID: a, BeadID: b, RigID: "r1", Role: RolePolecat, Lightweight: true})
+		eq(t, "call", f.env.Calls[0], Call{Kind: CallStartAgent, AgentID: a, BeadID: b, RigID: "r1", Role: RolePolecat, Lightweight: true,
+			Branch: "gt/toast/" + b[:8] /* name "Toast", slugged */, GitURL: "https://github.com/o/r1", DefaultBranch: "main"})
 		// An open/in_progress batch blocks another.
 		f.must(f.town.MaybeDispatchTriageAgent(f.env, 1, f.rigs()))
 		eq(t, "one batch", f.n(`SELECT count(*) FROM beads WHERE labels LIKE '%"gt:triage"%'`), 1)

@@ -56,7 +56,9 @@ func (s *lifecycleState) tick() time.Time {
 // drain runs Phase 0 at the next second and checks nothing failed.
 func (s *lifecycleState) drain(want DrainResult) {
 	s.f.t.Helper()
-	res, err := s.f.town.DrainEvents(s.tick(), &s.f.town.KV().Config)
+	cfg, err := s.f.town.ReadTownConfig()
+	s.f.must(err)
+	res, err := s.f.town.DrainEvents(s.tick(), cfg)
 	s.f.must(err)
 	eq(s.f.t, "drain", res, want)
 }

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"cmp"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -819,12 +820,39 @@ func ContainerAgentStatus(r Result) (status, exitReason string) {
 // mayorStart starts the mayor in the container (rig "mayor-<town id>", no
 // bead, prompt = message) and marks it working when started.
 func (t *Town) mayorStart(env Env, mayor *Agent, message string) (bool, error) {
-	out := t.startAgentInContainer(env, Call{AgentID: mayor.ID, RigID: "mayor-" + t.kv.TownID, Role: RoleMayor,
-		Message: message})
+	rc, err := t.mayorRigConfig()
+	if err != nil {
+		return false, err
+	}
+	cfg, err := t.townConfig()
+	if err != nil {
+		return false, err
+	}
+	c := startCall("mayor", "", "", rc)
+	if c.DefaultBranch == "" {
+		c.DefaultBranch = "main"
+	}
+	c.UserID = cmp.Or(cfg.OwnerUserID, rc.UserID, t.kv.TownID)
+	c.AgentID, c.RigID, c.Role, c.Message = mayor.ID, "mayor-"+t.kv.TownID, RoleMayor, message
+	out := t.startAgentInContainer(env, c)
 	if !out.started {
 		return false, nil
 	}
 	return true, t.UpdateAgentStatus(env.Now(), mayor.ID, AgentWorking)
+}
+
+// mayorRigConfig is getMayorRigConfig: the runtime config of the first
+// rig (created_at order), zero when there is no rig or it has none. The
+// mayor's start payload takes its repository settings (no platform
+// integration) from it.
+func (t *Town) mayorRigConfig() (RigRuntimeConfig, error) {
+	rigs, err := t.ListRigs()
+	if err != nil || len(rigs) == 0 {
+		return RigRuntimeConfig{}, err
+	}
+	rc := t.kv.RigConfigs[rigs[0].ID]
+	rc.PlatformIntegrationID = ""
+	return rc, nil
 }
 
 // EnsureMayor gets or creates the mayor and makes sure its session runs:

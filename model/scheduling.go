@@ -139,19 +139,26 @@ func (t *Town) dispatchAgent(env Env, agent *Agent, beadID string, opts Dispatch
 			rigID = rigs[0].ID
 		}
 	}
-	if rigID == "" || !t.kv.RigConfigs[rigID] {
+	if rigID == "" {
+		return false, nil
+	}
+	rc, ok := t.kv.RigConfigs[rigID]
+	if !ok {
 		return false, nil
 	}
 	if _, err := t.townConfig(); err != nil {
 		return false, err
 	}
 	now := env.Now()
+	var featureBranch string
 	if convoyID, err := t.ConvoyForBead(beadID); err != nil {
 		return false, err
 	} else if convoyID != "" {
-		if _, err := t.ConvoyFeatureBranch(convoyID); err != nil {
+		fb, err := t.ConvoyFeatureBranch(convoyID)
+		if err != nil {
 			return false, err
 		}
+		featureBranch = fb.String
 	}
 	cur, err := t.GetBead(beadID)
 	if err != nil {
@@ -174,10 +181,13 @@ func (t *Town) dispatchAgent(env Env, agent *Agent, beadID string, opts Dispatch
 	if _, err := t.GetRig(rigID); err != nil {
 		return false, err
 	}
-	out := t.startAgentInContainer(env, Call{AgentID: agent.ID, BeadID: beadID, RigID: rigID,
-		Role: agent.Role, Lightweight: opts.Lightweight})
+	c := startCall(agent.Name, beadID, featureBranch, rc)
+	c.AgentID, c.BeadID, c.RigID, c.Role, c.Lightweight = agent.ID, beadID, rigID, agent.Role, opts.Lightweight
+	out := t.startAgentInContainer(env, c)
 	if out.started && t.Mutant(MutantDoubleDispatch) && agent.Role == RolePolecat {
-		env.Call(Call{Kind: CallStartAgent, AgentID: agent.ID + "-twin", BeadID: beadID, RigID: rigID, Role: agent.Role})
+		twin := c
+		twin.Kind, twin.AgentID = CallStartAgent, agent.ID+"-twin"
+		env.Call(twin)
 	}
 	if out.started {
 		if agent.Role != RoleRefinery {

@@ -127,7 +127,8 @@ func TestDispatchAgent_ContainerAnswers(t *testing.T) {
 			eq(t, "bead last attempt", f.b(b, "last_dispatch_attempt_at"), ISO(evAt(time.Minute)))
 			eq(t, "status_changed actor", f.q(`SELECT agent_id FROM bead_events WHERE bead_id = ? AND event_type = 'status_changed'`, b), p)
 			call := f.env.Calls[0]
-			eq(t, "call", call, Call{Kind: CallStartAgent, AgentID: p, BeadID: b, RigID: "r1", Role: c.role})
+			eq(t, "call", call, Call{Kind: CallStartAgent, AgentID: p, BeadID: b, RigID: "r1", Role: c.role,
+				Branch: BranchForAgent(f.b(p, "title"), b), GitURL: "https://github.com/o/r1", DefaultBranch: "main"})
 			if c.reason == "" {
 				e, ok := f.find("agent.spawned")
 				eq(t, "spawned", ok, true)

@@ -270,7 +270,7 @@ func (f *evFix) rig(id string, configured bool) {
 	f.t.Helper()
 	f.must(f.town.AddRig(evT0, id, "rig-"+id, "https://github.com/o/"+id, "main"))
 	if configured {
-		f.town.ConfigureRig(evT0, id)
+		f.must(f.town.ConfigureRig(evT0, RigRuntimeConfig{RigID: id, GitURL: "https://github.com/o/" + id, DefaultBranch: "main"}))
 		f.town.DeleteAlarm()
 	}
 }

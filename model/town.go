@@ -5,7 +5,6 @@ package model
 
 import (
 	"database/sql"
-	"fmt"
 	"time"
 )
 
@@ -17,7 +16,9 @@ type Options struct {
 	TownID string
 	// IDs makes new row ids; nil uses NewSeededIDs(1).
 	IDs IDSource
-	// Config is the town config; nil seeds NewTownConfig (a brand-new town).
+	// Config, when set, is stored whole as the town config; nil leaves the
+	// town without one, so that its first read seeds NewTownConfig (a
+	// brand-new town). Scenarios change config with UpdateTownConfig.
 	Config *TownConfig
 	// Analytics receives every analytics data point; nil drops them.
 	Analytics func(AnalyticsEvent)
@@ -30,6 +31,12 @@ type Options struct {
 	Mutant string
 	// Knobs are the capacity constants; the zero value is production.
 	Knobs Knobs
+	// TokenService mints GitHub tokens for platform integrations; nil
+	// stands for production's GIT_TOKEN_SERVICE binding being absent.
+	TokenService TokenService
+	// Start is the creation time: start-up (initializeDatabase) arms the
+	// alarm at Start+5 s when TownID is set. Zero leaves the alarm unset.
+	Start time.Time
 }
 
 // KV is the Town's state outside SQLite: production keeps it in the
@@ -37,13 +44,16 @@ type Options struct {
 type KV struct {
 	// TownID is `town:id`; "" means absent.
 	TownID string
-	// Config is `town:config`.
-	Config TownConfig
-	// ConfigErr, when set, makes reading the town config throw (a stored
-	// config that fails schema validation; reconciler.md §8.16).
+	// ConfigJSON is `town:config` as stored (JSON); nil means absent.
+	// Read it through the Town (ReadTownConfig), which applies the schema.
+	ConfigJSON []byte
+	// NewDefaultsSeeded is `town:config:newDefaultsSeeded`.
+	NewDefaultsSeeded bool
+	// ConfigErr, when set, makes reading the town config throw as a stored
+	// config that fails the schema does (reconciler.md §8.16); tests set it.
 	ConfigErr error
-	// RigConfigs holds `rig:<rigId>:config` presence, by rig id.
-	RigConfigs map[string]bool
+	// RigConfigs holds `rig:<rigId>:config`, by rig id.
+	RigConfigs map[string]RigRuntimeConfig
 	// Draining, DrainNonce and DrainStartedAt are the eviction drain flag.
 	Draining       bool
 	DrainNonce     string
@@ -56,7 +66,8 @@ type KV struct {
 	LastIdleStopAt time.Time
 	// MayorReadyReportedFor is `mayor:ready_reported_for`.
 	MayorReadyReportedFor string
-	// LastKiloTokenCheck is the in-memory 24 h throttle of T3c.
+	// LastKiloTokenCheck is the in-memory 24 h throttle of T3c (lost
+	// when the Town restarts).
 	LastKiloTokenCheck time.Time
 }
 
@@ -74,28 +85,39 @@ type Town struct {
 	// lastStartError is production's module-level "last start error"
 	// (reconciler.md §3.9, hazard 21).
 	lastStartError string
+	// ownerUserID is the in-memory copy of the config's owner_user_id that
+	// analytics events carry: loaded at start-up, set by UpdateTownConfig.
+	ownerUserID string
+	// destroyed is set by Destroy: the storage is wiped and every later
+	// call fails until Restart re-creates an empty Town.
+	destroyed bool
 }
 
-// Open creates a Town with its schema. now is the creation time.
+// Open creates a Town: its database, the config of opts.Config if any,
+// and start-up (initializeDatabase) at opts.Start: the schema, the config
+// read that seeds a brand-new town's, and the alarm armed when the town
+// has an id.
 func Open(opts Options) (*Town, error) {
 	db, err := OpenDB(opts.Path)
 	if err != nil {
 		return nil, err
 	}
-	if err := db.migrate(); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("create schema: %w", err)
-	}
 	ids := opts.IDs
 	if ids == nil {
 		ids = NewSeededIDs(1)
 	}
-	cfg := NewTownConfig()
-	if opts.Config != nil {
-		cfg = *opts.Config
-	}
 	t := &Town{db: db, ids: ids, opts: opts, knobs: opts.Knobs.Resolved()}
-	t.kv = KV{TownID: opts.TownID, Config: cfg, RigConfigs: map[string]bool{}}
+	t.kv = KV{TownID: opts.TownID, RigConfigs: map[string]RigRuntimeConfig{}}
+	if opts.Config != nil {
+		if err := t.PutTownConfig(*opts.Config); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	if err := t.initialize(opts.Start); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return t, nil
 }
 
@@ -116,18 +138,6 @@ func (t *Town) ID() string { return t.kv.TownID }
 
 // newID returns a fresh row id.
 func (t *Town) newID() string { return t.ids.NewID() }
-
-// townConfig is getTownConfig: it fails when the stored config does.
-func (t *Town) townConfig() (*TownConfig, error) {
-	if err := t.Fault(FPConfigRead, ""); err != nil {
-		return nil, err
-	}
-	if t.kv.ConfigErr != nil {
-		return nil, t.kv.ConfigErr
-	}
-	c := t.kv.Config
-	return &c, nil
-}
 
 // ---- alarm ----
 
@@ -211,11 +221,51 @@ func (t *Town) AddRig(now time.Time, id, name, gitURL, defaultBranch string) err
 	return err
 }
 
-// ConfigureRig stores the rig's runtime config (KV `rig:<id>:config`),
-// which dispatch needs, and arms the alarm as production's configureRig does.
-func (t *Town) ConfigureRig(now time.Time, rigID string) {
-	t.kv.RigConfigs[rigID] = true
+// RigRuntimeConfig is a rig's runtime config (KV `rig:<rigId>:config`),
+// which dispatch reads to build a start payload.
+type RigRuntimeConfig struct {
+	TownID        string `json:"townId"`
+	RigID         string `json:"rigId"`
+	GitURL        string `json:"gitUrl"`
+	DefaultBranch string `json:"defaultBranch"`
+	UserID        string `json:"userId"`
+	// KilocodeToken, when set, is propagated to the town config.
+	KilocodeToken string `json:"kilocodeToken,omitempty"`
+	// PlatformIntegrationID is the rig's GitHub App installation (the
+	// last link of the GitHub token chain).
+	PlatformIntegrationID string `json:"platformIntegrationId,omitempty"`
+	// MergeStrategy is a per-rig override ("" = inherit).
+	MergeStrategy string `json:"merge_strategy,omitempty"`
+}
+
+// ConfigureRig is the configureRig RPC: it stores the rig's runtime
+// config, copies a kilocode token that differs from the town's into the
+// town config (through UpdateTownConfig) and arms the alarm. Production
+// also pushes the token to the container and pings its health; those
+// calls change no Town state and are not modelled here.
+func (t *Town) ConfigureRig(now time.Time, c RigRuntimeConfig) error {
+	t.kv.RigConfigs[c.RigID] = c
+	if c.KilocodeToken != "" {
+		cfg, err := t.townConfig()
+		if err != nil {
+			return err
+		}
+		if cfg.KilocodeToken != c.KilocodeToken {
+			tok := c.KilocodeToken
+			if _, err := t.UpdateTownConfig(TownConfigUpdate{KilocodeToken: &tok}); err != nil {
+				return err
+			}
+		}
+	}
 	t.armAlarmIfNeeded(now)
+	return nil
+}
+
+// RigRuntimeConfig returns the stored runtime config of a rig
+// (getRigConfig) and whether there is one.
+func (t *Town) RigRuntimeConfig(rigID string) (RigRuntimeConfig, bool) {
+	c, ok := t.kv.RigConfigs[rigID]
+	return c, ok
 }
 
 // SetRigOverrides writes a rig's override config (rigs.config).

@@ -105,7 +105,13 @@ func (w *World) planJob(p *process) *job {
 		j.rigID = b.RigID.String
 	}
 	j.strategy = w.mergeStrategy(j.rigID)
-	j.branch = a.Name + "/" + prefix(b.ID, 8)
+	// The branch the Town sent in the start payload (production's
+	// branchForAgent / branchForConvoyAgent); rework, conflict and
+	// feedback work below goes to the branch of the PR instead.
+	j.branch = p.branch
+	if j.branch == "" {
+		j.branch = model.BranchForAgent(a.Name, b.ID)
+	}
 	switch {
 	case a.Role == model.RoleRefinery && b.Type == model.TypeMergeRequest:
 		j.kind = jobReview
@@ -380,12 +386,4 @@ func (w *World) agentCompleted(agentID, status, reason string) {
 		w.faults.fire(FaultDuplicateCompleted, F("agent", agentID), F("after", d))
 		w.eng.After(d, send)
 	}
-}
-
-// prefix returns the first n bytes of s.
-func prefix(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }

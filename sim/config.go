@@ -67,7 +67,34 @@ type TownSettings struct {
 	// CodeReviewOffRigs is how many rigs (the first ones) switch code
 	// review off in their override config (rigs.config code_review false).
 	CodeReviewOffRigs int `yaml:"code_review_off_rigs"`
+	// GitHubToken is where the town's GitHub token comes from. The zero
+	// value, TokenNone, is production's brand-new town: no token, so its
+	// first PR poll fails every MR with no_token. DefaultConfig configures
+	// a stored token (TokenStored).
+	GitHubToken TokenSource `yaml:"github_token"`
 }
+
+// TokenSource names a link of production's GitHub token chain that a
+// scenario configures (resolveGitHubToken: CLI PAT, town platform
+// integration, rig platform integration, stored git_auth token).
+type TokenSource string
+
+// The token sources.
+const (
+	// TokenNone configures no token (a fresh town).
+	TokenNone TokenSource = ""
+	// TokenStored sets git_auth.github_token.
+	TokenStored TokenSource = "stored"
+	// TokenCLIPAT sets github_cli_pat.
+	TokenCLIPAT TokenSource = "cli_pat"
+	// TokenTownIntegration sets git_auth.platform_integration_id; the
+	// simulated token service mints a token for it.
+	TokenTownIntegration TokenSource = "town_integration"
+	// TokenRigIntegration sets each rig's platformIntegrationId only.
+	// Production's PR poller never passes the rig's integration to the
+	// token chain, so such a town polls with no token (no_token).
+	TokenRigIntegration TokenSource = "rig_integration"
+)
 
 // Stage is one way an agent process can end before its work does: the
 // weight of choosing it when the process starts running, and how long
@@ -216,8 +243,11 @@ type APIErrorWeights struct {
 	RateLimited float64 `yaml:"rate_limited"`
 	// NotFound is a 404 (non-transient: the MR fails at once).
 	NotFound float64 `yaml:"not_found"`
-	// Invalid is an unparsable body.
+	// Invalid is an unparsable body (invalid_response, json_parse).
 	Invalid float64 `yaml:"invalid"`
+	// WrongShape is a JSON body of the wrong shape (invalid_response,
+	// schema_mismatch, its top-level keys in the failure message).
+	WrongShape float64 `yaml:"wrong_shape"`
 	// Network is a thrown fetch error.
 	Network float64 `yaml:"network"`
 }
@@ -276,6 +306,12 @@ type WorkloadConfig struct {
 	// DeleteOnDone is the fraction of issues a user deletes the moment an
 	// agent reports gt_done on them, while that report is still pending.
 	DeleteOnDone float64 `yaml:"delete_on_done"`
+	// DashboardVisitsPerHour is the rate at which users open the town's
+	// page, whose load calls t.EnsureMayor (production's mayor/ensure
+	// route). It is how production brings back a mayor lost to a container
+	// eviction; 0 = never, and such a mayor stays down until a user
+	// message starts it.
+	DashboardVisitsPerHour float64 `yaml:"dashboard_visits_per_hour"`
 }
 
 // LatencyConfig is the round-trip time of each external call kind (a
@@ -345,6 +381,8 @@ func DefaultConfig() Config {
 			ReviewMode:     "comments",
 			AutoMergeDelay: 5 * time.Minute,
 			StagedConvoys:  true,
+			// A configured GitHub token (production's fresh town has none).
+			GitHubToken: TokenStored,
 		},
 		Containers: ContainerConfig{
 			Boot:            Uniform(3*time.Second, 8*time.Second),
@@ -441,6 +479,13 @@ func (c Config) Validate() error {
 	v.check(c.Town.AutoMergeDelay < 0, "town.auto_merge_delay", "is negative (%v)", c.Town.AutoMergeDelay)
 	v.check(c.Town.CodeReviewOffRigs < 0 || c.Town.CodeReviewOffRigs > c.Rigs, "town.code_review_off_rigs",
 		"must be between 0 and rigs (%d), got %d", c.Rigs, c.Town.CodeReviewOffRigs)
+	v.check(c.Town.AutoMergeDelay%time.Minute != 0, "town.auto_merge_delay",
+		"is %v; auto_merge_delay_minutes is a whole number of minutes", c.Town.AutoMergeDelay)
+	switch c.Town.GitHubToken {
+	case TokenNone, TokenStored, TokenCLIPAT, TokenTownIntegration, TokenRigIntegration:
+	default:
+		v.fail("town.github_token", "is %q; want \"\", stored, cli_pat, town_integration or rig_integration", c.Town.GitHubToken)
+	}
 
 	k := c.Containers
 	v.dist("containers.boot", k.Boot)
@@ -494,7 +539,7 @@ func (c Config) Validate() error {
 		v.dist("github.approval_delay", g.ApprovalDelay)
 	}
 	e := g.Errors
-	v.weights("github.errors", e.OK, e.ServerError, e.RateLimited, e.NotFound, e.Invalid, e.Network)
+	v.weights("github.errors", e.OK, e.ServerError, e.RateLimited, e.NotFound, e.Invalid, e.Network, e.WrongShape)
 	v.prob("github.merge_fail", g.MergeFail)
 
 	l := c.Workload
@@ -519,6 +564,7 @@ func (c Config) Validate() error {
 			v.dist("workload.start_delay", l.StartDelay)
 		}
 	}
+	v.check(l.DashboardVisitsPerHour < 0, "workload.dashboard_visits_per_hour", "is negative (%v)", l.DashboardVisitsPerHour)
 	v.check(l.HeldPerHour < 0, "workload.held_per_hour", "is negative (%v)", l.HeldPerHour)
 	if l.HeldPerHour > 0 {
 		v.dist("workload.hold_for", l.HoldFor)

@@ -50,6 +50,7 @@ type process struct {
 	agentID    string
 	beadID     string
 	role       string
+	branch     string // the working branch of the start payload
 	instance   string // the container instance it runs in
 	state      procState
 	exitReason string
@@ -79,6 +80,8 @@ type containers struct {
 
 	procs map[string]*process // by agent id; looked up, iterated only sorted
 	seq   uint64
+
+	ready readyAcks // the container-ready acknowledgements (container_ready.go)
 }
 
 func newContainers(w *World) *containers {
@@ -154,6 +157,7 @@ func (k *containers) respond(c model.Call, sent time.Time) (model.Result, time.D
 		return model.Result{StatusCode: 200, ColdStart: cold, Duration: wait}, wait
 	case model.CallHealth:
 		wait := k.ensureUp()
+		k.ready.fromHealth(k, c.DrainNonce, wait)
 		r := model.Result{StatusCode: 200, StartedAt: k.startedAt}
 		if m := k.procs[k.w.mayorID]; m != nil && m.state == procRunning {
 			r.MayorReadyAt = m.runningAt
@@ -220,7 +224,7 @@ func (k *containers) start(c model.Call, sent time.Time) (model.Result, time.Dur
 // state now (the prompt is built at start), and schedules its cold start.
 func (k *containers) spawn(c model.Call, at time.Time) {
 	k.seq++
-	p := &process{n: k.seq, agentID: c.AgentID, beadID: c.BeadID, role: c.Role, instance: k.instance}
+	p := &process{n: k.seq, agentID: c.AgentID, beadID: c.BeadID, role: c.Role, branch: c.Branch, instance: k.instance}
 	k.procs[c.AgentID] = p
 	k.w.stats.Processes++
 	p.job = k.w.planJob(p)
@@ -275,12 +279,15 @@ func (k *containers) heartbeat(p *process) {
 		Watermark:           &model.Watermark{LastEventType: "message.part.updated", LastEventAt: model.ISO(last)},
 		ContainerInstanceID: p.instance,
 	}
+	var nonce string
 	if k.w.rpc("heartbeat", func(now time.Time) error {
-		_, err := k.w.town.Heartbeat(now, p.agentID, in)
+		var err error
+		nonce, err = k.w.town.Heartbeat(now, p.agentID, in)
 		return err
 	}, F("agent", p.agentID)) == nil {
 		p.lastBeat = now
 	}
+	k.ready.fromHeartbeat(k, p.instance, nonce)
 	if k.previous != "" && k.w.faults.roll(FaultStaleHeartbeat) {
 		k.w.faults.fire(FaultStaleHeartbeat, F("agent", p.agentID), F("instance", k.previous))
 		stale := in

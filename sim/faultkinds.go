@@ -171,6 +171,8 @@ var faultKinds = func() []FaultKind {
 			"checkPRStatus", 0.01, 0.1, func(c *Config) *float64 { return &c.GitHub.Errors.Invalid }),
 		weightKind("github_network", unitAPI, "the GitHub call throws (fetch failed)",
 			"checkPRStatus", 0.01, 0.2, func(c *Config) *float64 { return &c.GitHub.Errors.Network }),
+		weightKind("github_wrong_shape", unitAPI, "GitHub answers JSON of the wrong shape (schema_mismatch)",
+			"checkPRStatus", 0.01, 0.1, func(c *Config) *float64 { return &c.GitHub.Errors.WrongShape }),
 		weightKind("merge_fail", unitProb+"merge call", "a merge call fails although the PR is mergeable",
 			"mergePR", 0.05, 0.5, func(c *Config) *float64 { return &c.GitHub.MergeFail }),
 

@@ -165,12 +165,18 @@ func (g *github) apiError() string {
 		return ""
 	}
 	e := g.cfg.Errors
-	i := pickWeighted(g.api, e.OK, e.ServerError, e.RateLimited, e.NotFound, e.Invalid, e.Network)
+	i := pickWeighted(g.api, e.OK, e.ServerError, e.RateLimited, e.NotFound, e.Invalid, e.Network, e.WrongShape)
 	if i > 0 {
-		g.w.faults.fire([...]string{"", "github_5xx", "github_429", "github_404", "github_invalid", "github_network"}[i])
+		g.w.faults.fire([...]string{"", "github_5xx", "github_429", "github_404", "github_invalid", "github_network",
+			"github_wrong_shape"}[i])
 	}
-	return [...]string{"", "server_error", "rate_limited", "not_found", "invalid", "network"}[i]
+	return [...]string{"", "server_error", "rate_limited", "not_found", "invalid", "network", "wrong_shape"}[i]
 }
+
+// wrongShapeKeys are the top-level keys of the wrong-shaped answer the
+// simulated GitHub gives: more than the eight the failure message keeps.
+var wrongShapeKeys = []string{"message", "documentation_url", "status", "errors", "request_id",
+	"resource", "field", "code", "scope"}
 
 // respond answers the GitHub calls (reconciler.md §3.3, §3.4).
 func (g *github) respond(c model.Call) (model.Result, time.Duration) {
@@ -187,6 +193,10 @@ func (g *github) respond(c model.Call) (model.Result, time.Duration) {
 			return model.Result{StatusCode: 200, PR: model.PRStatus{ErrKind: "invalid_response"}}, 0
 		case "network":
 			return model.Result{Err: "fetch failed"}, 0
+		case "wrong_shape":
+			// An error document instead of a pull request.
+			return model.Result{StatusCode: 200, PR: model.PRStatus{ErrKind: "invalid_response",
+				InvalidReason: "schema_mismatch", Keys: wrongShapeKeys}}, 0
 		}
 		pr := g.prs[c.URL]
 		if pr == nil {

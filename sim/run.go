@@ -34,10 +34,12 @@ type RunOptions struct {
 	// DropTickRecords leaves Result.TickRecords empty, so that a long run's
 	// memory does not grow with its ticks; stream them with OnTick instead.
 	DropTickRecords bool
-	// Interrupted is polled once per simulated minute (nil = never); when it
-	// returns true the run stops there and its Result says so. It cannot
-	// change what happens before the stop: a run that is never interrupted
-	// gives the same trace hash as one without the option.
+	// Interrupted is polled before every engine event, the first one of
+	// the initial fill included (nil = never); when it returns true the
+	// run stops there and its Result says so. It cannot change what
+	// happens before the stop: a run that is never interrupted gives the
+	// same trace hash as one without the option. An event in progress (a
+	// tick's compute between two awaits) is not cut short.
 	Interrupted func() bool
 	// Reconcile, when set, is the reconcile pass every alarm tick runs in
 	// place of the port's reconciler.Reconcile (differential mode). One
@@ -126,14 +128,7 @@ func Run(cfg Config, opts RunOptions) (*Result, error) {
 	if opts.Interrupted == nil {
 		w.RunUntil(end)
 	} else {
-		for t := w.cfg.Start; t.Before(end) && !interrupted; {
-			t = t.Add(time.Minute)
-			if t.After(end) {
-				t = end
-			}
-			w.RunUntil(t)
-			interrupted = t.Before(end) && opts.Interrupted()
-		}
+		interrupted = w.runUntilInterrupted(end, opts.Interrupted)
 	}
 	res := w.Result()
 	res.Interrupted = interrupted
@@ -141,6 +136,25 @@ func Run(cfg Config, opts RunOptions) (*Result, error) {
 		return res, err
 	}
 	return res, nil
+}
+
+// runUntilInterrupted is RunUntil(end) one event time at a time, asking
+// stop before each; it reports whether stop ended the run early. Running
+// to each event's time in turn runs the same events in the same order as
+// one RunUntil(end).
+func (w *World) runUntilInterrupted(end time.Time, stop func() bool) bool {
+	for {
+		at, ok := w.eng.NextAt()
+		if !ok || at.After(end) {
+			break
+		}
+		if stop() {
+			return true
+		}
+		w.RunUntil(at)
+	}
+	w.RunUntil(end)
+	return false
 }
 
 // Result summarises the run so far. It reads the Town's database (bead

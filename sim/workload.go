@@ -124,6 +124,9 @@ func (u *workload) start() {
 	if u.cfg.HeldPerHour > 0 {
 		u.nextArrival(u.cfg.HeldPerHour, u.held, nil)
 	}
+	if u.cfg.DashboardVisitsPerHour > 0 {
+		startDashboardVisits(w, u.cfg.DashboardVisitsPerHour)
+	}
 }
 
 // diurnal is the relative rate now: 1 + a·cos(2π(h − peak)/24), over

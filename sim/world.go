@@ -85,8 +85,9 @@ type tickAggregates struct {
 	lastPending                                                   int
 }
 
-// NewWorld builds the town and its world for cfg: the Town with its
-// rigs (t.AddRig + t.ConfigureRig, ids drawn from the seed), the mayor
+// NewWorld builds the town and its world for cfg: a brand-new Town, the
+// scenario's settings applied through t.UpdateTownConfig, its rigs
+// (t.AddRig + t.ConfigureRig, ids drawn from the seed), the mayor
 // (t.EnsureMayor), the alarm driver and the watchdog, and the workload.
 // Nothing runs until RunUntil.
 func NewWorld(cfg Config, opts RunOptions) (*World, error) {
@@ -121,17 +122,17 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 	setup := w.src.Stream("setup")
 	townID := setup.UUID()
 
-	tc := townConfig(cfg.Town)
 	town, err := model.Open(model.Options{
-		Path:      opts.DBPath,
-		TownID:    townID,
-		IDs:       model.NewSeededIDs(w.src.Stream("ids").Uint64()),
-		Config:    &tc,
-		Analytics: func(e model.AnalyticsEvent) { w.stats.Analytics[e.Event]++ },
-		Errors:    func(model.ErrorReport) { w.stats.ErrorReports++ },
-		Faults:    modelFaults,
-		Mutant:    cfg.Mutant,
-		Knobs:     cfg.Knobs,
+		Path:         opts.DBPath,
+		TownID:       townID,
+		IDs:          model.NewSeededIDs(w.src.Stream("ids").Uint64()),
+		Analytics:    func(e model.AnalyticsEvent) { w.stats.Analytics[e.Event]++ },
+		Errors:       func(model.ErrorReport) { w.stats.ErrorReports++ },
+		TokenService: simulatedTokenService,
+		Start:        cfg.Start,
+		Faults:       modelFaults,
+		Mutant:       cfg.Mutant,
+		Knobs:        cfg.Knobs,
 	})
 	if err != nil {
 		return nil, err
@@ -170,6 +171,15 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 	if len(mix) > 0 {
 		w.record("faults", F("mix", mix.String()), F("heal", w.faults.healAt))
 	}
+	// The scenario's settings reach the brand-new town through its
+	// config update RPC, as a user's settings do.
+	if err := w.rpc("update_town_config", func(time.Time) error {
+		_, err := town.UpdateTownConfig(townConfigUpdate(cfg.Town))
+		return err
+	}); err != nil {
+		town.Close()
+		return nil, fmt.Errorf("sim: town config: %w", err)
+	}
 	for i := 0; i < cfg.Rigs; i++ {
 		r := rigRec{id: setup.UUID(), name: "rig-" + strconv.Itoa(i+1)}
 		w.rigs = append(w.rigs, r)
@@ -178,7 +188,9 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 			if err := town.AddRig(now, r.id, r.name, git, "main"); err != nil {
 				return err
 			}
-			town.ConfigureRig(now, r.id)
+			if err := town.ConfigureRig(now, rigRuntimeConfig(townID, r.id, git, cfg.Town)); err != nil {
+				return err
+			}
 			if i < cfg.Town.CodeReviewOffRigs {
 				off := false
 				return town.SetRigOverrides(r.id, model.RigConfig{CodeReview: &off})
@@ -204,26 +216,6 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 		w.nextProgress = cfg.Start.Add(opts.ProgressEvery)
 	}
 	return w, nil
-}
-
-// townConfig is the town configuration a scenario starts with: the
-// new-town defaults with the scenario's choices.
-func townConfig(s TownSettings) model.TownConfig {
-	tc := model.NewTownConfig()
-	if s.MergeStrategy != "" {
-		tc.MergeStrategy = s.MergeStrategy
-	}
-	if s.ReviewMode != "" {
-		tc.Refinery.ReviewMode = s.ReviewMode
-	}
-	if s.NoAutoMerge {
-		tc.Refinery.AutoMergeDelayMinutes = nil
-	} else {
-		m := s.AutoMergeDelay.Minutes()
-		tc.Refinery.AutoMergeDelayMinutes = &m
-	}
-	tc.StagedConvoysDefault = s.StagedConvoys
-	return tc
 }
 
 // Town returns the Town under test.
@@ -303,6 +295,8 @@ func (w *World) Respond(c model.Call, sent time.Time) (model.Result, time.Durati
 		return w.github.respond(c)
 	case model.CallWastelandBrowse, model.CallWastelandDone:
 		return model.Result{StatusCode: 200}, 0
+	case model.CallContainerDestroy:
+		return w.destroyContainer(), 0
 	}
 	return w.containers.respond(c, sent)
 }

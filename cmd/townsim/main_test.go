@@ -22,6 +22,10 @@ func TestRunFlagErrorsNameTheFlag(t *testing.T) {
 	}{
 		{"negative duration", []string{"--duration", "-1h"}, "--duration"},
 		{"zero duration", []string{"--duration", "0s"}, "--duration"},
+		{"zero duration without unit", []string{"--duration", "0"}, "--duration"},
+		{"negative minutes", []string{"--duration", "-5m"}, "--duration: must be positive"},
+		{"unknown token source", []string{"--github-token", "ghp_x"}, "--github-token"},
+		{"fleet over the limit", []string{"--agents", "10001"}, "--agents: 10001 is over the limit of 10000 (measured"},
 		{"bad duration", []string{"--duration", "soon"}, "-duration"},
 		{"zero rigs", []string{"--rigs", "0"}, "--rigs"},
 		{"zero agents", []string{"--agents", "0"}, "--agents"},
@@ -115,7 +119,7 @@ func TestRunTableSummary(t *testing.T) {
 	}
 }
 
-// A signal stops the run at the next simulated minute: the partial summary
+// A signal stops the run at the next event: the partial summary
 // is printed, the trace written so far is kept, and the exit code is 130.
 func TestRunInterruptKeepsTraceAndSummary(t *testing.T) {
 	defer func(old func(chan<- os.Signal)) { notifyInterrupt = old }(notifyInterrupt)
@@ -139,5 +143,56 @@ func TestRunInterruptKeepsTraceAndSummary(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "interrupted after") {
 		t.Fatalf("stderr does not say so: %s", errb.String())
+	}
+}
+
+// A fleet estimated to take long is warned about on stderr with the
+// measured cost per agent; a small one is not.
+func TestAgentsWarning(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		warn bool
+	}{
+		{[]string{"--agents", "8"}, false},
+		{[]string{"--agents", "2000"}, true},
+		{[]string{"--agents", "2000", "--duration", "1m"}, false},
+	} {
+		var errb bytes.Buffer
+		if _, err := parseRunFlags(c.args, &errb); err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Contains(errb.String(), "warning: --agents") && strings.Contains(errb.String(), "per agent per simulated minute")
+		if got != c.warn {
+			t.Errorf("%v: warning %v, want %v (%q)", c.args, got, c.warn, errb.String())
+		}
+	}
+}
+
+// --github-token none runs production's fresh town, whose first PR polls
+// fail every merge request with no_token (NEW_TOWN_CONFIG_DEFAULTS in
+// src/dos/town/config.ts, checkPRStatus in town-scm.ts): its issues go back
+// to be worked again, few close, and the dispatch circuit breaker opens;
+// with the default (stored) token they close and it stays shut.
+func TestGitHubTokenFlag(t *testing.T) {
+	closed, breaker := map[string]float64{}, map[string]float64{}
+	for _, tok := range []string{"none", "stored"} {
+		var out, errb bytes.Buffer
+		code := Main([]string{"run", "--duration", "40m", "--rigs", "1", "--agents", "4", "--json", "--progress", "0",
+			"--github-token", tok}, &out, &errb)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", tok, code, errb.String())
+		}
+		var m struct {
+			Closed  float64            `json:"beads_closed"`
+			Actions map[string]float64 `json:"actions_by_type"`
+		}
+		if err := json.Unmarshal(out.Bytes(), &m); err != nil {
+			t.Fatal(err)
+		}
+		closed[tok], breaker[tok] = m.Closed, m.Actions["notify_mayor"]
+	}
+	if closed["none"] >= closed["stored"] || breaker["none"] == 0 || breaker["stored"] != 0 {
+		t.Fatalf("closed without a token %v, with one %v; breaker notifications %v and %v",
+			closed["none"], closed["stored"], breaker["none"], breaker["stored"])
 	}
 }

@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/townsim/townsim/model"
@@ -35,7 +32,7 @@ type runFlags struct {
 	record       string
 	recordFormat record.Format
 	knobs        model.Knobs
-	scenario string
+	scenario     string
 	// set holds the flags given explicitly; they override the scenario.
 	set map[string]bool
 
@@ -43,6 +40,13 @@ type runFlags struct {
 	gastownMode string
 	diffs       string
 	saveStates  string
+	token       sim.TokenSource
+}
+
+// tokenFlags maps --github-token values to token sources.
+var tokenFlags = map[string]sim.TokenSource{
+	"none": sim.TokenNone, "stored": sim.TokenStored, "cli_pat": sim.TokenCLIPAT,
+	"town_integration": sim.TokenTownIntegration, "rig_integration": sim.TokenRigIntegration,
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
@@ -70,6 +74,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&f.gastownMode, "gastown-mode", "compare", "with --gastown: compare (the port drives) or drive (the original drives)")
 	fs.StringVar(&f.diffs, "diffs", "", "with --gastown: folder for the differences (default: a new ./gastown-diffs, -2, ...)")
 	fs.StringVar(&f.saveStates, "save-states", "", "save the state every reconcile pass reads to this folder (for townsim diff)")
+	token := fs.String("github-token", "stored", "where the town's GitHub token comes from: none (a fresh town), stored, cli_pat, town_integration, rig_integration")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -105,6 +110,11 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	if err := checkDifferentialFlags(fs, f); err != nil {
 		return nil, err
 	}
+	src, ok := tokenFlags[*token]
+	if !ok {
+		return nil, fmt.Errorf("--github-token: %q is not none, stored, cli_pat, town_integration or rig_integration", *token)
+	}
+	f.token = src
 	switch {
 	case f.duration <= 0:
 		return nil, fmt.Errorf("--duration: must be positive, got %s", f.duration)
@@ -133,10 +143,14 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	if f.record != "" && (f.record == f.db || f.record == f.trace) {
 		return nil, fmt.Errorf("--record names the same file as --db or --trace: %s", f.record)
 	}
+	if err := checkFleet(f.agents, f.duration, stderr); err != nil {
+		return nil, err
+	}
 	return f, nil
 }
 
 func runCommand(args []string, stdout, stderr io.Writer) int {
+	stderr = &lockedWriter{w: stderr} // the signal handler writes too
 	f, err := parseRunFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -172,6 +186,9 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	if f.set["knob"] {
 		cfg.Knobs = f.knobs
+	}
+	if f.set["github-token"] {
+		cfg.Town.GitHubToken = f.token
 	}
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintf(stderr, "townsim run: scenario %s with the flags given: %v\n", sc.Name, err)
@@ -216,21 +233,12 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		opts.Trace = traceFile
 	}
-	// Ctrl-C (or SIGTERM) stops the run at the next simulated minute; the
-	// trace written so far is flushed and the partial summary printed.
-	var interrupted atomic.Bool
-	sigs := make(chan os.Signal, 1)
-	notifyInterrupt(sigs)
-	defer func() {
-		signal.Stop(sigs)
-		close(sigs) // ends the goroutine below
-	}()
-	go func() {
-		if _, ok := <-sigs; ok {
-			interrupted.Store(true)
-		}
-	}()
-	opts.Interrupted = interrupted.Load
+	// The first Ctrl-C (or SIGTERM) stops the run at the next event; the
+	// trace written so far is flushed and the partial summary printed. A
+	// second one exits at once (exitNow with 130).
+	stop := watchInterrupts(stderr)
+	defer stop.close()
+	opts.Interrupted = stop.requested
 	diff, err := startDifferential(f, &opts, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "townsim run: %v\n", err)
@@ -277,6 +285,3 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	return 0
 }
-
-// notifyInterrupt relays the signals that stop a run; tests replace it.
-var notifyInterrupt = func(c chan<- os.Signal) { signal.Notify(c, os.Interrupt, syscall.SIGTERM) }

@@ -50,6 +50,10 @@ func newFixtureWith(tb testing.TB, opt func(*model.Options)) *fixture {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { town.Close() })
+	// A configured GitHub token: a fresh town has none and cannot poll PRs.
+	if _, err := town.UpdateTownConfig(model.TownConfigUpdate{GitAuth: &model.GitAuthUpdate{GitHubToken: model.Ptr("ghp_test")}}); err != nil {
+		tb.Fatal(err)
+	}
 	f.t = town
 	f.env = &model.InstantEnv{Clock: t0, Respond: func(c model.Call) model.Result { return f.answers[c.Kind] }}
 	return f
@@ -84,7 +88,7 @@ func (f *fixture) rig(name string, createdAt time.Time) string {
 	id := f.ids.NewID()
 	f.exec(`INSERT INTO rigs (id, name, git_url, default_branch, config, created_at) VALUES (?, ?, ?, 'main', '{}', ?)`,
 		id, name, "https://github.com/acme/"+name, model.ISO(createdAt))
-	f.t.KV().RigConfigs[id] = true
+	f.t.KV().RigConfigs[id] = model.RigRuntimeConfig{RigID: id, GitURL: "https://github.com/acme/" + name, DefaultBranch: "main"}
 	return id
 }
 

@@ -62,7 +62,9 @@ func TestHazard02_Invariant3ContradictsFastTrack(t *testing.T) {
 func TestHazard17_DebugApplyIgnoresTownConfig(t *testing.T) {
 	f := newFixture(t)
 	off := false
-	f.t.KV().Config.Refinery.AutoResolveMergeConflicts = &off
+	if err := f.t.EditTownConfig(func(c *model.TownConfig) { c.Refinery.AutoResolveMergeConflicts = &off }); err != nil {
+		f.tb.Fatal(err)
+	}
 	rig := f.rig("alpha", t0.Add(-time.Hour))
 	src := f.bead(model.TypeIssue, model.StatusInReview, rig, t0.Add(-time.Minute))
 	mr := f.mr(model.StatusOpen, rig, "https://github.com/acme/alpha/pull/3", src, t0.Add(-time.Minute))

@@ -126,7 +126,9 @@ func TestInvariants(t *testing.T) {
 // one error report per violation; no repair.
 func TestT11ReportsViolations(t *testing.T) {
 	f := newFixture(t)
-	f.t.KV().Config.OwnerUserID = "user-9"
+	if _, err := f.t.UpdateTownConfig(model.TownConfigUpdate{OwnerUserID: model.Ptr("user-9")}); err != nil {
+		f.tb.Fatal(err)
+	}
 	c1, c2 := f.convoy("bogus"), f.convoy("weird")
 	res := f.tick()
 	m1 := fmt.Sprintf("Convoy bead %s is in unexpected state 'bogus'", c1)

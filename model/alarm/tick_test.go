@@ -327,7 +327,9 @@ func TestT17Rearm(t *testing.T) {
 // T3/T4 calls excluded.
 func TestT12ReconcilerTickSlots(t *testing.T) {
 	f := newFixture(t)
-	f.t.KV().Config.OwnerUserID = "user-9"
+	if _, err := f.t.UpdateTownConfig(model.TownConfigUpdate{OwnerUserID: model.Ptr("user-9")}); err != nil {
+		f.tb.Fatal(err)
+	}
 	f.env.Respond = func(c model.Call) model.Result {
 		d := 100 * time.Millisecond
 		if c.Kind == model.CallStartAgent {

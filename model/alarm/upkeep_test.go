@@ -80,7 +80,9 @@ func TestT3aContainerEvents(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
-			f.t.KV().Config.OwnerUserID = "user-9"
+			if _, err := f.t.UpdateTownConfig(model.TownConfigUpdate{OwnerUserID: model.Ptr("user-9")}); err != nil {
+				f.tb.Fatal(err)
+			}
 			f.rig("alpha", t0.Add(-time.Minute))
 			f.answers[model.CallWarmUp] = tc.warm
 			f.answers[model.CallHealth] = tc.health

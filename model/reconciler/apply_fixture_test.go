@@ -46,11 +46,17 @@ func newApplyFix(t *testing.T) *applyFix {
 	t.Helper()
 	f := &applyFix{t: t, answers: map[model.CallKind]func(model.Call) model.Result{}}
 	town, err := model.Open(model.Options{TownID: applyTownID,
-		Analytics: func(e model.AnalyticsEvent) { f.analytics = append(f.analytics, e) }})
+		TokenService: func(id string) (string, error) { return "minted-" + id, nil },
+		Analytics:    func(e model.AnalyticsEvent) { f.analytics = append(f.analytics, e) }})
 	if err != nil {
 		t.Fatalf("open town: %v", err)
 	}
 	t.Cleanup(func() { town.Close() })
+	// A GitHub token is configured: a fresh town has none and could not
+	// poll its PRs (TestNoTokenOnFirstPoll covers that).
+	if _, err := town.UpdateTownConfig(model.TownConfigUpdate{GitAuth: &model.GitAuthUpdate{GitHubToken: model.Ptr("ghp_test")}}); err != nil {
+		t.Fatalf("configure token: %v", err)
+	}
 	f.town = town
 	f.env = &model.InstantEnv{Clock: applyT0, Respond: func(c model.Call) model.Result {
 		if r, ok := f.answers[c.Kind]; ok {
@@ -59,7 +65,7 @@ func newApplyFix(t *testing.T) *applyFix {
 		return model.Result{}
 	}}
 	f.must(town.AddRig(applyT0, applyRig, "widgets", applyGitURL, "main"))
-	town.ConfigureRig(applyT0, applyRig)
+	f.must(town.ConfigureRig(applyT0, model.RigRuntimeConfig{RigID: applyRig, GitURL: applyGitURL, DefaultBranch: "main", UserID: "user-1"}))
 	return f
 }
 

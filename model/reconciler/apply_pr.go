@@ -112,7 +112,7 @@ func pollPR(t *model.Town, env model.Env, beadID, prURL string) error {
 		if fb == nil {
 			return nil
 		}
-		return pollAutoMerge(t, env, beadID, prURL, fb, *ref.AutoMergeDelayMinutes)
+		return pollAutoMerge(t, env, beadID, prURL, fb, float64(*ref.AutoMergeDelayMinutes))
 	}
 	return nil
 }
@@ -468,6 +468,7 @@ type prError struct {
 	Expected   string // host_mismatch
 	Got        string
 	Resolution []string // no_token: the token sources tried
+	SampleKeys []string // schema_mismatch: up to 8 top-level keys of the answer
 }
 
 func (e prError) transient() bool {
@@ -529,9 +530,11 @@ func (e prError) message() string {
 		}
 		return fmt.Sprintf("%s API returned HTTP %d %s. %s", e.Provider, e.Status, http.StatusText(e.Status), retry)
 	case "invalid_response":
-		// The world reports no sample keys (production adds them only for
-		// a schema mismatch).
-		return e.Provider + " API returned an unexpected response shape (" + e.Reason + "). " +
+		keys := ""
+		if e.Reason == "schema_mismatch" {
+			keys = "; top-level keys: " + strings.Join(e.SampleKeys, ", ")
+		}
+		return e.Provider + " API returned an unexpected response shape (" + e.Reason + ")" + keys + ". " +
 			"Please file a bug — the API contract may have drifted."
 	case "unrecognized_url":
 		return "PR URL format not recognized: " + e.URL + ". Expected GitHub PR or GitLab MR URL."
@@ -561,14 +564,13 @@ func checkPRStatus(t *model.Town, env model.Env, prURL string) (prOutcome, error
 		return prOutcome{}, err
 	}
 	if githubPRPattern.MatchString(prURL) {
-		if cfg.GitHubToken == "" {
-			return prOutcome{Err: prError{Kind: "no_token", Provider: "github", Resolution: []string{
-				"town.github_cli_pat", "platform integration (none configured)", "town.git_auth.github_token"}}}, nil
+		if res := t.ResolveGitHubToken(cfg, ""); !res.OK {
+			return prOutcome{Err: prError{Kind: "no_token", Provider: "github", Resolution: res.Tried}}, nil
 		}
 		return callPRStatus(env, prURL, "github")
 	}
 	if m := gitlabMRPattern.FindStringSubmatch(prURL); m != nil {
-		if cfg.GitLabToken == "" {
+		if cfg.GitAuth.GitLabToken == "" {
 			return prOutcome{Err: prError{Kind: "no_token", Provider: "gitlab",
 				Resolution: []string{"town.git_auth.gitlab_token"}}}, nil
 		}
@@ -577,8 +579,8 @@ func checkPRStatus(t *model.Town, env model.Env, prURL string) (prOutcome, error
 			return prOutcome{}, err
 		}
 		configured := ""
-		if cfg.GitLabInstanceURL != "" {
-			if configured, err = urlHostname(cfg.GitLabInstanceURL); err != nil {
+		if cfg.GitAuth.GitLabInstanceURL != "" {
+			if configured, err = urlHostname(cfg.GitAuth.GitLabInstanceURL); err != nil {
 				return prOutcome{}, err
 			}
 		}
@@ -619,6 +621,10 @@ func callPRStatus(env model.Env, prURL, provider string) (prOutcome, error) {
 		e.Status = p.HTTPStatus
 	case "", "invalid_response":
 		e.Kind, e.Reason = "invalid_response", "json_parse"
+		if p.InvalidReason == "schema_mismatch" {
+			e.Reason = "schema_mismatch"
+			e.SampleKeys = p.Keys[:min(len(p.Keys), 8)]
+		}
 	case "unrecognized_url":
 		e.Provider, e.URL = "", prURL
 	}
@@ -651,7 +657,7 @@ func githubCallable(t *model.Town, prURL string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return cfg.GitHubToken != "", nil
+	return t.ResolveGitHubToken(cfg, "").OK, nil
 }
 
 // mergePR is the Town's mergePR: GitHub only, needs a token; the world

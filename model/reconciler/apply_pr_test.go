@@ -1,6 +1,8 @@
 package reconciler
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,7 +124,9 @@ func TestApplyPollPR(t *testing.T) {
 
 	t.Run("hazard 7: a town without refinery config only polls status", func(t *testing.T) {
 		f := newApplyFix(t)
-		f.town.KV().Config.Refinery = nil
+		if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.Refinery = nil }); err != nil {
+			f.t.Fatal(err)
+		}
 		mr, _ := f.prMR(applyPRURL)
 		f.exec(`UPDATE beads SET metadata = json_set(metadata, '$.has_conflicts', 1) WHERE bead_id = ?`, mr)
 		f.answer(model.CallPRStatus, prOpen("clean"))
@@ -135,7 +139,9 @@ func TestApplyPollPR(t *testing.T) {
 		f := newApplyFix(t)
 		off := false
 		f.must(f.town.SetRigOverrides(applyRig, model.RigConfig{AutoResolvePRFeedback: &off}))
-		f.town.KV().Config.Refinery.AutoMergeDelayMinutes = nil
+		if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.Refinery.AutoMergeDelayMinutes = nil }); err != nil {
+			f.t.Fatal(err)
+		}
 		mr, _ := f.prMR(applyPRURL)
 		f.answer(model.CallPRStatus, prOpen("clean"))
 		f.answer(model.CallPRFeedback, feedback(model.PRFeedback{HasFailingChecks: true}))
@@ -222,8 +228,12 @@ func TestApplyPollPR(t *testing.T) {
 
 	t.Run("no feedback wanted means no feedback call", func(t *testing.T) {
 		f := newApplyFix(t)
-		f.town.KV().Config.Refinery.AutoResolvePRFeedback = false
-		f.town.KV().Config.Refinery.AutoMergeDelayMinutes = nil
+		if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.Refinery.AutoResolvePRFeedback = false }); err != nil {
+			f.t.Fatal(err)
+		}
+		if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.Refinery.AutoMergeDelayMinutes = nil }); err != nil {
+			f.t.Fatal(err)
+		}
 		mr, _ := f.prMR(applyPRURL)
 		f.answer(model.CallPRStatus, prOpen("clean"))
 		f.poll(mr, applyPRURL)
@@ -370,13 +380,21 @@ func TestApplyPollPRErrors(t *testing.T) {
 		wantCalls              string
 	}{
 		{name: "no GitHub token", url: applyPRURL, kind: "no_token", label: "github",
-			setup: func(f *applyFix) { f.town.KV().Config.GitHubToken = "" }},
+			setup: func(f *applyFix) {
+				if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.GitAuth.GitHubToken = "" }); err != nil {
+					f.t.Fatal(err)
+				}
+			}},
 		{name: "no GitLab token", url: "https://gitlab.com/acme/widgets/-/merge_requests/7", kind: "no_token", label: "gitlab"},
 		{name: "unrecognized url", url: "https://bitbucket.org/acme/widgets/pull-requests/1", kind: "unrecognized_url", label: ""},
 		{name: "GitLab host mismatch", url: "https://git.evil.example/acme/widgets/-/merge_requests/7", kind: "host_mismatch", label: "gitlab",
 			setup: func(f *applyFix) {
-				f.town.KV().Config.GitLabToken = "glpat"
-				f.town.KV().Config.GitLabInstanceURL = "https://git.acme.example"
+				if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.GitAuth.GitLabToken = "glpat" }); err != nil {
+					f.t.Fatal(err)
+				}
+				if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.GitAuth.GitLabInstanceURL = "https://git.acme.example" }); err != nil {
+					f.t.Fatal(err)
+				}
 			}},
 	}
 	for _, c := range immediate {
@@ -399,8 +417,12 @@ func TestApplyPollPRErrors(t *testing.T) {
 
 	t.Run("GitLab on the configured host is polled", func(t *testing.T) {
 		f := newApplyFix(t)
-		f.town.KV().Config.GitLabToken = "glpat"
-		f.town.KV().Config.GitLabInstanceURL = "https://git.acme.example:8443"
+		if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.GitAuth.GitLabToken = "glpat" }); err != nil {
+			f.t.Fatal(err)
+		}
+		if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.GitAuth.GitLabInstanceURL = "https://git.acme.example:8443" }); err != nil {
+			f.t.Fatal(err)
+		}
 		url := "https://GIT.acme.example/group/sub/widgets/-/merge_requests/7"
 		mr, _ := f.prMR(url)
 		f.answer(model.CallPRStatus, prOpen("dirty"))
@@ -512,7 +534,9 @@ func TestApplyMergePR(t *testing.T) {
 			f.answer(model.CallMergePR, model.Result{Err: "socket hang up"})
 		}},
 		{name: "no token: no feedback, no merge", wantCalls: "", answer: func(f *applyFix) {
-			f.town.KV().Config.GitHubToken = ""
+			if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.GitAuth.GitHubToken = "" }); err != nil {
+				f.t.Fatal(err)
+			}
 		}},
 	}
 	for _, c := range clearing {
@@ -591,6 +615,42 @@ func TestPollFailureMessage(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) { wantEq(t, "message", c.err.message(), c.want) })
 	}
 
+	// checkPRStatus (src/dos/town/town-scm.ts) tells a body that is not
+	// JSON (json_parse) from JSON of the wrong shape (schema_mismatch, with
+	// Object.keys(json).slice(0, 8)); the message (src/dos/town/actions.ts)
+	// lists those keys. Both fail the MR at the third strike.
+	t.Run("schema mismatch and json parse are told apart", func(t *testing.T) {
+		keys := []string{"k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9"}
+		cases := []struct {
+			name string
+			pr   model.PRStatus
+			want string
+		}{
+			{"wrong shape", model.PRStatus{ErrKind: "invalid_response", InvalidReason: "schema_mismatch", Keys: keys},
+				"github API returned an unexpected response shape (schema_mismatch); top-level keys: " +
+					"k1, k2, k3, k4, k5, k6, k7, k8. Please file a bug — the API contract may have drifted."},
+			{"wrong shape, no keys", model.PRStatus{ErrKind: "invalid_response", InvalidReason: "schema_mismatch"},
+				"github API returned an unexpected response shape (schema_mismatch); top-level keys: . " +
+					"Please file a bug — the API contract may have drifted."},
+			{"not JSON", model.PRStatus{ErrKind: "invalid_response", InvalidReason: "json_parse", Keys: keys},
+				"github API returned an unexpected response shape (json_parse). Please file a bug — the API contract may have drifted."},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				f := newApplyFix(t)
+				mr, _ := f.prMR(applyPRURL)
+				f.answer(model.CallPRStatus, model.Result{StatusCode: 200, PR: c.pr})
+				f.poll(mr, applyPRURL)
+				f.poll(mr, applyPRURL)
+				wantEq(t, "status after 2", f.bead(mr, "status"), "in_progress")
+				f.poll(mr, applyPRURL)
+				wantEq(t, "status after 3", f.bead(mr, "status"), "failed")
+				wantEq(t, "failureKind", f.meta(mr, "failureKind"), "invalid_response")
+				wantEq(t, "failureMessage", f.meta(mr, "failureMessage"), c.want)
+			})
+		}
+	})
+
 	t.Run("the text is what the failed MR stores", func(t *testing.T) {
 		f := newApplyFix(t)
 		mr, _ := f.prMR(applyPRURL)
@@ -639,6 +699,61 @@ func TestMergePRRepositoryCheck(t *testing.T) {
 				want = "<NULL>"
 			}
 			wantEq(t, "auto_merge_pending", f.meta(mr, "auto_merge_pending"), want)
+		})
+	}
+}
+
+// A brand-new town has no GitHub token (NEW_TOWN_CONFIG_DEFAULTS in
+// src/dos/town/config.ts), so its first poll fails the MR at once with
+// no_token and the resolution chain (checkPRStatus in town-scm.ts), without
+// calling GitHub. The PR poller passes no rig integration (its SCM context
+// in src/dos/Town.do.ts has none), so a rig-only integration does not
+// help; a town integration or a stored token does.
+func TestNoTokenOnFirstPoll(t *testing.T) {
+	cases := []struct {
+		name   string
+		auth   model.GitAuth
+		rigInt string
+		polled bool
+		tried  string
+	}{
+		{name: "fresh town", tried: "`town.github_cli_pat`, `platform integration (none configured)`, `town.git_auth.github_token`"},
+		{name: "rig integration only", rigInt: "inst-rig",
+			tried: "`town.github_cli_pat`, `platform integration (none configured)`, `town.git_auth.github_token`"},
+		{name: "town integration", auth: model.GitAuth{PlatformIntegrationID: "inst-town"}, polled: true},
+		{name: "stored token", auth: model.GitAuth{GitHubToken: "ghp"}, polled: true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newApplyFix(t)
+			if err := f.town.EditTownConfig(func(cfg *model.TownConfig) { cfg.GitAuth = c.auth }); err != nil {
+				t.Fatal(err)
+			}
+			rc, _ := f.town.RigRuntimeConfig(applyRig)
+			rc.PlatformIntegrationID = c.rigInt
+			if err := f.town.ConfigureRig(applyT0, rc); err != nil {
+				t.Fatal(err)
+			}
+			mr, _ := f.prMR(applyPRURL)
+			f.answer(model.CallPRStatus, prOpen("clean"))
+			f.poll(mr, applyPRURL)
+			calls := 0
+			for _, call := range f.env.Calls {
+				if call.Kind == model.CallPRStatus {
+					calls++
+				}
+			}
+			if c.polled {
+				wantEq(t, "status", f.bead(mr, "status"), "in_progress")
+				wantEq(t, "GitHub calls", strconv.Itoa(calls), "1")
+				return
+			}
+			wantEq(t, "GitHub calls", strconv.Itoa(calls), "0")
+			wantEq(t, "status", f.bead(mr, "status"), "failed")
+			wantEq(t, "failureKind", f.meta(mr, "failureKind"), "no_token")
+			if msg := f.meta(mr, "failureMessage"); !strings.Contains(msg, "Tried (in order): "+c.tried+".") {
+				t.Fatalf("failureMessage %q does not list %s", msg, c.tried)
+			}
 		})
 	}
 }

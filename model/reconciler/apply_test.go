@@ -385,7 +385,9 @@ func TestApplyNotifyAndEmit(t *testing.T) {
 		t.Fatal("notify_mayor wrote, emitted or called")
 	}
 
-	f.town.KV().Config.OwnerUserID = "owner-1"
+	if _, err := f.town.UpdateTownConfig(model.TownConfigUpdate{OwnerUserID: model.Ptr("owner-1")}); err != nil {
+		f.t.Fatal(err)
+	}
 	e := f.apply(Action{Type: EmitEvent, EventName: "reconciler.respawn_suppressed",
 		EventData: [][2]string{{"convoyId", "convoy-9"}, {"suppressedAttempt", "3"}}})
 	if e != nil {

@@ -43,7 +43,9 @@ func TestApplyReportWastelandDone(t *testing.T) {
 				f.answer(model.CallWastelandDone, model.Result{OK: true})
 			}},
 		{name: "town without owner skips", tagged: true, wantCalls: "", setup: func(f *applyFix) {
-			f.town.KV().Config.OwnerUserID = ""
+			if _, err := f.town.UpdateTownConfig(model.TownConfigUpdate{OwnerUserID: model.Ptr("")}); err != nil {
+				f.t.Fatal(err)
+			}
 		}},
 		{name: "config read error rejects", tagged: true, wantCalls: "", wantReject: true, setup: func(f *applyFix) {
 			f.town.KV().ConfigErr = errConfig
@@ -52,7 +54,9 @@ func TestApplyReportWastelandDone(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := newApplyFix(t)
-			f.town.KV().Config.OwnerUserID = "owner-1"
+			if _, err := f.town.UpdateTownConfig(model.TownConfigUpdate{OwnerUserID: model.Ptr("owner-1")}); err != nil {
+				f.t.Fatal(err)
+			}
 			meta := map[string]any{}
 			if c.tagged {
 				meta["wasteland"] = map[string]any{"wasteland_id": "wl-1", "item_id": "item-9"}
@@ -99,7 +103,9 @@ func TestApplyReportWastelandDone(t *testing.T) {
 func TestApplyReportWastelandDoneStampThrows(t *testing.T) {
 	for _, done := range []bool{true, false} {
 		f := newApplyFix(t)
-		f.town.KV().Config.OwnerUserID = "owner-1"
+		if _, err := f.town.UpdateTownConfig(model.TownConfigUpdate{OwnerUserID: model.Ptr("owner-1")}); err != nil {
+			f.t.Fatal(err)
+		}
 		b := f.issue("wanted")
 		f.exec(`UPDATE beads SET metadata = 'not json' WHERE bead_id = ?`, b)
 		f.answer(model.CallWastelandBrowse, model.Result{ItemDone: done})

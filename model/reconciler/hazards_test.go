@@ -70,15 +70,21 @@ func TestHazard07_PollPRIgnoresRigRefinerySettings(t *testing.T) {
 			f.must(f.town.SetRigOverrides(applyRig, model.RigConfig{AutoResolvePRFeedback: &off, CodeReview: &off}))
 		}, "github.pr_status,github.pr_feedback,github.pr_status", 1},
 		{"town switch off: not handled", func(f *applyFix) {
-			f.town.KV().Config.Refinery.AutoResolvePRFeedback = false
+			if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.Refinery.AutoResolvePRFeedback = false }); err != nil {
+				f.t.Fatal(err)
+			}
 		}, "github.pr_status", 0},
 		{"legacy town without refinery: status only", func(f *applyFix) {
-			f.town.KV().Config.Refinery = nil
+			if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.Refinery = nil }); err != nil {
+				f.t.Fatal(err)
+			}
 		}, "github.pr_status", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newApplyFix(t)
-			f.town.KV().Config.Refinery.AutoMergeDelayMinutes = nil
+			if err := f.town.EditTownConfig(func(c *model.TownConfig) { c.Refinery.AutoMergeDelayMinutes = nil }); err != nil {
+				f.t.Fatal(err)
+			}
 			tc.setup(f)
 			mr, _ := f.prMR(applyPRURL)
 			f.answer(model.CallPRStatus, prOpen("clean"))
