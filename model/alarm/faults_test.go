@@ -22,7 +22,7 @@ type faultFixture struct {
 
 func newFaultFixture(tb testing.TB, point, terms string) *faultFixture {
 	tb.Helper()
-	ff := &faultFixture{fire: true}
+	ff := &faultFixture{} // opening the Town reads its config: no fault yet
 	ff.faults = model.NewFaults(func(name, target string) bool {
 		fire := ff.fire && (ff.only == "" || target == ff.only)
 		if fire {
@@ -36,6 +36,7 @@ func newFaultFixture(tb testing.TB, point, terms string) *faultFixture {
 		}
 	}
 	ff.fixture = newFixtureWith(tb, func(o *model.Options) { o.Faults = ff.faults })
+	ff.fire = true
 	return ff
 }
 
@@ -192,7 +193,9 @@ func TestFailpointsReactAsProduction(t *testing.T) {
 	} {
 		t.Run(tc.point, func(t *testing.T) {
 			f := newFaultFixture(t, tc.point, tc.terms)
+			f.fire = false
 			ev := f.busyTown()
+			f.fire = true
 			res, err := Tick(f.t, f.env)
 			if len(f.fired) == 0 {
 				t.Fatalf("%s never fired", tc.point)
