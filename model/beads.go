@@ -129,6 +129,9 @@ func (t *Town) updateBeadStatus(now time.Time, id, status string, actor sql.Null
 			return nil, err
 		}
 	}
+	if status == StatusClosed && b.Type == TypeIssue && t.Mutant(MutantLoseBead) {
+		return b, t.loseBead(id)
+	}
 	return t.reloadBead(id)
 }
 

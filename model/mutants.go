@@ -14,7 +14,7 @@ const (
 	// MutantSkipCooldown: the dispatch rules skip the per-bead cooldown
 	// ladder and the attempts cap — a retry storm on failing starts.
 	MutantSkipCooldown = "skip-cooldown"
-	// MutantLoseBead: closing a bead deletes it instead — a lost bead.
+	// MutantLoseBead: closing an issue deletes it — a lost bead.
 	MutantLoseBead = "lose-bead"
 	// MutantDoubleDispatch: every dispatch also starts a second process on
 	// the same bead — two owners of one bead.
@@ -40,6 +40,23 @@ func CheckMutant(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown mutant %q; want one of %s", name, strings.Join(MutantNames(), ", "))
+}
+
+// loseBead is MutantLoseBead's bug: the closed issue's rows are deleted.
+func (t *Town) loseBead(id string) error {
+	for _, q := range []string{
+		`UPDATE agent_metadata SET current_hook_bead_id = NULL WHERE current_hook_bead_id = ?`,
+		`UPDATE beads SET parent_bead_id = NULL WHERE parent_bead_id = ?`,
+		`DELETE FROM bead_dependencies WHERE bead_id = ?1 OR depends_on_bead_id = ?1`,
+		`DELETE FROM bead_events WHERE bead_id = ?`,
+		`DELETE FROM review_metadata WHERE bead_id = ?`,
+		`DELETE FROM beads WHERE bead_id = ?`,
+	} {
+		if _, err := t.db.Exec(q, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Mutant reports whether the Town runs with the named mutant.

@@ -39,7 +39,7 @@ type checker struct {
 	dispatches   map[[2]any]int         // (bead, hour) → dispatch_agent count
 	nudges       map[[2]any]int         // (agent, hour) → send_nudge count
 	pokes        map[int]int            // hour → container calls
-	merges       map[[2]any]int         // (mr, hour) → merge calls
+	merges       map[[2]any]int         // (PR URL, hour) → merge calls
 	agentsMax    int                    // most agents seen
 	breakerOpen  bool                   // the last tick's breaker state
 	breakerTicks map[int]bool           // ticks where the breaker was open
@@ -117,7 +117,7 @@ func (c *checker) onCall(call model.Call, r model.Result, w *sim.World) {
 	case model.CallAgentStatus, model.CallStartAgent, model.CallStopAgent, model.CallSendMessage:
 		c.pokes[hourOf(c.cfgStart(w), now)]++
 	case model.CallMergePR:
-		c.merges[[2]any{call.BeadID, hourOf(c.cfgStart(w), now)}]++
+		c.merges[[2]any{call.URL, hourOf(c.cfgStart(w), now)}]++
 	}
 	if call.Kind == model.CallStartAgent && r.StatusCode == 500 && strings.Contains(r.Body, "already running") {
 		c.alreadyRun[call.AgentID] = now
@@ -183,7 +183,7 @@ func (c *checker) afterTick(rec *sim.TickRecord, res *alarm.TickResult, w *sim.W
 // rule of the port deletes an issue).
 func (c *checker) checkIssuesExist(w *sim.World, db *model.DB) {
 	for _, is := range w.Issues() {
-		if c.beadStatus(db, is.ID) == "" {
+		if !is.Deleted && c.beadStatus(db, is.ID) == "" {
 			c.violation(PropBeadLost, is.ID, "issue %s (%s, created %s) is no longer in the database",
 				short(is.ID), is.Kind, is.CreatedAt.Format(time.RFC3339))
 		}
@@ -473,8 +473,8 @@ func (c *checker) atEnd(w *sim.World) {
 	}
 	for _, k := range sortedPairs(c.merges) {
 		if n := c.merges[k]; n > c.b.MergesPerMRHour {
-			c.violation(PropMerges, k[0].(string), "%d merge calls for merge request %s in simulated hour %d (bound %d)",
-				n, short(k[0].(string)), k[1], c.b.MergesPerMRHour)
+			c.violation(PropMerges, k[0].(string), "%d merge calls for PR %s in simulated hour %d (bound %d)",
+				n, k[0].(string), k[1], c.b.MergesPerMRHour)
 		}
 	}
 	landing, _ := db.Query(`SELECT json_extract(metadata, '$.convoy_id'), count(*) FROM beads

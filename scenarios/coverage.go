@@ -18,6 +18,8 @@ type Coverage struct {
 	Runs int
 	// Actions counts emitted actions by type.
 	Actions map[string]int
+	// Rules counts emitted actions by the rule id that emitted them.
+	Rules map[string]int
 	// Faults counts the faults that fired by kind (failpoints included).
 	Faults map[string]int
 	// Calls counts the Town's external calls by kind.
@@ -25,12 +27,13 @@ type Coverage struct {
 }
 
 func newCoverage() Coverage {
-	return Coverage{Actions: map[string]int{}, Faults: map[string]int{}, Calls: map[string]int{}}
+	return Coverage{Actions: map[string]int{}, Rules: map[string]int{}, Faults: map[string]int{}, Calls: map[string]int{}}
 }
 
 func (c *Coverage) addActions(as []reconciler.Action) {
 	for _, a := range as {
 		c.Actions[a.Type]++
+		c.Rules[a.Rule]++
 	}
 }
 
@@ -47,7 +50,7 @@ func (c *Coverage) Merge(o Coverage) {
 		*c = newCoverage()
 	}
 	c.Runs += o.Runs
-	for _, m := range [][2]map[string]int{{c.Actions, o.Actions}, {c.Faults, o.Faults}, {c.Calls, o.Calls}} {
+	for _, m := range [][2]map[string]int{{c.Actions, o.Actions}, {c.Rules, o.Rules}, {c.Faults, o.Faults}, {c.Calls, o.Calls}} {
 		for k, n := range m[1] {
 			m[0][k] += n
 		}
@@ -60,6 +63,18 @@ func (c Coverage) NeverActions() []string {
 	for _, t := range reconciler.ActionTypes {
 		if c.Actions[t] == 0 {
 			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// NeverRules are the rule ids that never emitted an action, in the
+// specification's order.
+func (c Coverage) NeverRules() []string {
+	var out []string
+	for _, r := range reconciler.RuleIDs {
+		if c.Rules[r] == 0 {
+			out = append(out, r)
 		}
 	}
 	return out

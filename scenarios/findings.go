@@ -105,6 +105,39 @@ func AcceptedFindings() []Finding {
 			},
 		},
 		{
+			ID: "invariant-4-before-bd4", Property: PropInvariant,
+			Reason: "a merge request failed or closed by a side effect (T10) leaves its issue in review until BD-4 " +
+				"acts on a later tick (and BD-4 waits until the issue is 5 minutes old); invariant #4 runs at T11, " +
+				"after the side effect and before that repair, and fires in between",
+			Spec: "reconciler.md §1.2 T10-T11, §4.1 #4, §2.2 BD-4",
+			Condition: "invariant #4, every merge request tracking the issue is closed or failed, and the last of " +
+				"them changed within the last minute or the issue within the last 5 minutes",
+			applies: func(v Violation, c *checker) bool {
+				if !strings.HasPrefix(v.Entity, "#4 ") {
+					return false
+				}
+				id := strings.TrimPrefix(v.Entity, "#4 ")
+				db := c.world.Town().DB()
+				open, _ := db.Int(`SELECT count(*) FROM bead_dependencies d JOIN beads m ON m.bead_id = d.bead_id
+					WHERE d.depends_on_bead_id = ? AND d.dependency_type = 'tracks' AND m.type = 'merge_request'
+					  AND m.status NOT IN ('closed', 'failed')`, id)
+				if open > 0 {
+					return false
+				}
+				recent := func(q string, d time.Duration) bool {
+					ts, _ := db.Strings(q, id)
+					if len(ts) == 0 {
+						return false
+					}
+					at, ok := model.ParseTime(ts[0])
+					return ok && c.now.Sub(at) < d
+				}
+				return recent(`SELECT max(m.updated_at) FROM bead_dependencies d JOIN beads m ON m.bead_id = d.bead_id
+					WHERE d.depends_on_bead_id = ? AND d.dependency_type = 'tracks' AND m.type = 'merge_request'`, time.Minute) ||
+					recent(`SELECT updated_at FROM beads WHERE bead_id = ?`, 5*time.Minute)
+			},
+		},
+		{
 			ID: "invariant-5-failed-convoy", Property: PropInvariant,
 			Reason:    "the specification lists failed convoys as tripping invariant #5; the port's check accepts 'failed'",
 			Spec:      "reconciler.md §4.1 #5",
@@ -128,19 +161,37 @@ func AcceptedFindings() []Finding {
 			},
 		},
 		{
-			ID: "cancelled-work-keeps-running", Property: PropFalseDeath,
-			Reason: "cancelling a bead unhooks its agent but nothing stops the agent's process: its heartbeats " +
-				"make the agent working again and AG-1 idles it again, every heartbeat, until the process ends",
-			Spec:      "model.md §4.13 touchAgent, reconciler.md §2.1 AG-1, first-wave finding 4",
-			Condition: "the agent's live process works on a bead that is closed or failed",
-			applies:   func(v Violation, c *checker) bool { return c.processOnTerminalBead(v.Entity) },
+			ID: "unhooked-process-keeps-running", Property: PropFalseDeath,
+			Reason: "the Town unhooks an agent without stopping its process — when its bead is cancelled, or when " +
+				"AG-1 idles it during a cold start over 90 s — so the process keeps working and heartbeating: " +
+				"each heartbeat makes the agent working and AG-1 idles it again, until the process ends",
+			Spec:      "model.md §4.13 touchAgent, reconciler.md §2.1 AG-1 and BD-2, first-wave findings 2 and 4",
+			Condition: "the agent's live process works on a bead the agent is no longer hooked to",
+			applies:   func(v Violation, c *checker) bool { return c.processUnhooked(v.Entity) },
 		},
 		{
-			ID: "cancelled-work-flaps", Property: PropFlap,
-			Reason:    "the same ghost process: working (heartbeat) and idle (AG-1) alternate every 30 s",
+			ID: "unhooked-process-flaps", Property: PropFlap,
+			Reason:    "the same orphaned process: working (heartbeat) and idle (AG-1) alternate every 30 s",
 			Spec:      "model.md §4.13, reconciler.md §2.1 AG-1",
-			Condition: "the flapping agent's live process works on a bead that is closed or failed",
-			applies:   func(v Violation, c *checker) bool { return c.processOnTerminalBead(v.Entity) },
+			Condition: "the flapping agent's live process works on a bead the agent is no longer hooked to",
+			applies:   func(v Violation, c *checker) bool { return c.processUnhooked(v.Entity) },
+		},
+		{
+			ID: "unhooked-process-second-owner", Property: PropOneOwner,
+			Reason: "the process of an agent unhooked without being stopped (a late exit report of its previous " +
+				"process, a cancellation, AG-1 during a slow cold start) keeps working on its bead, which the " +
+				"reconciler hands to a second agent",
+			Spec:      "model.md §4.10 unhookBead, reconciler.md §2.2 BD-3, first-wave finding 4",
+			Condition: "at most one of the bead's live processes belongs to an agent still hooked to the bead",
+			applies: func(v Violation, c *checker) bool {
+				hooked := 0
+				for _, p := range c.world.Processes() {
+					if p.Live && p.BeadID == v.Entity && !c.processUnhooked(p.AgentID) {
+						hooked++
+					}
+				}
+				return hooked <= 1
+			},
 		},
 		{
 			ID: "already-running-two-owners", Property: PropOneOwner,
@@ -174,13 +225,13 @@ func (c *checker) breakerOpenSince(from time.Time) bool {
 	return false
 }
 
-// processOnTerminalBead reports that agent's live process works on a
-// bead that is closed or failed (its work was cancelled under it).
-func (c *checker) processOnTerminalBead(agent string) bool {
+// processUnhooked reports that agent's live process works on a bead the
+// agent is no longer hooked to (its work was taken from it under it).
+func (c *checker) processUnhooked(agent string) bool {
 	for _, p := range c.world.Processes() {
 		if p.AgentID == agent && p.Live && p.BeadID != "" {
-			st := c.beadStatus(c.world.Town().DB(), p.BeadID)
-			return st == model.StatusClosed || st == model.StatusFailed
+			hook, _ := c.world.Town().DB().Strings(`SELECT COALESCE(current_hook_bead_id, '') FROM agent_metadata WHERE bead_id = ?`, agent)
+			return len(hook) == 1 && hook[0] != p.BeadID
 		}
 	}
 	return false

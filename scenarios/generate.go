@@ -26,7 +26,14 @@ const generatedSettle = time.Hour
 // drawn time) and a horizon long enough to judge recovery. Every draw
 // shrinks toward less: fewer agents and rigs, fewer kinds of work, fewer
 // faults at lower rates, an earlier heal, a shorter run.
-func GenScenario() *rapid.Generator[Generated] {
+func GenScenario() *rapid.Generator[Generated] { return GenScenarioFor(generatedSettle + 10*time.Minute) }
+
+// GenScenarioFor is GenScenario with another tail: the run ends this long
+// after the later of the workload's end and the heal time. With a tail
+// shorter than the settle bound plus 10 minutes the liveness deadlines
+// fall outside the run and are not judged: shorter runs for the safety
+// and bounds properties, such as those a mutant breaks.
+func GenScenarioFor(tail time.Duration) *rapid.Generator[Generated] {
 	return rapid.Custom(func(t *rapid.T) Generated {
 		c := sim.DefaultConfig()
 		c.Seed = rapid.Uint64Range(1, 1<<20).Draw(t, "seed")
@@ -74,11 +81,13 @@ func GenScenario() *rapid.Generator[Generated] {
 		if len(picked) > 0 {
 			c.Faults.Heal = max(heal, time.Minute)
 		}
-		c.Duration = max(stop, c.Faults.Heal) + generatedSettle + 10*time.Minute
+		c.Duration = max(stop, c.Faults.Heal) + tail
 		return Generated{Config: c, Bounds: Bounds{
 			Settle:         generatedSettle,
 			Starvation:     generatedSettle,
 			DispatchResume: 20 * time.Minute,
+			// A small town's tick leaves a handful of events at most.
+			PendingEvents: 20,
 		}}
 	})
 }

@@ -42,11 +42,15 @@ func runBriefly(t *testing.T, name string, d time.Duration) *run {
 		s.Config.Duration = d
 	}
 	var buf bytes.Buffer
-	res, err := sim.Run(s.Config, sim.RunOptions{Trace: &buf})
+	rep, err := s.Check(CheckOptions{Run: sim.RunOptions{Trace: &buf}})
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	r := &run{t: t, s: s, res: res}
+	suite.add(rep)
+	for _, v := range rep.Failures {
+		t.Errorf("%s: property failed: %v", name, v)
+	}
+	r := &run{t: t, s: s, res: rep.Result}
 	sc := bufio.NewScanner(&buf)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {

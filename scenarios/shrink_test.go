@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"pgregory.net/rapid"
 
@@ -37,7 +38,7 @@ func (c *capturingTB) fail(msg string) {
 // mutantFaults are the fault kinds a mutant needs to show (a retry storm
 // needs failing starts).
 var mutantFaults = map[string]map[string]float64{
-	model.MutantSkipCooldown: {"start_error": 0.5},
+	model.MutantSkipCooldown: {"start_error": 100},
 }
 
 // findFailure runs rapid with a mutant until a case fails, lets rapid
@@ -54,7 +55,7 @@ func findFailure(t *testing.T, mutant string) (Generated, *Report) {
 	var lastRep *Report
 	tb := &capturingTB{T: t}
 	rapid.Check(tb, func(rt *rapid.T) {
-		g := GenScenario().Draw(rt, "scenario")
+		g := GenScenarioFor(20*time.Minute).Draw(rt, "scenario")
 		g.Config.Mutant = mutant
 		for k, r := range mutantFaults[mutant] {
 			g.Config.Faults.Rates[k] = r

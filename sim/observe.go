@@ -56,6 +56,8 @@ type IssueView struct {
 	Kind string
 	// Cancelled is the status the user set by cancelling it ("" = none).
 	Cancelled string
+	// Deleted reports that the user deleted it.
+	Deleted bool
 }
 
 // Issues returns the issues the Town accepted, in creation order.
@@ -63,7 +65,7 @@ func (w *World) Issues() []IssueView {
 	out := make([]IssueView, 0, len(w.issues))
 	for _, r := range w.issues {
 		if r.created {
-			out = append(out, IssueView{ID: r.id, CreatedAt: r.at, Kind: r.kind, Cancelled: r.cancel})
+			out = append(out, IssueView{ID: r.id, CreatedAt: r.at, Kind: r.kind, Cancelled: r.cancel, Deleted: r.deleted})
 		}
 	}
 	return out

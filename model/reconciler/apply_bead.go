@@ -15,26 +15,6 @@ func applyTransitionBead(t *model.Town, now time.Time, a Action) error {
 		reason = &model.FailureReason{Code: "reconciler", Message: a.Reason, Source: "scheduler"}
 	}
 	_, _ = t.UpdateBeadStatus(now, a.BeadID, a.To, a.Actor, reason)
-	if a.To == model.StatusClosed && t.Mutant(model.MutantLoseBead) {
-		return loseBead(t, a.BeadID)
-	}
-	return nil
-}
-
-// loseBead is MutantLoseBead's bug: the closed bead's rows are deleted.
-func loseBead(t *model.Town, id string) error {
-	for _, q := range []string{
-		`UPDATE agent_metadata SET current_hook_bead_id = NULL WHERE current_hook_bead_id = ?`,
-		`UPDATE beads SET parent_bead_id = NULL WHERE parent_bead_id = ?`,
-		`DELETE FROM bead_dependencies WHERE bead_id = ?1 OR depends_on_bead_id = ?1`,
-		`DELETE FROM bead_events WHERE bead_id = ?`,
-		`DELETE FROM review_metadata WHERE bead_id = ?`,
-		`DELETE FROM beads WHERE bead_id = ?`,
-	} {
-		if _, err := t.DB().Exec(q, id); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 
