@@ -26,7 +26,9 @@ const generatedSettle = time.Hour
 // drawn time) and a horizon long enough to judge recovery. Every draw
 // shrinks toward less: fewer agents and rigs, fewer kinds of work, fewer
 // faults at lower rates, an earlier heal, a shorter run.
-func GenScenario() *rapid.Generator[Generated] { return GenScenarioFor(generatedSettle + 10*time.Minute) }
+func GenScenario() *rapid.Generator[Generated] {
+	return GenScenarioFor(generatedSettle + 10*time.Minute)
+}
 
 // GenScenarioFor is GenScenario with another tail: the run ends this long
 // after the later of the workload's end and the heal time. With a tail
