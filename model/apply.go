@@ -154,7 +154,7 @@ func (t *Town) applyContainerStatus(now time.Time, ev TownEvent, p map[string]an
 		// Production: (Date.now() − Date.parse(last_activity_at)) / 1000 < 180;
 		// an unparsable time gives NaN, which never matches.
 		if last, ok := ParseTime(a.LastActivityAt.String); ok &&
-			now.UnixMilli()-last.UnixMilli() < NotFoundGrace.Milliseconds() {
+			now.UnixMilli()-last.UnixMilli() < t.knobs.NotFoundGrace.Milliseconds() {
 			return nil
 		}
 	}

@@ -16,6 +16,11 @@ type DB struct {
 	conn  *sql.Conn
 	stmts map[string]*sql.Stmt
 	cost  Cost
+
+	// writeFault, when set, makes Exec fail once writesLeft more writes
+	// have succeeded (Town.FaultHalfway).
+	writeFault *InjectedError
+	writesLeft int
 }
 
 // Cost is the work the database did, counted the same on every machine.
@@ -87,8 +92,27 @@ func (d *DB) Exec(q string, args ...any) (sql.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if d.writeFault != nil {
+		if d.writesLeft == 0 {
+			err := d.writeFault
+			d.writeFault = nil
+			return nil, err
+		}
+		d.writesLeft--
+	}
 	d.cost.Statements++
 	return s.Exec(args...)
+}
+
+// armWriteFault makes the write statement after the next n fail with err.
+func (d *DB) armWriteFault(n int, err *InjectedError) { d.writeFault, d.writesLeft = err, n }
+
+// disarmWriteFault clears an armed write fault; it reports whether one was
+// still armed (no write reached it).
+func (d *DB) disarmWriteFault() bool {
+	armed := d.writeFault != nil
+	d.writeFault = nil
+	return armed
 }
 
 // ExecRaw runs q without preparing and caching it (DDL, savepoints).

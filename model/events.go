@@ -170,13 +170,16 @@ type DrainResult struct {
 // missing-entity error is marked processed; any other failure leaves it
 // pending, without rolling back its partial writes (no transactions).
 func (t *Town) DrainEvents(now time.Time, cfg *TownConfig) (DrainResult, error) {
+	if err := t.Fault(FPDrainRead, ""); err != nil {
+		return DrainResult{}, err
+	}
 	pending, err := t.PendingEvents()
 	if err != nil {
 		return DrainResult{}, err
 	}
 	res := DrainResult{Drained: len(pending)}
 	for _, ev := range pending {
-		err := t.ApplyEvent(now, ev, cfg)
+		err := t.applyEventFaulty(now, ev, cfg)
 		if err == nil {
 			err = t.MarkProcessed(now, ev.ID)
 			if err == nil {
@@ -191,4 +194,15 @@ func (t *Town) DrainEvents(now time.Time, cfg *TownConfig) (DrainResult, error) 
 		res.Failed++
 	}
 	return res, nil
+}
+
+// applyEventFaulty is ApplyEvent under the drain's two failpoints: one
+// that throws a missing-entity error before any write (FPEventNotFound)
+// and one that throws half-way through the event's writes (FPEventApply).
+func (t *Town) applyEventFaulty(now time.Time, ev TownEvent, cfg *TownConfig) error {
+	if err := t.Fault(FPEventNotFound, ev.ID); err != nil {
+		return fmt.Errorf("Bead %s not found (%w)", ev.ID, err)
+	}
+	finish := t.FaultHalfway(FPEventApply, ev.ID)
+	return finish(t.ApplyEvent(now, ev, cfg))
 }

@@ -36,7 +36,9 @@ func (t *Town) Heartbeat(now time.Time, agentID string, in HeartbeatInput) (stri
 	t.armAlarmIfNeeded(now)
 	if id := in.ContainerInstanceID; id != "" {
 		if t.kv.Draining && t.kv.ContainerInstanceID != "" && id != t.kv.ContainerInstanceID {
-			t.ClearDrain()
+			if err := t.ClearDrain(); err != nil {
+				return "", err
+			}
 		}
 		t.kv.ContainerInstanceID = id
 	}
@@ -44,11 +46,16 @@ func (t *Town) Heartbeat(now time.Time, agentID string, in HeartbeatInput) (stri
 }
 
 // ClearDrain clears the container-eviction drain flag, its nonce and its
-// start time (KV; reconciler.md §1.5).
-func (t *Town) ClearDrain() {
+// start time (KV; reconciler.md §1.5). It fails, changing nothing, when
+// the KV write fails (failpoint FPKVWrite).
+func (t *Town) ClearDrain() error {
+	if err := t.Fault(FPKVWrite, "town:draining"); err != nil {
+		return err
+	}
 	t.kv.Draining = false
 	t.kv.DrainNonce = ""
 	t.kv.DrainStartedAt = time.Time{}
+	return nil
 }
 
 // AgentDone is the gt_done RPC: it only queues an agent_done event
@@ -761,6 +768,9 @@ func (t *Town) RecordContainerEviction(now time.Time) (string, error) {
 		return "", err
 	}
 	nonce := t.newID()
+	if err := t.Fault(FPKVWrite, "town:draining"); err != nil {
+		return "", err
+	}
 	t.kv.Draining = true
 	t.kv.DrainNonce = nonce
 	t.kv.DrainStartedAt = now
@@ -776,8 +786,7 @@ func (t *Town) AcknowledgeContainerReady(now time.Time, nonce string) bool {
 	if nonce != t.kv.DrainNonce {
 		return false
 	}
-	t.ClearDrain()
-	return true
+	return t.ClearDrain() == nil
 }
 
 // mayorOrRegister returns the first mayor, registering one (name and role
@@ -896,7 +905,7 @@ func (t *Town) SendMayorMessage(env Env, message string) error {
 			if err := t.UpdateAgentStatus(now, mayor.ID, AgentWorking); err != nil {
 				return err
 			}
-			t.SetAlarm(now.Add(ActiveInterval))
+			t.SetAlarm(now.Add(t.knobs.ActiveInterval))
 		}
 	} else {
 		if _, err := t.townConfig(); err != nil {

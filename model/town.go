@@ -23,6 +23,10 @@ type Options struct {
 	Analytics func(AnalyticsEvent)
 	// Errors receives every Sentry-style report; nil drops them.
 	Errors func(ErrorReport)
+	// Faults are the Town's failpoints (NewFaults); nil = none ever fires.
+	Faults *Faults
+	// Knobs are the capacity constants; the zero value is production.
+	Knobs Knobs
 }
 
 // KV is the Town's state outside SQLite: production keeps it in the
@@ -60,6 +64,9 @@ type Town struct {
 	opts  Options
 	kv    KV
 	alarm time.Time // zero: no alarm set
+	knobs Knobs     // resolved: every field set
+	// lastAnalyze is when ANALYZE last ran (Knobs.Analyze).
+	lastAnalyze time.Time
 
 	// lastStartError is production's module-level "last start error"
 	// (reconciler.md §3.9, hazard 21).
@@ -84,7 +91,7 @@ func Open(opts Options) (*Town, error) {
 	if opts.Config != nil {
 		cfg = *opts.Config
 	}
-	t := &Town{db: db, ids: ids, opts: opts}
+	t := &Town{db: db, ids: ids, opts: opts, knobs: opts.Knobs.Resolved()}
 	t.kv = KV{TownID: opts.TownID, Config: cfg, RigConfigs: map[string]bool{}}
 	return t, nil
 }
@@ -94,6 +101,9 @@ func (t *Town) Close() error { return t.db.Close() }
 
 // DB returns the Town's database (for tests, dumps and reports).
 func (t *Town) DB() *DB { return t.db }
+
+// Knobs returns the Town's capacity constants, every field resolved.
+func (t *Town) Knobs() Knobs { return t.knobs }
 
 // KV returns the Town's key-value state for reading and for tests to set.
 func (t *Town) KV() *KV { return &t.kv }
@@ -106,6 +116,9 @@ func (t *Town) newID() string { return t.ids.NewID() }
 
 // townConfig is getTownConfig: it fails when the stored config does.
 func (t *Town) townConfig() (*TownConfig, error) {
+	if err := t.Fault(FPConfigRead, ""); err != nil {
+		return nil, err
+	}
 	if t.kv.ConfigErr != nil {
 		return nil, t.kv.ConfigErr
 	}
@@ -137,7 +150,7 @@ func (t *Town) armAlarmIfNeeded(now time.Time) {
 		return
 	}
 	if t.alarm.IsZero() || t.alarm.Before(now) {
-		t.alarm = now.Add(ActiveInterval)
+		t.alarm = now.Add(t.knobs.ActiveInterval)
 	}
 }
 
@@ -146,7 +159,7 @@ func (t *Town) escalateToActiveCadence(now time.Time) {
 	if t.kv.TownID == "" {
 		return
 	}
-	at := now.Add(ActiveInterval)
+	at := now.Add(t.knobs.ActiveInterval)
 	if t.alarm.IsZero() || t.alarm.After(at) {
 		t.alarm = at
 	}
@@ -163,9 +176,9 @@ func (t *Town) HealthCheck(now time.Time) error {
 		return err
 	}
 	if active {
-		t.alarm = now.Add(ActiveInterval)
+		t.alarm = now.Add(t.knobs.ActiveInterval)
 	} else {
-		t.alarm = now.Add(IdleInterval)
+		t.alarm = now.Add(t.knobs.IdleInterval)
 	}
 	return nil
 }

@@ -210,7 +210,7 @@ func (t *Town) applyTriageAction(env Env, in ResolveTriageInput, action string, 
 			if err != nil {
 				return err
 			}
-			if b != nil && b.DispatchAttempts >= MaxDispatchAttempts {
+			if b != nil && b.DispatchAttempts >= t.knobs.MaxDispatchAttempts {
 				if _, err := t.UpdateBeadStatus(now, beadID, StatusFailed, "system", &FailureReason{
 					Code: "max_dispatch_attempts", Message: fmt.Sprintf("Dispatch attempts exhausted (%d)", b.DispatchAttempts),
 					Source: "triage"}); err != nil {
@@ -302,7 +302,7 @@ func (t *Town) applyTriageAction(env Env, in ResolveTriageInput, action string, 
 		if err != nil {
 			return err
 		}
-		if b != nil && b.DispatchAttempts >= MaxDispatchAttempts {
+		if b != nil && b.DispatchAttempts >= t.knobs.MaxDispatchAttempts {
 			_, err := t.UpdateBeadStatus(now, beadID, StatusFailed, in.AgentID, &FailureReason{
 				Code: "max_dispatch_attempts", Message: fmt.Sprintf("Dispatch attempts exhausted during reassign (%d)", b.DispatchAttempts),
 				Source: "triage"})

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/olekukonko/tablewriter"
-	"gonum.org/v1/gonum/stat"
 
 	"github.com/townsim/townsim/sim"
 )
@@ -26,9 +25,11 @@ type Quantiles struct {
 
 // Summary is the end-of-run summary of `townsim run`, as a table or JSON.
 type Summary struct {
-	Seed             uint64  `json:"seed"`
-	Rigs             int     `json:"rigs"`
-	Agents           int     `json:"agents"`
+	Seed   uint64 `json:"seed"`
+	Rigs   int    `json:"rigs"`
+	Agents int    `json:"agents"`
+	// Knobs is "production", or the what-if knobs the run changed.
+	Knobs            string  `json:"knobs"`
 	SimulatedSeconds float64 `json:"simulated_seconds"`
 	// Interrupted marks a run stopped before its horizon (Ctrl-C).
 	Interrupted          bool           `json:"interrupted"`
@@ -60,11 +61,30 @@ type Summary struct {
 	SimOverWall  float64 `json:"sim_over_wall"`
 	TraceHash    string  `json:"trace_hash"`
 	TraceRecords uint64  `json:"trace_records"`
+	// FaultMix is the run's resolved fault mix (kind → rate), empty when
+	// no fault was on; FaultsFired counts the faults that struck by kind;
+	// FaultsNeverFired lists the kinds that were on but never struck.
+	FaultMix         map[string]float64 `json:"fault_mix"`
+	FaultsFired      map[string]int     `json:"faults_fired"`
+	FaultsNeverFired []string           `json:"faults_never_fired"`
+	// HealSeconds is when faults stopped, in seconds after the start (0 = never).
+	HealSeconds float64 `json:"heal_seconds"`
 }
 
-// Summarize computes the summary of a run.
+// Summarize computes the summary of a run from its tick records.
 func Summarize(r *sim.Result) Summary {
+	var ts TickStats
+	for _, tr := range r.TickRecords {
+		ts.Add(float64(tr.Compute)/float64(time.Millisecond), tr.Cost.Statements, tr.Cost.Rows)
+	}
+	return SummarizeStream(r, &ts)
+}
+
+// SummarizeStream computes the summary of a run whose per-tick figures
+// were streamed into ts (a run with sim.RunOptions.DropTickRecords).
+func SummarizeStream(r *sim.Result, ts *TickStats) Summary {
 	s := Summary{
+		Knobs:                r.Config.Knobs.Label(),
 		Seed:                 r.Config.Seed,
 		Rigs:                 r.Config.Rigs,
 		Agents:               r.Config.Agents,
@@ -89,6 +109,18 @@ func Summarize(r *sim.Result) Summary {
 		WallSeconds:          r.TotalWall.Seconds(),
 		TraceHash:            r.TraceHash,
 		TraceRecords:         r.TraceRecords,
+		FaultMix:             map[string]float64{},
+		FaultsFired:          map[string]int{},
+		FaultsNeverFired:     append([]string{}, r.Faults.NeverFired...),
+	}
+	for k, v := range r.Faults.Mix {
+		s.FaultMix[k] = v
+	}
+	for k, v := range r.Faults.Fired {
+		s.FaultsFired[k] = v
+	}
+	if !r.Faults.HealAt.IsZero() {
+		s.HealSeconds = r.Faults.HealAt.Sub(r.Config.Start).Seconds()
 	}
 	for k, v := range r.ActionsByType {
 		s.ActionsByType[k] = v
@@ -100,32 +132,10 @@ func Summarize(r *sim.Result) Summary {
 	if r.TotalWall > 0 {
 		s.SimOverWall = r.SimulatedTime.Seconds() / r.TotalWall.Seconds()
 	}
-	compute := make([]float64, 0, len(r.TickRecords))
-	stmts := make([]float64, 0, len(r.TickRecords))
-	rows := make([]float64, 0, len(r.TickRecords))
-	for _, tr := range r.TickRecords {
-		compute = append(compute, float64(tr.Compute)/float64(time.Millisecond))
-		stmts = append(stmts, float64(tr.Cost.Statements))
-		rows = append(rows, float64(tr.Cost.Rows))
-	}
-	s.ComputeMs = quantiles(compute)
-	s.Statements = quantiles(stmts)
-	s.Rows = quantiles(rows)
+	s.ComputeMs = ts.ComputeMs.Quantiles()
+	s.Statements = ts.Statements.Quantiles()
+	s.Rows = ts.Rows.Quantiles()
 	return s
-}
-
-// quantiles summarises xs (which it sorts) with empirical quantiles.
-func quantiles(xs []float64) Quantiles {
-	if len(xs) == 0 {
-		return Quantiles{}
-	}
-	sort.Float64s(xs)
-	return Quantiles{
-		P50: stat.Quantile(0.50, stat.Empirical, xs, nil),
-		P95: stat.Quantile(0.95, stat.Empirical, xs, nil),
-		P99: stat.Quantile(0.99, stat.Empirical, xs, nil),
-		Max: xs[len(xs)-1],
-	}
 }
 
 // WriteJSON writes the summary as one JSON object (map keys sorted).
@@ -145,6 +155,7 @@ func (s Summary) WriteTable(w io.Writer) error {
 	rows := [][]string{
 		{"seed", strconv.FormatUint(s.Seed, 10)},
 		{"fleet", fmt.Sprintf("%d rigs, %d agents", s.Rigs, s.Agents)},
+		{"knobs", knobsText(s.Knobs)},
 		{"simulated time", simulated(s)},
 		{"ticks", fmt.Sprintf("%d (%d threw, %d platform retries)", s.Ticks, s.TickErrors, s.Retries)},
 		{"events drained", strconv.Itoa(s.EventsDrained)},
@@ -160,10 +171,16 @@ func (s Summary) WriteTable(w io.Writer) error {
 		{"simulated / wall", fmt.Sprintf("%.0fx", s.SimOverWall)},
 		{"trace", fmt.Sprintf("%d records, hash %s", s.TraceRecords, s.TraceHash)},
 	}
+	if len(s.FaultMix) > 0 || len(s.FaultsFired) > 0 {
+		rows = append(rows, []string{"faults", faultsLine(s)})
+	}
 	if err := main.Bulk(rows); err != nil {
 		return err
 	}
 	if err := main.Render(); err != nil {
+		return err
+	}
+	if err := s.writeFaultTable(w); err != nil {
 		return err
 	}
 	if len(s.ActionsByType) == 0 {
@@ -182,6 +199,55 @@ func (s Summary) WriteTable(w io.Writer) error {
 		}
 	}
 	return byType.Render()
+}
+
+// faultsLine is the summary row of the fault layer.
+func faultsLine(s Summary) string {
+	total := 0
+	for _, n := range s.FaultsFired {
+		total += n
+	}
+	heal := "never healed"
+	if s.HealSeconds > 0 {
+		heal = "healed at " + time.Duration(s.HealSeconds*float64(time.Second)).String()
+	}
+	out := fmt.Sprintf("%d kinds on, %d fired, %s", len(s.FaultMix), total, heal)
+	if len(s.FaultsNeverFired) > 0 {
+		out += fmt.Sprintf("; on but never fired: %v", s.FaultsNeverFired)
+	}
+	return out
+}
+
+// writeFaultTable writes one row per fault kind that was on or fired:
+// its rate and how often it fired.
+func (s Summary) writeFaultTable(w io.Writer) error {
+	kinds := map[string]bool{}
+	for k := range s.FaultMix {
+		kinds[k] = true
+	}
+	for k := range s.FaultsFired {
+		kinds[k] = true
+	}
+	if len(kinds) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(kinds))
+	for k := range kinds {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	t := tablewriter.NewWriter(w)
+	t.Header("fault kind", "rate", "fired")
+	for _, k := range names {
+		rate := "-"
+		if r, ok := s.FaultMix[k]; ok {
+			rate = strconv.FormatFloat(r, 'g', 4, 64)
+		}
+		if err := t.Append(k, rate, strconv.Itoa(s.FaultsFired[k])); err != nil {
+			return err
+		}
+	}
+	return t.Render()
 }
 
 func simulated(s Summary) string {
@@ -216,4 +282,12 @@ func num(x float64) string {
 		return strconv.FormatInt(int64(x), 10)
 	}
 	return strconv.FormatFloat(x, 'f', 2, 64)
+}
+
+// knobsText labels a what-if run in the table.
+func knobsText(label string) string {
+	if label == "" || label == "production" {
+		return "production"
+	}
+	return "WHAT-IF, off production: " + label
 }

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -12,9 +13,10 @@ import (
 )
 
 // Scenario is a named simulation: the whole sim.Config it runs, a
-// one-line purpose, and what a run of it is expected to show. In a YAML
-// file the Config's keys sit at the top level next to name, purpose and
-// expect (see LoadFile).
+// one-line purpose, the bounds its runs are judged against (Check) and
+// what a run of it is expected to reach. In a YAML file the Config's keys
+// sit at the top level next to name, purpose, bounds and expect (see
+// Load).
 type Scenario struct {
 	// Name identifies the scenario (`townsim run --scenario NAME`).
 	Name string `yaml:"name"`
@@ -22,38 +24,32 @@ type Scenario struct {
 	Purpose string `yaml:"purpose"`
 	// Config is the simulation it runs.
 	Config sim.Config `yaml:",inline"`
-	// Expect is what its runs are checked against.
+	// Bounds are the limits its runs are judged against (zero fields take
+	// DefaultBounds).
+	Bounds Bounds `yaml:"bounds"`
+	// Expect is what its runs are expected to reach.
 	Expect Expect `yaml:"expect"`
 }
 
-// Expect is what a scenario's runs are expected to show, as plain data
-// for the property checks and the coverage report.
+// Expect is what a scenario exists to reach, as plain data for its test
+// and the coverage report.
 type Expect struct {
 	// Actions are the reconciler action types the scenario exists to
 	// reach: a run long enough emits each of them at least once.
 	Actions []string `yaml:"actions"`
-	// NonTerminal are the bead statuses a user's issue may still be in at
-	// the end of a run besides closed and failed (for example open, for
-	// work held or blocked on purpose). Empty means every issue created
-	// before the liveness deadline is expected to end closed or failed.
-	NonTerminal []string `yaml:"non_terminal"`
-	// Settle is the liveness bound: every issue is expected to be
-	// terminal (or in a NonTerminal status) this long after it was
-	// created, once faults have stopped. 0 = not checked.
-	Settle time.Duration `yaml:"settle"`
-	// Starvation bounds how long an entity may wait without a change of
-	// state while it is not terminal. 0 = not checked.
-	Starvation time.Duration `yaml:"starvation"`
 }
 
 // Validate reports the first problem in s: a missing name, an invalid
-// Config (with Config.Validate's key path), an unknown action type or bead
-// status in Expect, or a negative bound.
+// Config (with Config.Validate's key path), a negative bound or an
+// unknown bead status in Bounds, or an unknown action type in Expect.
 func (s Scenario) Validate() error {
 	if strings.TrimSpace(s.Name) == "" {
 		return fmt.Errorf("name: is empty")
 	}
 	if err := s.Config.Validate(); err != nil {
+		return err
+	}
+	if err := validateBounds(s.Bounds); err != nil {
 		return err
 	}
 	return s.Expect.validate()
@@ -66,18 +62,33 @@ func (e Expect) validate() error {
 				i, a, strings.Join(reconciler.ActionTypes, ", "))
 		}
 	}
+	return nil
+}
+
+// validateBounds checks that no bound is negative and that NonTerminal
+// names non-terminal bead statuses. It reads the fields by reflection, so
+// a bound added later is checked too.
+func validateBounds(b Bounds) error {
 	nonTerminal := []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}
-	for i, st := range e.NonTerminal {
+	for i, st := range b.NonTerminal {
 		if !slices.Contains(nonTerminal, st) {
-			return fmt.Errorf("expect.non_terminal[%d]: %q is not a non-terminal bead status; want one of %s",
+			return fmt.Errorf("bounds.non_terminal[%d]: %q is not a non-terminal bead status; want one of %s",
 				i, st, strings.Join(nonTerminal, ", "))
 		}
 	}
-	if e.Settle < 0 {
-		return fmt.Errorf("expect.settle: is negative (%v)", e.Settle)
-	}
-	if e.Starvation < 0 {
-		return fmt.Errorf("expect.starvation: is negative (%v)", e.Starvation)
+	v := reflect.ValueOf(b)
+	for _, f := range fieldsOf(v.Type()) {
+		fv := v.FieldByIndex(f.index)
+		switch fv.Kind() {
+		case reflect.Int, reflect.Int64:
+			if fv.Int() < 0 {
+				what := fmt.Sprint(fv.Interface())
+				if fv.Type() == durationType {
+					what = time.Duration(fv.Int()).String()
+				}
+				return fmt.Errorf("bounds.%s: is negative (%s)", f.key, what)
+			}
+		}
 	}
 	return nil
 }

@@ -256,6 +256,7 @@ func (w *World) workDone(p *process) {
 	case jobConflict:
 		w.github.fix(j.prURL, true)
 	}
+	p.finished = true
 	if w.cfg.Work.CompletedFirst > 0 && w.agentRand.Bool(w.cfg.Work.CompletedFirst) {
 		// The exit report overtakes gt_done.
 		w.stats.Faults["completed_first"]++
@@ -289,6 +290,7 @@ func (w *World) triageDone(p *process) {
 				return []Field{F("agent", p.agentID), F("request", it.requestID), F("action", it.action)}
 			})
 	}
+	p.finished = true
 	w.agentDone(p.agentID, j.branch, "")
 	w.finishSoon(p)
 }
@@ -308,12 +310,14 @@ func (w *World) reviewDone(p *process) {
 		if pr == "" && j.strategy == "pr" && !j.direct {
 			pr = w.github.open(j.rigID, j.branch)
 		}
+		p.finished = true
 		w.agentDone(p.agentID, j.branch, pr)
 		w.finishSoon(p)
 	case 1:
 		w.stats.ChangeRequests++
 		if j.prURL != "" && w.reviewMode() == "comments" {
 			w.github.requestChanges(j.prURL)
+			p.finished = true
 			w.agentDone(p.agentID, j.branch, j.prURL)
 			w.finishSoon(p)
 			return
@@ -323,6 +327,7 @@ func (w *World) reviewDone(p *process) {
 			return err
 		}, F("agent", p.agentID), F("bead", j.beadID))
 		if j.prURL != "" {
+			p.finished = true
 			w.agentDone(p.agentID, j.branch, j.prURL)
 		}
 		w.finishSoon(p)
@@ -344,18 +349,37 @@ func (w *World) finishSoon(p *process) {
 	})
 }
 
-// agentDone is the gt_done RPC.
+// agentDone is the gt_done RPC; the late_done fault delivers it 1-10 min
+// late, after the process's exit report.
 func (w *World) agentDone(agentID, branch, prURL string) {
-	w.rpc("agent_done", func(now time.Time) error {
-		return w.town.AgentDone(now, agentID, model.AgentDoneInput{Branch: branch, PRURL: prURL})
-	}, F("agent", agentID), F("branch", branch), F("pr", prURL))
+	send := func() {
+		w.rpc("agent_done", func(now time.Time) error {
+			return w.town.AgentDone(now, agentID, model.AgentDoneInput{Branch: branch, PRURL: prURL})
+		}, F("agent", agentID), F("branch", branch), F("pr", prURL))
+	}
+	if w.faults.roll(FaultLateDone) {
+		d := w.faults.stream(FaultLateDone).Uniform(time.Minute, 10*time.Minute)
+		w.faults.fire(FaultLateDone, F("agent", agentID), F("late", d))
+		w.eng.After(d, send)
+		return
+	}
+	send()
 }
 
-// agentCompleted is the container's process-exit report.
+// agentCompleted is the container's process-exit report; the
+// duplicate_completed fault sends it a second time 1-30 s later.
 func (w *World) agentCompleted(agentID, status, reason string) {
-	w.rpc("agent_completed", func(now time.Time) error {
-		return w.town.AgentCompleted(now, agentID, model.AgentCompletedInput{Status: status, Reason: reason})
-	}, F("agent", agentID), F("status", status), F("reason", reason))
+	send := func() {
+		w.rpc("agent_completed", func(now time.Time) error {
+			return w.town.AgentCompleted(now, agentID, model.AgentCompletedInput{Status: status, Reason: reason})
+		}, F("agent", agentID), F("status", status), F("reason", reason))
+	}
+	send()
+	if w.faults.roll(FaultDuplicateCompleted) {
+		d := w.faults.stream(FaultDuplicateCompleted).Uniform(time.Second, 30*time.Second)
+		w.faults.fire(FaultDuplicateCompleted, F("agent", agentID), F("after", d))
+		w.eng.After(d, send)
+	}
 }
 
 // prefix returns the first n bytes of s.

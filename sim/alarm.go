@@ -26,6 +26,13 @@ type TickFunc func(t *model.Town, env model.Env) (*alarm.TickResult, error)
 type TickRecord struct {
 	// At is the virtual time the tick fired.
 	At time.Time
+	// AlarmAt is the alarm time the tick fired for; At − AlarmAt is the
+	// tick's lateness (a tick still running when its next alarm came).
+	AlarmAt time.Time
+	// End is the virtual time the tick returned.
+	End time.Time
+	// Retry reports that the run was a platform retry of a throwing tick.
+	Retry bool
 	// Metrics are the tick's ReconcilerMetrics (partial if it threw).
 	Metrics alarm.Metrics
 	// Cost is the database work of the tick's own code: its statements and
@@ -67,6 +74,11 @@ type alarmDriver struct {
 	// onWatchdog, when set, sees every watchdog run.
 	onWatchdog func(err error)
 
+	// lateBy, when set, is asked at each fire how late the platform runs
+	// the alarm (0 = on time); a late fire is rescheduled, not run.
+	lateBy func() time.Duration
+	late   bool // the scheduled fire is already a late one
+
 	// ownCost makes TickRecord.Cost the database work of the tick's own
 	// code (measured by its Meter) instead of the tick's reported Cost,
 	// which also counts the world's RPCs interleaved at its awaits.
@@ -78,7 +90,11 @@ type alarmDriver struct {
 	retrySlot time.Time // the slot value of the pending platform retry
 	retries   int       // retries used by the current alarm
 
+	// records keeps every tick's record unless dropRecords; compute sums
+	// the ticks' Compute either way.
 	records                 []TickRecord
+	dropRecords             bool
+	compute                 time.Duration
 	ticks, threw, retryRuns int
 }
 
@@ -115,7 +131,7 @@ func (d *alarmDriver) sync() {
 			return
 		}
 		d.eng.Cancel(d.ev)
-		d.ev = 0
+		d.ev, d.late = 0, false
 	}
 	if !ok {
 		return
@@ -130,6 +146,14 @@ func (d *alarmDriver) fire() {
 	if d.running {
 		return
 	}
+	if d.lateBy != nil && !d.late {
+		if late := d.lateBy(); late > 0 {
+			d.late = true
+			d.ev = d.eng.After(late, d.fire)
+			return
+		}
+	}
+	d.late = false
 	at, _ := d.town.AlarmAt()
 	retry := !d.retrySlot.IsZero() && at.Equal(d.retrySlot)
 	d.retrySlot = time.Time{}
@@ -141,7 +165,7 @@ func (d *alarmDriver) fire() {
 	d.town.DeleteAlarm()
 	d.running = true
 	d.ticks++
-	rec := &TickRecord{At: d.eng.Now()}
+	rec := &TickRecord{At: d.eng.Now(), AlarmAt: at, Retry: retry}
 	m := &Meter{}
 	var res *alarm.TickResult
 	var err error
@@ -154,14 +178,18 @@ func (d *alarmDriver) fire() {
 func (d *alarmDriver) finish(rec *TickRecord, m *Meter, res *alarm.TickResult, err error, retry bool) {
 	d.running = false
 	rec.Threw = err != nil
+	rec.End = d.eng.Now()
 	rec.Compute = m.Compute
+	d.compute += m.Compute
 	if res != nil {
 		rec.Metrics, rec.Cost, rec.CostByPart = res.Metrics, res.Cost, res.CostByPart
 	}
 	if d.ownCost {
 		rec.Cost = m.Cost
 	}
-	d.records = append(d.records, *rec)
+	if !d.dropRecords {
+		d.records = append(d.records, *rec)
+	}
 	if err != nil {
 		d.threw++
 		if _, set := d.town.AlarmAt(); !set && d.retries < MaxRetries {

@@ -41,6 +41,12 @@ type Config struct {
 	Latency LatencyConfig `yaml:"latency"`
 	// WorkloadStop stops creating work this long after Start (0 = never).
 	WorkloadStop time.Duration `yaml:"workload_stop"`
+	// Faults chooses fault kinds and rates on top of the sections above,
+	// a swarm draw and the heal time.
+	Faults FaultConfig `yaml:"faults"`
+	// Knobs are the Town's capacity constants for what-if runs; the zero
+	// value is production (model.Knobs).
+	Knobs model.Knobs `yaml:"knobs"`
 }
 
 // TownSettings is the part of the town configuration a scenario chooses.
@@ -405,6 +411,20 @@ func (c Config) Validate() error {
 	v.check(c.Rigs < 1, "rigs", "must be at least 1, got %d", c.Rigs)
 	v.check(c.Agents < 0, "agents", "is negative (%d)", c.Agents)
 	v.check(c.WorkloadStop < 0, "workload_stop", "is negative (%v)", c.WorkloadStop)
+	kn := c.Knobs
+	v.check(kn.BreakerThreshold < 0, "knobs.breaker_threshold", "is negative (%d)", kn.BreakerThreshold)
+	v.check(kn.MaxDispatchAttempts < 0, "knobs.max_dispatch_attempts", "is negative (%d)", kn.MaxDispatchAttempts)
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"breaker_window", kn.BreakerWindow}, {"active_interval", kn.ActiveInterval}, {"idle_interval", kn.IdleInterval},
+		{"pr_poll_interval", kn.PRPollInterval}, {"heartbeat_stale", kn.HeartbeatStale},
+		{"not_found_grace", kn.NotFoundGrace}, {"stale_in_progress", kn.StaleInProgress}} {
+		v.check(d.v < 0, "knobs."+d.name, "is negative (%v)", d.v)
+	}
+	for i, d := range kn.DispatchCooldown {
+		v.check(d <= 0, fmt.Sprintf("knobs.dispatch_cooldown[%d]", i), "must be positive, got %v", d)
+	}
 	switch c.Town.MergeStrategy {
 	case "", "pr", "direct":
 	default:
@@ -510,6 +530,8 @@ func (c Config) Validate() error {
 	if l.Delete > 0 {
 		v.dist("workload.delete_after", l.DeleteAfter)
 	}
+
+	v.faults(c.Faults)
 
 	lt := c.Latency
 	for _, f := range []struct {

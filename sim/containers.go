@@ -56,6 +56,8 @@ type process struct {
 	runningAt  time.Time
 	draining   bool      // SIGTERM received: the heartbeat reporter has stopped
 	stuckAt    time.Time // the session stopped making progress (zero = never)
+	lastBeat   time.Time // its last heartbeat that reached the Town
+	finished   bool      // its agent reported gt_done; only the exit remains
 	job        *job
 }
 
@@ -69,6 +71,7 @@ type containers struct {
 
 	up        bool      // the container runs
 	instance  string    // its instance id
+	previous  string    // the instance before it ("" = none)
 	instances int       // instances booted so far
 	readyAt   time.Time // end of the current boot
 	startedAt time.Time // when the current instance came up
@@ -89,6 +92,9 @@ func (k *containers) ensureUp() time.Duration {
 	if !k.up {
 		k.up = true
 		k.instances++
+		if k.instance != "" {
+			k.previous = k.instance
+		}
 		k.instance = fmt.Sprintf("ci-%d-%s", k.instances, k.r.UUID()[:8])
 		k.readyAt = now.Add(k.cfg.Boot.Sample(k.r))
 		k.startedAt = k.readyAt
@@ -109,6 +115,10 @@ func (k *containers) respond(c model.Call, sent time.Time) (model.Result, time.D
 		p := k.procs[c.AgentID]
 		if p == nil || wait > 0 {
 			return model.Result{StatusCode: 404}, wait
+		}
+		if k.w.faults.roll(FaultStatusUnknown) {
+			k.w.faults.fire(FaultStatusUnknown, F("agent", p.agentID))
+			return model.Result{StatusCode: 500, Body: "Internal Server Error"}, 0
 		}
 		switch p.state {
 		case procColdStart:
@@ -183,7 +193,15 @@ func (k *containers) start(c model.Call, sent time.Time) (model.Result, time.Dur
 		return model.Result{StatusCode: 503, Body: "Service Unavailable"}, wait
 	}
 	w := k.cfg.Start
-	switch pickWeighted(k.r, w.OK, w.Error, w.AlreadyRunning, w.Timeout) {
+	answer := 0
+	if !k.w.faults.healedFor("start_error", "start_already_running", "start_timeout") {
+		answer = pickWeighted(k.r, w.OK, w.Error, w.AlreadyRunning, w.Timeout)
+	}
+	if answer > 0 {
+		k.w.faults.fire([...]string{"", "start_error", "start_already_running", "start_timeout"}[answer],
+			F("agent", c.AgentID))
+	}
+	switch answer {
 	case 1:
 		k.w.stats.StartFailures++
 		return model.Result{StatusCode: 503, Body: "Service Unavailable"}, wait
@@ -223,7 +241,7 @@ func (k *containers) running(p *process) {
 	k.w.record("proc", F("agent", p.agentID), F("n", p.n), F("state", p.state))
 	k.heartbeat(p)
 	k.w.startJob(p)
-	if p.role == model.RoleMayor {
+	if p.role == model.RoleMayor || k.w.faults.healedFor(faultNames[1:]...) {
 		return
 	}
 	c := k.cfg
@@ -243,6 +261,11 @@ func (k *containers) heartbeat(p *process) {
 		return
 	}
 	now := k.w.eng.Now()
+	if k.w.faults.roll(FaultHeartbeatLost) {
+		k.w.faults.fire(FaultHeartbeatLost, F("agent", p.agentID), F("n", p.n))
+		k.w.eng.After(k.cfg.HeartbeatEvery, func() { k.heartbeat(p) })
+		return
+	}
 	k.w.stats.Heartbeats++
 	last := now
 	if !p.stuckAt.IsZero() {
@@ -252,16 +275,27 @@ func (k *containers) heartbeat(p *process) {
 		Watermark:           &model.Watermark{LastEventType: "message.part.updated", LastEventAt: model.ISO(last)},
 		ContainerInstanceID: p.instance,
 	}
-	k.w.rpc("heartbeat", func(now time.Time) error {
+	if k.w.rpc("heartbeat", func(now time.Time) error {
 		_, err := k.w.town.Heartbeat(now, p.agentID, in)
 		return err
-	}, F("agent", p.agentID))
+	}, F("agent", p.agentID)) == nil {
+		p.lastBeat = now
+	}
+	if k.previous != "" && k.w.faults.roll(FaultStaleHeartbeat) {
+		k.w.faults.fire(FaultStaleHeartbeat, F("agent", p.agentID), F("instance", k.previous))
+		stale := in
+		stale.ContainerInstanceID = k.previous
+		k.w.rpc("heartbeat", func(now time.Time) error {
+			_, err := k.w.town.Heartbeat(now, p.agentID, stale)
+			return err
+		}, F("agent", p.agentID), F("instance", k.previous))
+	}
 	k.w.eng.After(k.cfg.HeartbeatEvery, func() { k.heartbeat(p) })
 }
 
 // fault strikes p with a fault stage, if p still runs.
 func (k *containers) fault(p *process, name string) {
-	if p.state != procRunning || p.draining || !p.stuckAt.IsZero() {
+	if p.state != procRunning || p.draining || !p.stuckAt.IsZero() || k.w.faults.healed() {
 		return
 	}
 	k.w.stats.Faults[name]++

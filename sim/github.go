@@ -161,8 +161,15 @@ func (g *github) requestChanges(url string) {
 
 // apiError draws an API failure: "" for a normal answer.
 func (g *github) apiError() string {
+	if g.w.faults.healedFor("github_5xx", "github_429", "github_404", "github_invalid", "github_network") {
+		return ""
+	}
 	e := g.cfg.Errors
-	return [...]string{"", "server_error", "rate_limited", "not_found", "invalid", "network"}[pickWeighted(g.api, e.OK, e.ServerError, e.RateLimited, e.NotFound, e.Invalid, e.Network)]
+	i := pickWeighted(g.api, e.OK, e.ServerError, e.RateLimited, e.NotFound, e.Invalid, e.Network)
+	if i > 0 {
+		g.w.faults.fire([...]string{"", "github_5xx", "github_429", "github_404", "github_invalid", "github_network"}[i])
+	}
+	return [...]string{"", "server_error", "rate_limited", "not_found", "invalid", "network"}[i]
 }
 
 // respond answers the GitHub calls (reconciler.md §3.3, §3.4).
@@ -198,11 +205,25 @@ func (g *github) respond(c model.Call) (model.Result, time.Duration) {
 		return model.Result{StatusCode: 200, Feedback: g.feedback(pr)}, 0
 	case model.CallMergePR:
 		pr := g.prs[c.URL]
-		fail := g.api.Bool(g.cfg.MergeFail)
+		fail := !g.w.faults.healedFor("merge_fail") && g.api.Bool(g.cfg.MergeFail)
+		if fail {
+			g.w.faults.fire("merge_fail", F("url", c.URL))
+		}
+		timeout := g.w.faults.roll(FaultMergeTimeout)
+		if timeout {
+			g.w.faults.fire(FaultMergeTimeout, F("url", c.URL))
+		}
 		if pr == nil || fail || !g.green(pr) {
+			if timeout {
+				return model.Result{Err: "timeout"}, 30 * time.Second
+			}
 			return model.Result{StatusCode: 405, OK: false}, 0
 		}
 		g.setState(pr, "merged", "merged_by_api")
+		if timeout {
+			// The merge went through; the answer never came back.
+			return model.Result{Err: "timeout"}, 30 * time.Second
+		}
 		return model.Result{StatusCode: 200, OK: true}, 0
 	}
 	return model.Result{StatusCode: 200}, 0

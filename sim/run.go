@@ -4,6 +4,9 @@ import (
 	"io"
 	"maps"
 	"time"
+
+	"github.com/townsim/townsim/model"
+	"github.com/townsim/townsim/model/alarm"
 )
 
 // RunOptions are how a run is observed; none of them changes what happens.
@@ -19,6 +22,17 @@ type RunOptions struct {
 	// be set); a point inside a tick waits for the tick's end.
 	Progress      func(Progress)
 	ProgressEvery time.Duration
+	// OnTick, when set, sees every finished tick (retries and throwing
+	// ticks included) in order, with the tick's result (nil when the tick
+	// returned none) and the world, which it may read (World.StatusCounts)
+	// but must not drive. It is how a recorder streams per-tick rows.
+	OnTick func(rec *TickRecord, res *alarm.TickResult, w *World)
+	// OnCall, when set, sees every external call of the Town when it is
+	// answered, with the world, which it may read but must not drive.
+	OnCall func(c model.Call, r model.Result, w *World)
+	// DropTickRecords leaves Result.TickRecords empty, so that a long run's
+	// memory does not grow with its ticks; stream them with OnTick instead.
+	DropTickRecords bool
 	// Interrupted is polled once per simulated minute (nil = never); when it
 	// returns true the run stops there and its Result says so. It cannot
 	// change what happens before the stop: a run that is never interrupted
@@ -57,7 +71,8 @@ type Result struct {
 	// Ticks is the number of tick runs (retries included); TickErrors the
 	// runs that threw; Retries the runs that were platform retries.
 	Ticks, TickErrors, Retries int
-	// TickRecords has one record per tick run, in order.
+	// TickRecords has one record per tick run, in order (empty with
+	// RunOptions.DropTickRecords).
 	TickRecords []TickRecord
 	// EventsDrained is the sum of the ticks' eventsDrained.
 	EventsDrained int
@@ -86,6 +101,9 @@ type Result struct {
 	World WorldStats
 	// Env is the coroutine machinery's work.
 	Env EnvStats
+	// Faults is what the fault layer did: the resolved mix, the faults
+	// that fired by kind, the kinds that never fired, the heal time.
+	Faults FaultReport
 	// Interrupted reports that RunOptions.Interrupted stopped the run
 	// before its horizon; SimulatedTime says how far it got.
 	Interrupted bool
@@ -145,11 +163,10 @@ func (w *World) Result() *Result {
 		Env:                  w.env.Stats(),
 	}
 	r.World.Faults = maps.Clone(w.stats.Faults)
+	r.Faults = w.faults.report()
 	r.World.Analytics = maps.Clone(w.stats.Analytics)
 	r.PendingEventsAtEnd, _ = w.town.PendingEventCount()
-	for _, rec := range d.records {
-		r.ModelCompute += rec.Compute
-	}
+	r.ModelCompute += d.compute
 	if w.opts.WallClock != nil {
 		r.TotalWall = w.opts.WallClock().Sub(w.wallStart)
 	}

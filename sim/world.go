@@ -24,6 +24,7 @@ type World struct {
 	trace *Trace
 	alarm *alarmDriver
 
+	faults     *faultLayer
 	containers *containers
 	github     *github
 	users      *workload
@@ -110,6 +111,13 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 	w.eng = NewEngine(cfg.Start)
 	w.src = NewSource(cfg.Seed)
 	w.trace = NewTrace(opts.Trace)
+	cfg, mix := resolveFaults(cfg, w.src)
+	w.cfg = cfg
+	w.faults = newFaultLayer(w, mix)
+	modelFaults, err := w.faults.modelFaults()
+	if err != nil {
+		return nil, err
+	}
 	setup := w.src.Stream("setup")
 	townID := setup.UUID()
 
@@ -121,6 +129,8 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 		Config:    &tc,
 		Analytics: func(e model.AnalyticsEvent) { w.stats.Analytics[e.Event]++ },
 		Errors:    func(model.ErrorReport) { w.stats.ErrorReports++ },
+		Faults:    modelFaults,
+		Knobs:     cfg.Knobs,
 	})
 	if err != nil {
 		return nil, err
@@ -130,8 +140,10 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 	w.env.SetMeters(opts.WallClock, town.DB().Cost)
 	w.env.OnCall = w.traceCall
 	w.alarm = newAlarmDriver(w.eng, w.env, town, tick)
+	w.alarm.lateBy = w.faults.clockStep
 	w.alarm.ownCost = true
 	w.alarm.observe = w.observeTick
+	w.alarm.dropRecords = opts.DropTickRecords
 	w.alarm.onWatchdog = func(err error) {
 		w.record("watchdog", F("err", errText(err)))
 	}
@@ -141,7 +153,16 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 	w.agentRand = w.src.Stream("agents")
 	w.users = newWorkload(w)
 
-	w.record("world", F("seed", cfg.Seed), F("town", townID), F("rigs", cfg.Rigs), F("agents", cfg.Agents))
+	worldFields := []Field{F("seed", cfg.Seed), F("town", townID), F("rigs", cfg.Rigs), F("agents", cfg.Agents)}
+	if off := cfg.Knobs.OffProduction(); len(off) > 0 {
+		// Only a what-if run names its knobs: a production run's trace (and
+		// hash) stays what it was before knobs existed.
+		worldFields = append(worldFields, F("knobs", cfg.Knobs.Label()))
+	}
+	w.record("world", worldFields...)
+	if len(mix) > 0 {
+		w.record("faults", F("mix", mix.String()), F("heal", w.faults.healAt))
+	}
 	for i := 0; i < cfg.Rigs; i++ {
 		r := rigRec{id: setup.UUID(), name: "rig-" + strconv.Itoa(i+1)}
 		w.rigs = append(w.rigs, r)
@@ -171,6 +192,7 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 	w.alarm.sync()
 	w.alarm.startWatchdog()
 	w.users.start()
+	w.faults.start()
 	if opts.Progress != nil && opts.ProgressEvery > 0 {
 		w.nextProgress = cfg.Start.Add(opts.ProgressEvery)
 	}
@@ -311,6 +333,7 @@ func (w *World) record(kind string, fields ...Field) {
 
 // traceCall records an answered external call.
 func (w *World) traceCall(c model.Call, sent time.Time, r model.Result) {
+	w.observeCall(c, sent, r)
 	fs := make([]Field, 0, 8)
 	fs = append(fs, F("kind", string(c.Kind)), F("lat", w.eng.Now().Sub(sent)))
 	if c.AgentID != "" {
@@ -341,6 +364,9 @@ func (w *World) traceCall(c model.Call, sent time.Time, r model.Result) {
 
 // observeTick traces a finished tick and adds it to the totals.
 func (w *World) observeTick(rec *TickRecord, res *alarm.TickResult, err error, retry bool) {
+	if w.opts.OnTick != nil {
+		defer w.opts.OnTick(rec, res, w)
+	}
 	m := rec.Metrics
 	w.record("tick", F("at", rec.At), F("retry", retry), F("threw", errText(err)),
 		F("drained", m.EventsDrained), F("actions", m.ActionsEmitted),

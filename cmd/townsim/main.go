@@ -22,6 +22,7 @@ const usage = `usage: townsim <command> [flags]
 commands:
   run     run one scenario (default: a few rigs, tens of agents, one simulated hour)
           and print a summary; 'townsim run -h' lists its flags
+  faults  list the fault kinds that --faults and --swarm choose from
   scenarios
           list the named scenarios; --yaml NAME writes one as a YAML scenario file
 `
@@ -36,6 +37,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		return runCommand(args[1:], stdout, stderr)
+	case "faults":
+		return faultsCommand(args[1:], stdout, stderr)
 	case "scenarios":
 		return scenariosCommand(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":

@@ -31,6 +31,10 @@ func TestRunFlagErrorsNameTheFlag(t *testing.T) {
 		{"same file", []string{"--db", filepath.Join(dir, "x"), "--trace", filepath.Join(dir, "x")}, "--db and --trace"},
 		{"stray argument", []string{"extra"}, "unexpected argument"},
 		{"unknown flag", []string{"--nope"}, "-nope"},
+		{"unknown fault kind", []string{"--faults", "heartbeat_lost=0.1,gremlins=2"}, `--faults: unknown fault kind "gremlins"`},
+		{"bad fault rate", []string{"--faults", "crashed=lots"}, `--faults: fault kind crashed: rate "lots" is not a number`},
+		{"fault probability over 1", []string{"--faults", "status_unknown=3"}, "--faults: fault kind status_unknown: rate is a probability"},
+		{"negative heal", []string{"--heal", "-1m"}, "--heal"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

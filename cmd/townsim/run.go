@@ -11,7 +11,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/townsim/townsim/model"
 	"github.com/townsim/townsim/reports"
+	"github.com/townsim/townsim/reports/record"
 	"github.com/townsim/townsim/scenarios"
 	"github.com/townsim/townsim/sim"
 )
@@ -26,7 +28,14 @@ type runFlags struct {
 	trace    string
 	json     bool
 	progress time.Duration
-	scenario string
+	faults   map[string]float64
+	swarm    bool
+	heal     time.Duration
+	// record is the per-tick record file, recordFormat its format.
+	record       string
+	recordFormat record.Format
+	knobs        model.Knobs
+	scenario     string
 	// set holds the flags given explicitly; they override the scenario.
 	set map[string]bool
 }
@@ -46,11 +55,41 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.DurationVar(&f.progress, "progress", 10*time.Minute, "print a progress line every this much simulated time (0: never)")
 	fs.StringVar(&f.scenario, "scenario", "", "run this named scenario (see 'townsim scenarios') or scenario YAML file; "+
 		"--seed, --duration, --rigs and --agents override it when given")
+	faults := fs.String("faults", "", "fault kinds and rates, KIND=RATE,... ('townsim faults' lists the kinds)")
+	fs.BoolVar(&f.swarm, "swarm", false, "let the seed draw which other fault kinds are on and at what rates")
+	fs.DurationVar(&f.heal, "heal", 0, "stop every fault this long after the start (0: never), so recovery can be judged")
+	fs.StringVar(&f.record, "record", "", "write one row per tick to this new file (.csv, .jsonl, or .ae.jsonl for production's analytics rows)")
+	format := fs.String("record-format", "", "format of --record: csv, jsonl or analytics (default: from the file's extension)")
+	knobs := fs.String("knob", "", "what-if knobs off production, name=value,... (see README: breaker_threshold, breaker_window, ...)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	f.set = map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	if *faults != "" {
+		rates, err := sim.ParseFaultRates(*faults)
+		if err != nil {
+			return nil, fmt.Errorf("--faults: %v", err)
+		}
+		f.faults = rates
+	}
+	if err := f.knobs.Parse(*knobs); err != nil {
+		return nil, fmt.Errorf("--knob: %v", err)
+	}
+	if *format != "" && f.record == "" {
+		return nil, fmt.Errorf("--record-format: given without --record")
+	}
+	if f.record != "" {
+		var err error
+		if *format != "" {
+			f.recordFormat, err = record.ParseFormat(*format)
+		} else {
+			f.recordFormat, err = record.FormatFor(f.record)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--record: %v", err)
+		}
+	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (flags only)", fs.Arg(0))
 	}
@@ -63,8 +102,10 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 		return nil, fmt.Errorf("--agents: must be at least 1, got %d", f.agents)
 	case f.progress < 0:
 		return nil, fmt.Errorf("--progress: must not be negative, got %s", f.progress)
+	case f.heal < 0:
+		return nil, fmt.Errorf("--heal: must not be negative, got %s", f.heal)
 	}
-	for _, p := range []struct{ flag, path string }{{"--db", f.db}, {"--trace", f.trace}} {
+	for _, p := range []struct{ flag, path string }{{"--db", f.db}, {"--trace", f.trace}, {"--record", f.record}} {
 		if p.path == "" {
 			continue
 		}
@@ -76,6 +117,9 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	}
 	if f.db != "" && f.trace != "" && f.db == f.trace {
 		return nil, fmt.Errorf("--db and --trace name the same file %s", f.db)
+	}
+	if f.record != "" && (f.record == f.db || f.record == f.trace) {
+		return nil, fmt.Errorf("--record names the same file as --db or --trace: %s", f.record)
 	}
 	return f, nil
 }
@@ -107,12 +151,43 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	if f.set["agents"] {
 		cfg.Agents = f.agents
 	}
+	if f.faults != nil {
+		cfg.Faults.Rates = f.faults
+	}
+	cfg.Faults.Swarm = cfg.Faults.Swarm || f.swarm
+	if f.heal > 0 {
+		cfg.Faults.Heal = f.heal
+	}
+	if f.set["knob"] {
+		cfg.Knobs = f.knobs
+	}
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintf(stderr, "townsim run: scenario %s with the flags given: %v\n", sc.Name, err)
 		return 2
 	}
 
-	opts := sim.RunOptions{DBPath: f.db, WallClock: time.Now, ProgressEvery: f.progress}
+	opts := sim.RunOptions{DBPath: f.db, WallClock: time.Now, ProgressEvery: f.progress, DropTickRecords: true}
+	// The summary's per-tick figures are streamed, so memory does not grow
+	// with the run's length; so are the --record rows.
+	stats := &reports.TickStats{}
+	rec := &record.Recorder{Knobs: cfg.Knobs.Label(), NoStatus: f.record == "",
+		Sinks: []func(record.Row){func(r record.Row) { stats.Add(r.ComputeMs, r.Statements, r.SQLRows) }}}
+	opts.OnTick = rec.OnTick
+	var recordFile *os.File
+	if f.record != "" {
+		recordFile, err = os.OpenFile(f.record, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			fmt.Fprintf(stderr, "townsim run: --record: %v\n", err)
+			return 2
+		}
+		wr, err := record.NewWriter(recordFile, f.recordFormat)
+		if err != nil {
+			recordFile.Close()
+			fmt.Fprintf(stderr, "townsim run: --record: %v\n", err)
+			return 2
+		}
+		rec.Writers = append(rec.Writers, wr)
+	}
 	if f.progress > 0 {
 		opts.Progress = func(p sim.Progress) {
 			fmt.Fprintf(stderr, "sim %s  ticks %d  pending events %d  issues %d created, %d closed, %d failed\n",
@@ -150,11 +225,19 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 			runErr = fmt.Errorf("--trace: %w", err)
 		}
 	}
+	if err := rec.Close(); err != nil && runErr == nil {
+		runErr = fmt.Errorf("--record: %w", err)
+	}
+	if recordFile != nil {
+		if err := recordFile.Close(); err != nil && runErr == nil {
+			runErr = fmt.Errorf("--record: %w", err)
+		}
+	}
 	if runErr != nil {
 		fmt.Fprintf(stderr, "townsim run: %v\n", runErr)
 		return 1
 	}
-	s := reports.Summarize(res)
+	s := reports.SummarizeStream(res, stats)
 	if f.json {
 		err = s.WriteJSON(stdout)
 	} else {

@@ -28,14 +28,24 @@ type fixture struct {
 // "running", HTTP calls 200), zero Results for the other kinds.
 func newFixture(tb testing.TB) *fixture {
 	tb.Helper()
+	return newFixtureWith(tb, nil)
+}
+
+// newFixtureWith is newFixture with the Town's options changed by opt.
+func newFixtureWith(tb testing.TB, opt func(*model.Options)) *fixture {
+	tb.Helper()
 	f := &fixture{tb: tb, ids: model.NewSeededIDs(7), answers: map[model.CallKind]model.Result{
 		model.CallAgentStatus:  {StatusCode: 200, Status: "running"},
 		model.CallHealth:       {StatusCode: 200},
 		model.CallRefreshToken: {StatusCode: 200},
 		model.CallStartAgent:   {StatusCode: 200},
 	}}
-	town, err := model.Open(model.Options{TownID: "town-1", IDs: model.NewSeededIDs(1),
-		Analytics: func(e model.AnalyticsEvent) { f.analytics = append(f.analytics, e) }})
+	o := model.Options{TownID: "town-1", IDs: model.NewSeededIDs(1),
+		Analytics: func(e model.AnalyticsEvent) { f.analytics = append(f.analytics, e) }}
+	if opt != nil {
+		opt(&o)
+	}
+	town, err := model.Open(o)
 	if err != nil {
 		tb.Fatal(err)
 	}

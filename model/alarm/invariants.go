@@ -89,7 +89,11 @@ func CheckInvariants(t *model.Town) ([]Violation, error) {
 // and report the violations — one analytics event through the Town's
 // emitter with every message, and one error-level message per violation.
 func checkAndReport(t *model.Town, rec recorder) {
-	vs, err := CheckInvariants(t)
+	err := t.Fault(model.FPInvariants, "")
+	var vs []Violation
+	if err == nil {
+		vs, err = CheckInvariants(t)
+	}
 	if err != nil {
 		rec.log("T11 invariant check failed: %v", err)
 		return

@@ -20,6 +20,10 @@ func observeContainerStatus(t *model.Town, env model.Env, rec recorder) {
 	tasks := make([]func(), len(ids))
 	for i, id := range ids {
 		tasks[i] = func() {
+			if err := t.Fault(model.FPObserve, id); err != nil {
+				rec.log("T4 container status check failed for %s: %v", id, err)
+				return
+			}
 			status, exit := model.ContainerAgentStatus(env.Call(model.Call{Kind: model.CallAgentStatus, AgentID: id}))
 			if status == "running" {
 				return

@@ -62,7 +62,8 @@ type TickResult struct {
 	// CostByPart splits the database work of the tick's synchronous parts,
 	// where no other RPC can interleave: "T7 drain", each sub-reconciler
 	// by its production name ("reconcileBeads", ...), "apply <type>" for
-	// the synchronous half of each action type, and "T11 invariants".
+	// the synchronous half of each action type, "T11 invariants", and
+	// "ANALYZE" when a what-if run refreshes statistics (model.Knobs.Analyze).
 	// It explains a change in Cost: which rule or query grew.
 	CostByPart map[string]model.Cost
 	// Analytics are the analytics events the tick itself wrote, in order,
@@ -77,6 +78,8 @@ type TickResult struct {
 	// Logs are the failures production catches and only logs (warnings and
 	// errors of T3, T4, T7, T9, T11, T15, T16), as "<step>: <error>".
 	Logs []string
+	// Draining is the drain flag the reconcile pass saw (T9).
+	Draining bool
 	// ActiveWork and TriageCount are the T13 and T14 snapshots (production
 	// caches them for the status broadcast, T18).
 	ActiveWork  bool
@@ -110,15 +113,28 @@ func Tick(t *model.Town, env model.Env) (*TickResult, error) {
 	}
 	res.Ran = true
 
+	// What-if only (model.Knobs.Analyze; production never runs it): refresh
+	// SQLite's statistics, metered as its own part of the tick.
+	anStart := t.DB().Cost()
+	if ran, err := t.MaybeAnalyze(env.Now()); ran {
+		rec.addCost("ANALYZE", t.DB().Cost().Sub(anStart))
+		if err != nil {
+			rec.log("ANALYZE failed: %v", err)
+		}
+	}
+
 	// T2 — rig list (unguarded).
 	rigs, err := t.ListRigs()
+	if ferr := t.Fault(model.FPRigList, ""); ferr != nil {
+		err = ferr
+	}
 	if err != nil {
 		return res, fmt.Errorf("alarm T2 list rigs: %w", err)
 	}
 
 	// T3 — container upkeep, each sub-step caught on its own.
 	if len(rigs) > 0 {
-		if err := ensureContainerReady(t, env, rigs, rec); err != nil {
+		if err := upkeepFaulty(t, env, rigs, rec); err != nil {
 			rec.log("T3a container health check failed: %v", err)
 		}
 		if err := refreshContainerToken(t, env); err != nil {
@@ -154,14 +170,16 @@ func Tick(t *model.Town, env model.Env) (*TickResult, error) {
 		m.EventsDrained = drain.Drained
 	}
 
-	// T8 — drain safety net (unguarded; KV writes cannot fail here).
-	clearStaleDrain(t, env.Now())
+	// T8 — drain safety net (unguarded: a failed KV write aborts the tick).
+	if err := clearStaleDrain(t, env.Now()); err != nil {
+		return res, fmt.Errorf("alarm T8 drain timeout: %w", err)
+	}
 
 	// T9 — Phase 1: reconcile and apply.
 	effects := reconcileAndApply(t, env, cfg, rec)
 
 	// T10 — Phase 2: side effects.
-	runSideEffects(env, effects, m)
+	runSideEffects(t, env, effects, m)
 
 	// T11 — invariants.
 	invStart := t.DB().Cost()
@@ -176,7 +194,10 @@ func Tick(t *model.Town, env model.Env) (*TickResult, error) {
 	rec.emit(tickEvent(*m, res.Actions))
 
 	// T13 — activity snapshot (unguarded).
-	if res.ActiveWork, err = t.HasActiveWork(env.Now()); err != nil {
+	if res.ActiveWork, err = t.HasActiveWork(env.Now()); err == nil {
+		err = t.Fault(model.FPAfterWork, "")
+	}
+	if err != nil {
 		return res, fmt.Errorf("alarm T13 hasActiveWork: %w", err)
 	}
 
@@ -194,9 +215,9 @@ func Tick(t *model.Town, env model.Env) (*TickResult, error) {
 	}
 
 	// T17 — re-arm.
-	interval := model.IdleInterval
+	interval := t.Knobs().IdleInterval
 	if res.ActiveWork {
-		interval = model.ActiveInterval
+		interval = t.Knobs().ActiveInterval
 	}
 	t.SetAlarm(env.Now().Add(interval))
 
@@ -206,22 +227,38 @@ func Tick(t *model.Town, env model.Env) (*TickResult, error) {
 
 // clearStaleDrain is T8: the drain flag clears itself 7 min after it was
 // set (strictly more), in memory and in KV.
-func clearStaleDrain(t *model.Town, now time.Time) {
+func clearStaleDrain(t *model.Town, now time.Time) error {
 	kv := t.KV()
 	if !kv.Draining || kv.DrainStartedAt.IsZero() {
-		return
+		return nil
 	}
 	if ms(kv.DrainStartedAt, now) > float64(DrainTimeout.Milliseconds()) {
-		t.ClearDrain()
+		return t.ClearDrain()
 	}
+	return nil
+}
+
+// upkeepFaulty is T3a under its failpoint (FPUpkeep), which throws before
+// the health check does anything.
+func upkeepFaulty(t *model.Town, env model.Env, rigs []*model.Rig, rec recorder) error {
+	if err := t.Fault(model.FPUpkeep, ""); err != nil {
+		return err
+	}
+	return ensureContainerReady(t, env, rigs, rec)
 }
 
 // reconcileAndApply is T9: reconcile over the post-drain snapshot, count
 // the actions, then apply each in order; a throwing action is logged and
 // the next one runs. It returns the deferred effects in order.
 func reconcileAndApply(t *model.Town, env model.Env, cfg *model.TownConfig, rec recorder) []*reconciler.Effect {
+	rec.res.Draining = t.KV().Draining
 	actions, err := reconciler.Reconcile(t, env.Now(), reconciler.Options{
-		Draining: t.KV().Draining, Config: cfg, Cost: rec.addCost})
+		Draining: rec.res.Draining, Config: cfg, Cost: rec.addCost})
+	if err == nil {
+		if err = t.Fault(model.FPReconcile, ""); err != nil {
+			actions = nil
+		}
+	}
 	if err != nil {
 		rec.log("T9 reconcile failed: %v", err)
 		rec.report(model.ErrorReport{Level: "error", Message: err.Error()})
@@ -234,7 +271,9 @@ func reconcileAndApply(t *model.Town, env model.Env, cfg *model.TownConfig, rec 
 	var effects []*reconciler.Effect
 	for _, a := range actions {
 		before := t.DB().Cost()
+		finish := t.FaultHalfway(model.FPApplyAction, a.Type)
 		eff, err := reconciler.Apply(t, env, a)
+		err = finish(err)
 		rec.addCost("apply "+a.Type, t.DB().Cost().Sub(before))
 		if err != nil {
 			msg := a.Type + ": " + err.Error()
@@ -251,7 +290,7 @@ func reconcileAndApply(t *model.Town, env model.Env, cfg *model.TownConfig, rec 
 
 // runSideEffects is T10: every deferred effect starts together and is
 // awaited; a returned error counts as a rejection.
-func runSideEffects(env model.Env, effects []*reconciler.Effect, m *Metrics) {
+func runSideEffects(t *model.Town, env model.Env, effects []*reconciler.Effect, m *Metrics) {
 	m.SideEffectsAttempted = len(effects)
 	if len(effects) == 0 {
 		return
@@ -259,7 +298,13 @@ func runSideEffects(env model.Env, effects []*reconciler.Effect, m *Metrics) {
 	failed := make([]bool, len(effects))
 	tasks := make([]func(), len(effects))
 	for i, eff := range effects {
-		tasks[i] = func() { failed[i] = eff.Run(env) != nil }
+		tasks[i] = func() {
+			if t.Fault(model.FPSideEffect, eff.Action.Type) != nil {
+				failed[i] = true
+				return
+			}
+			failed[i] = eff.Run(env) != nil
+		}
 	}
 	env.All(tasks)
 	for _, f := range failed {
@@ -276,7 +321,11 @@ func runSideEffects(env model.Env, effects []*reconciler.Effect, m *Metrics) {
 func housekeeping(t *model.Town, env model.Env, triageCount int, rigs []*model.Rig, rec recorder) {
 	run := func(name string, f func() error) func() {
 		return func() {
-			if err := f(); err != nil {
+			err := t.Fault(model.FPHousekeeping, name)
+			if err == nil {
+				err = f()
+			}
+			if err != nil {
 				rec.log("T15 %s failed: %v", name, err)
 			}
 		}

@@ -234,7 +234,7 @@ func TestT10SideEffectAccounting(t *testing.T) {
 				effs = append(effs, &reconciler.Effect{Run: func(e model.Env) error { ran++; return r(e) }})
 			}
 			var m Metrics
-			runSideEffects(&model.InstantEnv{Clock: t0}, effs, &m)
+			runSideEffects(newFixture(t).t, &model.InstantEnv{Clock: t0}, effs, &m)
 			if m.SideEffectsAttempted != tc.attempted || m.SideEffectsSucceeded != tc.succeeded ||
 				m.SideEffectsFailed != tc.fail || ran != len(tc.runs) {
 				t.Errorf("got %d/%d/%d (ran %d), want %d/%d/%d", m.SideEffectsAttempted, m.SideEffectsSucceeded,

@@ -8,8 +8,8 @@ import (
 
 // Agent-rule constants (§7.2).
 const (
-	// agHeartbeatStale: three missed 30-s heartbeats (AG-1, AG-4).
-	agHeartbeatStale = 90 * time.Second
+	// AG-1 and AG-4's heartbeat grace is Knobs.HeartbeatStale (production:
+	// 90 s, three missed 30-s heartbeats).
 	// agStalledAutoIdle: stalled longer than this (strictly) is idled (AG-2, GUPP).
 	agStalledAutoIdle = 150 * time.Minute
 	// agAttemptResetQuiet: AG-3 resets agents quiet this long.
@@ -36,7 +36,7 @@ func (p *rulePass) reconcileAgents() ([]Action, error) {
 		switch {
 		case !a.LastActivityAt.Valid || a.LastActivityAt.String == "":
 			reason = "no heartbeat received since dispatch"
-		case p.stale(a.LastActivityAt, agHeartbeatStale):
+		case p.stale(a.LastActivityAt, p.k.HeartbeatStale):
 			reason = "heartbeat lost (3 missed cycles)"
 		case !a.Hook.Valid || a.Hook.String == "":
 			reason = "working agent has no hook (gt_done already completed)"
@@ -73,7 +73,7 @@ func (p *rulePass) reconcileAgents() ([]Action, error) {
 	// AG-3: agents with ≥ 5 dispatch attempts and no activity for 30 min
 	// (any status or role; a NULL last_activity_at never matches).
 	quiet, err := p.agents(`WHERE a.dispatch_attempts >= ?
-		  AND a.last_activity_at < ?`, ruleMaxDispatchAttempts, p.sqlCutoff(agAttemptResetQuiet))
+		  AND a.last_activity_at < ?`, p.k.MaxDispatchAttempts, p.sqlCutoff(agAttemptResetQuiet))
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +108,7 @@ func (p *rulePass) reconcileAgents() ([]Action, error) {
 				Action{Type: ClearAgentCheckpoint, AgentID: a.ID})
 		case model.StatusInProgress, model.StatusOpen:
 			// A fresh heartbeat means the session is alive: keep the hook.
-			if !p.stale(a.LastActivityAt, agHeartbeatStale) {
+			if !p.stale(a.LastActivityAt, p.k.HeartbeatStale) {
 				continue
 			}
 			out = append(out,

@@ -10,8 +10,8 @@ import (
 
 // Bead-rule constants (§7.2).
 const (
-	// bdStaleInProgress: BD-3 leaves an in_progress issue this fresh alone.
-	bdStaleInProgress = 5 * time.Minute
+	// BD-3 leaves an in_progress issue fresher than Knobs.StaleInProgress
+	// (production: 5 min) alone.
 	// bdOrphanedInReview: BD-4 leaves an in_review issue this fresh alone.
 	bdOrphanedInReview = 5 * time.Minute
 	// bdRecentHeartbeat: BD-3's "recent heartbeat" window (SQL clock).
@@ -114,7 +114,7 @@ func (p *rulePass) reconcileBeads() ([]Action, error) {
 		if hooked == nil || hooked.Status != model.StatusOpen {
 			continue
 		}
-		if hooked.DispatchAttempts >= ruleMaxDispatchAttempts {
+		if hooked.DispatchAttempts >= p.k.MaxDispatchAttempts {
 			out = append(out,
 				Action{Type: TransitionBead, BeadID: a.Hook.String, FromNull: true, To: model.StatusFailed,
 					Reason: fmt.Sprintf("max dispatch attempts exceeded (%d)", hooked.DispatchAttempts), Actor: ruleActor},
@@ -153,7 +153,7 @@ func (p *rulePass) reconcileBeads() ([]Action, error) {
 		return nil, err
 	}
 	for _, b := range inProgress {
-		if !p.stale(model.Null(b.UpdatedAt), bdStaleInProgress) {
+		if !p.stale(model.Null(b.UpdatedAt), p.k.StaleInProgress) {
 			continue
 		}
 		alive, err := p.rowCount(`SELECT status, last_activity_at
@@ -169,7 +169,7 @@ func (p *rulePass) reconcileBeads() ([]Action, error) {
 		if alive > 0 {
 			continue
 		}
-		if b.DispatchAttempts >= ruleMaxDispatchAttempts {
+		if b.DispatchAttempts >= p.k.MaxDispatchAttempts {
 			out = append(out,
 				Action{Type: TransitionBead, BeadID: b.ID, From: model.StatusInProgress, To: model.StatusFailed,
 					Reason: fmt.Sprintf("agent lost, max dispatch attempts exhausted (%d)", b.DispatchAttempts), Actor: ruleActor},

@@ -295,7 +295,7 @@ func TestBreaker(t *testing.T) {
 			for i := 0; i < c.n; i++ {
 				f.bead(c.bead(f, fmt.Sprintf("b%02d", i)))
 			}
-			p := &rulePass{t: f.town, db: f.town.DB(), now: f.now}
+			p := &rulePass{t: f.town, db: f.town.DB(), now: f.now, k: f.town.Knobs()}
 			cb, err := p.breaker()
 			if err != nil {
 				t.Fatal(err)
@@ -319,8 +319,8 @@ func TestCooldownLadder(t *testing.T) {
 	}{{0, 30 * time.Second}, {1, 30 * time.Second}, {2, time.Minute}, {3, 2 * time.Minute},
 		{4, 5 * time.Minute}, {5, 10 * time.Minute}, {9, 10 * time.Minute}}
 	for _, l := range ladder {
-		if got := dispatchCooldown(l.attempts); got != l.wait {
-			t.Errorf("dispatchCooldown(%d) = %v, want %v", l.attempts, got, l.wait)
+		if got := model.DefaultKnobs().Cooldown(l.attempts); got != l.wait {
+			t.Errorf("Cooldown(%d) = %v, want %v", l.attempts, got, l.wait)
 		}
 	}
 	// Through BD-1 (a rig cap of 10 lets attempts 5+ reach the ladder):

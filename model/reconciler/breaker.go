@@ -6,37 +6,17 @@ import (
 	"time"
 )
 
-// Dispatch limits shared by the bead and review-queue rules (§2.0, §7.2).
-const (
-	// ruleMaxDispatchAttempts is production's MAX_DISPATCH_ATTEMPTS: the
-	// cap of BD-2, BD-3 and AG-3, and the default of maxAttempts(rig).
-	ruleMaxDispatchAttempts = 5
-	// cbThreshold and cbWindow: the breaker opens at ≥ 20 recently
-	// dispatched, not-closed beads in 30 minutes.
-	cbThreshold = 20
-	cbWindow    = 30 * time.Minute
-)
-
-// dispatchCooldown is the per-bead cooldown ladder: 30 s for ≤ 1 attempt,
-// then 60 s, 120 s, 300 s, and 600 s from 5 attempts on (§2.0).
-func dispatchCooldown(attempts int) time.Duration {
-	switch {
-	case attempts <= 1:
-		return 30 * time.Second
-	case attempts == 2:
-		return 60 * time.Second
-	case attempts == 3:
-		return 2 * time.Minute
-	case attempts == 4:
-		return 5 * time.Minute
-	}
-	return 10 * time.Minute
-}
+// The dispatch limits shared by the bead and review-queue rules (§2.0,
+// §7.2) — MAX_DISPATCH_ATTEMPTS, the breaker's threshold and window and the
+// per-bead cooldown ladder — are the Town's knobs (model.Knobs), production's
+// values unless a what-if run sets them.
 
 // cooldownPending is "cooldown not elapsed": the bead's last dispatch
-// attempt is fresh for its ladder step (a NULL timestamp has elapsed).
+// attempt is fresh for its step of the cooldown ladder (production: 30 s
+// for ≤ 1 attempt, then 60 s, 120 s, 300 s, and 600 s from 5 attempts on);
+// a NULL timestamp has elapsed.
 func (p *rulePass) cooldownPending(attempts int, lastAttemptAt sql.NullString) bool {
-	return !p.stale(lastAttemptAt, dispatchCooldown(attempts))
+	return !p.stale(lastAttemptAt, p.k.Cooldown(attempts))
 }
 
 // breaker is the town-level dispatch circuit breaker (§2.0). It counts
@@ -49,17 +29,17 @@ func (p *rulePass) breaker() ([]Action, error) {
 		FROM beads
 		WHERE last_dispatch_attempt_at > ?
 		  AND dispatch_attempts > 0
-		  AND status != 'closed'`, p.sqlCutoff(cbWindow))
+		  AND status != 'closed'`, p.sqlCutoff(p.k.BreakerWindow))
 	if err != nil {
 		return nil, err
 	}
-	if n < cbThreshold {
+	if n < p.k.BreakerThreshold {
 		return nil, nil
 	}
 	return []Action{{
 		Type: NotifyMayor,
 		Message: fmt.Sprintf("Dispatch circuit breaker is OPEN: %d dispatch failures in the last %d minutes. All dispatch actions are paused until failures clear.",
-			n, int(cbWindow/time.Minute)),
+			n, int(p.k.BreakerWindow/time.Minute)),
 	}}, nil
 }
 
@@ -69,7 +49,7 @@ func (p *rulePass) breaker() ([]Action, error) {
 // does.
 func (p *rulePass) maxAttempts(rigID string) (int, error) {
 	if rigID == "" || p.o.Config == nil {
-		return ruleMaxDispatchAttempts, nil
+		return p.k.MaxDispatchAttempts, nil
 	}
 	rig, err := p.t.GetRig(rigID)
 	if err != nil {
@@ -78,7 +58,7 @@ func (p *rulePass) maxAttempts(rigID string) (int, error) {
 	if rig != nil && rig.Config.MaxDispatchAttempts != nil {
 		return *rig.Config.MaxDispatchAttempts, nil
 	}
-	return ruleMaxDispatchAttempts, nil
+	return p.k.MaxDispatchAttempts, nil
 }
 
 // codeReview is the per-rig code_review setting of RQ-4, RQ-FT/RQ-OR and

@@ -79,7 +79,7 @@ func TestCV2_LandingMetadata(t *testing.T) {
 func TestCV2_UnparsableMetadata(t *testing.T) {
 	f := newFixture(t)
 	landingConvoy(f, "{oops", 2, done2...)
-	p := &rulePass{t: f.town, db: f.town.DB(), now: f.now}
+	p := &rulePass{t: f.town, db: f.town.DB(), now: f.now, k: f.town.Knobs()}
 	as, err := p.reconcileConvoys()
 	if err != nil {
 		t.Fatal(err)

@@ -36,7 +36,7 @@ type Options struct {
 // strict "older than" tests (heartbeats, cooldowns, …) compare whole
 // milliseconds with the millisecond timestamps production stores.
 func Reconcile(t *model.Town, now time.Time, o Options) ([]Action, error) {
-	p := &rulePass{t: t, db: t.DB(), now: now.Truncate(time.Millisecond), o: o}
+	p := &rulePass{t: t, db: t.DB(), now: now.Truncate(time.Millisecond), o: o, k: t.Knobs()}
 	subs := []struct {
 		name string
 		run  func() ([]Action, error)
@@ -74,6 +74,7 @@ type rulePass struct {
 	db  *model.DB
 	now time.Time
 	o   Options
+	k   model.Knobs // the Town's capacity constants
 }
 
 // stale is production's staleMs at the pass's clock (§0.5).

@@ -113,7 +113,7 @@ func TestRQ6_UnparsableMetadata(t *testing.T) {
 	f := newFixture(t)
 	f.mr(M{B: B{ID: "m1", Status: model.StatusInProgress, Rig: "r1", Meta: "not json"}})
 	f.agent(A{ID: "ref", Role: model.RoleRefinery, Rig: "r1", Hook: "m1"})
-	p := &rulePass{t: f.town, db: f.town.DB(), now: f.now}
+	p := &rulePass{t: f.town, db: f.town.DB(), now: f.now, k: f.town.Knobs()}
 	as, err := p.redispatchRefineries(false)
 	if err != nil {
 		t.Fatal(err)

@@ -10,8 +10,8 @@ import (
 
 // Review-queue rule constants (§7.2).
 const (
-	// rqPollInterval is PR_POLL_INTERVAL_MS (RQ-1, ≥).
-	rqPollInterval = 60 * time.Second
+	// RQ-1 polls when Knobs.PRPollInterval (PR_POLL_INTERVAL_MS,
+	// production 60 s) has passed (≥).
 	// rqStuckReview: RQ-2's PR-less in_progress timeout.
 	rqStuckReview = 30 * time.Minute
 	// rqAbandoned: RQ-3's PR-less in_progress timeout.
@@ -146,7 +146,7 @@ func (p *rulePass) reviewMR(mr *ruleMR) ([]Action, error) {
 		due := true
 		if last, ok := mr.Metadata["last_poll_at"].(string); ok {
 			ms, parsed := p.msSince(last)
-			due = parsed && ms >= float64(rqPollInterval/time.Millisecond)
+			due = parsed && ms >= float64(p.k.PRPollInterval/time.Millisecond)
 		}
 		if due {
 			out = append(out, Action{Type: PollPR, BeadID: mr.ID, PRURL: mr.PRURL.String})

@@ -1,0 +1,167 @@
+package sweep
+
+import (
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/townsim/townsim/reports"
+	"github.com/townsim/townsim/reports/record"
+	"github.com/townsim/townsim/sim"
+)
+
+// RunResult is what one run of one point and seed gave.
+type RunResult struct {
+	Point Point
+	Seed  uint64
+	// Err is the run's error, if it failed.
+	Err error
+	// Ticks is the number of ticks.
+	Ticks int
+	// ComputeMs, Statements and Rows are the per-tick distributions.
+	ComputeMs, Statements, Rows reports.Quantiles
+	// MeanComputeMs and MeanStatements are the per-tick means (what the
+	// scaling model is fitted to).
+	MeanComputeMs, MeanStatements float64
+	// IssuesCreated, Closed, Failed and Open count the users' issues.
+	IssuesCreated, Closed, Failed, Open int
+	// ClosedPerHour is closed issues per simulated hour.
+	ClosedPerHour float64
+	// ArrivedLate and DoneLate are the issue beads created and the issue
+	// beads that turned terminal in the run's second half; KeepsUp is
+	// DoneLate ≥ 0.9 × ArrivedLate.
+	ArrivedLate, DoneLate int
+	KeepsUp               bool
+	// Parts sums each tick part's statements over the run (CostByPart).
+	Parts map[string]int64
+	// NotifyMayor counts notify_mayor actions (the dispatch breaker's).
+	NotifyMayor int
+	// Wall is the run's real time; TraceHash its trace hash.
+	Wall      time.Duration
+	TraceHash string
+	// Timeline is the run over time, kept for the first seed only.
+	Timeline *Timeline
+}
+
+// Options steer a sweep.
+type Options struct {
+	// Jobs is the number of runs at once (default GOMAXPROCS); each run is
+	// single-threaded and deterministic whatever Jobs is.
+	Jobs int
+	// Progress, when set, is called (from one goroutine at a time) after
+	// each run with the number done and the total.
+	Progress func(done, total int, last *RunResult)
+	// WallClock measures compute; nil = time.Now (measured, never fed back).
+	WallClock func() time.Time
+}
+
+// Run runs every point of the grid with every seed and returns the runs
+// in grid order (points, then seeds).
+func Run(g Grid, o Options) []RunResult {
+	if o.Jobs < 1 {
+		o.Jobs = runtime.GOMAXPROCS(0)
+	}
+	if o.WallClock == nil {
+		o.WallClock = time.Now
+	}
+	type job struct {
+		i    int
+		p    Point
+		seed uint64
+	}
+	var jobs []job
+	for _, p := range g.Points() {
+		for s := 0; s < g.Seeds; s++ {
+			jobs = append(jobs, job{len(jobs), p, g.Seed + uint64(s)})
+		}
+	}
+	// Largest fleets first, so the slowest runs do not start last.
+	order := append([]job(nil), jobs...)
+	sort.SliceStable(order, func(a, b int) bool { return order[a].p.Agents > order[b].p.Agents })
+	out := make([]RunResult, len(jobs))
+	ch := make(chan job)
+	var mu sync.Mutex
+	done := 0
+	var wg sync.WaitGroup
+	for w := 0; w < o.Jobs; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range ch {
+				r := runOne(g, j.p, j.seed, j.seed == g.Seed, o.WallClock)
+				mu.Lock()
+				out[j.i] = r
+				done++
+				if o.Progress != nil {
+					o.Progress(done, len(jobs), &out[j.i])
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, j := range order {
+		ch <- j
+	}
+	close(ch)
+	wg.Wait()
+	return out
+}
+
+// runOne runs one point with one seed, streaming its ticks.
+func runOne(g Grid, p Point, seed uint64, keepTimeline bool, clock func() time.Time) RunResult {
+	cfg := g.Config(p, seed)
+	r := RunResult{Point: p, Seed: seed, Parts: map[string]int64{}}
+	var compute, stmts, rows reports.Sketch
+	var tl *Timeline
+	if keepTimeline {
+		tl = NewTimeline(cfg.Start, time.Minute)
+	}
+	mid := cfg.Start.Add(cfg.Duration / 2)
+	var midIssues, midDone int
+	midSeen := false
+	var lastIssues, lastDone int
+	rec := &record.Recorder{Knobs: p.KnobLabel, Sinks: []func(record.Row){func(row record.Row) {
+		compute.Add(row.ComputeMs)
+		stmts.Add(float64(row.Statements))
+		rows.Add(float64(row.SQLRows))
+		for k, c := range row.CostByPart {
+			r.Parts[k] += c.Statements
+		}
+		r.NotifyMayor += row.ActionsByType["notify_mayor"]
+		total, term := 0, row.Issues["closed"]+row.Issues["failed"]
+		for _, n := range row.Issues {
+			total += n
+		}
+		if !midSeen && !row.At.Before(mid) {
+			midSeen, midIssues, midDone = true, lastIssues, lastDone
+		}
+		lastIssues, lastDone = total, term
+		if tl != nil {
+			tl.Add(row)
+		}
+	}}}
+	start := clock()
+	res, err := sim.Run(cfg, sim.RunOptions{WallClock: clock, DropTickRecords: true, OnTick: rec.OnTick})
+	r.Wall = clock().Sub(start)
+	if cerr := rec.Close(); err == nil {
+		err = cerr
+	}
+	r.Err = err
+	if res == nil {
+		return r
+	}
+	r.Ticks = res.Ticks
+	r.ComputeMs, r.Statements, r.Rows = compute.Quantiles(), stmts.Quantiles(), rows.Quantiles()
+	r.MeanComputeMs, r.MeanStatements = compute.Mean(), stmts.Mean()
+	b := res.Beads
+	r.IssuesCreated, r.Closed, r.Failed, r.Open = b.Created, b.Closed, b.Failed, b.Open
+	if h := res.SimulatedTime.Hours(); h > 0 {
+		r.ClosedPerHour = float64(b.Closed) / h
+	}
+	r.ArrivedLate, r.DoneLate = lastIssues-midIssues, lastDone-midDone
+	r.KeepsUp = float64(r.DoneLate) >= 0.9*float64(r.ArrivedLate)
+	r.TraceHash = res.TraceHash
+	r.Timeline = tl
+	return r
+}

@@ -1,0 +1,187 @@
+package scenarios
+
+import (
+	"strings"
+	"time"
+
+	"github.com/townsim/townsim/model"
+)
+
+// Finding is an accepted production finding: a property production itself
+// breaks, under a stated condition. A violation of Property for which
+// Applies is true is reported as the finding and does not fail the run;
+// outside the condition it fails as any other violation.
+type Finding struct {
+	// ID names the finding in summaries.
+	ID string
+	// Property is the property it explains.
+	Property string
+	// Reason says why production breaks the property.
+	Reason string
+	// Spec is the specification section (docs/findings.md restates it).
+	Spec string
+	// Condition says in words when the finding applies.
+	Condition string
+	// applies decides it for one violation, from what the run showed.
+	applies func(v Violation, c *checker) bool
+}
+
+// Applies reports whether the finding explains v in the run c observed.
+func (f Finding) Applies(v Violation, c *checker) bool { return f.applies(v, c) }
+
+// AcceptedFindings is the list of production behaviour that breaks the
+// properties on purpose (production does it), each with its condition.
+func AcceptedFindings() []Finding {
+	return []Finding{
+		{
+			ID: "breaker-stalls-healthy-work", Property: PropSettle,
+			Reason: "the dispatch circuit breaker counts every bead dispatched in 30 minutes that is not closed, " +
+				"successes included; a town dispatching more than ~20 beads per 30 minutes stops dispatching and reviewing",
+			Spec:      "reconciler.md §8.1 (hazard 1), §2.0 breaker",
+			Condition: "the breaker was open on at least one tick in the issue's last settle window",
+			applies: func(v Violation, c *checker) bool {
+				return c.breakerOpenSince(v.At.Add(-c.b.Settle))
+			},
+		},
+		{
+			ID: "breaker-stalls-dispatch-after-heal", Property: PropDispatchResumes,
+			Reason:    "the breaker (hazard 1) keeps dispatch paused after faults stop while enough beads are in flight",
+			Spec:      "reconciler.md §8.1",
+			Condition: "the breaker was open on a tick after the heal time",
+			applies: func(v Violation, c *checker) bool {
+				return c.breakerOpenSince(c.healAt)
+			},
+		},
+		{
+			ID: "post-eviction-dispatch-stall", Property: PropDispatchResumes,
+			Reason: "after an eviction the reconciler dispatches nothing until a new container instance heartbeats " +
+				"or the 7-minute drain timeout clears the flag; the nonce hand-off never happens (hazard 3)",
+			Spec:      "reconciler.md §1.5, §2.8, §8.3",
+			Condition: "a tick reconciled while draining after the heal time",
+			applies: func(v Violation, c *checker) bool {
+				for _, at := range c.drainingAt {
+					if !at.Before(c.healAt) {
+						return true
+					}
+				}
+				return false
+			},
+		},
+		{
+			ID: "invariant-3-several-pr-mrs", Property: PropInvariant,
+			Reason: "RQ-5 and RQ-FT let several PR-backed merge requests of one rig be in progress, " +
+				"which invariant #3 forbids; it fires in healthy towns",
+			Spec:      "reconciler.md §4.1 #3, §8.2 (hazard 2)",
+			Condition: "invariant #3, and the rig has at least two in-progress merge requests with a PR URL",
+			applies: func(v Violation, c *checker) bool {
+				if !strings.HasPrefix(v.Entity, "#3 ") {
+					return false
+				}
+				rig := strings.TrimPrefix(v.Entity, "#3 ")
+				n, _ := c.world.Town().DB().Int(`SELECT count(*) FROM beads b JOIN review_metadata r ON r.bead_id = b.bead_id
+					WHERE b.type = 'merge_request' AND b.status = 'in_progress' AND b.rig_id = ?
+					  AND r.pr_url IS NOT NULL AND r.pr_url != ''`, rig)
+				return n >= 2
+			},
+		},
+		{
+			ID: "invariant-7-heartbeat-before-ag1", Property: PropInvariant,
+			Reason: "a heartbeat from an unhooked agent's process marks it working until AG-1 idles it on a later tick; " +
+				"invariant #7 sees a working agent without a hook in between",
+			Spec:      "reconciler.md §4.1 #7, model.md §4.13 touchAgent",
+			Condition: "invariant #7, and the agent's last activity is a heartbeat within the last 60 s",
+			applies: func(v Violation, c *checker) bool {
+				if !strings.HasPrefix(v.Entity, "#7 ") {
+					return false
+				}
+				agent := strings.TrimPrefix(v.Entity, "#7 ")
+				last, _ := c.world.Town().DB().Strings(`SELECT last_activity_at FROM agent_metadata
+					WHERE bead_id = ? AND current_hook_bead_id IS NULL`, agent)
+				if len(last) == 0 {
+					return false
+				}
+				at, ok := model.ParseTime(last[0])
+				return ok && c.now.Sub(at) <= 60*time.Second
+			},
+		},
+		{
+			ID: "invariant-5-failed-convoy", Property: PropInvariant,
+			Reason:    "the specification lists failed convoys as tripping invariant #5; the port's check accepts 'failed'",
+			Spec:      "reconciler.md §4.1 #5",
+			Condition: "invariant #5 for a convoy whose status is failed",
+			applies: func(v Violation, c *checker) bool {
+				if !strings.HasPrefix(v.Entity, "#5 ") {
+					return false
+				}
+				return c.beadStatus(c.world.Town().DB(), strings.TrimPrefix(v.Entity, "#5 ")) == model.StatusFailed
+			},
+		},
+		{
+			ID: "already-running-redispatch", Property: PropFalseDeath,
+			Reason: "a polecat re-dispatched while its old process still runs gets 500 'already running', " +
+				"which production counts as started; the old process's reports land on the new hook",
+			Spec:      "reconciler.md §3.2, §3.9",
+			Condition: "the container answered a start of that agent with 500 'already running' within the grace bound",
+			applies: func(v Violation, c *checker) bool {
+				at, ok := c.alreadyRun[v.Entity]
+				return ok && v.At.Sub(at) <= c.b.Grace
+			},
+		},
+		{
+			ID: "cancelled-work-keeps-running", Property: PropFalseDeath,
+			Reason: "cancelling a bead unhooks its agent but nothing stops the agent's process: its heartbeats " +
+				"make the agent working again and AG-1 idles it again, every heartbeat, until the process ends",
+			Spec:      "model.md §4.13 touchAgent, reconciler.md §2.1 AG-1, first-wave finding 4",
+			Condition: "the agent's live process works on a bead that is closed or failed",
+			applies:   func(v Violation, c *checker) bool { return c.processOnTerminalBead(v.Entity) },
+		},
+		{
+			ID: "cancelled-work-flaps", Property: PropFlap,
+			Reason:    "the same ghost process: working (heartbeat) and idle (AG-1) alternate every 30 s",
+			Spec:      "model.md §4.13, reconciler.md §2.1 AG-1",
+			Condition: "the flapping agent's live process works on a bead that is closed or failed",
+			applies:   func(v Violation, c *checker) bool { return c.processOnTerminalBead(v.Entity) },
+		},
+		{
+			ID: "already-running-two-owners", Property: PropOneOwner,
+			Reason: "the same 'already running' race leaves the old process working on the bead while a new one starts",
+			Spec:   "reconciler.md §3.2, §3.9",
+			Condition: "one of the bead's live agents had a start answered 500 'already running' " +
+				"within the grace bound before the violation",
+			applies: func(v Violation, c *checker) bool {
+				for agent, at := range c.alreadyRun {
+					if strings.Contains(v.Detail, agent) && v.At.Sub(at) <= 2*c.b.Grace {
+						return true
+					}
+				}
+				return false
+			},
+		},
+	}
+}
+
+// breakerOpenSince reports whether the breaker was open on a tick at or
+// after from (as far as the checker has seen).
+func (c *checker) breakerOpenSince(from time.Time) bool {
+	if c.breakerOpen {
+		return true
+	}
+	for i := len(c.tickTimes) - 1; i >= 0 && !c.tickTimes[i].Before(from); i-- {
+		if c.breakerTicks[i+1] {
+			return true
+		}
+	}
+	return false
+}
+
+// processOnTerminalBead reports that agent's live process works on a
+// bead that is closed or failed (its work was cancelled under it).
+func (c *checker) processOnTerminalBead(agent string) bool {
+	for _, p := range c.world.Processes() {
+		if p.AgentID == agent && p.Live && p.BeadID != "" {
+			st := c.beadStatus(c.world.Town().DB(), p.BeadID)
+			return st == model.StatusClosed || st == model.StatusFailed
+		}
+	}
+	return false
+}
