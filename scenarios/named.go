@@ -12,16 +12,19 @@ import (
 // sim.DefaultConfig) and changes what its purpose needs; Expect.Actions
 // lists the action types it exists to reach, which its test checks.
 
-// waiting are the statuses a busy town's issues may still be in when a
-// run ends: it never stops creating work.
-var waiting = []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}
+// waiting returns the statuses a busy town's issues may still be in when
+// a run ends: it never stops creating work. (A fresh slice each time, so
+// that changing one scenario changes no other.)
+func waiting() []string {
+	return []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}
+}
 
 func defaultScenario() Scenario {
 	return Scenario{
 		Name:    "default",
 		Purpose: "the town `townsim run` starts from: fault-free, 3 rigs, 8 busy polecats, convoys, held beads, cancellations",
 		Config:  Default(),
-		Bounds:  Bounds{NonTerminal: waiting},
+		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.DispatchAgent, reconciler.PollPR, reconciler.MergePR},
 		},
@@ -55,7 +58,7 @@ func coldStartStorm() Scenario {
 		Name:    "cold-start-storm",
 		Purpose: "16 polecats start at once with cold starts of 60-150 s, past AG-1's 90 s heartbeat limit",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting},
+		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.TransitionAgent, reconciler.DispatchAgent},
 		},
@@ -71,7 +74,7 @@ func crashLoops() Scenario {
 		Name:    "crash-loops",
 		Purpose: "four in five agent processes crash within minutes: re-dispatch, attempt caps, beads failed",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting},
+		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.TransitionAgent, reconciler.TransitionBead, reconciler.DispatchAgent},
 		},
@@ -88,7 +91,7 @@ func evictionDrain() Scenario {
 		Name:    "eviction-drain",
 		Purpose: "the container is evicted now and then (SIGTERM, 5-30 s grace): drain, re-boot, re-dispatch",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting},
+		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.DispatchAgent, reconciler.TransitionBead},
 		},
@@ -105,7 +108,7 @@ func longDrain() Scenario {
 		Name:    "long-drain",
 		Purpose: "evictions whose grace lasts 2-6 min: a drain longer than 90 s, heartbeats stopped meanwhile",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting},
+		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.DispatchAgent},
 		},
@@ -123,7 +126,7 @@ func containerOutage() Scenario {
 		Name:    "container-outage",
 		Purpose: "an evicted container takes 30-90 min to come back (every call to it waits), then work resumes",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting},
+		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.DispatchAgent},
 		},
@@ -138,7 +141,7 @@ func githubOutage() Scenario {
 		Name:    "github-outage",
 		Purpose: "GitHub answers most status and feedback calls with 502, 429 or a network error",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting},
+		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.PollPR},
 		},
@@ -158,7 +161,7 @@ func reviewFeedbackLoops() Scenario {
 		Name:    "review-feedback-loops",
 		Purpose: "reviews request changes and PRs get comments, failing checks and conflicts: feedback beads",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting},
+		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.PollPR, reconciler.DispatchAgent},
 		},
@@ -175,7 +178,7 @@ func reworkLoops() Scenario {
 		Name:    "rework-loops",
 		Purpose: "refineries in rework mode request changes on half the reviews: rework beads block their MRs",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting},
+		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.DispatchAgent, reconciler.TransitionBead},
 		},
@@ -203,7 +206,7 @@ func convoyReviewThenLand() Scenario {
 		Name:    "convoy-review-then-land",
 		Purpose: "convoys in review-then-land mode: tasks merge into a feature branch, then a landing MR lands it",
 		Config:  convoys(0),
-		Bounds:  Bounds{NonTerminal: waiting},
+		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.CreateLandingMR, reconciler.MergePR},
 		},
@@ -215,7 +218,7 @@ func convoyReviewAndMerge() Scenario {
 		Name:    "convoy-review-and-merge",
 		Purpose: "convoys in review-and-merge mode: every task merges on its own, the convoy closes without landing",
 		Config:  convoys(1),
-		Bounds:  Bounds{NonTerminal: waiting},
+		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.MergePR, reconciler.PollPR},
 		},
@@ -235,7 +238,7 @@ func heldAndBlocked() Scenario {
 		Name:    "held-and-blocked",
 		Purpose: "held beads and staged convoys of chained tasks wait for hours; the town stays on its active cadence",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting},
+		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.DispatchAgent},
 		},
@@ -252,7 +255,7 @@ func cancellations() Scenario {
 		Name:    "cancellations",
 		Purpose: "users close or fail 40% of their issues while agents work on them",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting},
+		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.UnhookAgent, reconciler.StopAgent},
 		},
@@ -269,7 +272,7 @@ func stuckAgents() Scenario {
 		Name:    "stuck-agents",
 		Purpose: "agents whose sessions freeze while heartbeating: GUPP's warn (15 min), escalate (1 h) and force stop (2 h)",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting},
+		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.SendNudge, reconciler.CreateTriageRequest, reconciler.StopAgent,
 				reconciler.TransitionAgent},
@@ -306,7 +309,7 @@ func prAwaitingApproval() Scenario {
 		Name:    "pr-awaiting-approval",
 		Purpose: "every PR waits hours for a human approval; the MRs poll, flagged awaiting approval",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting},
+		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.PollPR},
 		},
@@ -322,7 +325,7 @@ func autoMergeOff() Scenario {
 		Name:    "auto-merge-off",
 		Purpose: "auto-merge is off: green PRs wait hours for a human to merge them; merge_pr never runs",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting},
+		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.PollPR},
 		},
@@ -338,7 +341,7 @@ func mergesFailing() Scenario {
 		Name:    "merges-failing",
 		Purpose: "every merge call fails although the PR is green: auto-merge retries every tick",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting},
+		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.MergePR},
 		},
@@ -354,7 +357,7 @@ func landingMRFailing() Scenario {
 		Name:    "landing-mr-failing",
 		Purpose: "review-then-land convoys whose reviews mostly fail: landing MRs fail, retry with backoff, convoys fail",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting},
+		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.CreateLandingMR, reconciler.TransitionBead},
 		},
@@ -370,7 +373,7 @@ func lateExitReports() Scenario {
 		Name:    "late-exit-reports",
 		Purpose: "exit reports come 2-15 min after gt_done, or (30%) before it: the Town sees them late or reordered",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting},
+		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.DispatchAgent},
 		},
@@ -386,7 +389,7 @@ func largeFleet() Scenario {
 		Name:    "large-fleet",
 		Purpose: "150 polecats on 10 rigs: the dispatch breaker opens and stays open, tick cost grows",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting},
+		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.NotifyMayor, reconciler.TransitionAgent},
 		},
@@ -401,7 +404,7 @@ func codeReviewOff() Scenario {
 		Name:    "code-review-off",
 		Purpose: "two of three rigs switch code review off: their MRs are fast-tracked to PR polling, no refinery",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting},
+		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.TransitionBead, reconciler.PollPR},
 		},
@@ -415,7 +418,7 @@ func triageStartFails() Scenario {
 		Name:    "triage-start-fails",
 		Purpose: "stuck agents raise triage requests, and every start of the triage agent fails with 503",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting},
+		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.CreateTriageRequest, reconciler.DispatchAgent},
 		},
@@ -432,7 +435,7 @@ func beadsDeleted() Scenario {
 		Name:    "beads-deleted",
 		Purpose: "users delete 20% of their issues while agents work on them, and 20% as the agent reports done (events pending)",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting},
+		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.DispatchAgent},
 		},
