@@ -367,11 +367,11 @@ func landingMRFailing() Scenario {
 func lateExitReports() Scenario {
 	c := Default()
 	c.Work.DoneToCompleted = sim.Uniform(2*time.Minute, 15*time.Minute)
-	c.Work.CompletedFirst = 0.3
+	c.Faults.Rates = map[string]float64{sim.FaultLateDone: 0.3}
 	c.Duration = 2 * time.Hour
 	return Scenario{
 		Name:    "late-exit-reports",
-		Purpose: "exit reports come 2-15 min after gt_done, or (30%) before it: the Town sees them late or reordered",
+		Purpose: "exit reports come 2-15 min after gt_done, or gt_done (30%, late_done) 1-10 min after the exit report",
 		Config:  c,
 		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{

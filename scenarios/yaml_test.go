@@ -180,6 +180,8 @@ func TestLoadErrors(t *testing.T) {
 			`f.yaml:3: not valid YAML: mapping key "seed" already defined at [1:1]`},
 		{"not finite", "workload:\n  diurnal: .nan\n",
 			`f.yaml:2: workload.diurnal: expected a finite number, got the number .nan`},
+		{"unknown fault kind", "faults:\n  rates:\n    crashed: 0.1\n    lightning: 0.5\n",
+			`f.yaml:4: faults.rates.lightning: is not a fault kind (townsim faults lists them)`},
 		{"unknown base", "agents: 2\nbase: quiet-town\n",
 			`f.yaml:2: base: no scenario is named "quiet-town"; the named scenarios are: default, healthy-steady, `},
 		{"empty value", "duration:\n",
