@@ -28,7 +28,7 @@ func LoadFile(path string) (Scenario, error) {
 
 // Load reads a scenario from YAML text; file names it in errors. The text
 // is one mapping: `base: NAME` (optional) picks the named scenario it
-// starts from (DefaultBase without it); name, purpose, bounds and expect
+// starts from (DefaultBase without it); name, purpose and expect
 // set the Scenario's own fields; every other key is a sim.Config key
 // (seed, duration, rigs, agents, town, containers, work, github,
 // workload, latency, faults, knobs, ...), nested as Config.Validate

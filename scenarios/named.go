@@ -24,9 +24,9 @@ func defaultScenario() Scenario {
 		Name:    "default",
 		Purpose: "the town `townsim run` starts from: fault-free, 3 rigs, 8 busy polecats, convoys, held beads, cancellations",
 		Config:  Default(),
-		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.DispatchAgent, reconciler.PollPR, reconciler.MergePR},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -41,9 +41,9 @@ func healthySteady() Scenario {
 		Name:    "healthy-steady",
 		Purpose: "a fault-free town of 4 polecats in steady state for 80 min, then 40 min to finish its work",
 		Config:  c,
-		Bounds:  Bounds{Settle: 40 * time.Minute, Starvation: time.Hour},
 		Expect: Expect{
 			Actions: []string{reconciler.DispatchAgent, reconciler.PollPR, reconciler.MergePR},
+			Bounds:  Bounds{Settle: 40 * time.Minute, Starvation: time.Hour},
 		},
 	}
 }
@@ -58,9 +58,9 @@ func coldStartStorm() Scenario {
 		Name:    "cold-start-storm",
 		Purpose: "16 polecats start at once with cold starts of 60-150 s, past AG-1's 90 s heartbeat limit",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.TransitionAgent, reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -74,9 +74,9 @@ func crashLoops() Scenario {
 		Name:    "crash-loops",
 		Purpose: "four in five agent processes crash within minutes: re-dispatch, attempt caps, beads failed",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.TransitionAgent, reconciler.TransitionBead, reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -91,9 +91,9 @@ func evictionDrain() Scenario {
 		Name:    "eviction-drain",
 		Purpose: "the container is evicted now and then (SIGTERM, 5-30 s grace): drain, re-boot, re-dispatch",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.DispatchAgent, reconciler.TransitionBead},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -108,9 +108,9 @@ func longDrain() Scenario {
 		Name:    "long-drain",
 		Purpose: "evictions whose grace lasts 2-6 min: a drain longer than 90 s, heartbeats stopped meanwhile",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -126,9 +126,9 @@ func containerOutage() Scenario {
 		Name:    "container-outage",
 		Purpose: "an evicted container takes 30-90 min to come back (every call to it waits), then work resumes",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -141,9 +141,9 @@ func githubOutage() Scenario {
 		Name:    "github-outage",
 		Purpose: "GitHub answers most status and feedback calls with 502, 429 or a network error",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.PollPR},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -161,9 +161,9 @@ func reviewFeedbackLoops() Scenario {
 		Name:    "review-feedback-loops",
 		Purpose: "reviews request changes and PRs get comments, failing checks and conflicts: feedback beads",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.PollPR, reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -178,9 +178,9 @@ func reworkLoops() Scenario {
 		Name:    "rework-loops",
 		Purpose: "refineries in rework mode request changes on half the reviews: rework beads block their MRs",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.DispatchAgent, reconciler.TransitionBead},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -206,9 +206,9 @@ func convoyReviewThenLand() Scenario {
 		Name:    "convoy-review-then-land",
 		Purpose: "convoys in review-then-land mode: tasks merge into a feature branch, then a landing MR lands it",
 		Config:  convoys(0),
-		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.CreateLandingMR, reconciler.MergePR},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -218,9 +218,9 @@ func convoyReviewAndMerge() Scenario {
 		Name:    "convoy-review-and-merge",
 		Purpose: "convoys in review-and-merge mode: every task merges on its own, the convoy closes without landing",
 		Config:  convoys(1),
-		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.MergePR, reconciler.PollPR},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -238,9 +238,9 @@ func heldAndBlocked() Scenario {
 		Name:    "held-and-blocked",
 		Purpose: "held beads and staged convoys of chained tasks wait for hours; the town stays on its active cadence",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -255,9 +255,9 @@ func cancellations() Scenario {
 		Name:    "cancellations",
 		Purpose: "users close or fail 40% of their issues while agents work on them",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.UnhookAgent, reconciler.StopAgent},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -272,10 +272,10 @@ func stuckAgents() Scenario {
 		Name:    "stuck-agents",
 		Purpose: "agents whose sessions freeze while heartbeating: GUPP's warn (15 min), escalate (1 h) and force stop (2 h)",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.SendNudge, reconciler.CreateTriageRequest, reconciler.StopAgent,
 				reconciler.TransitionAgent},
+			Bounds: Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -292,9 +292,9 @@ func idleTown() Scenario {
 		Name:    "idle-town",
 		Purpose: "two issues at the start, then nothing for hours and the mayor's session ends: the tick falls to the idle cadence",
 		Config:  c,
-		Bounds:  Bounds{Settle: 2 * time.Hour},
 		Expect: Expect{
 			Actions: []string{reconciler.DispatchAgent},
+			Bounds:  Bounds{Settle: 2 * time.Hour},
 		},
 	}
 }
@@ -309,9 +309,9 @@ func prAwaitingApproval() Scenario {
 		Name:    "pr-awaiting-approval",
 		Purpose: "every PR waits hours for a human approval; the MRs poll, flagged awaiting approval",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.PollPR},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -325,9 +325,9 @@ func autoMergeOff() Scenario {
 		Name:    "auto-merge-off",
 		Purpose: "auto-merge is off: green PRs wait hours for a human to merge them; merge_pr never runs",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.PollPR},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -341,9 +341,9 @@ func mergesFailing() Scenario {
 		Name:    "merges-failing",
 		Purpose: "every merge call fails although the PR is green: auto-merge retries every tick",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.MergePR},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -357,9 +357,9 @@ func landingMRFailing() Scenario {
 		Name:    "landing-mr-failing",
 		Purpose: "review-then-land convoys whose reviews mostly fail: landing MRs fail, retry with backoff, convoys fail",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.CreateLandingMR, reconciler.TransitionBead},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -373,9 +373,9 @@ func lateExitReports() Scenario {
 		Name:    "late-exit-reports",
 		Purpose: "exit reports come 2-15 min after gt_done, or gt_done (30%, late_done) 1-10 min after the exit report",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -389,9 +389,9 @@ func largeFleet() Scenario {
 		Name:    "large-fleet",
 		Purpose: "150 polecats on 10 rigs: the dispatch breaker opens and stays open, tick cost grows",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.NotifyMayor, reconciler.TransitionAgent},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -404,9 +404,9 @@ func codeReviewOff() Scenario {
 		Name:    "code-review-off",
 		Purpose: "two of three rigs switch code review off: their MRs are fast-tracked to PR polling, no refinery",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.TransitionBead, reconciler.PollPR},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -418,9 +418,9 @@ func triageStartFails() Scenario {
 		Name:    "triage-start-fails",
 		Purpose: "stuck agents raise triage requests, and every start of the triage agent fails with 503",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.CreateTriageRequest, reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -435,9 +435,9 @@ func beadsDeleted() Scenario {
 		Name:    "beads-deleted",
 		Purpose: "users delete 20% of their issues while agents work on them, and 20% as the agent reports done (events pending)",
 		Config:  c,
-		Bounds:  Bounds{NonTerminal: waiting()},
 		Expect: Expect{
 			Actions: []string{reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }

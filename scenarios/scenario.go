@@ -13,10 +13,10 @@ import (
 )
 
 // Scenario is a named simulation: the whole sim.Config it runs, a
-// one-line purpose, the bounds its runs are judged against (Check) and
-// what a run of it is expected to reach. In a YAML file the Config's keys
-// sit at the top level next to name, purpose, bounds and expect (see
-// Load).
+// one-line purpose, and what its runs are expected to show: the action
+// types it exists to reach and the bounds its runs are judged against
+// (Check). In a YAML file the Config's keys sit at the top level next to
+// name, purpose and expect (see Load).
 type Scenario struct {
 	// Name identifies the scenario (`townsim run --scenario NAME`).
 	Name string `yaml:"name"`
@@ -24,32 +24,30 @@ type Scenario struct {
 	Purpose string `yaml:"purpose"`
 	// Config is the simulation it runs.
 	Config sim.Config `yaml:",inline"`
-	// Bounds are the limits its runs are judged against (zero fields take
-	// DefaultBounds).
-	Bounds Bounds `yaml:"bounds"`
-	// Expect is what its runs are expected to reach.
+	// Expect is what its runs are expected to show.
 	Expect Expect `yaml:"expect"`
 }
 
-// Expect is what a scenario exists to reach, as plain data for its test
-// and the coverage report.
+// Expect is what a scenario's runs are expected to show, as plain data
+// for its test, the property checker and the coverage report. In a file
+// the bounds' keys sit next to actions (expect.settle, ...).
 type Expect struct {
 	// Actions are the reconciler action types the scenario exists to
 	// reach: a run long enough emits each of them at least once.
 	Actions []string `yaml:"actions"`
+	// Bounds are the limits its runs are judged against (zero fields take
+	// DefaultBounds).
+	Bounds Bounds `yaml:",inline"`
 }
 
 // Validate reports the first problem in s: a missing name, an invalid
-// Config (with Config.Validate's key path), a negative bound or an
-// unknown bead status in Bounds, or an unknown action type in Expect.
+// Config (with Config.Validate's key path), an unknown action type, or a
+// negative bound or an unknown bead status in Expect.
 func (s Scenario) Validate() error {
 	if strings.TrimSpace(s.Name) == "" {
 		return fmt.Errorf("name: is empty")
 	}
 	if err := s.Config.Validate(); err != nil {
-		return err
-	}
-	if err := validateBounds(s.Bounds); err != nil {
 		return err
 	}
 	return s.Expect.validate()
@@ -62,7 +60,7 @@ func (e Expect) validate() error {
 				i, a, strings.Join(reconciler.ActionTypes, ", "))
 		}
 	}
-	return nil
+	return validateBounds(e.Bounds)
 }
 
 // validateBounds checks that no bound is negative and that NonTerminal
@@ -72,7 +70,7 @@ func validateBounds(b Bounds) error {
 	nonTerminal := []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}
 	for i, st := range b.NonTerminal {
 		if !slices.Contains(nonTerminal, st) {
-			return fmt.Errorf("bounds.non_terminal[%d]: %q is not a non-terminal bead status; want one of %s",
+			return fmt.Errorf("expect.non_terminal[%d]: %q is not a non-terminal bead status; want one of %s",
 				i, st, strings.Join(nonTerminal, ", "))
 		}
 	}
@@ -86,7 +84,7 @@ func validateBounds(b Bounds) error {
 				if fv.Type() == durationType {
 					what = time.Duration(fv.Int()).String()
 				}
-				return fmt.Errorf("bounds.%s: is negative (%s)", f.key, what)
+				return fmt.Errorf("expect.%s: is negative (%s)", f.key, what)
 			}
 		}
 	}

@@ -57,9 +57,9 @@ func TestYAMLRoundTripValues(t *testing.T) {
 	s.Config.Work.Triage.Other = "true"
 	s.Config.GitHub.Org = "null"
 	s.Config.Workload.Diurnal = 0.1 + 0.2
-	s.Bounds.Settle = 36 * time.Hour
-	s.Bounds.NonTerminal = nil
-	s.Bounds.FlapChanges = 9
+	s.Expect.Bounds.Settle = 36 * time.Hour
+	s.Expect.Bounds.NonTerminal = nil
+	s.Expect.Bounds.FlapChanges = 9
 	data, err := s.MarshalYAML()
 	if err != nil {
 		t.Fatal(err)
@@ -158,10 +158,10 @@ func TestLoadErrors(t *testing.T) {
 			`f.yaml:3: workload.cancel: must be a probability in [0, 1], got 1.5`},
 		{"impossible value vs another key", "rigs: 1\ntown:\n  code_review_off_rigs: 2\n",
 			`f.yaml:3: town.code_review_off_rigs: must be between 0 and rigs (1), got 2`},
-		{"impossible value in bounds", "bounds:\n  non_terminal: [closed]\n",
-			`f.yaml:2: bounds.non_terminal[0]: "closed" is not a non-terminal bead status; want one of open, in_progress, in_review`},
-		{"negative bound", "bounds:\n  settle: 1h\n  nudges_per_agent_hour: -2\n",
-			`f.yaml:3: bounds.nudges_per_agent_hour: is negative (-2)`},
+		{"impossible value in expect", "expect:\n  non_terminal: [closed]\n",
+			`f.yaml:2: expect.non_terminal[0]: "closed" is not a non-terminal bead status; want one of open, in_progress, in_review`},
+		{"negative bound", "expect:\n  settle: 1h\n  nudges_per_agent_hour: -2\n",
+			`f.yaml:3: expect.nudges_per_agent_hour: is negative (-2)`},
 		{"unknown action type", "expect:\n  actions: [send_nudges]\n",
 			`f.yaml:2: expect.actions[0]: "send_nudges" is not an action type; want one of `},
 		{"bad duration", "duration: 2 hours\n",
