@@ -28,10 +28,11 @@ func LoadFile(path string) (Scenario, error) {
 
 // Load reads a scenario from YAML text; file names it in errors. The text
 // is one mapping: `base: NAME` (optional) picks the named scenario it
-// starts from (DefaultBase without it); name, purpose and expect set the
-// Scenario's own fields; every other key is a sim.Config key (seed,
-// duration, rigs, agents, town, containers, work, github, workload,
-// latency, ...), nested as Config.Validate names them. Only the keys
+// starts from (DefaultBase without it); name, purpose and expect
+// set the Scenario's own fields; every other key is a sim.Config key
+// (seed, duration, rigs, agents, town, containers, work, github,
+// workload, latency, faults, knobs, ...), nested as Config.Validate
+// names them. Only the keys
 // written change; a dist mapping replaces the whole distribution, a list
 // the whole list. The name defaults to the file's base name without its
 // extension.

@@ -12,6 +12,13 @@ import (
 // sim.DefaultConfig) and changes what its purpose needs; Expect.Actions
 // lists the action types it exists to reach, which its test checks.
 
+// waiting returns the statuses a busy town's issues may still be in when
+// a run ends: it never stops creating work. (A fresh slice each time, so
+// that changing one scenario changes no other.)
+func waiting() []string {
+	return []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}
+}
+
 func defaultScenario() Scenario {
 	return Scenario{
 		Name:    "default",
@@ -19,7 +26,7 @@ func defaultScenario() Scenario {
 		Config:  Default(),
 		Expect: Expect{
 			Actions: []string{reconciler.DispatchAgent, reconciler.PollPR, reconciler.MergePR},
-			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -27,7 +34,6 @@ func defaultScenario() Scenario {
 func healthySteady() Scenario {
 	c := sim.DefaultConfig()
 	c.Rigs = 2
-	c.Agents = 6
 	c.Agents = 4
 	c.Duration = 2 * time.Hour
 	c.WorkloadStop = 80 * time.Minute
@@ -54,7 +60,7 @@ func coldStartStorm() Scenario {
 		Config:  c,
 		Expect: Expect{
 			Actions: []string{reconciler.TransitionAgent, reconciler.DispatchAgent},
-			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -70,7 +76,7 @@ func crashLoops() Scenario {
 		Config:  c,
 		Expect: Expect{
 			Actions: []string{reconciler.TransitionAgent, reconciler.TransitionBead, reconciler.DispatchAgent},
-			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -87,7 +93,7 @@ func evictionDrain() Scenario {
 		Config:  c,
 		Expect: Expect{
 			Actions: []string{reconciler.DispatchAgent, reconciler.TransitionBead},
-			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -104,7 +110,7 @@ func longDrain() Scenario {
 		Config:  c,
 		Expect: Expect{
 			Actions: []string{reconciler.DispatchAgent},
-			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -122,7 +128,7 @@ func containerOutage() Scenario {
 		Config:  c,
 		Expect: Expect{
 			Actions: []string{reconciler.DispatchAgent},
-			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -137,7 +143,7 @@ func githubOutage() Scenario {
 		Config:  c,
 		Expect: Expect{
 			Actions: []string{reconciler.PollPR},
-			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -157,7 +163,7 @@ func reviewFeedbackLoops() Scenario {
 		Config:  c,
 		Expect: Expect{
 			Actions: []string{reconciler.PollPR, reconciler.DispatchAgent},
-			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -174,7 +180,7 @@ func reworkLoops() Scenario {
 		Config:  c,
 		Expect: Expect{
 			Actions: []string{reconciler.DispatchAgent, reconciler.TransitionBead},
-			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -202,7 +208,7 @@ func convoyReviewThenLand() Scenario {
 		Config:  convoys(0),
 		Expect: Expect{
 			Actions: []string{reconciler.CreateLandingMR, reconciler.MergePR},
-			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -214,7 +220,7 @@ func convoyReviewAndMerge() Scenario {
 		Config:  convoys(1),
 		Expect: Expect{
 			Actions: []string{reconciler.MergePR, reconciler.PollPR},
-			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -234,7 +240,7 @@ func heldAndBlocked() Scenario {
 		Config:  c,
 		Expect: Expect{
 			Actions: []string{reconciler.DispatchAgent},
-			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -251,7 +257,7 @@ func cancellations() Scenario {
 		Config:  c,
 		Expect: Expect{
 			Actions: []string{reconciler.UnhookAgent, reconciler.StopAgent},
-			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -269,7 +275,7 @@ func stuckAgents() Scenario {
 		Expect: Expect{
 			Actions: []string{reconciler.SendNudge, reconciler.CreateTriageRequest, reconciler.StopAgent,
 				reconciler.TransitionAgent},
-			Bounds: Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+			Bounds: Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -305,7 +311,7 @@ func prAwaitingApproval() Scenario {
 		Config:  c,
 		Expect: Expect{
 			Actions: []string{reconciler.PollPR},
-			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -321,7 +327,7 @@ func autoMergeOff() Scenario {
 		Config:  c,
 		Expect: Expect{
 			Actions: []string{reconciler.PollPR},
-			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -337,7 +343,7 @@ func mergesFailing() Scenario {
 		Config:  c,
 		Expect: Expect{
 			Actions: []string{reconciler.MergePR},
-			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -353,7 +359,7 @@ func landingMRFailing() Scenario {
 		Config:  c,
 		Expect: Expect{
 			Actions: []string{reconciler.CreateLandingMR, reconciler.TransitionBead},
-			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -361,15 +367,15 @@ func landingMRFailing() Scenario {
 func lateExitReports() Scenario {
 	c := Default()
 	c.Work.DoneToCompleted = sim.Uniform(2*time.Minute, 15*time.Minute)
-	c.Work.CompletedFirst = 0.3
+	c.Faults.Rates = map[string]float64{sim.FaultLateDone: 0.3}
 	c.Duration = 2 * time.Hour
 	return Scenario{
 		Name:    "late-exit-reports",
-		Purpose: "exit reports come 2-15 min after gt_done, or (30%) before it: the Town sees them late or reordered",
+		Purpose: "exit reports come 2-15 min after gt_done, or gt_done (30%, late_done) 1-10 min after the exit report",
 		Config:  c,
 		Expect: Expect{
 			Actions: []string{reconciler.DispatchAgent},
-			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -385,7 +391,7 @@ func largeFleet() Scenario {
 		Config:  c,
 		Expect: Expect{
 			Actions: []string{reconciler.NotifyMayor, reconciler.TransitionAgent},
-			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -400,7 +406,7 @@ func codeReviewOff() Scenario {
 		Config:  c,
 		Expect: Expect{
 			Actions: []string{reconciler.TransitionBead, reconciler.PollPR},
-			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -414,7 +420,7 @@ func triageStartFails() Scenario {
 		Config:  c,
 		Expect: Expect{
 			Actions: []string{reconciler.CreateTriageRequest, reconciler.DispatchAgent},
-			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }
@@ -431,7 +437,7 @@ func beadsDeleted() Scenario {
 		Config:  c,
 		Expect: Expect{
 			Actions: []string{reconciler.DispatchAgent},
-			Bounds:  Bounds{NonTerminal: []string{model.StatusOpen, model.StatusInProgress, model.StatusInReview}},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }

@@ -57,8 +57,9 @@ func TestYAMLRoundTripValues(t *testing.T) {
 	s.Config.Work.Triage.Other = "true"
 	s.Config.GitHub.Org = "null"
 	s.Config.Workload.Diurnal = 0.1 + 0.2
-	s.Expect.Settle = 36 * time.Hour
-	s.Expect.NonTerminal = nil
+	s.Expect.Bounds.Settle = 36 * time.Hour
+	s.Expect.Bounds.NonTerminal = nil
+	s.Expect.Bounds.FlapChanges = 9
 	data, err := s.MarshalYAML()
 	if err != nil {
 		t.Fatal(err)
@@ -159,6 +160,8 @@ func TestLoadErrors(t *testing.T) {
 			`f.yaml:3: town.code_review_off_rigs: must be between 0 and rigs (1), got 2`},
 		{"impossible value in expect", "expect:\n  non_terminal: [closed]\n",
 			`f.yaml:2: expect.non_terminal[0]: "closed" is not a non-terminal bead status; want one of open, in_progress, in_review`},
+		{"negative bound", "expect:\n  settle: 1h\n  nudges_per_agent_hour: -2\n",
+			`f.yaml:3: expect.nudges_per_agent_hour: is negative (-2)`},
 		{"unknown action type", "expect:\n  actions: [send_nudges]\n",
 			`f.yaml:2: expect.actions[0]: "send_nudges" is not an action type; want one of `},
 		{"bad duration", "duration: 2 hours\n",
@@ -177,6 +180,8 @@ func TestLoadErrors(t *testing.T) {
 			`f.yaml:3: not valid YAML: mapping key "seed" already defined at [1:1]`},
 		{"not finite", "workload:\n  diurnal: .nan\n",
 			`f.yaml:2: workload.diurnal: expected a finite number, got the number .nan`},
+		{"unknown fault kind", "faults:\n  rates:\n    crashed: 0.1\n    lightning: 0.5\n",
+			`f.yaml:4: faults.rates.lightning: is not a fault kind (townsim faults lists them)`},
 		{"unknown base", "agents: 2\nbase: quiet-town\n",
 			`f.yaml:2: base: no scenario is named "quiet-town"; the named scenarios are: default, healthy-steady, `},
 		{"empty value", "duration:\n",

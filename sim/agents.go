@@ -262,15 +262,6 @@ func (w *World) workDone(p *process) {
 	case jobConflict:
 		w.github.fix(j.prURL, true)
 	}
-	if w.cfg.Work.CompletedFirst > 0 && w.agentRand.Bool(w.cfg.Work.CompletedFirst) {
-		// The exit report overtakes gt_done.
-		w.stats.Faults["completed_first"]++
-		w.record("fault", F("agent", p.agentID), F("n", p.n), F("kind", "completed_first"))
-		w.containers.end(p, procExited, "completed")
-		w.agentCompleted(p.agentID, completedOK, "")
-		w.eng.After(w.cfg.Work.DoneToCompleted.Sample(w.agentRand), func() { w.agentDone(p.agentID, j.branch, pr) })
-		return
-	}
 	p.finished = true
 	w.agentDone(p.agentID, j.branch, pr)
 	if j.kind == jobIssue {

@@ -186,10 +186,6 @@ type WorkConfig struct {
 	Failed float64 `yaml:"failed"`
 	// DoneToCompleted is the gap between gt_done and the process exit report.
 	DoneToCompleted Dist `yaml:"done_to_completed"`
-	// CompletedFirst is the probability that a polecat's exit report
-	// reaches the Town before its gt_done (reordered): the process exits
-	// and reports, and gt_done arrives DoneToCompleted later.
-	CompletedFirst float64 `yaml:"completed_first"`
 	// MayorSession is how long the mayor's session lasts before it exits
 	// (agent_completed, the mayor turns idle); "" Kind = it never ends.
 	MayorSession Dist `yaml:"mayor_session"`
@@ -519,7 +515,6 @@ func (c Config) Validate() error {
 	v.dist("work.polecat", w.Polecat)
 	v.dist("work.fixup", w.Fixup)
 	v.dist("work.done_to_completed", w.DoneToCompleted)
-	v.prob("work.completed_first", w.CompletedFirst)
 	if w.MayorSession.Kind != "" {
 		v.dist("work.mayor_session", w.MayorSession)
 	}

@@ -17,7 +17,6 @@ func TestConfigValidateScenarioSettings(t *testing.T) {
 		{"all on", func(c *Config) {
 			c.Town.CodeReviewOffRigs = c.Rigs
 			c.Containers.TriageStartFail = 1
-			c.Work.CompletedFirst = 0.5
 			c.Work.MayorSession = Const(time.Hour)
 			c.Workload.Delete, c.Workload.DeleteAfter, c.Workload.DeleteOnDone = 0.1, Exp(time.Minute), 0.1
 		}, ""},
@@ -25,7 +24,6 @@ func TestConfigValidateScenarioSettings(t *testing.T) {
 			"town.code_review_off_rigs: must be between 0 and rigs"},
 		{"negative code review off rigs", func(c *Config) { c.Town.CodeReviewOffRigs = -1 }, "town.code_review_off_rigs"},
 		{"triage start fail", func(c *Config) { c.Containers.TriageStartFail = 1.5 }, "containers.triage_start_fail: must be a probability"},
-		{"completed first", func(c *Config) { c.Work.CompletedFirst = -0.1 }, "work.completed_first: must be a probability"},
 		{"mayor session", func(c *Config) { c.Work.MayorSession = Dist{Kind: KindExp} }, "work.mayor_session: dist exp: Mean"},
 		{"delete", func(c *Config) { c.Workload.Delete = 2 }, "workload.delete: must be a probability"},
 		{"delete needs a delay", func(c *Config) { c.Workload.Delete = 0.5 }, "workload.delete_after: dist: Kind is empty"},
