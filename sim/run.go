@@ -24,6 +24,11 @@ type RunOptions struct {
 	// change what happens before the stop: a run that is never interrupted
 	// gives the same trace hash as one without the option.
 	Interrupted func() bool
+	// WrapTick, when set, wraps the alarm handler (alarm.Tick). It is for
+	// tests that make the tick slower or chattier on purpose, such as the
+	// regression gate's own tests; unlike the other options it changes
+	// what a run does, and townsim's commands never set it.
+	WrapTick func(TickFunc) TickFunc
 }
 
 // Progress is a run's state at a progress point.

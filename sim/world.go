@@ -126,6 +126,12 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 	w.env = NewEnv(w.eng, w.src, cfg.Latency, w)
 	w.env.SetMeters(opts.WallClock, town.DB().Cost)
 	w.env.OnCall = w.traceCall
+	if opts.WrapTick != nil {
+		if tick == nil {
+			tick = alarm.Tick
+		}
+		tick = opts.WrapTick(tick)
+	}
 	w.alarm = newAlarmDriver(w.eng, w.env, town, tick)
 	w.alarm.ownCost = true
 	w.alarm.observe = w.observeTick
