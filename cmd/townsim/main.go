@@ -2,6 +2,7 @@
 // simulated world and reports what happened.
 //
 //	townsim run [flags]   run one scenario and print a summary
+//	townsim gate [flags]  judge cost and wall-clock against budgets and a baseline
 //
 // See README.md for every command, flag and file format.
 package main
@@ -21,10 +22,13 @@ const usage = `usage: townsim <command> [flags]
 commands:
   run     run one scenario (default: a few rigs, tens of agents, one simulated hour)
           and print a summary; 'townsim run -h' lists its flags
+  gate    run the scenarios of a budgets file and judge their cost and speed
+          against ceilings and a stored baseline (exit 1 when a budget breaks);
+          'townsim gate -h' lists its flags
 `
 
 // Main runs the command line and returns the process exit code: 0 on
-// success, 1 when a run fails, 2 for bad usage.
+// success, 1 when a run fails or a budget breaks, 2 for bad usage or input.
 func Main(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
@@ -33,6 +37,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		return runCommand(args[1:], stdout, stderr)
+	case "gate":
+		return gateCommand(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
