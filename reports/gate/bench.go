@@ -166,7 +166,7 @@ func JudgeBench(b *Budgets, base, now *BenchSet) ScenarioReport {
 			ceilings = bb.Ceilings
 		}
 	}
-	r := ScenarioReport{Name: "bench " + now.File + " vs " + base.File}
+	r := ScenarioReport{Name: "bench " + filepath.Base(now.File)}
 	pkgs := map[string]bool{}
 	for _, k := range now.Keys {
 		pkgs[k.Pkg] = true
