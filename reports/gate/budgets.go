@@ -40,6 +40,10 @@ type Budgets struct {
 	// MinEffect is the default minimum effect size of wall-clock
 	// regressions, a fraction (default DefaultMinEffect).
 	MinEffect *float64 `yaml:"min_effect"`
+	// MinEffects override MinEffect for single wall-clock figures: a tail
+	// (compute p99) or a whole-run figure (simulated/wall) is noisier than
+	// the median tick.
+	MinEffects MinEffects `yaml:"min_effects"`
 	// Tolerance is the default relative rise allowed in deterministic
 	// figures (default 0: exact).
 	Tolerance float64 `yaml:"tolerance"`
@@ -66,14 +70,37 @@ type Entry struct {
 	// PinTraceHash makes a change of the trace hash a failure.
 	PinTraceHash bool `yaml:"pin_trace_hash"`
 	// Tolerance and MinEffect override the file's defaults.
-	Tolerance *float64 `yaml:"tolerance"`
-	MinEffect *float64 `yaml:"min_effect"`
+	Tolerance  *float64   `yaml:"tolerance"`
+	MinEffect  *float64   `yaml:"min_effect"`
+	MinEffects MinEffects `yaml:"min_effects"`
 	// Ceilings are absolute upper limits; Floors absolute lower limits.
 	Ceilings Ceilings `yaml:"ceilings"`
 	Floors   Floors   `yaml:"floors"`
 
 	// Config is the resolved scenario with the overrides applied.
 	Config sim.Config `yaml:"-"`
+}
+
+// MinEffects are minimum effect sizes of single wall-clock figures; an
+// unset one falls back to min_effect.
+type MinEffects struct {
+	ComputeMsP50 *float64 `yaml:"compute_ms_per_tick_p50"`
+	ComputeMsP99 *float64 `yaml:"compute_ms_per_tick_p99"`
+	SimOverWall  *float64 `yaml:"sim_over_wall"`
+}
+
+func (m MinEffects) byFigure() map[string]*float64 {
+	return map[string]*float64{figComputeP50: m.ComputeMsP50, figComputeP99: m.ComputeMsP99, figSimOverWall: m.SimOverWall}
+}
+
+// checkMinEffects rejects negative minimum effects under the key at.
+func checkMinEffects(f *yamlFile, at string, m MinEffects) error {
+	for name, v := range m.byFigure() {
+		if v != nil && (*v < 0 || math.IsNaN(*v)) {
+			return f.errAt(at+".min_effects."+name, "must not be negative, got %v", *v)
+		}
+	}
+	return nil
 }
 
 // Ceilings are absolute upper limits on figures; an unset one is no limit.
@@ -162,6 +189,9 @@ func (b *Budgets) validate(f *yamlFile) error {
 	case b.Tolerance < 0 || math.IsNaN(b.Tolerance):
 		return f.errAt("$.tolerance", "must not be negative, got %v", b.Tolerance)
 	}
+	if err := checkMinEffects(f, "$", b.MinEffects); err != nil {
+		return err
+	}
 	if b.Bench != nil {
 		if err := b.Bench.validate(f); err != nil {
 			return err
@@ -236,6 +266,9 @@ func (e *Entry) resolve(f *yamlFile, at string) error {
 			return f.errAt(at+"."+p.key, "must not be negative, got %v", *p.v)
 		}
 	}
+	if err := checkMinEffects(f, at, e.MinEffects); err != nil {
+		return err
+	}
 	for name, v := range e.Ceilings.limits() {
 		if v != nil && (*v < 0 || math.IsNaN(*v)) {
 			return f.errAt(at+".ceilings."+name, "must not be negative, got %v", *v)
@@ -260,10 +293,14 @@ func (b *Budgets) tolerance(e *Entry) float64 {
 	return b.Tolerance
 }
 
-// minEffect is the entry's wall-clock minimum effect size.
-func (b *Budgets) minEffect(e *Entry) float64 {
-	if e.MinEffect != nil {
-		return *e.MinEffect
+// minEffect is the minimum effect size of a wall-clock figure of an
+// entry: the entry's min_effects, the file's min_effects, the entry's
+// min_effect, the file's min_effect, whichever is set first.
+func (b *Budgets) minEffect(e *Entry, fig string) float64 {
+	for _, v := range []*float64{e.MinEffects.byFigure()[fig], b.MinEffects.byFigure()[fig], e.MinEffect} {
+		if v != nil {
+			return *v
+		}
 	}
 	return *b.MinEffect
 }

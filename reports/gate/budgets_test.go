@@ -37,14 +37,49 @@ scenarios:
 	if b.Runs != DefaultRuns || b.Alpha != DefaultAlpha || *b.MinEffect != DefaultMinEffect || b.Tolerance != 0 {
 		t.Errorf("defaults: runs %d alpha %v min_effect %v tolerance %v", b.Runs, b.Alpha, *b.MinEffect, b.Tolerance)
 	}
-	if b.tolerance(&e) != 0.01 || b.minEffect(&e) != DefaultMinEffect {
-		t.Errorf("entry tolerance %v min effect %v", b.tolerance(&e), b.minEffect(&e))
+	if b.tolerance(&e) != 0.01 || b.minEffect(&e, figComputeP50) != DefaultMinEffect {
+		t.Errorf("entry tolerance %v min effect %v", b.tolerance(&e), b.minEffect(&e, figComputeP50))
 	}
 	if *e.Ceilings.StatementsP99 != 400 || *e.Ceilings.ComputeMsP99 != TickCeilingMs || *e.Floors.SimOverWall != 10 {
 		t.Errorf("ceilings %+v floors %+v", e.Ceilings, e.Floors)
 	}
 	if got, want := b.BaselinePath(), filepath.Join("dir", "base.yaml"); got != want {
 		t.Errorf("baseline path %q, want %q", got, want)
+	}
+}
+
+// Minimum effects resolve per figure: the entry's min_effects, the file's
+// min_effects, the entry's min_effect, the file's min_effect.
+func TestMinEffectResolution(t *testing.T) {
+	b, err := ParseBudgets("b.yaml", []byte(`
+baseline: b.yaml
+min_effect: 0.1
+min_effects:
+  compute_ms_per_tick_p99: 0.9
+scenarios:
+  - name: a
+    scenario: default
+    min_effect: 0.3
+    min_effects:
+      sim_over_wall: 0.7
+  - name: b
+    scenario: default
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, bb := &b.Scenarios[0], &b.Scenarios[1]
+	for _, c := range []struct {
+		e    *Entry
+		fig  string
+		want float64
+	}{
+		{a, figSimOverWall, 0.7}, {a, figComputeP99, 0.9}, {a, figComputeP50, 0.3},
+		{bb, figSimOverWall, 0.1}, {bb, figComputeP99, 0.9}, {bb, figComputeP50, 0.1},
+	} {
+		if got := b.minEffect(c.e, c.fig); got != c.want {
+			t.Errorf("%s %s: %v, want %v", c.e.Name, c.fig, got, c.want)
+		}
 	}
 }
 
@@ -71,6 +106,8 @@ func TestParseBudgetsErrors(t *testing.T) {
 		{"negative runs", "runs: -1\n" + head, []string{"budgets.yaml:1:7", "runs", "at least 1"}},
 		{"alpha out of range", "alpha: 1.5\n" + head, []string{"budgets.yaml:1:8", "alpha"}},
 		{"negative ceiling", head + "    ceilings:\n      rows_per_tick_max: -3\n", []string{"budgets.yaml:6:26", "ceilings.rows_per_tick_max", "negative"}},
+		{"typo in min_effects", "min_effects:\n  compute_ms_p50: 1\n" + head, []string{"budgets.yaml:2:3", `unknown key "compute_ms_p50"`, "min_effects.compute_ms_p50"}},
+		{"negative min effect", head + "    min_effects:\n      sim_over_wall: -1\n", []string{"budgets.yaml:6:22", "scenarios[0].min_effects.sim_over_wall"}},
 		{"zero agents", head + "    agents: 0\n", []string{"budgets.yaml:5:13", "scenarios[0].agents", "at least 1"}},
 		{"bench ceiling without unit", "bench:\n  baseline: b.txt\n  ceilings:\n    - benchmark: Tick\n      max: 1\n", []string{"budgets.yaml:4:", "bench.ceilings[0]", "no unit"}},
 		{"syntax", "scenarios: [\n", []string{"budgets.yaml:1:"}},

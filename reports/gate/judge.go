@@ -187,8 +187,9 @@ func Judge(b *Budgets, e *Entry, base *BaselineEntry, m *Measurement) ScenarioRe
 	}
 
 	// Wall clock.
-	alpha, minEff := b.Alpha, b.minEffect(e)
+	alpha := b.Alpha
 	wall := func(fig string, baseS, nowS []float64, higherIsBetter bool, ceiling, floor *float64) {
+		minEff := b.minEffect(e, fig)
 		c := Compare(baseS, nowS, higherIsBetter, alpha, minEff)
 		row := Row{Figure: fig, Now: num(c.Now), NowValue: ptr(c.Now), Baseline: "-"}
 		var vs []Verdict

@@ -3,6 +3,7 @@ package gate
 import (
 	"fmt"
 	"reflect"
+	"runtime"
 	"slices"
 	"sort"
 	"time"
@@ -97,6 +98,9 @@ func RunOnce(cfg sim.Config, o MeasureOptions) (*Run, error) {
 	if clock == nil {
 		clock = time.Now
 	}
+	// As testing.B does before a benchmark: collect the previous run's
+	// garbage now rather than in the middle of this run's ticks.
+	runtime.GC()
 	res, err := sim.Run(cfg, sim.RunOptions{WallClock: clock, WrapTick: o.WrapTick})
 	if err != nil {
 		return nil, err
