@@ -3,9 +3,11 @@ package gate
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/townsim/townsim/sim"
@@ -95,8 +97,9 @@ func (m MinEffects) byFigure() map[string]*float64 {
 
 // checkMinEffects rejects negative minimum effects under the key at.
 func checkMinEffects(f *yamlFile, at string, m MinEffects) error {
-	for name, v := range m.byFigure() {
-		if v != nil && (*v < 0 || math.IsNaN(*v)) {
+	byFig := m.byFigure()
+	for _, name := range slices.Sorted(maps.Keys(byFig)) {
+		if v := byFig[name]; v != nil && (*v < 0 || math.IsNaN(*v)) {
 			return f.errAt(at+".min_effects."+name, "must not be negative, got %v", *v)
 		}
 	}
@@ -269,8 +272,9 @@ func (e *Entry) resolve(f *yamlFile, at string) error {
 	if err := checkMinEffects(f, at, e.MinEffects); err != nil {
 		return err
 	}
-	for name, v := range e.Ceilings.limits() {
-		if v != nil && (*v < 0 || math.IsNaN(*v)) {
+	limits := e.Ceilings.limits()
+	for _, name := range slices.Sorted(maps.Keys(limits)) {
+		if v := limits[name]; v != nil && (*v < 0 || math.IsNaN(*v)) {
 			return f.errAt(at+".ceilings."+name, "must not be negative, got %v", *v)
 		}
 	}
