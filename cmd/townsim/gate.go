@@ -100,6 +100,9 @@ func gateScenarios(f *gateFlags, b *gate.Budgets, stdout, stderr io.Writer) int 
 		return 1
 	}
 	report.Baseline = path
+	if !f.update {
+		report.UpdateCommand = create
+	}
 	if err := writeReport(report, f.json, stdout); err != nil {
 		fmt.Fprintf(stderr, "townsim gate: writing the report: %v\n", err)
 		return 1

@@ -104,7 +104,8 @@ func TestGateUpdateThenJudge(t *testing.T) {
 	text = regexp.MustCompile(`(?m)^(      reconcileBeads: )\d+`).ReplaceAllString(text, "${1}1")
 	os.WriteFile(baseline, []byte(text), 0o644)
 	code, out, _ = run()
-	if code != 1 || !strings.Contains(out, "CHANGED") || !strings.Contains(out, "REGRESSED") || !strings.Contains(out, "statements per tick rose in these parts") || !strings.Contains(out, "│ reconcileBeads") {
+	if code != 1 || !strings.Contains(out, "CHANGED") || !strings.Contains(out, "REGRESSED") || !strings.Contains(out, "statements per tick rose in these parts") || !strings.Contains(out, "│ reconcileBeads") ||
+		!strings.Contains(out, "accept it as the new baseline with: townsim gate --budgets "+budgets+" --update-baseline") {
 		t.Fatalf("tampered baseline: exit %d\n%s", code, out)
 	}
 

@@ -88,10 +88,13 @@ type ScenarioReport struct {
 
 // Report is the gate's whole judgement.
 type Report struct {
-	Budgets   string           `json:"budgets"`
-	Baseline  string           `json:"baseline"`
-	Scenarios []ScenarioReport `json:"scenarios"`
-	Failed    bool             `json:"failed"`
+	Budgets  string `json:"budgets"`
+	Baseline string `json:"baseline"`
+	// UpdateCommand, when set, is the command that accepts the current
+	// figures as the new baseline; the table's last line names it.
+	UpdateCommand string           `json:"update_command,omitempty"`
+	Scenarios     []ScenarioReport `json:"scenarios"`
+	Failed        bool             `json:"failed"`
 }
 
 // Judge compares one entry's measurement with its baseline (nil: none,

@@ -69,15 +69,32 @@ func (r *Report) WriteTable(w io.Writer) error {
 		}
 	}
 	if broken := r.Broken(); len(broken) > 0 {
-		_, err := fmt.Fprintf(w, "\ngate: FAIL, %d figure(s) broke their budget: %s\n", len(broken), strings.Join(broken, "; "))
-		return err
+		if _, err := fmt.Fprintf(w, "\ngate: FAIL, %d figure(s) broke their budget: %s\n", len(broken), strings.Join(broken, "; ")); err != nil {
+			return err
+		}
+		if r.UpdateCommand != "" {
+			_, err := fmt.Fprintf(w, "if the change is intended, accept it as the new baseline with: %s\n", r.UpdateCommand)
+			return err
+		}
+		return nil
 	}
-	n := 0
+	n, improved := 0, 0
 	for _, s := range r.Scenarios {
 		n += len(s.Rows)
+		for _, row := range s.Rows {
+			if row.Verdict == VerdictImproved {
+				improved++
+			}
+		}
 	}
-	_, err := fmt.Fprintf(w, "\ngate: PASS, all %d figures hold\n", n)
-	return err
+	if _, err := fmt.Fprintf(w, "\ngate: PASS, all %d figures hold\n", n); err != nil {
+		return err
+	}
+	if improved > 0 && r.UpdateCommand != "" {
+		_, err := fmt.Fprintf(w, "%d figure(s) improved; lock the gain in with: %s\n", improved, r.UpdateCommand)
+		return err
+	}
+	return nil
 }
 
 // LimitsBroken lists the figures that broke an absolute limit (a ceiling
