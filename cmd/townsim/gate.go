@@ -26,10 +26,10 @@ func parseGateFlags(args []string, stderr io.Writer) (*gateFlags, error) {
 	f := &gateFlags{}
 	fs := flag.NewFlagSet("townsim gate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&f.budgets, "budgets", "", "budgets file (YAML): the scenarios to run and their limits")
-	fs.StringVar(&f.bench, "bench", "", "judge this `go test -bench` output file against a baseline bench file instead of running scenarios")
-	fs.StringVar(&f.baseline, "baseline", "", "baseline file (default: the one the budgets file names)")
-	fs.IntVar(&f.runs, "runs", 0, "runs per scenario (default: the budgets file's runs)")
+	fs.StringVar(&f.budgets, "budgets", "", "the budgets `FILE` (YAML): the scenarios to run and their limits")
+	fs.StringVar(&f.bench, "bench", "", "judge `FILE`, output of go test -bench, against a baseline bench file instead of running scenarios")
+	fs.StringVar(&f.baseline, "baseline", "", "the baseline `FILE` (default: the one the budgets file names; with --bench, the old bench output)")
+	fs.IntVar(&f.runs, "runs", 0, "`N` runs per scenario (default: the budgets file's runs)")
 	fs.BoolVar(&f.update, "update-baseline", false, "write a new baseline from this run (replaces the baseline file; says what it wrote)")
 	fs.BoolVar(&f.json, "json", false, "print the report as one JSON object instead of tables")
 	if err := fs.Parse(args); err != nil {
