@@ -24,7 +24,9 @@ type Change struct {
 	Significant bool
 	// Regressed reports a significant change worse than the minimum effect.
 	Regressed bool
-	// Improved reports a significant change for the better.
+	// Improved reports a significant change for the better, by more than
+	// the minimum effect too (so that a quieter machine is not mistaken
+	// for faster code).
 	Improved bool
 	// Warnings are benchmath's notes (e.g. too few samples to detect a
 	// difference).
@@ -58,7 +60,7 @@ func Compare(base, now []float64, higherIsBetter bool, alpha, minEffect float64)
 	c.Effect = effect(c.Baseline, c.Now, higherIsBetter)
 	c.Significant = cmp.P < alpha
 	c.Regressed = c.Significant && c.Effect > minEffect
-	c.Improved = c.Significant && c.Effect < 0
+	c.Improved = c.Significant && effect(c.Now, c.Baseline, higherIsBetter) > minEffect
 	return c
 }
 

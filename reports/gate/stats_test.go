@@ -23,6 +23,7 @@ func TestCompare(t *testing.T) {
 		{"significant but under the minimum effect", []float64{11, 11.2, 11.1, 11.3, 11.05}, false, 0.2, false, false},
 		{"significant and over a smaller minimum effect", []float64{11, 11.2, 11.1, 11.3, 11.05}, false, 0.05, true, false},
 		{"twice as fast", []float64{5, 5.1, 4.9, 5.2, 5}, false, 0.2, false, true},
+		{"10% faster, under the minimum effect", []float64{9.1, 9.0, 9.2, 8.9, 9.05}, false, 0.2, false, false},
 		{"a rate halved", []float64{5, 5.1, 4.9, 5.2, 5}, true, 0.2, true, false},
 		{"a rate doubled", []float64{20, 21, 19.5, 20.2, 20.8}, true, 0.2, false, true},
 		{"too few runs to reject", []float64{20, 21}, false, 0.2, false, false},
