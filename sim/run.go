@@ -46,6 +46,11 @@ type RunOptions struct {
 	// that returns the port's actions (compare mode) leaves the run as it
 	// is; one that returns another reconciler's actions drives the run.
 	Reconcile alarm.ReconcileFunc
+	// WrapTick, when set, wraps the alarm handler (alarm.Tick). It is for
+	// tests that make the tick slower or chattier on purpose, such as the
+	// regression gate's own tests; unlike the other options it changes
+	// what a run does, and townsim's commands never set it.
+	WrapTick func(TickFunc) TickFunc
 }
 
 // Progress is a run's state at a progress point.

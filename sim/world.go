@@ -144,6 +144,12 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 	if tick == nil && opts.Reconcile != nil {
 		tick = alarm.TickWith(opts.Reconcile)
 	}
+	if opts.WrapTick != nil {
+		if tick == nil {
+			tick = alarm.Tick
+		}
+		tick = opts.WrapTick(tick)
+	}
 	w.alarm = newAlarmDriver(w.eng, w.env, town, tick)
 	w.alarm.lateBy = w.faults.clockStep
 	w.alarm.ownCost = true

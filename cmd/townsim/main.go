@@ -4,6 +4,7 @@
 //	townsim run [flags]   run one scenario and print a summary
 //	townsim scenarios     list the named scenarios (--yaml NAME writes one as a file)
 //	townsim diff [flags]  replay saved states through a gastown checkout's reconcile and the port's
+//	townsim gate [flags]  judge cost and wall-clock against budgets and a baseline
 //
 // See README.md for every command, flag and file format.
 package main
@@ -28,10 +29,13 @@ commands:
           list the named scenarios; --yaml NAME writes one as a YAML scenario file
   diff    replay saved states through a gastown checkout's own reconcile and the
           port's, and print the differences by rule and action type
+  gate    run the scenarios of a budgets file and judge their cost and speed
+          against ceilings and a stored baseline (exit 1 when a budget breaks);
+          'townsim gate -h' lists its flags
 `
 
 // Main runs the command line and returns the process exit code: 0 on
-// success, 1 when a run fails, 2 for bad usage.
+// success, 1 when a run fails or a budget breaks, 2 for bad usage or input.
 func Main(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
@@ -46,6 +50,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return scenariosCommand(args[1:], stdout, stderr)
 	case "diff":
 		return diffCommand(args[1:], stdout, stderr)
+	case "gate":
+		return gateCommand(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
