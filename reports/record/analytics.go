@@ -126,9 +126,8 @@ type analyticsWriter struct {
 // the tick's start plus its wall-clock metric (when production writes
 // reconciler_tick, T12).
 func (w *analyticsWriter) Write(r Row) error {
-	at := r.At.Add(time.Duration(r.WallClockMs * float64(time.Millisecond)))
-	for _, e := range r.analytics {
-		if err := w.enc.Encode(NewAnalyticsRow(at, e)); err != nil {
+	for _, a := range r.AnalyticsRows() {
+		if err := w.enc.Encode(a); err != nil {
 			return err
 		}
 	}
@@ -136,3 +135,14 @@ func (w *analyticsWriter) Write(r Row) error {
 }
 
 func (w *analyticsWriter) Flush() error { return w.bw.Flush() }
+
+// AnalyticsRows returns the analytics data points of the row's tick as
+// the Analytics format writes them.
+func (r Row) AnalyticsRows() []AnalyticsRow {
+	at := r.At.Add(time.Duration(r.WallClockMs * float64(time.Millisecond)))
+	out := make([]AnalyticsRow, len(r.analytics))
+	for i, e := range r.analytics {
+		out[i] = NewAnalyticsRow(at, e)
+	}
+	return out
+}
