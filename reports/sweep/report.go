@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/townsim/townsim/reports"
 	"github.com/townsim/townsim/reports/dashboard"
@@ -75,7 +76,7 @@ func (a *Analysis) charts() []namedChart {
 			suffix = fmt.Sprintf("-g%d", gi+1)
 		}
 		scale := func(title, ylabel string, y func(*RunResult) float64, fit reports.PowerFit, fitErr error, thr []reports.Threshold) reports.Chart {
-			c := reports.Chart{Title: title, XLabel: "agents (fleet size)", YLabel: ylabel, LogX: true, LogY: true, Thresholds: thr}
+			c := reports.Chart{Title: title, XLabel: "agents (fleet size)", YLabel: ylabel, LogX: true, LogY: true, Thresholds: thr, LegendBottomRight: true}
 			var xs, ys []float64
 			for _, ps := range gr.Points {
 				for _, r := range ps.Runs {
@@ -306,12 +307,12 @@ func (a *Analysis) partRows() ([]string, [][]string) {
 func (a *Analysis) WriteTables(w *bytes.Buffer) error {
 	for _, t := range []func() ([]string, [][]string){a.pointRows, a.fitRows, a.partRows} {
 		head, rows := t()
-		tw := tablewriter.NewWriter(w)
-		tw.Header(toAny(head)...)
-		if err := tw.Bulk(rows); err != nil {
+		tbl := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
+		tbl.Header(toAny(head)...)
+		if err := tbl.Bulk(rows); err != nil {
 			return err
 		}
-		if err := tw.Render(); err != nil {
+		if err := tbl.Render(); err != nil {
 			return err
 		}
 	}
