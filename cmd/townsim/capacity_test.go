@@ -30,6 +30,7 @@ func TestCapacityFlagErrorsNameTheFlag(t *testing.T) {
 		{"run: format without file", []string{"run", "--record-format", "csv"}, "--record-format"},
 		{"run: unknown knob", []string{"run", "--knob", "warp=9"}, `--knob: unknown knob "warp"`},
 		{"run: bad knob value", []string{"run", "--knob", "breaker_threshold=-1"}, "breaker_threshold"},
+		{"run: existing plots folder", []string{"run", "--plots", dir}, "--plots"},
 		{"sweep: bad agents", []string{"sweep", "--agents", "10,x"}, "--agents"},
 		{"sweep: zero agents", []string{"sweep", "--agents", "0"}, "--agents"},
 		{"sweep: zero seeds", []string{"sweep", "--seeds", "0"}, "--seeds"},
@@ -67,7 +68,8 @@ func TestRunRecordAndDashboard(t *testing.T) {
 	dir := t.TempDir()
 	rec := filepath.Join(dir, "run.ae.jsonl")
 	var out, errb bytes.Buffer
-	code := Main([]string{"run", "--duration", "15m", "--progress", "0", "--json", "--record", rec, "--knob", "breaker_threshold=50"}, &out, &errb)
+	plots := filepath.Join(dir, "plots")
+	code := Main([]string{"run", "--duration", "15m", "--progress", "0", "--json", "--record", rec, "--knob", "breaker_threshold=50", "--plots", plots}, &out, &errb)
 	if code != 0 {
 		t.Fatalf("run: code %d, stderr %s", code, errb.String())
 	}
@@ -84,6 +86,9 @@ func TestRunRecordAndDashboard(t *testing.T) {
 	b, _ := os.ReadFile(rec)
 	if got := strings.Count(string(b), `"blob1":"reconciler_tick"`); got != s.Ticks {
 		t.Errorf("%d reconciler_tick rows for %d ticks", got, s.Ticks)
+	}
+	if m, _ := filepath.Glob(filepath.Join(plots, "*.svg")); len(m) != 10 {
+		t.Errorf("--plots wrote %d SVG charts, want 10: %v", len(m), m)
 	}
 	out.Reset()
 	errb.Reset()

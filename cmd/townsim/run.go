@@ -13,7 +13,9 @@ import (
 
 	"github.com/townsim/townsim/model"
 	"github.com/townsim/townsim/reports"
+	"github.com/townsim/townsim/reports/dashboard"
 	"github.com/townsim/townsim/reports/record"
+	"github.com/townsim/townsim/reports/sweep"
 	"github.com/townsim/townsim/scenarios"
 	"github.com/townsim/townsim/sim"
 )
@@ -32,6 +34,8 @@ type runFlags struct {
 	record       string
 	recordFormat record.Format
 	knobs        model.Knobs
+	// plots is the folder for the run's charts.
+	plots string
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
@@ -49,6 +53,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.DurationVar(&f.progress, "progress", 10*time.Minute, "print a progress line every this much simulated time (0: never)")
 	fs.StringVar(&f.record, "record", "", "write one row per tick to this new file (.csv, .jsonl, or .ae.jsonl for production's analytics rows)")
 	format := fs.String("record-format", "", "format of --record: csv, jsonl or analytics (default: from the file's extension)")
+	fs.StringVar(&f.plots, "plots", "", "write the run's charts (PNG and SVG) and its Reconciler dashboard to this new folder")
 	knobs := fs.String("knob", "", "what-if knobs off production, name=value,... (see README: breaker_threshold, breaker_window, ...)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -96,6 +101,11 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	if f.db != "" && f.trace != "" && f.db == f.trace {
 		return nil, fmt.Errorf("--db and --trace name the same file %s", f.db)
 	}
+	if f.plots != "" {
+		if _, err := os.Stat(f.plots); err == nil {
+			return nil, fmt.Errorf("--plots: %s already exists; townsim writes a new folder and never overwrites one", f.plots)
+		}
+	}
 	if f.record != "" && (f.record == f.db || f.record == f.trace) {
 		return nil, fmt.Errorf("--record names the same file as --db or --trace: %s", f.record)
 	}
@@ -128,6 +138,19 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	stats := &reports.TickStats{}
 	rec := &record.Recorder{Knobs: cfg.Knobs.Label(), NoStatus: f.record == "",
 		Sinks: []func(record.Row){func(r record.Row) { stats.Add(r.ComputeMs, r.Statements, r.SQLRows) }}}
+	var tl *sweep.Timeline
+	var dash *dashboard.Builder
+	if f.plots != "" {
+		rec.NoStatus = false // the issues chart needs the snapshot
+		tl = sweep.NewTimeline(cfg.Start, time.Minute)
+		dash = dashboard.NewBuilder(cfg.Start, sweep.DashboardBucket(cfg.Duration))
+		rec.Sinks = append(rec.Sinks, func(r record.Row) {
+			tl.Add(r)
+			for _, a := range r.AnalyticsRows() {
+				_ = dash.Add(a) // the run's own rows are well-formed and in order
+			}
+		})
+	}
 	opts.OnTick = rec.OnTick
 	var recordFile *os.File
 	if f.record != "" {
@@ -193,6 +216,12 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "townsim run: %v\n", runErr)
 		return 1
 	}
+	if tl != nil {
+		if err := writePlots(f.plots, tl, dash, cfg.Knobs.Label()); err != nil {
+			fmt.Fprintf(stderr, "townsim run: --plots: %v\n", err)
+			return 1
+		}
+	}
 	s := reports.SummarizeStream(res, stats)
 	if f.json {
 		err = s.WriteJSON(stdout)
@@ -212,3 +241,20 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 
 // notifyInterrupt relays the signals that stop a run; tests replace it.
 var notifyInterrupt = func(c chan<- os.Signal) { signal.Notify(c, os.Interrupt, syscall.SIGTERM) }
+
+// writePlots writes a run's charts into a new folder.
+func writePlots(dir string, tl *sweep.Timeline, dash *dashboard.Builder, knobs string) error {
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return err
+	}
+	what := "knobs " + knobs
+	if knobs != "production" {
+		what = "WHAT-IF " + knobs
+	}
+	for _, c := range sweep.RunCharts(tl, dash, what) {
+		if _, err := c.Chart.WriteFiles(dir, c.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -18,7 +18,6 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/townsim/townsim/reports"
-	"github.com/townsim/townsim/reports/dashboard"
 )
 
 // figure is a rendered chart of the report.
@@ -46,11 +45,11 @@ func (a *Analysis) WriteReport(dir string) error {
 	}
 	var figs []figure
 	for _, c := range a.charts() {
-		png, err := c.chart.WriteFiles(dir, c.name)
+		png, err := c.Chart.WriteFiles(dir, c.Name)
 		if err != nil {
 			return err
 		}
-		figs = append(figs, figure{name: c.name, title: c.chart.Title, png: png})
+		figs = append(figs, figure{name: c.Name, title: c.Chart.Title, png: png})
 	}
 	md := a.markdown(figs)
 	if err := reports.WriteNew(filepath.Join(dir, "report.md"), []byte(md)); err != nil {
@@ -59,15 +58,10 @@ func (a *Analysis) WriteReport(dir string) error {
 	return reports.WriteNew(filepath.Join(dir, "report.html"), []byte(a.html(figs)))
 }
 
-type namedChart struct {
-	name  string
-	chart reports.Chart
-}
-
 // charts are the report's charts: the scaling plots of each group, the
 // timelines of the first seed, and the dashboard of the largest fleet.
-func (a *Analysis) charts() []namedChart {
-	var out []namedChart
+func (a *Analysis) charts() []NamedChart {
+	var out []NamedChart
 	budget := float64(a.Grid.Budget) / float64(time.Millisecond)
 	multi := len(a.Groups) > 1
 	for gi, gr := range a.Groups {
@@ -103,10 +97,10 @@ func (a *Analysis) charts() []namedChart {
 			return c
 		}
 		out = append(out,
-			namedChart{"compute-vs-fleet" + suffix, scale("Compute per tick vs fleet size (mean per run)", "ms per tick",
+			NamedChart{"compute-vs-fleet" + suffix, scale("Compute per tick vs fleet size (mean per run)", "ms per tick",
 				func(r *RunResult) float64 { return r.MeanComputeMs }, gr.Compute, gr.ComputeErr,
 				[]reports.Threshold{{Name: fmt.Sprintf("budget %g ms", budget), Value: budget, Color: reports.Red}})},
-			namedChart{"statements-vs-fleet" + suffix, scale("SQL statements per tick vs fleet size (mean per run)", "statements per tick",
+			NamedChart{"statements-vs-fleet" + suffix, scale("SQL statements per tick vs fleet size (mean per run)", "statements per tick",
 				func(r *RunResult) float64 { return r.MeanStatements }, gr.Statements, gr.StatementsErr, nil)})
 		var cx, cy, ax, ay []float64
 		for _, ps := range gr.Points {
@@ -125,7 +119,7 @@ func (a *Analysis) charts() []namedChart {
 		if multi {
 			thr.Title += " — " + gr.Label
 		}
-		out = append(out, namedChart{"closed-per-hour-vs-fleet" + suffix, thr})
+		out = append(out, NamedChart{"closed-per-hour-vs-fleet" + suffix, thr})
 	}
 	// Timelines of every point's first seed, for the first group.
 	gr := a.Groups[0]
@@ -148,23 +142,14 @@ func (a *Analysis) charts() []namedChart {
 		return c
 	}
 	out = append(out,
-		namedChart{"compute-over-time", over("Compute per tick over time (mean per minute, first seed)", "ms per tick",
+		NamedChart{"compute-over-time", over("Compute per tick over time (mean per minute, first seed)", "ms per tick",
 			func(b Bucket) float64 { return b.ComputeMs / float64(b.Ticks) })},
-		namedChart{"pending-over-time", over("Pending event queue over time (newest sample per minute, first seed)", "pending events",
+		NamedChart{"pending-over-time", over("Pending event queue over time (newest sample per minute, first seed)", "pending events",
 			func(b Bucket) float64 { return float64(b.Pending) })})
 	largest := gr.Points[len(gr.Points)-1]
-	if tl := firstTimeline(largest); tl != nil {
-		out = append(out, namedChart{"actions-over-time", actionsChart(tl, largest.Point.Agents)},
-			namedChart{"issues-over-time", issuesChart(tl, largest.Point.Agents)})
-	}
-	if r := firstRun(largest); r != nil && r.Dashboard != nil {
-		start := r.Timeline.Start
-		for _, p := range dashboard.Reconciler {
-			f := r.Dashboard.Compute(p)
-			c := f.Chart(start)
-			c.Title += fmt.Sprintf(" (%d agents)", largest.Point.Agents)
-			out = append(out, namedChart{fmt.Sprintf("dashboard-%d-%s", p.ID, reports.Slug(p.Title)), limitSeries(c, 8)})
-		}
+	if r := firstRun(largest); r != nil {
+		// The largest fleet's own charts, less the two drawn above for every fleet.
+		out = append(out, RunCharts(r.Timeline, r.Dashboard, fmt.Sprintf("%d agents, first seed", largest.Point.Agents))[2:]...)
 	}
 	return out
 }
@@ -186,7 +171,7 @@ func firstTimeline(ps *PointSummary) *Timeline {
 }
 
 // actionsChart plots the eight most frequent action types per minute.
-func actionsChart(tl *Timeline, agents int) reports.Chart {
+func actionsChart(tl *Timeline, what string) reports.Chart {
 	totals := map[string]int{}
 	for _, b := range tl.Bucket {
 		for k, v := range b.Actions {
@@ -206,7 +191,7 @@ func actionsChart(tl *Timeline, agents int) reports.Chart {
 	if len(types) > 8 {
 		types = types[:8]
 	}
-	c := reports.Chart{Title: fmt.Sprintf("Actions by type per minute (%d agents, first seed, top 8 types)", agents), XLabel: "simulated minutes", YLabel: "actions per minute"}
+	c := reports.Chart{Title: fmt.Sprintf("Actions by type per minute, top 8 types (%s)", what), XLabel: "simulated minutes", YLabel: "actions per minute"}
 	for _, typ := range types {
 		var xs, ys []float64
 		for i, b := range tl.Bucket {
@@ -221,8 +206,8 @@ func actionsChart(tl *Timeline, agents int) reports.Chart {
 }
 
 // issuesChart plots issue beads by status over time: backlog and throughput.
-func issuesChart(tl *Timeline, agents int) reports.Chart {
-	c := reports.Chart{Title: fmt.Sprintf("Issue beads by status over time (%d agents, first seed)", agents), XLabel: "simulated minutes", YLabel: "issue beads"}
+func issuesChart(tl *Timeline, what string) reports.Chart {
+	c := reports.Chart{Title: fmt.Sprintf("Issue beads by status over time (%s)", what), XLabel: "simulated minutes", YLabel: "issue beads"}
 	for _, st := range []string{"open", "in_progress", "in_review", "closed", "failed"} {
 		var xs, ys []float64
 		for i, b := range tl.Bucket {
