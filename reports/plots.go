@@ -73,6 +73,7 @@ func (c Chart) Plot() (*plot.Plot, error) {
 		p.Y.Tick.Marker = logTicks{}
 	}
 	xmin, xmax := math.Inf(1), math.Inf(-1)
+	ymin, ymax := math.Inf(1), math.Inf(-1)
 	for i, s := range c.Series {
 		var xys plotter.XYs
 		for j := range s.X {
@@ -82,6 +83,7 @@ func (c Chart) Plot() (*plot.Plot, error) {
 			}
 			xys = append(xys, plotter.XY{X: x, Y: y})
 			xmin, xmax = math.Min(xmin, x), math.Max(xmax, x)
+			ymin, ymax = math.Min(ymin, y), math.Max(ymax, y)
 		}
 		if len(xys) == 0 {
 			continue
@@ -127,12 +129,21 @@ func (c Chart) Plot() (*plot.Plot, error) {
 		l.LineStyle.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
 		p.Add(l)
 		p.Legend.Add(t.Name, l)
-		if t.Value > p.Y.Max {
-			p.Y.Max = t.Value * 1.05
-		}
+		ymax = math.Max(ymax, t.Value)
 	}
-	if !c.LogY && p.Y.Min > 0 {
-		p.Y.Min = 0
+	if !c.LogY {
+		// Counts and times start at zero; leave room above the highest
+		// line or threshold for the legend; a flat zero series still gets
+		// an axis from 0 to 1.
+		if ymin >= 0 {
+			p.Y.Min = 0
+		}
+		if ymax > 0 {
+			entries := min(len(c.Series)+len(c.Thresholds), 8)
+			p.Y.Max = ymax * (1.08 + 0.06*float64(entries))
+		} else if p.Y.Max <= 0 {
+			p.Y.Max = 1
+		}
 	}
 	// Keep the outermost points off the frame.
 	if c.LogX && p.X.Min > 0 {

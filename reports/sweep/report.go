@@ -113,7 +113,7 @@ func (a *Analysis) charts() []NamedChart {
 			ax = append(ax, float64(ps.Point.Agents))
 			ay = append(ay, ps.CreatedPerHour)
 		}
-		thr := reports.Chart{Title: "Closed issues per hour vs fleet size", XLabel: "agents (fleet size)", YLabel: "issues per hour", LogX: true,
+		thr := reports.Chart{Title: "Closed issues per hour vs fleet size", XLabel: "agents (fleet size)", YLabel: "issues per hour", LogX: true, LogY: true,
 			Series: []reports.Series{{Name: "closed per hour (each seed)", X: cx, Y: cy, Points: true},
 				{Name: "created per hour (mean of seeds)", X: ax, Y: ay, Dashed: true}}}
 		if multi {
