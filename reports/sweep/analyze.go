@@ -56,6 +56,11 @@ type Group struct {
 	// BudgetAt is the fleet at which the compute fit's mean per tick
 	// reaches the budget (an extrapolation; +Inf when it never does).
 	BudgetAt float64
+	// PeakClosedPerHour is the most issues closed per hour at any fleet
+	// size of the group (mean of seeds), and PeakAt that fleet size: the
+	// group's throughput ceiling.
+	PeakClosedPerHour float64
+	PeakAt            int
 }
 
 // Analysis is a whole sweep's findings.
@@ -149,6 +154,9 @@ func Analyze(g Grid, runs []RunResult, wall time.Duration, jobs int) *Analysis {
 			}
 			if ps.KeepsUp && ps.Failed == 0 {
 				gr.LargestKeepingUp = max(gr.LargestKeepingUp, ps.Point.Agents)
+			}
+			if ps.ClosedPerHour > gr.PeakClosedPerHour {
+				gr.PeakClosedPerHour, gr.PeakAt = ps.ClosedPerHour, ps.Point.Agents
 			}
 		}
 		gr.Compute, gr.ComputeErr = reports.FitPowerLaw(xs, yc, 0.95)

@@ -261,12 +261,13 @@ func (a *Analysis) pointRows() ([]string, [][]string) {
 
 func (a *Analysis) fitRows() ([]string, [][]string) {
 	head := []string{"group", "compute exponent [95% CI]", "R²", "statements exponent [95% CI]", "R²",
-		"largest fleet under budget (p99)", "mean compute reaches budget at (fit)", "largest fleet keeping up"}
+		"largest fleet under budget (p99)", "mean compute reaches budget at (fit)", "largest fleet keeping up", "peak closed/h (at fleet)"}
 	var rows [][]string
 	for _, g := range a.Groups {
 		rows = append(rows, []string{g.Label, fitText(g.Compute, g.ComputeErr), r2(g.Compute, g.ComputeErr),
 			fitText(g.Statements, g.StatementsErr), r2(g.Statements, g.StatementsErr),
-			none(g.LargestUnderBudget), reach(g.BudgetAt), none(g.LargestKeepingUp)})
+			none(g.LargestUnderBudget), reach(g.BudgetAt), none(g.LargestKeepingUp),
+			fmt.Sprintf("%.1f (%d agents)", g.PeakClosedPerHour, g.PeakAt)})
 	}
 	return head, rows
 }
@@ -460,7 +461,7 @@ func reach(x float64) string {
 }
 func fitText(f reports.PowerFit, err error) string {
 	if err != nil {
-		return "no fit: " + err.Error()
+		return "no fit (" + err.Error() + ")"
 	}
 	return fmt.Sprintf("%.2f [%.2f, %.2f]", f.Exponent, f.Lo, f.Hi)
 }
