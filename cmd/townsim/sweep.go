@@ -151,11 +151,12 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 	total := len(f.grid.Points()) * f.grid.Seeds
 	fmt.Fprintf(stderr, "townsim sweep: %d points × %d seeds = %d runs, %d at once\n", len(f.grid.Points()), f.grid.Seeds, total, f.jobs)
 	prog := newProgress(stderr, f.interval)
-	start := time.Now()
+	start, cpu0 := time.Now(), processCPU()
 	runs := sweep.Run(f.grid, sweep.Options{Jobs: f.jobs, Progress: prog.update})
 	wall := time.Since(start)
 	prog.finish(total)
 	a := sweep.Analyze(f.grid, runs, wall, f.jobs)
+	a.CPU = processCPU() - cpu0
 	if err := a.WriteReport(f.out); err != nil {
 		fmt.Fprintf(stderr, "townsim sweep: writing the report: %v\n", err)
 		return 1
@@ -166,8 +167,9 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	stdout.Write(buf.Bytes())
-	fmt.Fprintf(stdout, "sweep wall %s, runs' wall sum %s (overlap %.2fx with -j %d); report in %s/\n",
-		wall.Round(time.Millisecond), a.RunWall.Round(time.Millisecond), a.Speedup(), f.jobs, f.out)
+	fmt.Fprintf(stdout, "sweep wall %s, runs' wall sum %s (overlap %.2fx with -j %d), CPU %s (%.2f cores busy on average); report in %s/\n",
+		wall.Round(time.Millisecond), a.RunWall.Round(time.Millisecond), a.Speedup(), f.jobs,
+		a.CPU.Round(time.Millisecond), a.CPU.Seconds()/wall.Seconds(), f.out)
 	for _, r := range runs {
 		if r.Err != nil {
 			fmt.Fprintf(stderr, "townsim sweep: run %s seed %d failed: %v\n", r.Point, r.Seed, r.Err)

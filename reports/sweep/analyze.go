@@ -73,6 +73,10 @@ type Analysis struct {
 	// times: their ratio is how much the runs overlapped.
 	Wall, RunWall time.Duration
 	Jobs          int
+	// CPU is the CPU time the sweep used, when the caller measured it
+	// (0 = not measured): CPU/Wall is how many cores it kept busy, which
+	// is below Jobs when other work shares the machine.
+	CPU time.Duration
 }
 
 // Analyze aggregates the runs of grid g.

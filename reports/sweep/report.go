@@ -318,8 +318,8 @@ func (a *Analysis) header() []string {
 	lines := []string{
 		fmt.Sprintf("Grid: agents %v, rigs %v, rates %v (0 = keep the fleet busy), %d seeds from %d, %s simulated per run, budget %s p99 compute per tick.",
 			g.Agents, g.Rigs, g.Rates, g.Seeds, g.Seed, g.Duration, g.Budget),
-		fmt.Sprintf("Sweep wall time %s with %d jobs; the runs' own wall times sum to %s (overlap %.2fx).",
-			a.Wall.Round(time.Millisecond), a.Jobs, a.RunWall.Round(time.Millisecond), a.Speedup()),
+		fmt.Sprintf("Sweep wall time %s with %d jobs; the runs' own wall times sum to %s (overlap %.2fx).%s",
+			a.Wall.Round(time.Millisecond), a.Jobs, a.RunWall.Round(time.Millisecond), a.Speedup(), a.cpuText()),
 		"Compute is real time measured around the Town's code (it varies with the machine and its load; it is never fed back into the simulation). Statements are deterministic.",
 		"A run keeps up when the issue beads that turned terminal in its second half are at least 90% of those created in it.",
 	}
@@ -476,4 +476,13 @@ func errText(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// cpuText says how busy the sweep kept the machine's cores, when measured.
+func (a *Analysis) cpuText() string {
+	if a.CPU <= 0 || a.Wall <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" It used %s of CPU, %.2f cores on average: below %d means other work shared the machine and the compute figures are inflated accordingly.",
+		a.CPU.Round(time.Millisecond), a.CPU.Seconds()/a.Wall.Seconds(), a.Jobs)
 }
