@@ -31,6 +31,7 @@ func TestCapacityFlagErrorsNameTheFlag(t *testing.T) {
 		{"run: unknown knob", []string{"run", "--knob", "warp=9"}, `--knob: unknown knob "warp"`},
 		{"run: bad knob value", []string{"run", "--knob", "breaker_threshold=-1"}, "breaker_threshold"},
 		{"run: existing plots folder", []string{"run", "--plots", dir}, "--plots"},
+		{"run: negative rate", []string{"run", "--rate", "-1"}, "--rate"},
 		{"sweep: bad agents", []string{"sweep", "--agents", "10,x"}, "--agents"},
 		{"sweep: zero agents", []string{"sweep", "--agents", "0"}, "--agents"},
 		{"sweep: zero seeds", []string{"sweep", "--seeds", "0"}, "--seeds"},

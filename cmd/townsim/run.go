@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"sync/atomic"
@@ -36,6 +37,8 @@ type runFlags struct {
 	knobs        model.Knobs
 	// plots is the folder for the run's charts.
 	plots string
+	// rate is the issue arrival rate per hour (0 = keep the fleet busy).
+	rate float64
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
@@ -53,6 +56,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.DurationVar(&f.progress, "progress", 10*time.Minute, "print a progress line every this much simulated time (0: never)")
 	fs.StringVar(&f.record, "record", "", "write one row per tick to this new file (.csv, .jsonl, or .ae.jsonl for production's analytics rows)")
 	format := fs.String("record-format", "", "format of --record: csv, jsonl or analytics (default: from the file's extension)")
+	fs.Float64Var(&f.rate, "rate", 0, "issues users create per hour (0: the rate that keeps the agents busy)")
 	fs.StringVar(&f.plots, "plots", "", "write the run's charts (PNG and SVG) and its Reconciler dashboard to this new folder")
 	knobs := fs.String("knob", "", "what-if knobs off production, name=value,... (see README: breaker_threshold, breaker_window, ...)")
 	if err := fs.Parse(args); err != nil {
@@ -85,6 +89,8 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 		return nil, fmt.Errorf("--rigs: must be at least 1, got %d", f.rigs)
 	case f.agents < 1:
 		return nil, fmt.Errorf("--agents: must be at least 1, got %d", f.agents)
+	case f.rate < 0 || math.IsNaN(f.rate) || math.IsInf(f.rate, 0):
+		return nil, fmt.Errorf("--rate: must be a non-negative number, got %v", f.rate)
 	case f.progress < 0:
 		return nil, fmt.Errorf("--progress: must not be negative, got %s", f.progress)
 	}
@@ -127,6 +133,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	cfg.Rigs = f.rigs
 	cfg.Agents = f.agents
 	cfg.Knobs = f.knobs
+	cfg.Workload.IssuesPerHour = f.rate
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintf(stderr, "townsim run: %v\n", err)
 		return 2
