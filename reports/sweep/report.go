@@ -240,8 +240,7 @@ func limitSeries(c reports.Chart, n int) reports.Chart {
 	return c
 }
 
-// Tables returns the report's tables as rows: the points, the fits and
-// the dominant parts.
+// pointRows is the points table: header and rows.
 func (a *Analysis) pointRows() ([]string, [][]string) {
 	head := []string{"agents", "rigs", "rate", "knobs", "seeds", "compute p50 ms", "compute p99 ms", "mean compute ms",
 		"stmts/tick mean", "stmts p99", "created/h", "closed/h", "keeps up", "under budget", "breaker open (ticks)"}
@@ -259,6 +258,7 @@ func (a *Analysis) pointRows() ([]string, [][]string) {
 	return head, rows
 }
 
+// fitRows is the scaling-model and limits table, one row per group.
 func (a *Analysis) fitRows() ([]string, [][]string) {
 	head := []string{"group", "compute exponent [95% CI]", "R²", "statements exponent [95% CI]", "R²",
 		"largest fleet under budget (p99)", "mean compute reaches budget at (fit)", "largest fleet keeping up", "peak closed/h (at fleet)"}
@@ -272,6 +272,7 @@ func (a *Analysis) fitRows() ([]string, [][]string) {
 	return head, rows
 }
 
+// partRows is the dominant-parts table, one row per point.
 func (a *Analysis) partRows() ([]string, [][]string) {
 	head := []string{"agents", "knobs", "1st part (share of statements)", "2nd", "3rd"}
 	var rows [][]string
