@@ -32,6 +32,11 @@ type PointSummary struct {
 	// BreakerTicks averages the seeds' notify_mayor actions (the breaker
 	// was open at that many ticks).
 	BreakerTicks float64
+	// LocalComputeExp and LocalStatementsExp are the log-log slopes of the
+	// mean per tick from the next smaller fleet of the group to this one
+	// (NaN for the smallest): where one power law does not fit, they show
+	// how the growth bends.
+	LocalComputeExp, LocalStatementsExp float64
 }
 
 // PartShare is a tick part's share of the statements.
@@ -143,6 +148,20 @@ func Analyze(g Grid, runs []RunResult, wall time.Duration, jobs int) *Analysis {
 	}
 	for _, gr := range a.Groups {
 		sort.SliceStable(gr.Points, func(i, j int) bool { return gr.Points[i].Point.Agents < gr.Points[j].Point.Agents })
+		for i, ps := range gr.Points {
+			ps.LocalComputeExp, ps.LocalStatementsExp = math.NaN(), math.NaN()
+			if i == 0 {
+				continue
+			}
+			prev := gr.Points[i-1]
+			dx := math.Log(float64(ps.Point.Agents) / float64(prev.Point.Agents))
+			if dx > 0 && prev.MeanComputeMs > 0 && ps.MeanComputeMs > 0 {
+				ps.LocalComputeExp = math.Log(ps.MeanComputeMs/prev.MeanComputeMs) / dx
+			}
+			if dx > 0 && prev.MeanStatements > 0 && ps.MeanStatements > 0 {
+				ps.LocalStatementsExp = math.Log(ps.MeanStatements/prev.MeanStatements) / dx
+			}
+		}
 		var xs, yc, ys []float64
 		for _, ps := range gr.Points {
 			for _, r := range ps.Runs {

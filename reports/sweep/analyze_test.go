@@ -46,6 +46,14 @@ func TestAnalyzeKnownAnswers(t *testing.T) {
 	if gr.ComputeErr != nil || gr.Compute.Lo > 1.5 || gr.Compute.Hi < 1.5 || math.Abs(gr.Compute.Exponent-1.5) > 0.01 {
 		t.Errorf("compute fit %+v %v", gr.Compute, gr.ComputeErr)
 	}
+	for i, ps := range gr.Points {
+		if i == 0 && !math.IsNaN(ps.LocalComputeExp) {
+			t.Errorf("smallest fleet has a local exponent %v", ps.LocalComputeExp)
+		}
+		if i > 0 && (math.Abs(ps.LocalComputeExp-1.5) > 0.02 || math.Abs(ps.LocalStatementsExp-1) > 1e-9) {
+			t.Errorf("%d agents: local exponents %v / %v, want 1.5 / 1", ps.Point.Agents, ps.LocalComputeExp, ps.LocalStatementsExp)
+		}
+	}
 	if math.Abs(gr.Statements.Exponent-1) > 1e-9 {
 		t.Errorf("statements exponent %v, want 1", gr.Statements.Exponent)
 	}

@@ -243,7 +243,7 @@ func limitSeries(c reports.Chart, n int) reports.Chart {
 // pointRows is the points table: header and rows.
 func (a *Analysis) pointRows() ([]string, [][]string) {
 	head := []string{"agents", "rigs", "rate", "knobs", "seeds", "compute p50 ms", "compute p99 ms", "mean compute ms",
-		"stmts/tick mean", "stmts p99", "created/h", "closed/h", "keeps up", "under budget", "breaker open (ticks)"}
+		"stmts/tick mean", "stmts p99", "local exponent compute / stmts", "created/h", "closed/h", "keeps up", "under budget", "breaker open (ticks)"}
 	var rows [][]string
 	for _, ps := range a.Points {
 		p := ps.Point
@@ -253,7 +253,7 @@ func (a *Analysis) pointRows() ([]string, [][]string) {
 		}
 		rows = append(rows, []string{strconv.Itoa(p.Agents), strconv.Itoa(p.Rigs), rateText(p.Rate), p.KnobLabel, seeds,
 			f2(ps.ComputeP50), f2(ps.ComputeP99), f2(ps.MeanComputeMs), f1(ps.MeanStatements), f1(ps.StatementsP99),
-			f1(ps.CreatedPerHour), f1(ps.ClosedPerHour), yes(ps.KeepsUp), yes(ps.UnderBudget), f1(ps.BreakerTicks)})
+			local(ps.LocalComputeExp, ps.LocalStatementsExp), f1(ps.CreatedPerHour), f1(ps.ClosedPerHour), yes(ps.KeepsUp), yes(ps.UnderBudget), f1(ps.BreakerTicks)})
 	}
 	return head, rows
 }
@@ -486,4 +486,12 @@ func (a *Analysis) cpuText() string {
 	}
 	return fmt.Sprintf(" It used %s of CPU, %.2f cores on average: below %d means other work shared the machine and the compute figures are inflated accordingly.",
 		a.CPU.Round(time.Millisecond), a.CPU.Seconds()/a.Wall.Seconds(), a.Jobs)
+}
+
+// local renders the local exponents ("" for the smallest fleet).
+func local(c, s float64) string {
+	if math.IsNaN(c) && math.IsNaN(s) {
+		return ""
+	}
+	return fmt.Sprintf("%.2f / %.2f", c, s)
 }
