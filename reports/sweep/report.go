@@ -91,9 +91,7 @@ func (a *Analysis) charts() []NamedChart {
 				}
 				c.Series = append(c.Series, reports.Series{Name: fmt.Sprintf("fit: exponent %.2f [%.2f, %.2f]", fit.Exponent, fit.Lo, fit.Hi), X: fx, Y: fy, Dashed: true})
 			}
-			if multi {
-				c.Title += " — " + gr.Label
-			}
+			c.Title += groupTag(gr, multi)
 			return c
 		}
 		out = append(out,
@@ -116,15 +114,13 @@ func (a *Analysis) charts() []NamedChart {
 		thr := reports.Chart{Title: "Closed issues per hour vs fleet size", XLabel: "agents (fleet size)", YLabel: "issues per hour", LogX: true, LogY: true,
 			Series: []reports.Series{{Name: "closed per hour (each seed)", X: cx, Y: cy, Points: true},
 				{Name: "created per hour (mean of seeds)", X: ax, Y: ay, Dashed: true}}}
-		if multi {
-			thr.Title += " — " + gr.Label
-		}
+		thr.Title += groupTag(gr, multi)
 		out = append(out, NamedChart{"closed-per-hour-vs-fleet" + suffix, thr})
 	}
 	// Timelines of every point's first seed, for the first group.
 	gr := a.Groups[0]
 	over := func(title, ylabel string, y func(b Bucket) float64) reports.Chart {
-		c := reports.Chart{Title: title, XLabel: "simulated minutes", YLabel: ylabel}
+		c := reports.Chart{Title: title + groupTag(gr, multi), XLabel: "simulated minutes", YLabel: ylabel}
 		for _, ps := range gr.Points {
 			tl := firstTimeline(ps)
 			if tl == nil {
@@ -149,7 +145,11 @@ func (a *Analysis) charts() []NamedChart {
 	largest := gr.Points[len(gr.Points)-1]
 	if r := firstRun(largest); r != nil {
 		// The largest fleet's own charts, less the two drawn above for every fleet.
-		out = append(out, RunCharts(r.Timeline, r.Dashboard, fmt.Sprintf("%d agents, first seed", largest.Point.Agents))[2:]...)
+		what := fmt.Sprintf("%d agents, first seed", largest.Point.Agents)
+		if l := largest.Point.KnobLabel; l != "production" {
+			what += ", WHAT-IF " + l
+		}
+		out = append(out, RunCharts(r.Timeline, r.Dashboard, what)[2:]...)
 	}
 	return out
 }
@@ -494,4 +494,16 @@ func local(c, s float64) string {
 		return ""
 	}
 	return fmt.Sprintf("%.2f / %.2f", c, s)
+}
+
+// groupTag is what a chart title adds to name its group: the group when
+// the report has several, and always the knobs of a what-if group.
+func groupTag(gr *Group, multi bool) string {
+	switch {
+	case multi:
+		return " — " + gr.Label
+	case gr.Points[0].Point.KnobLabel != "production":
+		return " — WHAT-IF " + gr.Points[0].Point.KnobLabel
+	}
+	return ""
 }
