@@ -40,6 +40,7 @@ func TestKnobsProductionKeepsHash(t *testing.T) {
 		k    model.Knobs
 	}{
 		{"breaker_threshold", model.Knobs{BreakerThreshold: 200}},
+		{"breaker_failures_only", model.Knobs{BreakerFailuresOnly: true}},
 		{"active_interval", model.Knobs{ActiveInterval: 10 * time.Second}},
 		{"heartbeat_stale", model.Knobs{HeartbeatStale: 20 * time.Second}},
 		{"analyze", model.Knobs{Analyze: true}},
