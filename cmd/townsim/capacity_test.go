@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/townsim/townsim/reports/sweep"
 )
 
 func TestCapacityFlagErrorsNameTheFlag(t *testing.T) {
@@ -128,5 +131,33 @@ func TestSweepCommandTinyGrid(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(rep, "report.html")); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestSweepProgress: on a terminal one line is redrawn in place; elsewhere
+// plain lines come at most every interval, and the last always.
+func TestSweepProgress(t *testing.T) {
+	last := &sweep.RunResult{Point: sweep.Point{Agents: 10}, Seed: 1}
+	var tty bytes.Buffer
+	p := newProgress(&tty, time.Hour)
+	p.tty = true
+	for i := 1; i <= 3; i++ {
+		p.update(i, 3, last)
+	}
+	p.finish(3)
+	if strings.Count(tty.String(), "\r\x1b[K") != 3 || strings.Count(tty.String(), "\n") != 2 {
+		t.Errorf("terminal progress %q", tty.String())
+	}
+	var plain bytes.Buffer
+	p = newProgress(&plain, time.Hour)
+	for i := 1; i <= 3; i++ {
+		p.update(i, 3, last)
+	}
+	p.finish(3)
+	if strings.Contains(plain.String(), "\r") || strings.Count(plain.String(), "\n") != 2 || !strings.Contains(plain.String(), "[3/3]") {
+		t.Errorf("plain progress %q: want only the last update and the summary", plain.String())
+	}
+	if isTerminal(&plain) {
+		t.Error("a buffer is not a terminal")
 	}
 }
