@@ -24,6 +24,11 @@ type Knobs struct {
 	BreakerThreshold int `yaml:"breaker_threshold"`
 	// BreakerWindow is the breaker's look-back window (production: 30 min).
 	BreakerWindow time.Duration `yaml:"breaker_window"`
+	// BreakerFailuresOnly makes the breaker count only the dispatches that
+	// did not stick — beads dispatched in the window that are back to open
+	// or failed — instead of every bead not closed, healthy work in
+	// progress or in review included (production: false).
+	BreakerFailuresOnly bool `yaml:"breaker_failures_only"`
 	// ActiveInterval is the alarm cadence with active work (production: 5 s).
 	ActiveInterval time.Duration `yaml:"active_interval"`
 	// IdleInterval is the alarm cadence without active work (production: 5 min).
@@ -158,6 +163,16 @@ var knobDefs = []knobDef{
 		func(k *Knobs) *int { return &k.BreakerThreshold }),
 	durationKnob("breaker_window", "dispatch breaker look-back window (30m)",
 		func(k *Knobs) *time.Duration { return &k.BreakerWindow }),
+	{name: "breaker_failures_only", help: "the breaker counts only dispatched beads back to open or failed (false)",
+		get: func(k *Knobs) string { return strconv.FormatBool(k.BreakerFailuresOnly) },
+		set: func(k *Knobs, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("want true or false, got %q", v)
+			}
+			k.BreakerFailuresOnly = b
+			return nil
+		}},
 	durationKnob("active_interval", "alarm cadence with active work (5s)",
 		func(k *Knobs) *time.Duration { return &k.ActiveInterval }),
 	durationKnob("idle_interval", "alarm cadence without active work (5m)",

@@ -32,6 +32,8 @@ func TestKnobsParse(t *testing.T) {
 		{"breaker_threshold=200", "breaker_threshold=200", ""},
 		{"breaker_window=1h, analyze=true", "breaker_window=1h0m0s,analyze=true", ""},
 		{"dispatch_cooldown=10s/20s", "dispatch_cooldown=10s/20s", ""},
+		{"breaker_failures_only=true", "breaker_failures_only=true", ""},
+		{"breaker_failures_only=false", "production", ""},
 		{"dispatch_cooldown=30s/60s/2m/5m/10m", "production", ""},
 		{"breaker_threshold=0", "", "breaker_threshold"},
 		{"breaker_window=-1s", "", "breaker_window"},

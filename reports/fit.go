@@ -36,7 +36,7 @@ func FitPowerLaw(xs, ys []float64, level float64) (PowerFit, error) {
 	}
 	n := len(lx)
 	if n < 3 {
-		return PowerFit{}, errors.New("a power-law fit needs at least three points with positive x and y")
+		return PowerFit{}, errors.New("fewer than three points with positive x and y")
 	}
 	mx := stat.Mean(lx, nil)
 	var sxx float64
@@ -44,7 +44,7 @@ func FitPowerLaw(xs, ys []float64, level float64) (PowerFit, error) {
 		sxx += (x - mx) * (x - mx)
 	}
 	if sxx == 0 {
-		return PowerFit{}, errors.New("a power-law fit needs at least two distinct x values")
+		return PowerFit{}, errors.New("only one fleet size (x value)")
 	}
 	alpha, beta := stat.LinearRegression(lx, ly, nil, false)
 	var ssr float64

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -42,6 +43,8 @@ type Chart struct {
 	Thresholds            []Threshold
 	// LogX and LogY put the axes on log scales (values ≤ 0 are dropped).
 	LogX, LogY bool
+	// LegendBottomRight moves the legend from the top left corner.
+	LegendBottomRight bool
 }
 
 // Colours of the dashboard's thresholds and series.
@@ -58,18 +61,19 @@ func (c Chart) Plot() (*plot.Plot, error) {
 	p.Title.Text = c.Title
 	p.X.Label.Text = c.XLabel
 	p.Y.Label.Text = c.YLabel
-	p.Legend.Top = true
-	p.Legend.Left = true
+	p.Legend.Top = !c.LegendBottomRight
+	p.Legend.Left = !c.LegendBottomRight
 	p.Add(plotter.NewGrid())
 	if c.LogX {
 		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.X.Tick.Marker = logTicks{}
 	}
 	if c.LogY {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Tick.Marker = logTicks{}
 	}
 	xmin, xmax := math.Inf(1), math.Inf(-1)
+	ymin, ymax := math.Inf(1), math.Inf(-1)
 	for i, s := range c.Series {
 		var xys plotter.XYs
 		for j := range s.X {
@@ -79,6 +83,7 @@ func (c Chart) Plot() (*plot.Plot, error) {
 			}
 			xys = append(xys, plotter.XY{X: x, Y: y})
 			xmin, xmax = math.Min(xmin, x), math.Max(xmax, x)
+			ymin, ymax = math.Min(ymin, y), math.Max(ymax, y)
 		}
 		if len(xys) == 0 {
 			continue
@@ -124,14 +129,58 @@ func (c Chart) Plot() (*plot.Plot, error) {
 		l.LineStyle.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
 		p.Add(l)
 		p.Legend.Add(t.Name, l)
-		if t.Value > p.Y.Max {
-			p.Y.Max = t.Value * 1.05
+		ymax = math.Max(ymax, t.Value)
+	}
+	if !c.LogY {
+		// Counts and times start at zero; leave room above the highest
+		// line or threshold for the legend; a flat zero series still gets
+		// an axis from 0 to 1.
+		if ymin >= 0 {
+			p.Y.Min = 0
+		}
+		if ymax > 0 {
+			entries := min(len(c.Series)+len(c.Thresholds), 8)
+			p.Y.Max = ymax * (1.08 + 0.06*float64(entries))
+		} else if p.Y.Max <= 0 {
+			p.Y.Max = 1
 		}
 	}
-	if !c.LogY && p.Y.Min > 0 {
-		p.Y.Min = 0
+	// Keep the outermost points off the frame.
+	if c.LogX && p.X.Min > 0 {
+		p.X.Min, p.X.Max = p.X.Min/1.25, p.X.Max*1.25
+	}
+	if c.LogY && p.Y.Min > 0 {
+		p.Y.Min, p.Y.Max = p.Y.Min/1.25, p.Y.Max*1.25
 	}
 	return p, nil
+}
+
+// logTicks labels a log axis at 1, 2 and 5 times each power of ten, with
+// unlabelled minor ticks at the other integers, so that an axis spanning
+// less than a decade still has labels.
+type logTicks struct{}
+
+// Ticks returns the ticks between min and max.
+func (logTicks) Ticks(min, max float64) []plot.Tick {
+	if min <= 0 || max <= min {
+		return nil
+	}
+	var out []plot.Tick
+	for e := math.Floor(math.Log10(min)); e <= math.Ceil(math.Log10(max)); e++ {
+		base := math.Pow(10, e)
+		for m := 1.0; m < 10; m++ {
+			v := m * base
+			if v < min || v > max {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 || m == 2 || m == 5 {
+				t.Label = strconv.FormatFloat(v, 'g', -1, 64)
+			}
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // ChartWidth and ChartHeight are the rendered size of every chart.

@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,6 +40,7 @@ func TestKnobsProductionKeepsHash(t *testing.T) {
 		k    model.Knobs
 	}{
 		{"breaker_threshold", model.Knobs{BreakerThreshold: 200}},
+		{"breaker_failures_only", model.Knobs{BreakerFailuresOnly: true}},
 		{"active_interval", model.Knobs{ActiveInterval: 10 * time.Second}},
 		{"heartbeat_stale", model.Knobs{HeartbeatStale: 20 * time.Second}},
 		{"analyze", model.Knobs{Analyze: true}},
@@ -127,6 +130,42 @@ func TestOnTickStreams(t *testing.T) {
 		}
 		if seen[i].End.Before(seen[i].At) || seen[i].At.Before(seen[i].AlarmAt) {
 			t.Errorf("tick %d: alarm %v, at %v, end %v out of order", i, seen[i].AlarmAt, seen[i].At, seen[i].End)
+		}
+	}
+}
+
+// TestKnobsLabelTheTraceAndValidate: a what-if run's world record names
+// its knobs, a production run's does not; a negative knob is an error
+// naming its key.
+func TestKnobsLabelTheTraceAndValidate(t *testing.T) {
+	for _, c := range []struct {
+		k    model.Knobs
+		want string
+	}{{model.Knobs{}, ""}, {model.Knobs{BreakerThreshold: 50, Analyze: true}, `knobs="breaker_threshold=50,analyze=true"`}} {
+		cfg := smallConfig()
+		cfg.Duration = time.Minute
+		cfg.Knobs = c.k
+		var buf bytes.Buffer
+		if _, err := Run(cfg, RunOptions{Trace: &buf}); err != nil {
+			t.Fatal(err)
+		}
+		first, _, _ := strings.Cut(buf.String(), "\n")
+		if got := strings.Contains(first, "knobs="); got != (c.want != "") || (c.want != "" && !strings.Contains(first, c.want)) {
+			t.Errorf("knobs %s: world record %q", c.k.Label(), first)
+		}
+	}
+	for _, c := range []struct {
+		k   model.Knobs
+		key string
+	}{
+		{model.Knobs{BreakerWindow: -time.Second}, "knobs.breaker_window"},
+		{model.Knobs{BreakerThreshold: -1}, "knobs.breaker_threshold"},
+		{model.Knobs{DispatchCooldown: []time.Duration{time.Second, 0}}, "knobs.dispatch_cooldown[1]"},
+	} {
+		cfg := smallConfig()
+		cfg.Knobs = c.k
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), c.key) {
+			t.Errorf("%+v: error %v, want one naming %s", c.k, err, c.key)
 		}
 	}
 }

@@ -1,7 +1,9 @@
 // Command townsim runs the gastown Town reconciler in a deterministic
 // simulated world and reports what happened.
 //
-//	townsim run [flags]   run one scenario and print a summary
+//	townsim run [flags]        run one scenario and print a summary
+//	townsim sweep [flags]      sweep fleet sizes and knobs; write a capacity report
+//	townsim dashboard [flags]  render production's Reconciler dashboard from analytics rows
 //	townsim scenarios     list the named scenarios (--yaml NAME writes one as a file)
 //	townsim diff [flags]  replay saved states through a gastown checkout's reconcile and the port's
 //	townsim gate [flags]  judge cost and wall-clock against budgets and a baseline
@@ -32,6 +34,11 @@ commands:
   gate    run the scenarios of a budgets file and judge their cost and speed
           against ceilings and a stored baseline (exit 1 when a budget breaks);
           'townsim gate -h' lists its flags
+  sweep   run a grid of fleet sizes, arrival rates and what-if knobs, several
+          seeds each, in parallel; write a capacity report folder
+  dashboard
+          render production's Reconciler dashboard (six panels) from the
+          analytics rows of 'townsim run --record FILE.ae.jsonl'
 `
 
 // Main runs the command line and returns the process exit code: 0 on
@@ -52,6 +59,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return diffCommand(args[1:], stdout, stderr)
 	case "gate":
 		return gateCommand(args[1:], stdout, stderr)
+	case "sweep":
+		return sweepCommand(args[1:], stdout, stderr)
+	case "dashboard":
+		return dashboardCommand(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

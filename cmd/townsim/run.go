@@ -5,12 +5,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"time"
 
 	"github.com/townsim/townsim/model"
 	"github.com/townsim/townsim/reports"
+	"github.com/townsim/townsim/reports/dashboard"
 	"github.com/townsim/townsim/reports/record"
+	"github.com/townsim/townsim/reports/sweep"
 	"github.com/townsim/townsim/scenarios"
 	"github.com/townsim/townsim/sim"
 )
@@ -32,6 +35,10 @@ type runFlags struct {
 	record       string
 	recordFormat record.Format
 	knobs        model.Knobs
+	// plots is the folder for the run's charts.
+	plots string
+	// rate is the issue arrival rate per hour (0 = keep the fleet busy).
+	rate float64
 	scenario     string
 	// set holds the flags given explicitly; they override the scenario.
 	set map[string]bool
@@ -69,6 +76,8 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.DurationVar(&f.heal, "heal", 0, "stop every fault this long after the start (0: never), so recovery can be judged")
 	fs.StringVar(&f.record, "record", "", "write one row per tick to this new file (.csv, .jsonl, or .ae.jsonl for production's analytics rows)")
 	format := fs.String("record-format", "", "format of --record: csv, jsonl or analytics (default: from the file's extension)")
+	fs.Float64Var(&f.rate, "rate", 0, "issues users create per hour (0: the rate that keeps the agents busy)")
+	fs.StringVar(&f.plots, "plots", "", "write the run's charts (PNG and SVG) and its Reconciler dashboard to this new folder")
 	knobs := fs.String("knob", "", "what-if knobs off production, name=value,... (see README: breaker_threshold, breaker_window, ...)")
 	fs.StringVar(&f.gastown, "gastown", "", "differential mode: run this gastown checkout's own reconcile beside the port's (needs Node.js 20)")
 	fs.StringVar(&f.gastownMode, "gastown-mode", "compare", "with --gastown: compare (the port drives) or drive (the original drives)")
@@ -122,6 +131,8 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 		return nil, fmt.Errorf("--rigs: must be at least 1, got %d", f.rigs)
 	case f.agents < 1:
 		return nil, fmt.Errorf("--agents: must be at least 1, got %d", f.agents)
+	case f.rate < 0 || math.IsNaN(f.rate) || math.IsInf(f.rate, 0):
+		return nil, fmt.Errorf("--rate: must be a non-negative number, got %v", f.rate)
 	case f.progress < 0:
 		return nil, fmt.Errorf("--progress: must not be negative, got %s", f.progress)
 	case f.heal < 0:
@@ -139,6 +150,11 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	}
 	if f.db != "" && f.trace != "" && f.db == f.trace {
 		return nil, fmt.Errorf("--db and --trace name the same file %s", f.db)
+	}
+	if f.plots != "" {
+		if _, err := os.Stat(f.plots); err == nil {
+			return nil, fmt.Errorf("--plots: %s already exists; townsim writes a new folder and never overwrites one", f.plots)
+		}
 	}
 	if f.record != "" && (f.record == f.db || f.record == f.trace) {
 		return nil, fmt.Errorf("--record names the same file as --db or --trace: %s", f.record)
@@ -190,6 +206,9 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	if f.set["github-token"] {
 		cfg.Town.GitHubToken = f.token
 	}
+	if f.set["rate"] {
+		cfg.Workload.IssuesPerHour = f.rate
+	}
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintf(stderr, "townsim run: scenario %s with the flags given: %v\n", sc.Name, err)
 		return 2
@@ -201,6 +220,19 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	stats := &reports.TickStats{}
 	rec := &record.Recorder{Knobs: cfg.Knobs.Label(), NoStatus: f.record == "",
 		Sinks: []func(record.Row){func(r record.Row) { stats.Add(r.ComputeMs, r.Statements, r.SQLRows) }}}
+	var tl *sweep.Timeline
+	var dash *dashboard.Builder
+	if f.plots != "" {
+		rec.NoStatus = false // the issues chart needs the snapshot
+		tl = sweep.NewTimeline(cfg.Start, time.Minute)
+		dash = dashboard.NewBuilder(cfg.Start, sweep.DashboardBucket(cfg.Duration))
+		rec.Sinks = append(rec.Sinks, func(r record.Row) {
+			tl.Add(r)
+			for _, a := range r.AnalyticsRows() {
+				_ = dash.Add(a) // the run's own rows are well-formed and in order
+			}
+		})
+	}
 	opts.OnTick = rec.OnTick
 	var recordFile *os.File
 	if f.record != "" {
@@ -269,6 +301,12 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "townsim run: %v\n", runErr)
 		return 1
 	}
+	if tl != nil {
+		if err := writePlots(f.plots, tl, dash, cfg.Knobs.Label()); err != nil {
+			fmt.Fprintf(stderr, "townsim run: --plots: %v\n", err)
+			return 1
+		}
+	}
 	s := reports.SummarizeStream(res, stats)
 	if f.json {
 		err = diff.writeJSON(stdout, s)
@@ -284,4 +322,21 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		return 130
 	}
 	return 0
+}
+
+// writePlots writes a run's charts into a new folder.
+func writePlots(dir string, tl *sweep.Timeline, dash *dashboard.Builder, knobs string) error {
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return err
+	}
+	what := "knobs " + knobs
+	if knobs != "production" {
+		what = "WHAT-IF " + knobs
+	}
+	for _, c := range sweep.RunCharts(tl, dash, what) {
+		if _, err := c.Chart.WriteFiles(dir, c.Name); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -23,13 +23,18 @@ func (p *rulePass) cooldownPending(attempts int, lastAttemptAt sql.NullString) b
 // every bead dispatched within the window that is not closed — successes
 // in progress included (hazard 1) — and returns the notify_mayor action
 // when the count reaches the threshold, else nil. The window's cutoff is
-// the virtual clock where production reads SQLite's.
+// the virtual clock where production reads SQLite's. A what-if run with
+// Knobs.BreakerFailuresOnly counts only the beads back to open or failed.
 func (p *rulePass) breaker() ([]Action, error) {
-	n, err := p.db.Int(`SELECT count(*) AS failure_count
+	q := `SELECT count(*) AS failure_count
 		FROM beads
 		WHERE last_dispatch_attempt_at > ?
 		  AND dispatch_attempts > 0
-		  AND status != 'closed'`, p.sqlCutoff(p.k.BreakerWindow))
+		  AND status != 'closed'`
+	if p.k.BreakerFailuresOnly {
+		q += ` AND status IN ('open', 'failed')`
+	}
+	n, err := p.db.Int(q, p.sqlCutoff(p.k.BreakerWindow))
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/townsim/townsim/model"
@@ -69,9 +71,9 @@ func (a *AnalyticsRow) UnmarshalJSON(b []byte) error {
 			err = json.Unmarshal(v, &a.Index1)
 		case k == "_sample_interval":
 			err = json.Unmarshal(v, &a.SampleInterval)
-		case scan(k, "blob%d", &n) && n >= 1 && n <= 15:
+		case slot(k, "blob", 15, &n):
 			err = json.Unmarshal(v, &a.Blobs[n-1])
-		case scan(k, "double%d", &n) && n >= 1 && n <= 11:
+		case slot(k, "double", 11, &n):
 			err = json.Unmarshal(v, &a.Doubles[n-1])
 		default:
 			return fmt.Errorf("unknown column %q", k)
@@ -83,13 +85,19 @@ func (a *AnalyticsRow) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func scan(s, format string, n *int) bool {
-	var rest string
-	c, _ := fmt.Sscanf(s, format+"%s", n, &rest)
-	if c == 1 {
-		return fmt.Sprintf(format, *n) == s
+// slot reports whether column is prefix followed by a slot number from 1
+// to last, written without leading zeros, and stores the number in n.
+func slot(column, prefix string, last int, n *int) bool {
+	digits, ok := strings.CutPrefix(column, prefix)
+	if !ok {
+		return false
 	}
-	return false
+	v, err := strconv.Atoi(digits)
+	if err != nil || v < 1 || v > last || strconv.Itoa(v) != digits {
+		return false
+	}
+	*n = v
+	return true
 }
 
 // ReadAnalytics reads analytics rows (JSON lines) from r; name is used in
@@ -126,9 +134,8 @@ type analyticsWriter struct {
 // the tick's start plus its wall-clock metric (when production writes
 // reconciler_tick, T12).
 func (w *analyticsWriter) Write(r Row) error {
-	at := r.At.Add(time.Duration(r.WallClockMs * float64(time.Millisecond)))
-	for _, e := range r.analytics {
-		if err := w.enc.Encode(NewAnalyticsRow(at, e)); err != nil {
+	for _, a := range r.AnalyticsRows() {
+		if err := w.enc.Encode(a); err != nil {
 			return err
 		}
 	}
@@ -136,3 +143,14 @@ func (w *analyticsWriter) Write(r Row) error {
 }
 
 func (w *analyticsWriter) Flush() error { return w.bw.Flush() }
+
+// AnalyticsRows returns the analytics data points of the row's tick as
+// the Analytics format writes them.
+func (r Row) AnalyticsRows() []AnalyticsRow {
+	at := r.At.Add(time.Duration(r.WallClockMs * float64(time.Millisecond)))
+	out := make([]AnalyticsRow, len(r.analytics))
+	for i, e := range r.analytics {
+		out[i] = NewAnalyticsRow(at, e)
+	}
+	return out
+}

@@ -5,6 +5,7 @@
 package record
 
 import (
+	"strings"
 	"time"
 
 	"github.com/townsim/townsim/model"
@@ -113,7 +114,7 @@ func FromTick(n int, rec *sim.TickRecord, res *alarm.TickResult, status sim.Stat
 func (r Row) PartStatements(prefix string) int64 {
 	var n int64
 	for k, c := range r.CostByPart {
-		if len(k) >= len(prefix) && k[:len(prefix)] == prefix {
+		if strings.HasPrefix(k, prefix) {
 			n += c.Statements
 		}
 	}

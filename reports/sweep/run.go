@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/townsim/townsim/reports"
+	"github.com/townsim/townsim/reports/dashboard"
 	"github.com/townsim/townsim/reports/record"
 	"github.com/townsim/townsim/sim"
 )
@@ -40,8 +41,10 @@ type RunResult struct {
 	// Wall is the run's real time; TraceHash its trace hash.
 	Wall      time.Duration
 	TraceHash string
-	// Timeline is the run over time, kept for the first seed only.
-	Timeline *Timeline
+	// Timeline is the run over time and Dashboard its Reconciler
+	// dashboard, kept for the first seed only.
+	Timeline  *Timeline
+	Dashboard *dashboard.Builder
 }
 
 // Options steer a sweep.
@@ -114,8 +117,10 @@ func runOne(g Grid, p Point, seed uint64, keepTimeline bool, clock func() time.T
 	r := RunResult{Point: p, Seed: seed, Parts: map[string]int64{}}
 	var compute, stmts, rows reports.Sketch
 	var tl *Timeline
+	var dash *dashboard.Builder
 	if keepTimeline {
 		tl = NewTimeline(cfg.Start, time.Minute)
+		dash = dashboard.NewBuilder(cfg.Start, DashboardBucket(g.Duration))
 	}
 	mid := cfg.Start.Add(cfg.Duration / 2)
 	var midIssues, midDone int
@@ -139,6 +144,9 @@ func runOne(g Grid, p Point, seed uint64, keepTimeline bool, clock func() time.T
 		lastIssues, lastDone = total, term
 		if tl != nil {
 			tl.Add(row)
+			for _, a := range row.AnalyticsRows() {
+				_ = dash.Add(a) // our own rows are well-formed and in order
+			}
 		}
 	}}}
 	start := clock()
@@ -163,5 +171,12 @@ func runOne(g Grid, p Point, seed uint64, keepTimeline bool, clock func() time.T
 	r.KeepsUp = float64(r.DoneLate) >= 0.9*float64(r.ArrivedLate)
 	r.TraceHash = res.TraceHash
 	r.Timeline = tl
+	r.Dashboard = dash
 	return r
+}
+
+// DashboardBucket is the dashboard's time bucket for a run of duration d:
+// about sixty buckets, at least one minute.
+func DashboardBucket(d time.Duration) time.Duration {
+	return max(time.Minute, (d / 60).Truncate(time.Minute))
 }

@@ -1,8 +1,11 @@
 package sweep
 
 import (
+	"fmt"
 	"time"
 
+	"github.com/townsim/townsim/reports"
+	"github.com/townsim/townsim/reports/dashboard"
 	"github.com/townsim/townsim/reports/record"
 )
 
@@ -60,4 +63,46 @@ func (t *Timeline) Add(r record.Row) {
 // Minutes returns the bucket's start as minutes since the timeline's start.
 func (t *Timeline) Minutes(i int) float64 {
 	return (time.Duration(i) * t.Width).Minutes()
+}
+
+// NamedChart is a chart and the file name (without extension) it is
+// written under.
+type NamedChart struct {
+	Name  string
+	Chart reports.Chart
+}
+
+// RunCharts are the charts of one run: compute per tick and the pending
+// queue over time, actions by type and issue beads by status over time,
+// and the six Reconciler dashboard panels (when dash is not nil). what
+// names the run in the titles.
+func RunCharts(tl *Timeline, dash *dashboard.Builder, what string) []NamedChart {
+	line := func(title, ylabel string, y func(b Bucket) float64) reports.Chart {
+		c := reports.Chart{Title: title + " (" + what + ")", XLabel: "simulated minutes", YLabel: ylabel}
+		var xs, ys []float64
+		for i, b := range tl.Bucket {
+			if b.Ticks > 0 {
+				xs = append(xs, tl.Minutes(i))
+				ys = append(ys, y(b))
+			}
+		}
+		c.Series = []reports.Series{{Name: ylabel, X: xs, Y: ys}}
+		return c
+	}
+	out := []NamedChart{
+		{"compute-over-time", line("Compute per tick over time, mean per minute", "ms per tick",
+			func(b Bucket) float64 { return b.ComputeMs / float64(b.Ticks) })},
+		{"pending-over-time", line("Pending event queue over time, newest sample per minute", "pending events",
+			func(b Bucket) float64 { return float64(b.Pending) })},
+		{"actions-over-time", actionsChart(tl, what)},
+		{"issues-over-time", issuesChart(tl, what)},
+	}
+	if dash != nil {
+		for _, p := range dashboard.Reconciler {
+			c := dash.Compute(p).Chart(tl.Start)
+			c.Title += " (" + what + ")"
+			out = append(out, NamedChart{fmt.Sprintf("dashboard-%d-%s", p.ID, reports.Slug(p.Title)), limitSeries(c, 8)})
+		}
+	}
+	return out
 }
