@@ -49,8 +49,12 @@ type CheckOptions struct {
 	Findings []Finding
 	// Run are extra run options (a trace writer, a wall clock).
 	Run sim.RunOptions
-	// StopAt, when set, ends the run at this many ticks (replay --at).
-	StopAt int
+	// BeforeTick, when set, ends the run just before tick BeforeTick
+	// (after BeforeTick-1 ticks have ended): replay --at.
+	BeforeTick int
+	// AtStop, when set, sees the world where the run stopped, before the
+	// end-of-run properties are judged.
+	AtStop func(w *sim.World)
 	// StopOnFailure ends the run at the simulated minute of its first
 	// failure (the end-of-run properties are then judged over the part
 	// that ran). Shrinking uses it: a failure found early is found fast.
@@ -106,8 +110,8 @@ func Check(cfg sim.Config, bounds Bounds, opts CheckOptions) (*Report, error) {
 	end := w.Config().Start.Add(w.Config().Duration)
 	c.world = w
 	switch {
-	case opts.StopAt > 0:
-		for c.ticks < opts.StopAt && w.Now().Before(end) {
+	case opts.BeforeTick > 0:
+		for c.ticks < opts.BeforeTick-1 && w.Now().Before(end) {
 			if !w.Engine().Step() {
 				break
 			}
@@ -122,13 +126,16 @@ func Check(cfg sim.Config, bounds Bounds, opts CheckOptions) (*Report, error) {
 	default:
 		w.RunUntil(end)
 	}
+	if opts.AtStop != nil {
+		opts.AtStop(w)
+	}
 	c.atEnd(w)
 	res := w.Result()
 	if err := w.Close(); err != nil {
 		return nil, err
 	}
 	rep := c.report(res)
-	if opts.Determinism && opts.StopAt == 0 {
+	if opts.Determinism && opts.BeforeTick == 0 && !opts.StopOnFailure {
 		again, err := sim.Run(cfg, sim.RunOptions{})
 		if err != nil {
 			return nil, err
@@ -174,7 +181,7 @@ func Properties() []string {
 	ps := []string{PropInvariant, PropOneOwner, PropDrainDispatch, PropTerminalWork, PropRigMatch,
 		PropHookAssignee, PropBeadLost, PropSettle, PropQueueDrains, PropFlap, PropRetryStorm,
 		PropStarvation, PropDeterminism, PropFalseDeath, PropEventsPerAgent, PropPokes, PropMerges,
-		PropLandingMRs, PropNudges, PropDispatchResumes, PropIdleCadence, PropTriageLeftAlone}
+		PropLandingMRs, PropNudges, PropDispatchResumes, PropIdleCadence, PropDeletedTownTicks}
 	slices.Sort(ps)
 	return ps
 }

@@ -51,7 +51,9 @@ type checker struct {
 	idleTicks    []time.Time            // ticks of the current idle stretch
 	openAtHeal   int                    // dispatchable open issues when the heal time passed
 	healSeen     bool
-	converged    int // ticks after heal when converged (-1: not yet)
+	converged    int  // ticks after heal when converged (-1: not yet)
+	lastRan      bool // the last tick got past T1
+	lastRetry    bool // the last tick was a platform retry
 	healTick     int
 }
 
@@ -140,6 +142,17 @@ func (c *checker) afterTick(rec *sim.TickRecord, res *alarm.TickResult, w *sim.W
 	c.cfgStart(w)
 	c.ticks++
 	c.now = w.Now()
+	// A deleted town never ticks again (a tick already running when the
+	// destroy finished may end).
+	c.lastRan, c.lastRetry = res != nil && res.Ran, rec.Retry
+	if d := w.DestroyedAt(); !d.IsZero() && rec.At.After(d) {
+		ran := c.lastRan
+		c.violation(PropDeletedTownTicks, fmt.Sprint("tick ", c.ticks), "a tick fired at %s (ran: %v, retry: %v) after the town was destroyed at %s",
+			rec.At.Format(time.RFC3339), ran, rec.Retry, d.Format(time.RFC3339))
+	}
+	if !w.DestroyedAt().IsZero() {
+		return // the tables are gone: nothing else to judge
+	}
 	c.tickTimes = append(c.tickTimes, c.now)
 	db := w.Town().DB()
 	if res != nil {
@@ -208,7 +221,13 @@ func (c *checker) checkActions(res *alarm.TickResult, w *sim.World) {
 		procs[p.AgentID] = p
 	}
 	hour := hourOf(c.start, c.now)
+	db := w.Town().DB()
 	for _, a := range res.Actions {
+		if a.BeadID != "" {
+			if n, _ := db.Int(`SELECT count(*) FROM beads WHERE bead_id = ? AND (labels LIKE '%"gt:triage-request"%' OR labels LIKE '%"gt:triage"%')`, a.BeadID); n > 0 {
+				c.violation(PropTriageLeftAlone, a.BeadID, "rule %s emitted %s on triage bead %s", a.Rule, a.String(), short(a.BeadID))
+			}
+		}
 		switch a.Type {
 		case reconciler.DispatchAgent:
 			c.lastDispatch = c.now
@@ -421,6 +440,9 @@ func (c *checker) beadStatus(db *model.DB, id string) string {
 func (c *checker) atEnd(w *sim.World) {
 	c.cfgStart(w)
 	c.now = w.Now()
+	if !w.DestroyedAt().IsZero() {
+		return // the town's tables are gone
+	}
 	db := w.Town().DB()
 	end := c.now
 	c.checkIssuesExist(w, db)

@@ -138,6 +138,15 @@ func AcceptedFindings() []Finding {
 			},
 		},
 		{
+			ID: "destroy-retries-a-cut-tick", Property: PropDeletedTownTicks,
+			Reason: "destroy awaits the container's destroy before it deletes the alarm and the storage; a tick " +
+				"that fires during that await throws when the tables vanish under it, and the platform retries " +
+				"it; the retry finds no town id and deletes its own alarm (T1)",
+			Spec:      "reconciler.md §1.1 platform retry, §1.2 T1; Town destroy()",
+			Condition: "the tick after the destroy is a platform retry that stopped at the T1 guard",
+			applies:   func(v Violation, c *checker) bool { return c.lastRetry && !c.lastRan },
+		},
+		{
 			ID: "invariant-5-failed-convoy", Property: PropInvariant,
 			Reason:    "the specification lists failed convoys as tripping invariant #5; the port's check accepts 'failed'",
 			Spec:      "reconciler.md §4.1 #5",

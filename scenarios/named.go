@@ -299,6 +299,23 @@ func idleTown() Scenario {
 	}
 }
 
+func townDeleted() Scenario {
+	c := sim.DefaultConfig()
+	c.Rigs = 1
+	c.Agents = 3
+	c.Workload.DestroyAfter = 20 * time.Minute
+	c.Duration = time.Hour
+	return Scenario{
+		Name:    "town-deleted",
+		Purpose: "a busy town deleted by its user after 20 minutes: the alarm is gone and it never ticks again",
+		Config:  c,
+		Expect: Expect{
+			Actions: []string{reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: waiting()},
+		},
+	}
+}
+
 func prAwaitingApproval() Scenario {
 	c := Default()
 	c.GitHub.Merge = 0

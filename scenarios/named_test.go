@@ -285,6 +285,25 @@ func TestScenarioReaches(t *testing.T) {
 				t.Errorf("GUPP never escalated after an hour")
 			}
 		}},
+		{"town-deleted", 0, func(t *testing.T, r *run) {
+			// The destroy RPC ran, and no tick started after it.
+			var destroyed time.Time
+			for _, l := range r.lines {
+				if l.kind == "rpc" && strings.Contains(l.text, "op=destroy") {
+					destroyed = l.at
+				}
+			}
+			if destroyed.IsZero() {
+				t.Fatal("the town was never destroyed")
+			}
+			// Only platform retries of a tick the destroy cut short may
+			// fire after it (they stop at the T1 guard: an accepted finding).
+			for _, rec := range r.res.TickRecords {
+				if rec.At.After(destroyed.Add(time.Second)) && !rec.Retry {
+					t.Fatalf("a tick at %v after the destroy at %v", rec.At, destroyed)
+				}
+			}
+		}},
 		{"idle-town", 0, func(t *testing.T, r *run) {
 			// After the work is done and the mayor's session ended, the
 			// tick runs at the idle cadence (5 min).

@@ -25,6 +25,7 @@ var registry = []func() Scenario{
 	cancellations,
 	stuckAgents,
 	idleTown,
+	townDeleted,
 	prAwaitingApproval,
 	autoMergeOff,
 	mergesFailing,

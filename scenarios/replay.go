@@ -3,10 +3,10 @@ package scenarios
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 )
 
@@ -59,16 +59,21 @@ func Replay(nameOrFile string, opts CheckOptions) (*Report, error) {
 	return s.Check(opts)
 }
 
-// Resolve returns the named scenario called nameOrFile, or loads it as a
-// scenario file when it names a file (a path with a separator or a .yaml
-// or .yml extension).
+// Resolve finds a scenario by a name or a path: "" is the default
+// scenario; a name of the registry is that scenario; anything else is
+// read as a scenario file. A word that is neither a name nor an existing
+// file is an error listing the names.
 func Resolve(nameOrFile string) (Scenario, error) {
-	if strings.ContainsRune(nameOrFile, os.PathSeparator) || slices.Contains([]string{".yaml", ".yml"}, filepath.Ext(nameOrFile)) {
-		return LoadFile(nameOrFile)
+	if nameOrFile == "" {
+		return ByName(DefaultBase)
 	}
-	s, err := ByName(nameOrFile)
-	if err != nil {
-		return Scenario{}, fmt.Errorf("%v (or give a scenario file path)", err)
+	if s, err := ByName(nameOrFile); err == nil {
+		return s, nil
 	}
-	return s, nil
+	if _, err := os.Stat(nameOrFile); err != nil && errors.Is(err, os.ErrNotExist) &&
+		!strings.ContainsRune(nameOrFile, filepath.Separator) && filepath.Ext(nameOrFile) == "" {
+		return Scenario{}, fmt.Errorf("%q is neither a named scenario nor a file; "+
+			"'townsim scenarios' lists the names: %s", nameOrFile, strings.Join(Names(), ", "))
+	}
+	return LoadFile(nameOrFile)
 }

@@ -285,6 +285,9 @@ type WorkloadConfig struct {
 	StartDelay Dist `yaml:"start_delay"`
 	// HeldPerHour is the arrival rate of held beads.
 	HeldPerHour float64 `yaml:"held_per_hour"`
+	// DestroyAfter is when, after the start, the user deletes the town
+	// (production's destroy: alarm deleted, storage wiped); 0 = never.
+	DestroyAfter time.Duration `yaml:"destroy_after"`
 	// HoldFor is how long a held bead waits for t.StartHeldBead.
 	HoldFor Dist `yaml:"hold_for"`
 	// Cancel is the fraction of issues a user cancels.
@@ -560,6 +563,7 @@ func (c Config) Validate() error {
 		}
 	}
 	v.check(l.DashboardVisitsPerHour < 0, "workload.dashboard_visits_per_hour", "is negative (%v)", l.DashboardVisitsPerHour)
+	v.check(l.DestroyAfter < 0, "workload.destroy_after", "is negative (%v)", l.DestroyAfter)
 	v.check(l.HeldPerHour < 0, "workload.held_per_hour", "is negative (%v)", l.HeldPerHour)
 	if l.HeldPerHour > 0 {
 		v.dist("workload.hold_for", l.HoldFor)

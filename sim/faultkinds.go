@@ -69,6 +69,7 @@ const (
 	FaultMergeTimeout       = "merge_timeout"
 	FaultContainerRestart   = "container_restart"
 	FaultMayorDeath         = "mayor_death"
+	FaultTownRestart        = "town_restart"
 )
 
 const (
@@ -197,6 +198,10 @@ var faultKinds = func() []FaultKind {
 		rateKind(FaultContainerRestart, SideWorld, unitPerHour,
 			"the container restarts with a new instance id mid-work; its processes are lost unreported",
 			"TownContainer restart", 0.1, 2),
+		rateKind(FaultTownRestart, SideWorld, unitPerHour,
+			"the Durable Object is evicted from memory and re-created on the next request: in-memory state lost, "+
+				"SQLite, KV and the alarm kept (not during a tick)",
+			"Durable Object eviction, initializeDatabase", 0.1, 2),
 		rateKind(FaultMayorDeath, SideWorld, unitPerHour,
 			"the mayor's process dies; a user's next message brings it back (sendMayorMessage)",
 			"mayor session, ensureMayor", 0.1, 2),

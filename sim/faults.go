@@ -121,6 +121,7 @@ func (f *faultLayer) startPoisson(kind string, strike func()) {
 func (f *faultLayer) start() {
 	f.startPoisson(FaultContainerRestart, f.w.containers.restart)
 	f.startPoisson(FaultMayorDeath, f.w.mayorDeath)
+	f.startPoisson(FaultTownRestart, f.w.townRestart)
 }
 
 // clockStep is the alarm's lateness when the clock_step fault fires at a
@@ -177,6 +178,17 @@ func (w *World) mayorDeath() {
 			return w.town.SendMayorMessage(w.env, "Are you there?")
 		}, func() []Field { return []Field{F("agent", w.mayorID)} })
 	})
+}
+
+// townRestart evicts the Town from memory and re-creates it; a restart
+// that falls inside a tick is skipped (the platform does not evict a
+// Durable Object while its handler runs).
+func (w *World) townRestart() {
+	if w.alarm.running {
+		return
+	}
+	w.faults.fire(FaultTownRestart)
+	w.RestartTown()
 }
 
 // restart is a container restart with a new instance id: every process

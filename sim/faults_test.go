@@ -129,6 +129,15 @@ func TestWorldFaultKinds(t *testing.T) {
 				t.Error("no process lost to the restart")
 			}
 		}},
+		{FaultTownRestart, nil, func(t *testing.T, res *Result, lines []string) {
+			// Each restart is an RPC of its own, and the town goes on working.
+			if n := len(grep(lines, "rpc", "op=restart", `err=""`)); n != res.Faults.Fired[FaultTownRestart] {
+				t.Errorf("%d restart RPCs for %d restarts", n, res.Faults.Fired[FaultTownRestart])
+			}
+			if res.Beads.Closed == 0 {
+				t.Error("nothing closed across restarts")
+			}
+		}},
 		{FaultMayorDeath, nil, func(t *testing.T, res *Result, lines []string) {
 			f := grep(lines, " fault ", "kind="+FaultMayorDeath)[0]
 			mayor := field(f, "agent")
@@ -146,7 +155,7 @@ func TestWorldFaultKinds(t *testing.T) {
 	} {
 		t.Run(tc.kind, func(t *testing.T) {
 			rates := map[string]float64{tc.kind: 1}
-			if tc.kind == FaultContainerRestart || tc.kind == FaultMayorDeath {
+			if tc.kind == FaultContainerRestart || tc.kind == FaultMayorDeath || tc.kind == FaultTownRestart {
 				rates[tc.kind] = 3
 			}
 			if tc.kind == FaultMergeTimeout || tc.kind == FaultLateDone || tc.kind == FaultDuplicateCompleted ||

@@ -30,8 +30,17 @@ func (w *World) RestartTown() error {
 // the alarm deleted and the storage wiped. The world keeps running: its
 // later RPCs fail ("no such table"), and nothing re-arms the alarm.
 func (w *World) DestroyTown() {
-	w.rpcEnv("destroy", func() error { return w.town.Destroy(w.env) }, func() []Field { return nil })
+	w.rpcEnv("destroy", func() error {
+		err := w.town.Destroy(w.env)
+		w.destroyedAt = w.eng.Now()
+		return err
+	}, func() []Field { return nil })
 }
+
+// DestroyedAt is when the Town's destroy finished — after it awaited the
+// container's destroy, then deleted the alarm and the storage (zero:
+// never).
+func (w *World) DestroyedAt() time.Time { return w.destroyedAt }
 
 // destroyContainer answers the Town's container destroy call.
 func (w *World) destroyContainer() model.Result {

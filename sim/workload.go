@@ -86,6 +86,9 @@ func (u *workload) saturated() bool {
 // start schedules the initial fill and the arrival processes.
 func (u *workload) start() {
 	w := u.w
+	if u.cfg.DestroyAfter > 0 {
+		w.eng.After(u.cfg.DestroyAfter, w.DestroyTown)
+	}
 	if !u.cfg.NoInitialFill && w.cfg.Agents > 0 {
 		step := time.Minute / time.Duration(w.cfg.Agents)
 		for i := 0; i < w.cfg.Agents; i++ {

@@ -43,6 +43,7 @@ type World struct {
 	wallStart    time.Time
 	nextProgress time.Time
 	closed       bool
+	destroyedAt  time.Time // when the Town's destroy finished (zero: never)
 }
 
 // rigRec is a rig the world created.

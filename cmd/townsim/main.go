@@ -2,11 +2,13 @@
 // simulated world and reports what happened.
 //
 //	townsim run [flags]        run one scenario and print a summary
+//	townsim faults             list the fault kinds
+//	townsim replay [flags]     re-run a scenario and judge its properties
+//	townsim scenarios [flags]  list the named scenarios (--yaml NAME writes one as a file)
 //	townsim sweep [flags]      sweep fleet sizes and knobs; write a capacity report
 //	townsim dashboard [flags]  render production's Reconciler dashboard from analytics rows
-//	townsim scenarios     list the named scenarios (--yaml NAME writes one as a file)
-//	townsim diff [flags]  replay saved states through a gastown checkout's reconcile and the port's
-//	townsim gate [flags]  judge cost and wall-clock against budgets and a baseline
+//	townsim gate [flags]       judge cost and wall-clock against budgets and a baseline
+//	townsim diff [flags]       replay saved states through a gastown checkout's reconcile and the port's
 //
 // See README.md for every command, flag and file format.
 package main
@@ -27,6 +29,8 @@ commands:
   run     run one scenario (default: a few rigs, tens of agents, one simulated hour)
           and print a summary; 'townsim run -h' lists its flags
   faults  list the fault kinds that --faults and --swarm choose from
+  replay  re-run a scenario (a property run's failure is a scenario file) and judge
+          every property; --at TICK shows that tick's dry run
   scenarios
           list the named scenarios; --yaml NAME writes one as a YAML scenario file
   diff    replay saved states through a gastown checkout's own reconcile and the
@@ -53,6 +57,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return runCommand(args[1:], stdout, stderr)
 	case "faults":
 		return faultsCommand(args[1:], stdout, stderr)
+	case "replay":
+		return replayCommand(args[1:], stdout, stderr)
 	case "scenarios":
 		return scenariosCommand(args[1:], stdout, stderr)
 	case "diff":

@@ -5,31 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/olekukonko/tablewriter"
 
 	"github.com/townsim/townsim/scenarios"
 )
 
-// loadScenario resolves --scenario: "" is the default scenario; a name of
-// the registry is that scenario; anything else is a YAML file.
-func loadScenario(arg string) (scenarios.Scenario, error) {
-	if arg == "" {
-		return scenarios.ByName(scenarios.DefaultBase)
-	}
-	if s, err := scenarios.ByName(arg); err == nil {
-		return s, nil
-	}
-	if _, err := os.Stat(arg); err != nil && errors.Is(err, os.ErrNotExist) &&
-		!strings.ContainsRune(arg, filepath.Separator) && filepath.Ext(arg) == "" {
-		return scenarios.Scenario{}, fmt.Errorf("%q is neither a named scenario nor a file; "+
-			"'townsim scenarios' lists the names: %s", arg, strings.Join(scenarios.Names(), ", "))
-	}
-	return scenarios.LoadFile(arg)
-}
+// loadScenario resolves --scenario (scenarios.Resolve).
+func loadScenario(arg string) (scenarios.Scenario, error) { return scenarios.Resolve(arg) }
 
 // scenariosCommand is `townsim scenarios`: the named scenarios as a table,
 // or one of them as a YAML file on stdout (--yaml NAME).
