@@ -38,8 +38,8 @@ type runFlags struct {
 	// plots is the folder for the run's charts.
 	plots string
 	// rate is the issue arrival rate per hour (0 = keep the fleet busy).
-	rate float64
-	scenario     string
+	rate     float64
+	scenario string
 	// set holds the flags given explicitly; they override the scenario.
 	set map[string]bool
 
