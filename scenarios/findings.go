@@ -191,15 +191,21 @@ func AcceptedFindings() []Finding {
 				"process, a cancellation, AG-1 during a slow cold start) keeps working on its bead, which the " +
 				"reconciler hands to a second agent",
 			Spec:      "model.md §4.10 unhookBead, reconciler.md §2.2 BD-3, first-wave finding 4",
-			Condition: "at most one of the bead's live processes belongs to an agent still hooked to the bead",
+			Condition: "at least one of the bead's live processes belongs to an agent no longer hooked to it, " +
+				"and at most one to an agent still hooked",
 			applies: func(v Violation, c *checker) bool {
-				hooked := 0
+				hooked, orphans := 0, 0
 				for _, p := range c.world.Processes() {
-					if p.Live && p.BeadID == v.Entity && !c.processUnhooked(p.AgentID) {
+					if !p.Live || p.BeadID != v.Entity {
+						continue
+					}
+					if c.processUnhooked(p.AgentID) {
+						orphans++
+					} else {
 						hooked++
 					}
 				}
-				return hooked <= 1
+				return orphans >= 1 && hooked <= 1
 			},
 		},
 		{
