@@ -190,7 +190,7 @@ func AcceptedFindings() []Finding {
 			Reason: "the process of an agent unhooked without being stopped (a late exit report of its previous " +
 				"process, a cancellation, AG-1 during a slow cold start) keeps working on its bead, which the " +
 				"reconciler hands to a second agent",
-			Spec:      "model.md §4.10 unhookBead, reconciler.md §2.2 BD-3, first-wave finding 4",
+			Spec: "model.md §4.10 unhookBead, reconciler.md §2.2 BD-3, first-wave finding 4",
 			Condition: "at least one of the bead's live processes belongs to an agent no longer hooked to it, " +
 				"and at most one to an agent still hooked",
 			applies: func(v Violation, c *checker) bool {
