@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/olekukonko/tablewriter"
+	"gonum.org/v1/gonum/stat"
 
 	"github.com/townsim/townsim/sim"
 )
@@ -69,6 +70,20 @@ type Summary struct {
 	FaultsNeverFired []string           `json:"faults_never_fired"`
 	// HealSeconds is when faults stopped, in seconds after the start (0 = never).
 	HealSeconds float64 `json:"heal_seconds"`
+	// FaultsConverge is, by fault kind, the ticks the town took to
+	// recover from each fault (until every issue created before it was
+	// closed, failed or deleted): quantiles over the faults recovered from,
+	// and how many it had not recovered from at the end.
+	FaultsConverge map[string]ConvergeTicks `json:"faults_converge_ticks"`
+}
+
+// ConvergeTicks summarises one fault kind's recoveries.
+type ConvergeTicks struct {
+	P50       float64 `json:"p50"`
+	P99       float64 `json:"p99"`
+	Max       float64 `json:"max"`
+	Recovered int     `json:"recovered"`
+	Open      int     `json:"open"`
 }
 
 // Summarize computes the summary of a run from its tick records.
@@ -121,6 +136,20 @@ func SummarizeStream(r *sim.Result, ts *TickStats) Summary {
 	}
 	if !r.Faults.HealAt.IsZero() {
 		s.HealSeconds = r.Faults.HealAt.Sub(r.Config.Start).Seconds()
+	}
+	s.FaultsConverge = map[string]ConvergeTicks{}
+	for k, cv := range r.Faults.Converge {
+		c := ConvergeTicks{Recovered: len(cv.Ticks), Open: cv.Open}
+		if len(cv.Ticks) > 0 {
+			xs := make([]float64, len(cv.Ticks)) // sorted, as sim reports them
+			for i, n := range cv.Ticks {
+				xs[i] = float64(n)
+			}
+			c.P50 = stat.Quantile(0.5, stat.Empirical, xs, nil)
+			c.P99 = stat.Quantile(0.99, stat.Empirical, xs, nil)
+			c.Max = xs[len(xs)-1]
+		}
+		s.FaultsConverge[k] = c
 	}
 	for k, v := range r.ActionsByType {
 		s.ActionsByType[k] = v
@@ -237,13 +266,20 @@ func (s Summary) writeFaultTable(w io.Writer) error {
 	}
 	sort.Strings(names)
 	t := tablewriter.NewWriter(w)
-	t.Header("fault kind", "rate", "fired")
+	t.Header("fault kind", "rate", "fired", "ticks to converge p50 / p99 / max", "not recovered")
 	for _, k := range names {
 		rate := "-"
 		if r, ok := s.FaultMix[k]; ok {
 			rate = strconv.FormatFloat(r, 'g', 4, 64)
 		}
-		if err := t.Append(k, rate, strconv.Itoa(s.FaultsFired[k])); err != nil {
+		conv, open := "-", "-"
+		if cv, ok := s.FaultsConverge[k]; ok {
+			if cv.Recovered > 0 {
+				conv = fmt.Sprintf("%s / %s / %s", num(cv.P50), num(cv.P99), num(cv.Max))
+			}
+			open = strconv.Itoa(cv.Open)
+		}
+		if err := t.Append(k, rate, strconv.Itoa(s.FaultsFired[k]), conv, open); err != nil {
 			return err
 		}
 	}

@@ -306,6 +306,7 @@ func (k *containers) fault(p *process, name string) {
 		return
 	}
 	k.w.stats.Faults[name]++
+	k.w.faults.conv.fired(name)
 	k.w.record("fault", F("agent", p.agentID), F("n", p.n), F("kind", name))
 	switch name {
 	case faultExited:

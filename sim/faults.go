@@ -16,10 +16,11 @@ type faultLayer struct {
 	mix    FaultMix
 	healAt time.Time // zero: faults never stop
 	fired  map[string]int
+	conv   *convergence
 }
 
 func newFaultLayer(w *World, mix FaultMix) *faultLayer {
-	f := &faultLayer{w: w, mix: mix, fired: map[string]int{}}
+	f := &faultLayer{w: w, mix: mix, fired: map[string]int{}, conv: newConvergence(w)}
 	if w.cfg.Faults.Heal > 0 {
 		f.healAt = w.cfg.Start.Add(w.cfg.Faults.Heal)
 	}
@@ -64,6 +65,7 @@ func (f *faultLayer) stream(kind string) *Rand { return f.w.src.Stream("fault:" 
 // fire counts and traces a fault that struck.
 func (f *faultLayer) fire(kind string, fields ...Field) {
 	f.fired[kind]++
+	f.conv.fired(kind)
 	f.w.stats.Faults[kind]++
 	f.w.record("fault", append([]Field{F("kind", kind)}, fields...)...)
 }
@@ -146,10 +148,14 @@ type FaultReport struct {
 	NeverFired []string
 	// HealAt is the heal time (zero: faults never stopped).
 	HealAt time.Time
+	// Converge is, by kind, how many ticks the town took to recover from
+	// each fault: from the fault until every issue created before it was
+	// closed, failed or deleted.
+	Converge map[string]Convergence
 }
 
 func (f *faultLayer) report() FaultReport {
-	r := FaultReport{Mix: f.mix, Fired: map[string]int{}, HealAt: f.healAt}
+	r := FaultReport{Mix: f.mix, Fired: map[string]int{}, HealAt: f.healAt, Converge: f.conv.report()}
 	for k, n := range f.w.stats.Faults {
 		r.Fired[k] = n
 	}

@@ -444,3 +444,58 @@ func BenchmarkFaultLayer(b *testing.B) {
 		})
 	}
 }
+
+// The run reports, per fault kind, how many ticks the town took to
+// recover from each fault: every recovery is counted once, none is
+// negative, and a town whose work all ends recovers from every fault.
+func TestFaultConvergence(t *testing.T) {
+	c := faultConfig(9, map[string]float64{FaultStatusUnknown: 0.2, model.FPReconcile: 0.1})
+	c.Duration = 3 * time.Hour
+	c.WorkloadStop = 20 * time.Minute
+	c.Faults.Heal = 20 * time.Minute
+	res, _ := runTraced(t, c)
+	if res.Beads.Open != 0 {
+		t.Fatalf("issues %+v; want every one ended so every fault is recovered from", res.Beads)
+	}
+	for _, k := range []string{FaultStatusUnknown, model.FPReconcile} {
+		cv := res.Faults.Converge[k]
+		if len(cv.Ticks)+cv.Open != res.Faults.Fired[k] || cv.Open != 0 || len(cv.Ticks) == 0 {
+			t.Errorf("%s: %d recoveries, %d open, %d fired; want one recovery per fault", k, len(cv.Ticks), cv.Open, res.Faults.Fired[k])
+		}
+		for i, n := range cv.Ticks {
+			if n < 0 || i > 0 && n < cv.Ticks[i-1] {
+				t.Errorf("%s: ticks %v not sorted non-negative counts", k, cv.Ticks)
+				break
+			}
+		}
+	}
+}
+
+// The kinds that are weights of the config sections fire when set through
+// FaultConfig.Rates, and every firing is in the trace.
+func TestConfigFaultKindsFire(t *testing.T) {
+	for _, k := range FaultKinds() {
+		if k.set == nil {
+			continue
+		}
+		t.Run(k.Name, func(t *testing.T) {
+			t.Parallel()
+			rate := 1.0
+			if strings.HasPrefix(k.Unit, unitProb) {
+				rate = 0.5
+			}
+			c := faultConfig(10, map[string]float64{k.Name: rate})
+			c.Duration = 90 * time.Minute
+			if k.Name == "merge_fail" || strings.HasPrefix(k.Name, "github_") {
+				c.GitHub.MergeDelay = Const(time.Hour) // let auto-merge reach the merge call
+			}
+			res, lines := runTraced(t, c)
+			if res.Faults.Fired[k.Name] == 0 {
+				t.Fatalf("%s never fired: %v", k.Name, res.Faults.Fired)
+			}
+			if n := len(grep(lines, " fault ", "kind="+k.Name)); n != res.Faults.Fired[k.Name] {
+				t.Errorf("%d trace records for %d firings", n, res.Faults.Fired[k.Name])
+			}
+		})
+	}
+}

@@ -375,6 +375,7 @@ func (w *World) observeTick(rec *TickRecord, res *alarm.TickResult, err error, r
 	if w.opts.OnTick != nil {
 		defer w.opts.OnTick(rec, res, w)
 	}
+	w.faults.conv.afterTick()
 	m := rec.Metrics
 	w.record("tick", F("at", rec.At), F("retry", retry), F("threw", errText(err)),
 		F("drained", m.EventsDrained), F("actions", m.ActionsEmitted),
