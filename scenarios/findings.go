@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -74,10 +75,10 @@ func AcceptedFindings() []Finding {
 			Spec:      "reconciler.md §4.1 #3, §8.2 (hazard 2)",
 			Condition: "invariant #3, and the rig has at least two in-progress merge requests with a PR URL",
 			applies: func(v Violation, c *checker) bool {
-				if !strings.HasPrefix(v.Entity, "#3 ") {
+				rig, ok := invariantOf(v, 3)
+				if !ok {
 					return false
 				}
-				rig := strings.TrimPrefix(v.Entity, "#3 ")
 				n, _ := c.world.Town().DB().Int(`SELECT count(*) FROM beads b JOIN review_metadata r ON r.bead_id = b.bead_id
 					WHERE b.type = 'merge_request' AND b.status = 'in_progress' AND b.rig_id = ?
 					  AND r.pr_url IS NOT NULL AND r.pr_url != ''`, rig)
@@ -91,10 +92,10 @@ func AcceptedFindings() []Finding {
 			Spec:      "reconciler.md §4.1 #7, model.md §4.13 touchAgent",
 			Condition: "invariant #7, and the agent's last activity is a heartbeat within the last 60 s",
 			applies: func(v Violation, c *checker) bool {
-				if !strings.HasPrefix(v.Entity, "#7 ") {
+				agent, ok := invariantOf(v, 7)
+				if !ok {
 					return false
 				}
-				agent := strings.TrimPrefix(v.Entity, "#7 ")
 				last, _ := c.world.Town().DB().Strings(`SELECT last_activity_at FROM agent_metadata
 					WHERE bead_id = ? AND current_hook_bead_id IS NULL`, agent)
 				if len(last) == 0 {
@@ -113,10 +114,10 @@ func AcceptedFindings() []Finding {
 			Condition: "invariant #4, every merge request tracking the issue is closed or failed, and the last of " +
 				"them changed within the last minute or the issue within the last 5 minutes",
 			applies: func(v Violation, c *checker) bool {
-				if !strings.HasPrefix(v.Entity, "#4 ") {
+				id, ok := invariantOf(v, 4)
+				if !ok {
 					return false
 				}
-				id := strings.TrimPrefix(v.Entity, "#4 ")
 				db := c.world.Town().DB()
 				open, _ := db.Int(`SELECT count(*) FROM bead_dependencies d JOIN beads m ON m.bead_id = d.bead_id
 					WHERE d.depends_on_bead_id = ? AND d.dependency_type = 'tracks' AND m.type = 'merge_request'
@@ -152,10 +153,8 @@ func AcceptedFindings() []Finding {
 			Spec:      "reconciler.md §4.1 #5",
 			Condition: "invariant #5 for a convoy whose status is failed",
 			applies: func(v Violation, c *checker) bool {
-				if !strings.HasPrefix(v.Entity, "#5 ") {
-					return false
-				}
-				return c.beadStatus(c.world.Town().DB(), strings.TrimPrefix(v.Entity, "#5 ")) == model.StatusFailed
+				convoy, ok := invariantOf(v, 5)
+				return ok && c.beadStatus(c.world.Town().DB(), convoy) == model.StatusFailed
 			},
 		},
 		{
@@ -250,4 +249,10 @@ func (c *checker) processUnhooked(agent string) bool {
 		}
 	}
 	return false
+}
+
+// invariantOf returns the entity a violation of production invariant n
+// names, and whether v is one.
+func invariantOf(v Violation, n int) (string, bool) {
+	return strings.CutPrefix(v.Entity, "#"+strconv.Itoa(n)+" ")
 }
