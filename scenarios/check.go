@@ -55,6 +55,11 @@ type CheckOptions struct {
 	// AtStop, when set, sees the world where the run stopped, before the
 	// end-of-run properties are judged.
 	AtStop func(w *sim.World)
+	// Differences, when set, reports how many reconcile passes so far
+	// differed from another reconcile run beside the port's (differential
+	// mode, with Run.Reconcile its comparer): a tick that adds one fails
+	// PropDifferential.
+	Differences func() int
 	// StopOnFailure ends the run at the simulated minute of its first
 	// failure (the end-of-run properties are then judged over the part
 	// that ran). Shrinking uses it: a failure found early is found fast.
@@ -174,6 +179,7 @@ const (
 	PropIdleCadence      = "bounds/idle-town-ticks-at-idle-cadence"
 	PropTriageLeftAlone  = "bounds/triage-beads-left-alone"
 	PropDeletedTownTicks = "bounds/deleted-town-never-ticks"
+	PropDifferential     = "differential/same-actions-as-original"
 )
 
 // Properties lists every property Check judges, sorted.
@@ -181,7 +187,8 @@ func Properties() []string {
 	ps := []string{PropInvariant, PropOneOwner, PropDrainDispatch, PropTerminalWork, PropRigMatch,
 		PropHookAssignee, PropBeadLost, PropSettle, PropQueueDrains, PropFlap, PropRetryStorm,
 		PropStarvation, PropDeterminism, PropFalseDeath, PropEventsPerAgent, PropPokes, PropMerges,
-		PropLandingMRs, PropNudges, PropDispatchResumes, PropIdleCadence, PropDeletedTownTicks}
+		PropLandingMRs, PropNudges, PropDispatchResumes, PropIdleCadence, PropDeletedTownTicks,
+		PropDifferential}
 	slices.Sort(ps)
 	return ps
 }

@@ -52,6 +52,7 @@ type checker struct {
 	openAtHeal   int                    // dispatchable open issues when the heal time passed
 	healSeen     bool
 	converged    int  // ticks after heal when converged (-1: not yet)
+	differences  int  // differential passes that differed, as last seen
 	lastRan      bool // the last tick got past T1
 	lastRetry    bool // the last tick was a platform retry
 	healTick     int
@@ -145,6 +146,13 @@ func (c *checker) afterTick(rec *sim.TickRecord, res *alarm.TickResult, w *sim.W
 	// A deleted town never ticks again (a tick already running when the
 	// destroy finished may end).
 	c.lastRan, c.lastRetry = res != nil && res.Ran, rec.Retry
+	if c.opts.Differences != nil {
+		if n := c.opts.Differences(); n > c.differences {
+			c.violation(PropDifferential, fmt.Sprint("tick ", c.ticks), "the original's reconcile emitted other actions "+
+				"than the port's on this tick's state (%d differing passes so far)", n)
+			c.differences = n
+		}
+	}
 	if d := w.DestroyedAt(); !d.IsZero() && rec.At.After(d) {
 		ran := c.lastRan
 		c.violation(PropDeletedTownTicks, fmt.Sprint("tick ", c.ticks), "a tick fired at %s (ran: %v, retry: %v) after the town was destroyed at %s",

@@ -33,17 +33,17 @@ func TestMain(m *testing.M) {
 // judges every property on each; a failure is shrunk by rapid and printed
 // with the command line that replays it.
 func TestProperties(t *testing.T) {
-	rapid.Check(t, checkGenerated(""))
+	rapid.Check(t, checkGenerated("", gastownOptions(t)))
 }
 
 // checkGenerated is the property run's body: one drawn scenario, with
 // mutant (a deliberate bug, "" for none), judged; a failure names the
 // properties that failed and prints its replay line.
-func checkGenerated(mutant string) func(*rapid.T) {
+func checkGenerated(mutant string, opts CheckOptions) func(*rapid.T) {
 	return func(rt *rapid.T) {
 		g := GenScenario().Draw(rt, "scenario")
 		g.Config.Mutant = mutant
-		rep, err := Check(g.Config, g.Bounds, CheckOptions{})
+		rep, err := Check(g.Config, g.Bounds, opts)
 		if err != nil {
 			rt.Fatal(err)
 		}

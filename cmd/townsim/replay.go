@@ -13,6 +13,7 @@ import (
 
 	"github.com/olekukonko/tablewriter"
 
+	"github.com/townsim/townsim/differential"
 	"github.com/townsim/townsim/model/alarm"
 	"github.com/townsim/townsim/scenarios"
 	"github.com/townsim/townsim/sim"
@@ -29,6 +30,7 @@ func replayCommand(args []string, stdout, stderr io.Writer) int {
 	stop := fs.Bool("stop-on-failure", false, "stop at the simulated minute of the first failure (as the mutant tests shrink)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	trace := fs.String("trace", "", "stream the trace to this new file")
+	gastown := fs.String("gastown", "", "also run this gastown checkout's own reconcile on every pass (compare mode); a difference fails the replay")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -60,6 +62,26 @@ func replayCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		defer f.Close()
 		opts.Run.Trace = f
+	}
+	if *gastown != "" {
+		h, err := differential.StartHost(differential.HostOptions{Gastown: *gastown})
+		if err != nil {
+			fmt.Fprintf(stderr, "townsim replay: --gastown: %v\n", err)
+			return 2
+		}
+		defer h.Close()
+		dir, err := os.MkdirTemp("", "townsim-replay-diffs-")
+		if err != nil {
+			fmt.Fprintf(stderr, "townsim replay: %v\n", err)
+			return 1
+		}
+		c := &differential.Comparer{Host: h, Mode: differential.ModeCompare, DiffDir: dir}
+		opts.Run.Reconcile = c.Reconcile
+		opts.Differences = func() int { return c.Stats.Differed }
+		defer func() {
+			fmt.Fprintf(stderr, "townsim replay: --gastown: %d passes compared, %d differed (saved in %s)\n",
+				c.Stats.Compared, c.Stats.Differed, dir)
+		}()
 	}
 	var dry *alarm.DryRunResult
 	var state map[string]string
