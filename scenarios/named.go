@@ -299,6 +299,25 @@ func idleTown() Scenario {
 	}
 }
 
+func swarm() Scenario {
+	c := sim.DefaultConfig()
+	c.Rigs = 2
+	c.Agents = 4
+	c.Faults.Swarm = true
+	c.Faults.Heal = 40 * time.Minute
+	c.WorkloadStop = 40 * time.Minute
+	c.Duration = 2 * time.Hour
+	return Scenario{
+		Name:    "swarm",
+		Purpose: "the seed draws about half of all fault kinds, code and world, at swarm rates; they stop at 40 min and the town recovers",
+		Config:  c,
+		Expect: Expect{
+			Actions: []string{reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: waiting()},
+		},
+	}
+}
+
 func townDeleted() Scenario {
 	c := sim.DefaultConfig()
 	c.Rigs = 1

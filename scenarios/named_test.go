@@ -285,6 +285,18 @@ func TestScenarioReaches(t *testing.T) {
 				t.Errorf("GUPP never escalated after an hour")
 			}
 		}},
+		{"swarm", 0, func(t *testing.T, r *run) {
+			f := r.res.Faults
+			if len(f.Mix) < 8 || len(f.Fired) < 5 {
+				t.Errorf("mix %v fired %v; want a swarm of kinds on and firing", f.Mix, f.Fired)
+			}
+			heal := r.s.Config.Start.Add(r.s.Config.Faults.Heal)
+			for _, l := range r.grep("fault") {
+				if !l.at.Before(heal) {
+					t.Errorf("a fault after the heal: %s", l.text)
+				}
+			}
+		}},
 		{"town-deleted", 0, func(t *testing.T, r *run) {
 			// The destroy RPC ran, and no tick started after it.
 			var destroyed time.Time
