@@ -2,6 +2,7 @@ package differential
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,6 +50,10 @@ func newFixtureHost(t *testing.T) *Host {
 }
 
 func TestMain(m *testing.M) {
+	if err := InstallPackages(""); err != nil {
+		fmt.Fprintln(os.Stderr, "differential tests: the host's npm packages:", err)
+		os.Exit(1)
+	}
 	code := m.Run()
 	if shared.h != nil {
 		shared.h.Close()

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // MinNodeMajor is the oldest Node.js major version the host runs on.
@@ -53,6 +54,63 @@ func GastownRoot(dir string) (string, error) {
 // folder next to this package's source. It checks that the npm packages
 // are installed and names the command that installs them if not.
 func NodeDir(explicit string) (string, error) {
+	abs, err := findNodeDir(explicit)
+	if err != nil {
+		return "", err
+	}
+	if missing := missingPackages(abs); len(missing) > 0 {
+		return "", fmt.Errorf("npm packages missing in %s: %s; install them with: npm ci --prefix %s",
+			abs, strings.Join(missing, ", "), abs)
+	}
+	return abs, nil
+}
+
+// InstallPackages installs the host's pinned npm packages (npm ci, from
+// its lock file) into the folder NodeDir finds, when any is missing. The
+// tests call it, so that `go test ./...` works on a fresh checkout with
+// Node.js and the npm registry at hand.
+func InstallPackages(explicit string) error {
+	abs, err := findNodeDir(explicit)
+	if err != nil {
+		return err
+	}
+	if len(missingPackages(abs)) == 0 {
+		return nil
+	}
+	// Test binaries of several packages may get here at once: one npm at
+	// a time, and the others find the packages installed.
+	lock, err := os.OpenFile(filepath.Join(abs, ".install.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return err
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	if len(missingPackages(abs)) == 0 {
+		return nil
+	}
+	out, err := exec.Command("npm", "ci", "--prefix", abs, "--no-audit", "--no-fund").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("npm ci --prefix %s: %v\n%s", abs, err, out)
+	}
+	return nil
+}
+
+// missingPackages lists the host's npm packages not installed in abs.
+func missingPackages(abs string) []string {
+	var missing []string
+	for _, pkg := range []string{"esbuild", "sql.js", "zod"} {
+		if _, err := os.Stat(filepath.Join(abs, "node_modules", pkg, "package.json")); err != nil {
+			missing = append(missing, pkg)
+		}
+	}
+	return missing
+}
+
+// findNodeDir finds the host program's folder (see NodeDir).
+func findNodeDir(explicit string) (string, error) {
 	var candidates []string
 	switch {
 	case explicit != "":
@@ -86,16 +144,6 @@ func NodeDir(explicit string) (string, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return "", err
-	}
-	var missing []string
-	for _, pkg := range []string{"esbuild", "sql.js", "zod"} {
-		if _, err := os.Stat(filepath.Join(abs, "node_modules", pkg, "package.json")); err != nil {
-			missing = append(missing, pkg)
-		}
-	}
-	if len(missing) > 0 {
-		return "", fmt.Errorf("npm packages missing in %s: %s; install them with: npm ci --prefix %s",
-			abs, strings.Join(missing, ", "), abs)
 	}
 	return abs, nil
 }

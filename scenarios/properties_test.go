@@ -10,6 +10,7 @@ import (
 
 	"pgregory.net/rapid"
 
+	"github.com/townsim/townsim/differential"
 	"github.com/townsim/townsim/model"
 )
 
@@ -19,6 +20,10 @@ const defaultChecks = "6"
 
 func TestMain(m *testing.M) {
 	flag.Parse()
+	if err := differential.InstallPackages(""); err != nil {
+		fmt.Fprintln(os.Stderr, "scenarios tests: the differential host's npm packages:", err)
+		os.Exit(1)
+	}
 	set := false
 	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "rapid.checks" })
 	if !set {
