@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/townsim/townsim/differential"
 	"github.com/townsim/townsim/reports/sweep"
 )
 
@@ -28,6 +31,7 @@ type sweepFlags struct {
 	jobs     int
 	out      string
 	interval time.Duration
+	gastown  string
 }
 
 func parseSweepFlags(args []string, stderr io.Writer) (*sweepFlags, error) {
@@ -48,6 +52,7 @@ func parseSweepFlags(args []string, stderr io.Writer) (*sweepFlags, error) {
 	f := &sweepFlags{}
 	fs.IntVar(&f.jobs, "j", runtime.GOMAXPROCS(0), "runs at once (each run is single-threaded and deterministic)")
 	fs.StringVar(&f.out, "out", "sweep-report", "report folder to create (must not exist)")
+	fs.StringVar(&f.gastown, "gastown", "", "differential mode: run this gastown checkout's own reconcile beside the port's in every run (one Node host per run)")
 	fs.DurationVar(&f.interval, "progress-every", 10*time.Second, "when stderr is not a terminal: wall time between progress lines")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -68,7 +73,7 @@ func parseSweepFlags(args []string, stderr io.Writer) (*sweepFlags, error) {
 		var clash []string
 		fs.Visit(func(fl *flag.Flag) {
 			switch fl.Name {
-			case "config", "j", "out", "progress-every":
+			case "config", "j", "out", "progress-every", "gastown":
 			default:
 				clash = append(clash, "--"+fl.Name)
 			}
@@ -152,7 +157,25 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "townsim sweep: %d points × %d seeds = %d runs, %d at once\n", len(f.grid.Points()), f.grid.Seeds, total, f.jobs)
 	prog := newProgress(stderr, f.interval)
 	start, cpu0 := time.Now(), processCPU()
-	runs := sweep.Run(f.grid, sweep.Options{Jobs: f.jobs, Progress: prog.update})
+	opts := sweep.Options{Jobs: f.jobs, Progress: prog.update}
+	if f.gastown != "" {
+		h, err := differential.StartHost(differential.HostOptions{Gastown: f.gastown})
+		if err != nil {
+			fmt.Fprintf(stderr, "townsim sweep: --gastown: %v\n", err)
+			return 2
+		}
+		h.Close()
+		var n atomic.Int64
+		opts.Compare = func() (sweep.Comparer, error) {
+			h, err := differential.StartHost(differential.HostOptions{Gastown: f.gastown})
+			if err != nil {
+				return nil, err
+			}
+			dir := filepath.Join(f.out+"-gastown-diffs", strconv.FormatInt(n.Add(1), 10))
+			return &sweepComparer{differential.Comparer{Host: h, Mode: differential.ModeCompare, DiffDir: dir}}, nil
+		}
+	}
+	runs := sweep.Run(f.grid, opts)
 	wall := time.Since(start)
 	prog.finish(total)
 	a := sweep.Analyze(f.grid, runs, wall, f.jobs)
@@ -170,6 +193,15 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "sweep wall %s, runs' wall sum %s (overlap %.2fx with -j %d), CPU %s (%.2f cores busy on average); report in %s/\n",
 		wall.Round(time.Millisecond), a.RunWall.Round(time.Millisecond), a.Speedup(), f.jobs,
 		a.CPU.Round(time.Millisecond), a.CPU.Seconds()/wall.Seconds(), f.out)
+	if f.gastown != "" {
+		compared, differed := 0, 0
+		for _, r := range runs {
+			compared += r.Compared
+			differed += r.Differed
+		}
+		fmt.Fprintf(stdout, "gastown %s: %d reconcile passes compared, %d differed (saved under %s-gastown-diffs/)\n",
+			f.gastown, compared, differed, f.out)
+	}
 	for _, r := range runs {
 		if r.Err != nil {
 			fmt.Fprintf(stderr, "townsim sweep: run %s seed %d failed: %v\n", r.Point, r.Seed, r.Err)
@@ -228,4 +260,16 @@ func (p *progress) finish(total int) {
 		fmt.Fprintln(p.w)
 	}
 	fmt.Fprintf(p.w, "townsim sweep: %d runs done in %s\n", total, time.Since(p.start).Round(time.Millisecond))
+}
+
+// sweepComparer is a differential comparer as a sweep run's Comparer.
+type sweepComparer struct{ differential.Comparer }
+
+func (c *sweepComparer) Counts() (compared, differed int) {
+	return c.Stats.Compared, c.Stats.Differed
+}
+
+func (c *sweepComparer) Close() error {
+	c.Host.Close()
+	return c.Err()
 }

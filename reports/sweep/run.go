@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/townsim/townsim/model"
+	"github.com/townsim/townsim/model/reconciler"
 	"github.com/townsim/townsim/reports"
 	"github.com/townsim/townsim/reports/dashboard"
 	"github.com/townsim/townsim/reports/record"
@@ -38,6 +40,9 @@ type RunResult struct {
 	Parts map[string]int64
 	// NotifyMayor counts notify_mayor actions (the dispatch breaker's).
 	NotifyMayor int
+	// Compared and Differed count the reconcile passes compared with
+	// another reconcile and those that differed (Options.Compare).
+	Compared, Differed int
 	// Wall is the run's real time; TraceHash its trace hash.
 	Wall      time.Duration
 	TraceHash string
@@ -57,6 +62,20 @@ type Options struct {
 	Progress func(done, total int, last *RunResult)
 	// WallClock measures compute; nil = time.Now (measured, never fed back).
 	WallClock func() time.Time
+	// Compare, when set, starts a comparison for each run (differential
+	// mode: another reconcile beside the port's on every pass); the run
+	// reconciles through it and reports what it compared.
+	Compare func() (Comparer, error)
+}
+
+// Comparer runs another reconcile beside the port's during one run.
+type Comparer interface {
+	// Reconcile is the run's reconcile pass (an alarm.ReconcileFunc).
+	Reconcile(t *model.Town, now time.Time, o reconciler.Options) ([]reconciler.Action, error)
+	// Counts are the passes compared and those that differed so far.
+	Counts() (compared, differed int)
+	// Close ends it; its error is the comparison's failure, if any.
+	Close() error
 }
 
 // Run runs every point of the grid with every seed and returns the runs
@@ -92,7 +111,7 @@ func Run(g Grid, o Options) []RunResult {
 		go func() {
 			defer wg.Done()
 			for j := range ch {
-				r := runOne(g, j.p, j.seed, j.seed == g.Seed, o.WallClock)
+				r := runOne(g, j.p, j.seed, j.seed == g.Seed, o)
 				mu.Lock()
 				out[j.i] = r
 				done++
@@ -112,9 +131,25 @@ func Run(g Grid, o Options) []RunResult {
 }
 
 // runOne runs one point with one seed, streaming its ticks.
-func runOne(g Grid, p Point, seed uint64, keepTimeline bool, clock func() time.Time) RunResult {
+func runOne(g Grid, p Point, seed uint64, keepTimeline bool, o Options) (r RunResult) {
+	clock := o.WallClock
 	cfg := g.Config(p, seed)
-	r := RunResult{Point: p, Seed: seed, Parts: map[string]int64{}}
+	r = RunResult{Point: p, Seed: seed, Parts: map[string]int64{}}
+	ro := sim.RunOptions{WallClock: clock, DropTickRecords: true}
+	if o.Compare != nil {
+		c, err := o.Compare()
+		if err != nil {
+			r.Err = err
+			return r
+		}
+		ro.Reconcile = c.Reconcile
+		defer func() {
+			r.Compared, r.Differed = c.Counts()
+			if err := c.Close(); err != nil && r.Err == nil {
+				r.Err = err
+			}
+		}()
+	}
 	var compute, stmts, rows reports.Sketch
 	var tl *Timeline
 	var dash *dashboard.Builder
@@ -150,7 +185,8 @@ func runOne(g Grid, p Point, seed uint64, keepTimeline bool, clock func() time.T
 		}
 	}}}
 	start := clock()
-	res, err := sim.Run(cfg, sim.RunOptions{WallClock: clock, DropTickRecords: true, OnTick: rec.OnTick})
+	ro.OnTick = rec.OnTick
+	res, err := sim.Run(cfg, ro)
 	r.Wall = clock().Sub(start)
 	if cerr := rec.Close(); err == nil {
 		err = cerr
