@@ -299,6 +299,24 @@ func idleTown() Scenario {
 	}
 }
 
+func freshTown() Scenario {
+	c := sim.DefaultConfig()
+	c.Rigs = 1
+	c.Agents = 4
+	c.Town.GitHubToken = sim.TokenNone
+	c.Duration = time.Hour
+	return Scenario{
+		Name: "fresh-town",
+		Purpose: "a brand-new production town: no GitHub token, so every merge request's first PR poll fails " +
+			"with no_token and its issue is reworked",
+		Config: c,
+		Expect: Expect{
+			Actions: []string{reconciler.PollPR, reconciler.TransitionBead},
+			Bounds:  Bounds{NonTerminal: waiting()},
+		},
+	}
+}
+
 func swarm() Scenario {
 	c := sim.DefaultConfig()
 	c.Rigs = 2

@@ -285,6 +285,16 @@ func TestScenarioReaches(t *testing.T) {
 				t.Errorf("GUPP never escalated after an hour")
 			}
 		}},
+		{"fresh-town", 0, func(t *testing.T, r *run) {
+			// No token: PR polls fail before any GitHub call, the merge
+			// requests fail, and BD-4 reopens their issues.
+			if n := len(r.grep("call", "kind=github.pr_status")); n != 0 {
+				t.Errorf("%d PR status calls without a token", n)
+			}
+			if len(r.grep("action", "poll_pr")) == 0 || len(r.grep("action", "all reviews failed")) == 0 {
+				t.Errorf("no failed poll reworked an issue")
+			}
+		}},
 		{"swarm", 0, func(t *testing.T, r *run) {
 			f := r.res.Faults
 			if len(f.Mix) < 8 || len(f.Fired) < 5 {

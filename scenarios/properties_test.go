@@ -48,6 +48,8 @@ func checkGenerated(mutant string, opts CheckOptions) func(*rapid.T) {
 	return func(rt *rapid.T) {
 		g := GenScenario().Draw(rt, "scenario")
 		g.Config.Mutant = mutant
+		opts := opts
+		opts.Determinism = true // and a second run of the case gives the same hash
 		rep, err := Check(g.Config, g.Bounds, opts)
 		if err != nil {
 			rt.Fatal(err)

@@ -26,6 +26,7 @@ var registry = []func() Scenario{
 	stuckAgents,
 	idleTown,
 	townDeleted,
+	freshTown,
 	swarm,
 	prAwaitingApproval,
 	autoMergeOff,
