@@ -23,6 +23,8 @@ type Violation struct {
 	Entity string
 	// Detail says what was seen.
 	Detail string
+	// Rule is the rule id of the action that broke it, when an action did.
+	Rule string
 	// Finding is the accepted production finding it matches ("" when it
 	// matches none: a failure).
 	Finding string
@@ -187,8 +189,8 @@ func Properties() []string {
 	ps := []string{PropInvariant, PropOneOwner, PropDrainDispatch, PropTerminalWork, PropRigMatch,
 		PropHookAssignee, PropBeadLost, PropSettle, PropQueueDrains, PropFlap, PropRetryStorm,
 		PropStarvation, PropDeterminism, PropFalseDeath, PropEventsPerAgent, PropPokes, PropMerges,
-		PropLandingMRs, PropNudges, PropDispatchResumes, PropIdleCadence, PropDeletedTownTicks,
-		PropDifferential}
+		PropLandingMRs, PropNudges, PropDispatchResumes, PropIdleCadence, PropTriageLeftAlone,
+		PropDeletedTownTicks, PropDifferential}
 	slices.Sort(ps)
 	return ps
 }

@@ -233,7 +233,8 @@ func (c *checker) checkActions(res *alarm.TickResult, w *sim.World) {
 	for _, a := range res.Actions {
 		if a.BeadID != "" {
 			if n, _ := db.Int(`SELECT count(*) FROM beads WHERE bead_id = ? AND (labels LIKE '%"gt:triage-request"%' OR labels LIKE '%"gt:triage"%')`, a.BeadID); n > 0 {
-				c.violation(PropTriageLeftAlone, a.BeadID, "rule %s emitted %s on triage bead %s", a.Rule, a.String(), short(a.BeadID))
+				c.add(Violation{Property: PropTriageLeftAlone, At: c.now, Tick: c.ticks, Entity: a.BeadID, Rule: a.Rule,
+					Detail: fmt.Sprintf("rule %s emitted %s on triage bead %s", a.Rule, a.String(), short(a.BeadID))})
 			}
 		}
 		switch a.Type {

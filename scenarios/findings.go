@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -146,6 +147,22 @@ func AcceptedFindings() []Finding {
 			Spec:      "reconciler.md §1.1 platform retry, §1.2 T1; Town destroy()",
 			Condition: "the tick after the destroy is a platform retry that stopped at the T1 guard",
 			applies:   func(v Violation, c *checker) bool { return c.lastRetry && !c.lastRan },
+		},
+		{
+			ID: "triage-batch-is-an-ordinary-issue", Property: PropTriageLeftAlone,
+			Reason: "the triage batch is an issue labelled gt:triage, and the bead rules filter only gt:triage-request " +
+				"(BD-1) or nothing at all (BD-1b, BD-2, BD-3, BD-4): when the triage agent is lost, BD-3 resets the batch " +
+				"to open and the other bead rules may treat it as ordinary work",
+			Spec:      "reconciler.md §2.2 BD-1..BD-4 (no gt:triage filter), §1.2 T15 maybeDispatchTriageAgent",
+			Condition: "a bead rule (BD-1, BD-1b, BD-2, BD-3, BD-4) acted on the triage batch (label gt:triage, not a gt:triage-request)",
+			applies: func(v Violation, c *checker) bool {
+				if !slices.Contains([]string{"BD-1", "BD-1b", "BD-2", "BD-3", "BD-4"}, v.Rule) {
+					return false
+				}
+				n, _ := c.world.Town().DB().Int(`SELECT count(*) FROM beads WHERE bead_id = ?
+					AND labels LIKE '%"gt:triage"%' AND labels NOT LIKE '%"gt:triage-request"%'`, v.Entity)
+				return n > 0
+			},
 		},
 		{
 			ID: "invariant-5-failed-convoy", Property: PropInvariant,
