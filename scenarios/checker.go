@@ -163,6 +163,7 @@ func (c *checker) afterTick(rec *sim.TickRecord, res *alarm.TickResult, w *sim.W
 	}
 	c.tickTimes = append(c.tickTimes, c.now)
 	db := w.Town().DB()
+	procs := w.Processes() // the world's truth, read once per tick
 	if res != nil {
 		c.cov.addActions(res.Actions)
 		c.breakerOpen = false
@@ -175,13 +176,13 @@ func (c *checker) afterTick(rec *sim.TickRecord, res *alarm.TickResult, w *sim.W
 		if res.Draining {
 			c.drainingAt = append(c.drainingAt, c.now)
 		}
-		c.checkActions(res, w)
+		c.checkActions(res, w, procs)
 		for _, v := range res.Violations {
 			c.violation(PropInvariant, fmt.Sprintf("#%d %s", v.Number, invariantEntity(v)), "invariant #%d: %s", v.Number, v.Message)
 		}
 	}
 	holds := map[string]bool{}
-	c.checkWorldOwners(w, holds)
+	c.checkWorldOwners(procs, holds)
 	c.checkDB(db, holds)
 	for key := range c.broken {
 		if !holds[key] {
@@ -223,9 +224,9 @@ func invariantEntity(v alarm.Violation) string {
 }
 
 // checkActions judges what the tick's reconcile emitted.
-func (c *checker) checkActions(res *alarm.TickResult, w *sim.World) {
+func (c *checker) checkActions(res *alarm.TickResult, w *sim.World, all []sim.ProcessView) {
 	procs := map[string]sim.ProcessView{}
-	for _, p := range w.Processes() {
+	for _, p := range all {
 		procs[p.AgentID] = p
 	}
 	hour := hourOf(c.start, c.now)
@@ -278,9 +279,9 @@ func (c *checker) falseDeath(a reconciler.Action, p sim.ProcessView, what string
 }
 
 // checkWorldOwners: at most one live process works on a bead.
-func (c *checker) checkWorldOwners(w *sim.World, holds map[string]bool) {
+func (c *checker) checkWorldOwners(procs []sim.ProcessView, holds map[string]bool) {
 	byBead := map[string][]string{}
-	for _, p := range w.Processes() {
+	for _, p := range procs {
 		if p.Live && !p.Draining && p.BeadID != "" && (p.Role == model.RolePolecat || p.Role == model.RoleRefinery) {
 			byBead[p.BeadID] = append(byBead[p.BeadID], p.AgentID)
 		}
