@@ -36,6 +36,11 @@ func (c Cost) Sub(o Cost) Cost {
 	return Cost{Statements: c.Statements - o.Statements, Rows: c.Rows - o.Rows}
 }
 
+// Add returns c plus o.
+func (c Cost) Add(o Cost) Cost {
+	return Cost{Statements: c.Statements + o.Statements, Rows: c.Rows + o.Rows}
+}
+
 // OpenDB opens path ("" or ":memory:" for an in-memory database) with
 // foreign keys enforced, as production's runtime enforces them.
 func OpenDB(path string) (*DB, error) {

@@ -6,6 +6,7 @@ import (
 
 	"pgregory.net/rapid"
 
+	"github.com/townsim/townsim/des"
 	"github.com/townsim/townsim/sim"
 )
 
@@ -43,13 +44,13 @@ func GenScenarioFor(tail time.Duration) *rapid.Generator[Generated] {
 		c.Agents = rapid.IntRange(1, 6).Draw(t, "agents")
 
 		// Fast work, so that an issue's whole life fits in minutes.
-		c.Work.Polecat = sim.LogNormal(5*time.Minute, 0.4)
-		c.Work.Fixup = sim.LogNormal(2*time.Minute, 0.4)
-		c.Work.Refinery = sim.LogNormal(2*time.Minute, 0.3)
-		c.GitHub.MergeDelay = sim.LogNormal(5*time.Minute, 0.4)
-		c.GitHub.ChecksDelay = sim.Uniform(time.Minute, 2*time.Minute)
-		c.GitHub.ApprovalDelay = sim.LogNormal(10*time.Minute, 0.4)
-		c.GitHub.CloseDelay = sim.LogNormal(10*time.Minute, 0.4)
+		c.Work.Polecat = des.LogNormal(5*time.Minute, 0.4)
+		c.Work.Fixup = des.LogNormal(2*time.Minute, 0.4)
+		c.Work.Refinery = des.LogNormal(2*time.Minute, 0.3)
+		c.GitHub.MergeDelay = des.LogNormal(5*time.Minute, 0.4)
+		c.GitHub.ChecksDelay = des.Uniform(time.Minute, 2*time.Minute)
+		c.GitHub.ApprovalDelay = des.LogNormal(10*time.Minute, 0.4)
+		c.GitHub.CloseDelay = des.LogNormal(10*time.Minute, 0.4)
 
 		w := &c.Workload
 		w.IssuesPerHour = float64(rapid.IntRange(0, 12).Draw(t, "issues_per_hour"))

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"time"
 
+	"github.com/townsim/townsim/des"
 	"github.com/townsim/townsim/model"
 	"github.com/townsim/townsim/model/reconciler"
 	"github.com/townsim/townsim/sim"
@@ -51,8 +52,8 @@ func healthySteady() Scenario {
 func coldStartStorm() Scenario {
 	c := Default()
 	c.Agents = 16
-	c.Containers.Boot = sim.Uniform(20*time.Second, 60*time.Second)
-	c.Containers.ColdStart = sim.Uniform(60*time.Second, 150*time.Second)
+	c.Containers.Boot = des.Uniform(20*time.Second, 60*time.Second)
+	c.Containers.ColdStart = des.Uniform(60*time.Second, 150*time.Second)
 	c.Duration = time.Hour
 	return Scenario{
 		Name:    "cold-start-storm",
@@ -68,7 +69,7 @@ func coldStartStorm() Scenario {
 func crashLoops() Scenario {
 	c := Default()
 	c.Containers.Healthy = 1
-	c.Containers.Crashed = sim.Stage{Weight: 4, After: sim.Exp(2 * time.Minute)}
+	c.Containers.Crashed = sim.Stage{Weight: 4, After: des.Exp(2 * time.Minute)}
 	c.Duration = 2 * time.Hour
 	return Scenario{
 		Name:    "crash-loops",
@@ -84,8 +85,8 @@ func crashLoops() Scenario {
 func evictionDrain() Scenario {
 	c := Default()
 	c.Containers.Healthy = 8
-	c.Containers.Evicted = sim.Stage{Weight: 1, After: sim.Exp(10 * time.Minute)}
-	c.Containers.EvictionGrace = sim.Uniform(5*time.Second, 30*time.Second)
+	c.Containers.Evicted = sim.Stage{Weight: 1, After: des.Exp(10 * time.Minute)}
+	c.Containers.EvictionGrace = des.Uniform(5*time.Second, 30*time.Second)
 	c.Duration = 2 * time.Hour
 	return Scenario{
 		Name:    "eviction-drain",
@@ -101,8 +102,8 @@ func evictionDrain() Scenario {
 func longDrain() Scenario {
 	c := Default()
 	c.Containers.Healthy = 8
-	c.Containers.Evicted = sim.Stage{Weight: 1, After: sim.Exp(10 * time.Minute)}
-	c.Containers.EvictionGrace = sim.Uniform(2*time.Minute, 6*time.Minute)
+	c.Containers.Evicted = sim.Stage{Weight: 1, After: des.Exp(10 * time.Minute)}
+	c.Containers.EvictionGrace = des.Uniform(2*time.Minute, 6*time.Minute)
 	c.Duration = 2 * time.Hour
 	return Scenario{
 		Name:    "long-drain",
@@ -118,9 +119,9 @@ func longDrain() Scenario {
 func containerOutage() Scenario {
 	c := Default()
 	c.Containers.Healthy = 30
-	c.Containers.Evicted = sim.Stage{Weight: 1, After: sim.Exp(20 * time.Minute)}
-	c.Containers.EvictionGrace = sim.Uniform(5*time.Second, 30*time.Second)
-	c.Containers.Boot = sim.Uniform(30*time.Minute, 90*time.Minute)
+	c.Containers.Evicted = sim.Stage{Weight: 1, After: des.Exp(20 * time.Minute)}
+	c.Containers.EvictionGrace = des.Uniform(5*time.Second, 30*time.Second)
+	c.Containers.Boot = des.Uniform(30*time.Minute, 90*time.Minute)
 	c.Duration = 4 * time.Hour
 	return Scenario{
 		Name:    "container-outage",
@@ -228,11 +229,11 @@ func convoyReviewAndMerge() Scenario {
 func heldAndBlocked() Scenario {
 	c := Default()
 	c.Workload.HeldPerHour = 4
-	c.Workload.HoldFor = sim.Uniform(30*time.Minute, 3*time.Hour)
+	c.Workload.HoldFor = des.Uniform(30*time.Minute, 3*time.Hour)
 	c.Workload.ConvoysPerHour = 2
 	c.Workload.ConvoyDepends = 1
 	c.Workload.Staged = 1
-	c.Workload.StartDelay = sim.Uniform(30*time.Minute, 2*time.Hour)
+	c.Workload.StartDelay = des.Uniform(30*time.Minute, 2*time.Hour)
 	c.Duration = 2 * time.Hour
 	return Scenario{
 		Name:    "held-and-blocked",
@@ -249,7 +250,7 @@ func cancellations() Scenario {
 	c := Default()
 	c.Workload.Cancel = 0.4
 	c.Workload.CancelFailed = 0.5
-	c.Workload.CancelAfter = sim.Uniform(time.Minute, 20*time.Minute)
+	c.Workload.CancelAfter = des.Uniform(time.Minute, 20*time.Minute)
 	c.Duration = 2 * time.Hour
 	return Scenario{
 		Name:    "cancellations",
@@ -266,7 +267,7 @@ func stuckAgents() Scenario {
 	c := Default()
 	c.Agents = 4
 	c.Containers.Healthy = 1
-	c.Containers.Stuck = sim.Stage{Weight: 2, After: sim.Uniform(time.Minute, 5*time.Minute)}
+	c.Containers.Stuck = sim.Stage{Weight: 2, After: des.Uniform(time.Minute, 5*time.Minute)}
 	c.Duration = 3 * time.Hour
 	return Scenario{
 		Name:    "stuck-agents",
@@ -286,7 +287,7 @@ func idleTown() Scenario {
 	c.Agents = 2
 	c.WorkloadStop = time.Minute
 	c.Workload.IssuesPerHour = 0.001
-	c.Work.MayorSession = sim.Uniform(10*time.Minute, 20*time.Minute)
+	c.Work.MayorSession = des.Uniform(10*time.Minute, 20*time.Minute)
 	c.Duration = 4 * time.Hour
 	return Scenario{
 		Name:    "idle-town",
@@ -357,7 +358,7 @@ func prAwaitingApproval() Scenario {
 	c := Default()
 	c.GitHub.Merge = 0
 	c.GitHub.Approval = 1
-	c.GitHub.ApprovalDelay = sim.LogNormal(3*time.Hour, 0.4)
+	c.GitHub.ApprovalDelay = des.LogNormal(3*time.Hour, 0.4)
 	c.Duration = 4 * time.Hour
 	return Scenario{
 		Name:    "pr-awaiting-approval",
@@ -373,7 +374,7 @@ func prAwaitingApproval() Scenario {
 func autoMergeOff() Scenario {
 	c := Default()
 	c.Town.NoAutoMerge = true
-	c.GitHub.MergeDelay = sim.LogNormal(2*time.Hour, 0.5)
+	c.GitHub.MergeDelay = des.LogNormal(2*time.Hour, 0.5)
 	c.Duration = 4 * time.Hour
 	return Scenario{
 		Name:    "auto-merge-off",
@@ -389,7 +390,7 @@ func autoMergeOff() Scenario {
 func mergesFailing() Scenario {
 	c := Default()
 	c.GitHub.MergeFail = 1
-	c.GitHub.MergeDelay = sim.LogNormal(3*time.Hour, 0.5)
+	c.GitHub.MergeDelay = des.LogNormal(3*time.Hour, 0.5)
 	c.Duration = 2 * time.Hour
 	return Scenario{
 		Name:    "merges-failing",
@@ -420,7 +421,7 @@ func landingMRFailing() Scenario {
 
 func lateExitReports() Scenario {
 	c := Default()
-	c.Work.DoneToCompleted = sim.Uniform(2*time.Minute, 15*time.Minute)
+	c.Work.DoneToCompleted = des.Uniform(2*time.Minute, 15*time.Minute)
 	c.Faults.Rates = map[string]float64{sim.FaultLateDone: 0.3}
 	c.Duration = 2 * time.Hour
 	return Scenario{
@@ -482,7 +483,7 @@ func triageStartFails() Scenario {
 func beadsDeleted() Scenario {
 	c := Default()
 	c.Workload.Delete = 0.2
-	c.Workload.DeleteAfter = sim.Uniform(10*time.Second, 20*time.Minute)
+	c.Workload.DeleteAfter = des.Uniform(10*time.Second, 20*time.Minute)
 	c.Workload.DeleteOnDone = 0.2
 	c.Duration = 2 * time.Hour
 	return Scenario{

@@ -11,8 +11,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-
-	"github.com/townsim/townsim/sim"
+	"github.com/townsim/townsim/des"
 )
 
 // FileError is a problem in a scenario file: the file, the line (0 when
@@ -361,18 +360,18 @@ func findField(fs []field, key string) int {
 	return -1
 }
 
-// dist sets a sim.Dist from a mapping, replacing the whole distribution,
+// dist sets a des.Dist from a mapping, replacing the whole distribution,
 // and checks it: a bad kind or parameter is reported at its key.
 func (d *decoder) dist(n ast.Node, v reflect.Value, path string, line int) error {
 	ps, ok := pairs(n)
 	if !ok {
 		return d.errorf(line, path, "expected %s, got %s", expected(distType), describe(n))
 	}
-	var nd sim.Dist
+	var nd des.Dist
 	if err := d.fields(ps, reflect.ValueOf(&nd).Elem(), path, nil); err != nil {
 		return err
 	}
-	if nd != (sim.Dist{}) {
+	if nd != (des.Dist{}) {
 		if err := nd.Validate(); err != nil {
 			sub, msg := distProblem(err)
 			p := joinPath(path, sub)
@@ -387,7 +386,7 @@ func (d *decoder) dist(n ast.Node, v reflect.Value, path string, line int) error
 	return nil
 }
 
-// distProblem splits a sim.Dist validation error ("dist lognormal: Median
+// distProblem splits a des.Dist validation error ("dist lognormal: Median
 // must be positive, got 0s", `dist: Kind "x" is unknown; ...`) into the
 // YAML key at fault and the rest.
 func distProblem(err error) (key, msg string) {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/townsim/townsim/sim"
+	"github.com/townsim/townsim/des"
 )
 
 // The YAML codec maps Go values to YAML by their `yaml:"name"` struct
@@ -16,14 +16,14 @@ import (
 // untagged exported field is a programming error the tests catch.
 //
 // Some types have a fixed text form: time.Duration is a Go duration string
-// ("90s", "15m", "2h30m"), time.Time an RFC 3339 time, and sim.Dist a
+// ("90s", "15m", "2h30m"), time.Time an RFC 3339 time, and des.Dist a
 // small mapping that replaces the whole distribution ({kind: lognormal,
 // median: 15m, sigma: 0.4}; {} for "not used").
 
 var (
 	durationType = reflect.TypeFor[time.Duration]()
 	timeType     = reflect.TypeFor[time.Time]()
-	distType     = reflect.TypeFor[sim.Dist]()
+	distType     = reflect.TypeFor[des.Dist]()
 )
 
 // field is one YAML key of a struct: its name and where its value lives

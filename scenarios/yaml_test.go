@@ -11,6 +11,7 @@ import (
 
 	"github.com/goccy/go-yaml/parser"
 
+	"github.com/townsim/townsim/des"
 	"github.com/townsim/townsim/sim"
 )
 
@@ -50,10 +51,10 @@ func TestYAMLRoundTripValues(t *testing.T) {
 	s.Purpose = "quotes \" and # and\ttabs, ünïcode"
 	s.Config.Seed = 1<<64 - 1
 	s.Config.Start = time.Date(2027, 3, 4, 5, 6, 7, 8, time.UTC)
-	s.Config.Containers.Boot = sim.Const(1500 * time.Millisecond)
-	s.Config.Containers.ColdStart = sim.Normal(40*time.Second, 5*time.Second)
-	s.Config.Work.Polecat = sim.Exp(12*time.Minute + 30*time.Second)
-	s.Config.Work.Fixup = sim.LogNormal(time.Hour+time.Nanosecond, 0.123456789)
+	s.Config.Containers.Boot = des.Const(1500 * time.Millisecond)
+	s.Config.Containers.ColdStart = des.Normal(40*time.Second, 5*time.Second)
+	s.Config.Work.Polecat = des.Exp(12*time.Minute + 30*time.Second)
+	s.Config.Work.Fixup = des.LogNormal(time.Hour+time.Nanosecond, 0.123456789)
 	s.Config.Work.Triage.Other = "true"
 	s.Config.GitHub.Org = "null"
 	s.Config.Workload.Diurnal = 0.1 + 0.2
@@ -90,8 +91,8 @@ func TestLoadBaseOverride(t *testing.T) {
 	want.Config.Duration = 90 * time.Minute
 	want.Config.Rigs = 1
 	want.Config.Agents = 2
-	want.Config.Containers.ColdStart = sim.LogNormal(20*time.Second, 0.3)
-	want.Config.Containers.Stuck = sim.Stage{Weight: 3, After: sim.Uniform(time.Minute, 3*time.Minute)}
+	want.Config.Containers.ColdStart = des.LogNormal(20*time.Second, 0.3)
+	want.Config.Containers.Stuck = sim.Stage{Weight: 3, After: des.Uniform(time.Minute, 3*time.Minute)}
 	want.Expect.Actions = []string{"send_nudge", "create_triage_request"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
@@ -281,8 +282,8 @@ func TestCodecOtherKinds(t *testing.T) {
 		ByKind  map[string]float64        `yaml:"by_kind"`
 		Nested  map[string]inner          `yaml:"nested"`
 		Empty   map[string]int            `yaml:"empty"`
-		Dists   []sim.Dist                `yaml:"dists"`
-		Windows map[string][]sim.Dist     `yaml:"windows"`
+		Dists   []des.Dist                `yaml:"dists"`
+		Windows map[string][]des.Dist     `yaml:"windows"`
 		Hidden  int                       `yaml:"-"`
 		Ptr     *inner                    `yaml:"ptr"`
 		Deep    map[string]map[string]int `yaml:"deep"`
@@ -293,8 +294,8 @@ func TestCodecOtherKinds(t *testing.T) {
 		Heal:    &heal,
 		ByKind:  map[string]float64{"crash": 0.5, "b key": 2},
 		Nested:  map[string]inner{"x": {N: 3}},
-		Dists:   []sim.Dist{sim.Const(time.Second), {}},
-		Windows: map[string][]sim.Dist{"w": {sim.Exp(time.Hour)}},
+		Dists:   []des.Dist{des.Const(time.Second), {}},
+		Windows: map[string][]des.Dist{"w": {des.Exp(time.Hour)}},
 		Ptr:     &inner{N: 4},
 		Deep:    map[string]map[string]int{"a": {"b": 1}},
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/townsim/townsim/des"
 	"github.com/townsim/townsim/model"
 )
 
@@ -283,8 +284,8 @@ func (w *World) triageDone(p *process) {
 	for _, it := range j.triage {
 		in := model.ResolveTriageInput{AgentID: p.agentID, TriageRequestBeadID: it.requestID, Action: it.action}
 		w.rpcEnv("resolve_triage", func() error { return w.town.HandleResolveTriage(w.env, in) },
-			func() []Field {
-				return []Field{F("agent", p.agentID), F("request", it.requestID), F("action", it.action)}
+			func() []des.Field {
+				return []des.Field{des.F("agent", p.agentID), des.F("request", it.requestID), des.F("action", it.action)}
 			})
 	}
 	p.finished = true
@@ -322,7 +323,7 @@ func (w *World) reviewDone(p *process) {
 		w.rpc("request_changes", func(now time.Time) error {
 			_, err := w.town.RequestChanges(now, p.agentID, "Quality gate failed: fix the failing tests", []string{"src/main.go"})
 			return err
-		}, F("agent", p.agentID), F("bead", j.beadID))
+		}, des.F("agent", p.agentID), des.F("bead", j.beadID))
 		if j.prURL != "" {
 			p.finished = true
 			w.agentDone(p.agentID, j.branch, j.prURL)
@@ -352,11 +353,11 @@ func (w *World) agentDone(agentID, branch, prURL string) {
 	send := func() {
 		w.rpc("agent_done", func(now time.Time) error {
 			return w.town.AgentDone(now, agentID, model.AgentDoneInput{Branch: branch, PRURL: prURL})
-		}, F("agent", agentID), F("branch", branch), F("pr", prURL))
+		}, des.F("agent", agentID), des.F("branch", branch), des.F("pr", prURL))
 	}
 	if w.faults.roll(FaultLateDone) {
 		d := w.faults.stream(FaultLateDone).Uniform(time.Minute, 10*time.Minute)
-		w.faults.fire(FaultLateDone, F("agent", agentID), F("late", d))
+		w.faults.fire(FaultLateDone, des.F("agent", agentID), des.F("late", d))
 		w.eng.After(d, send)
 		return
 	}
@@ -369,12 +370,12 @@ func (w *World) agentCompleted(agentID, status, reason string) {
 	send := func() {
 		w.rpc("agent_completed", func(now time.Time) error {
 			return w.town.AgentCompleted(now, agentID, model.AgentCompletedInput{Status: status, Reason: reason})
-		}, F("agent", agentID), F("status", status), F("reason", reason))
+		}, des.F("agent", agentID), des.F("status", status), des.F("reason", reason))
 	}
 	send()
 	if w.faults.roll(FaultDuplicateCompleted) {
 		d := w.faults.stream(FaultDuplicateCompleted).Uniform(time.Second, 30*time.Second)
-		w.faults.fire(FaultDuplicateCompleted, F("agent", agentID), F("after", d))
+		w.faults.fire(FaultDuplicateCompleted, des.F("agent", agentID), des.F("after", d))
 		w.eng.After(d, send)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/townsim/townsim/des"
 	"github.com/townsim/townsim/model"
 )
 
@@ -110,7 +111,7 @@ func TestAgentOutcomes(t *testing.T) {
 // The mayor is started once and stays working (heartbeating) for the run.
 func TestAgentMayorStaysWorking(t *testing.T) {
 	cfg := smallConfig()
-	cfg.Containers.ColdStart = Const(3 * time.Second)
+	cfg.Containers.ColdStart = des.Const(3 * time.Second)
 	p := newProbe(t, cfg).run(3 * time.Hour)
 	mayor, err := p.w.town.GetAgent(p.w.mayorID)
 	if err != nil || mayor == nil {
@@ -141,7 +142,7 @@ func TestAgentTriageBatches(t *testing.T) {
 			cfg.Agents = tt.agents
 			if tt.stuck {
 				cfg.Containers.Healthy = 0
-				cfg.Containers.Stuck = Stage{Weight: 1, After: Const(5 * time.Minute)}
+				cfg.Containers.Stuck = Stage{Weight: 1, After: des.Const(5 * time.Minute)}
 			}
 			p := newProbe(t, cfg).run(6 * time.Hour)
 			batches := p.beadsLabelled(model.LabelTriage, "")

@@ -3,6 +3,7 @@ package sim
 import (
 	"time"
 
+	"github.com/townsim/townsim/des"
 	"github.com/townsim/townsim/model"
 	"github.com/townsim/townsim/model/alarm"
 )
@@ -64,7 +65,7 @@ type TickRecord struct {
 // of a slot value the Town wrote (not the retry's) starts a fresh retry
 // budget.
 type alarmDriver struct {
-	eng  *Engine
+	eng  *des.Engine
 	env  *Env
 	town *model.Town
 	tick TickFunc
@@ -84,11 +85,11 @@ type alarmDriver struct {
 	// which also counts the world's RPCs interleaved at its awaits.
 	ownCost bool
 
-	ev        EventID   // the scheduled fire, 0 = none
-	evAt      time.Time // its time
-	running   bool      // a tick is in progress
-	retrySlot time.Time // the slot value of the pending platform retry
-	retries   int       // retries used by the current alarm
+	ev        des.EventID // the scheduled fire, 0 = none
+	evAt      time.Time   // its time
+	running   bool        // a tick is in progress
+	retrySlot time.Time   // the slot value of the pending platform retry
+	retries   int         // retries used by the current alarm
 
 	// records keeps every tick's record unless dropRecords; compute sums
 	// the ticks' Compute either way.
@@ -98,7 +99,7 @@ type alarmDriver struct {
 	ticks, threw, retryRuns int
 }
 
-func newAlarmDriver(eng *Engine, env *Env, t *model.Town, tick TickFunc) *alarmDriver {
+func newAlarmDriver(eng *des.Engine, env *Env, t *model.Town, tick TickFunc) *alarmDriver {
 	if tick == nil {
 		tick = alarm.Tick
 	}

@@ -7,13 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/townsim/townsim/des"
 	"github.com/townsim/townsim/model"
 	"github.com/townsim/townsim/model/alarm"
 )
 
 // alarmRig is an alarm driver around a real Town with a fake tick.
 type alarmRig struct {
-	eng   *Engine
+	eng   *des.Engine
 	env   *Env
 	town  *model.Town
 	d     *alarmDriver
@@ -27,8 +28,8 @@ func newAlarmRig(t *testing.T, tick TickFunc) *alarmRig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { town.Close() })
-	r := &alarmRig{eng: NewEngine(envStart), town: town}
-	r.env = NewEnv(r.eng, NewSource(1), LatencyConfig{}, ResponderFunc(func(c model.Call, _ time.Time) (model.Result, time.Duration) {
+	r := &alarmRig{eng: des.NewEngine(envStart), town: town}
+	r.env = NewEnv(r.eng, des.NewSource(1), LatencyConfig{}, ResponderFunc(func(c model.Call, _ time.Time) (model.Result, time.Duration) {
 		d, _ := time.ParseDuration(c.Message)
 		return model.Result{StatusCode: 200}, d
 	}))

@@ -3,6 +3,8 @@ package sim
 import (
 	"testing"
 	"time"
+
+	"github.com/townsim/townsim/des"
 )
 
 // chaosConfig is a small town with every fault of the world switched on:
@@ -18,7 +20,7 @@ func chaosConfig(seed uint64) Config {
 	k.Healthy = 4
 	for _, s := range []*Stage{&k.Exited, &k.Crashed, &k.OOMKilled, &k.Unresponsive, &k.Evicted, &k.Stuck} {
 		s.Weight = 1
-		s.After = Exp(10 * time.Minute)
+		s.After = des.Exp(10 * time.Minute)
 	}
 	w := &c.Work
 	w.Done, w.Failed = 5, 1
@@ -30,7 +32,7 @@ func chaosConfig(seed uint64) Config {
 	l := &c.Workload
 	l.Unassigned, l.ConvoysPerHour, l.ConvoyDepends, l.ReviewAndMerge, l.Staged = 0.3, 1, 0.5, 0.5, 0.5
 	l.HeldPerHour, l.Cancel, l.CancelFailed = 1, 0.1, 0.5
-	l.BurstEvery, l.BurstSize = Exp(time.Hour), 3
+	l.BurstEvery, l.BurstSize = des.Exp(time.Hour), 3
 	return c
 }
 

@@ -1,6 +1,10 @@
 package sim
 
-import "time"
+import (
+	"time"
+
+	"github.com/townsim/townsim/des"
+)
 
 // readyAcks models the container's side of the drain handshake (the
 // container's heartbeat module and its /health route): a container
@@ -14,7 +18,7 @@ import "time"
 // drawn from its own stream so that other draws do not shift).
 type readyAcks struct {
 	acked map[string]bool // by instance id
-	r     *Rand
+	r     *des.Rand
 }
 
 // fromHealth handles a health call answered after wait.
@@ -51,7 +55,7 @@ func (a *readyAcks) post(k *containers, instance, nonce string, after time.Durat
 		w.rpc("acknowledge_container_ready", func(now time.Time) error {
 			w.town.AcknowledgeContainerReady(now, nonce)
 			return nil
-		}, F("instance", instance), F("nonce", nonce))
+		}, des.F("instance", instance), des.F("nonce", nonce))
 		// The route answers 200 whether or not the nonce matched, so the
 		// instance never posts again.
 		a.acked[instance] = true

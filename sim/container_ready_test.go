@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/townsim/townsim/des"
 	"github.com/townsim/townsim/model"
 )
 
@@ -56,7 +57,7 @@ func TestContainerReadyAcknowledgement(t *testing.T) {
 // the process. A process that is not stopped keeps heartbeating.
 func TestHeartbeatsEndWithAStop(t *testing.T) {
 	cfg := smallConfig()
-	cfg.Work.Polecat = Const(time.Hour)
+	cfg.Work.Polecat = des.Const(time.Hour)
 	p := newProbe(t, cfg).run(3 * time.Minute)
 	w := p.w
 	var polecat *process

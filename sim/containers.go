@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/townsim/townsim/des"
 	"github.com/townsim/townsim/model"
 )
 
@@ -68,7 +69,7 @@ type process struct {
 type containers struct {
 	w   *World
 	cfg ContainerConfig
-	r   *Rand
+	r   *des.Rand
 
 	up        bool      // the container runs
 	instance  string    // its instance id
@@ -101,7 +102,7 @@ func (k *containers) ensureUp() time.Duration {
 		k.instance = fmt.Sprintf("ci-%d-%s", k.instances, k.r.UUID()[:8])
 		k.readyAt = now.Add(k.cfg.Boot.Sample(k.r))
 		k.startedAt = k.readyAt
-		k.w.record("container", F("event", "boot"), F("instance", k.instance), F("ready", k.readyAt))
+		k.w.record("container", des.F("event", "boot"), des.F("instance", k.instance), des.F("ready", k.readyAt))
 	}
 	if k.readyAt.After(now) {
 		return k.readyAt.Sub(now)
@@ -120,7 +121,7 @@ func (k *containers) respond(c model.Call, sent time.Time) (model.Result, time.D
 			return model.Result{StatusCode: 404}, wait
 		}
 		if k.w.faults.roll(FaultStatusUnknown) {
-			k.w.faults.fire(FaultStatusUnknown, F("agent", p.agentID))
+			k.w.faults.fire(FaultStatusUnknown, des.F("agent", p.agentID))
 			return model.Result{StatusCode: 500, Body: "Internal Server Error"}, 0
 		}
 		switch p.state {
@@ -193,7 +194,7 @@ func (k *containers) start(c model.Call, sent time.Time) (model.Result, time.Dur
 	if k.cfg.TriageStartFail > 0 && k.w.isTriageBatch(c.BeadID) && k.r.Bool(k.cfg.TriageStartFail) {
 		k.w.stats.StartFailures++
 		k.w.stats.Faults["triage_start_fail"]++
-		k.w.record("fault", F("agent", c.AgentID), F("kind", "triage_start_fail"))
+		k.w.record("fault", des.F("agent", c.AgentID), des.F("kind", "triage_start_fail"))
 		return model.Result{StatusCode: 503, Body: "Service Unavailable"}, wait
 	}
 	w := k.cfg.Start
@@ -203,7 +204,7 @@ func (k *containers) start(c model.Call, sent time.Time) (model.Result, time.Dur
 	}
 	if answer > 0 {
 		k.w.faults.fire([...]string{"", "start_error", "start_already_running", "start_timeout"}[answer],
-			F("agent", c.AgentID))
+			des.F("agent", c.AgentID))
 	}
 	switch answer {
 	case 1:
@@ -229,8 +230,8 @@ func (k *containers) spawn(c model.Call, at time.Time) {
 	k.w.stats.Processes++
 	p.job = k.w.planJob(p)
 	cold := k.cfg.ColdStart.Sample(k.r)
-	k.w.record("proc", F("agent", p.agentID), F("n", p.n), F("state", p.state), F("bead", p.beadID),
-		F("job", p.job.kind), F("cold", cold))
+	k.w.record("proc", des.F("agent", p.agentID), des.F("n", p.n), des.F("state", p.state), des.F("bead", p.beadID),
+		des.F("job", p.job.kind), des.F("cold", cold))
 	k.w.eng.Schedule(at.Add(cold), func() { k.running(p) })
 }
 
@@ -242,7 +243,7 @@ func (k *containers) running(p *process) {
 	}
 	now := k.w.eng.Now()
 	p.state, p.runningAt = procRunning, now
-	k.w.record("proc", F("agent", p.agentID), F("n", p.n), F("state", p.state))
+	k.w.record("proc", des.F("agent", p.agentID), des.F("n", p.n), des.F("state", p.state))
 	k.heartbeat(p)
 	k.w.startJob(p)
 	if p.role == model.RoleMayor || k.w.faults.healedFor(faultNames[1:]...) {
@@ -266,7 +267,7 @@ func (k *containers) heartbeat(p *process) {
 	}
 	now := k.w.eng.Now()
 	if k.w.faults.roll(FaultHeartbeatLost) {
-		k.w.faults.fire(FaultHeartbeatLost, F("agent", p.agentID), F("n", p.n))
+		k.w.faults.fire(FaultHeartbeatLost, des.F("agent", p.agentID), des.F("n", p.n))
 		k.w.eng.After(k.cfg.HeartbeatEvery, func() { k.heartbeat(p) })
 		return
 	}
@@ -284,18 +285,18 @@ func (k *containers) heartbeat(p *process) {
 		var err error
 		nonce, err = k.w.town.Heartbeat(now, p.agentID, in)
 		return err
-	}, F("agent", p.agentID)) == nil {
+	}, des.F("agent", p.agentID)) == nil {
 		p.lastBeat = now
 	}
 	k.ready.fromHeartbeat(k, p.instance, nonce)
 	if k.previous != "" && k.w.faults.roll(FaultStaleHeartbeat) {
-		k.w.faults.fire(FaultStaleHeartbeat, F("agent", p.agentID), F("instance", k.previous))
+		k.w.faults.fire(FaultStaleHeartbeat, des.F("agent", p.agentID), des.F("instance", k.previous))
 		stale := in
 		stale.ContainerInstanceID = k.previous
 		k.w.rpc("heartbeat", func(now time.Time) error {
 			_, err := k.w.town.Heartbeat(now, p.agentID, stale)
 			return err
-		}, F("agent", p.agentID), F("instance", k.previous))
+		}, des.F("agent", p.agentID), des.F("instance", k.previous))
 	}
 	k.w.eng.After(k.cfg.HeartbeatEvery, func() { k.heartbeat(p) })
 }
@@ -307,7 +308,7 @@ func (k *containers) fault(p *process, name string) {
 	}
 	k.w.stats.Faults[name]++
 	k.w.faults.conv.fired(name)
-	k.w.record("fault", F("agent", p.agentID), F("n", p.n), F("kind", name))
+	k.w.record("fault", des.F("agent", p.agentID), des.F("n", p.n), des.F("kind", name))
 	switch name {
 	case faultExited:
 		k.end(p, procExited, "session ended")
@@ -318,7 +319,7 @@ func (k *containers) fault(p *process, name string) {
 		k.end(p, procGone, "oom_killed")
 	case faultUnresponsive:
 		p.state = procHung
-		k.w.record("proc", F("agent", p.agentID), F("n", p.n), F("state", p.state))
+		k.w.record("proc", des.F("agent", p.agentID), des.F("n", p.n), des.F("state", p.state))
 		k.w.eng.After(k.cfg.UnresponsiveFor.Sample(k.r), func() {
 			if p.state == procHung {
 				k.end(p, procGone, "killed after hanging")
@@ -337,7 +338,7 @@ func (k *containers) end(p *process, s procState, reason string) {
 		return
 	}
 	p.state, p.exitReason = s, reason
-	k.w.record("proc", F("agent", p.agentID), F("n", p.n), F("state", s), F("reason", reason))
+	k.w.record("proc", des.F("agent", p.agentID), des.F("n", p.n), des.F("state", s), des.F("reason", reason))
 }
 
 // sortedLive returns the live processes by agent id.
@@ -367,7 +368,7 @@ func (k *containers) evict() {
 	}
 	k.evicting = true
 	k.w.stats.Evictions++
-	k.w.record("container", F("event", "sigterm"), F("instance", k.instance))
+	k.w.record("container", des.F("event", "sigterm"), des.F("instance", k.instance))
 	k.w.rpc("record_container_eviction", func(now time.Time) error {
 		_, err := k.w.town.RecordContainerEviction(now)
 		return err
@@ -384,7 +385,7 @@ func (k *containers) evict() {
 			}
 		}
 		k.up, k.evicting = false, false
-		k.w.record("container", F("event", "gone"), F("instance", k.instance))
+		k.w.record("container", des.F("event", "gone"), des.F("instance", k.instance))
 	})
 }
 
@@ -395,6 +396,6 @@ func (k *containers) stopAll(reason string) {
 	}
 	if k.up {
 		k.up = false
-		k.w.record("container", F("event", "stop"), F("instance", k.instance))
+		k.w.record("container", des.F("event", "stop"), des.F("instance", k.instance))
 	}
 }

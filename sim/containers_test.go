@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/townsim/townsim/des"
 	"github.com/townsim/townsim/model"
 )
 
@@ -85,7 +86,7 @@ func TestContainerColdStart(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.cold.String()+"_"+tt.answer, func(t *testing.T) {
 			cfg := smallConfig()
-			cfg.Containers.ColdStart = Const(tt.cold)
+			cfg.Containers.ColdStart = des.Const(tt.cold)
 			cfg.Containers.ColdStartAnswer = tt.answer
 			p := newProbe(t, cfg).run(2 * time.Hour)
 			idled := p.countActions("transition_agent", "to=idle", "heartbeat") > 0
@@ -189,8 +190,8 @@ func TestContainerFaultStages(t *testing.T) {
 		t.Run(tt.stage, func(t *testing.T) {
 			cfg := smallConfig()
 			cfg.Containers.Healthy = 0
-			cfg.Containers.UnresponsiveFor = Const(10 * time.Minute)
-			tt.set(&cfg.Containers, Stage{Weight: 1, After: Const(3 * time.Minute)})
+			cfg.Containers.UnresponsiveFor = des.Const(10 * time.Minute)
+			tt.set(&cfg.Containers, Stage{Weight: 1, After: des.Const(3 * time.Minute)})
 			p := newProbe(t, cfg)
 			// Only the first processes (polecat and mayor) draw the fault.
 			p.w.eng.After(time.Minute, func() {

@@ -1,6 +1,10 @@
 package sim
 
-import "time"
+import (
+	"time"
+
+	"github.com/townsim/townsim/des"
+)
 
 // startDashboardVisits schedules users opening the town's page as a
 // Poisson process (its own random stream, so that turning it on shifts no
@@ -14,7 +18,7 @@ func startDashboardVisits(w *World, perHour float64) {
 		w.rpcEnv("ensure_mayor", func() error {
 			_, err := w.town.EnsureMayor(w.env)
 			return err
-		}, func() []Field { return []Field{F("agent", w.mayorID)} })
+		}, func() []des.Field { return []des.Field{des.F("agent", w.mayorID)} })
 		w.eng.After(r.Exp(mean), visit)
 	}
 	w.eng.After(r.Exp(mean), visit)

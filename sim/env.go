@@ -1,395 +1,49 @@
 package sim
 
 import (
-	"iter"
 	"time"
 
+	"github.com/townsim/townsim/des"
 	"github.com/townsim/townsim/model"
 )
 
-// Responder answers the Town's external calls. The Env asks it when a call
-// completes, at the completion's virtual time, so the answer reflects the
-// world as it is then; sent is when the call was made. A positive hold
-// delays the delivery further: a call that hangs until its timeout answers
-// its error with the rest of the timeout as hold.
-type Responder interface {
-	Respond(c model.Call, sent time.Time) (r model.Result, hold time.Duration)
-}
+// Env is the model.Env a Town runs in under the engine: the kernel's
+// coroutine environment (des.Env) for the Town's external calls, answered
+// by the world and measured in database work. Every piece of Town code that
+// awaits — the alarm tick, each task of All, each Go task, each
+// world-initiated RPC that takes an Env — runs as a coroutine; a call
+// completes after a latency drawn from its kind's own random stream.
+type Env = des.Env[model.Call, model.Result, model.Cost]
+
+// Meter accumulates what a tick or an RPC cost: real time and database
+// work (see des.Meter).
+type Meter = des.Meter[model.Cost]
+
+// Responder answers the Town's external calls (see des.Responder).
+type Responder = des.Responder[model.Call, model.Result]
 
 // ResponderFunc adapts a function to Responder.
-type ResponderFunc func(c model.Call, sent time.Time) (model.Result, time.Duration)
+type ResponderFunc = des.ResponderFunc[model.Call, model.Result]
 
-// Respond calls f.
-func (f ResponderFunc) Respond(c model.Call, sent time.Time) (model.Result, time.Duration) {
-	return f(c, sent)
-}
+// EnvStats counts the Env's work (see des.EnvStats).
+type EnvStats = des.EnvStats
 
-// Meter accumulates what a group of coroutines (a tick, an RPC) cost: the
-// real time spent running them and the database work they did, both
-// measured around each stretch of model code between two awaits, so the
-// world's events interleaved at awaits are not counted.
-type Meter struct {
-	// Compute is the real time (0 unless a wall clock is set).
-	Compute time.Duration
-	// Cost is the database work (zero unless a cost reader is set).
-	Cost model.Cost
-}
-
-// Env is the model.Env a Town runs in under the engine. Every piece of
-// Town code that awaits — the alarm tick, each task of All, each Go task,
-// each world-initiated RPC that takes an Env — runs as a coroutine
-// (iter.Pull) on the engine's goroutine. Call suspends the coroutine and
-// schedules the call's completion at now plus a latency drawn from the
-// call kind's own random stream; at completion the Responder answers and
-// the coroutine resumes. Meanwhile the engine runs other events
-// (heartbeats, agent reports, user actions, other coroutines), which is
-// production's interleaving at every await. Everything happens in
-// (time, scheduling order) order, so a run is deterministic.
-//
-// Go runs the new task at once until its first await, then the caller
-// goes on (a JavaScript call without await). All starts every task the
-// same way, in order, and resumes the caller as soon as the last one has
-// finished (Promise.allSettled). Outside any coroutine, Call and All run
-// the engine until they are done.
-type Env struct {
-	eng     *Engine
-	src     *Source
-	lat     LatencyConfig
-	resp    Responder
-	streams map[model.CallKind]*Rand // looked up, never iterated
-
-	cur  *coro   // the coroutine running now; nil on the engine's own stack
-	pool []*coro // finished coroutines, parked for reuse
-	live coroList
-
-	wall func() time.Time
-	cost func() model.Cost
-
-	// AfterResume, when set, runs every time control comes back to the
-	// engine's stack from a coroutine (the world re-syncs the alarm there).
-	AfterResume func()
-	// OnCall, when set, sees every call when it is answered, before the
-	// waiting coroutine resumes.
-	OnCall func(c model.Call, sent time.Time, r model.Result)
-
-	stats EnvStats
-}
-
-// EnvStats counts the Env's work.
-type EnvStats struct {
-	// Calls is the number of calls made.
-	Calls uint64
-	// Resumes is the number of switches into a coroutine.
-	Resumes uint64
-	// Coroutines is the number of coroutines created (the rest were reused).
-	Coroutines uint64
-	// Tasks is the number of tasks run (tick, All and Go tasks, RPCs).
-	Tasks uint64
-}
-
-// NewEnv returns an Env on eng whose latencies come from lat, drawn from
-// streams of src named "latency/<call kind>", and whose answers come from
-// resp.
-func NewEnv(eng *Engine, src *Source, lat LatencyConfig, resp Responder) *Env {
-	return &Env{eng: eng, src: src, lat: lat, resp: resp, streams: map[model.CallKind]*Rand{}}
-}
-
-// SetMeters sets how the Env measures coroutines started with a Meter:
-// wall reads the real clock (nil: compute is not measured), cost reads the
-// database's running counters (nil: cost is not measured). The readings
-// are only added up, never fed back into the simulation.
-func (e *Env) SetMeters(wall func() time.Time, cost func() model.Cost) {
-	e.wall, e.cost = wall, cost
-}
-
-// Stats returns the Env's counters.
-func (e *Env) Stats() EnvStats { return e.stats }
-
-// Now returns the engine's virtual time.
-func (e *Env) Now() time.Time { return e.eng.Now() }
-
-// Start runs fn as a new coroutine now: fn runs until its first awaited
-// call before Start returns. m, when non-nil, accumulates what fn and
-// every task it starts cost (see SetMeters). done, when non-nil, runs on
-// the engine's stack once fn has returned. Called from inside a
-// coroutine, Start behaves like Go with its own Meter.
-func (e *Env) Start(m *Meter, fn func(), done func()) {
-	e.spawn(fn, nil, m, done)
-}
-
-// Call performs c and returns its answer when it completes.
-func (e *Env) Call(c model.Call) model.Result {
-	co := e.cur
-	if co == nil {
-		return e.callOutside(c)
-	}
-	e.send(co, c)
-	co.suspend()
-	return co.res
-}
-
-// send schedules the completion of c for co. The completion callbacks are
-// made once per coroutine, so an awaited call allocates nothing.
-func (e *Env) send(co *coro, c model.Call) {
-	e.stats.Calls++
-	co.call, co.sent = c, e.eng.Now()
-	d := e.lat.For(c.Kind)
-	var lat time.Duration
-	if d.Kind != "" {
-		lat = d.Sample(e.stream(c.Kind))
-	}
-	e.eng.After(lat, co.complete)
-}
-
-// complete asks the world for co's answer at the completion time.
-func (e *Env) complete(co *coro) {
-	r, hold := e.resp.Respond(co.call, co.sent)
-	co.res = r
-	if hold > 0 {
-		e.eng.After(hold, co.deliver)
-		return
-	}
-	e.deliver(co)
-}
-
-// deliver hands co its answer and resumes it.
-func (e *Env) deliver(co *coro) {
-	if e.OnCall != nil {
-		e.OnCall(co.call, co.sent, co.res)
-	}
-	co.call = model.Call{}
-	e.resume(co)
-}
-
-func (e *Env) stream(k model.CallKind) *Rand {
-	r, ok := e.streams[k]
-	if !ok {
-		r = e.src.Stream("latency/" + string(k))
-		e.streams[k] = r
-	}
-	return r
-}
-
-// All runs tasks concurrently and returns when all have finished.
-func (e *Env) All(tasks []func()) {
-	co := e.cur
-	if co == nil {
-		e.allOutside(tasks)
-		return
-	}
-	if len(tasks) == 0 {
-		return
-	}
-	co.waiting = len(tasks)
-	co.starting = true
-	for _, t := range tasks {
-		e.spawn(t, co, co.acc, nil)
-	}
-	co.starting = false
-	if co.waiting > 0 {
-		co.suspend() // the last task to finish resumes co
-	}
-}
-
-// Go starts task; it runs until its first await before Go returns.
-func (e *Env) Go(task func()) {
-	var acc *Meter
-	if e.cur != nil {
-		acc = e.cur.acc
-	}
-	e.spawn(task, nil, acc, nil)
-}
-
-// callOutside performs a call made outside any coroutine by running the
-// engine until the answer is in.
-func (e *Env) callOutside(c model.Call) model.Result {
-	var res model.Result
-	done := false
-	e.spawn(func() { res = e.Call(c); done = true }, nil, nil, nil)
-	e.eng.RunWhile(func() bool { return !done })
-	return res
-}
-
-// allOutside runs tasks as coroutines and the engine until all are done.
-func (e *Env) allOutside(tasks []func()) {
-	left := len(tasks)
-	for _, t := range tasks {
-		e.spawn(t, nil, nil, func() { left-- })
-	}
-	e.eng.RunWhile(func() bool { return left > 0 })
-}
-
-// errAbandoned unwinds a suspended coroutine when the Env is closed.
-type errAbandoned struct{}
-
-// Close abandons every coroutine still suspended (for example a tick
-// awaiting a call at the horizon) and releases the parked ones. The Env
-// must not be used afterwards.
-func (e *Env) Close() {
-	for co := e.live.head; co != nil; {
-		next := co.nextLive
-		e.abandon(co)
-		co = next
-	}
-	e.live = coroList{}
-	for _, co := range e.pool {
-		co.stop()
-	}
-	e.pool = nil
-}
-
-func (e *Env) abandon(co *coro) {
-	defer func() {
-		if r := recover(); r != nil {
-			if _, ok := r.(errAbandoned); !ok {
-				panic(r)
-			}
+// NewEnv returns an Env on eng whose latencies come from lat, each call
+// kind's drawn from its own stream of src named "latency/<call kind>", and
+// whose answers come from resp.
+func NewEnv(eng *des.Engine, src *des.Source, lat LatencyConfig, resp Responder) *Env {
+	streams := map[model.CallKind]*des.Rand{} // looked up, never iterated
+	latency := func(c model.Call) time.Duration {
+		d := lat.For(c.Kind)
+		if d.Kind == "" {
+			return 0
 		}
-	}()
-	co.stop()
-}
-
-// coro is one coroutine. It runs tasks one after another: when a task
-// returns, the coroutine parks in the Env's pool until spawn hands it the
-// next, so that a run creates few of them.
-type coro struct {
-	next  func() (struct{}, bool)
-	stop  func()
-	yield func(struct{}) bool
-
-	fn       func()       // the current task
-	idle     bool         // the task has returned
-	parent   *coro        // an All waiting for this task
-	acc      *Meter       // what this task is charged to, nil = nothing
-	done     func()       // runs when the task has returned
-	res      model.Result // the answer of the call being awaited
-	call     model.Call   // the call being awaited
-	sent     time.Time    // when it was sent
-	complete func()       // e.complete(co), made once
-	deliver  func()       // e.deliver(co), made once
-	waiting  int          // All: tasks not finished yet
-	starting bool         // All: still starting its tasks
-
-	prevLive, nextLive *coro
-}
-
-func (e *Env) newCoro() *coro {
-	if n := len(e.pool); n > 0 {
-		co := e.pool[n-1]
-		e.pool = e.pool[:n-1]
-		return co
-	}
-	e.stats.Coroutines++
-	co := &coro{}
-	co.complete = func() { e.complete(co) }
-	co.deliver = func() { e.deliver(co) }
-	co.next, co.stop = iter.Pull(func(yield func(struct{}) bool) {
-		co.yield = yield
-		for {
-			co.fn()
-			co.idle = true
-			if !yield(struct{}{}) {
-				return
-			}
+		r, ok := streams[c.Kind]
+		if !ok {
+			r = src.Stream("latency/" + string(c.Kind))
+			streams[c.Kind] = r
 		}
-	})
-	return co
-}
-
-// suspend gives control back to whoever resumed co.
-func (co *coro) suspend() {
-	if !co.yield(struct{}{}) {
-		panic(errAbandoned{})
+		return d.Sample(r)
 	}
-}
-
-// spawn runs fn on a coroutine until its first await.
-func (e *Env) spawn(fn func(), parent *coro, acc *Meter, done func()) {
-	co := e.newCoro()
-	co.fn, co.idle, co.parent, co.acc, co.done = fn, false, parent, acc, done
-	e.stats.Tasks++
-	e.live.push(co)
-	e.resume(co)
-}
-
-// resume switches into co until it suspends or its task returns.
-func (e *Env) resume(co *coro) {
-	prev := e.cur
-	top := prev == nil
-	e.cur = co
-	e.stats.Resumes++
-	if top && co.acc != nil && (e.wall != nil || e.cost != nil) {
-		e.measure(co.acc, func() { co.next() })
-	} else {
-		co.next()
-	}
-	e.cur = prev
-	if co.idle {
-		e.finished(co)
-	}
-	if top && e.AfterResume != nil {
-		e.AfterResume()
-	}
-}
-
-// measure runs run, charging m with its real time and database work as
-// far as SetMeters allows.
-func (e *Env) measure(m *Meter, run func()) {
-	var t0 time.Time
-	var c0 model.Cost
-	if e.wall != nil {
-		t0 = e.wall()
-	}
-	if e.cost != nil {
-		c0 = e.cost()
-	}
-	run()
-	if e.cost != nil {
-		c := e.cost().Sub(c0)
-		m.Cost.Statements += c.Statements
-		m.Cost.Rows += c.Rows
-	}
-	if e.wall != nil {
-		m.Compute += e.wall().Sub(t0)
-	}
-}
-
-// finished parks co and tells whoever waits for its task.
-func (e *Env) finished(co *coro) {
-	parent, done := co.parent, co.done
-	e.live.remove(co)
-	co.fn, co.parent, co.acc, co.done, co.res = nil, nil, nil, nil, model.Result{}
-	e.pool = append(e.pool, co)
-	if done != nil {
-		done()
-	}
-	if parent != nil {
-		parent.waiting--
-		if parent.waiting == 0 && !parent.starting {
-			e.resume(parent)
-		}
-	}
-}
-
-// coroList is an intrusive list of the coroutines running a task.
-type coroList struct{ head *coro }
-
-func (l *coroList) push(co *coro) {
-	co.prevLive, co.nextLive = nil, l.head
-	if l.head != nil {
-		l.head.prevLive = co
-	}
-	l.head = co
-}
-
-func (l *coroList) remove(co *coro) {
-	if co.prevLive != nil {
-		co.prevLive.nextLive = co.nextLive
-	} else if l.head == co {
-		l.head = co.nextLive
-	}
-	if co.nextLive != nil {
-		co.nextLive.prevLive = co.prevLive
-	}
-	co.prevLive, co.nextLive = nil, nil
+	return des.NewEnv[model.Call, model.Result, model.Cost](eng, latency, resp)
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/townsim/townsim/des"
 	"github.com/townsim/townsim/model"
 )
 
@@ -13,7 +14,7 @@ var envStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // envLog is a test Env with a log of what happened, as "what@offset".
 type envLog struct {
-	eng *Engine
+	eng *des.Engine
 	env *Env
 	got []string
 }
@@ -22,8 +23,8 @@ type envLog struct {
 // call's Message ("3s") and answer Body = the Message, with the hold given
 // by the call's Evidence (a duration, "" = none).
 func newEnvLog() *envLog {
-	l := &envLog{eng: NewEngine(envStart)}
-	l.env = NewEnv(l.eng, NewSource(1), LatencyConfig{}, ResponderFunc(func(c model.Call, _ time.Time) (model.Result, time.Duration) {
+	l := &envLog{eng: des.NewEngine(envStart)}
+	l.env = NewEnv(l.eng, des.NewSource(1), LatencyConfig{}, ResponderFunc(func(c model.Call, _ time.Time) (model.Result, time.Duration) {
 		var hold time.Duration
 		if c.Evidence != "" {
 			hold, _ = time.ParseDuration(c.Evidence)
@@ -182,9 +183,9 @@ func TestEnvCallOutsideCoroutine(t *testing.T) {
 // times, and a kind's draws do not depend on other kinds' calls.
 func TestEnvLatencyStreams(t *testing.T) {
 	times := func(seed uint64, extraPR bool) []time.Duration {
-		eng := NewEngine(envStart)
-		lat := LatencyConfig{AgentStatus: Uniform(0, time.Second), PRStatus: Uniform(0, time.Second)}
-		env := NewEnv(eng, NewSource(seed), lat, ResponderFunc(func(model.Call, time.Time) (model.Result, time.Duration) {
+		eng := des.NewEngine(envStart)
+		lat := LatencyConfig{AgentStatus: des.Uniform(0, time.Second), PRStatus: des.Uniform(0, time.Second)}
+		env := NewEnv(eng, des.NewSource(seed), lat, ResponderFunc(func(model.Call, time.Time) (model.Result, time.Duration) {
 			return model.Result{}, 0
 		}))
 		var out []time.Duration
@@ -286,8 +287,8 @@ func TestEnvMeasuresComputeInsideCoroutines(t *testing.T) {
 // coroutine, the engine event at the completion time, the answer and the
 // switch back.
 func BenchmarkEnvRoundTrip(b *testing.B) {
-	eng := NewEngine(envStart)
-	env := NewEnv(eng, NewSource(1), LatencyConfig{AgentStatus: Const(time.Millisecond)},
+	eng := des.NewEngine(envStart)
+	env := NewEnv(eng, des.NewSource(1), LatencyConfig{AgentStatus: des.Const(time.Millisecond)},
 		ResponderFunc(func(model.Call, time.Time) (model.Result, time.Duration) { return model.Result{StatusCode: 200}, 0 }))
 	c := model.Call{Kind: model.CallAgentStatus, AgentID: "a"}
 	b.ReportAllocs()
@@ -305,8 +306,8 @@ func BenchmarkEnvRoundTrip(b *testing.B) {
 // BenchmarkEnvAllTask measures one task of an All: starting it on a
 // (reused) coroutine, its call, and its return.
 func BenchmarkEnvAllTask(b *testing.B) {
-	eng := NewEngine(envStart)
-	env := NewEnv(eng, NewSource(1), LatencyConfig{AgentStatus: Const(time.Millisecond)},
+	eng := des.NewEngine(envStart)
+	env := NewEnv(eng, des.NewSource(1), LatencyConfig{AgentStatus: des.Const(time.Millisecond)},
 		ResponderFunc(func(model.Call, time.Time) (model.Result, time.Duration) { return model.Result{StatusCode: 200}, 0 }))
 	c := model.Call{Kind: model.CallAgentStatus, AgentID: "a"}
 	const batch = 100

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/townsim/townsim/des"
 	"github.com/townsim/townsim/model"
 )
 
@@ -89,7 +90,7 @@ func stageKind(name, desc, source string, stage func(*ContainerConfig) *Stage) F
 			s := stage(&c.Containers)
 			s.Weight = r
 			if s.After.Kind == "" {
-				s.After = Exp(30 * time.Minute)
+				s.After = des.Exp(30 * time.Minute)
 			}
 		}}
 }
@@ -314,7 +315,7 @@ func (m FaultMix) String() string {
 // the swarm from its own stream, and returns the config the world runs
 // and the resolved mix. A config with no fault on resolves to itself and
 // draws nothing.
-func resolveFaults(c Config, src *Source) (Config, FaultMix) {
+func resolveFaults(c Config, src *des.Source) (Config, FaultMix) {
 	mix := FaultMix{}
 	rates := map[string]float64{}
 	for name, r := range c.Faults.Rates {

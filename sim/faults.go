@@ -3,6 +3,7 @@ package sim
 import (
 	"time"
 
+	"github.com/townsim/townsim/des"
 	"github.com/townsim/townsim/model"
 )
 
@@ -60,14 +61,14 @@ func (f *faultLayer) roll(kind string) bool {
 }
 
 // stream is kind's own random stream, for the draws that follow a firing.
-func (f *faultLayer) stream(kind string) *Rand { return f.w.src.Stream("fault:" + kind) }
+func (f *faultLayer) stream(kind string) *des.Rand { return f.w.src.Stream("fault:" + kind) }
 
 // fire counts and traces a fault that struck.
-func (f *faultLayer) fire(kind string, fields ...Field) {
+func (f *faultLayer) fire(kind string, fields ...des.Field) {
 	f.fired[kind]++
 	f.conv.fired(kind)
 	f.w.stats.Faults[kind]++
-	f.w.record("fault", append([]Field{F("kind", kind)}, fields...)...)
+	f.w.record("fault", append([]des.Field{des.F("kind", kind)}, fields...)...)
 }
 
 // decide is the Town's model.FaultDecider: an enabled failpoint fires with
@@ -76,7 +77,7 @@ func (f *faultLayer) decide(name, target string) bool {
 	if !f.roll(name) {
 		return false
 	}
-	f.fire(name, F("target", target))
+	f.fire(name, des.F("target", target))
 	return true
 }
 
@@ -133,7 +134,7 @@ func (f *faultLayer) clockStep() time.Duration {
 		return 0
 	}
 	d := f.stream(FaultClockStep).Uniform(30*time.Second, 10*time.Minute)
-	f.fire(FaultClockStep, F("late", d))
+	f.fire(FaultClockStep, des.F("late", d))
 	return d
 }
 
@@ -177,12 +178,12 @@ func (w *World) mayorDeath() {
 	if p == nil || p.state != procRunning || p.draining {
 		return
 	}
-	w.faults.fire(FaultMayorDeath, F("agent", p.agentID), F("n", p.n))
+	w.faults.fire(FaultMayorDeath, des.F("agent", p.agentID), des.F("n", p.n))
 	w.containers.end(p, procGone, "mayor died")
 	w.eng.After(w.faults.stream(FaultMayorDeath).Uniform(time.Minute, 5*time.Minute), func() {
 		w.rpcEnv("send_mayor_message", func() error {
 			return w.town.SendMayorMessage(w.env, "Are you there?")
-		}, func() []Field { return []Field{F("agent", w.mayorID)} })
+		}, func() []des.Field { return []des.Field{des.F("agent", w.mayorID)} })
 	})
 }
 
@@ -203,7 +204,7 @@ func (k *containers) restart() {
 	if !k.up || k.evicting {
 		return
 	}
-	k.w.faults.fire(FaultContainerRestart, F("instance", k.instance))
+	k.w.faults.fire(FaultContainerRestart, des.F("instance", k.instance))
 	k.stopAll("container restarted")
 	k.ensureUp()
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/townsim/townsim/des"
 	"github.com/townsim/townsim/model"
 )
 
@@ -217,7 +218,7 @@ func TestCodeFaultKindsFire(t *testing.T) {
 			t.Parallel()
 			cfg := faultConfig(3, map[string]float64{fp: 0.3})
 			cfg.Duration = 20 * time.Minute
-			cfg.Containers.Evicted = Stage{Weight: 0.3, After: Exp(5 * time.Minute)}
+			cfg.Containers.Evicted = Stage{Weight: 0.3, After: des.Exp(5 * time.Minute)}
 			res, err := Run(cfg, RunOptions{})
 			if err != nil {
 				t.Fatal(err)
@@ -296,7 +297,7 @@ func TestSwarmDrawsMixFromSeed(t *testing.T) {
 	mixOf := func(seed uint64, rates map[string]float64) FaultMix {
 		c := faultConfig(seed, rates)
 		c.Faults.Swarm = true
-		_, mix := resolveFaults(c, NewSource(seed))
+		_, mix := resolveFaults(c, des.NewSource(seed))
 		return mix
 	}
 	a, b := mixOf(7, nil), mixOf(7, nil)
@@ -487,7 +488,7 @@ func TestConfigFaultKindsFire(t *testing.T) {
 			c := faultConfig(10, map[string]float64{k.Name: rate})
 			c.Duration = 90 * time.Minute
 			if k.Name == "merge_fail" || strings.HasPrefix(k.Name, "github_") {
-				c.GitHub.MergeDelay = Const(time.Hour) // let auto-merge reach the merge call
+				c.GitHub.MergeDelay = des.Const(time.Hour) // let auto-merge reach the merge call
 			}
 			res, lines := runTraced(t, c)
 			if res.Faults.Fired[k.Name] == 0 {

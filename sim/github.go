@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/townsim/townsim/des"
 	"github.com/townsim/townsim/model"
 )
 
@@ -41,8 +42,8 @@ type pullRequest struct {
 type github struct {
 	w    *World
 	cfg  GitHubConfig
-	r    *Rand                   // PR plans and human delays
-	api  *Rand                   // API error draws
+	r    *des.Rand               // PR plans and human delays
+	api  *des.Rand               // API error draws
 	prs  map[string]*pullRequest // by URL; looked up only
 	next map[string]int          // last PR number per repository; looked up only
 }
@@ -84,7 +85,7 @@ func (g *github) open(rigID, branch string) string {
 	}
 	g.prs[url] = pr
 	g.w.stats.PRsOpened++
-	g.w.record("pr", F("url", url), F("event", "opened"), F("plan", plan), F("branch", branch))
+	g.w.record("pr", des.F("url", url), des.F("event", "opened"), des.F("plan", plan), des.F("branch", branch))
 	if plan == planClose {
 		g.w.eng.After(c.CloseDelay.Sample(g.r), func() { g.humanClose(pr) })
 	} else {
@@ -131,7 +132,7 @@ func (g *github) setState(pr *pullRequest, state, event string) {
 	case "closed":
 		g.w.stats.PRsClosed++
 	}
-	g.w.record("pr", F("url", pr.url), F("event", event))
+	g.w.record("pr", des.F("url", pr.url), des.F("event", event))
 }
 
 // fix is a polecat's push addressing a PR's feedback (comments, changes
@@ -148,14 +149,14 @@ func (g *github) fix(url string, conflicts bool) {
 		pr.comments, pr.changes, pr.failing = false, false, false
 	}
 	pr.checksAt = g.w.eng.Now().Add(g.cfg.ChecksDelay.Sample(g.r))
-	g.w.record("pr", F("url", url), F("event", "fixed"), F("conflicts", conflicts))
+	g.w.record("pr", des.F("url", url), des.F("event", "fixed"), des.F("conflicts", conflicts))
 }
 
 // requestChanges is a refinery's review in comments mode.
 func (g *github) requestChanges(url string) {
 	if pr := g.prs[url]; pr != nil && pr.state == "open" {
 		pr.comments, pr.changes = true, true
-		g.w.record("pr", F("url", url), F("event", "changes_requested"))
+		g.w.record("pr", des.F("url", url), des.F("event", "changes_requested"))
 	}
 }
 
@@ -217,11 +218,11 @@ func (g *github) respond(c model.Call) (model.Result, time.Duration) {
 		pr := g.prs[c.URL]
 		fail := !g.w.faults.healedFor("merge_fail") && g.api.Bool(g.cfg.MergeFail)
 		if fail {
-			g.w.faults.fire("merge_fail", F("url", c.URL))
+			g.w.faults.fire("merge_fail", des.F("url", c.URL))
 		}
 		timeout := g.w.faults.roll(FaultMergeTimeout)
 		if timeout {
-			g.w.faults.fire(FaultMergeTimeout, F("url", c.URL))
+			g.w.faults.fire(FaultMergeTimeout, des.F("url", c.URL))
 		}
 		if pr == nil || fail || !g.green(pr) {
 			if timeout {

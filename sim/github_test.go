@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/townsim/townsim/des"
 	"github.com/townsim/townsim/model"
 )
 
@@ -57,7 +58,7 @@ func TestGitHubPROutcomes(t *testing.T) {
 					t.Errorf("awaiting approval analytics %v", a)
 				}
 			}},
-		{"auto-merge merges a green PR through merge_pr", func(c *GitHubConfig) { c.MergeDelay = Const(5 * time.Hour) }, nil,
+		{"auto-merge merges a green PR through merge_pr", func(c *GitHubConfig) { c.MergeDelay = des.Const(5 * time.Hour) }, nil,
 			func(t *testing.T, p *probe) {
 				if p.countActions("merge_pr") == 0 || p.countCalls(model.CallMergePR, func(r model.Result) bool { return r.OK }) != 1 {
 					t.Errorf("merge_pr actions %d", p.countActions("merge_pr"))

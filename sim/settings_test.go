@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/townsim/townsim/des"
 )
 
 // The settings added for scenarios are checked under their key paths.
@@ -17,14 +19,14 @@ func TestConfigValidateScenarioSettings(t *testing.T) {
 		{"all on", func(c *Config) {
 			c.Town.CodeReviewOffRigs = c.Rigs
 			c.Containers.TriageStartFail = 1
-			c.Work.MayorSession = Const(time.Hour)
-			c.Workload.Delete, c.Workload.DeleteAfter, c.Workload.DeleteOnDone = 0.1, Exp(time.Minute), 0.1
+			c.Work.MayorSession = des.Const(time.Hour)
+			c.Workload.Delete, c.Workload.DeleteAfter, c.Workload.DeleteOnDone = 0.1, des.Exp(time.Minute), 0.1
 		}, ""},
 		{"code review off on more rigs than there are", func(c *Config) { c.Town.CodeReviewOffRigs = c.Rigs + 1 },
 			"town.code_review_off_rigs: must be between 0 and rigs"},
 		{"negative code review off rigs", func(c *Config) { c.Town.CodeReviewOffRigs = -1 }, "town.code_review_off_rigs"},
 		{"triage start fail", func(c *Config) { c.Containers.TriageStartFail = 1.5 }, "containers.triage_start_fail: must be a probability"},
-		{"mayor session", func(c *Config) { c.Work.MayorSession = Dist{Kind: KindExp} }, "work.mayor_session: dist exp: Mean"},
+		{"mayor session", func(c *Config) { c.Work.MayorSession = des.Dist{Kind: des.KindExp} }, "work.mayor_session: dist exp: Mean"},
 		{"delete", func(c *Config) { c.Workload.Delete = 2 }, "workload.delete: must be a probability"},
 		{"delete needs a delay", func(c *Config) { c.Workload.Delete = 0.5 }, "workload.delete_after: dist: Kind is empty"},
 		{"delete on done", func(c *Config) { c.Workload.DeleteOnDone = 2 }, "workload.delete_on_done: must be a probability"},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/townsim/townsim/des"
 	"github.com/townsim/townsim/model"
 )
 
@@ -34,7 +35,7 @@ func (w *World) DestroyTown() {
 		err := w.town.Destroy(w.env)
 		w.destroyedAt = w.eng.Now()
 		return err
-	}, func() []Field { return nil })
+	}, func() []des.Field { return nil })
 }
 
 // DestroyedAt is when the Town's destroy finished — after it awaited the

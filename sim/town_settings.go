@@ -2,6 +2,7 @@ package sim
 
 import (
 	"errors"
+	"time"
 
 	"github.com/townsim/townsim/model"
 )
@@ -54,3 +55,47 @@ func simulatedTokenService(id string) (string, error) {
 	}
 	return "ghs_minted_" + id, nil
 }
+
+// TownSettings is the part of the town configuration a scenario chooses.
+type TownSettings struct {
+	// MergeStrategy is "pr" (the new-town default) or "direct".
+	MergeStrategy string `yaml:"merge_strategy"`
+	// ReviewMode is refinery.review_mode: "comments" (new-town default) or "rework".
+	ReviewMode string `yaml:"review_mode"`
+	// AutoMergeDelay is refinery.auto_merge_delay_minutes (new-town default 5 min).
+	AutoMergeDelay time.Duration `yaml:"auto_merge_delay"`
+	// NoAutoMerge leaves auto_merge_delay_minutes null (auto-merge off).
+	NoAutoMerge bool `yaml:"no_auto_merge"`
+	// StagedConvoys is staged_convoys_default (new-town default true).
+	StagedConvoys bool `yaml:"staged_convoys"`
+	// CodeReviewOffRigs is how many rigs (the first ones) switch code
+	// review off in their override config (rigs.config code_review false).
+	CodeReviewOffRigs int `yaml:"code_review_off_rigs"`
+	// GitHubToken is where the town's GitHub token comes from. The zero
+	// value, TokenNone, is production's brand-new town: no token, so its
+	// first PR poll fails every MR with no_token. DefaultConfig configures
+	// a stored token (TokenStored).
+	GitHubToken TokenSource `yaml:"github_token"`
+}
+
+// TokenSource names a link of production's GitHub token chain that a
+// scenario configures (resolveGitHubToken: CLI PAT, town platform
+// integration, rig platform integration, stored git_auth token).
+type TokenSource string
+
+// The token sources.
+const (
+	// TokenNone configures no token (a fresh town).
+	TokenNone TokenSource = ""
+	// TokenStored sets git_auth.github_token.
+	TokenStored TokenSource = "stored"
+	// TokenCLIPAT sets github_cli_pat.
+	TokenCLIPAT TokenSource = "cli_pat"
+	// TokenTownIntegration sets git_auth.platform_integration_id; the
+	// simulated token service mints a token for it.
+	TokenTownIntegration TokenSource = "town_integration"
+	// TokenRigIntegration sets each rig's platformIntegrationId only.
+	// Production's PR poller never passes the rig's integration to the
+	// token chain, so such a town polls with no token (no_token).
+	TokenRigIntegration TokenSource = "rig_integration"
+)

@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/townsim/townsim/des"
 	"github.com/townsim/townsim/model"
 )
 
@@ -34,7 +35,7 @@ type issueRec struct {
 type workload struct {
 	w    *World
 	cfg  WorkloadConfig
-	r    *Rand
+	r    *des.Rand
 	rate float64 // issues per hour
 	stop time.Time
 	n    int // titles
@@ -184,8 +185,8 @@ func (u *workload) sling(kind string) {
 				rec.id, rec.created = b.ID, true
 			}
 			return err
-		}, F("rig", rig))
-		w.record("user", F("op", "create_bead"), F("bead", rec.id))
+		}, des.F("rig", rig))
+		w.record("user", des.F("op", "create_bead"), des.F("bead", rec.id))
 		return
 	}
 	w.rpcEnv("sling_bead", func() error {
@@ -194,7 +195,7 @@ func (u *workload) sling(kind string) {
 			rec.id, rec.created = id, true
 		}
 		return err
-	}, func() []Field { return []Field{F("bead", rec.id), F("rig", rig)} })
+	}, func() []des.Field { return []des.Field{des.F("bead", rec.id), des.F("rig", rig)} })
 }
 
 // maybeCancel draws whether a user cancels the issue and schedules it.
@@ -218,7 +219,7 @@ func (u *workload) maybeCancel(rec *issueRec) {
 		rec.cancel = status
 		w.rpcEnv("set_bead_status", func() error {
 			return w.town.SetBeadStatus(w.env, rec.id, status, "user")
-		}, func() []Field { return []Field{F("bead", rec.id), F("status", status)} })
+		}, func() []des.Field { return []des.Field{des.F("bead", rec.id), des.F("status", status)} })
 	})
 }
 
@@ -263,7 +264,7 @@ func (u *workload) delete(rec *issueRec) {
 		ok, err := w.town.DeleteBead(now, rec.id, "")
 		rec.deleted = ok
 		return err
-	}, F("bead", rec.id), F("pending", pending))
+	}, des.F("bead", rec.id), des.F("pending", pending))
 	if rec.deleted {
 		w.stats.Deletions++
 		if pending > 0 {
@@ -302,7 +303,7 @@ func (u *workload) convoy() {
 		convoyID, ids, err = w.town.SlingConvoy(now, model.SlingConvoyInput{RigID: rig, Title: title,
 			Tasks: tasks, MergeMode: mode, Staged: &staged})
 		return err
-	}, F("rig", rig), F("tasks", n), F("mode", mode), F("staged", staged))
+	}, des.F("rig", rig), des.F("tasks", n), des.F("mode", mode), des.F("staged", staged))
 	for _, id := range ids {
 		rec := &issueRec{id: id, at: w.eng.Now(), kind: issueConvoy, convoy: convoyID, created: true}
 		w.issues = append(w.issues, rec)
@@ -310,7 +311,7 @@ func (u *workload) convoy() {
 	if staged && convoyID != "" {
 		w.eng.After(delay, func() {
 			w.rpc("start_convoy", func(now time.Time) error { return w.town.StartConvoy(now, convoyID) },
-				F("convoy", convoyID))
+				des.F("convoy", convoyID))
 		})
 	}
 }
@@ -326,12 +327,12 @@ func (u *workload) held() {
 		id, err := w.town.CreateHeldBead(now, model.SlingInput{RigID: rig, Title: title, Labels: []string{model.LabelHeld}})
 		rec.id, rec.created = id, id != ""
 		return err
-	}, F("rig", rig))
+	}, des.F("rig", rig))
 	if rec.id == "" {
 		return
 	}
 	w.eng.After(delay, func() {
 		w.rpc("start_held_bead", func(now time.Time) error { return w.town.StartHeldBead(now, rec.id, rig) },
-			F("bead", rec.id))
+			des.F("bead", rec.id))
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/townsim/townsim/des"
 	"github.com/townsim/townsim/model"
 	"github.com/townsim/townsim/model/alarm"
 )
@@ -17,18 +18,18 @@ type World struct {
 	cfg  Config
 	opts RunOptions
 
-	eng   *Engine
-	src   *Source
+	eng   *des.Engine
+	src   *des.Source
 	env   *Env
 	town  *model.Town
-	trace *Trace
+	trace *des.Trace
 	alarm *alarmDriver
 
 	faults     *faultLayer
 	containers *containers
 	github     *github
 	users      *workload
-	agentRand  *Rand
+	agentRand  *des.Rand
 
 	rigs    []rigRec
 	mayorID string
@@ -110,9 +111,9 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 	if opts.WallClock != nil {
 		w.wallStart = opts.WallClock()
 	}
-	w.eng = NewEngine(cfg.Start)
-	w.src = NewSource(cfg.Seed)
-	w.trace = NewTrace(opts.Trace)
+	w.eng = des.NewEngine(cfg.Start)
+	w.src = des.NewSource(cfg.Seed)
+	w.trace = des.NewTrace(opts.Trace)
 	cfg, mix := resolveFaults(cfg, w.src)
 	w.cfg = cfg
 	w.faults = newFaultLayer(w, mix)
@@ -157,7 +158,7 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 	w.alarm.observe = w.observeTick
 	w.alarm.dropRecords = opts.DropTickRecords
 	w.alarm.onWatchdog = func(err error) {
-		w.record("watchdog", F("err", errText(err)))
+		w.record("watchdog", des.F("err", errText(err)))
 	}
 	w.env.AfterResume = w.alarm.sync
 	w.containers = newContainers(w)
@@ -165,18 +166,18 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 	w.agentRand = w.src.Stream("agents")
 	w.users = newWorkload(w)
 
-	worldFields := []Field{F("seed", cfg.Seed), F("town", townID), F("rigs", cfg.Rigs), F("agents", cfg.Agents)}
+	worldFields := []des.Field{des.F("seed", cfg.Seed), des.F("town", townID), des.F("rigs", cfg.Rigs), des.F("agents", cfg.Agents)}
 	if off := cfg.Knobs.OffProduction(); len(off) > 0 {
 		// Only a what-if run names its knobs: a production run's trace (and
 		// hash) stays what it was before knobs existed.
-		worldFields = append(worldFields, F("knobs", cfg.Knobs.Label()))
+		worldFields = append(worldFields, des.F("knobs", cfg.Knobs.Label()))
 	}
 	if cfg.Mutant != "" {
-		worldFields = append(worldFields, F("mutant", cfg.Mutant))
+		worldFields = append(worldFields, des.F("mutant", cfg.Mutant))
 	}
 	w.record("world", worldFields...)
 	if len(mix) > 0 {
-		w.record("faults", F("mix", mix.String()), F("heal", w.faults.healAt))
+		w.record("faults", des.F("mix", mix.String()), des.F("heal", w.faults.healAt))
 	}
 	// The scenario's settings reach the brand-new town through its
 	// config update RPC, as a user's settings do.
@@ -203,7 +204,7 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 				return town.SetRigOverrides(r.id, model.RigConfig{CodeReview: &off})
 			}
 			return nil
-		}, F("rig", r.id), F("name", r.name)); err != nil {
+		}, des.F("rig", r.id), des.F("name", r.name)); err != nil {
 			town.Close()
 			return nil, fmt.Errorf("sim: add rig %s: %w", r.name, err)
 		}
@@ -214,7 +215,7 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 			w.mayorID = a.ID
 		}
 		return err
-	}, func() []Field { return []Field{F("agent", w.mayorID)} })
+	}, func() []des.Field { return []des.Field{des.F("agent", w.mayorID)} })
 	w.alarm.sync()
 	w.alarm.startWatchdog()
 	w.users.start()
@@ -229,7 +230,7 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 func (w *World) Town() *model.Town { return w.town }
 
 // Engine returns the engine.
-func (w *World) Engine() *Engine { return w.eng }
+func (w *World) Engine() *des.Engine { return w.eng }
 
 // Env returns the Env the Town runs in.
 func (w *World) Env() *Env { return w.env }
@@ -310,61 +311,61 @@ func (w *World) Respond(c model.Call, sent time.Time) (model.Result, time.Durati
 
 // rpc runs a Town RPC that takes a time as a world event: measured,
 // traced, and followed by an alarm re-sync.
-func (w *World) rpc(name string, fn func(now time.Time) error, fields ...Field) error {
+func (w *World) rpc(name string, fn func(now time.Time) error, fields ...des.Field) error {
 	now := w.eng.Now()
 	var err error
-	w.env.measure(&w.rpcMeter, func() { err = fn(now) })
+	w.env.Measure(&w.rpcMeter, func() { err = fn(now) })
 	if err != nil {
 		w.stats.RPCErrors++
 	}
-	w.trace.Record(now, "rpc", append(append([]Field{F("op", name)}, fields...), F("err", errText(err)))...)
+	w.trace.Record(now, "rpc", append(append([]des.Field{des.F("op", name)}, fields...), des.F("err", errText(err)))...)
 	w.alarm.sync()
 	return err
 }
 
 // rpcEnv runs a Town RPC that takes an Env as a coroutine, traced when it
 // returns (fields is read then).
-func (w *World) rpcEnv(name string, fn func() error, fields func() []Field) {
+func (w *World) rpcEnv(name string, fn func() error, fields func() []des.Field) {
 	var err error
 	w.env.Start(&w.rpcMeter, func() { err = fn() }, func() {
 		if err != nil {
 			w.stats.RPCErrors++
 		}
-		w.record("rpc", append(append([]Field{F("op", name)}, fields()...), F("err", errText(err)))...)
+		w.record("rpc", append(append([]des.Field{des.F("op", name)}, fields()...), des.F("err", errText(err)))...)
 	})
 }
 
 // record adds a trace record at the current time.
-func (w *World) record(kind string, fields ...Field) {
+func (w *World) record(kind string, fields ...des.Field) {
 	w.trace.Record(w.eng.Now(), kind, fields...)
 }
 
 // traceCall records an answered external call.
 func (w *World) traceCall(c model.Call, sent time.Time, r model.Result) {
 	w.observeCall(c, sent, r)
-	fs := make([]Field, 0, 8)
-	fs = append(fs, F("kind", string(c.Kind)), F("lat", w.eng.Now().Sub(sent)))
+	fs := make([]des.Field, 0, 8)
+	fs = append(fs, des.F("kind", string(c.Kind)), des.F("lat", w.eng.Now().Sub(sent)))
 	if c.AgentID != "" {
-		fs = append(fs, F("agent", c.AgentID))
+		fs = append(fs, des.F("agent", c.AgentID))
 	}
 	if c.BeadID != "" {
-		fs = append(fs, F("bead", c.BeadID))
+		fs = append(fs, des.F("bead", c.BeadID))
 	}
 	if c.URL != "" {
-		fs = append(fs, F("url", c.URL))
+		fs = append(fs, des.F("url", c.URL))
 	}
 	switch {
 	case r.Err != "":
-		fs = append(fs, F("err", r.Err))
+		fs = append(fs, des.F("err", r.Err))
 	case c.Kind == model.CallPRStatus:
-		fs = append(fs, F("code", r.StatusCode), F("pr", r.PR.State+r.PR.ErrKind), F("ms", r.PR.MergeableState))
+		fs = append(fs, des.F("code", r.StatusCode), des.F("pr", r.PR.State+r.PR.ErrKind), des.F("ms", r.PR.MergeableState))
 	default:
-		fs = append(fs, F("code", r.StatusCode))
+		fs = append(fs, des.F("code", r.StatusCode))
 		if r.Status != "" {
-			fs = append(fs, F("status", r.Status))
+			fs = append(fs, des.F("status", r.Status))
 		}
 		if r.OK {
-			fs = append(fs, F("ok", true))
+			fs = append(fs, des.F("ok", true))
 		}
 	}
 	w.trace.Record(w.eng.Now(), "call", fs...)
@@ -377,11 +378,11 @@ func (w *World) observeTick(rec *TickRecord, res *alarm.TickResult, err error, r
 	}
 	w.faults.conv.afterTick()
 	m := rec.Metrics
-	w.record("tick", F("at", rec.At), F("retry", retry), F("threw", errText(err)),
-		F("drained", m.EventsDrained), F("actions", m.ActionsEmitted),
-		F("se", m.SideEffectsAttempted), F("se_ok", m.SideEffectsSucceeded), F("se_failed", m.SideEffectsFailed),
-		F("violations", m.InvariantViolations), F("pending", m.PendingEventCount),
-		F("stmts", rec.Cost.Statements), F("rows", rec.Cost.Rows))
+	w.record("tick", des.F("at", rec.At), des.F("retry", retry), des.F("threw", errText(err)),
+		des.F("drained", m.EventsDrained), des.F("actions", m.ActionsEmitted),
+		des.F("se", m.SideEffectsAttempted), des.F("se_ok", m.SideEffectsSucceeded), des.F("se_failed", m.SideEffectsFailed),
+		des.F("violations", m.InvariantViolations), des.F("pending", m.PendingEventCount),
+		des.F("stmts", rec.Cost.Statements), des.F("rows", rec.Cost.Rows))
 	a := &w.agg
 	a.eventsDrained += m.EventsDrained
 	a.seAttempted += m.SideEffectsAttempted
@@ -394,14 +395,14 @@ func (w *World) observeTick(rec *TickRecord, res *alarm.TickResult, err error, r
 	}
 	for _, act := range res.Actions {
 		a.actionsByType[act.Type]++
-		w.record("action", F("a", act.String()))
+		w.record("action", des.F("a", act.String()))
 	}
 	for _, e := range res.ApplyErrors {
-		w.record("apply_error", F("err", e))
+		w.record("apply_error", des.F("err", e))
 	}
 	for _, v := range res.Violations {
 		a.violationsByNumber[v.Number]++
-		w.record("violation", F("n", v.Number), F("msg", v.Message))
+		w.record("violation", des.F("n", v.Number), des.F("msg", v.Message))
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/townsim/townsim/des"
 	"github.com/townsim/townsim/model"
 	"github.com/townsim/townsim/model/alarm"
 )
@@ -43,15 +44,15 @@ func smallConfig() Config {
 	c.Rigs = 1
 	c.Agents = 1
 	c.WorkloadStop = time.Second
-	c.Containers.ColdStart = Const(30 * time.Second)
-	c.Work.Polecat = Const(10 * time.Minute)
-	c.Work.Fixup = Const(3 * time.Minute)
-	c.Work.Refinery = Const(3 * time.Minute)
-	c.Work.DoneToCompleted = Const(time.Second)
-	c.GitHub.MergeDelay = Const(5 * time.Minute)
-	c.GitHub.ChecksDelay = Const(time.Minute)
-	c.GitHub.ApprovalDelay = Const(10 * time.Minute)
-	c.GitHub.CloseDelay = Const(4 * time.Minute)
+	c.Containers.ColdStart = des.Const(30 * time.Second)
+	c.Work.Polecat = des.Const(10 * time.Minute)
+	c.Work.Fixup = des.Const(3 * time.Minute)
+	c.Work.Refinery = des.Const(3 * time.Minute)
+	c.Work.DoneToCompleted = des.Const(time.Second)
+	c.GitHub.MergeDelay = des.Const(5 * time.Minute)
+	c.GitHub.ChecksDelay = des.Const(time.Minute)
+	c.GitHub.ApprovalDelay = des.Const(10 * time.Minute)
+	c.GitHub.CloseDelay = des.Const(4 * time.Minute)
 	return c
 }
 
@@ -272,20 +273,20 @@ func endToEndConfig(seed uint64) Config {
 	c.Seed = seed
 	c.Agents = 4
 	c.WorkloadStop = time.Hour
-	c.Work.Polecat = LogNormal(8*time.Minute, 0.3)
-	c.Work.Fixup = LogNormal(3*time.Minute, 0.3)
-	c.Work.Refinery = LogNormal(2*time.Minute, 0.3)
-	c.Work.DoneToCompleted = Uniform(0, time.Second)
+	c.Work.Polecat = des.LogNormal(8*time.Minute, 0.3)
+	c.Work.Fixup = des.LogNormal(3*time.Minute, 0.3)
+	c.Work.Refinery = des.LogNormal(2*time.Minute, 0.3)
+	c.Work.DoneToCompleted = des.Uniform(0, time.Second)
 	c.Work.RequestChanges = 0.15
 	c.GitHub.Merge, c.GitHub.Comments, c.GitHub.FailingChecks, c.GitHub.Approval = 0.6, 0.15, 0.15, 0.1
-	c.GitHub.MergeDelay = LogNormal(8*time.Minute, 0.3)
-	c.GitHub.ChecksDelay = Uniform(time.Minute, 3*time.Minute)
-	c.GitHub.ApprovalDelay = Uniform(5*time.Minute, 15*time.Minute)
+	c.GitHub.MergeDelay = des.LogNormal(8*time.Minute, 0.3)
+	c.GitHub.ChecksDelay = des.Uniform(time.Minute, 3*time.Minute)
+	c.GitHub.ApprovalDelay = des.Uniform(5*time.Minute, 15*time.Minute)
 	w := &c.Workload
 	w.IssuesPerHour, w.Unassigned = 12, 0.25
 	w.ConvoysPerHour, w.ConvoyMaxTasks, w.ConvoyDepends, w.ReviewAndMerge, w.Staged = 2, 3, 0.5, 0.5, 0.5
-	w.StartDelay = Uniform(time.Minute, 5*time.Minute)
-	w.HeldPerHour, w.HoldFor = 2, Uniform(2*time.Minute, 10*time.Minute)
+	w.StartDelay = des.Uniform(time.Minute, 5*time.Minute)
+	w.HeldPerHour, w.HoldFor = 2, des.Uniform(2*time.Minute, 10*time.Minute)
 	return c
 }
 
@@ -296,13 +297,13 @@ func TestConfigValidateNamesField(t *testing.T) {
 		want   string
 	}{
 		{"default is valid", func(*Config) {}, ""},
-		{"bad dist", func(c *Config) { c.Containers.ColdStart = LogNormal(0, 1) }, "containers.cold_start: dist lognormal: Median"},
+		{"bad dist", func(c *Config) { c.Containers.ColdStart = des.LogNormal(0, 1) }, "containers.cold_start: dist lognormal: Median"},
 		{"no rigs", func(c *Config) { c.Rigs = 0 }, "rigs: must be at least 1"},
 		{"zero weights", func(c *Config) { c.Work.Done = 0 }, "work.done: weights are all zero"},
 		{"negative weight", func(c *Config) { c.Containers.Crashed.Weight = -1 }, "containers.healthy: weights must be finite"},
 		{"stage needs a delay", func(c *Config) { c.Containers.Evicted = Stage{Weight: 1} }, "containers.evicted.after: dist: Kind is empty"},
 		{"unknown strategy", func(c *Config) { c.Town.MergeStrategy = "squash" }, `town.merge_strategy: is "squash"`},
-		{"latency", func(c *Config) { c.Latency.PRStatus = Dist{} }, "latency.pr_status"},
+		{"latency", func(c *Config) { c.Latency.PRStatus = des.Dist{} }, "latency.pr_status"},
 		{"probability", func(c *Config) { c.Workload.Unassigned = 2 }, "workload.unassigned: must be a probability"},
 		{"diurnal", func(c *Config) { c.Workload.Diurnal = 1 }, "workload.diurnal"},
 		{"convoy tasks", func(c *Config) {
@@ -364,10 +365,10 @@ func TestWorkloadArrivalRate(t *testing.T) {
 		mutate func(*Config)
 		lo, hi int // issues in 10 h, initial fill excluded
 	}{
-		{"derived from the fleet", func(c *Config) { c.Agents = 4; c.Work.Polecat = Const(30 * time.Minute) }, 60, 100},
+		{"derived from the fleet", func(c *Config) { c.Agents = 4; c.Work.Polecat = des.Const(30 * time.Minute) }, 60, 100},
 		{"explicit rate", func(c *Config) { c.Workload.IssuesPerHour = 3 }, 18, 45},
 		{"bursts", func(c *Config) {
-			c.Workload.IssuesPerHour, c.Workload.BurstEvery, c.Workload.BurstSize = 0.001, Const(2*time.Hour), 5
+			c.Workload.IssuesPerHour, c.Workload.BurstEvery, c.Workload.BurstSize = 0.001, des.Const(2*time.Hour), 5
 		}, 25, 25},
 	}
 	for _, tt := range tests {

@@ -1,4 +1,4 @@
-package sim
+package des
 
 // FNV-1a, 64-bit, written out so that it needs no hash.Hash value.
 const (

@@ -1,4 +1,4 @@
-package sim
+package des
 
 import (
 	"fmt"
@@ -69,7 +69,7 @@ func (d Dist) Sample(r *Rand) time.Duration {
 	case KindNormal:
 		v = durationOf(r.Normal(float64(d.Mean), float64(d.Stddev)))
 	default:
-		panic(fmt.Sprintf("sim: Dist.Sample: unknown kind %q", d.Kind))
+		panic(fmt.Sprintf("des: Dist.Sample: unknown kind %q", d.Kind))
 	}
 	return max(v, 0)
 }

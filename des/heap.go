@@ -1,4 +1,4 @@
-package sim
+package des
 
 // The event queue is a binary min-heap over a slice of entry values, written
 // out by hand (no container/heap, so no interface calls or boxing). Sifting

@@ -1,11 +1,4 @@
-// Package sim is the deterministic discrete-event core of townsim: a virtual
-// clock with an event queue, random streams split from one seed by name,
-// delay distributions described as data, and a hashed trace of the run.
-//
-// Nothing in this package reads the real clock, the global math/rand source,
-// iterates a map, or starts a goroutine: the same seed and the same calls
-// give the same run on every machine.
-package sim
+package des
 
 import (
 	"math"
@@ -110,7 +103,7 @@ func (e *Engine) schedule(t int64, fn func()) EventID {
 		e.free = e.free[:n-1]
 	} else {
 		if len(e.slots) >= math.MaxUint32 {
-			panic("sim: too many pending events")
+			panic("des: too many pending events")
 		}
 		s = uint32(len(e.slots))
 		e.slots = append(e.slots, slot{gen: 1})

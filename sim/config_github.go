@@ -1,0 +1,53 @@
+package sim
+
+import (
+	"github.com/townsim/townsim/des"
+)
+
+// GitHubConfig describes pull requests and the GitHub API.
+type GitHubConfig struct {
+	// Org is the owner of every rig's repository.
+	Org string `yaml:"org"`
+	// Outcome weights of a new PR: Merge (a human merges it once green),
+	// Close (a human closes it), Comments (review comments to resolve
+	// first), FailingChecks (CI fails until fixed), Approval (waits for an
+	// approving review), Conflict (merge conflicts until resolved).
+	Merge         float64 `yaml:"merge"`
+	Close         float64 `yaml:"close"`
+	Comments      float64 `yaml:"comments"`
+	FailingChecks float64 `yaml:"failing_checks"`
+	Approval      float64 `yaml:"approval"`
+	Conflict      float64 `yaml:"conflict"`
+	// MergeDelay is how long after a PR is green a human merges it.
+	MergeDelay des.Dist `yaml:"merge_delay"`
+	// CloseDelay is how long after creation a human closes a PR.
+	CloseDelay des.Dist `yaml:"close_delay"`
+	// ChecksDelay is CI's run time after each push.
+	ChecksDelay des.Dist `yaml:"checks_delay"`
+	// ApprovalDelay is how long an Approval PR waits for its review.
+	ApprovalDelay des.Dist `yaml:"approval_delay"`
+	// Errors weigh the answers of status and feedback calls.
+	Errors APIErrorWeights `yaml:"errors"`
+	// MergeFail is the probability that a merge call fails although the
+	// PR is mergeable.
+	MergeFail float64 `yaml:"merge_fail"`
+}
+
+// APIErrorWeights weigh the answers of a GitHub API call.
+type APIErrorWeights struct {
+	// OK is a normal answer.
+	OK float64 `yaml:"ok"`
+	// ServerError is a transient 502.
+	ServerError float64 `yaml:"server_error"`
+	// RateLimited is a transient 429.
+	RateLimited float64 `yaml:"rate_limited"`
+	// NotFound is a 404 (non-transient: the MR fails at once).
+	NotFound float64 `yaml:"not_found"`
+	// Invalid is an unparsable body (invalid_response, json_parse).
+	Invalid float64 `yaml:"invalid"`
+	// WrongShape is a JSON body of the wrong shape (invalid_response,
+	// schema_mismatch, its top-level keys in the failure message).
+	WrongShape float64 `yaml:"wrong_shape"`
+	// Network is a thrown fetch error.
+	Network float64 `yaml:"network"`
+}

@@ -1,0 +1,99 @@
+package sim
+
+import (
+	"time"
+
+	"github.com/townsim/townsim/des"
+)
+
+// WorkConfig describes agent work and its outcomes.
+type WorkConfig struct {
+	// Polecat is how long a polecat works on an ordinary issue.
+	Polecat des.Dist `yaml:"polecat"`
+	// Fixup is how long a polecat works on rework, PR feedback, PR
+	// conflict and triage beads.
+	Fixup des.Dist `yaml:"fixup"`
+	// Done and Failed weigh how a polecat's work ends: gt_done (then
+	// agent_completed(completed)) or agent_completed(failed).
+	Done   float64 `yaml:"done"`
+	Failed float64 `yaml:"failed"`
+	// DoneToCompleted is the gap between gt_done and the process exit report.
+	DoneToCompleted des.Dist `yaml:"done_to_completed"`
+	// MayorSession is how long the mayor's session lasts before it exits
+	// (agent_completed, the mayor turns idle); "" Kind = it never ends.
+	MayorSession des.Dist `yaml:"mayor_session"`
+	// Refinery is how long a refinery reviews.
+	Refinery des.Dist `yaml:"refinery"`
+	// Approve, RequestChanges and ReviewFail weigh a review's end.
+	Approve        float64 `yaml:"approve"`
+	RequestChanges float64 `yaml:"request_changes"`
+	ReviewFail     float64 `yaml:"review_fail"`
+	// Triage is the action a triage agent resolves each request with, by
+	// the request's triage_type (zero value = the defaults).
+	Triage TriageActions `yaml:"triage"`
+}
+
+// WorkloadConfig describes the users.
+type WorkloadConfig struct {
+	// IssuesPerHour is the mean issue arrival rate; 0 derives the rate that
+	// sustains the fleet: Agents per mean polecat work time.
+	IssuesPerHour float64 `yaml:"issues_per_hour"`
+	// MaxOpen closes the users' loop: while this many of their issues are
+	// not terminal, arriving issues (Poisson and bursts) are dropped, as
+	// users who wait for a stalled town before adding work. 0 = open loop.
+	MaxOpen int `yaml:"max_open"`
+	// NoInitialFill skips slinging Agents issues at the start.
+	NoInitialFill bool `yaml:"no_initial_fill"`
+	// Diurnal is the amplitude (0 ≤ a < 1) of a daily cosine on the rate.
+	Diurnal float64 `yaml:"diurnal"`
+	// PeakHour is the UTC hour of the daily peak.
+	PeakHour float64 `yaml:"peak_hour"`
+	// BurstEvery is the time between bursts ("" Kind = no bursts).
+	BurstEvery des.Dist `yaml:"burst_every"`
+	// BurstSize is the number of issues slung in a burst.
+	BurstSize int `yaml:"burst_size"`
+	// Unassigned is the fraction of issues created with a rig and no
+	// assignee (t.CreateBead), which BD-1 dispatches.
+	Unassigned float64 `yaml:"unassigned"`
+	// ConvoysPerHour is the convoy arrival rate.
+	ConvoysPerHour float64 `yaml:"convoys_per_hour"`
+	// ConvoyMinTasks and ConvoyMaxTasks bound a convoy's task count.
+	ConvoyMinTasks int `yaml:"convoy_min_tasks"`
+	ConvoyMaxTasks int `yaml:"convoy_max_tasks"`
+	// ConvoyDepends is the probability that a task depends on the one before.
+	ConvoyDepends float64 `yaml:"convoy_depends"`
+	// ReviewAndMerge is the fraction of convoys in review-and-merge mode.
+	ReviewAndMerge float64 `yaml:"review_and_merge"`
+	// Staged is the fraction of convoys created staged.
+	Staged float64 `yaml:"staged"`
+	// StartDelay is how long a staged convoy waits for t.StartConvoy.
+	StartDelay des.Dist `yaml:"start_delay"`
+	// HeldPerHour is the arrival rate of held beads.
+	HeldPerHour float64 `yaml:"held_per_hour"`
+	// DestroyAfter is when, after the start, the user deletes the town
+	// (production's destroy: alarm deleted, storage wiped); 0 = never.
+	DestroyAfter time.Duration `yaml:"destroy_after"`
+	// HoldFor is how long a held bead waits for t.StartHeldBead.
+	HoldFor des.Dist `yaml:"hold_for"`
+	// Cancel is the fraction of issues a user cancels.
+	Cancel float64 `yaml:"cancel"`
+	// CancelAfter is when, after creation, the user cancels.
+	CancelAfter des.Dist `yaml:"cancel_after"`
+	// CancelFailed is the fraction of cancellations that mark the bead
+	// failed instead of closed.
+	CancelFailed float64 `yaml:"cancel_failed"`
+	// Delete is the fraction of issues a user deletes (t.DeleteBead),
+	// whatever their state and pending events.
+	Delete float64 `yaml:"delete"`
+	// DeleteAfter is when, after creation, the user deletes.
+	DeleteAfter des.Dist `yaml:"delete_after"`
+	// DeleteOnDone is the fraction of issues a user deletes the moment an
+	// agent reports gt_done on them, while that report is still pending.
+	DeleteOnDone float64 `yaml:"delete_on_done"`
+	// DashboardVisitsPerHour is the rate at which users open the town's
+	// page, whose load calls t.EnsureMayor (production's mayor/ensure
+	// route). It is how production brings back a mayor lost to a container
+	// eviction; 0 = never, and such a mayor stays down until a user
+	// message starts it.
+	DashboardVisitsPerHour float64 `yaml:"dashboard_visits_per_hour"`
+}
