@@ -21,6 +21,9 @@ type DB struct {
 	// is on (stmt_plan.go); exactPlans counts executions that needed it off.
 	qpsg       bool
 	exactPlans int64
+	// configMemo is the town config last parsed by the Town on this
+	// database (config_cache.go).
+	configMemo townConfigMemo
 
 	// writeFault, when set, makes Exec fail once writesLeft more writes
 	// have succeeded (Town.FaultHalfway).
