@@ -183,3 +183,32 @@ func TestStmtCacheBounded(t *testing.T) {
 		t.Errorf("cost %+v counts fewer than the 8 executions", d.Cost())
 	}
 }
+
+// The exact path turns the guarantee off and on, which marks every
+// statement for compiling again; a query being read meanwhile still
+// returns all its rows.
+func TestExactPathInsideOpenRows(t *testing.T) {
+	d := testDB(t, 20)
+	rows, err := d.Query(`SELECT id FROM t WHERE status = 'open' AND rig = ? ORDER BY id`, "rig-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+		if n, err := d.Int(`SELECT COUNT(*) FROM t WHERE n = ?`, 1); err != nil || n != 1 {
+			t.Fatalf("exact query inside the loop: %d, %v", n, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
+	if got := strings.Join(ids, ","); got != "id-002,id-007,id-012,id-017" || d.exactPlans != 4 {
+		t.Errorf("rows %s with %d exact plans; want id-002,id-007,id-012,id-017 and 4", got, d.exactPlans)
+	}
+}
