@@ -208,6 +208,9 @@ func (d *DB) Query(q string, args ...any) (*Rows, error) {
 	}
 	rows, err := s.Query(args...)
 	if err = d.endExact(off, err); err != nil {
+		if rows != nil {
+			rows.Close()
+		}
 		return nil, err
 	}
 	return &Rows{Rows: rows, d: d}, nil
