@@ -17,9 +17,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/townsim/townsim/model"
 )
 
 func main() {
+	// GOGC=400 unless GOGC or GOMEMLIMIT is set (README, "Performance").
+	model.SetGCPolicy()
 	os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
 }
 
