@@ -65,6 +65,9 @@ type Bounds struct {
 	// non-terminal beads).
 	StatementsPerTick int `yaml:"statements_per_tick"`
 	StatementsPerUnit int `yaml:"statements_per_unit"`
+	// GitHubCallsPerPRHour bounds the GitHub status and feedback calls
+	// for one PR per simulated hour (production polls every 60 s).
+	GitHubCallsPerPRHour int `yaml:"github_calls_per_pr_hour"`
 }
 
 // DefaultBounds are the bounds of a scenario that states none. They are
@@ -92,6 +95,7 @@ func DefaultBounds() Bounds {
 		TickLatency:           2 * time.Minute,
 		StatementsPerTick:     1000,
 		StatementsPerUnit:     100,
+		GitHubCallsPerPRHour:  150,
 	}
 }
 
@@ -119,6 +123,7 @@ func (b Bounds) withDefaults() Bounds {
 	seti(&b.DispatchesPerBead, d.DispatchesPerBead)
 	seti(&b.StatementsPerTick, d.StatementsPerTick)
 	seti(&b.StatementsPerUnit, d.StatementsPerUnit)
+	seti(&b.GitHubCallsPerPRHour, d.GitHubCallsPerPRHour)
 	seti(&b.PendingEvents, d.PendingEvents)
 	seti(&b.FlapChanges, d.FlapChanges)
 	seti(&b.DispatchesPerBeadHour, d.DispatchesPerBeadHour)

@@ -200,6 +200,7 @@ const (
 	PropLifeDispatches     = "liveness/dispatches-per-bead-life-bounded"
 	PropTickLatency        = "bounds/tick-latency"
 	PropStatementsPerTick  = "bounds/sql-statements-per-tick"
+	PropGitHubCalls        = "bounds/github-calls-per-pr-hour"
 )
 
 // short is a bead or agent id shortened for messages.

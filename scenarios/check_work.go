@@ -214,3 +214,32 @@ func (p *statementsPerTickProp) tick(c *checker, t *tickView) {
 }
 
 func (p *statementsPerTickProp) peak() float64 { return p.most }
+
+// githubCallsProp bounds the Town's GitHub status and feedback calls per
+// PR per simulated hour (production polls a PR every 60 s).
+type githubCallsProp struct {
+	calls map[[2]any]int // (PR URL, hour) → calls
+	most  int
+}
+
+func (p *githubCallsProp) call(c *checker, call model.Call, r model.Result, now time.Time) {
+	if call.Kind != model.CallPRStatus && call.Kind != model.CallPRFeedback {
+		return
+	}
+	k := [2]any{call.URL, hourOf(c.start, now)}
+	p.calls[k]++
+	p.most = max(p.most, p.calls[k])
+	if n := p.calls[k]; n > c.b.GitHubCallsPerPRHour {
+		c.violation(PropGitHubCalls, call.URL, "%d GitHub status and feedback calls for PR %s in simulated hour %d (bound %d)",
+			n, call.URL, k[1], c.b.GitHubCallsPerPRHour)
+	}
+}
+
+func (p *githubCallsProp) unjudged(*checker) string {
+	if len(p.calls) == 0 {
+		return "no GitHub status or feedback call"
+	}
+	return ""
+}
+
+func (p *githubCallsProp) peak() float64 { return float64(p.most) }

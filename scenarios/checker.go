@@ -157,10 +157,12 @@ func (c *checker) onCall(call model.Call, r model.Result, w *sim.World) {
 }
 
 // untimedCall: production sends these calls without a timeout (the
-// specification's constants: stop, message, merge and GitHub REST calls).
+// specification's call table and constants: warm-up, stop, message, the
+// container's state and stop, merge and GitHub REST calls).
 func untimedCall(k model.CallKind) bool {
 	switch k {
-	case model.CallStopAgent, model.CallSendMessage, model.CallMergePR, model.CallPRStatus, model.CallPRFeedback:
+	case model.CallWarmUp, model.CallStopAgent, model.CallSendMessage, model.CallContainerState, model.CallContainerStop,
+		model.CallMergePR, model.CallPRStatus, model.CallPRFeedback:
 		return true
 	}
 	return false

@@ -39,10 +39,18 @@ func AcceptedFindings() []Finding {
 			ID: "breaker-stalls-healthy-work", Property: PropSettle,
 			Reason: "the dispatch circuit breaker counts every bead dispatched in 30 minutes that is not closed, " +
 				"successes included; a town dispatching more than ~20 beads per 30 minutes stops dispatching and reviewing",
-			Spec:      "reconciler.md §8.1 (hazard 1), §2.0 breaker",
-			Condition: "the breaker was open on at least one tick in the issue's last settle window",
+			Spec: "reconciler.md §8.1 (hazard 1), §2.0 breaker",
+			Condition: "the breaker was open on at least one tick in the issue's last settle window, and the issue " +
+				"waits for what the breaker holds back: it is open (BD-1 dispatch), or a merge request tracking it is open (RQ-5 review dispatch)",
 			applies: func(v Violation, c *checker) bool {
-				return c.breakerOpenSince(v.At.Add(-c.b.Settle))
+				if !c.breakerOpenSince(v.At.Add(-c.b.Settle)) {
+					return false
+				}
+				n, _ := c.world.Town().DB().Int(`SELECT count(*) FROM beads b WHERE b.bead_id = ? AND (b.status = 'open'
+					OR EXISTS (SELECT 1 FROM bead_dependencies d JOIN beads m ON m.bead_id = d.bead_id
+						WHERE d.depends_on_bead_id = b.bead_id AND d.dependency_type = 'tracks'
+						  AND m.type = 'merge_request' AND m.status = 'open'))`, v.Entity)
+				return n > 0
 			},
 		},
 		{
@@ -241,12 +249,14 @@ func AcceptedFindings() []Finding {
 		},
 		{
 			ID: "tick-awaits-untimed-call", Property: PropTickLatency,
-			Reason: "production sends stop, message, merge and GitHub REST calls without a timeout and its tick awaits " +
+			Reason: "production sends warm-up, stop, message, container state, merge and GitHub REST calls without a " +
+				"timeout and its tick awaits them (the warm-up waits for the container to boot) and " +
 				"its deferred calls with no overall timeout (allSettled): a tick that sends one to a container that " +
 				"is still booting, or to a service that does not answer, lasts as long as that call",
 			Spec: "reconciler.md §1.2 (allSettled, no overall timeout), §1.4, §3.9 call table, constants (stop / message / " +
 				"merge / GitHub REST: no timeout)",
-			Condition: "a call production sends without timeout (stop, message, merge, PR status or feedback) was " +
+			Condition: "a call production sends without timeout (warm-up, stop, message, container state or stop, merge, " +
+				"PR status or feedback) was " +
 				"answered during the tick, later than the tick_latency bound after the tick fired",
 			applies: func(v Violation, c *checker) bool {
 				for _, at := range c.untimed {

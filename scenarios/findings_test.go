@@ -55,6 +55,20 @@ func TestFindingsStayInsideTheirConditions(t *testing.T) {
 			someBead = p.BeadID
 		}
 	}
+	workedIssue := ""
+	for _, is := range c.world.Issues() {
+		if c.beadStatus(c.world.Town().DB(), is.ID) == "in_progress" {
+			workedIssue = is.ID
+		}
+	}
+	if workedIssue == "" {
+		t.Fatal("no issue in progress in the run")
+	}
+	setStatus := func(id, st string) {
+		if _, err := c.world.Town().DB().Exec(`UPDATE beads SET status = ? WHERE bead_id = ?`, st, id); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if someAgent == "" {
 		t.Fatal("no live, hooked agent process in the run")
 	}
@@ -67,8 +81,9 @@ func TestFindingsStayInsideTheirConditions(t *testing.T) {
 		makeTrue    func() // nil: the condition cannot be made true by hand
 		restoreTrue func()
 	}{
-		{id: "breaker-stalls-healthy-work", v: Violation{Property: PropSettle, At: now},
-			makeTrue: func() { c.breakerOpen = true }, restoreTrue: func() { c.breakerOpen = false }},
+		{id: "breaker-stalls-healthy-work", v: Violation{Property: PropSettle, At: now, Entity: workedIssue},
+			makeTrue:    func() { c.breakerOpen = true; setStatus(workedIssue, "open") },
+			restoreTrue: func() { c.breakerOpen = false; setStatus(workedIssue, "in_progress") }},
 		{id: "breaker-stalls-dispatch-after-heal", v: Violation{Property: PropDispatchResumes, At: now},
 			makeTrue: func() { c.breakerOpen = true }, restoreTrue: func() { c.breakerOpen = false }},
 		{id: "post-eviction-dispatch-stall", v: Violation{Property: PropDispatchResumes, At: now},
@@ -140,6 +155,25 @@ func TestFindingsStayInsideTheirConditions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The breaker explains an unsettled issue only when the issue waits for
+// what the breaker holds back (dispatch or review), not work in progress.
+func TestBreakerFindingNeedsHeldWork(t *testing.T) {
+	cfg := Default()
+	cfg.Duration = 15 * time.Minute
+	c := runChecker(t, cfg)
+	c.breakerOpen = true
+	f := finding(t, "breaker-stalls-healthy-work")
+	for _, is := range c.world.Issues() {
+		if st := c.beadStatus(c.world.Town().DB(), is.ID); st == "in_progress" {
+			if v := (Violation{Property: PropSettle, At: c.now, Entity: is.ID}); f.Applies(v, c) {
+				t.Errorf("the breaker explains issue %s, in progress", is.ID)
+			}
+			return
+		}
+	}
+	t.Fatal("no issue in progress")
 }
 
 // Every finding states its reason, specification section and condition,

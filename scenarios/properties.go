@@ -149,6 +149,8 @@ var properties = []propertySpec{
 		func() property { return &tickLatencyProp{} }},
 	{PropertyInfo{PropStatementsPerTick, "bounds", "the world's count of each tick's own SQL statements; rows: agents and non-terminal beads"},
 		func() property { return &statementsPerTickProp{} }},
+	{PropertyInfo{PropGitHubCalls, "bounds", "the Town's GitHub status and feedback calls by PR and simulated hour"},
+		func() property { return &githubCallsProp{calls: map[[2]any]int{}} }},
 	// differential
 	{PropertyInfo{PropDifferential, "differential", "the original TypeScript reconcile on the same state (CheckOptions.Differences)"},
 		func() property { return &differentialProp{} }},

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +35,20 @@ func TestPropertyTableIsDocumented(t *testing.T) {
 		seen[p.Name] = true
 		if !strings.HasPrefix(p.Name, p.Family+"/") || p.Reads == "" {
 			t.Errorf("%s: family %q, reads %q", p.Name, p.Family, p.Reads)
+		}
+	}
+	doc, err := os.ReadFile("../docs/properties.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range seen {
+		if !strings.Contains(string(doc), "`"+name+"`") {
+			t.Errorf("docs/properties.md does not list %s", name)
+		}
+	}
+	for _, f := range AcceptedFindings() {
+		if !strings.Contains(string(doc), "`"+f.ID+"`") {
+			t.Errorf("docs/properties.md does not list finding %s", f.ID)
 		}
 	}
 	if len(seen) != len(Properties()) {
@@ -98,6 +113,11 @@ func TestNewPropertiesFire(t *testing.T) {
 			v := view()
 			v.rec.Cost.Statements = 1 << 20
 			p.(ticker).tick(c, v)
+		}},
+		{PropGitHubCalls, func(t *testing.T, p property) {
+			for range c.b.GitHubCallsPerPRHour + 1 {
+				p.(caller).call(c, model.Call{Kind: model.CallPRStatus, URL: "https://github.com/o/r/pull/1"}, model.Result{}, c.now)
+			}
 		}},
 		{PropIdleCadence, func(t *testing.T, p property) {
 			// The world without work (every issue and MR closed, no
