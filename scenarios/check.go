@@ -201,6 +201,7 @@ const (
 	PropTickLatency        = "bounds/tick-latency"
 	PropStatementsPerTick  = "bounds/sql-statements-per-tick"
 	PropGitHubCalls        = "bounds/github-calls-per-pr-hour"
+	PropFailedWithCause    = "safety/nothing-fails-without-cause"
 )
 
 // short is a bead or agent id shortened for messages.

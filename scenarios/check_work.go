@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/townsim/townsim/model"
@@ -243,3 +244,35 @@ func (p *githubCallsProp) unjudged(*checker) string {
 }
 
 func (p *githubCallsProp) peak() float64 { return float64(p.most) }
+
+// failedWithCauseProp: every issue or merge request that ended failed was
+// failed for a cause production names — a failure_reason on its
+// status_changed event to failed (attempts exhausted, PR closed, review
+// failed, ...) or a failureReason in the bead's metadata (a failed PR
+// poll, §3.3) — or by its user (the world's cancellation).
+type failedWithCauseProp struct{ failed int }
+
+func (p *failedWithCauseProp) end(c *checker, w *sim.World, db *model.DB) {
+	byUser := map[string]bool{}
+	for _, is := range w.Issues() {
+		byUser[is.ID] = is.Cancelled == model.StatusFailed
+	}
+	for _, pr := range c.pairs(db, `SELECT b.bead_id, COALESCE((SELECT e.agent_id || ' ' || e.metadata FROM bead_events e
+			WHERE e.bead_id = b.bead_id AND e.event_type = 'status_changed' AND e.new_value = 'failed'
+			ORDER BY e.created_at DESC LIMIT 1), '') || ' bead ' || COALESCE(b.metadata, '') FROM beads b
+		WHERE b.type IN ('issue', 'merge_request') AND b.status = 'failed' ORDER BY b.bead_id`) {
+		p.failed++
+		if byUser[pr[0]] || strings.Contains(pr[1], `"failure_reason"`) || strings.Contains(pr[1], `"failureReason"`) {
+			continue
+		}
+		c.violation(PropFailedWithCause, pr[0], "bead %s failed with no cause production names (last event to failed, and metadata: %q)",
+			short(pr[0]), pr[1])
+	}
+}
+
+func (p *failedWithCauseProp) unjudged(*checker) string {
+	if p.failed == 0 {
+		return "no issue or merge request failed"
+	}
+	return ""
+}

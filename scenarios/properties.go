@@ -107,6 +107,8 @@ var properties = []propertySpec{
 		func() property { return &roleMatchesProp{} }},
 	{PropertyInfo{PropOneHookPerBead, "safety", "rows: agent_metadata hooks"},
 		func() property { return oneHookPerBeadProp{} }},
+	{PropertyInfo{PropFailedWithCause, "safety", "rows: failed issues and MRs, their last status_changed bead event; the world's cancellations"},
+		func() property { return &failedWithCauseProp{} }},
 	// liveness
 	{PropertyInfo{PropSettle, "liveness", "the world's issues (creation time), the heal time, the beads' status at the end"},
 		func() property { return &settleProp{} }},

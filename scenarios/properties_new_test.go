@@ -66,7 +66,12 @@ func TestNewPropertiesFire(t *testing.T) {
 	if len(c.failures) != 0 {
 		t.Fatalf("the real run failed: %v", c.failures)
 	}
-	issue := c.world.Issues()[0].ID
+	issue := ""
+	for _, is := range c.world.Issues() {
+		if is.Cancelled == "" && !is.Deleted && issue == "" {
+			issue = is.ID
+		}
+	}
 	agents, _ := db.Strings(`SELECT bead_id FROM agent_metadata WHERE role = 'polecat' ORDER BY bead_id LIMIT 2`)
 	if len(agents) < 2 {
 		t.Fatal("fewer than two polecats")
@@ -118,6 +123,13 @@ func TestNewPropertiesFire(t *testing.T) {
 			for range c.b.GitHubCallsPerPRHour + 1 {
 				p.(caller).call(c, model.Call{Kind: model.CallPRStatus, URL: "https://github.com/o/r/pull/1"}, model.Result{}, c.now)
 			}
+		}},
+		{PropFailedWithCause, func(t *testing.T, p property) {
+			// failed behind the Town's back: no event, no reason
+			if _, err := db.Exec(`UPDATE beads SET status = 'failed' WHERE bead_id = ?`, issue); err != nil {
+				t.Fatal(err)
+			}
+			p.(ender).end(c, c.world, db)
 		}},
 		{PropIdleCadence, func(t *testing.T, p property) {
 			// The world without work (every issue and MR closed, no
