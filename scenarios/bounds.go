@@ -68,6 +68,10 @@ type Bounds struct {
 	// GitHubCallsPerPRHour bounds the GitHub status and feedback calls
 	// for one PR per simulated hour (production polls every 60 s).
 	GitHubCallsPerPRHour int `yaml:"github_calls_per_pr_hour"`
+	// MRTerminal: once a PR is known merged or closed, its merge request
+	// is closed or failed within this bound (excused while the polls of
+	// its PR keep failing).
+	MRTerminal time.Duration `yaml:"mr_terminal"`
 }
 
 // DefaultBounds are the bounds of a scenario that states none. They are
@@ -95,7 +99,8 @@ func DefaultBounds() Bounds {
 		TickLatency:           2 * time.Minute,
 		StatementsPerTick:     1000,
 		StatementsPerUnit:     100,
-		GitHubCallsPerPRHour:  150,
+		GitHubCallsPerPRHour:  240,
+		MRTerminal:            10 * time.Minute,
 	}
 }
 
@@ -120,6 +125,7 @@ func (b Bounds) withDefaults() Bounds {
 	set(&b.HeartbeatFresh, d.HeartbeatFresh)
 	set(&b.EventAge, d.EventAge)
 	set(&b.TickLatency, d.TickLatency)
+	set(&b.MRTerminal, d.MRTerminal)
 	seti(&b.DispatchesPerBead, d.DispatchesPerBead)
 	seti(&b.StatementsPerTick, d.StatementsPerTick)
 	seti(&b.StatementsPerUnit, d.StatementsPerUnit)

@@ -202,6 +202,7 @@ const (
 	PropStatementsPerTick  = "bounds/sql-statements-per-tick"
 	PropGitHubCalls        = "bounds/github-calls-per-pr-hour"
 	PropFailedWithCause    = "safety/nothing-fails-without-cause"
+	PropMRFate             = "liveness/mr-terminal-after-pr-fate"
 )
 
 // short is a bead or agent id shortened for messages.

@@ -2,6 +2,8 @@ package scenarios
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -273,6 +275,65 @@ func (p *failedWithCauseProp) end(c *checker, w *sim.World, db *model.DB) {
 func (p *failedWithCauseProp) unjudged(*checker) string {
 	if p.failed == 0 {
 		return "no issue or merge request failed"
+	}
+	return ""
+}
+
+// mrFateProp: once a PR's fate is known — a status answer says it is
+// merged or closed, or a merge call succeeded — its merge request is
+// closed or failed within mr_terminal. An MR still open past the bound is
+// excused only while the Town's polls of its PR keep failing: it fails
+// when at least two later status answers came back, or when the Town
+// stopped polling it altogether.
+type mrFateProp struct {
+	fate     map[string]time.Time // PR URL → when its fate was first known
+	answers  map[string]int       // PR URL → successful status answers since
+	attempts map[string]int       // PR URL → status calls since
+	judged   int
+}
+
+func (p *mrFateProp) call(c *checker, call model.Call, r model.Result, now time.Time) {
+	_, known := p.fate[call.URL]
+	if call.Kind == model.CallPRStatus && known {
+		p.attempts[call.URL]++
+		if r.PR.OK {
+			p.answers[call.URL]++
+		}
+		return
+	}
+	if (call.Kind == model.CallMergePR && r.OK) ||
+		(call.Kind == model.CallPRStatus && r.PR.OK && (r.PR.State == "merged" || r.PR.State == "closed")) {
+		p.fate[call.URL] = now
+	}
+}
+
+func (p *mrFateProp) tick(c *checker, t *tickView) {
+	for _, url := range slices.Sorted(maps.Keys(p.fate)) {
+		at := p.fate[url]
+		if c.now.Sub(at) <= c.b.MRTerminal {
+			continue
+		}
+		p.judged++
+		answers, attempts := p.answers[url], p.attempts[url]
+		delete(p.fate, url)
+		if attempts > 0 && answers < 2 {
+			continue // the polls keep failing: an outage, not the Town
+		}
+		st, _ := t.db.Strings(`SELECT b.bead_id || ' ' || b.status FROM beads b JOIN review_metadata r ON r.bead_id = b.bead_id
+			WHERE r.pr_url = ? AND b.type = 'merge_request' ORDER BY b.bead_id`, url)
+		for _, s := range st {
+			id, status, _ := strings.Cut(s, " ")
+			if status != model.StatusClosed && status != model.StatusFailed {
+				c.violation(PropMRFate, id, "merge request %s is still %s %s after its PR %s was known merged or closed (%d of %d status calls answered since; bound %s)",
+					short(id), status, c.now.Sub(at).Truncate(time.Second), url, answers, attempts, c.b.MRTerminal)
+			}
+		}
+	}
+}
+
+func (p *mrFateProp) unjudged(*checker) string {
+	if p.judged == 0 {
+		return "no PR's fate was known mr_terminal before the end"
 	}
 	return ""
 }

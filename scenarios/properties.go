@@ -122,6 +122,10 @@ var properties = []propertySpec{
 		func() property { return &retryStormProp{dispatches: map[[2]any]int{}} }},
 	{PropertyInfo{PropLifeDispatches, "liveness", "the tick's dispatch_agent actions, by bead over the run"},
 		func() property { return &lifeDispatchesProp{n: map[string]int{}} }},
+	{PropertyInfo{PropMRFate, "liveness", "the Town's PR status answers (merged, closed) and successful merge calls; rows: the MR with that PR URL"},
+		func() property {
+			return &mrFateProp{fate: map[string]time.Time{}, answers: map[string]int{}, attempts: map[string]int{}}
+		}},
 	{PropertyInfo{PropStarvation, "liveness", "rows: non-terminal issues' and merge requests' updated_at; the heal time"},
 		func() property { return starvationProp{} }},
 	{PropertyInfo{PropDeterminism, "liveness", "the trace hash of a second run"},

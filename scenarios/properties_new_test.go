@@ -131,6 +131,26 @@ func TestNewPropertiesFire(t *testing.T) {
 			}
 			p.(ender).end(c, c.world, db)
 		}},
+		{PropMRFate, func(t *testing.T, p property) {
+			// a PR known merged whose MR stays open past the bound
+			mr, _ := db.Strings(`SELECT b.bead_id || ' ' || r.pr_url FROM beads b JOIN review_metadata r ON r.bead_id = b.bead_id
+				WHERE r.pr_url IS NOT NULL AND r.pr_url != '' ORDER BY b.bead_id LIMIT 1`)
+			if len(mr) == 0 {
+				t.Fatal("no merge request with a PR in the run")
+			}
+			id, url, _ := strings.Cut(mr[0], " ")
+			if _, err := db.Exec(`UPDATE beads SET status = 'in_progress' WHERE bead_id = ?`, id); err != nil {
+				t.Fatal(err)
+			}
+			merged := model.Result{PR: model.PRStatus{OK: true, State: "merged"}}
+			at := c.now
+			for i := range 3 {
+				p.(caller).call(c, model.Call{Kind: model.CallPRStatus, URL: url}, merged, at.Add(time.Duration(i)*time.Minute))
+			}
+			c.now = at.Add(c.b.MRTerminal + time.Minute)
+			p.(ticker).tick(c, view())
+			c.now = at
+		}},
 		{PropIdleCadence, func(t *testing.T, p property) {
 			// The world without work (every issue and MR closed, no
 			// process) while the town ticks at the active cadence.
