@@ -72,6 +72,9 @@ type Bounds struct {
 	// is closed or failed within this bound (excused while the polls of
 	// its PR keep failing).
 	MRTerminal time.Duration `yaml:"mr_terminal"`
+	// ActiveGap: while a live process runs and heartbeats, the next tick
+	// fires within this long of the last one's end (production: 5 s).
+	ActiveGap time.Duration `yaml:"active_gap"`
 }
 
 // DefaultBounds are the bounds of a scenario that states none. They are
@@ -101,6 +104,7 @@ func DefaultBounds() Bounds {
 		StatementsPerUnit:     100,
 		GitHubCallsPerPRHour:  240,
 		MRTerminal:            10 * time.Minute,
+		ActiveGap:             time.Minute,
 	}
 }
 
@@ -126,6 +130,7 @@ func (b Bounds) withDefaults() Bounds {
 	set(&b.EventAge, d.EventAge)
 	set(&b.TickLatency, d.TickLatency)
 	set(&b.MRTerminal, d.MRTerminal)
+	set(&b.ActiveGap, d.ActiveGap)
 	seti(&b.DispatchesPerBead, d.DispatchesPerBead)
 	seti(&b.StatementsPerTick, d.StatementsPerTick)
 	seti(&b.StatementsPerUnit, d.StatementsPerUnit)

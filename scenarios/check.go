@@ -203,6 +203,7 @@ const (
 	PropGitHubCalls        = "bounds/github-calls-per-pr-hour"
 	PropFailedWithCause    = "safety/nothing-fails-without-cause"
 	PropMRFate             = "liveness/mr-terminal-after-pr-fate"
+	PropActiveCadence      = "bounds/active-town-ticks-at-active-cadence"
 )
 
 // short is a bead or agent id shortened for messages.

@@ -337,3 +337,41 @@ func (p *mrFateProp) unjudged(*checker) string {
 	}
 	return ""
 }
+
+// activeCadenceProp: the other way of the cadence — while the world shows
+// a live process that runs and reports (a heartbeat within a minute,
+// which production turns into a working agent), the next tick fires
+// within active_gap of the last one's end (production: 5 s).
+type activeCadenceProp struct {
+	busyEnd time.Time // end of the last tick that ended with the world busy (zero: not busy)
+	judged  int
+	most    time.Duration
+}
+
+func (p *activeCadenceProp) tick(c *checker, t *tickView) {
+	if !p.busyEnd.IsZero() && !t.rec.At.Before(c.healAt) {
+		p.judged++
+		gap := t.rec.At.Sub(p.busyEnd)
+		p.most = max(p.most, gap)
+		if gap > c.b.ActiveGap {
+			c.violation(PropActiveCadence, t.rec.At.Format(time.RFC3339), "no tick for %s after a tick that ended at %s with a live, reporting process (bound %s)",
+				gap.Truncate(time.Second), p.busyEnd.Format(time.RFC3339), c.b.ActiveGap)
+		}
+	}
+	p.busyEnd = time.Time{}
+	for _, pv := range t.procs {
+		if pv.Live && pv.State == "running" && !pv.Draining && !pv.LastHeartbeat.IsZero() && c.now.Sub(pv.LastHeartbeat) <= time.Minute {
+			p.busyEnd = t.rec.End
+			break
+		}
+	}
+}
+
+func (p *activeCadenceProp) unjudged(*checker) string {
+	if p.judged == 0 {
+		return "the world never had a live, reporting process after the heal"
+	}
+	return ""
+}
+
+func (p *activeCadenceProp) peak() float64 { return p.most.Seconds() }

@@ -147,6 +147,8 @@ var properties = []propertySpec{
 		func() property { return &dispatchResumesProp{} }},
 	{PropertyInfo{PropIdleCadence, "bounds", "the world's live processes (the mayor's session included) and the non-terminal issue and MR rows (not the port's active-work flag); tick times"},
 		func() property { return &idleCadenceProp{} }},
+	{PropertyInfo{PropActiveCadence, "bounds", "the world's processes (live, running, heartbeat within a minute) and tick records — not the port's active-work flag"},
+		func() property { return &activeCadenceProp{} }},
 	{PropertyInfo{PropTriageLeftAlone, "bounds", "the tick's actions and the target bead's labels"},
 		func() property { return triageLeftAloneProp{} }},
 	{PropertyInfo{PropDeletedTownTicks, "bounds", "the world's destroy time and tick records"},

@@ -151,6 +151,15 @@ func TestNewPropertiesFire(t *testing.T) {
 			p.(ticker).tick(c, view())
 			c.now = at
 		}},
+		{PropActiveCadence, func(t *testing.T, p property) {
+			// a running, reporting process, then no tick for 5 minutes
+			c.healAt = c.start
+			v := view()
+			v.procs = []sim.ProcessView{{AgentID: agents[0], Live: true, State: "running", LastHeartbeat: c.now}}
+			p.(ticker).tick(c, v)
+			v.rec = &sim.TickRecord{At: c.now.Add(5 * time.Minute), End: c.now.Add(5 * time.Minute)}
+			p.(ticker).tick(c, v)
+		}},
 		{PropIdleCadence, func(t *testing.T, p property) {
 			// The world without work (every issue and MR closed, no
 			// process) while the town ticks at the active cadence.
