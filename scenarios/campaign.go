@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/townsim/townsim/model"
 	"github.com/townsim/townsim/sim"
 )
 
@@ -24,6 +25,10 @@ type Campaign struct {
 	// Swarm turns the fault swarm on in every case: the case's seed draws
 	// about half of the fault kinds that are still off.
 	Swarm bool `json:"swarm"`
+	// Mutant opens every case's Town with a deliberate bug
+	// (model.MutantNames; "" in a real campaign): what a campaign catches
+	// measures its power.
+	Mutant string `json:"mutant,omitempty"`
 }
 
 // Case is one case of a campaign.
@@ -49,6 +54,9 @@ const (
 func (c Campaign) Validate() error {
 	if len(c.Scenarios) == 0 && !c.Generate {
 		return fmt.Errorf("the campaign draws no cases: give named scenarios or generated towns")
+	}
+	if err := model.CheckMutant(c.Mutant); err != nil {
+		return err
 	}
 	for _, n := range c.Scenarios {
 		if _, err := ByName(n); err != nil {
@@ -112,6 +120,7 @@ func (c Campaign) Case(i int) (Case, error) {
 			f.Heal = out.Config.Duration / 2
 		}
 	}
+	out.Config.Mutant = c.Mutant
 	return out, nil
 }
 
