@@ -210,7 +210,11 @@ func (r *Report) Markdown(dir string) string {
 	} else {
 		fmt.Fprintf(&b, "| %s |\n|%s\n", strings.Join(head, " | "), strings.Repeat("---|", len(head)))
 		for _, row := range rows {
-			fmt.Fprintf(&b, "| %s |\n", strings.Join(row, " | "))
+			cells := make([]string, len(row))
+			for i, c := range row {
+				cells[i] = strings.ReplaceAll(c, "|", "\\|")
+			}
+			fmt.Fprintf(&b, "| %s |\n", strings.Join(cells, " | "))
 		}
 		b.WriteString("\n")
 		for i, s := range r.Signatures {
