@@ -181,7 +181,7 @@ func (d *driver) caseDone(cr CaseResult) {
 		if seen && first < cr.Index {
 			continue
 		}
-		d.r.setFirst(sig, cr.Index, cr.FoundAt)
+		d.r.setFirst(sig, cr.Index)
 		d.shrinks = append(d.shrinks, Task{Op: OpShrink, Campaign: d.o.Campaign, Index: cr.Index,
 			Signature: sig, ShrinkRuns: d.o.ShrinkRuns})
 	}

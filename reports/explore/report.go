@@ -85,7 +85,7 @@ func (r *Report) firstCase(sig string) (int, bool) {
 	return i, ok
 }
 
-func (r *Report) setFirst(sig string, i int, _ time.Duration) {
+func (r *Report) setFirst(sig string, i int) {
 	if r.firsts == nil {
 		r.firsts = map[string]int{}
 	}

@@ -68,10 +68,10 @@ func hasSignature(rep *scenarios.Report, sig string) bool {
 
 // Shrink reduces case i of c while the failure of signature sig still
 // shows: it makes the swarm's draw explicit, then tries, greedily and in
-// a fixed order, to switch each fault kind off, to halve and then
-// decrement agents, to drop rigs, to thin the workload, and to end the run
-// soon after the failure; every candidate that keeps the signature is
-// kept. It is deterministic: the same case and signature shrink to the
+// a fixed order, to switch every fault off, to halve and then decrement
+// agents, to drop rigs, to end the run soon after the failure, to switch
+// the faults off by halves down to one kind at a time, and to thin the
+// workload; every candidate that keeps the signature is kept. It is deterministic: the same case and signature shrink to the
 // same scenario on any machine. It makes at most maxRuns runs (0 =
 // DefaultShrinkRuns).
 func Shrink(c scenarios.Campaign, i int, sig string, maxRuns int) (Shrunk, error) {
@@ -106,12 +106,14 @@ func Shrink(c scenarios.Campaign, i int, sig string, maxRuns int) (Shrunk, error
 		}
 		try(cand)
 	}
+	// Each pass tries the reductions that shrink a run most first (and
+	// make the later candidates cheaper to run): every fault off, fewer
+	// agents and rigs, an earlier end; then the faults in halves,
+	// quarters, ... down to one kind at a time; then a thinner workload.
 	for changed := true; changed && s.runs < s.max; {
 		changed = false
-		for _, kind := range s.last.Result.Faults.Mix.Kinds() {
-			cand := clone(cfg)
-			cand.Faults.Rates[kind] = 0
-			changed = try(cand) || changed
+		if on := s.last.Result.Faults.Mix.Kinds(); len(on) > 0 {
+			changed = try(faultsOff(cfg, on)) || changed
 		}
 		for _, n := range []int{cfg.Agents / 2, cfg.Agents - 1} {
 			if n >= 1 && n < cfg.Agents {
@@ -128,6 +130,24 @@ func Shrink(c scenarios.Campaign, i int, sig string, maxRuns int) (Shrunk, error
 			cand.Rigs--
 			changed = try(cand) || changed
 		}
+		if at := firstAt(s.last, sig).Sub(cfg.Start); at > 0 {
+			d := (at/(5*time.Minute) + 1) * 5 * time.Minute
+			if d < cfg.Duration {
+				cand := clone(cfg)
+				cand.Duration = d
+				changed = try(cand) || changed
+			}
+		}
+		on := s.last.Result.Faults.Mix.Kinds()
+		for size := len(on) / 2; size >= 1 && s.runs < s.max; size /= 2 {
+			for lo := 0; lo < len(on); lo += size {
+				chunk := on[lo:min(lo+size, len(on))]
+				if !slices.ContainsFunc(chunk, func(k string) bool { return s.last.Result.Faults.Mix[k] > 0 }) {
+					continue // switched off with an earlier chunk
+				}
+				changed = try(faultsOff(cfg, chunk)) || changed
+			}
+		}
 		for _, thin := range []func(w *sim.WorkloadConfig) bool{
 			func(w *sim.WorkloadConfig) bool { w.ConvoysPerHour, w.ReviewAndMerge, w.Staged = 0, 0, 0; return true },
 			func(w *sim.WorkloadConfig) bool { w.HeldPerHour = 0; return true },
@@ -137,14 +157,6 @@ func Shrink(c scenarios.Campaign, i int, sig string, maxRuns int) (Shrunk, error
 			cand := clone(cfg)
 			before := cand.Workload
 			if thin(&cand.Workload) && cand.Workload != before {
-				changed = try(cand) || changed
-			}
-		}
-		if at := firstAt(s.last, sig).Sub(cfg.Start); at > 0 {
-			d := (at/(5*time.Minute) + 1) * 5 * time.Minute
-			if d < cfg.Duration {
-				cand := clone(cfg)
-				cand.Duration = d
 				changed = try(cand) || changed
 			}
 		}
@@ -191,6 +203,16 @@ func firstAt(rep *scenarios.Report, sig string) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// faultsOff is cfg with the fault kinds switched off (rate 0 overrides a
+// weight of the config sections too).
+func faultsOff(cfg sim.Config, kinds []string) sim.Config {
+	cand := clone(cfg)
+	for _, k := range kinds {
+		cand.Faults.Rates[k] = 0
+	}
+	return cand
 }
 
 // clone copies a config deeply enough to change its fault rates.
