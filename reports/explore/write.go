@@ -77,7 +77,7 @@ func ReplayLine(dir string, s SignatureEntry) string {
 // coverageChart plots the coverage growth.
 func (r *Report) coverageChart() reports.Chart {
 	c := reports.Chart{Title: "Coverage growth over the campaign", XLabel: "cases run (index order)",
-		YLabel: "distinct items seen", LegendBottomRight: true}
+		YLabel: "distinct items seen"}
 	names := []string{"rule ids", "action types", "fault kinds", "findings absorbed", "failure signatures"}
 	get := []func(GrowthPoint) int{
 		func(g GrowthPoint) int { return g.Rules }, func(g GrowthPoint) int { return g.Actions },
