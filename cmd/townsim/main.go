@@ -9,6 +9,8 @@
 //	townsim dashboard [flags]  render production's Reconciler dashboard from analytics rows
 //	townsim gate [flags]       judge cost and wall-clock against budgets and a baseline
 //	townsim diff [flags]       replay saved states through a gastown checkout's reconcile and the port's
+//	townsim check [flags]      run the property suite: named scenarios and rapid cases under every property
+//	townsim mutate [flags]     mutation score: mutants of the port judged by the property suite
 //
 // See README.md for every command, flag and file format.
 package main
@@ -43,6 +45,10 @@ commands:
   dashboard
           render production's Reconciler dashboard (six panels) from the
           analytics rows of 'townsim run --record FILE.ae.jsonl'
+  check   run the property suite: named scenarios and rapid-drawn cases, each
+          judged by every property (exit 1 when a property fails)
+  mutate  build mutants of the port (go/ast operators) and judge each by
+          'townsim check'; report killed/survived and the mutation score
 `
 
 // Main runs the command line and returns the process exit code: 0 on
@@ -69,6 +75,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return sweepCommand(args[1:], stdout, stderr)
 	case "dashboard":
 		return dashboardCommand(args[1:], stdout, stderr)
+	case "check":
+		return checkCommand(args[1:], stdout, stderr)
+	case "mutate":
+		return mutateCommand(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
