@@ -10,8 +10,9 @@ import (
 )
 
 // Sample returns n of ms drawn with a seeded generator (the same seed and
-// mutants give the same sample), in the mutants' order; all of ms when n
-// is 0 or at least len(ms).
+// mutants give the same sample), in the order drawn, so that a budget
+// that stops the run early leaves out a random part, not the last files;
+// all of ms, in their order, when n is 0 or at least len(ms).
 func Sample(ms []Mutant, n int, seed uint64) []Mutant {
 	if n <= 0 || n >= len(ms) {
 		return slices.Clone(ms)
@@ -25,10 +26,8 @@ func Sample(ms []Mutant, n int, seed uint64) []Mutant {
 		j := i + r.IntN(len(idx)-i)
 		idx[i], idx[j] = idx[j], idx[i]
 	}
-	picked := idx[:n]
-	slices.Sort(picked)
 	out := make([]Mutant, n)
-	for i, k := range picked {
+	for i, k := range idx[:n] {
 		out[i] = ms[k]
 	}
 	return out

@@ -192,6 +192,8 @@ func mutateCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	picked := mutate.Sample(candidates, f.sample, f.seed)
 	if f.list {
+		picked = slices.Clone(picked)
+		slices.SortStableFunc(picked, byPosition)
 		return listMutants(picked, len(all), len(eqResults), f.asJSON, stdout, stderr)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -227,18 +229,24 @@ func mutateCommand(args []string, stdout, stderr io.Writer) int {
 		rep.Seed = 0
 	}
 	rep.Results = append(eqResults, results...)
-	slices.SortStableFunc(rep.Results, func(a, b mutate.Result) int {
-		if c := strings.Compare(a.File, b.File); c != 0 {
-			return c
-		}
-		return a.Line - b.Line
-	})
+	slices.SortStableFunc(rep.Results, func(a, b mutate.Result) int { return byPosition(a.Mutant, b.Mutant) })
 	rep.Summarize()
 	if err := writeMutateReport(rep, f, stdout); err != nil {
 		fmt.Fprintf(stderr, "townsim mutate: %v\n", err)
 		return 1
 	}
 	return 0
+}
+
+// byPosition orders mutants by file, line and column.
+func byPosition(a, b mutate.Mutant) int {
+	if c := strings.Compare(a.File, b.File); c != 0 {
+		return c
+	}
+	if a.Line != b.Line {
+		return a.Line - b.Line
+	}
+	return a.Col - b.Col
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
