@@ -110,35 +110,44 @@ func (r *Runner) Baseline(ctx context.Context) (time.Duration, error) {
 }
 
 // Run judges every mutant, Jobs at a time, and returns their results in
-// the mutants' order.
+// the mutants' order. A mutant not started when the budget has passed
+// (or ctx is done) is NotRun.
 func (r *Runner) Run(ctx context.Context, ms []Mutant) []Result {
 	res := make([]Result, len(ms))
 	start := time.Now()
-	next := make(chan int)
 	var mu sync.Mutex
-	done := 0
+	next, done := 0, 0
+	// take returns the next mutant to start, marking those the budget
+	// leaves out.
+	take := func() (int, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		for next < len(ms) {
+			i := next
+			next++
+			if ctx.Err() != nil || (r.Budget > 0 && time.Since(start) > r.Budget) {
+				res[i] = Result{Mutant: ms[i], Outcome: NotRun}
+				continue
+			}
+			return i, true
+		}
+		return 0, false
+	}
 	var wg sync.WaitGroup
 	for range max(r.Jobs, 1) {
 		wg.Go(func() {
-			for i := range next {
-				res[i] = r.one(ctx, ms[i])
+			for i, ok := take(); ok; i, ok = take() {
+				out := r.one(ctx, ms[i])
 				mu.Lock()
+				res[i] = out
 				done++
 				if r.Progress != nil {
-					r.Progress(done, len(ms), res[i])
+					r.Progress(done, len(ms), out)
 				}
 				mu.Unlock()
 			}
 		})
 	}
-	for i, m := range ms {
-		if ctx.Err() != nil || (r.Budget > 0 && time.Since(start) > r.Budget) {
-			res[i] = Result{Mutant: m, Outcome: NotRun}
-			continue
-		}
-		next <- i
-	}
-	close(next)
 	wg.Wait()
 	return res
 }
