@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"pgregory.net/rapid"
+
+	"github.com/townsim/townsim/model"
 )
 
 // GeneratedCases draws exactly the cases TestProperties draws with the
@@ -49,8 +51,17 @@ func TestRunCase(t *testing.T) {
 	if !full.Passed || !r.Passed || r.Ticks == 0 || r.Ticks >= full.Ticks {
 		t.Errorf("town-deleted: %+v; capped at 10m: %+v; want both to pass, the capped one in fewer ticks", full, r)
 	}
+	def, err := NamedCases([]string{"default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := def[0]
+	broken.Config.Mutant = model.MutantDoubleDispatch
+	r = RunCase(broken, SuiteOptions{StopOnFailure: true, DurationCap: 30 * time.Minute})
+	if r.Passed || r.Property != PropOneOwner || r.Entity == "" || r.Failures == 0 || r.Detail == "" {
+		t.Errorf("default with %s: %+v, want %s failed on a bead", model.MutantDoubleDispatch, r, PropOneOwner)
+	}
 	bad := c[0]
-	bad.Config.Mutant = "lose-bead"
 	bad.Config.Rigs = -1 // an invalid config: the run errs
 	r = RunCase(bad, SuiteOptions{})
 	if r.Passed || r.Property != PropRunError || r.Error == "" {
