@@ -1,6 +1,7 @@
 package mutate
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -87,11 +88,35 @@ func Wilson(k, n int) (lo, hi float64) {
 	return math.Max(0, mid-half), math.Min(1, mid+half)
 }
 
+// Ratio is a score in [0, 1], NaN when nothing was judged; in JSON NaN
+// is null.
+type Ratio float64
+
+// MarshalJSON writes the ratio, or null for NaN.
+func (r Ratio) MarshalJSON() ([]byte, error) {
+	if math.IsNaN(float64(r)) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(float64(r))
+}
+
+// UnmarshalJSON reads a ratio; null is NaN.
+func (r *Ratio) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*r = Ratio(math.NaN())
+		return nil
+	}
+	var f float64
+	err := json.Unmarshal(b, &f)
+	*r = Ratio(f)
+	return err
+}
+
 // Group is the counts and score of the mutants of one file or operator.
 type Group struct {
-	Name   string  `json:"name"`
-	Counts Counts  `json:"counts"`
-	Score  float64 `json:"score"`
+	Name   string `json:"name"`
+	Counts Counts `json:"counts"`
+	Score  Ratio  `json:"score"`
 }
 
 // Report is a whole mutation run.
@@ -114,10 +139,10 @@ type Report struct {
 	TimeoutSeconds  float64 `json:"timeout_seconds"`
 	Seconds         float64 `json:"seconds"`
 	// Totals, Score and its 95 % Wilson interval (Low, High).
-	Totals Counts  `json:"totals"`
-	Score  float64 `json:"score"`
-	Low    float64 `json:"ci95_low"`
-	High   float64 `json:"ci95_high"`
+	Totals Counts `json:"totals"`
+	Score  Ratio  `json:"score"`
+	Low    Ratio  `json:"ci95_low"`
+	High   Ratio  `json:"ci95_high"`
 	// ByFile and ByOperator split the counts.
 	ByFile     []Group `json:"by_file"`
 	ByOperator []Group `json:"by_operator"`
@@ -141,15 +166,16 @@ func (r *Report) Summarize() {
 			g.m[g.key].add(res.Outcome)
 		}
 	}
-	r.Score = r.Totals.Score()
-	r.Low, r.High = Wilson(r.Totals.Killed+r.Totals.Timeout, r.Totals.Judged())
+	r.Score = Ratio(r.Totals.Score())
+	lo, hi := Wilson(r.Totals.Killed+r.Totals.Timeout, r.Totals.Judged())
+	r.Low, r.High = Ratio(lo), Ratio(hi)
 	r.ByFile, r.ByOperator = groups(files), groups(ops)
 }
 
 func groups(m map[string]*Counts) []Group {
 	out := make([]Group, 0, len(m))
 	for k, c := range m {
-		out = append(out, Group{Name: k, Counts: *c, Score: c.Score()})
+		out = append(out, Group{Name: k, Counts: *c, Score: Ratio(c.Score())})
 	}
 	slices.SortFunc(out, func(a, b Group) int { return strings.Compare(a.Name, b.Name) })
 	return out
@@ -167,8 +193,8 @@ func (r *Report) Survivors() []Result {
 }
 
 // Percent renders a score as "83.3 %", or "-" when nothing was judged.
-func Percent(x float64) string {
-	if math.IsNaN(x) {
+func Percent(x Ratio) string {
+	if math.IsNaN(float64(x)) {
 		return "-"
 	}
 	return fmt.Sprintf("%.1f %%", 100*x)

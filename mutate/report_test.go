@@ -2,6 +2,7 @@ package mutate
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -92,13 +93,13 @@ func TestSummarize(t *testing.T) {
 	if r.Score != 0.75 {
 		t.Errorf("score %v, want 0.75 (3 of 4 judged)", r.Score)
 	}
-	if lo, hi := Wilson(3, 4); r.Low != lo || r.High != hi {
+	if lo, hi := Wilson(3, 4); float64(r.Low) != lo || float64(r.High) != hi {
 		t.Errorf("interval (%v, %v), want Wilson(3, 4)", r.Low, r.High)
 	}
-	if len(r.ByFile) != 2 || r.ByFile[0].Name != "a.go" || r.ByFile[0].Score != 2.0/3 || r.ByFile[1].Score != 1 {
+	if len(r.ByFile) != 2 || r.ByFile[0].Name != "a.go" || r.ByFile[0].Score != Ratio(2.0/3) || r.ByFile[1].Score != 1 {
 		t.Errorf("by file: %+v", r.ByFile)
 	}
-	if i := slices.IndexFunc(r.ByOperator, func(g Group) bool { return g.Name == OpConstant }); i < 0 || !math.IsNaN(r.ByOperator[i].Score) {
+	if i := slices.IndexFunc(r.ByOperator, func(g Group) bool { return g.Name == OpConstant }); i < 0 || !math.IsNaN(float64(r.ByOperator[i].Score)) {
 		t.Errorf("an operator with nothing judged has score NaN: %+v", r.ByOperator)
 	}
 	if s := r.Survivors(); len(s) != 1 || s[0].Operator != OpBoundary {
@@ -106,6 +107,15 @@ func TestSummarize(t *testing.T) {
 	}
 	if !strings.Contains(r.ScoreLine(), "75.0 %") || !strings.Contains(r.ScoreLine(), "CI") {
 		t.Errorf("score line %q lacks the score or the interval", r.ScoreLine())
+	}
+	// NaN scores are null in JSON and read back as NaN.
+	data, err := json.Marshal(r)
+	if err != nil {
+		t.Fatalf("a report with a NaN group score: %v", err)
+	}
+	var back Report
+	if err := json.Unmarshal(data, &back); err != nil || back.Score != r.Score || len(back.ByOperator) != len(r.ByOperator) {
+		t.Errorf("the report did not read back: %v", err)
 	}
 	var md bytes.Buffer
 	if err := r.WriteMarkdown(&md); err != nil || !strings.Contains(md.String(), "## Survivors") {

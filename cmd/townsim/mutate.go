@@ -280,6 +280,11 @@ func listMutants(ms []mutate.Mutant, generated, equivalent int, asJSON bool, std
 
 // writeMutateReport prints the report (tables or JSON) and writes --out.
 func writeMutateReport(rep *mutate.Report, f *mutateFlags, stdout io.Writer) error {
+	if !f.asJSON {
+		if err := printMutateTables(rep, stdout); err != nil {
+			return err
+		}
+	}
 	data, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
 		return err
@@ -288,8 +293,6 @@ func writeMutateReport(rep *mutate.Report, f *mutateFlags, stdout io.Writer) err
 		if _, err := stdout.Write(append(data, '\n')); err != nil {
 			return err
 		}
-	} else if err := printMutateTables(rep, stdout); err != nil {
-		return err
 	}
 	if f.out == "" {
 		return nil
