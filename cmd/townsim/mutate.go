@@ -31,6 +31,7 @@ type mutateFlags struct {
 	seed                                            uint64
 	budget, timeout                                 time.Duration
 	list, asJSON                                    bool
+	resume                                          string
 }
 
 // parseMutateFlags parses and checks the flags; the error names the flag.
@@ -49,6 +50,7 @@ func parseMutateFlags(args []string, stderr io.Writer) (*mutateFlags, error) {
 	fs.BoolVar(&f.asJSON, "json", false, "print the report (or the --list) as JSON instead of tables")
 	fs.StringVar(&f.out, "out", "", "write report.md and results.json into this new directory (never an existing one)")
 	fs.StringVar(&f.equivalent, "equivalent", "", "the equivalent-mutants file (default: mutate/equivalent.yaml under the module root, when it exists)")
+	fs.StringVar(&f.resume, "resume", "", "reuse the outcomes (killed, survived, timeout, did not build) of a previous run's results.json for the same mutant ids; judge only the rest")
 	fs.StringVar(&f.checkArgs, "check-args", defaultJudge, "the flags of 'townsim check' that judge each mutant (--fail-fast --json are always added)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -181,20 +183,31 @@ func mutateCommand(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	var eqResults []mutate.Result
-	var candidates []mutate.Mutant
-	for _, m := range all {
-		if i := slices.IndexFunc(equivalents, func(e equivalentEntry) bool { return e.ID == m.ID }); i >= 0 {
-			eqResults = append(eqResults, mutate.Result{Mutant: m, Outcome: mutate.Equivalent, Reason: equivalents[i].Reason})
-			continue
-		}
-		candidates = append(candidates, m)
-	}
-	picked := mutate.Sample(candidates, f.sample, f.seed)
+	// The sample is drawn from every mutant, so that listing another
+	// equivalent mutant does not change which mutants a seed draws.
+	sampled := mutate.Sample(all, f.sample, f.seed)
 	if f.list {
-		picked = slices.Clone(picked)
-		slices.SortStableFunc(picked, byPosition)
-		return listMutants(picked, len(all), len(eqResults), f.asJSON, stdout, stderr)
+		sampled = slices.Clone(sampled)
+		slices.SortStableFunc(sampled, byPosition)
+		return listMutants(sampled, len(all), f.asJSON, stdout, stderr)
+	}
+	resumed := map[string]mutate.Result{}
+	if f.resume != "" {
+		if resumed, err = loadResumed(f.resume); err != nil {
+			fmt.Fprintf(stderr, "townsim mutate: --resume: %v\n", err)
+			return 2
+		}
+	}
+	var known []mutate.Result
+	var picked []mutate.Mutant
+	for _, m := range sampled {
+		if i := slices.IndexFunc(equivalents, func(e equivalentEntry) bool { return e.ID == m.ID }); i >= 0 {
+			known = append(known, mutate.Result{Mutant: m, Outcome: mutate.Equivalent, Reason: equivalents[i].Reason})
+		} else if r, ok := resumed[m.ID]; ok {
+			known = append(known, r)
+		} else {
+			picked = append(picked, m)
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -203,8 +216,8 @@ func mutateCommand(args []string, stdout, stderr io.Writer) int {
 	r := &mutate.Runner{Root: root, Main: "./cmd/townsim", Judge: judge, Jobs: f.jobs, Budget: f.budget,
 		BuildTimeout: 10 * time.Minute, Sources: srcs}
 	start := time.Now()
-	fmt.Fprintf(stderr, "townsim mutate: %d mutants of %d files (%d equivalent); judging %d; first the unmutated suite: townsim %s\n",
-		len(all), len(files), len(eqResults), len(picked), strings.Join(judge, " "))
+	fmt.Fprintf(stderr, "townsim mutate: %d mutants of %d files; %d drawn, %d equivalent or resumed; judging %d; first the unmutated suite: townsim %s\n",
+		len(all), len(files), len(sampled), len(known), len(picked), strings.Join(judge, " "))
 	base, err := r.Baseline(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "townsim mutate: %v\n", err)
@@ -223,12 +236,12 @@ func mutateCommand(args []string, stdout, stderr io.Writer) int {
 	rep := &mutate.Report{Date: time.Now().UTC().Format(time.RFC3339), Files: files, Operators: ops,
 		Judge: "townsim " + strings.Join(judge, " "), Generated: len(all), Seed: f.seed,
 		BaselineSeconds: base.Seconds(), TimeoutSeconds: r.Timeout.Seconds(), Seconds: time.Since(start).Seconds()}
-	if f.sample > 0 && f.sample < len(candidates) {
-		rep.Sampled = len(picked)
+	if f.sample > 0 && f.sample < len(all) {
+		rep.Sampled = len(sampled)
 	} else {
 		rep.Seed = 0
 	}
-	rep.Results = append(eqResults, results...)
+	rep.Results = append(known, results...)
 	slices.SortStableFunc(rep.Results, func(a, b mutate.Result) int { return byPosition(a.Mutant, b.Mutant) })
 	rep.Summarize()
 	if err := writeMutateReport(rep, f, stdout); err != nil {
@@ -249,10 +262,34 @@ func byPosition(a, b mutate.Mutant) int {
 	return a.Col - b.Col
 }
 
+// loadResumed reads a previous run's results.json and returns its judged
+// results by mutant id (not-run and equivalent ones are judged again).
+func loadResumed(path string) (map[string]mutate.Result, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var rep mutate.Report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	out := map[string]mutate.Result{}
+	for _, r := range rep.Results {
+		switch r.Outcome {
+		case mutate.Killed, mutate.Survived, mutate.Timeout, mutate.DidNotBuild:
+			if r.ID == "" {
+				return nil, fmt.Errorf("%s: a result without an id at %s", path, r.Pos())
+			}
+			out[r.ID] = r
+		}
+	}
+	return out, nil
+}
+
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // listMutants prints the mutants (--list).
-func listMutants(ms []mutate.Mutant, generated, equivalent int, asJSON bool, stdout, stderr io.Writer) int {
+func listMutants(ms []mutate.Mutant, generated int, asJSON bool, stdout, stderr io.Writer) int {
 	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -274,7 +311,7 @@ func listMutants(ms []mutate.Mutant, generated, equivalent int, asJSON bool, std
 		fmt.Fprintf(stderr, "townsim mutate: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "%d mutants listed of %d generated (%d equivalent left out)\n", len(ms), generated, equivalent)
+	fmt.Fprintf(stdout, "%d mutants listed of %d generated\n", len(ms), generated)
 	return 0
 }
 

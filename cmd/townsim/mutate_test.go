@@ -32,6 +32,8 @@ func TestMutateBadFlags(t *testing.T) {
 		{[]string{"--package", "model/mutants.go"}, "test-only mutants"},
 		{[]string{"--package", "nowhere"}, `--package: "nowhere"`},
 		{[]string{"--equivalent", badEq, "--list"}, "id and reason are required"},
+		{[]string{"--resume", filepath.Join(dir, "none.json")}, "--resume: open"},
+		{[]string{"--resume", badEq}, "--resume: " + badEq},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	} {
 		var out, errb bytes.Buffer
