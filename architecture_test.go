@@ -30,6 +30,7 @@ var rooms = []room{
 	{"scenarios", []string{"des", "model", "sim"}, "properties judge the world's runs"},
 	{"reports", []string{"des", "model", "sim", "scenarios"}, "reports read runs and scenarios"},
 	{"procpool", nil, "a generic pool of worker processes knows nothing of what they run"},
+	{"mutate", nil, "mutation testing reads Go source and runs processes; it knows no townsim package"},
 	{"cmd", []string{"*"}, "the command line wires the rooms together"},
 	{"", nil, "the root package holds only this test"},
 }

@@ -11,6 +11,8 @@
 //	townsim diff [flags]       replay saved states through a gastown checkout's reconcile and the port's
 //	townsim explore [flags]    an exploration campaign: many cases under every property, failures shrunk
 //	townsim merge DIR...       merge the report folders of an explore campaign's shards
+//	townsim check [flags]      run the property suite: named scenarios and rapid cases under every property
+//	townsim mutate [flags]     mutation score: mutants of the port judged by the property suite
 //
 // See README.md for every command, flag and file format.
 package main
@@ -53,6 +55,10 @@ commands:
   dashboard
           render production's Reconciler dashboard (six panels) from the
           analytics rows of 'townsim run --record FILE.ae.jsonl'
+  check   run the property suite: named scenarios and rapid-drawn cases, each
+          judged by every property (exit 1 when a property fails)
+  mutate  build mutants of the port (go/ast operators) and judge each by
+          'townsim check'; report killed/survived and the mutation score
 `
 
 // Main runs the command line and returns the process exit code: 0 on
@@ -85,6 +91,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return mergeCommand(args[1:], stdout, stderr)
 	case workerCommand:
 		return workerMain(args[1:], stderr)
+	case "check":
+		return checkCommand(args[1:], stdout, stderr)
+	case "mutate":
+		return mutateCommand(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
