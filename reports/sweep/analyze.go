@@ -58,6 +58,11 @@ type Group struct {
 	// stays within the budget (0 if none); LargestKeepingUp the largest
 	// whose throughput keeps up with arrivals (0 if none).
 	LargestUnderBudget, LargestKeepingUp int
+	// Largest is the largest fleet with a successful run, and
+	// AllUnderBudget is true when every size tested stayed within the
+	// budget (LargestUnderBudget is then only a lower bound).
+	Largest        int
+	AllUnderBudget bool
 	// BudgetAt is the fleet at which the compute fit's mean per tick
 	// reaches the budget (an extrapolation; +Inf when it never does).
 	BudgetAt float64
@@ -147,6 +152,7 @@ func Analyze(g Grid, runs []RunResult, wall time.Duration, jobs int) *Analysis {
 		gr.Points = append(gr.Points, ps)
 	}
 	for _, gr := range a.Groups {
+		gr.AllUnderBudget = true
 		sort.SliceStable(gr.Points, func(i, j int) bool { return gr.Points[i].Point.Agents < gr.Points[j].Point.Agents })
 		for i, ps := range gr.Points {
 			ps.LocalComputeExp, ps.LocalStatementsExp = math.NaN(), math.NaN()
@@ -172,8 +178,13 @@ func Analyze(g Grid, runs []RunResult, wall time.Duration, jobs int) *Analysis {
 				yc = append(yc, r.MeanComputeMs)
 				ys = append(ys, r.MeanStatements)
 			}
+			if ps.Failed < len(ps.Runs) {
+				gr.Largest = max(gr.Largest, ps.Point.Agents)
+			}
 			if ps.UnderBudget && ps.Failed == 0 {
 				gr.LargestUnderBudget = max(gr.LargestUnderBudget, ps.Point.Agents)
+			} else {
+				gr.AllUnderBudget = false
 			}
 			if ps.KeepsUp && ps.Failed == 0 {
 				gr.LargestKeepingUp = max(gr.LargestKeepingUp, ps.Point.Agents)
