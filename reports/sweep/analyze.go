@@ -87,6 +87,23 @@ type Analysis struct {
 	// (0 = not measured): CPU/Wall is how many cores it kept busy, which
 	// is below Jobs when other work shares the machine.
 	CPU time.Duration
+	// Partial, when not empty, says why the sweep stopped before every run
+	// finished (an interrupt); the report is then marked partial and
+	// covers the finished runs only.
+	Partial string
+}
+
+// Unfinished counts the runs that were abandoned or never started.
+func (a *Analysis) Unfinished() (abandoned, notStarted int) {
+	for i := range a.Runs {
+		switch a.Runs[i].Status {
+		case StatusAbandoned:
+			abandoned++
+		case StatusNotStarted:
+			notStarted++
+		}
+	}
+	return abandoned, notStarted
 }
 
 // Analyze aggregates the runs of grid g.
@@ -98,6 +115,9 @@ func Analyze(g Grid, runs []RunResult, wall time.Duration, jobs int) *Analysis {
 	for i := range runs {
 		r := &runs[i]
 		a.RunWall += r.Wall
+		if !r.Done() {
+			continue
+		}
 		k := key(r.Point)
 		ps := byPoint[k]
 		if ps == nil {

@@ -26,13 +26,14 @@ type figure struct {
 	png         []byte
 }
 
-// WriteReport writes the sweep's report folder dir, which must not exist:
-// report.md, report.html (charts inline as data URIs), runs.csv (one line
-// per run), points.csv (one line per point), and every chart as PNG and
-// SVG.
+// WriteReport writes the sweep's report into folder dir: report.md,
+// report.html (charts inline as data URIs), runs.csv (one line per run),
+// points.csv (one line per point), and every chart as PNG and SVG. dir
+// may exist (CreateJournal made it) but must hold no report yet; every
+// file is new (townsim never overwrites one).
 func (a *Analysis) WriteReport(dir string) error {
-	if _, err := os.Stat(dir); err == nil {
-		return fmt.Errorf("%s already exists; townsim writes a new report folder and never overwrites one", dir)
+	if _, err := os.Stat(filepath.Join(dir, "report.md")); err == nil {
+		return fmt.Errorf("%s already holds a report; townsim writes a new report folder and never overwrites one", dir)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -62,6 +63,9 @@ func (a *Analysis) WriteReport(dir string) error {
 // timelines of the first seed, and the dashboard of the largest fleet.
 func (a *Analysis) charts() []NamedChart {
 	var out []NamedChart
+	if len(a.Groups) == 0 {
+		return nil
+	}
 	budget := float64(a.Grid.Budget) / float64(time.Millisecond)
 	multi := len(a.Groups) > 1
 	for gi, gr := range a.Groups {
@@ -333,14 +337,18 @@ func toAny(s []string) []any {
 
 func (a *Analysis) header() []string {
 	g := a.Grid
-	lines := []string{
+	var lines []string
+	if a.Partial != "" {
+		lines = append(lines, "**PARTIAL:** "+a.Partial)
+	}
+	lines = append(lines,
 		fmt.Sprintf("Grid: agents %v, rigs %v, rates %v (0 = keep the fleet busy), %d seeds from %d, %s simulated per run, budget %s p99 compute per tick.",
-			g.Agents, g.Rigs, g.Rates, g.Seeds, g.Seed, g.Duration, g.Budget),
+			g.Agents, g.Rigs, g.Rates, g.Seeds, g.Seed, reports.ShortDuration(g.Duration), reports.ShortDuration(g.Budget)),
 		fmt.Sprintf("Sweep wall time %s with %d jobs; the runs' own wall times sum to %s (overlap %.2fx).%s",
-			a.Wall.Round(time.Millisecond), a.Jobs, a.RunWall.Round(time.Millisecond), a.Speedup(), a.cpuText()),
+			reports.ShortDuration(a.Wall), a.Jobs, reports.ShortDuration(a.RunWall), a.Speedup(), a.cpuText()),
 		"Compute is real time measured around the Town's code (it varies with the machine and its load; it is never fed back into the simulation). Statements are deterministic.",
 		"A run keeps up when the issue beads that turned terminal in its second half are at least 90% of those created in it.",
-	}
+	)
 	var whatIf []string
 	for _, ps := range a.Points {
 		if ps.Point.KnobLabel != "production" {
@@ -421,16 +429,26 @@ td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}th{background:#eee}
 func (a *Analysis) writeRunsCSV(path string) error {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	_ = w.Write([]string{"agents", "rigs", "rate", "knobs", "seed", "error", "ticks", "compute_p50_ms", "compute_p95_ms", "compute_p99_ms", "compute_max_ms",
+	head := []string{"agents", "rigs", "rate", "knobs", "seed", "status", "error", "ticks", "compute_p50_ms", "compute_p95_ms", "compute_p99_ms", "compute_max_ms",
 		"compute_mean_ms", "stmts_p50", "stmts_p99", "stmts_mean", "rows_p99", "issues_created", "issues_closed", "issues_failed", "issues_open",
-		"closed_per_hour", "arrived_second_half", "done_second_half", "keeps_up", "notify_mayor", "wall_seconds", "trace_hash", "top_part"})
+		"closed_per_hour", "arrived_second_half", "done_second_half", "keeps_up", "notify_mayor", "wall_seconds", "trace_hash", "top_part"}
+	_ = w.Write(head)
 	for _, r := range a.Runs {
 		p := r.Point
 		top := ""
 		if s := shares(r.Parts); len(s) > 0 {
 			top = s[0].Part
 		}
-		_ = w.Write([]string{strconv.Itoa(p.Agents), strconv.Itoa(p.Rigs), g(p.Rate), p.KnobLabel, strconv.FormatUint(r.Seed, 10), errText(r.Err),
+		status := r.Status
+		if status == "" {
+			status = StatusDone
+		}
+		if !r.Done() {
+			row := []string{strconv.Itoa(p.Agents), strconv.Itoa(p.Rigs), g(p.Rate), p.KnobLabel, strconv.FormatUint(r.Seed, 10), status}
+			_ = w.Write(append(row, make([]string, len(head)-len(row))...))
+			continue
+		}
+		_ = w.Write([]string{strconv.Itoa(p.Agents), strconv.Itoa(p.Rigs), g(p.Rate), p.KnobLabel, strconv.FormatUint(r.Seed, 10), status, errText(r.Err),
 			strconv.Itoa(r.Ticks), g(r.ComputeMs.P50), g(r.ComputeMs.P95), g(r.ComputeMs.P99), g(r.ComputeMs.Max), g(r.MeanComputeMs),
 			g(r.Statements.P50), g(r.Statements.P99), g(r.MeanStatements), g(r.Rows.P99),
 			strconv.Itoa(r.IssuesCreated), strconv.Itoa(r.Closed), strconv.Itoa(r.Failed), strconv.Itoa(r.Open),
