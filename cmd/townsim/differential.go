@@ -180,7 +180,7 @@ func (d *differentialRun) writeTable(w io.Writer) error {
 			[]string{"reconcile passes compared", strconv.Itoa(st.Compared)},
 			[]string{"agreed", fmt.Sprintf("%d (%d of them both threw)", st.Agreed+st.BothThrew, st.BothThrew)},
 			[]string{"differences", strconv.Itoa(st.Differed)},
-			[]string{"time in the original", fmt.Sprintf("%.3fs", ds.HostSeconds)})
+			[]string{"time in the original", fmt.Sprintf("%.3fs (included in compute per tick and model compute)", ds.HostSeconds)})
 		if ds.DiffsDir != "" {
 			rows = append(rows, []string{"saved in", ds.DiffsDir})
 		}
