@@ -30,8 +30,8 @@ type Summary struct {
 	// Scenario names the scenario run (a named scenario or a file's name).
 	Scenario string `json:"scenario"`
 	Seed     uint64 `json:"seed"`
-	Rigs   int    `json:"rigs"`
-	Agents int    `json:"agents"`
+	Rigs     int    `json:"rigs"`
+	Agents   int    `json:"agents"`
 	// Knobs is "production", or the what-if knobs the run changed.
 	Knobs            string  `json:"knobs"`
 	SimulatedSeconds float64 `json:"simulated_seconds"`
