@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
 	"gonum.org/v1/gonum/stat"
 
 	"github.com/townsim/townsim/sim"
@@ -86,6 +87,13 @@ type Summary struct {
 	// delay longer than the run or than a process's job, or a per-hour
 	// rate expected less than once.
 	FaultsUnlikely map[string]string `json:"faults_unlikely"`
+	// FaultsRecovery is, by fault kind, how the town recovered from each
+	// fault judged against the same seed's fault-free run (JudgeRecovery):
+	// set by the caller that ran the baseline, nil otherwise.
+	FaultsRecovery map[string]Recovery `json:"faults_recovery,omitempty"`
+	// BaselineOpenAtEnd is the fault-free run's backlog at its end (issues
+	// not terminal), when FaultsRecovery is set.
+	BaselineOpenAtEnd *int `json:"baseline_open_at_end,omitempty"`
 }
 
 // ConvergeTicks summarises one fault kind's recoveries.
@@ -223,6 +231,12 @@ func (s Summary) WriteTable(w io.Writer) error {
 	if len(s.FaultMix) > 0 || len(s.FaultsFired) > 0 {
 		rows = append(rows, []string{"faults", faultsLine(s)})
 	}
+	if s.FaultsRecovery != nil && s.BaselineOpenAtEnd != nil {
+		rows = append(rows, []string{"recovery judged against", fmt.Sprintf(
+			"the same seed's fault-free run (%d issues not terminal at its end): recovered once the backlog "+
+				"(issues not terminal) is back within its envelope (its largest backlog within ±%s, +%.0f%% +1) for %s",
+			*s.BaselineOpenAtEnd, ShortDuration(EnvelopeWindow), 100*EnvelopeSlack, ShortDuration(RecoveryHold))})
+	}
 	for _, k := range sortedKeys(s.FaultsUnlikely) {
 		rows = append(rows, []string{"unlikely to fire: " + k, s.FaultsUnlikely[k]})
 	}
@@ -288,12 +302,33 @@ func (s Summary) writeFaultTable(w io.Writer) error {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	t := tablewriter.NewWriter(w)
-	t.Header("fault kind", "rate", "fired", "ticks to converge p50 / p99 / max", "not recovered")
+	t := NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
+	if s.FaultsRecovery != nil {
+		t.Header("fault kind", "rate (kind's unit)", "fired (count)", "recovered / not (faults)",
+			"ticks to recover p50 / p99 / max", "simulated minutes to recover p50 / max")
+	} else {
+		t.Header("fault kind", "rate (kind's unit)", "fired (count)",
+			"ticks until issues before it settled p50 / p99 / max", "not settled (faults)")
+	}
 	for _, k := range names {
 		rate := "-"
 		if r, ok := s.FaultMix[k]; ok {
 			rate = strconv.FormatFloat(r, 'g', 4, 64)
+		}
+		fired := strconv.Itoa(s.FaultsFired[k])
+		if s.FaultsRecovery != nil {
+			rec, conv, mins := "-", "-", "-"
+			if rv, ok := s.FaultsRecovery[k]; ok {
+				rec = fmt.Sprintf("%d / %d", rv.Recovered, rv.NotRecovered)
+				if rv.Recovered > 0 {
+					conv = fmt.Sprintf("%s / %s / %s", num(rv.TicksP50), num(rv.TicksP99), num(rv.TicksMax))
+					mins = fmt.Sprintf("%s / %s", num(rv.MinutesP50), num(rv.MinutesMax))
+				}
+			}
+			if err := t.Append(k, rate, fired, rec, conv, mins); err != nil {
+				return err
+			}
+			continue
 		}
 		conv, open := "-", "-"
 		if cv, ok := s.FaultsConverge[k]; ok {
@@ -302,7 +337,7 @@ func (s Summary) writeFaultTable(w io.Writer) error {
 			}
 			open = strconv.Itoa(cv.Open)
 		}
-		if err := t.Append(k, rate, strconv.Itoa(s.FaultsFired[k]), conv, open); err != nil {
+		if err := t.Append(k, rate, fired, conv, open); err != nil {
 			return err
 		}
 	}

@@ -104,7 +104,7 @@ func (k FaultKind) Unlikely(c Config, rate float64) string {
 		}
 	case FaultContainerRestart, FaultTownRestart, FaultMayorDeath:
 		if n := rate * c.Duration.Hours(); n < 1 {
-			return fmt.Sprintf("expected %.2g times in a run of %s at %g per hour", n, roundDur(c.Duration), rate)
+			return fmt.Sprintf("expected %.2g times in a run of %s at %.3g per hour", n, roundDur(c.Duration), rate)
 		}
 	}
 	return ""
@@ -137,4 +137,37 @@ func roundDur(d time.Duration) string {
 		}
 	}
 	return s
+}
+
+// FaultFree is c with every fault kind off (the config sections' fault
+// weights, FaultConfig's rates and swarm): the same town, seed and
+// workload without faults, the baseline a faulty run's recovery is judged
+// against. A kind that is off draws nothing, so the workload is the same.
+func (c Config) FaultFree() Config {
+	c.Faults = FaultConfig{}
+	for _, k := range faultKinds {
+		if k.set != nil {
+			k.set(&c, 0)
+		}
+	}
+	return c
+}
+
+// MayFault reports whether a run of c may have a fault kind on: a rate in
+// FaultConfig or in the config sections, or a swarm.
+func (c Config) MayFault() bool {
+	if c.Faults.Swarm {
+		return true
+	}
+	for _, r := range c.Faults.Rates {
+		if r > 0 {
+			return true
+		}
+	}
+	for _, k := range faultKinds {
+		if k.get != nil && k.get(&c) > 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -222,6 +222,13 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	stats := &reports.TickStats{}
 	rec := &record.Recorder{Knobs: cfg.Knobs.Label(), NoStatus: f.record == "",
 		Sinks: []func(record.Row){func(r record.Row) { stats.Add(r.ComputeMs, r.Statements, r.SQLRows) }}}
+	// A run that may have faults keeps its backlog per tick, to judge its
+	// recovery against the same seed's fault-free run afterwards.
+	var faulty []reports.Backlog
+	if cfg.MayFault() {
+		rec.NoStatus = false
+		rec.Sinks = append(rec.Sinks, func(r record.Row) { faulty = append(faulty, backlogOf(r)) })
+	}
 	var tl *sweep.Timeline
 	var dash *dashboard.Builder
 	if f.plots != "" {
@@ -310,6 +317,22 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	s := reports.SummarizeStream(res, stats)
+	if len(res.Faults.Mix.Kinds()) > 0 && !res.Interrupted {
+		fmt.Fprintf(stderr, "townsim run: judging recovery: running the same seed's fault-free town for %s\n", reports.ShortDuration(cfg.Duration))
+		base, bres, err := runBaseline(cfg, stop.requested)
+		switch {
+		case err != nil:
+			fmt.Fprintf(stderr, "townsim run: the fault-free run: %v\n", err)
+			return 1
+		case bres.Interrupted:
+			res.Interrupted = true // no recovery figures; the summary says interrupted
+			s.Interrupted = true
+		default:
+			s.FaultsRecovery = reports.JudgeRecovery(faulty, base, res.Faults.Firings)
+			open := bres.Beads.Open
+			s.BaselineOpenAtEnd = &open
+		}
+	}
 	s.Scenario = sc.Name
 	if diff != nil && diff.comparer != nil {
 		s.ComputeNote = fmt.Sprintf("includes the Node host's time: the original's reconcile runs inside every tick (%.3fs in all)", diff.comparer.HostTime.Seconds())
