@@ -100,6 +100,9 @@ func TestRunRecordAndDashboard(t *testing.T) {
 	if code := Main([]string{"dashboard", "--in", rec, "--out", dash}, &out, &errb); code != 0 {
 		t.Fatalf("dashboard: code %d, stderr %s", code, errb.String())
 	}
+	if !strings.Contains(out.String(), "ms per tick") || !strings.Contains(out.String(), "pending events (yellow") {
+		t.Errorf("dashboard figures without units: %s", out.String())
+	}
 	for _, id := range []string{"201", "204", "206"} {
 		if !strings.Contains(out.String(), id+" ") {
 			t.Errorf("dashboard output lacks panel %s: %s", id, out.String())
