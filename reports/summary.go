@@ -252,7 +252,7 @@ func (s Summary) WriteTable(w io.Writer) error {
 	if len(s.ActionsByType) == 0 {
 		return nil
 	}
-	byType := tablewriter.NewWriter(w)
+	byType := NewTable(w)
 	byType.Header("action", "count")
 	keys := make([]string, 0, len(s.ActionsByType))
 	for k := range s.ActionsByType {

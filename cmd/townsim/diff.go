@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
+	"github.com/townsim/townsim/reports"
 
 	"github.com/townsim/townsim/differential"
 )
@@ -85,7 +85,7 @@ func diffCommand(args []string, stdout, stderr io.Writer) int {
 }
 
 func writeReplay(w io.Writer, root, states string, st differential.Stats, diffs []differential.Replayed, list int) error {
-	t := tablewriter.NewWriter(w)
+	t := reports.NewTable(w)
 	t.Header("figure", "value")
 	rows := [][]string{
 		{"gastown", root},

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/olekukonko/tablewriter"
+	"github.com/townsim/townsim/reports"
 
 	"github.com/townsim/townsim/differential"
 	"github.com/townsim/townsim/model/alarm"
@@ -200,7 +200,7 @@ func replayOutput(s scenarios.Scenario, rep *scenarios.Report, at int, state *re
 }
 
 func writeReplayReport(w io.Writer, o replayJSON) error {
-	t := tablewriter.NewWriter(w)
+	t := reports.NewTable(w)
 	t.Header("figure", "value")
 	rows := [][]string{
 		{"scenario", o.Scenario},

@@ -76,3 +76,11 @@ func joinInts(xs []int) string {
 	}
 	return strings.Join(s, ",")
 }
+
+// peakText is the "peak closed/h (at fleet)" cell.
+func peakText(g *Group) string {
+	if g.PeakAt == 0 {
+		return "0 (no size closed an issue)"
+	}
+	return fmt.Sprintf("%.1f (%d agents)", g.PeakClosedPerHour, g.PeakAt)
+}

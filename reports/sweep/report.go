@@ -288,7 +288,7 @@ func (a *Analysis) fitRows() ([]string, [][]string) {
 		rows = append(rows, []string{g.Label, fitText(g.Compute, g.ComputeErr), r2(g.Compute, g.ComputeErr),
 			fitText(g.Statements, g.StatementsErr), r2(g.Statements, g.StatementsErr),
 			g.budgetLimitText(), g.budgetReachText(), none(g.LargestKeepingUp),
-			fmt.Sprintf("%.1f (%d agents)", g.PeakClosedPerHour, g.PeakAt)})
+			peakText(g)})
 	}
 	return head, rows
 }
@@ -312,10 +312,33 @@ func (a *Analysis) partRows() ([]string, [][]string) {
 }
 
 // WriteTables writes the point, fit and part tables as text tables.
+//
+// The points table is printed as two (cost, then throughput and limits),
+// each repeating the point's fleet and knobs, so that both keep within
+// reports.TableWidth; report.md, report.html and points.csv keep it whole.
 func (a *Analysis) WriteTables(w *bytes.Buffer) error {
-	for _, t := range []func() ([]string, [][]string){a.pointRows, a.fitRows, a.partRows} {
+	cols := func(idx ...int) func() ([]string, [][]string) {
+		return func() ([]string, [][]string) {
+			head, rows := a.pointRows()
+			pick := func(r []string) []string {
+				out := make([]string, len(idx))
+				for i, j := range idx {
+					out[i] = r[j]
+				}
+				return out
+			}
+			var out [][]string
+			for _, r := range rows {
+				out = append(out, pick(r))
+			}
+			return pick(head), out
+		}
+	}
+	cost := cols(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+	limits := cols(0, 1, 2, 3, 11, 12, 13, 14, 15)
+	for _, t := range []func() ([]string, [][]string){cost, limits, a.fitRows, a.partRows} {
 		head, rows := t()
-		tbl := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
+		tbl := reports.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
 		tbl.Header(toAny(head)...)
 		if err := tbl.Bulk(rows); err != nil {
 			return err
