@@ -129,7 +129,7 @@ func TestSweepCommandTinyGrid(t *testing.T) {
 	if strings.Contains(errb.String(), "\r") || !strings.Contains(errb.String(), "[3/3 done]") {
 		t.Errorf("progress on a non-terminal: %q", errb.String())
 	}
-	if !strings.Contains(out.String(), "statements exponent") {
+	if !strings.Contains(out.String(), "R²") || !strings.Contains(out.String(), "(every") {
 		t.Errorf("stdout lacks the fit table: %s", out.String())
 	}
 	if _, err := os.Stat(filepath.Join(rep, "report.html")); err != nil {
