@@ -9,9 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/townsim/townsim/reports"
-
 	"github.com/townsim/townsim/differential"
+	"github.com/townsim/townsim/reports"
 )
 
 // diffCommand is `townsim diff`: replay saved states through a gastown

@@ -12,10 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/townsim/townsim/reports"
-
 	"github.com/townsim/townsim/differential"
 	"github.com/townsim/townsim/model/alarm"
+	"github.com/townsim/townsim/reports"
 	"github.com/townsim/townsim/scenarios"
 	"github.com/townsim/townsim/sim"
 )

@@ -7,7 +7,6 @@ import (
 	"io"
 
 	"github.com/townsim/townsim/reports"
-
 	"github.com/townsim/townsim/scenarios"
 )
 
