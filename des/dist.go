@@ -103,8 +103,10 @@ func (d Dist) Validate() error {
 		if d.Median <= 0 {
 			return d.errorf("Median", "must be positive, got %v", d.Median)
 		}
-		if !(d.Sigma >= 0) || math.IsInf(d.Sigma, 0) {
-			return d.errorf("Sigma", "must be a finite number >= 0, got %v", d.Sigma)
+		if !(d.Sigma > 0) || math.IsInf(d.Sigma, 0) {
+			// Zero is also what a missing sigma reads as: refused, so that a
+			// forgotten key is not a silent constant (kind const is that).
+			return d.errorf("Sigma", "must be a finite number > 0 (missing?), got %v; for a fixed duration use kind const", d.Sigma)
 		}
 	case KindNormal:
 		used = []string{"Mean", "Stddev"}

@@ -92,7 +92,7 @@ func TestDistValidate(t *testing.T) {
 		{"uniform degenerate ok", Uniform(time.Second, time.Second), ""},
 		{"exp ok", Exp(time.Second), ""},
 		{"lognormal ok", LogNormal(time.Second, 0.7), ""},
-		{"lognormal sigma 0 ok", LogNormal(time.Second, 0), ""},
+		{"lognormal without sigma", LogNormal(time.Second, 0), "Sigma"},
 		{"normal ok", Normal(time.Second, time.Second), ""},
 		{"empty kind", Dist{}, "Kind is empty"},
 		{"unknown kind", Dist{Kind: "gamma"}, `Kind "gamma" is unknown`},
@@ -111,7 +111,7 @@ func TestDistValidate(t *testing.T) {
 		{"const with Mean", Dist{Kind: KindConst, Value: 1, Mean: 2}, "dist const: Mean is not used"},
 		{"exp with Sigma", Dist{Kind: KindExp, Mean: 1, Sigma: 1}, "dist exp: Sigma is not used"},
 		{"uniform with Value", Dist{Kind: KindUniform, Max: 1, Value: 1}, "dist uniform: Value is not used"},
-		{"lognormal with Mean", Dist{Kind: KindLogNormal, Median: 1, Mean: 1}, "dist lognormal: Mean is not used"},
+		{"lognormal with Mean", Dist{Kind: KindLogNormal, Median: 1, Sigma: 0.5, Mean: 1}, "dist lognormal: Mean is not used"},
 		{"normal with Median", Dist{Kind: KindNormal, Mean: 1, Median: 1}, "dist normal: Median is not used"},
 	}
 	for _, tt := range tests {

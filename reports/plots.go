@@ -7,8 +7,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
+	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -21,8 +21,9 @@ import (
 type Series struct {
 	Name string
 	X, Y []float64
-	// Points draws markers instead of a line (scatter).
-	Points bool
+	// Points draws markers instead of a line (scatter); Square draws them
+	// as squares instead of circles.
+	Points, Square bool
 	// Color overrides the palette ("" = next palette colour); Dashed draws
 	// the line dashed.
 	Color  color.Color
@@ -38,13 +39,16 @@ type Threshold struct {
 
 // Chart is a chart to render with gonum/plot.
 type Chart struct {
+	// XLabel and YLabel name each axis with its unit, as "compute per
+	// tick (ms)" or "simulated time (minutes)".
 	Title, XLabel, YLabel string
 	Series                []Series
 	Thresholds            []Threshold
-	// LogX and LogY put the axes on log scales (values ≤ 0 are dropped).
+	// LogX and LogY put the axes on log scales. A zero on a log Y axis is
+	// drawn as a triangle at the axis floor, with a legend note.
 	LogX, LogY bool
-	// LegendBottomRight moves the legend from the top left corner.
-	LegendBottomRight bool
+	// YCount labels the Y axis with whole numbers (counts).
+	YCount bool
 }
 
 // Colours of the dashboard's thresholds and series.
@@ -55,15 +59,20 @@ var (
 	Blue   = color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}
 )
 
-// Plot builds the gonum plot of the chart.
+// ZeroNote is the legend entry of the zeros drawn at a log axis' floor.
+const ZeroNote = "value 0 (drawn at the log axis floor)"
+
+// Plot builds the gonum plot of the chart. Its legend lists every series
+// and threshold; Render draws it beside the data, never over it.
 func (c Chart) Plot() (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = c.Title
 	p.X.Label.Text = c.XLabel
 	p.Y.Label.Text = c.YLabel
-	p.Legend.Top = !c.LegendBottomRight
-	p.Legend.Left = !c.LegendBottomRight
+	p.Legend.Top, p.Legend.Left = true, true
 	p.Add(plotter.NewGrid())
+	p.X.Tick.Marker = linearTicks{}
+	p.Y.Tick.Marker = linearTicks{Integer: c.YCount}
 	if c.LogX {
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = logTicks{}
@@ -74,11 +83,27 @@ func (c Chart) Plot() (*plot.Plot, error) {
 	}
 	xmin, xmax := math.Inf(1), math.Inf(-1)
 	ymin, ymax := math.Inf(1), math.Inf(-1)
+	type zero struct {
+		x   float64
+		col color.Color
+	}
+	var zeros []zero
 	for i, s := range c.Series {
+		col := s.Color
+		if col == nil {
+			col = plotutil.Color(i)
+		}
 		var xys plotter.XYs
 		for j := range s.X {
 			x, y := s.X[j], s.Y[j]
-			if (c.LogX && x <= 0) || (c.LogY && y <= 0) || math.IsNaN(y) || math.IsInf(y, 0) {
+			if (c.LogX && x <= 0) || math.IsNaN(y) || math.IsInf(y, 0) {
+				continue
+			}
+			if c.LogY && y <= 0 {
+				if y == 0 {
+					zeros = append(zeros, zero{x, col})
+					xmin, xmax = math.Min(xmin, x), math.Max(xmax, x)
+				}
 				continue
 			}
 			xys = append(xys, plotter.XY{X: x, Y: y})
@@ -88,10 +113,6 @@ func (c Chart) Plot() (*plot.Plot, error) {
 		if len(xys) == 0 {
 			continue
 		}
-		col := s.Color
-		if col == nil {
-			col = plotutil.Color(i)
-		}
 		if s.Points {
 			sc, err := plotter.NewScatter(xys)
 			if err != nil {
@@ -100,6 +121,9 @@ func (c Chart) Plot() (*plot.Plot, error) {
 			sc.GlyphStyle.Color = col
 			sc.GlyphStyle.Radius = vg.Points(3)
 			sc.GlyphStyle.Shape = draw.CircleGlyph{}
+			if s.Square {
+				sc.GlyphStyle.Shape = draw.SquareGlyph{}
+			}
 			p.Add(sc)
 			p.Legend.Add(s.Name, sc)
 			continue
@@ -129,18 +153,16 @@ func (c Chart) Plot() (*plot.Plot, error) {
 		l.LineStyle.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
 		p.Add(l)
 		p.Legend.Add(t.Name, l)
-		ymax = math.Max(ymax, t.Value)
+		ymin, ymax = math.Min(ymin, t.Value), math.Max(ymax, t.Value)
 	}
 	if !c.LogY {
-		// Counts and times start at zero; leave room above the highest
-		// line or threshold for the legend; a flat zero series still gets
-		// an axis from 0 to 1.
+		// Counts and times start at zero; a flat zero series still gets an
+		// axis from 0 to 1.
 		if ymin >= 0 {
 			p.Y.Min = 0
 		}
 		if ymax > 0 {
-			entries := min(len(c.Series)+len(c.Thresholds), 8)
-			p.Y.Max = ymax * (1.08 + 0.06*float64(entries))
+			p.Y.Max = ymax * 1.05
 		} else if p.Y.Max <= 0 {
 			p.Y.Max = 1
 		}
@@ -149,38 +171,48 @@ func (c Chart) Plot() (*plot.Plot, error) {
 	if c.LogX && p.X.Min > 0 {
 		p.X.Min, p.X.Max = p.X.Min/1.25, p.X.Max*1.25
 	}
-	if c.LogY && p.Y.Min > 0 {
-		p.Y.Min, p.Y.Max = p.Y.Min/1.25, p.Y.Max*1.25
+	if c.LogY {
+		if math.IsInf(ymin, 1) { // nothing but zeros
+			ymin, ymax = 1, 10
+		}
+		p.Y.Min, p.Y.Max = ymin/2, ymax*1.25
+	}
+	if len(zeros) > 0 {
+		// A log axis cannot show 0: each zero is a downward triangle at the
+		// floor, in its series' colour, and the legend says so.
+		var first *plotter.Scatter
+		for _, z := range zeros {
+			sc, err := plotter.NewScatter(plotter.XYs{{X: z.x, Y: p.Y.Min}})
+			if err != nil {
+				return nil, err
+			}
+			sc.GlyphStyle = draw.GlyphStyle{Color: z.col, Radius: vg.Points(4), Shape: downTriangle{}}
+			p.Add(sc)
+			if first == nil {
+				first = sc
+			}
+		}
+		p.Y.Tick.Marker = logTicks{Floor: p.Y.Min}
+		gray := *first
+		gray.GlyphStyle.Color = color.Gray{Y: 0x60}
+		p.Legend.Add(ZeroNote, &gray)
 	}
 	return p, nil
 }
 
-// logTicks labels a log axis at 1, 2 and 5 times each power of ten, with
-// unlabelled minor ticks at the other integers, so that an axis spanning
-// less than a decade still has labels.
-type logTicks struct{}
+// downTriangle is a glyph pointing down: a value below the axis' floor.
+type downTriangle struct{}
 
-// Ticks returns the ticks between min and max.
-func (logTicks) Ticks(min, max float64) []plot.Tick {
-	if min <= 0 || max <= min {
-		return nil
-	}
-	var out []plot.Tick
-	for e := math.Floor(math.Log10(min)); e <= math.Ceil(math.Log10(max)); e++ {
-		base := math.Pow(10, e)
-		for m := 1.0; m < 10; m++ {
-			v := m * base
-			if v < min || v > max {
-				continue
-			}
-			t := plot.Tick{Value: v}
-			if m == 1 || m == 2 || m == 5 {
-				t.Label = strconv.FormatFloat(v, 'g', -1, 64)
-			}
-			out = append(out, t)
-		}
-	}
-	return out
+// DrawGlyph draws the glyph at pt.
+func (downTriangle) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
+	c.SetColor(sty.Color)
+	r := sty.Radius
+	var p vg.Path
+	p.Move(vg.Point{X: pt.X - r, Y: pt.Y + r})
+	p.Line(vg.Point{X: pt.X + r, Y: pt.Y + r})
+	p.Line(vg.Point{X: pt.X, Y: pt.Y - r/2})
+	p.Close()
+	c.Fill(p)
 }
 
 // ChartWidth and ChartHeight are the rendered size of every chart.
@@ -189,18 +221,34 @@ const (
 	ChartHeight = 4 * vg.Inch
 )
 
-// Render renders the chart as "png" or "svg".
+// Render renders the chart as "png" or "svg": the plot ChartWidth wide,
+// and its legend in a column of its own to the right of the plot, so that
+// no entry covers data.
 func (c Chart) Render(format string) ([]byte, error) {
 	p, err := c.Plot()
 	if err != nil {
 		return nil, err
 	}
-	wt, err := p.WriterTo(ChartWidth, ChartHeight, format)
+	leg := p.Legend
+	p.Legend = plot.NewLegend()
+	legW := leg.Rectangle(draw.Canvas{}).Size().X
+	gap := vg.Points(10)
+	if legW > 0 {
+		legW += 2 * gap
+	}
+	cv, err := draw.NewFormattedCanvas(ChartWidth+legW, ChartHeight, format)
 	if err != nil {
 		return nil, err
 	}
+	dc := draw.New(cv)
+	p.Draw(draw.Crop(dc, 0, -legW, 0, 0))
+	if legW > 0 {
+		title := p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y + p.Title.Padding
+		leg.Top, leg.Left = true, true
+		leg.Draw(draw.Crop(dc, ChartWidth+gap, -gap, 0, -title-gap))
+	}
 	var buf bytes.Buffer
-	if _, err := wt.WriteTo(&buf); err != nil {
+	if _, err := cv.WriteTo(&buf); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
@@ -253,4 +301,25 @@ func Slug(s string) string {
 		}
 	}
 	return strings.TrimSuffix(b.String(), "-")
+}
+
+// ShortDuration prints d rounded to a readable precision without zero
+// units: 20m34s, 1h0m5s → 1h0m5s, 90s → 1m30s, 1m0s → 1m, 2h0m0s → 2h.
+func ShortDuration(d time.Duration) string {
+	switch {
+	case d >= time.Hour:
+		d = d.Round(time.Second)
+	case d >= time.Second:
+		d = d.Round(time.Second)
+	case d >= time.Millisecond:
+		d = d.Round(time.Millisecond)
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -8,9 +8,11 @@ import (
 	"io"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
 	"gonum.org/v1/gonum/stat"
 
 	"github.com/townsim/townsim/sim"
@@ -26,9 +28,11 @@ type Quantiles struct {
 
 // Summary is the end-of-run summary of `townsim run`, as a table or JSON.
 type Summary struct {
-	Seed   uint64 `json:"seed"`
-	Rigs   int    `json:"rigs"`
-	Agents int    `json:"agents"`
+	// Scenario names the scenario run (a named scenario or a file's name).
+	Scenario string `json:"scenario"`
+	Seed     uint64 `json:"seed"`
+	Rigs     int    `json:"rigs"`
+	Agents   int    `json:"agents"`
 	// Knobs is "production", or the what-if knobs the run changed.
 	Knobs            string  `json:"knobs"`
 	SimulatedSeconds float64 `json:"simulated_seconds"`
@@ -52,6 +56,9 @@ type Summary struct {
 	PendingEventsAtEnd   int            `json:"pending_events_at_end"`
 	// ComputeMs is the real compute per tick, in milliseconds.
 	ComputeMs Quantiles `json:"compute_ms_per_tick"`
+	// ComputeNote, when set, says what else the compute figures include
+	// (the Node host's time in differential compare mode).
+	ComputeNote string `json:"compute_note,omitempty"`
 	// Statements and Rows are the deterministic cost per tick.
 	Statements Quantiles `json:"sql_statements_per_tick"`
 	Rows       Quantiles `json:"sql_rows_per_tick"`
@@ -75,6 +82,18 @@ type Summary struct {
 	// closed, failed or deleted): quantiles over the faults recovered from,
 	// and how many it had not recovered from at the end.
 	FaultsConverge map[string]ConvergeTicks `json:"faults_converge_ticks"`
+	// FaultsUnlikely says, for the kinds that were on, why a kind's timing
+	// made it unlikely to fire in this run (sim.FaultKind.Unlikely): a
+	// delay longer than the run or than a process's job, or a per-hour
+	// rate expected less than once.
+	FaultsUnlikely map[string]string `json:"faults_unlikely"`
+	// FaultsRecovery is, by fault kind, how the town recovered from each
+	// fault judged against the same seed's fault-free run (JudgeRecovery):
+	// set by the caller that ran the baseline, nil otherwise.
+	FaultsRecovery map[string]Recovery `json:"faults_recovery,omitempty"`
+	// BaselineOpenAtEnd is the fault-free run's backlog at its end (issues
+	// not terminal), when FaultsRecovery is set.
+	BaselineOpenAtEnd *int `json:"baseline_open_at_end,omitempty"`
 }
 
 // ConvergeTicks summarises one fault kind's recoveries.
@@ -137,6 +156,14 @@ func SummarizeStream(r *sim.Result, ts *TickStats) Summary {
 	if !r.Faults.HealAt.IsZero() {
 		s.HealSeconds = r.Faults.HealAt.Sub(r.Config.Start).Seconds()
 	}
+	s.FaultsUnlikely = map[string]string{}
+	for kind, rate := range r.Faults.Mix {
+		if k, ok := sim.LookupFaultKind(kind); ok && rate > 0 {
+			if why := k.Unlikely(r.Config, rate); why != "" {
+				s.FaultsUnlikely[kind] = why
+			}
+		}
+	}
 	s.FaultsConverge = map[string]ConvergeTicks{}
 	for k, cv := range r.Faults.Converge {
 		c := ConvergeTicks{Recovered: len(cv.Ticks), Open: cv.Open}
@@ -176,12 +203,13 @@ func (s Summary) WriteJSON(w io.Writer) error {
 
 // WriteTable writes the summary as tables.
 func (s Summary) WriteTable(w io.Writer) error {
-	main := tablewriter.NewWriter(w)
+	main := NewTable(w)
 	main.Header("figure", "value")
 	q := func(x Quantiles, unit string) string {
 		return fmt.Sprintf("p50 %s  p95 %s  p99 %s  max %s%s", num(x.P50), num(x.P95), num(x.P99), num(x.Max), unit)
 	}
 	rows := [][]string{
+		{"scenario", s.Scenario},
 		{"seed", strconv.FormatUint(s.Seed, 10)},
 		{"fleet", fmt.Sprintf("%d rigs, %d agents", s.Rigs, s.Agents)},
 		{"knobs", knobsText(s.Knobs)},
@@ -193,7 +221,7 @@ func (s Summary) WriteTable(w io.Writer) error {
 		{"invariant violations", violations(s)},
 		{"beads (user issues)", fmt.Sprintf("%d created, %d closed, %d failed, %d not terminal", s.BeadsCreated, s.BeadsClosed, s.BeadsFailed, s.BeadsOpen)},
 		{"pending events at end", strconv.Itoa(s.PendingEventsAtEnd)},
-		{"compute per tick", q(s.ComputeMs, " ms")},
+		{"compute per tick", q(s.ComputeMs, " ms") + noteText(s.ComputeNote)},
 		{"SQL statements per tick", q(s.Statements, "")},
 		{"SQL rows per tick", q(s.Rows, "")},
 		{"model compute / wall", fmt.Sprintf("%.3fs / %.3fs", s.ModelComputeSeconds, s.WallSeconds)},
@@ -202,6 +230,15 @@ func (s Summary) WriteTable(w io.Writer) error {
 	}
 	if len(s.FaultMix) > 0 || len(s.FaultsFired) > 0 {
 		rows = append(rows, []string{"faults", faultsLine(s)})
+	}
+	if s.FaultsRecovery != nil && s.BaselineOpenAtEnd != nil {
+		rows = append(rows, []string{"recovery judged against", fmt.Sprintf(
+			"the same seed's fault-free run (%d issues not terminal at its end): recovered once the backlog "+
+				"(issues not terminal) is back within its envelope (its largest backlog within ±%s, +%.0f%% +1) for %s",
+			*s.BaselineOpenAtEnd, ShortDuration(EnvelopeWindow), 100*EnvelopeSlack, ShortDuration(RecoveryHold))})
+	}
+	for _, k := range sortedKeys(s.FaultsUnlikely) {
+		rows = append(rows, []string{"unlikely to fire: " + k, s.FaultsUnlikely[k]})
 	}
 	if err := main.Bulk(rows); err != nil {
 		return err
@@ -215,7 +252,7 @@ func (s Summary) WriteTable(w io.Writer) error {
 	if len(s.ActionsByType) == 0 {
 		return nil
 	}
-	byType := tablewriter.NewWriter(w)
+	byType := NewTable(w)
 	byType.Header("action", "count")
 	keys := make([]string, 0, len(s.ActionsByType))
 	for k := range s.ActionsByType {
@@ -238,11 +275,11 @@ func faultsLine(s Summary) string {
 	}
 	heal := "never healed"
 	if s.HealSeconds > 0 {
-		heal = "healed at " + time.Duration(s.HealSeconds*float64(time.Second)).String()
+		heal = "healed at " + ShortDuration(time.Duration(s.HealSeconds*float64(time.Second)))
 	}
 	out := fmt.Sprintf("%d kinds on, %d fired, %s", len(s.FaultMix), total, heal)
 	if len(s.FaultsNeverFired) > 0 {
-		out += fmt.Sprintf("; on but never fired: %v", s.FaultsNeverFired)
+		out += "; on but never fired: " + strings.Join(s.FaultsNeverFired, ", ")
 	}
 	return out
 }
@@ -265,12 +302,33 @@ func (s Summary) writeFaultTable(w io.Writer) error {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	t := tablewriter.NewWriter(w)
-	t.Header("fault kind", "rate", "fired", "ticks to converge p50 / p99 / max", "not recovered")
+	t := NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
+	if s.FaultsRecovery != nil {
+		t.Header("fault kind", "rate (kind's unit)", "fired (count)", "recovered / not (faults)",
+			"ticks to recover p50 / p99 / max", "simulated minutes to recover p50 / max")
+	} else {
+		t.Header("fault kind", "rate (kind's unit)", "fired (count)",
+			"ticks until issues before it settled p50 / p99 / max", "not settled (faults)")
+	}
 	for _, k := range names {
 		rate := "-"
 		if r, ok := s.FaultMix[k]; ok {
 			rate = strconv.FormatFloat(r, 'g', 4, 64)
+		}
+		fired := strconv.Itoa(s.FaultsFired[k])
+		if s.FaultsRecovery != nil {
+			rec, conv, mins := "-", "-", "-"
+			if rv, ok := s.FaultsRecovery[k]; ok {
+				rec = fmt.Sprintf("%d / %d", rv.Recovered, rv.NotRecovered)
+				if rv.Recovered > 0 {
+					conv = fmt.Sprintf("%s / %s / %s", num(rv.TicksP50), num(rv.TicksP99), num(rv.TicksMax))
+					mins = fmt.Sprintf("%s / %s", num(rv.MinutesP50), num(rv.MinutesMax))
+				}
+			}
+			if err := t.Append(k, rate, fired, rec, conv, mins); err != nil {
+				return err
+			}
+			continue
 		}
 		conv, open := "-", "-"
 		if cv, ok := s.FaultsConverge[k]; ok {
@@ -279,7 +337,7 @@ func (s Summary) writeFaultTable(w io.Writer) error {
 			}
 			open = strconv.Itoa(cv.Open)
 		}
-		if err := t.Append(k, rate, strconv.Itoa(s.FaultsFired[k]), conv, open); err != nil {
+		if err := t.Append(k, rate, fired, conv, open); err != nil {
 			return err
 		}
 	}
@@ -287,7 +345,7 @@ func (s Summary) writeFaultTable(w io.Writer) error {
 }
 
 func simulated(s Summary) string {
-	d := time.Duration(s.SimulatedSeconds * float64(time.Second)).String()
+	d := ShortDuration(time.Duration(s.SimulatedSeconds * float64(time.Second)))
 	if s.Interrupted {
 		return d + " (interrupted)"
 	}
@@ -326,4 +384,22 @@ func knobsText(label string) string {
 		return "production"
 	}
 	return "WHAT-IF, off production: " + label
+}
+
+// sortedKeys returns the keys of m, sorted.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// noteText appends a note in parentheses ("" for none).
+func noteText(note string) string {
+	if note == "" {
+		return ""
+	}
+	return " (" + note + ")"
 }

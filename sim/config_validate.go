@@ -16,7 +16,7 @@ func (c Config) Validate() error {
 	v := validator{}
 	v.check(c.Duration < 0, "duration", "is negative (%v)", c.Duration)
 	v.check(c.Rigs < 1, "rigs", "must be at least 1, got %d", c.Rigs)
-	v.check(c.Agents < 0, "agents", "is negative (%d)", c.Agents)
+	v.check(c.Agents < 1, "agents", "must be at least 1, got %d", c.Agents)
 	v.check(c.WorkloadStop < 0, "workload_stop", "is negative (%v)", c.WorkloadStop)
 	kn := c.Knobs
 	v.check(kn.BreakerThreshold < 0, "knobs.breaker_threshold", "is negative (%d)", kn.BreakerThreshold)

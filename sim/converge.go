@@ -17,6 +17,7 @@ type convergence struct {
 	pending []faultAt        // faults not yet recovered from, in time order
 	next    int              // index of the first issue not known to be settled
 	ticks   map[string][]int // kind → ticks to converge, one per recovered fault
+	firings []FaultFiring    // every fault that fired, in time order
 }
 
 type faultAt struct {
@@ -32,6 +33,7 @@ func newConvergence(w *World) *convergence {
 // fired notes a fault at the current time.
 func (c *convergence) fired(kind string) {
 	c.pending = append(c.pending, faultAt{kind: kind, at: c.w.eng.Now(), tick: c.w.alarm.ticks})
+	c.firings = append(c.firings, FaultFiring{Kind: kind, At: c.w.eng.Now()})
 }
 
 // afterTick resolves the faults the town has recovered from.

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"slices"
 	"time"
 
 	"github.com/townsim/townsim/des"
@@ -153,10 +154,19 @@ type FaultReport struct {
 	// each fault: from the fault until every issue created before it was
 	// closed, failed or deleted.
 	Converge map[string]Convergence
+	// Firings lists every fault that struck, in time order.
+	Firings []FaultFiring
+}
+
+// FaultFiring is one fault that struck: its kind and simulated time.
+type FaultFiring struct {
+	Kind string
+	At   time.Time
 }
 
 func (f *faultLayer) report() FaultReport {
-	r := FaultReport{Mix: f.mix, Fired: map[string]int{}, HealAt: f.healAt, Converge: f.conv.report()}
+	r := FaultReport{Mix: f.mix, Fired: map[string]int{}, HealAt: f.healAt, Converge: f.conv.report(),
+		Firings: slices.Clone(f.conv.firings)}
 	for k, n := range f.w.stats.Faults {
 		r.Fired[k] = n
 	}

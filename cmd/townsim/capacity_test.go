@@ -100,6 +100,9 @@ func TestRunRecordAndDashboard(t *testing.T) {
 	if code := Main([]string{"dashboard", "--in", rec, "--out", dash}, &out, &errb); code != 0 {
 		t.Fatalf("dashboard: code %d, stderr %s", code, errb.String())
 	}
+	if !strings.Contains(out.String(), "ms per tick") || !strings.Contains(out.String(), "pending events (yellow") {
+		t.Errorf("dashboard figures without units: %s", out.String())
+	}
 	for _, id := range []string{"201", "204", "206"} {
 		if !strings.Contains(out.String(), id+" ") {
 			t.Errorf("dashboard output lacks panel %s: %s", id, out.String())
@@ -123,10 +126,10 @@ func TestSweepCommandTinyGrid(t *testing.T) {
 	if code := Main([]string{"sweep", "--config", grid, "--out", rep, "-j", "2"}, &out, &errb); code != 0 {
 		t.Fatalf("code %d, stderr %s", code, errb.String())
 	}
-	if strings.Contains(errb.String(), "\r") || !strings.Contains(errb.String(), "[3/3]") {
+	if strings.Contains(errb.String(), "\r") || !strings.Contains(errb.String(), "[3/3 done]") {
 		t.Errorf("progress on a non-terminal: %q", errb.String())
 	}
-	if !strings.Contains(out.String(), "statements exponent") {
+	if !strings.Contains(out.String(), "R²") || !strings.Contains(out.String(), "(every") {
 		t.Errorf("stdout lacks the fit table: %s", out.String())
 	}
 	if _, err := os.Stat(filepath.Join(rep, "report.html")); err != nil {
@@ -135,27 +138,38 @@ func TestSweepCommandTinyGrid(t *testing.T) {
 }
 
 // TestSweepProgress: on a terminal one line is redrawn in place; elsewhere
-// plain lines come at most every interval, and the last always.
+// plain lines come every interval, whether or not a run finished, with the
+// simulated time each running run has reached.
 func TestSweepProgress(t *testing.T) {
 	last := &sweep.RunResult{Point: sweep.Point{Agents: 10}, Seed: 1}
 	var tty bytes.Buffer
-	p := newProgress(&tty, time.Hour)
+	p := newProgress(&tty, time.Hour, nil, 3)
 	p.tty = true
 	for i := 1; i <= 3; i++ {
 		p.update(i, 3, last)
 	}
-	p.finish(3)
-	if strings.Count(tty.String(), "\r\x1b[K") != 3 || strings.Count(tty.String(), "\n") != 2 {
+	p.run()
+	p.finish()
+	if strings.Count(tty.String(), "\r\x1b[K") != 4 || strings.Count(tty.String(), "\n") != 2 {
 		t.Errorf("terminal progress %q", tty.String())
 	}
+	live := &sweep.Live{}
+	id := live.Start(sweep.Point{Agents: 300}, 2, time.Hour)
+	live.Reach(id, 12*time.Minute+3*time.Second)
 	var plain bytes.Buffer
-	p = newProgress(&plain, time.Hour)
-	for i := 1; i <= 3; i++ {
-		p.update(i, 3, last)
+	w := &lockedWriter{w: &plain}
+	p = newProgress(w, 20*time.Millisecond, live, 3)
+	p.run()
+	time.Sleep(150 * time.Millisecond)
+	p.finish()
+	w.mu.Lock()
+	got := plain.String()
+	w.mu.Unlock()
+	if strings.Contains(got, "\r") || strings.Count(got, "running: 300 agents seed 2 at 12m3s of 1h") < 3 {
+		t.Errorf("plain progress %q: want a line every 20ms with the running run's simulated time", got)
 	}
-	p.finish(3)
-	if strings.Contains(plain.String(), "\r") || strings.Count(plain.String(), "\n") != 2 || !strings.Contains(plain.String(), "[3/3]") {
-		t.Errorf("plain progress %q: want only the last update and the summary", plain.String())
+	if !strings.Contains(got, "[0/3 done]") {
+		t.Errorf("plain progress %q lacks the count", got)
 	}
 	if isTerminal(&plain) {
 		t.Error("a buffer is not a terminal")

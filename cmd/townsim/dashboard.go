@@ -105,14 +105,14 @@ func panelFigure(f dashboard.Figures) string {
 	p := f.Panel
 	switch p.Kind {
 	case "stat":
-		return fmt.Sprintf("sum %g", f.Value)
+		return fmt.Sprintf("sum %g %s", f.Value, p.FigureUnit)
 	case "gauge":
-		return fmt.Sprintf("newest sample %g (yellow 25, red 50)", f.Value)
+		return fmt.Sprintf("newest sample %g %s (yellow 25, red 50)", f.Value, p.FigureUnit)
 	}
 	s := ""
 	for _, q := range p.Queries {
 		if q.Name != "" {
-			s += fmt.Sprintf("%s mean %.3g per tick  ", q.Name, f.Totals[q.Name])
+			s += fmt.Sprintf("%s mean %.3g %s  ", q.Name, f.Totals[q.Name], p.FigureUnit)
 		}
 	}
 	if s == "" {
@@ -120,7 +120,7 @@ func panelFigure(f dashboard.Figures) string {
 		for _, v := range f.Totals {
 			tot += v
 		}
-		s = fmt.Sprintf("%g actions of %d types", tot, len(f.Totals))
+		s = fmt.Sprintf("%g %s of %d types", tot, p.FigureUnit, len(f.Totals))
 	}
 	return s
 }

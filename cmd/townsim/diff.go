@@ -9,9 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
-
 	"github.com/townsim/townsim/differential"
+	"github.com/townsim/townsim/reports"
 )
 
 // diffCommand is `townsim diff`: replay saved states through a gastown
@@ -85,7 +84,7 @@ func diffCommand(args []string, stdout, stderr io.Writer) int {
 }
 
 func writeReplay(w io.Writer, root, states string, st differential.Stats, diffs []differential.Replayed, list int) error {
-	t := tablewriter.NewWriter(w)
+	t := reports.NewTable(w)
 	t.Header("figure", "value")
 	rows := [][]string{
 		{"gastown", root},

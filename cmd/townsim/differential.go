@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/olekukonko/tablewriter"
-
 	"github.com/townsim/townsim/differential"
 	"github.com/townsim/townsim/reports"
 	"github.com/townsim/townsim/sim"
@@ -170,7 +168,7 @@ func (d *differentialRun) writeTable(w io.Writer) error {
 	if ds == nil {
 		return nil
 	}
-	t := tablewriter.NewWriter(w)
+	t := reports.NewTable(w)
 	t.Header("differential", "value")
 	var rows [][]string
 	if ds.Stats != nil {
@@ -180,7 +178,7 @@ func (d *differentialRun) writeTable(w io.Writer) error {
 			[]string{"reconcile passes compared", strconv.Itoa(st.Compared)},
 			[]string{"agreed", fmt.Sprintf("%d (%d of them both threw)", st.Agreed+st.BothThrew, st.BothThrew)},
 			[]string{"differences", strconv.Itoa(st.Differed)},
-			[]string{"time in the original", fmt.Sprintf("%.3fs", ds.HostSeconds)})
+			[]string{"time in the original", fmt.Sprintf("%.3fs (included in compute per tick and model compute)", ds.HostSeconds)})
 		if ds.DiffsDir != "" {
 			rows = append(rows, []string{"saved in", ds.DiffsDir})
 		}
@@ -202,7 +200,7 @@ func (d *differentialRun) writeTable(w io.Writer) error {
 
 // writeDiffTable prints the differences by rule and action type.
 func writeDiffTable(w io.Writer, tab *differential.Table) error {
-	t := tablewriter.NewWriter(w)
+	t := reports.NewTable(w)
 	t.Header("rule", "action type", "only in port", "only in original", "reordered")
 	for _, r := range tab.Rows {
 		if err := t.Append(r.Rule, r.Type, strconv.Itoa(r.OnlyPort), strconv.Itoa(r.OnlyOriginal), strconv.Itoa(r.Reordered)); err != nil {

@@ -28,8 +28,16 @@ type interrupts struct {
 	stop atomic.Bool
 }
 
-// watchInterrupts starts watching; close stops it.
+// watchInterrupts starts watching for townsim run; close stops it.
 func watchInterrupts(stderr io.Writer) *interrupts {
+	return watchInterruptsSaying(stderr,
+		"townsim run: %v: stopping after the current event (press Ctrl-C again to quit at once)\n",
+		"townsim run: %v again: quitting at once; no summary, and the trace file may end mid-record\n")
+}
+
+// watchInterruptsSaying starts watching, acknowledging the first signal
+// with first and the second with second (each a format taking the signal).
+func watchInterruptsSaying(stderr io.Writer, first, second string) *interrupts {
 	in := &interrupts{sigs: make(chan os.Signal, 2), done: make(chan struct{})}
 	notifyInterrupt(in.sigs)
 	go func() {
@@ -40,10 +48,10 @@ func watchInterrupts(stderr io.Writer) *interrupts {
 			case s := <-in.sigs:
 				if n == 1 {
 					in.stop.Store(true)
-					fmt.Fprintf(stderr, "townsim run: %v: stopping after the current event (press Ctrl-C again to quit at once)\n", s)
+					fmt.Fprintf(stderr, first, s)
 					continue
 				}
-				fmt.Fprintf(stderr, "townsim run: %v again: quitting at once; no summary, and the trace file may end mid-record\n", s)
+				fmt.Fprintf(stderr, second, s)
 				exitNow(130)
 				return
 			}

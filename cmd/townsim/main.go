@@ -34,9 +34,10 @@ func main() {
 const usage = `usage: townsim <command> [flags]
 
 commands:
-  run     run one scenario (default: a few rigs, tens of agents, one simulated hour)
-          and print a summary; 'townsim run -h' lists its flags
-  faults  list the fault kinds that --faults and --swarm choose from
+  run     run one scenario (default: the default town, 3 rigs and 8 polecats for one
+          simulated hour) and print a summary; 'townsim run -h' lists its flags
+  faults  list the fault kinds that --faults and --swarm choose from, with each
+          rate's unit and timing
   replay  re-run a scenario (a property run's failure is a scenario file) and judge
           every property; --at TICK shows that tick's dry run
   scenarios

@@ -9,12 +9,12 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
-
-	"github.com/olekukonko/tablewriter"
 
 	"github.com/townsim/townsim/differential"
 	"github.com/townsim/townsim/model/alarm"
+	"github.com/townsim/townsim/reports"
 	"github.com/townsim/townsim/scenarios"
 	"github.com/townsim/townsim/sim"
 )
@@ -84,12 +84,26 @@ func replayCommand(args []string, stdout, stderr io.Writer) int {
 		}()
 	}
 	var dry *alarm.DryRunResult
-	var state map[string]string
+	var state *replayState
 	var dryErr error
 	if *at > 0 {
+		// The checker stops after tick N-1 has ended; the world then runs
+		// on to the moment tick N fires (the Town's alarm), so that the
+		// state and the dry run are tick N's: the one the trace numbers N.
 		opts.AtStop = func(w *sim.World) {
-			state = stateSummary(w)
-			dry, dryErr = alarm.DryRun(w.Town(), w.Now())
+			now := w.Now()
+			for {
+				due, armed := w.Town().AlarmAt() // re-read: the world's RPCs may re-arm it
+				next, ok := w.Engine().NextAt()
+				if !armed || !ok || !next.Before(due) || !w.Engine().Step() {
+					if now = w.Now(); armed && due.After(now) {
+						now = due // a late alarm fires at once, when the tick before ends
+					}
+					break
+				}
+			}
+			state = stateSummary(w, now)
+			dry, dryErr = alarm.DryRun(w.Town(), now)
 		}
 	}
 	rep, err := s.Check(opts)
@@ -113,7 +127,7 @@ func replayCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "townsim replay: %v\n", err)
 		return 1
 	}
-	if *at > 0 && rep.Result.Ticks < *at-1 {
+	if *at > 0 && (rep.Result.Ticks < *at-1 || state == nil) {
 		fmt.Fprintf(stderr, "townsim replay: the run ended after %d ticks, before tick %d\n", rep.Result.Ticks, *at)
 		return 1
 	}
@@ -125,22 +139,43 @@ func replayCommand(args []string, stdout, stderr io.Writer) int {
 
 // replayJSON is the report of `townsim replay`.
 type replayJSON struct {
-	Scenario      string            `json:"scenario"`
-	Ticks         int               `json:"ticks"`
-	TraceHash     string            `json:"trace_hash"`
-	Failures      []string          `json:"failures"`
-	Accepted      map[string]int    `json:"accepted_findings"`
-	ConvergeTicks int               `json:"converge_ticks"`
-	NeverRules    []string          `json:"rules_never_fired"`
-	NeverActions  []string          `json:"actions_never_emitted"`
-	FaultsFired   map[string]int    `json:"faults_fired"`
-	At            int               `json:"at,omitempty"`
-	State         map[string]string `json:"state,omitempty"`
-	EventsDrained int               `json:"events_drained,omitempty"`
-	Actions       []string          `json:"actions,omitempty"`
+	Scenario      string         `json:"scenario"`
+	Ticks         int            `json:"ticks"`
+	TraceHash     string         `json:"trace_hash"`
+	Failures      []string       `json:"failures"`
+	Accepted      map[string]int `json:"accepted_findings"`
+	ConvergeTicks int            `json:"converge_ticks"`
+	NeverRules    []string       `json:"rules_never_fired"`
+	NeverActions  []string       `json:"actions_never_emitted"`
+	FaultsFired   map[string]int `json:"faults_fired"`
+	// With --at: the tick, the state before it, and its dry run (zero
+	// counts kept).
+	At            int          `json:"at,omitempty"`
+	State         *replayState `json:"state,omitempty"`
+	EventsDrained *int         `json:"events_drained,omitempty"`
+	Actions       *[]string    `json:"actions,omitempty"`
 }
 
-func replayOutput(s scenarios.Scenario, rep *scenarios.Report, at int, state map[string]string, dry *alarm.DryRunResult) replayJSON {
+func (o replayJSON) actions() []string {
+	if o.Actions == nil {
+		return nil
+	}
+	return *o.Actions
+}
+
+// replayState is the Town's state just before tick --at fires.
+type replayState struct {
+	// Time is the tick's time (RFC 3339, milliseconds).
+	Time string `json:"time"`
+	// Issues and Agents count by status (every status, zeros included).
+	Issues            map[string]int `json:"issues"`
+	Agents            map[string]int `json:"agents"`
+	OpenMergeRequests int            `json:"open_merge_requests"`
+	PendingEvents     int            `json:"pending_events"`
+	Error             string         `json:"error,omitempty"`
+}
+
+func replayOutput(s scenarios.Scenario, rep *scenarios.Report, at int, state *replayState, dry *alarm.DryRunResult) replayJSON {
 	o := replayJSON{Scenario: s.Name, Ticks: rep.Result.Ticks, TraceHash: rep.Result.TraceHash,
 		Failures: []string{}, Accepted: rep.Accepted, ConvergeTicks: rep.ConvergeTicks,
 		NeverRules: rep.Coverage.NeverRules(), NeverActions: rep.Coverage.NeverActions(),
@@ -148,40 +183,51 @@ func replayOutput(s scenarios.Scenario, rep *scenarios.Report, at int, state map
 	for _, v := range rep.Failures {
 		o.Failures = append(o.Failures, v.String())
 	}
+	if o.FaultsFired == nil {
+		o.FaultsFired = map[string]int{}
+	}
 	if dry != nil {
-		o.EventsDrained = dry.Metrics.EventsDrained
-		o.Actions = []string{}
+		n := dry.Metrics.EventsDrained
+		o.EventsDrained = &n
+		actions := []string{}
 		for _, a := range dry.Actions {
-			o.Actions = append(o.Actions, a.String()+" ["+a.Rule+"]")
+			actions = append(actions, a.String()+" ["+a.Rule+"]")
 		}
+		o.Actions = &actions
 	}
 	return o
 }
 
 func writeReplayReport(w io.Writer, o replayJSON) error {
-	t := tablewriter.NewWriter(w)
+	t := reports.NewTable(w)
 	t.Header("figure", "value")
 	rows := [][]string{
 		{"scenario", o.Scenario},
 		{"ticks", strconv.Itoa(o.Ticks)},
 		{"trace hash", o.TraceHash},
 		{"properties failed", strconv.Itoa(len(o.Failures))},
-		{"accepted findings", fmt.Sprint(o.Accepted)},
+		{"accepted findings", counts(o.Accepted)},
 		{"ticks to converge after the heal", converge(o.ConvergeTicks)},
-		{"rule ids never fired", fmt.Sprint(o.NeverRules)},
-		{"faults fired", fmt.Sprint(o.FaultsFired)},
+		{"rule ids never fired", list(o.NeverRules)},
+		{"faults fired", counts(o.FaultsFired)},
 	}
-	if o.At > 0 {
-		keys := make([]string, 0, len(o.State))
-		for k := range o.State {
-			keys = append(keys, k)
+	if o.At > 0 && o.State != nil {
+		st := o.State
+		tick := "tick " + strconv.Itoa(o.At) + ": "
+		rows = append(rows, []string{tick + "time", st.Time},
+			[]string{tick + "issues by status", counts(st.Issues)},
+			[]string{tick + "agents by status", counts(st.Agents)},
+			[]string{tick + "open merge requests", strconv.Itoa(st.OpenMergeRequests)},
+			[]string{tick + "pending events", strconv.Itoa(st.PendingEvents)})
+		if st.Error != "" {
+			rows = append(rows, []string{tick + "error", st.Error})
 		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			rows = append(rows, []string{"at tick " + strconv.Itoa(o.At) + ": " + k, o.State[k]})
+		drained := 0
+		if o.EventsDrained != nil {
+			drained = *o.EventsDrained
 		}
-		rows = append(rows, []string{"dry run: events it drains", strconv.Itoa(o.EventsDrained)},
-			[]string{"dry run: actions it computes", strconv.Itoa(len(o.Actions))})
+		rows = append(rows, []string{"dry run: events it drains", strconv.Itoa(drained)},
+			[]string{"dry run: actions it computes", strconv.Itoa(len(o.actions()))})
 	}
 	if err := t.Bulk(rows); err != nil {
 		return err
@@ -189,7 +235,7 @@ func writeReplayReport(w io.Writer, o replayJSON) error {
 	if err := t.Render(); err != nil {
 		return err
 	}
-	for _, a := range o.Actions {
+	for _, a := range o.actions() {
 		fmt.Fprintf(w, "  action %s\n", a)
 	}
 	for _, f := range o.Failures {
@@ -205,22 +251,50 @@ func converge(n int) string {
 	return strconv.Itoa(n)
 }
 
-// stateSummary counts the Town's beads, agents and pending events now.
-func stateSummary(w *sim.World) map[string]string {
-	out := map[string]string{"time": w.Now().Format(time.RFC3339)}
+// stateSummary counts the Town's beads, agents and pending events, at the
+// tick due at now.
+func stateSummary(w *sim.World, now time.Time) *replayState {
+	out := &replayState{Time: now.Round(time.Millisecond).Format("2006-01-02T15:04:05.000Z07:00"), Issues: map[string]int{}, Agents: map[string]int{}}
+	for _, st := range []string{"open", "in_progress", "in_review", "closed", "failed"} {
+		out.Issues[st] = 0
+	}
+	for _, st := range []string{"idle", "working", "waiting", "stalled", "dead"} {
+		out.Agents[st] = 0
+	}
 	sc, err := w.StatusCounts()
 	if err != nil {
-		out["error"] = err.Error()
+		out.Error = err.Error()
 		return out
 	}
 	for _, c := range sc.Issues {
-		out["issues "+c.Status] = strconv.Itoa(c.Count)
+		out.Issues[c.Status] = c.Count
 	}
 	for _, c := range sc.Agents {
-		out["agents "+c.Status] = strconv.Itoa(c.Count)
+		out.Agents[c.Status] = c.Count
 	}
-	out["open merge requests"] = strconv.Itoa(sc.MergeRequests)
-	n, _ := w.Town().PendingEventCount()
-	out["pending events"] = strconv.Itoa(n)
+	out.OpenMergeRequests = sc.MergeRequests
+	out.PendingEvents, _ = w.Town().PendingEventCount()
 	return out
+}
+
+// counts prints a count by name as "a 1, b 0" (sorted), "none" when empty.
+func counts(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + " " + strconv.Itoa(m[k])
+	}
+	return list(parts)
+}
+
+// list prints a list comma-separated, "none" when empty.
+func list(xs []string) string {
+	if len(xs) == 0 {
+		return "none"
+	}
+	return strings.Join(xs, ", ")
 }

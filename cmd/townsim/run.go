@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/townsim/townsim/model"
@@ -70,7 +71,8 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.BoolVar(&f.json, "json", false, "print the summary as one JSON object instead of tables")
 	fs.DurationVar(&f.progress, "progress", 10*time.Minute, "print a progress line every this much simulated time (0: never)")
 	fs.StringVar(&f.scenario, "scenario", "", "run this named scenario (see 'townsim scenarios') or scenario YAML file; "+
-		"--seed, --duration, --rigs and --agents override it when given")
+		"given explicitly, --seed, --duration, --rigs, --agents, --rate, --faults, --heal, --knob and --github-token override its values "+
+		"and --swarm turns swarming on; the other flags keep the scenario's")
 	faults := fs.String("faults", "", "fault kinds and rates, KIND=RATE,... ('townsim faults' lists the kinds)")
 	fs.BoolVar(&f.swarm, "swarm", false, "let the seed draw which other fault kinds are on and at what rates")
 	fs.DurationVar(&f.heal, "heal", 0, "stop every fault this long after the start (0: never), so recovery can be judged")
@@ -78,7 +80,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	format := fs.String("record-format", "", "format of --record: csv, jsonl or analytics (default: from the file's extension)")
 	fs.Float64Var(&f.rate, "rate", 0, "issues users create per hour (0: the rate that keeps the agents busy)")
 	fs.StringVar(&f.plots, "plots", "", "write the run's charts (PNG and SVG) and its Reconciler dashboard to this new folder")
-	knobs := fs.String("knob", "", "what-if knobs off production, name=value,... (see README: breaker_threshold, breaker_window, ...)")
+	knobs := fs.String("knob", "", "what-if knobs off production, name=value,... (durations as 90s, 30m):"+knobHelp())
 	fs.StringVar(&f.gastown, "gastown", "", "differential mode: run this gastown checkout's own reconcile beside the port's (needs Node.js 20)")
 	fs.StringVar(&f.gastownMode, "gastown-mode", "compare", "with --gastown: compare (the port drives) or drive (the original drives)")
 	fs.StringVar(&f.diffs, "diffs", "", "with --gastown: folder for the differences (default: a new ./gastown-diffs, -2, ...)")
@@ -220,6 +222,13 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	stats := &reports.TickStats{}
 	rec := &record.Recorder{Knobs: cfg.Knobs.Label(), NoStatus: f.record == "",
 		Sinks: []func(record.Row){func(r record.Row) { stats.Add(r.ComputeMs, r.Statements, r.SQLRows) }}}
+	// A run that may have faults keeps its backlog per tick, to judge its
+	// recovery against the same seed's fault-free run afterwards.
+	var faulty []reports.Backlog
+	if cfg.MayFault() {
+		rec.NoStatus = false
+		rec.Sinks = append(rec.Sinks, func(r record.Row) { faulty = append(faulty, backlogOf(r)) })
+	}
 	var tl *sweep.Timeline
 	var dash *dashboard.Builder
 	if f.plots != "" {
@@ -308,6 +317,26 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	s := reports.SummarizeStream(res, stats)
+	if len(res.Faults.Mix.Kinds()) > 0 && !res.Interrupted {
+		fmt.Fprintf(stderr, "townsim run: judging recovery: running the same seed's fault-free town for %s\n", reports.ShortDuration(cfg.Duration))
+		base, bres, err := runBaseline(cfg, stop.requested)
+		switch {
+		case err != nil:
+			fmt.Fprintf(stderr, "townsim run: the fault-free run: %v\n", err)
+			return 1
+		case bres.Interrupted:
+			res.Interrupted = true // no recovery figures; the summary says interrupted
+			s.Interrupted = true
+		default:
+			s.FaultsRecovery = reports.JudgeRecovery(faulty, base, res.Faults.Firings)
+			open := bres.Beads.Open
+			s.BaselineOpenAtEnd = &open
+		}
+	}
+	s.Scenario = sc.Name
+	if diff != nil && diff.comparer != nil {
+		s.ComputeNote = fmt.Sprintf("includes the Node host's time: the original's reconcile runs inside every tick (%.3fs in all)", diff.comparer.HostTime.Seconds())
+	}
 	if f.json {
 		err = diff.writeJSON(stdout, s)
 	} else if err = s.WriteTable(stdout); err == nil {
@@ -318,7 +347,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if res.Interrupted {
-		fmt.Fprintf(stderr, "townsim run: interrupted after %s of simulated time\n", res.SimulatedTime)
+		fmt.Fprintf(stderr, "townsim run: interrupted after %s of simulated time\n", reports.ShortDuration(res.SimulatedTime))
 		return 130
 	}
 	return 0
@@ -339,4 +368,13 @@ func writePlots(dir string, tl *sweep.Timeline, dash *dashboard.Builder, knobs s
 		}
 	}
 	return nil
+}
+
+// knobHelp lists the what-if knobs, one per line, for --knob's help.
+func knobHelp() string {
+	var b strings.Builder
+	for _, k := range model.KnobNames() {
+		fmt.Fprintf(&b, "\n    %s: %s", k[0], k[1])
+	}
+	return b.String()
 }

@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/olekukonko/tablewriter"
-
+	"github.com/townsim/townsim/reports"
 	"github.com/townsim/townsim/scenarios"
 )
 
@@ -46,7 +45,7 @@ func scenariosCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	tw := tablewriter.NewWriter(stdout)
+	tw := reports.NewTable(stdout)
 	tw.Header("name", "purpose", "fleet", "duration")
 	for _, s := range scenarios.All() {
 		if err := tw.Append(s.Name, s.Purpose, s.Fleet(), scenarios.FormatDuration(s.Config.Duration)); err != nil {

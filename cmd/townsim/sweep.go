@@ -9,13 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/townsim/townsim/differential"
+	"github.com/townsim/townsim/reports"
 	"github.com/townsim/townsim/reports/sweep"
 )
 
@@ -32,6 +33,8 @@ type sweepFlags struct {
 	out      string
 	interval time.Duration
 	gastown  string
+	// resume is the folder of an interrupted sweep to continue.
+	resume string
 }
 
 func parseSweepFlags(args []string, stderr io.Writer) (*sweepFlags, error) {
@@ -53,7 +56,8 @@ func parseSweepFlags(args []string, stderr io.Writer) (*sweepFlags, error) {
 	fs.IntVar(&f.jobs, "j", runtime.GOMAXPROCS(0), "runs at once (each run is single-threaded and deterministic)")
 	fs.StringVar(&f.out, "out", "sweep-report", "report folder to create (must not exist)")
 	fs.StringVar(&f.gastown, "gastown", "", "differential mode: run this gastown checkout's own reconcile beside the port's in every run (one Node host per run)")
-	fs.DurationVar(&f.interval, "progress-every", 10*time.Second, "when stderr is not a terminal: wall time between progress lines")
+	fs.DurationVar(&f.interval, "progress-every", 10*time.Second, "wall time between progress lines (finished runs, and the simulated time each running run has reached)")
+	fs.StringVar(&f.resume, "resume", "", "continue the interrupted sweep of this report folder: its grid, its finished runs kept; the rest run into --out (default DIR-resumed)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -66,8 +70,27 @@ func parseSweepFlags(args []string, stderr io.Writer) (*sweepFlags, error) {
 	if f.interval <= 0 {
 		return nil, fmt.Errorf("--progress-every: must be positive, got %s", f.interval)
 	}
+	outSet := false
+	fs.Visit(func(fl *flag.Flag) { outSet = outSet || fl.Name == "out" })
+	if f.resume != "" && !outSet {
+		f.out = strings.TrimRight(f.resume, "/") + "-resumed"
+	}
 	if _, err := os.Stat(f.out); err == nil {
 		return nil, fmt.Errorf("--out: %s already exists; townsim writes a new report folder and never overwrites one", f.out)
+	}
+	if f.resume != "" {
+		var clash []string
+		fs.Visit(func(fl *flag.Flag) {
+			switch fl.Name {
+			case "resume", "j", "out", "progress-every", "gastown":
+			default:
+				clash = append(clash, "--"+fl.Name)
+			}
+		})
+		if len(clash) > 0 {
+			return nil, fmt.Errorf("--resume: the grid comes from %s/%s (the interrupted sweep's own); drop %s", f.resume, sweep.StateFile, strings.Join(clash, ", "))
+		}
+		return f, nil
 	}
 	if *config != "" {
 		var clash []string
@@ -145,6 +168,7 @@ func flagNames(err error) error {
 }
 
 func sweepCommand(args []string, stdout, stderr io.Writer) int {
+	stderr = &lockedWriter{w: stderr} // the signal watcher and the progress lines write too
 	f, err := parseSweepFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -153,11 +177,45 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "townsim sweep: %v\n", err)
 		return 2
 	}
+	var previous map[string]sweep.RunResult
+	if f.resume != "" {
+		if f.grid, previous, err = sweep.Resume(f.resume); err != nil {
+			fmt.Fprintf(stderr, "townsim sweep: --resume: %v\n", err)
+			return 2
+		}
+	}
 	total := len(f.grid.Points()) * f.grid.Seeds
+	if f.resume != "" {
+		fmt.Fprintf(stderr, "townsim sweep: resuming %s: %d of %d runs finished there and are kept; running the other %d into %s\n",
+			f.resume, len(previous), total, total-len(previous), f.out)
+	}
 	fmt.Fprintf(stderr, "townsim sweep: %d points × %d seeds = %d runs, %d at once\n", len(f.grid.Points()), f.grid.Seeds, total, f.jobs)
-	prog := newProgress(stderr, f.interval)
+	journal, err := sweep.CreateJournal(f.out, f.grid)
+	if err != nil {
+		fmt.Fprintf(stderr, "townsim sweep: --out: %v\n", err)
+		return 2
+	}
+	// The resumed folder keeps the earlier runs too, so that it can be
+	// resumed in its turn.
+	for _, k := range sortedRunKeys(previous) {
+		r := previous[k]
+		journal.Add(&r)
+	}
+	live := &sweep.Live{}
+	prog := newProgress(stderr, f.interval, live, total)
+	prog.done = len(previous)
 	start, cpu0 := time.Now(), processCPU()
-	opts := sweep.Options{Jobs: f.jobs, Progress: prog.update}
+	opts := sweep.Options{Jobs: f.jobs, Progress: prog.update, Finished: journal.Add, Previous: previous, Live: live}
+	// The first Ctrl-C (or SIGTERM) starts no new run and abandons the
+	// running ones at their next event; the report of the finished runs is
+	// written, marked partial. A second one exits at once; the finished
+	// runs are in the journal whatever happens.
+	stop := watchInterruptsSaying(stderr,
+		"townsim sweep: %v: starting no new runs and abandoning the running ones at their next event (--resume "+f.out+
+			" runs them again); writing the report of the finished runs (press Ctrl-C again to quit at once)\n",
+		"townsim sweep: %v again: quitting at once; no report (the finished runs are saved: --resume "+f.out+")\n")
+	defer stop.close()
+	opts.Stop = stop.requested
 	if f.gastown != "" {
 		h, err := differential.StartHost(differential.HostOptions{Gastown: f.gastown})
 		if err != nil {
@@ -175,11 +233,22 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 			return &sweepComparer{differential.Comparer{Host: h, Mode: differential.ModeCompare, DiffDir: dir}}, nil
 		}
 	}
+	prog.run()
 	runs := sweep.Run(f.grid, opts)
 	wall := time.Since(start)
-	prog.finish(total)
+	prog.finish()
+	if err := journal.Close(); err != nil {
+		fmt.Fprintf(stderr, "townsim sweep: saving the finished runs: %v\n", err)
+	}
 	a := sweep.Analyze(f.grid, runs, wall, f.jobs)
 	a.CPU = processCPU() - cpu0
+	interrupted := stop.requested()
+	if interrupted {
+		ab, ns := a.Unfinished()
+		a.Partial = fmt.Sprintf("interrupted: %d of %d runs finished; %d running runs were abandoned and %d never started. "+
+			"`townsim sweep --resume %s --out NEW` runs them and keeps the finished ones.", total-ab-ns, total, ab, ns, f.out)
+		fmt.Fprintf(stderr, "townsim sweep: %s\n", strings.ReplaceAll(a.Partial, "`", ""))
+	}
 	if err := a.WriteReport(f.out); err != nil {
 		fmt.Fprintf(stderr, "townsim sweep: writing the report: %v\n", err)
 		return 1
@@ -191,8 +260,8 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	stdout.Write(buf.Bytes())
 	fmt.Fprintf(stdout, "sweep wall %s, runs' wall sum %s (overlap %.2fx with -j %d), CPU %s (%.2f cores busy on average); report in %s/\n",
-		wall.Round(time.Millisecond), a.RunWall.Round(time.Millisecond), a.Speedup(), f.jobs,
-		a.CPU.Round(time.Millisecond), a.CPU.Seconds()/wall.Seconds(), f.out)
+		reports.ShortDuration(wall), reports.ShortDuration(a.RunWall), a.Speedup(), f.jobs,
+		reports.ShortDuration(a.CPU), a.CPU.Seconds()/wall.Seconds(), f.out)
 	if f.gastown != "" {
 		compared, differed := 0, 0
 		for _, r := range runs {
@@ -201,6 +270,9 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "gastown %s: %d reconcile passes compared, %d differed (saved under %s-gastown-diffs/)\n",
 			f.gastown, compared, differed, f.out)
+	}
+	if interrupted {
+		return 130
 	}
 	for _, r := range runs {
 		if r.Err != nil {
@@ -211,55 +283,13 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// progress shows how far a sweep is: one line redrawn in place on a
-// terminal, plain lines at most every interval otherwise (a log file gets
-// no carriage-return frames).
-type progress struct {
-	w        io.Writer
-	tty      bool
-	interval time.Duration
-	start    time.Time
-	last     time.Time
-	mu       sync.Mutex
-}
-
-func newProgress(w io.Writer, interval time.Duration) *progress {
-	return &progress{w: w, tty: isTerminal(w), interval: interval, start: time.Now(), last: time.Now()}
-}
-
-// isTerminal reports whether w is a character device (a terminal).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
+func sortedRunKeys(m map[string]sweep.RunResult) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
 	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-func (p *progress) update(done, total int, last *sweep.RunResult) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	now := time.Now()
-	el := now.Sub(p.start)
-	eta := time.Duration(float64(el) / float64(done) * float64(total-done))
-	msg := fmt.Sprintf("[%d/%d] %s elapsed, about %s left; last: %d agents seed %d in %s",
-		done, total, el.Round(time.Second), eta.Round(time.Second), last.Point.Agents, last.Seed, last.Wall.Round(100*time.Millisecond))
-	if p.tty {
-		fmt.Fprintf(p.w, "\r\x1b[K%s", msg)
-		return
-	}
-	if now.Sub(p.last) >= p.interval || done == total {
-		p.last = now
-		fmt.Fprintln(p.w, msg)
-	}
-}
-
-func (p *progress) finish(total int) {
-	if p.tty {
-		fmt.Fprintln(p.w)
-	}
-	fmt.Fprintf(p.w, "townsim sweep: %d runs done in %s\n", total, time.Since(p.start).Round(time.Millisecond))
+	sort.Strings(out)
+	return out
 }
 
 // sweepComparer is a differential comparer as a sweep run's Comparer.

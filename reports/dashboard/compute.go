@@ -25,6 +25,8 @@ type Figures struct {
 	// Totals aggregates each series over the whole range with the query's
 	// own aggregation (mean per tick for WeightedMean, total for Sum).
 	Totals map[string]float64
+	// Width is the buckets' width.
+	Width time.Duration
 }
 
 // Builder computes the panels from a stream of analytics rows, in
@@ -93,7 +95,7 @@ func (b *Builder) Rows() int { return b.rows }
 
 // Compute evaluates panel p over the rows added.
 func (b *Builder) Compute(p Panel) Figures {
-	f := Figures{Panel: p, Series: map[string][]float64{}, Totals: map[string]float64{}}
+	f := Figures{Panel: p, Series: map[string][]float64{}, Totals: map[string]float64{}, Width: b.width}
 	var totSI float64
 	totSums := map[string]float64{}
 	totExplode := map[string]float64{}

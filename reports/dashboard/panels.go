@@ -64,8 +64,13 @@ type Panel struct {
 	Reduce string
 	// Steps are the thresholds (only those drawn are listed).
 	Steps []Step
-	// Unit labels the value axis.
-	Unit string
+	// Unit labels the value axis, with its unit; Count marks an axis of
+	// whole numbers.
+	Unit  string
+	Count bool
+	// FigureUnit is the unit of the panel's figure as townsim dashboard
+	// prints it ("ms per tick").
+	FigureUnit string
 }
 
 // Levels lists the reconciler_tick columns that hold a level (a gauge:
@@ -75,22 +80,22 @@ var Levels = map[string]string{"double8": "pendingEventCount"}
 
 // Reconciler is production's Reconciler row (panels 201–206).
 var Reconciler = []Panel{
-	{ID: 201, Title: "Events Drained per Tick", Kind: "timeseries", Unit: "events per tick",
+	{ID: 201, Title: "Events Drained per Tick", Kind: "timeseries", Unit: "events drained per tick (mean)", FigureUnit: "events per tick",
 		Queries: []Query{{Name: "events drained", Column: "double2", Agg: WeightedMean}}},
-	{ID: 202, Title: "Actions Emitted per Tick by Type", Kind: "timeseries", Unit: "actions in bucket",
+	{ID: 202, Title: "Actions Emitted by Type", Kind: "timeseries", Unit: "actions per bucket (count)", Count: true, FigureUnit: "actions",
 		Queries: []Query{{Column: "blob10", Agg: ExplodeSum}}},
-	{ID: 203, Title: "Side Effects (attempted / succeeded / failed)", Kind: "timeseries", Unit: "per tick",
+	{ID: 203, Title: "Side Effects (attempted / succeeded / failed)", Kind: "timeseries", Unit: "side effects per tick (mean)", FigureUnit: "side effects per tick",
 		Queries: []Query{
 			{Name: "attempted", Column: "double4", Agg: WeightedMean, Color: reports.Blue},
 			{Name: "succeeded", Column: "double5", Agg: WeightedMean, Color: reports.Green},
 			{Name: "failed", Column: "double6", Agg: WeightedMean, Color: reports.Red}}},
-	{ID: 204, Title: "Invariant Violations", Kind: "stat", Reduce: "sum", Unit: "violations in bucket",
+	{ID: 204, Title: "Invariant Violations", Kind: "stat", Reduce: "sum", Unit: "violations per bucket (count)", Count: true, FigureUnit: "violations",
 		Queries: []Query{{Name: "violations", Column: "double7", Agg: Sum}},
 		Steps:   []Step{{Value: 1, Color: reports.Red, Name: "red from 1"}}},
-	{ID: 205, Title: "Reconciler Wall Clock Time", Kind: "timeseries", Unit: "ms per tick",
+	{ID: 205, Title: "Reconciler Wall Clock Time", Kind: "timeseries", Unit: "wall clock per tick (ms)", FigureUnit: "ms per tick",
 		Queries: []Query{{Name: "wall clock", Column: "double1", Agg: WeightedMean}},
 		Steps:   []Step{{Value: 500, Color: reports.Red, Name: "500 ms"}}},
-	{ID: 206, Title: "Pending Event Queue Depth", Kind: "gauge", Reduce: "last", Unit: "pending events",
+	{ID: 206, Title: "Pending Event Queue Depth", Kind: "gauge", Reduce: "last", Unit: "pending events (count)", Count: true, FigureUnit: "pending events",
 		Queries: []Query{{Name: "pending events", Column: "double8", Agg: Latest, Window: true}},
 		Steps:   []Step{{Value: 25, Color: reports.Yellow, Name: "yellow 25"}, {Value: 50, Color: reports.Red, Name: "red 50"}}},
 }

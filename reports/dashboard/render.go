@@ -13,12 +13,18 @@ import (
 // one figure (a stat's sum, a gauge's newest value).
 func (f Figures) Chart(start time.Time) reports.Chart {
 	p := f.Panel
-	c := reports.Chart{Title: fmt.Sprintf("%d · %s", p.ID, p.Title), XLabel: "simulated minutes", YLabel: p.Unit}
+	c := reports.Chart{Title: fmt.Sprintf("%d · %s", p.ID, p.Title), XLabel: "simulated time (minutes)", YLabel: p.Unit, YCount: p.Count}
+	for _, q := range p.Queries {
+		if (q.Agg == Sum || q.Agg == ExplodeSum) && f.Width > 0 {
+			c.Title += ", total per " + reports.ShortDuration(f.Width) + " bucket"
+			break
+		}
+	}
 	switch p.Kind {
 	case "stat":
-		c.Title += fmt.Sprintf(" — %s over the range: %g", p.Reduce, f.Value)
+		c.Title += fmt.Sprintf(" — %s over the range: %g %s", p.Reduce, f.Value, p.FigureUnit)
 	case "gauge":
-		c.Title += fmt.Sprintf(" — newest sample: %g", f.Value)
+		c.Title += fmt.Sprintf(" — newest sample: %g %s", f.Value, p.FigureUnit)
 	}
 	xs := make([]float64, len(f.Times))
 	for i, t := range f.Times {

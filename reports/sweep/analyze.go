@@ -58,6 +58,11 @@ type Group struct {
 	// stays within the budget (0 if none); LargestKeepingUp the largest
 	// whose throughput keeps up with arrivals (0 if none).
 	LargestUnderBudget, LargestKeepingUp int
+	// Largest is the largest fleet with a successful run, and
+	// AllUnderBudget is true when every size tested stayed within the
+	// budget (LargestUnderBudget is then only a lower bound).
+	Largest        int
+	AllUnderBudget bool
 	// BudgetAt is the fleet at which the compute fit's mean per tick
 	// reaches the budget (an extrapolation; +Inf when it never does).
 	BudgetAt float64
@@ -82,6 +87,23 @@ type Analysis struct {
 	// (0 = not measured): CPU/Wall is how many cores it kept busy, which
 	// is below Jobs when other work shares the machine.
 	CPU time.Duration
+	// Partial, when not empty, says why the sweep stopped before every run
+	// finished (an interrupt); the report is then marked partial and
+	// covers the finished runs only.
+	Partial string
+}
+
+// Unfinished counts the runs that were abandoned or never started.
+func (a *Analysis) Unfinished() (abandoned, notStarted int) {
+	for i := range a.Runs {
+		switch a.Runs[i].Status {
+		case StatusAbandoned:
+			abandoned++
+		case StatusNotStarted:
+			notStarted++
+		}
+	}
+	return abandoned, notStarted
 }
 
 // Analyze aggregates the runs of grid g.
@@ -93,6 +115,9 @@ func Analyze(g Grid, runs []RunResult, wall time.Duration, jobs int) *Analysis {
 	for i := range runs {
 		r := &runs[i]
 		a.RunWall += r.Wall
+		if !r.Done() {
+			continue
+		}
 		k := key(r.Point)
 		ps := byPoint[k]
 		if ps == nil {
@@ -147,6 +172,7 @@ func Analyze(g Grid, runs []RunResult, wall time.Duration, jobs int) *Analysis {
 		gr.Points = append(gr.Points, ps)
 	}
 	for _, gr := range a.Groups {
+		gr.AllUnderBudget = true
 		sort.SliceStable(gr.Points, func(i, j int) bool { return gr.Points[i].Point.Agents < gr.Points[j].Point.Agents })
 		for i, ps := range gr.Points {
 			ps.LocalComputeExp, ps.LocalStatementsExp = math.NaN(), math.NaN()
@@ -172,8 +198,13 @@ func Analyze(g Grid, runs []RunResult, wall time.Duration, jobs int) *Analysis {
 				yc = append(yc, r.MeanComputeMs)
 				ys = append(ys, r.MeanStatements)
 			}
+			if ps.Failed < len(ps.Runs) {
+				gr.Largest = max(gr.Largest, ps.Point.Agents)
+			}
 			if ps.UnderBudget && ps.Failed == 0 {
 				gr.LargestUnderBudget = max(gr.LargestUnderBudget, ps.Point.Agents)
+			} else {
+				gr.AllUnderBudget = false
 			}
 			if ps.KeepsUp && ps.Failed == 0 {
 				gr.LargestKeepingUp = max(gr.LargestKeepingUp, ps.Point.Agents)

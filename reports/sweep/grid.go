@@ -7,9 +7,11 @@ package sweep
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -195,6 +197,15 @@ func ParseList[T any](flag, s string, parse func(string) (T, error)) ([]T, error
 		}
 		v, err := parse(part)
 		if err != nil {
+			var ne *strconv.NumError
+			if errors.As(err, &ne) {
+				// strconv's own text names Go functions; say what was wanted.
+				want := "a number"
+				if strings.Contains(ne.Func, "Atoi") || strings.Contains(ne.Func, "ParseInt") {
+					want = "a whole number"
+				}
+				return nil, fmt.Errorf("%s: %q is not %s", flag, part, want)
+			}
 			return nil, fmt.Errorf("%s: %q: %v", flag, part, err)
 		}
 		out = append(out, v)

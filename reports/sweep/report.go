@@ -26,13 +26,14 @@ type figure struct {
 	png         []byte
 }
 
-// WriteReport writes the sweep's report folder dir, which must not exist:
-// report.md, report.html (charts inline as data URIs), runs.csv (one line
-// per run), points.csv (one line per point), and every chart as PNG and
-// SVG.
+// WriteReport writes the sweep's report into folder dir: report.md,
+// report.html (charts inline as data URIs), runs.csv (one line per run),
+// points.csv (one line per point), and every chart as PNG and SVG. dir
+// may exist (CreateJournal made it) but must hold no report yet; every
+// file is new (townsim never overwrites one).
 func (a *Analysis) WriteReport(dir string) error {
-	if _, err := os.Stat(dir); err == nil {
-		return fmt.Errorf("%s already exists; townsim writes a new report folder and never overwrites one", dir)
+	if _, err := os.Stat(filepath.Join(dir, "report.md")); err == nil {
+		return fmt.Errorf("%s already holds a report; townsim writes a new report folder and never overwrites one", dir)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -62,6 +63,9 @@ func (a *Analysis) WriteReport(dir string) error {
 // timelines of the first seed, and the dashboard of the largest fleet.
 func (a *Analysis) charts() []NamedChart {
 	var out []NamedChart
+	if len(a.Groups) == 0 {
+		return nil
+	}
 	budget := float64(a.Grid.Budget) / float64(time.Millisecond)
 	multi := len(a.Groups) > 1
 	for gi, gr := range a.Groups {
@@ -70,7 +74,7 @@ func (a *Analysis) charts() []NamedChart {
 			suffix = fmt.Sprintf("-g%d", gi+1)
 		}
 		scale := func(title, ylabel string, y func(*RunResult) float64, fit reports.PowerFit, fitErr error, thr []reports.Threshold) reports.Chart {
-			c := reports.Chart{Title: title, XLabel: "agents (fleet size)", YLabel: ylabel, LogX: true, LogY: true, Thresholds: thr, LegendBottomRight: true}
+			c := reports.Chart{Title: title, XLabel: "fleet size (agents)", YLabel: ylabel, LogX: true, LogY: true, Thresholds: thr}
 			var xs, ys []float64
 			for _, ps := range gr.Points {
 				for _, r := range ps.Runs {
@@ -94,11 +98,28 @@ func (a *Analysis) charts() []NamedChart {
 			c.Title += groupTag(gr, multi)
 			return c
 		}
+		// The budget is on p99: the p99 of each run is what meets the line;
+		// the mean and its fit come second.
+		compute := scale("Compute per tick vs fleet size (p99 and mean per run)", "compute per tick (ms)",
+			func(r *RunResult) float64 { return r.MeanComputeMs }, gr.Compute, gr.ComputeErr,
+			[]reports.Threshold{{Name: fmt.Sprintf("p99 budget %g ms", budget), Value: budget, Color: reports.Red}})
+		compute.Series[0].Name = "mean per run (each seed)"
+		if len(compute.Series) > 1 {
+			compute.Series[1].Name = "fit of the mean, " + strings.TrimPrefix(compute.Series[1].Name, "fit: ")
+		}
+		var px, py []float64
+		for _, ps := range gr.Points {
+			for _, r := range ps.Runs {
+				if r.Err == nil {
+					px = append(px, float64(ps.Point.Agents))
+					py = append(py, r.ComputeMs.P99)
+				}
+			}
+		}
+		compute.Series = append([]reports.Series{{Name: "p99 per run (each seed)", X: px, Y: py, Points: true, Color: reports.Red, Square: true}}, compute.Series...)
 		out = append(out,
-			NamedChart{"compute-vs-fleet" + suffix, scale("Compute per tick vs fleet size (mean per run)", "ms per tick",
-				func(r *RunResult) float64 { return r.MeanComputeMs }, gr.Compute, gr.ComputeErr,
-				[]reports.Threshold{{Name: fmt.Sprintf("budget %g ms", budget), Value: budget, Color: reports.Red}})},
-			NamedChart{"statements-vs-fleet" + suffix, scale("SQL statements per tick vs fleet size (mean per run)", "statements per tick",
+			NamedChart{"compute-vs-fleet" + suffix, compute},
+			NamedChart{"statements-vs-fleet" + suffix, scale("SQL statements per tick vs fleet size (mean per run)", "SQL statements per tick (count)",
 				func(r *RunResult) float64 { return r.MeanStatements }, gr.Statements, gr.StatementsErr, nil)})
 		var cx, cy, ax, ay []float64
 		for _, ps := range gr.Points {
@@ -111,7 +132,7 @@ func (a *Analysis) charts() []NamedChart {
 			ax = append(ax, float64(ps.Point.Agents))
 			ay = append(ay, ps.CreatedPerHour)
 		}
-		thr := reports.Chart{Title: "Closed issues per hour vs fleet size", XLabel: "agents (fleet size)", YLabel: "issues per hour", LogX: true, LogY: true,
+		thr := reports.Chart{Title: "Closed issues per hour vs fleet size", XLabel: "fleet size (agents)", YLabel: "issues per simulated hour", LogX: true, LogY: true,
 			Series: []reports.Series{{Name: "closed per hour (each seed)", X: cx, Y: cy, Points: true},
 				{Name: "created per hour (mean of seeds)", X: ax, Y: ay, Dashed: true}}}
 		thr.Title += groupTag(gr, multi)
@@ -119,8 +140,8 @@ func (a *Analysis) charts() []NamedChart {
 	}
 	// Timelines of every point's first seed, for the first group.
 	gr := a.Groups[0]
-	over := func(title, ylabel string, y func(b Bucket) float64) reports.Chart {
-		c := reports.Chart{Title: title + groupTag(gr, multi), XLabel: "simulated minutes", YLabel: ylabel}
+	over := func(title, ylabel string, count bool, y func(b Bucket) float64) reports.Chart {
+		c := reports.Chart{Title: title + groupTag(gr, multi), XLabel: "simulated time (minutes)", YLabel: ylabel, YCount: count}
 		for _, ps := range gr.Points {
 			tl := firstTimeline(ps)
 			if tl == nil {
@@ -138,9 +159,9 @@ func (a *Analysis) charts() []NamedChart {
 		return c
 	}
 	out = append(out,
-		NamedChart{"compute-over-time", over("Compute per tick over time (mean per minute, first seed)", "ms per tick",
+		NamedChart{"compute-over-time", over("Compute per tick over time (mean per minute, first seed)", "compute per tick (ms)", false,
 			func(b Bucket) float64 { return b.ComputeMs / float64(b.Ticks) })},
-		NamedChart{"pending-over-time", over("Pending event queue over time (newest sample per minute, first seed)", "pending events",
+		NamedChart{"pending-over-time", over("Pending event queue over time (newest sample per minute, first seed)", "pending events (count)", true,
 			func(b Bucket) float64 { return float64(b.Pending) })})
 	largest := gr.Points[len(gr.Points)-1]
 	if r := firstRun(largest); r != nil {
@@ -191,7 +212,7 @@ func actionsChart(tl *Timeline, what string) reports.Chart {
 	if len(types) > 8 {
 		types = types[:8]
 	}
-	c := reports.Chart{Title: fmt.Sprintf("Actions by type per minute, top 8 types (%s)", what), XLabel: "simulated minutes", YLabel: "actions per minute"}
+	c := reports.Chart{Title: fmt.Sprintf("Actions by type per minute, top 8 types (%s)", what), XLabel: "simulated time (minutes)", YLabel: "actions per minute (count)", YCount: true}
 	for _, typ := range types {
 		var xs, ys []float64
 		for i, b := range tl.Bucket {
@@ -207,7 +228,7 @@ func actionsChart(tl *Timeline, what string) reports.Chart {
 
 // issuesChart plots issue beads by status over time: backlog and throughput.
 func issuesChart(tl *Timeline, what string) reports.Chart {
-	c := reports.Chart{Title: fmt.Sprintf("Issue beads by status over time (%s)", what), XLabel: "simulated minutes", YLabel: "issue beads"}
+	c := reports.Chart{Title: fmt.Sprintf("Issue beads by status over time (%s)", what), XLabel: "simulated time (minutes)", YLabel: "issue beads (count)", YCount: true}
 	for _, st := range []string{"open", "in_progress", "in_review", "closed", "failed"} {
 		var xs, ys []float64
 		for i, b := range tl.Bucket {
@@ -261,13 +282,13 @@ func (a *Analysis) pointRows() ([]string, [][]string) {
 // fitRows is the scaling-model and limits table, one row per group.
 func (a *Analysis) fitRows() ([]string, [][]string) {
 	head := []string{"group", "compute exponent [95% CI]", "R²", "statements exponent [95% CI]", "R²",
-		"largest fleet under budget (p99)", "mean compute reaches budget at (fit)", "largest fleet keeping up", "peak closed/h (at fleet)"}
+		"largest fleet under budget (p99)", "mean compute reaches budget at (fit, stated up to 2× the largest fleet)", "largest fleet keeping up", "peak closed/h (at fleet)"}
 	var rows [][]string
 	for _, g := range a.Groups {
 		rows = append(rows, []string{g.Label, fitText(g.Compute, g.ComputeErr), r2(g.Compute, g.ComputeErr),
 			fitText(g.Statements, g.StatementsErr), r2(g.Statements, g.StatementsErr),
-			none(g.LargestUnderBudget), reach(g.BudgetAt), none(g.LargestKeepingUp),
-			fmt.Sprintf("%.1f (%d agents)", g.PeakClosedPerHour, g.PeakAt)})
+			g.budgetLimitText(), g.budgetReachText(), none(g.LargestKeepingUp),
+			peakText(g)})
 	}
 	return head, rows
 }
@@ -291,10 +312,33 @@ func (a *Analysis) partRows() ([]string, [][]string) {
 }
 
 // WriteTables writes the point, fit and part tables as text tables.
+//
+// The points table is printed as two (cost, then throughput and limits),
+// each repeating the point's fleet and knobs, so that both keep within
+// reports.TableWidth; report.md, report.html and points.csv keep it whole.
 func (a *Analysis) WriteTables(w *bytes.Buffer) error {
-	for _, t := range []func() ([]string, [][]string){a.pointRows, a.fitRows, a.partRows} {
+	cols := func(idx ...int) func() ([]string, [][]string) {
+		return func() ([]string, [][]string) {
+			head, rows := a.pointRows()
+			pick := func(r []string) []string {
+				out := make([]string, len(idx))
+				for i, j := range idx {
+					out[i] = r[j]
+				}
+				return out
+			}
+			var out [][]string
+			for _, r := range rows {
+				out = append(out, pick(r))
+			}
+			return pick(head), out
+		}
+	}
+	cost := cols(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+	limits := cols(0, 1, 2, 3, 11, 12, 13, 14, 15)
+	for _, t := range []func() ([]string, [][]string){cost, limits, a.fitRows, a.partRows} {
 		head, rows := t()
-		tbl := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
+		tbl := reports.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
 		tbl.Header(toAny(head)...)
 		if err := tbl.Bulk(rows); err != nil {
 			return err
@@ -316,14 +360,18 @@ func toAny(s []string) []any {
 
 func (a *Analysis) header() []string {
 	g := a.Grid
-	lines := []string{
+	var lines []string
+	if a.Partial != "" {
+		lines = append(lines, "**PARTIAL:** "+a.Partial)
+	}
+	lines = append(lines,
 		fmt.Sprintf("Grid: agents %v, rigs %v, rates %v (0 = keep the fleet busy), %d seeds from %d, %s simulated per run, budget %s p99 compute per tick.",
-			g.Agents, g.Rigs, g.Rates, g.Seeds, g.Seed, g.Duration, g.Budget),
+			g.Agents, g.Rigs, g.Rates, g.Seeds, g.Seed, reports.ShortDuration(g.Duration), reports.ShortDuration(g.Budget)),
 		fmt.Sprintf("Sweep wall time %s with %d jobs; the runs' own wall times sum to %s (overlap %.2fx).%s",
-			a.Wall.Round(time.Millisecond), a.Jobs, a.RunWall.Round(time.Millisecond), a.Speedup(), a.cpuText()),
+			reports.ShortDuration(a.Wall), a.Jobs, reports.ShortDuration(a.RunWall), a.Speedup(), a.cpuText()),
 		"Compute is real time measured around the Town's code (it varies with the machine and its load; it is never fed back into the simulation). Statements are deterministic.",
 		"A run keeps up when the issue beads that turned terminal in its second half are at least 90% of those created in it.",
-	}
+	)
 	var whatIf []string
 	for _, ps := range a.Points {
 		if ps.Point.KnobLabel != "production" {
@@ -404,16 +452,26 @@ td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}th{background:#eee}
 func (a *Analysis) writeRunsCSV(path string) error {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	_ = w.Write([]string{"agents", "rigs", "rate", "knobs", "seed", "error", "ticks", "compute_p50_ms", "compute_p95_ms", "compute_p99_ms", "compute_max_ms",
+	head := []string{"agents", "rigs", "rate", "knobs", "seed", "status", "error", "ticks", "compute_p50_ms", "compute_p95_ms", "compute_p99_ms", "compute_max_ms",
 		"compute_mean_ms", "stmts_p50", "stmts_p99", "stmts_mean", "rows_p99", "issues_created", "issues_closed", "issues_failed", "issues_open",
-		"closed_per_hour", "arrived_second_half", "done_second_half", "keeps_up", "notify_mayor", "wall_seconds", "trace_hash", "top_part"})
+		"closed_per_hour", "arrived_second_half", "done_second_half", "keeps_up", "notify_mayor", "wall_seconds", "trace_hash", "top_part"}
+	_ = w.Write(head)
 	for _, r := range a.Runs {
 		p := r.Point
 		top := ""
 		if s := shares(r.Parts); len(s) > 0 {
 			top = s[0].Part
 		}
-		_ = w.Write([]string{strconv.Itoa(p.Agents), strconv.Itoa(p.Rigs), g(p.Rate), p.KnobLabel, strconv.FormatUint(r.Seed, 10), errText(r.Err),
+		status := r.Status
+		if status == "" {
+			status = StatusDone
+		}
+		if !r.Done() {
+			row := []string{strconv.Itoa(p.Agents), strconv.Itoa(p.Rigs), g(p.Rate), p.KnobLabel, strconv.FormatUint(r.Seed, 10), status}
+			_ = w.Write(append(row, make([]string, len(head)-len(row))...))
+			continue
+		}
+		_ = w.Write([]string{strconv.Itoa(p.Agents), strconv.Itoa(p.Rigs), g(p.Rate), p.KnobLabel, strconv.FormatUint(r.Seed, 10), status, errText(r.Err),
 			strconv.Itoa(r.Ticks), g(r.ComputeMs.P50), g(r.ComputeMs.P95), g(r.ComputeMs.P99), g(r.ComputeMs.Max), g(r.MeanComputeMs),
 			g(r.Statements.P50), g(r.Statements.P99), g(r.MeanStatements), g(r.Rows.P99),
 			strconv.Itoa(r.IssuesCreated), strconv.Itoa(r.Closed), strconv.Itoa(r.Failed), strconv.Itoa(r.Open),
@@ -453,12 +511,6 @@ func none(n int) string {
 		return "none"
 	}
 	return strconv.Itoa(n) + " agents"
-}
-func reach(x float64) string {
-	if math.IsInf(x, 1) || math.IsNaN(x) {
-		return "never"
-	}
-	return fmt.Sprintf("≈%.0f agents (extrapolated)", x)
 }
 func fitText(f reports.PowerFit, err error) string {
 	if err != nil {

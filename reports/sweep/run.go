@@ -16,10 +16,14 @@ import (
 
 // RunResult is what one run of one point and seed gave.
 type RunResult struct {
-	Point Point
+	Point Point `json:"-"`
 	Seed  uint64
 	// Err is the run's error, if it failed.
-	Err error
+	Err error `json:"-"`
+	// Status is how the run ended: StatusDone (also ""), StatusAbandoned
+	// (Options.Stop stopped it while it ran; its figures are not kept) or
+	// StatusNotStarted (Options.Stop came first).
+	Status string `json:",omitempty"`
 	// Ticks is the number of ticks.
 	Ticks int
 	// ComputeMs, Statements and Rows are the per-tick distributions.
@@ -58,7 +62,7 @@ type Options struct {
 	// single-threaded and deterministic whatever Jobs is.
 	Jobs int
 	// Progress, when set, is called (from one goroutine at a time) after
-	// each run with the number done and the total.
+	// each run with the number done (Previous runs included) and the total.
 	Progress func(done, total int, last *RunResult)
 	// WallClock measures compute; nil = time.Now (measured, never fed back).
 	WallClock func() time.Time
@@ -66,7 +70,32 @@ type Options struct {
 	// mode: another reconcile beside the port's on every pass); the run
 	// reconciles through it and reports what it compared.
 	Compare func() (Comparer, error)
+	// Stop, when set, is polled before each run starts and before every
+	// event of the runs going on: once it returns true no new run starts,
+	// and the running ones are abandoned at their next event (their
+	// partial figures would mislead; a resumed sweep runs them again).
+	Stop func() bool
+	// Finished, when set, is called (one goroutine at a time) with each
+	// run that finished, in the order they finish: how a sweep saves its
+	// work as it goes (Journal.Add).
+	Finished func(*RunResult)
+	// Previous holds runs finished by an earlier, interrupted sweep of the
+	// same grid, by RunKey; they are taken as they are, not run again.
+	Previous map[string]RunResult
+	// Live, when set, follows the runs going on (simulated time reached),
+	// for progress lines.
+	Live *Live
 }
+
+// Run statuses (RunResult.Status).
+const (
+	StatusDone       = "done"
+	StatusAbandoned  = "abandoned"
+	StatusNotStarted = "not started"
+)
+
+// Done reports whether the run finished (with or without an error).
+func (r *RunResult) Done() bool { return r.Status == "" || r.Status == StatusDone }
 
 // Comparer runs another reconcile beside the port's during one run.
 type Comparer interface {
@@ -105,24 +134,49 @@ func Run(g Grid, o Options) []RunResult {
 	ch := make(chan job)
 	var mu sync.Mutex
 	done := 0
+	finish := func(i int) {
+		done++
+		if o.Progress != nil {
+			o.Progress(done, len(jobs), &out[i])
+		}
+	}
+	stopped := func() bool { return o.Stop != nil && o.Stop() }
 	var wg sync.WaitGroup
 	for w := 0; w < o.Jobs; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for j := range ch {
-				r := runOne(g, j.p, j.seed, j.seed == g.Seed, o)
+				if stopped() {
+					mu.Lock()
+					out[j.i] = RunResult{Point: j.p, Seed: j.seed, Status: StatusNotStarted}
+					mu.Unlock()
+					continue
+				}
+				id := o.Live.Start(j.p, j.seed, g.Duration)
+				r := runOne(g, j.p, j.seed, j.seed == g.Seed, o, id)
+				o.Live.End(id)
 				mu.Lock()
 				out[j.i] = r
-				done++
-				if o.Progress != nil {
-					o.Progress(done, len(jobs), &out[j.i])
+				if r.Done() {
+					if o.Finished != nil {
+						o.Finished(&out[j.i])
+					}
+					finish(j.i)
 				}
 				mu.Unlock()
 			}
 		}()
 	}
 	for _, j := range order {
+		if prev, ok := o.Previous[RunKey(j.p, j.seed)]; ok {
+			mu.Lock()
+			out[j.i] = prev
+			out[j.i].Status = StatusDone
+			done++ // counted, not reported: Progress is for runs of this sweep
+			mu.Unlock()
+			continue
+		}
 		ch <- j
 	}
 	close(ch)
@@ -131,11 +185,11 @@ func Run(g Grid, o Options) []RunResult {
 }
 
 // runOne runs one point with one seed, streaming its ticks.
-func runOne(g Grid, p Point, seed uint64, keepTimeline bool, o Options) (r RunResult) {
+func runOne(g Grid, p Point, seed uint64, keepTimeline bool, o Options, live int) (r RunResult) {
 	clock := o.WallClock
 	cfg := g.Config(p, seed)
-	r = RunResult{Point: p, Seed: seed, Parts: map[string]int64{}}
-	ro := sim.RunOptions{WallClock: clock, DropTickRecords: true}
+	r = RunResult{Point: p, Seed: seed, Parts: map[string]int64{}, Status: StatusDone}
+	ro := sim.RunOptions{WallClock: clock, DropTickRecords: true, Interrupted: o.Stop}
 	if o.Compare != nil {
 		c, err := o.Compare()
 		if err != nil {
@@ -162,6 +216,7 @@ func runOne(g Grid, p Point, seed uint64, keepTimeline bool, o Options) (r RunRe
 	midSeen := false
 	var lastIssues, lastDone int
 	rec := &record.Recorder{Knobs: p.KnobLabel, Sinks: []func(record.Row){func(row record.Row) {
+		o.Live.Reach(live, row.At.Sub(cfg.Start))
 		compute.Add(row.ComputeMs)
 		stmts.Add(float64(row.Statements))
 		rows.Add(float64(row.SQLRows))
@@ -194,6 +249,9 @@ func runOne(g Grid, p Point, seed uint64, keepTimeline bool, o Options) (r RunRe
 	r.Err = err
 	if res == nil {
 		return r
+	}
+	if res.Interrupted {
+		return RunResult{Point: p, Seed: seed, Status: StatusAbandoned, Wall: r.Wall}
 	}
 	r.Ticks = res.Ticks
 	r.ComputeMs, r.Statements, r.Rows = compute.Quantiles(), stmts.Quantiles(), rows.Quantiles()

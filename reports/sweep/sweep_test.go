@@ -79,7 +79,7 @@ func TestSweepTinyGrid(t *testing.T) {
 	if n := strings.Count(string(runs), "\n"); n != 9 {
 		t.Errorf("runs.csv has %d lines, want 9", n)
 	}
-	if err := a.WriteReport(dir); err == nil || !strings.Contains(err.Error(), "already exists") {
+	if err := a.WriteReport(dir); err == nil || !strings.Contains(err.Error(), "already holds a report") {
 		t.Errorf("second report into %s: %v", dir, err)
 	}
 }

@@ -77,8 +77,8 @@ type NamedChart struct {
 // and the six Reconciler dashboard panels (when dash is not nil). what
 // names the run in the titles.
 func RunCharts(tl *Timeline, dash *dashboard.Builder, what string) []NamedChart {
-	line := func(title, ylabel string, y func(b Bucket) float64) reports.Chart {
-		c := reports.Chart{Title: title + " (" + what + ")", XLabel: "simulated minutes", YLabel: ylabel}
+	line := func(title, ylabel string, count bool, y func(b Bucket) float64) reports.Chart {
+		c := reports.Chart{Title: title + " (" + what + ")", XLabel: "simulated time (minutes)", YLabel: ylabel, YCount: count}
 		var xs, ys []float64
 		for i, b := range tl.Bucket {
 			if b.Ticks > 0 {
@@ -90,9 +90,9 @@ func RunCharts(tl *Timeline, dash *dashboard.Builder, what string) []NamedChart 
 		return c
 	}
 	out := []NamedChart{
-		{"compute-over-time", line("Compute per tick over time, mean per minute", "ms per tick",
+		{"compute-over-time", line("Compute per tick over time, mean per minute", "compute per tick (ms)", false,
 			func(b Bucket) float64 { return b.ComputeMs / float64(b.Ticks) })},
-		{"pending-over-time", line("Pending event queue over time, newest sample per minute", "pending events",
+		{"pending-over-time", line("Pending event queue over time, newest sample per minute", "pending events (count)", true,
 			func(b Bucket) float64 { return float64(b.Pending) })},
 		{"actions-over-time", actionsChart(tl, what)},
 		{"issues-over-time", issuesChart(tl, what)},
