@@ -163,9 +163,14 @@ func (c *checker) afterTick(rec *sim.TickRecord, res *alarm.TickResult, w *sim.W
 		if res.Draining {
 			c.drainingAt = append(c.drainingAt, c.now)
 		}
+		// The tick's actions were decided when it fired: a process started
+		// during the tick (by its own dispatch, whose start call may block
+		// up to the 60 s timeout) did not exist for its rules.
 		byAgent := map[string]sim.ProcessView{}
 		for _, p := range procs {
-			byAgent[p.AgentID] = p
+			if p.Started.Before(rec.At) {
+				byAgent[p.AgentID] = p
+			}
 		}
 		hour := hourOf(c.start, c.now)
 		for _, a := range res.Actions {
