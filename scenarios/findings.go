@@ -239,6 +239,22 @@ func AcceptedFindings() []Finding {
 				return false
 			},
 		},
+		{
+			ID: "triage-batch-reset-by-ag4", Property: PropTriageLeftAlone,
+			Reason: "AG-4 cleans up every idle agent hooked to a live bead, whatever the bead's labels: when the " +
+				"triage agent goes idle while hooked (its frozen session force-stopped by GUPP, or its heartbeats " +
+				"lost), AG-4 unhooks it and returns the triage batch to open like ordinary work",
+			Spec:      "reconciler.md §2.1 AG-4 (any role, no label filter)",
+			Condition: "AG-4 acted on the triage batch (label gt:triage, not a gt:triage-request)",
+			applies: func(v Violation, c *checker) bool {
+				if v.Rule != "AG-4" {
+					return false
+				}
+				n, _ := c.world.Town().DB().Int(`SELECT count(*) FROM beads WHERE bead_id = ?
+					AND labels LIKE '%"gt:triage"%' AND labels NOT LIKE '%"gt:triage-request"%'`, v.Entity)
+				return n > 0
+			},
+		},
 	}
 }
 

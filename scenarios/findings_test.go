@@ -82,6 +82,7 @@ func TestFindingsStayInsideTheirConditions(t *testing.T) {
 			makeTrue:    func() { c.alreadyRun = map[string]time.Time{someAgent: now} },
 			restoreTrue: func() { c.alreadyRun = map[string]time.Time{} }},
 		{id: "triage-batch-is-an-ordinary-issue", v: Violation{Property: PropTriageLeftAlone, At: now, Entity: "no-such-bead", Rule: "BD-3"}},
+		{id: "triage-batch-reset-by-ag4", v: Violation{Property: PropTriageLeftAlone, At: now, Entity: "no-such-bead", Rule: "AG-4"}},
 		{id: "destroy-retries-a-cut-tick", v: Violation{Property: PropDeletedTownTicks, At: now},
 			makeTrue:    func() { c.lastRetry, c.lastRan = true, false },
 			restoreTrue: func() { c.lastRetry, c.lastRan = false, true }},

@@ -36,6 +36,7 @@ var registry = []func() Scenario{
 	codeReviewOff,
 	triageStartFails,
 	beadsDeleted,
+	longStall,
 	largeFleet,
 }
 
