@@ -152,7 +152,7 @@ func (c *checker) afterTick(rec *sim.TickRecord, res *alarm.TickResult, w *sim.W
 	db := w.Town().DB()
 	procs := w.Processes() // the world's truth, read once per tick
 	if res != nil {
-		c.cov.addActions(res.Actions)
+		c.cov.addActions(res.Actions, db)
 		c.breakerOpen = false
 		for _, a := range res.Actions {
 			if a.Type == reconciler.NotifyMayor && strings.HasPrefix(a.Message, "Dispatch circuit breaker is OPEN") {

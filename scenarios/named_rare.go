@@ -5,6 +5,7 @@ import (
 
 	"github.com/townsim/townsim/des"
 	"github.com/townsim/townsim/model/reconciler"
+	"github.com/townsim/townsim/sim"
 )
 
 // Scenarios for the rare branches of the reconciler: each puts the world
@@ -36,6 +37,30 @@ func longStall() Scenario {
 		Config: c,
 		Expect: Expect{
 			Actions: []string{reconciler.StopAgent, reconciler.TransitionAgent, reconciler.UnhookAgent},
+			Bounds:  Bounds{NonTerminal: waiting()},
+		},
+	}
+}
+
+// startFailures: two of every three container starts answer 503. The
+// Town leaves a failed start's agent working (the start may have raced a
+// timeout), AG-1 idles it after 90 s without a heartbeat, AG-4 unhooks it
+// — clearing its checkpoint when the bead ended meanwhile — and the bead
+// rules re-dispatch after the cooldown or fail the bead at five attempts.
+func startFailures() Scenario {
+	c := Default()
+	c.Rigs = 1
+	c.Agents = 3
+	c.Containers.Start = sim.StartWeights{OK: 1, Error: 2}
+	c.WorkloadStop = 40 * time.Minute
+	c.Duration = 2 * time.Hour
+	return Scenario{
+		Name: "start-failures",
+		Purpose: "two of three container starts answer 503: failed dispatches idled by AG-1, cleaned by AG-4, " +
+			"re-dispatched after the cooldown or failed after five attempts",
+		Config: c,
+		Expect: Expect{
+			Actions: []string{reconciler.DispatchAgent, reconciler.ClearAgentCheckpoint, reconciler.UnhookAgent},
 			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}

@@ -293,6 +293,14 @@ func TestScenarioReaches(t *testing.T) {
 				t.Errorf("RQ-2 never returned a frozen refinery's merge request")
 			}
 		}},
+		{"start-failures", 0, func(t *testing.T, r *run) {
+			if r.res.World.Analytics["agent.dispatch_failed"] == 0 {
+				t.Errorf("no dispatch failed")
+			}
+			if len(r.grep("action", "transition_agent", "to=idle", "no heartbeat received since dispatch")) == 0 {
+				t.Errorf("AG-1 never idled an agent whose start failed")
+			}
+		}},
 		{"fresh-town", 0, func(t *testing.T, r *run) {
 			// No token: PR polls fail before any GitHub call, the merge
 			// requests fail, and BD-4 reopens their issues.

@@ -37,6 +37,7 @@ var registry = []func() Scenario{
 	triageStartFails,
 	beadsDeleted,
 	longStall,
+	startFailures,
 	largeFleet,
 }
 
