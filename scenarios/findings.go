@@ -255,6 +255,38 @@ func AcceptedFindings() []Finding {
 				return n > 0
 			},
 		},
+		{
+			ID: "half-applied-submit-rig-blocked", Property: PropInvariant,
+			Reason: "the drain applies each event without a transaction and keeps a failed event for the next tick " +
+				"with its writes: an agent_done cut between the merge request's bead row and its review_metadata row " +
+				"leaves an MR the review-queue rules cannot see (they join review_metadata), so it is popped " +
+				"and left in_progress beside the rig's next one",
+			Spec:      "reconciler.md §1.2 T7 (drain: per-event catch, no rollback), model.md §4.15 submitToReviewQueue",
+			Condition: "invariant #3, and the rig has an in-progress merge request with no review_metadata row",
+			applies: func(v Violation, c *checker) bool {
+				rig, ok := invariantOf(v, 3)
+				if !ok {
+					return false
+				}
+				n, _ := c.world.Town().DB().Int(`SELECT count(*) FROM beads b WHERE b.type = 'merge_request'
+					AND b.status = 'in_progress' AND b.rig_id = ?
+					AND NOT EXISTS (SELECT 1 FROM review_metadata r WHERE r.bead_id = b.bead_id)`, rig)
+				return n > 0
+			},
+		},
+		{
+			ID: "half-applied-submit-starves", Property: PropStarvation,
+			Reason: "the same half-applied merge request: no rule reads an MR without review_metadata (RQ-1..RQ-4 " +
+				"and RQ-7 join it), so nothing ever moves it again",
+			Spec:      "reconciler.md §2.3 (review-queue rows inner-join review_metadata), model.md §4.15",
+			Condition: "the starving bead is a merge request with no review_metadata row",
+			applies: func(v Violation, c *checker) bool {
+				n, _ := c.world.Town().DB().Int(`SELECT count(*) FROM beads b WHERE b.bead_id = ?
+					AND b.type = 'merge_request'
+					AND NOT EXISTS (SELECT 1 FROM review_metadata r WHERE r.bead_id = b.bead_id)`, v.Entity)
+				return n > 0
+			},
+		},
 	}
 }
 
