@@ -297,7 +297,7 @@ func TestScenarioReaches(t *testing.T) {
 			if r.res.World.Analytics["agent.dispatch_failed"] == 0 {
 				t.Errorf("no dispatch failed")
 			}
-			if len(r.grep("action", "transition_agent", "to=idle", "no heartbeat received since dispatch")) == 0 {
+			if len(r.grep("action", "transition_agent", "to=idle", "heartbeat lost")) == 0 {
 				t.Errorf("AG-1 never idled an agent whose start failed")
 			}
 		}},
