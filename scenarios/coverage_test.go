@@ -50,8 +50,6 @@ var uncovered = []struct{ kind, id, reason string }{
 	{"action", "reset_agent_dispatch_attempts", "emitted only by AG-3 (see AG-3)"},
 	{"rule", "BD-2", "needs an idle agent hooked to an open bead (a hook whose dispatch never ran, e.g. a Town " +
 		"restart between slingBead's hook and its fire-and-forget dispatch): not simulated yet"},
-	{"rule", "RQ-OR", "needs an open merge request without a PR, created by an agent, on a rig with code review off: " +
-		"the simulated polecats of a code-review-off rig always open a PR"},
 	{"action", "emit_event", "CV-7's respawn suppression needs a failed landing MR awaiting approval: not simulated yet"},
 	{"action", "fail_convoy", "needs five failed landing MRs for one convoy (backoff 1+2+4+8 min between them): " +
 		"landing-mr-failing gets to two or three within the test's run"},

@@ -65,3 +65,23 @@ func startFailures() Scenario {
 		},
 	}
 }
+
+// directReviewOff: a direct-merge town (no PRs) whose first two rigs switch
+// code review off. Their polecats' merge requests have no PR and no
+// refinery will review them: RQ-OR fails each one and returns its issue to
+// open, again and again.
+func directReviewOff() Scenario {
+	c := codeReviewOff().Config
+	c.Town.MergeStrategy = "direct"
+	c.Duration = time.Hour
+	return Scenario{
+		Name: "direct-review-off",
+		Purpose: "a direct-merge town with code review off on two rigs: RQ-OR fails every PR-less merge request " +
+			"there and reopens its issue",
+		Config: c,
+		Expect: Expect{
+			Actions: []string{reconciler.TransitionBead, reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: waiting()},
+		},
+	}
+}

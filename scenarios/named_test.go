@@ -301,6 +301,11 @@ func TestScenarioReaches(t *testing.T) {
 				t.Errorf("AG-1 never idled an agent whose start failed")
 			}
 		}},
+		{"direct-review-off", 0, func(t *testing.T, r *run) {
+			if len(r.grep("action", "transition_bead", "to=failed", "code review is disabled")) == 0 {
+				t.Errorf("RQ-OR never failed a PR-less merge request on a rig with code review off")
+			}
+		}},
 		{"fresh-town", 0, func(t *testing.T, r *run) {
 			// No token: PR polls fail before any GitHub call, the merge
 			// requests fail, and BD-4 reopens their issues.

@@ -38,6 +38,7 @@ var registry = []func() Scenario{
 	beadsDeleted,
 	longStall,
 	startFailures,
+	directReviewOff,
 	largeFleet,
 }
 
