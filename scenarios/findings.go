@@ -287,6 +287,26 @@ func AcceptedFindings() []Finding {
 				return n > 0
 			},
 		},
+		{
+			ID: "half-applied-hook", Property: PropHookAssignee,
+			Reason: "hook_agent's errors are caught and hookBead writes the agent's hook, then the bead's assignee, " +
+				"then its 'hooked' event, without a transaction: a throw after the first write leaves the agent " +
+				"hooked to a bead assigned to another until a later rule moves either",
+			Spec:      "reconciler.md §3.1 row 10 (hook_agent: caught), model.md §4.9 hookBead",
+			Condition: "a failpoint cut an action in the run (reconciler/apply-action), and the agent's hooked bead " +
+				"has no 'hooked' event by that agent as its latest",
+			applies: func(v Violation, c *checker) bool {
+				if c.world.Stats().Faults[model.FPApplyAction] == 0 {
+					return false
+				}
+				n, _ := c.world.Town().DB().Int(`SELECT count(*) FROM agent_metadata a
+					WHERE a.bead_id = ? AND a.current_hook_bead_id IS NOT NULL
+					  AND COALESCE((SELECT e.agent_id FROM bead_events e
+					                WHERE e.bead_id = a.current_hook_bead_id AND e.event_type = 'hooked'
+					                ORDER BY e.created_at DESC, e.rowid DESC LIMIT 1), '') != a.bead_id`, v.Entity)
+				return n > 0
+			},
+		},
 	}
 }
 
