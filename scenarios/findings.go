@@ -292,7 +292,7 @@ func AcceptedFindings() []Finding {
 			Reason: "hook_agent's errors are caught and hookBead writes the agent's hook, then the bead's assignee, " +
 				"then its 'hooked' event, without a transaction: a throw after the first write leaves the agent " +
 				"hooked to a bead assigned to another until a later rule moves either",
-			Spec:      "reconciler.md §3.1 row 10 (hook_agent: caught), model.md §4.9 hookBead",
+			Spec: "reconciler.md §3.1 row 10 (hook_agent: caught), model.md §4.9 hookBead",
 			Condition: "a failpoint cut an action in the run (reconciler/apply-action), and the agent's hooked bead " +
 				"has no 'hooked' event by that agent as its latest",
 			applies: func(v Violation, c *checker) bool {
