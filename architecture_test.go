@@ -29,6 +29,7 @@ var rooms = []room{
 	{"sim", []string{"des", "model"}, "the world is built on the kernel around the Town"},
 	{"scenarios", []string{"des", "model", "sim"}, "properties judge the world's runs"},
 	{"reports", []string{"des", "model", "sim", "scenarios"}, "reports read runs and scenarios"},
+	{"procpool", nil, "a generic pool of worker processes knows nothing of what they run"},
 	{"cmd", []string{"*"}, "the command line wires the rooms together"},
 	{"", nil, "the root package holds only this test"},
 }

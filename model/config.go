@@ -175,8 +175,11 @@ type RigConfig struct {
 }
 
 // parseRigConfig reads a rigs.config text; invalid JSON reads as {} as in
-// production.
-func parseRigConfig(raw string) RigConfig {
+// production. Each distinct text is parsed once (config_cache.go).
+func parseRigConfig(raw string) RigConfig { return parseRigConfigMemo(raw) }
+
+// parseRigConfigText parses a rigs.config text.
+func parseRigConfigText(raw string) RigConfig {
 	var c RigConfig
 	if raw == "" {
 		return c

@@ -117,7 +117,7 @@ func (t *Town) townConfig() (*TownConfig, error) {
 		t.kv.NewDefaultsSeeded = true
 		return &c, nil
 	}
-	c, err := ParseTownConfig(t.kv.ConfigJSON)
+	c, err := t.db.configMemo.parse(t.kv.ConfigJSON)
 	if err != nil {
 		return nil, err
 	}

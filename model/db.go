@@ -9,13 +9,21 @@ import (
 )
 
 // DB is a Town's SQLite database: one pinned connection (an in-memory
-// database exists per connection), statements prepared once on that
-// connection and reused, and a machine-independent cost counter.
+// database exists per connection), a bounded cache of statements prepared
+// on that connection (stmt_cache.go), and a machine-independent cost
+// counter.
 type DB struct {
 	sqldb *sql.DB
 	conn  *sql.Conn
-	stmts map[string]*sql.Stmt
+	stmts *stmtCache
 	cost  Cost
+	// qpsg is whether the connection's query planner stability guarantee
+	// is on (stmt_plan.go); exactPlans counts executions that needed it off.
+	qpsg       bool
+	exactPlans int64
+	// configMemo is the town config last parsed by the Town on this
+	// database (config_cache.go).
+	configMemo townConfigMemo
 
 	// writeFault, when set, makes Exec fail once writesLeft more writes
 	// have succeeded (Town.FaultHalfway).
@@ -63,15 +71,17 @@ func OpenDB(path string) (*DB, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("open database %q: %w", path, err)
 	}
-	return &DB{sqldb: sqldb, conn: conn, stmts: map[string]*sql.Stmt{}}, nil
+	d := &DB{sqldb: sqldb, conn: conn, stmts: newStmtCache(StmtCacheSize)}
+	if err := d.setQPSG(true); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("open database %q: %w", path, err)
+	}
+	return d, nil
 }
 
 // Close closes the statements, the connection and the database.
 func (d *DB) Close() error {
-	for _, s := range d.stmts {
-		s.Close()
-	}
-	d.stmts = nil
+	d.stmts.closeAll()
 	d.conn.Close()
 	return d.sqldb.Close()
 }
@@ -79,21 +89,59 @@ func (d *DB) Close() error {
 // Cost returns the running cost counters.
 func (d *DB) Cost() Cost { return d.cost }
 
-func (d *DB) stmt(q string) (*sql.Stmt, error) {
-	if s, ok := d.stmts[q]; ok {
-		return s, nil
+// stmt returns q prepared on the pinned connection, from the cache or
+// prepared now, and whether this execution must be planned with its
+// argument values (stmt_plan.go).
+func (d *DB) stmt(q string, args []any) (*sql.Stmt, bool, error) {
+	e := d.stmts.get(q)
+	if e == nil {
+		s, err := d.conn.PrepareContext(context.Background(), q)
+		if err != nil {
+			return nil, false, fmt.Errorf("prepare %q: %w", q, err)
+		}
+		e = d.stmts.put(q, s, shapeOf(q))
 	}
-	s, err := d.conn.PrepareContext(context.Background(), q)
-	if err != nil {
-		return nil, fmt.Errorf("prepare %q: %w", q, err)
+	return e.stmt, planNeedsValues(q, e.shape, args), nil
+}
+
+// setQPSG turns the query planner stability guarantee on or off.
+func (d *DB) setQPSG(on bool) error {
+	v := 0
+	if on {
+		v = 1
 	}
-	d.stmts[q] = s
-	return s, nil
+	if _, err := d.conn.ExecContext(context.Background(), `SELECT townsim_qpsg(?)`, v); err != nil {
+		return fmt.Errorf("query planner stability guarantee: %w", err)
+	}
+	d.qpsg = on
+	return nil
+}
+
+// beginExact turns the guarantee off for an execution that must be
+// planned with its values (exact), so SQLite plans it as it did before
+// the guarantee; endExact turns it back on. They report whether it was
+// turned off.
+func (d *DB) beginExact(exact bool) (bool, error) {
+	if !exact || !d.qpsg {
+		return false, nil
+	}
+	d.exactPlans++
+	return true, d.setQPSG(false)
+}
+
+func (d *DB) endExact(off bool, err error) error {
+	if !off {
+		return err
+	}
+	if qerr := d.setQPSG(true); err == nil {
+		err = qerr
+	}
+	return err
 }
 
 // Exec runs a statement that returns no rows.
 func (d *DB) Exec(q string, args ...any) (sql.Result, error) {
-	s, err := d.stmt(q)
+	s, exact, err := d.stmt(q, args)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +154,12 @@ func (d *DB) Exec(q string, args ...any) (sql.Result, error) {
 		d.writesLeft--
 	}
 	d.cost.Statements++
-	return s.Exec(args...)
+	off, err := d.beginExact(exact)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.Exec(args...)
+	return res, d.endExact(off, err)
 }
 
 // armWriteFault makes the write statement after the next n fail with err.
@@ -144,13 +197,20 @@ func (r *Rows) Next() bool {
 
 // Query runs a statement that returns rows. The caller closes them.
 func (d *DB) Query(q string, args ...any) (*Rows, error) {
-	s, err := d.stmt(q)
+	s, exact, err := d.stmt(q, args)
 	if err != nil {
 		return nil, err
 	}
 	d.cost.Statements++
-	rows, err := s.Query(args...)
+	off, err := d.beginExact(exact)
 	if err != nil {
+		return nil, err
+	}
+	rows, err := s.Query(args...)
+	if err = d.endExact(off, err); err != nil {
+		if rows != nil {
+			rows.Close()
+		}
 		return nil, err
 	}
 	return &Rows{Rows: rows, d: d}, nil

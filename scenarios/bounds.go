@@ -50,6 +50,31 @@ type Bounds struct {
 	// HeartbeatFresh: a process whose heartbeat reached the Town this
 	// recently is alive and reporting (no false death).
 	HeartbeatFresh time.Duration `yaml:"heartbeat_fresh"`
+	// EventAge: past the heal time and grace, no unprocessed town event
+	// created after the heal is older than this.
+	EventAge time.Duration `yaml:"event_age"`
+	// DispatchesPerBead bounds dispatch_agent actions of one bead over the
+	// whole run.
+	DispatchesPerBead int `yaml:"dispatches_per_bead"`
+	// TickLatency bounds the simulated duration of one tick: production's
+	// calls with a timeout (health 5 s, status 10 s, start 60 s, token
+	// 10 s) keep a tick well inside it.
+	TickLatency time.Duration `yaml:"tick_latency"`
+	// StatementsPerTick and StatementsPerUnit bound one tick's own SQL
+	// statements: StatementsPerTick + StatementsPerUnit × (agents +
+	// non-terminal beads).
+	StatementsPerTick int `yaml:"statements_per_tick"`
+	StatementsPerUnit int `yaml:"statements_per_unit"`
+	// GitHubCallsPerPRHour bounds the GitHub status and feedback calls
+	// for one PR per simulated hour (production polls every 60 s).
+	GitHubCallsPerPRHour int `yaml:"github_calls_per_pr_hour"`
+	// MRTerminal: once a PR is known merged or closed, its merge request
+	// is closed or failed within this bound (excused while the polls of
+	// its PR keep failing).
+	MRTerminal time.Duration `yaml:"mr_terminal"`
+	// ActiveGap: while a live process runs and heartbeats, the next tick
+	// fires within this long of the last one's end (production: 5 s).
+	ActiveGap time.Duration `yaml:"active_gap"`
 }
 
 // DefaultBounds are the bounds of a scenario that states none. They are
@@ -72,6 +97,14 @@ func DefaultBounds() Bounds {
 		DispatchResume:        15 * time.Minute,
 		IdleTicksPerHour:      20,
 		HeartbeatFresh:        60 * time.Second,
+		EventAge:              10 * time.Minute,
+		DispatchesPerBead:     60,
+		TickLatency:           2 * time.Minute,
+		StatementsPerTick:     400,
+		StatementsPerUnit:     25,
+		GitHubCallsPerPRHour:  240,
+		MRTerminal:            10 * time.Minute,
+		ActiveGap:             time.Minute,
 	}
 }
 
@@ -94,6 +127,14 @@ func (b Bounds) withDefaults() Bounds {
 	set(&b.FlapWindow, d.FlapWindow)
 	set(&b.DispatchResume, d.DispatchResume)
 	set(&b.HeartbeatFresh, d.HeartbeatFresh)
+	set(&b.EventAge, d.EventAge)
+	set(&b.TickLatency, d.TickLatency)
+	set(&b.MRTerminal, d.MRTerminal)
+	set(&b.ActiveGap, d.ActiveGap)
+	seti(&b.DispatchesPerBead, d.DispatchesPerBead)
+	seti(&b.StatementsPerTick, d.StatementsPerTick)
+	seti(&b.StatementsPerUnit, d.StatementsPerUnit)
+	seti(&b.GitHubCallsPerPRHour, d.GitHubCallsPerPRHour)
 	seti(&b.PendingEvents, d.PendingEvents)
 	seti(&b.FlapChanges, d.FlapChanges)
 	seti(&b.DispatchesPerBeadHour, d.DispatchesPerBeadHour)

@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -86,6 +85,17 @@ type Report struct {
 	// when faults never stop) until every issue created before it was
 	// terminal or expected; -1 when that never happened in the run.
 	ConvergeTicks int
+	// Unjudged lists, by property, why it could not be judged in this
+	// run: its deadline fell outside the run, or the behaviour it judges
+	// never happened. A property not listed was judged.
+	Unjudged map[string]string
+	// Loosened counts, by "expect key → property", the violations a
+	// scenario's loosened bound absorbed (e.g. an issue past its settle
+	// deadline in a status non_terminal allows).
+	Loosened map[string]int
+	// Peaks are the highest figures the bound properties measured, by
+	// property (seconds for durations), to show each bound's margin.
+	Peaks map[string]float64
 }
 
 // Failed reports whether any property failed.
@@ -182,18 +192,19 @@ const (
 	PropTriageLeftAlone  = "bounds/triage-beads-left-alone"
 	PropDeletedTownTicks = "bounds/deleted-town-never-ticks"
 	PropDifferential     = "differential/same-actions-as-original"
-)
 
-// Properties lists every property Check judges, sorted.
-func Properties() []string {
-	ps := []string{PropInvariant, PropOneOwner, PropDrainDispatch, PropTerminalWork, PropRigMatch,
-		PropHookAssignee, PropBeadLost, PropSettle, PropQueueDrains, PropFlap, PropRetryStorm,
-		PropStarvation, PropDeterminism, PropFalseDeath, PropEventsPerAgent, PropPokes, PropMerges,
-		PropLandingMRs, PropNudges, PropDispatchResumes, PropIdleCadence, PropTriageLeftAlone,
-		PropDeletedTownTicks, PropDifferential}
-	slices.Sort(ps)
-	return ps
-}
+	PropCompletedNotRedone = "safety/completed-work-never-redone"
+	PropRoleMatchesBead    = "safety/dispatched-role-matches-bead"
+	PropOneHookPerBead     = "safety/one-hooked-agent-per-bead"
+	PropEventAge           = "liveness/event-age-bounded"
+	PropLifeDispatches     = "liveness/dispatches-per-bead-life-bounded"
+	PropTickLatency        = "bounds/tick-latency"
+	PropStatementsPerTick  = "bounds/sql-statements-per-tick"
+	PropGitHubCalls        = "bounds/github-calls-per-pr-hour"
+	PropFailedWithCause    = "safety/nothing-fails-without-cause"
+	PropMRFate             = "liveness/mr-terminal-after-pr-fate"
+	PropActiveCadence      = "bounds/active-town-ticks-at-active-cadence"
+)
 
 // short is a bead or agent id shortened for messages.
 func short(id string) string {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/townsim/townsim/model"
-	"github.com/townsim/townsim/model/alarm"
 	"github.com/townsim/townsim/model/reconciler"
 	"github.com/townsim/townsim/sim"
 )
@@ -17,89 +16,147 @@ import (
 // calls, merges, nudges and landing MRs per unit, dispatch back after a
 // heal, the idle cadence, triage beads left alone, a deleted town silent.
 
-// boundsState is what the bounds family keeps across ticks.
-type boundsState struct {
-	nudges     map[[2]any]int // (agent, hour) → send_nudge count
-	pokes      map[int]int    // hour → container calls
-	merges     map[[2]any]int // (PR URL, hour) → merge calls
-	idleSince  time.Time      // first tick of the current idle stretch (zero: active)
-	idleTicks  []time.Time    // ticks of the current idle stretch
-	openAtHeal int            // dispatchable open issues when the heal time passed
-	healSeen   bool
-	healTick   int
-	converged  int // ticks after heal when converged (-1: not yet)
-}
-
-func newBoundsState() boundsState {
-	return boundsState{nudges: map[[2]any]int{}, pokes: map[int]int{}, merges: map[[2]any]int{}, converged: -1}
-}
-
-// checkDeletedTownTicks: a deleted town never ticks again (a tick already
+// deletedTownProp: a deleted town never ticks again (a tick already
 // running when the destroy finished may end).
-func (c *checker) checkDeletedTownTicks(rec *sim.TickRecord, w *sim.World) {
-	if d := w.DestroyedAt(); !d.IsZero() && rec.At.After(d) {
+type deletedTownProp struct{ destroyed bool }
+
+func (p *deletedTownProp) everyTick(c *checker, rec *sim.TickRecord, w *sim.World) {
+	d := w.DestroyedAt()
+	p.destroyed = p.destroyed || !d.IsZero()
+	if !d.IsZero() && rec.At.After(d) {
 		c.violation(PropDeletedTownTicks, fmt.Sprint("tick ", c.ticks), "a tick fired at %s (ran: %v, retry: %v) after the town was destroyed at %s",
 			rec.At.Format(time.RFC3339), c.lastRan, rec.Retry, d.Format(time.RFC3339))
 	}
 }
 
-// boundsAction judges one action the tick's reconcile emitted against the
-// world's processes (byAgent).
-func (c *checker) boundsAction(a reconciler.Action, db *model.DB, byAgent map[string]sim.ProcessView, hour int) {
-	if a.BeadID != "" {
-		if n, _ := db.Int(`SELECT count(*) FROM beads WHERE bead_id = ? AND (labels LIKE '%"gt:triage-request"%' OR labels LIKE '%"gt:triage"%')`, a.BeadID); n > 0 {
-			c.add(Violation{Property: PropTriageLeftAlone, At: c.now, Tick: c.ticks, Entity: a.BeadID, Rule: a.Rule,
-				Detail: fmt.Sprintf("rule %s emitted %s on triage bead %s", a.Rule, a.String(), short(a.BeadID))})
-		}
+func (p *deletedTownProp) unjudged(*checker) string {
+	if !p.destroyed {
+		return "the town was never destroyed"
 	}
-	switch a.Type {
-	case reconciler.DispatchAgent:
-		if a.AgentID != "" {
-			c.falseDeath(a, byAgent[a.AgentID], "re-dispatched")
-		}
-	case reconciler.TransitionAgent:
-		if a.To == model.AgentIdle {
-			c.falseDeath(a, byAgent[a.AgentID], "idled")
-		}
-	case reconciler.SendNudge:
-		c.nudges[[2]any{a.AgentID, hour}]++
-		if n := c.nudges[[2]any{a.AgentID, hour}]; n > c.b.NudgesPerAgentHour {
-			c.violation(PropNudges, a.AgentID, "%d nudges to agent %s in simulated hour %d (bound %d)",
-				n, short(a.AgentID), hour, c.b.NudgesPerAgentHour)
-		}
+	return ""
+}
+
+// triageLeftAloneProp: no reconcile action targets a triage bead.
+type triageLeftAloneProp struct{}
+
+func (triageLeftAloneProp) action(c *checker, a reconciler.Action, t *tickView) {
+	if a.BeadID == "" {
+		return
+	}
+	if n, _ := t.db.Int(`SELECT count(*) FROM beads WHERE bead_id = ? AND (labels LIKE '%"gt:triage-request"%' OR labels LIKE '%"gt:triage"%')`, a.BeadID); n > 0 {
+		c.add(Violation{Property: PropTriageLeftAlone, At: c.now, Tick: c.ticks, Entity: a.BeadID, Rule: a.Rule,
+			Detail: fmt.Sprintf("rule %s emitted %s on triage bead %s", a.Rule, a.String(), short(a.BeadID))})
 	}
 }
 
-// falseDeath flags an action against an agent whose process is alive and
-// reporting: running, not stuck, not told to stop, heartbeat fresh.
-func (c *checker) falseDeath(a reconciler.Action, p sim.ProcessView, what string) {
-	if p.AgentID == "" || p.State != "running" || p.Stuck || p.Draining || p.Finished || p.LastHeartbeat.IsZero() {
+// falseDeathProp flags a re-dispatch or idling of an agent whose process
+// is alive and reporting: running, not stuck, not told to stop, heartbeat
+// fresh (the world's process, not the Town's view of it).
+type falseDeathProp struct{ judged int }
+
+func (p *falseDeathProp) action(c *checker, a reconciler.Action, t *tickView) {
+	switch {
+	case a.Type == reconciler.DispatchAgent && a.AgentID != "":
+		p.check(c, a, t.byAgent[a.AgentID], "re-dispatched")
+	case a.Type == reconciler.TransitionAgent && a.To == model.AgentIdle:
+		p.check(c, a, t.byAgent[a.AgentID], "idled")
+	}
+}
+
+func (p *falseDeathProp) check(c *checker, a reconciler.Action, pv sim.ProcessView, what string) {
+	p.judged++
+	if pv.AgentID == "" || pv.State != "running" || pv.Stuck || pv.Draining || pv.Finished || pv.LastHeartbeat.IsZero() {
 		return
 	}
-	if age := c.now.Sub(p.LastHeartbeat); age <= c.b.HeartbeatFresh {
+	// The tick's actions were decided when it fired: a process started
+	// during the tick (by its own dispatch, whose start call may block up
+	// to the 60 s timeout) did not exist for its rules.
+	if !pv.Started.Before(c.tickStart) {
+		return
+	}
+	if age := c.now.Sub(pv.LastHeartbeat); age <= c.b.HeartbeatFresh {
 		c.violation(PropFalseDeath, a.AgentID, "agent %s %s (%s) while its process runs and heartbeated %s ago",
 			short(a.AgentID), what, a.Type, age)
 	}
 }
 
-// checkIdleCadence: a town without active work for an hour ticks at the
-// idle cadence.
-func (c *checker) checkIdleCadence(res *alarm.TickResult) {
-	if res == nil || res.ActiveWork {
-		c.idleSince, c.idleTicks = time.Time{}, c.idleTicks[:0]
+func (p *falseDeathProp) unjudged(*checker) string {
+	if p.judged == 0 {
+		return "no agent was idled or re-dispatched"
+	}
+	return ""
+}
+
+// nudgesProp bounds send_nudge actions per agent per hour.
+type nudgesProp struct{ nudges map[[2]any]int }
+
+func (p *nudgesProp) action(c *checker, a reconciler.Action, t *tickView) {
+	if a.Type != reconciler.SendNudge {
 		return
 	}
-	if c.idleSince.IsZero() {
-		c.idleSince = c.now
+	k := [2]any{a.AgentID, t.hour}
+	p.nudges[k]++
+	if n := p.nudges[k]; n > c.b.NudgesPerAgentHour {
+		c.violation(PropNudges, a.AgentID, "%d nudges to agent %s in simulated hour %d (bound %d)",
+			n, short(a.AgentID), t.hour, c.b.NudgesPerAgentHour)
 	}
-	c.idleTicks = append(c.idleTicks, c.now)
-	for len(c.idleTicks) > 0 && c.now.Sub(c.idleTicks[0]) > time.Hour {
-		c.idleTicks = c.idleTicks[1:]
+}
+
+func (p *nudgesProp) unjudged(*checker) string {
+	if len(p.nudges) == 0 {
+		return "no nudge was sent"
 	}
-	if c.now.Sub(c.idleSince) >= time.Hour && len(c.idleTicks) > c.b.IdleTicksPerHour {
-		c.violation(PropIdleCadence, "", "%d ticks in the last hour of a town idle since %s (bound %d)",
-			len(c.idleTicks), c.idleSince.Format(time.RFC3339), c.b.IdleTicksPerHour)
+	return ""
+}
+
+// idleCadenceProp: a town the world shows without work for an hour ticks
+// at the idle cadence. "Without work" is the world's and the users'
+// facts, not the port's active-work flag: no live process in the
+// container (the mayor's session included), and no issue or merge
+// request row that is not closed or failed.
+type idleCadenceProp struct {
+	idleSince time.Time   // first tick of the current idle stretch (zero: busy)
+	idleTicks []time.Time // ticks of the current idle stretch, the last hour
+	judged    bool
+}
+
+func (p *idleCadenceProp) tick(c *checker, t *tickView) {
+	if !worldIdle(t) {
+		p.idleSince, p.idleTicks = time.Time{}, p.idleTicks[:0]
+		return
 	}
+	if p.idleSince.IsZero() {
+		p.idleSince = c.now
+	}
+	p.idleTicks = append(p.idleTicks, c.now)
+	for len(p.idleTicks) > 0 && c.now.Sub(p.idleTicks[0]) > time.Hour {
+		p.idleTicks = p.idleTicks[1:]
+	}
+	if c.now.Sub(p.idleSince) >= time.Hour {
+		p.judged = true
+		if len(p.idleTicks) > c.b.IdleTicksPerHour {
+			c.violation(PropIdleCadence, "", "%d ticks in the last hour of a town idle since %s (bound %d)",
+				len(p.idleTicks), p.idleSince.Format(time.RFC3339), c.b.IdleTicksPerHour)
+		}
+	}
+}
+
+func (p *idleCadenceProp) unjudged(*checker) string {
+	if !p.judged {
+		return "the world never stayed without work for an hour"
+	}
+	return ""
+}
+
+// worldIdle: no live process and no non-terminal issue or merge request.
+func worldIdle(t *tickView) bool {
+	for _, p := range t.procs {
+		if p.Live { // the mayor's live session is work too (§1.6: any working agent)
+			return false
+		}
+	}
+	n, _ := t.db.Int(`SELECT count(*) FROM beads WHERE type IN ('issue', 'merge_request') AND status NOT IN ('closed', 'failed')`)
+	return n == 0
 }
 
 // dispatchable counts open issues BD-1 could dispatch (assigned or not,
@@ -107,62 +164,134 @@ func (c *checker) checkIdleCadence(res *alarm.TickResult) {
 const dispatchableQuery = `SELECT count(*) FROM beads WHERE type = 'issue' AND status = 'open'
 	AND labels NOT LIKE '%gt:held%'`
 
-// checkHeal follows recovery after the heal time: dispatch resumes, and
-// the issues created before the heal settle (ticks to converge).
-func (c *checker) checkHeal(w *sim.World, db *model.DB) {
+// dispatchResumesProp: with open work at the heal time and no dispatch
+// since, a dispatch happens within the bound.
+type dispatchResumesProp struct {
+	openAtHeal int
+	healSeen   bool
+	judged     bool
+}
+
+func (p *dispatchResumesProp) tick(c *checker, t *tickView) {
 	if c.now.Before(c.healAt) {
 		return
 	}
-	if !c.healSeen {
-		c.healSeen = true
-		c.healTick = c.ticks
-		c.openAtHeal, _ = db.Int(dispatchableQuery)
+	if !p.healSeen {
+		p.healSeen = true
+		p.openAtHeal, _ = t.db.Int(dispatchableQuery)
 	}
-	if c.openAtHeal > 0 && c.lastDispatch.Before(c.healAt) && c.now.Sub(c.healAt) > c.b.DispatchResume {
-		if open, _ := db.Int(dispatchableQuery); open > 0 {
-			c.violation(PropDispatchResumes, "", "no dispatch in %s after the heal time with %d dispatchable open issues",
-				c.now.Sub(c.healAt).Truncate(time.Second), open)
+	if p.openAtHeal > 0 && c.now.Sub(c.healAt) > c.b.DispatchResume {
+		p.judged = true
+		if c.lastDispatch.Before(c.healAt) {
+			if open, _ := t.db.Int(dispatchableQuery); open > 0 {
+				c.violation(PropDispatchResumes, "", "no dispatch in %s after the heal time with %d dispatchable open issues",
+					c.now.Sub(c.healAt).Truncate(time.Second), open)
+			}
 		}
-	}
-	if c.converged < 0 && c.settledBefore(w, c.healAt) {
-		c.converged = c.ticks - c.healTick
 	}
 }
 
-// boundsAtEnd judges the rates counted over the whole run.
-func (c *checker) boundsAtEnd(db *model.DB) {
-	end := c.now
-	// Events per agent-hour.
-	agents, _ := db.Int(`SELECT count(*) FROM agent_metadata`)
-	agents = max(agents, 1)
-	hours := max(end.Sub(c.start).Hours(), 1.0/60)
-	events, _ := db.Int(`SELECT count(*) FROM town_events`)
-	if rate := float64(events) / float64(agents) / max(hours, 1); rate > float64(c.b.EventsPerAgentHour) {
-		c.violation(PropEventsPerAgent, "", "%.0f town events per agent-hour (bound %d)", rate, c.b.EventsPerAgentHour)
+func (p *dispatchResumesProp) unjudged(c *checker) string {
+	switch {
+	case !p.healSeen:
+		return "the run ended before the heal"
+	case p.openAtHeal == 0:
+		return "no dispatchable open issue at the heal time"
+	case !p.judged:
+		return "the run ended within dispatch_resume of the heal"
 	}
-	for _, h := range slices.Sorted(maps.Keys(c.pokes)) {
-		if n := c.pokes[h]; n > c.b.PokesPerAgentHour*agents {
+	return ""
+}
+
+// pokesProp bounds the Town's container calls per agent per hour.
+type pokesProp struct{ pokes map[int]int }
+
+func (p *pokesProp) call(c *checker, call model.Call, r model.Result, now time.Time) {
+	switch call.Kind {
+	case model.CallAgentStatus, model.CallStartAgent, model.CallStopAgent, model.CallSendMessage:
+		p.pokes[hourOf(c.start, now)]++
+	}
+}
+
+func (p *pokesProp) end(c *checker, w *sim.World, db *model.DB) {
+	agents := agentCount(db)
+	for _, h := range slices.Sorted(maps.Keys(p.pokes)) {
+		if n := p.pokes[h]; n > c.b.PokesPerAgentHour*agents {
 			c.violation(PropPokes, fmt.Sprint("hour ", h), "%d container calls in simulated hour %d for %d agents (bound %d per agent)",
 				n, h, agents, c.b.PokesPerAgentHour)
 		}
 	}
-	for _, k := range sortedPairs(c.merges) {
-		if n := c.merges[k]; n > c.b.MergesPerMRHour {
+}
+
+func agentCount(db *model.DB) int {
+	agents, _ := db.Int(`SELECT count(*) FROM agent_metadata`)
+	return max(agents, 1)
+}
+
+// mergesProp bounds merge calls per PR per hour.
+type mergesProp struct{ merges map[[2]any]int }
+
+func (p *mergesProp) call(c *checker, call model.Call, r model.Result, now time.Time) {
+	if call.Kind == model.CallMergePR {
+		p.merges[[2]any{call.URL, hourOf(c.start, now)}]++
+	}
+}
+
+func (p *mergesProp) end(c *checker, w *sim.World, db *model.DB) {
+	for _, k := range sortedPairs(p.merges) {
+		if n := p.merges[k]; n > c.b.MergesPerMRHour {
 			c.violation(PropMerges, k[0].(string), "%d merge calls for PR %s in simulated hour %d (bound %d)",
 				n, k[0].(string), k[1], c.b.MergesPerMRHour)
 		}
 	}
+}
+
+func (p *mergesProp) unjudged(*checker) string {
+	if len(p.merges) == 0 {
+		return "no merge call"
+	}
+	return ""
+}
+
+// eventsPerAgentProp bounds town events per agent-hour over the run.
+type eventsPerAgentProp struct{}
+
+func (eventsPerAgentProp) end(c *checker, w *sim.World, db *model.DB) {
+	agents := agentCount(db)
+	hours := max(c.now.Sub(c.start).Hours(), 1.0/60)
+	events, _ := db.Int(`SELECT count(*) FROM town_events`)
+	if rate := float64(events) / float64(agents) / max(hours, 1); rate > float64(c.b.EventsPerAgentHour) {
+		c.violation(PropEventsPerAgent, "", "%.0f town events per agent-hour (bound %d)", rate, c.b.EventsPerAgentHour)
+	}
+}
+
+// landingMRsProp bounds the landing merge requests of one convoy.
+type landingMRsProp struct{ convoys int }
+
+func (p *landingMRsProp) end(c *checker, w *sim.World, db *model.DB) {
 	landing, _ := db.Query(`SELECT json_extract(metadata, '$.convoy_id'), count(*) FROM beads
 		WHERE type = 'merge_request' AND created_by = 'system' AND json_extract(metadata, '$.convoy_id') IS NOT NULL
 		GROUP BY 1 ORDER BY 1`)
-	if landing != nil {
-		for landing.Next() {
-			var convoy string
-			var n int
-			if landing.Scan(&convoy, &n) == nil && n > c.b.LandingMRsPerConvoy {
-				c.violation(PropLandingMRs, convoy, "convoy %s has %d landing merge requests (bound %d)", short(convoy), n, c.b.LandingMRsPerConvoy)
-			}
-		}
-		landing.Close()
+	if landing == nil {
+		return
 	}
+	defer landing.Close()
+	for landing.Next() {
+		var convoy string
+		var n int
+		if landing.Scan(&convoy, &n) != nil {
+			continue
+		}
+		p.convoys++
+		if n > c.b.LandingMRsPerConvoy {
+			c.violation(PropLandingMRs, convoy, "convoy %s has %d landing merge requests (bound %d)", short(convoy), n, c.b.LandingMRsPerConvoy)
+		}
+	}
+}
+
+func (p *landingMRsProp) unjudged(*checker) string {
+	if p.convoys == 0 {
+		return "no landing merge request"
+	}
+	return ""
 }

@@ -13,31 +13,33 @@ import (
 	"github.com/townsim/townsim/sim"
 )
 
-// checker observes one run tick by tick and collects violations. The
-// properties are judged by family, each in its own file with its own
-// state: check_safety.go, check_liveness.go and check_bounds.go; this file
-// holds what they share — the run's clock, the facts the accepted findings
-// read (breaker, draining, platform retries, start answers), and the
-// bookkeeping of violations.
+// checker observes one run tick by tick and collects violations. Each
+// property is its own small type with its own state (the properties
+// table in properties.go); this file holds what they share — the run's
+// clock, the facts several properties and the accepted findings read
+// (breaker, draining, platform retries, start answers, the last
+// dispatch), and the bookkeeping of violations.
 type checker struct {
 	cfg      sim.Config
 	b        Bounds
 	opts     CheckOptions
 	findings []Finding
 	world    *sim.World
+	props    []property // one per row of the properties table, in its order
 
 	start, healAt time.Time
 	ticks         int
 	now           time.Time
 
-	seen     map[string]bool      // property+entity already reported
-	failures []Violation          // unaccepted, in order
-	accepted map[string]int       // finding id → count
-	examples map[string]Violation // finding id → first
-	broken   map[string]time.Time // property+entity → since when a graced condition holds
-	cov      Coverage
+	seen      map[string]bool      // property+entity already reported
+	failures  []Violation          // unaccepted, in order
+	accepted  map[string]int       // finding id → count
+	examples  map[string]Violation // finding id → first
+	loosening map[string]int       // "expect key → property" → violations absorbed
+	broken    map[string]time.Time // property+entity → since when a graced condition holds
+	cov       Coverage
 
-	// facts kept across ticks, read by several families and the findings
+	// facts kept across ticks, read by several properties and the findings
 	breakerOpen  bool                 // the last tick's breaker state
 	breakerTicks map[int]bool         // ticks where the breaker was open
 	tickTimes    []time.Time          // when each tick ended, by tick number - 1
@@ -47,9 +49,18 @@ type checker struct {
 	differences  int                  // differential passes that differed, as last seen
 	lastRan      bool                 // the last tick got past T1
 	lastRetry    bool                 // the last tick was a platform retry
-
-	livenessState
-	boundsState
+	tickStart    time.Time            // when the tick being judged fired
+	untimed      []time.Time          // answers, since the last tick, of calls production sends without timeout
+	startTimeout map[string]time.Time // agent → last start call that threw (production: not started)
+	startOK      map[string]time.Time // agent → last start call answered as started
+	stuckSince   map[string]time.Time // agent → first tick its live process was seen stuck
+	stuckOn      map[string]time.Time // bead → last tick a live process stuck no longer than GUPP's force stop held it
+	faultTimes   map[string][]time.Time
+	faultCounts  map[string]int             // the world's fault counts as last seen
+	explained    map[string]map[string]bool // finding id → entities it explained
+	healSeen     bool                       // a tick at or after the heal time ran
+	healTick     int                        // the tick count then
+	converged    int                        // ticks after heal when converged (-1: not yet)
 }
 
 func newChecker(cfg sim.Config, b Bounds, opts CheckOptions) *checker {
@@ -57,12 +68,22 @@ func newChecker(cfg sim.Config, b Bounds, opts CheckOptions) *checker {
 	if fs == nil {
 		fs = AcceptedFindings()
 	}
-	return &checker{cfg: cfg, b: b, opts: opts, findings: fs,
+	c := &checker{cfg: cfg, b: b, opts: opts, findings: fs,
 		seen: map[string]bool{}, accepted: map[string]int{}, examples: map[string]Violation{},
-		broken: map[string]time.Time{}, breakerTicks: map[int]bool{}, alreadyRun: map[string]time.Time{},
-		livenessState: newLivenessState(), boundsState: newBoundsState(),
-		cov: newCoverage()}
+		loosening: map[string]int{}, broken: map[string]time.Time{}, breakerTicks: map[int]bool{},
+		alreadyRun: map[string]time.Time{}, converged: -1, cov: newCoverage(),
+		startTimeout: map[string]time.Time{}, startOK: map[string]time.Time{}, stuckSince: map[string]time.Time{}, stuckOn: map[string]time.Time{},
+		faultTimes: map[string][]time.Time{}, faultCounts: map[string]int{}, explained: map[string]map[string]bool{}}
+	for _, p := range properties {
+		c.props = append(c.props, p.new())
+	}
+	return c
 }
+
+// loosened counts a violation of prop that the scenario's expect key
+// absorbed (e.g. non_terminal: an issue past its deadline in a status the
+// scenario allows).
+func (c *checker) loosened(key, prop string) { c.loosening[key+" → "+prop]++ }
 
 // add records v once per property and entity, as a failure or as the
 // accepted finding it matches.
@@ -76,6 +97,10 @@ func (c *checker) add(v Violation) {
 		if f.Property == v.Property && f.Applies(v, c) {
 			v.Finding = f.ID
 			c.accepted[f.ID]++
+			if c.explained[f.ID] == nil {
+				c.explained[f.ID] = map[string]bool{}
+			}
+			c.explained[f.ID][v.Entity] = true
 			if _, ok := c.examples[f.ID]; !ok {
 				c.examples[f.ID] = v
 			}
@@ -108,16 +133,39 @@ func (c *checker) violation(prop, entity, format string, args ...any) {
 
 func (c *checker) onCall(call model.Call, r model.Result, w *sim.World) {
 	now := w.Now()
+	c.cfgStart(w)
 	c.cov.Calls[string(call.Kind)]++
-	switch call.Kind {
-	case model.CallAgentStatus, model.CallStartAgent, model.CallStopAgent, model.CallSendMessage:
-		c.pokes[hourOf(c.cfgStart(w), now)]++
-	case model.CallMergePR:
-		c.merges[[2]any{call.URL, hourOf(c.cfgStart(w), now)}]++
+	if untimedCall(call.Kind) {
+		c.untimed = append(c.untimed, now)
 	}
-	if call.Kind == model.CallStartAgent && r.StatusCode == 500 && strings.Contains(r.Body, "already running") {
-		c.alreadyRun[call.AgentID] = now
+	if call.Kind == model.CallStartAgent {
+		switch {
+		case r.StatusCode == 500 && strings.Contains(r.Body, "already running"):
+			c.alreadyRun[call.AgentID] = now
+			c.startOK[call.AgentID] = now
+		case r.Err != "":
+			c.startTimeout[call.AgentID] = now
+		case r.StatusCode/100 == 2:
+			c.startOK[call.AgentID] = now
+		}
 	}
+	for _, p := range c.props {
+		if h, ok := p.(caller); ok {
+			h.call(c, call, r, now)
+		}
+	}
+}
+
+// untimedCall: production sends these calls without a timeout (the
+// specification's call table and constants: warm-up, stop, message, the
+// container's state and stop, merge and GitHub REST calls).
+func untimedCall(k model.CallKind) bool {
+	switch k {
+	case model.CallWarmUp, model.CallStopAgent, model.CallSendMessage, model.CallContainerState, model.CallContainerStop,
+		model.CallMergePR, model.CallPRStatus, model.CallPRFeedback:
+		return true
+	}
+	return false
 }
 
 func (c *checker) cfgStart(w *sim.World) time.Time {
@@ -131,28 +179,43 @@ func (c *checker) cfgStart(w *sim.World) time.Time {
 	return c.start
 }
 
-// afterTick judges the properties after a tick, family by family.
+// afterTick updates the shared facts and feeds the tick to every
+// property.
 func (c *checker) afterTick(rec *sim.TickRecord, res *alarm.TickResult, w *sim.World) {
 	c.cfgStart(w)
 	c.ticks++
 	c.now = w.Now()
 	c.lastRan, c.lastRetry = res != nil && res.Ran, rec.Retry
-	if c.opts.Differences != nil {
-		if n := c.opts.Differences(); n > c.differences {
-			c.violation(PropDifferential, fmt.Sprint("tick ", c.ticks), "the original's reconcile emitted other actions "+
-				"than the port's on this tick's state (%d differing passes so far)", n)
-			c.differences = n
+	c.tickStart = rec.At
+	c.trackFaults(w)
+	for _, p := range c.props {
+		if h, ok := p.(everyTicker); ok {
+			h.everyTick(c, rec, w)
 		}
 	}
-	c.checkDeletedTownTicks(rec, w)
+	c.untimed = c.untimed[:0]
 	if !w.DestroyedAt().IsZero() {
 		return // the tables are gone: nothing else to judge
 	}
 	c.tickTimes = append(c.tickTimes, c.now)
-	db := w.Town().DB()
-	procs := w.Processes() // the world's truth, read once per tick
+	t := &tickView{rec: rec, res: res, w: w, db: w.Town().DB(), procs: w.Processes(), // the world's truth, read once per tick
+		hour: hourOf(c.start, c.now), holds: map[string]bool{}}
+	t.byAgent = make(map[string]sim.ProcessView, len(t.procs))
+	for _, p := range t.procs {
+		t.byAgent[p.AgentID] = p
+		if p.Live && p.Stuck {
+			if _, ok := c.stuckSince[p.AgentID]; !ok {
+				c.stuckSince[p.AgentID] = c.now
+			}
+			if p.BeadID != "" && c.now.Sub(c.stuckSince[p.AgentID]) <= guppForceStop+c.b.Grace {
+				c.stuckOn[p.BeadID] = c.now
+			}
+		} else {
+			delete(c.stuckSince, p.AgentID)
+		}
+	}
 	if res != nil {
-		c.cov.addActions(res.Actions, db)
+		c.cov.addActions(res.Actions, t.db)
 		c.breakerOpen = false
 		for _, a := range res.Actions {
 			if a.Type == reconciler.NotifyMayor && strings.HasPrefix(a.Message, "Dispatch circuit breaker is OPEN") {
@@ -163,41 +226,84 @@ func (c *checker) afterTick(rec *sim.TickRecord, res *alarm.TickResult, w *sim.W
 		if res.Draining {
 			c.drainingAt = append(c.drainingAt, c.now)
 		}
-		// The tick's actions were decided when it fired: a process started
-		// during the tick (by its own dispatch, whose start call may block
-		// up to the 60 s timeout) did not exist for its rules.
-		byAgent := map[string]sim.ProcessView{}
-		for _, p := range procs {
-			if p.Started.Before(rec.At) {
-				byAgent[p.AgentID] = p
-			}
-		}
-		hour := hourOf(c.start, c.now)
 		for _, a := range res.Actions {
 			if a.Type == reconciler.DispatchAgent {
 				c.lastDispatch = c.now
 			}
-			c.boundsAction(a, db, byAgent, hour)
-			c.safetyAction(a, res)
-			c.livenessAction(a, hour)
+			for _, p := range c.props {
+				if h, ok := p.(actor); ok {
+					h.action(c, a, t)
+				}
+			}
 		}
-		c.checkInvariants(res)
 	}
-	holds := map[string]bool{}
-	c.checkWorldOwners(procs, holds)
-	c.checkDB(db, holds)
+	for _, p := range c.props {
+		if h, ok := p.(ticker); ok {
+			h.tick(c, t)
+		}
+	}
 	for key := range c.broken {
-		if !holds[key] {
+		if !t.holds[key] {
 			delete(c.broken, key)
 		}
 	}
-	c.trackStatuses(db)
-	c.checkIdleCadence(res)
-	c.checkHeal(w, db)
-	c.checkPendingAfterTick(rec)
-	if c.ticks%12 == 0 {
-		c.checkIssuesExist(w, db)
+	c.trackConvergence(w)
+}
+
+// guppForceStop is GUPP's force stop of a session without progress
+// (reconciler.md §2.5).
+const guppForceStop = 2 * time.Hour
+
+// trackFaults notes when each fault kind fired (to the tick: the world's
+// fault counts as the tick ends).
+func (c *checker) trackFaults(w *sim.World) {
+	fs := w.Stats().Faults
+	for _, k := range slices.Sorted(maps.Keys(fs)) {
+		if fs[k] > c.faultCounts[k] {
+			c.faultCounts[k] = fs[k]
+			c.faultTimes[k] = append(c.faultTimes[k], c.now)
+		}
 	}
+}
+
+// faultNear reports whether one of kinds fired within [from, to].
+func (c *checker) faultNear(from, to time.Time, kinds ...string) bool {
+	for _, k := range kinds {
+		for _, at := range c.faultTimes[k] {
+			if !at.Before(from) && !at.After(to) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// trackConvergence counts the ticks from the heal time until the issues
+// created before it are settled (Report.ConvergeTicks).
+func (c *checker) trackConvergence(w *sim.World) {
+	if c.now.Before(c.healAt) {
+		return
+	}
+	if !c.healSeen {
+		c.healSeen, c.healTick = true, c.ticks
+	}
+	if c.converged < 0 && c.settledBefore(w, c.healAt) {
+		c.converged = c.ticks - c.healTick
+	}
+}
+
+// settledBefore reports whether every issue created before t is terminal
+// or in an expected status.
+func (c *checker) settledBefore(w *sim.World, t time.Time) bool {
+	for _, is := range w.Issues() {
+		if !is.CreatedAt.Before(t) {
+			break
+		}
+		if !c.settled(w, is.ID) {
+			return false
+		}
+	}
+	return true
 }
 
 // atEnd judges the properties decided over the whole run.
@@ -208,9 +314,35 @@ func (c *checker) atEnd(w *sim.World) {
 		return // the town's tables are gone
 	}
 	db := w.Town().DB()
-	c.checkIssuesExist(w, db)
-	c.livenessAtEnd(w, db)
-	c.boundsAtEnd(db)
+	for _, p := range c.props {
+		if h, ok := p.(ender); ok {
+			h.end(c, w, db)
+		}
+	}
+}
+
+// peaks collects the bound properties' highest figures.
+func (c *checker) peaks() map[string]float64 {
+	out := map[string]float64{}
+	for i, p := range c.props {
+		if h, ok := p.(peaker); ok {
+			out[properties[i].Name] = h.peak()
+		}
+	}
+	return out
+}
+
+// unjudged lists, by property, why it could not be judged in the run.
+func (c *checker) unjudged() map[string]string {
+	out := map[string]string{}
+	for i, p := range c.props {
+		if h, ok := p.(unjudger); ok {
+			if why := h.unjudged(c); why != "" {
+				out[properties[i].Name] = why
+			}
+		}
+	}
+	return out
 }
 
 func (c *checker) settled(w *sim.World, id string) bool {
@@ -242,5 +374,5 @@ func (c *checker) report(res *sim.Result) *Report {
 	c.cov.addRun(res)
 	return &Report{Config: res.Config, Result: res, Failures: slices.Clone(c.failures),
 		Accepted: maps.Clone(c.accepted), Examples: maps.Clone(c.examples), Coverage: c.cov,
-		ConvergeTicks: c.converged}
+		ConvergeTicks: c.converged, Unjudged: c.unjudged(), Loosened: maps.Clone(c.loosening), Peaks: c.peaks()}
 }

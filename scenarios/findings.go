@@ -39,10 +39,18 @@ func AcceptedFindings() []Finding {
 			ID: "breaker-stalls-healthy-work", Property: PropSettle,
 			Reason: "the dispatch circuit breaker counts every bead dispatched in 30 minutes that is not closed, " +
 				"successes included; a town dispatching more than ~20 beads per 30 minutes stops dispatching and reviewing",
-			Spec:      "reconciler.md §8.1 (hazard 1), §2.0 breaker",
-			Condition: "the breaker was open on at least one tick in the issue's last settle window",
+			Spec: "reconciler.md §8.1 (hazard 1), §2.0 breaker",
+			Condition: "the breaker was open on at least one tick in the issue's last settle window, and the issue " +
+				"waits for what the breaker holds back: it is open (BD-1 dispatch), or a merge request tracking it is open (RQ-5 review dispatch)",
 			applies: func(v Violation, c *checker) bool {
-				return c.breakerOpenSince(v.At.Add(-c.b.Settle))
+				if !c.breakerOpenSince(v.At.Add(-c.b.Settle)) {
+					return false
+				}
+				n, _ := c.world.Town().DB().Int(`SELECT count(*) FROM beads b WHERE b.bead_id = ? AND (b.status = 'open'
+					OR EXISTS (SELECT 1 FROM bead_dependencies d JOIN beads m ON m.bead_id = d.bead_id
+						WHERE d.depends_on_bead_id = b.bead_id AND d.dependency_type = 'tracks'
+						  AND m.type = 'merge_request' AND m.status = 'open'))`, v.Entity)
+				return n > 0
 			},
 		},
 		{
@@ -240,6 +248,106 @@ func AcceptedFindings() []Finding {
 			},
 		},
 		{
+			ID: "tick-awaits-untimed-call", Property: PropTickLatency,
+			Reason: "production sends warm-up, stop, message, container state, merge and GitHub REST calls without a " +
+				"timeout and its tick awaits them (the warm-up waits for the container to boot) and " +
+				"its deferred calls with no overall timeout (allSettled): a tick that sends one to a container that " +
+				"is still booting, or to a service that does not answer, lasts as long as that call",
+			Spec: "reconciler.md §1.2 (allSettled, no overall timeout), §1.4, §3.9 call table, constants (stop / message / " +
+				"merge / GitHub REST: no timeout)",
+			Condition: "a call production sends without timeout (warm-up, stop, message, container state or stop, merge, " +
+				"PR status or feedback) was " +
+				"answered during the tick, later than the tick_latency bound after the tick fired",
+			applies: func(v Violation, c *checker) bool {
+				for _, at := range c.untimed {
+					if at.Sub(c.tickStart) > c.b.TickLatency {
+						return true
+					}
+				}
+				return false
+			},
+		},
+		{
+			ID: "start-timeout-process-runs", Property: PropFalseDeath,
+			Reason: "a start call that throws (the 60 s timeout) counts as not started, but the container may " +
+				"start the process all the same; the Town re-dispatches the agent while that process runs and heartbeats",
+			Spec:      "reconciler.md §3.9 start row (any exception → not started), constants (agent start timeout 60 s)",
+			Condition: "the agent's last start call threw, no start of it was answered as started since, within the last 30 min",
+			applies: func(v Violation, c *checker) bool {
+				at, ok := c.startTimeout[v.Entity]
+				return ok && !c.startOK[v.Entity].After(at) && v.At.Sub(at) <= 30*time.Minute
+			},
+		},
+		{
+			ID: "triage-batch-started-as-polecat", Property: PropRoleMatchesBead,
+			Reason: "the consequence of triage-batch-is-an-ordinary-issue: once a bead rule resets the triage batch " +
+				"to open, BD-1 dispatches it as ordinary work, a full polecat start instead of a lightweight triage start",
+			Spec:      "reconciler.md §2.2 BD-1..BD-3, §1.2 T15",
+			Condition: "the bead is the triage batch (gt:triage, not a request) and triage-batch-is-an-ordinary-issue explained a bead rule's action on it earlier in the run",
+			applies: func(v Violation, c *checker) bool {
+				if !c.explained["triage-batch-is-an-ordinary-issue"][v.Entity] {
+					return false
+				}
+				n, _ := c.world.Town().DB().Int(`SELECT count(*) FROM beads WHERE bead_id = ?
+					AND labels LIKE '%"gt:triage"%' AND labels NOT LIKE '%"gt:triage-request"%'`, v.Entity)
+				return n > 0
+			},
+		},
+		{
+			ID: "stuck-session-awaits-gupp", Property: PropSettle,
+			Reason: "a session that froze while heartbeating holds its bead until GUPP force-stops it (2 h after its " +
+				"last progress at most); healing the world does not unfreeze a session already stuck, and the bead's " +
+				"work starts over after the stop",
+			Spec: "reconciler.md §2.5 GUPP (warn 15 min, escalate 1 h, force stop 2 h), constants",
+			Condition: "within the issue's last settle window, a live process stuck for no longer than GUPP's 2 h " +
+				"force stop (plus the grace bound) worked on the issue or on a merge request tracking it",
+			applies: func(v Violation, c *checker) bool {
+				held := func(bead string) bool {
+					at, ok := c.stuckOn[bead]
+					return ok && !at.Before(v.At.Add(-c.b.Settle))
+				}
+				if held(v.Entity) {
+					return true
+				}
+				mrs, _ := c.world.Town().DB().Strings(`SELECT bead_id FROM bead_dependencies WHERE depends_on_bead_id = ?
+					AND dependency_type = 'tracks' ORDER BY bead_id`, v.Entity)
+				for _, mr := range mrs {
+					if held(mr) {
+						return true
+					}
+				}
+				return false
+			},
+		},
+		{
+			ID: "cut-write-orphans-mr", Property: PropStarvation,
+			Reason: "production wraps no operation in a transaction: a throw while a merge request is submitted can " +
+				"leave its bead without the review_metadata row every review-queue rule joins, so no rule ever moves it again",
+			Spec:      "model.md §1.2 (no transactions, no rollback), §4.15 submitToReviewQueue; reconciler.md §1.4, §2.3 RQ-1..RQ-4",
+			Condition: "the starving bead is a merge request with no review_metadata row, and a fault of the apply path (apply-action, side-effect, event apply) fired within a minute of its creation",
+			applies: func(v Violation, c *checker) bool {
+				db := c.world.Town().DB()
+				ts, _ := db.Strings(`SELECT b.created_at FROM beads b LEFT JOIN review_metadata r ON r.bead_id = b.bead_id
+					WHERE b.bead_id = ? AND b.type = 'merge_request' AND r.bead_id IS NULL`, v.Entity)
+				if len(ts) != 1 {
+					return false
+				}
+				at, ok := model.ParseTime(ts[0])
+				return ok && c.faultNear(at.Add(-time.Minute), at.Add(time.Minute), applyPathFaults...)
+			},
+		},
+		{
+			ID: "cut-write-splits-hook-and-assignee", Property: PropHookAssignee,
+			Reason: "hooking an agent and setting the bead's assignee are separate statements without a transaction: " +
+				"a throw between them leaves the hook and the assignee disagreeing",
+			Spec:      "model.md §1.2 (no transactions, no rollback), §4.9 hookBead",
+			Condition: "a fault of the apply path fired within a minute before the disagreement began (to the tick)",
+			applies: func(v Violation, c *checker) bool {
+				since, ok := c.broken[v.Property+"\x00"+v.Entity]
+				return ok && c.faultNear(since.Add(-time.Minute), since, applyPathFaults...)
+			},
+		},
+		{
 			ID: "triage-batch-reset-by-ag4", Property: PropTriageLeftAlone,
 			Reason: "AG-4 cleans up every idle agent hooked to a live bead, whatever the bead's labels: when the " +
 				"triage agent goes idle while hooked (its frozen session force-stopped by GUPP, or its heartbeats " +
@@ -256,12 +364,10 @@ func AcceptedFindings() []Finding {
 			},
 		},
 		{
-			ID: "half-applied-submit-rig-blocked", Property: PropInvariant,
-			Reason: "the drain applies each event without a transaction and keeps a failed event for the next tick " +
-				"with its writes: an agent_done cut between the merge request's bead row and its review_metadata row " +
-				"leaves an MR the review-queue rules cannot see (they join review_metadata), so it is popped " +
-				"and left in_progress beside the rig's next one",
-			Spec:      "reconciler.md §1.2 T7 (drain: per-event catch, no rollback), model.md §4.15 submitToReviewQueue",
+			ID: "cut-write-blocks-rig", Property: PropInvariant,
+			Reason: "the same cut write as cut-write-orphans-mr seen by invariant #3: the merge request without its " +
+				"review_metadata row stays in_progress beside the rig's next one",
+			Spec:      "model.md §1.2 (no transactions), §4.15 submitToReviewQueue; reconciler.md §4.1 #3",
 			Condition: "invariant #3, and the rig has an in-progress merge request with no review_metadata row",
 			applies: func(v Violation, c *checker) bool {
 				rig, ok := invariantOf(v, 3)
@@ -274,41 +380,12 @@ func AcceptedFindings() []Finding {
 				return n > 0
 			},
 		},
-		{
-			ID: "half-applied-submit-starves", Property: PropStarvation,
-			Reason: "the same half-applied merge request: no rule reads an MR without review_metadata (RQ-1..RQ-4 " +
-				"and RQ-7 join it), so nothing ever moves it again",
-			Spec:      "reconciler.md §2.3 (review-queue rows inner-join review_metadata), model.md §4.15",
-			Condition: "the starving bead is a merge request with no review_metadata row",
-			applies: func(v Violation, c *checker) bool {
-				n, _ := c.world.Town().DB().Int(`SELECT count(*) FROM beads b WHERE b.bead_id = ?
-					AND b.type = 'merge_request'
-					AND NOT EXISTS (SELECT 1 FROM review_metadata r WHERE r.bead_id = b.bead_id)`, v.Entity)
-				return n > 0
-			},
-		},
-		{
-			ID: "half-applied-hook", Property: PropHookAssignee,
-			Reason: "hook_agent's errors are caught and hookBead writes the agent's hook, then the bead's assignee, " +
-				"then its 'hooked' event, without a transaction: a throw after the first write leaves the agent " +
-				"hooked to a bead assigned to another until a later rule moves either",
-			Spec: "reconciler.md §3.1 row 10 (hook_agent: caught), model.md §4.9 hookBead",
-			Condition: "a failpoint cut an action in the run (reconciler/apply-action), and the agent's hooked bead " +
-				"has no 'hooked' event by that agent as its latest",
-			applies: func(v Violation, c *checker) bool {
-				if c.world.Stats().Faults[model.FPApplyAction] == 0 {
-					return false
-				}
-				n, _ := c.world.Town().DB().Int(`SELECT count(*) FROM agent_metadata a
-					WHERE a.bead_id = ? AND a.current_hook_bead_id IS NOT NULL
-					  AND COALESCE((SELECT e.agent_id FROM bead_events e
-					                WHERE e.bead_id = a.current_hook_bead_id AND e.event_type = 'hooked'
-					                ORDER BY e.created_at DESC, e.rowid DESC LIMIT 1), '') != a.bead_id`, v.Entity)
-				return n > 0
-			},
-		},
 	}
 }
+
+// applyPathFaults are the code faults that cut an action, side effect or
+// event apply in the middle (model's failpoints).
+var applyPathFaults = []string{model.FPApplyAction, model.FPSideEffect, model.FPEventApply}
 
 // breakerOpenSince reports whether the breaker was open on a tick at or
 // after from (as far as the checker has seen).

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/townsim/townsim/model"
 	"github.com/townsim/townsim/sim"
 )
 
@@ -48,6 +49,26 @@ func TestFindingsStayInsideTheirConditions(t *testing.T) {
 			someAgent = p.AgentID
 		}
 	}
+	someBead := ""
+	for _, p := range c.world.Processes() {
+		if p.AgentID == someAgent {
+			someBead = p.BeadID
+		}
+	}
+	workedIssue := ""
+	for _, is := range c.world.Issues() {
+		if c.beadStatus(c.world.Town().DB(), is.ID) == "in_progress" {
+			workedIssue = is.ID
+		}
+	}
+	if workedIssue == "" {
+		t.Fatal("no issue in progress in the run")
+	}
+	setStatus := func(id, st string) {
+		if _, err := c.world.Town().DB().Exec(`UPDATE beads SET status = ? WHERE bead_id = ?`, st, id); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if someAgent == "" {
 		t.Fatal("no live, hooked agent process in the run")
 	}
@@ -60,8 +81,9 @@ func TestFindingsStayInsideTheirConditions(t *testing.T) {
 		makeTrue    func() // nil: the condition cannot be made true by hand
 		restoreTrue func()
 	}{
-		{id: "breaker-stalls-healthy-work", v: Violation{Property: PropSettle, At: now},
-			makeTrue: func() { c.breakerOpen = true }, restoreTrue: func() { c.breakerOpen = false }},
+		{id: "breaker-stalls-healthy-work", v: Violation{Property: PropSettle, At: now, Entity: workedIssue},
+			makeTrue:    func() { c.breakerOpen = true; setStatus(workedIssue, "open") },
+			restoreTrue: func() { c.breakerOpen = false; setStatus(workedIssue, "in_progress") }},
 		{id: "breaker-stalls-dispatch-after-heal", v: Violation{Property: PropDispatchResumes, At: now},
 			makeTrue: func() { c.breakerOpen = true }, restoreTrue: func() { c.breakerOpen = false }},
 		{id: "post-eviction-dispatch-stall", v: Violation{Property: PropDispatchResumes, At: now},
@@ -83,6 +105,25 @@ func TestFindingsStayInsideTheirConditions(t *testing.T) {
 			restoreTrue: func() { c.alreadyRun = map[string]time.Time{} }},
 		{id: "triage-batch-is-an-ordinary-issue", v: Violation{Property: PropTriageLeftAlone, At: now, Entity: "no-such-bead", Rule: "BD-3"}},
 		{id: "triage-batch-reset-by-ag4", v: Violation{Property: PropTriageLeftAlone, At: now, Entity: "no-such-bead", Rule: "AG-4"}},
+		{id: "tick-awaits-untimed-call", v: Violation{Property: PropTickLatency, At: now},
+			makeTrue: func() {
+				c.tickStart, c.untimed = now.Add(-time.Hour), []time.Time{now.Add(-time.Minute)}
+			},
+			restoreTrue: func() { c.untimed = nil }},
+		{id: "start-timeout-process-runs", v: Violation{Property: PropFalseDeath, At: now, Entity: someAgent},
+			makeTrue:    func() { c.startTimeout = map[string]time.Time{someAgent: now.Add(-time.Minute)} },
+			restoreTrue: func() { c.startTimeout = map[string]time.Time{} }},
+		{id: "triage-batch-started-as-polecat", v: Violation{Property: PropRoleMatchesBead, At: now, Entity: "no-such-bead"}},
+		{id: "stuck-session-awaits-gupp", v: Violation{Property: PropSettle, At: now, Entity: someBead},
+			makeTrue:    func() { c.stuckOn = map[string]time.Time{someBead: now.Add(-time.Minute)} },
+			restoreTrue: func() { c.stuckOn = map[string]time.Time{} }},
+		{id: "cut-write-orphans-mr", v: Violation{Property: PropStarvation, At: now, Entity: someBead}},
+		{id: "cut-write-splits-hook-and-assignee", v: Violation{Property: PropHookAssignee, At: now, Entity: someAgent},
+			makeTrue: func() {
+				c.broken[PropHookAssignee+"\x00"+someAgent] = now.Add(-5 * time.Minute)
+				c.faultTimes = map[string][]time.Time{model.FPApplyAction: {now.Add(-5*time.Minute - 10*time.Second)}}
+			},
+			restoreTrue: func() { c.faultTimes = map[string][]time.Time{} }},
 		{id: "destroy-retries-a-cut-tick", v: Violation{Property: PropDeletedTownTicks, At: now},
 			makeTrue:    func() { c.lastRetry, c.lastRan = true, false },
 			restoreTrue: func() { c.lastRetry, c.lastRan = false, true }},
@@ -94,6 +135,15 @@ func TestFindingsStayInsideTheirConditions(t *testing.T) {
 			}
 			c.breakerOpen, c.breakerTicks, c.drainingAt = false, map[int]bool{}, nil
 			c.alreadyRun, c.lastRetry, c.lastRan = map[string]time.Time{}, false, true
+			c.tickStart, c.untimed = now.Add(-time.Hour), []time.Time{now.Add(-time.Hour + time.Second)}
+			// held by a stuck session before the settle window; a fault long
+			// before the disagreement began; a start that threw and a
+			// start answered after it
+			c.stuckOn = map[string]time.Time{someBead: now.Add(-c.b.Settle - time.Minute)}
+			c.faultTimes = map[string][]time.Time{model.FPApplyAction: {now.Add(-time.Hour)}}
+			c.broken[PropHookAssignee+"\x00"+someAgent] = now.Add(-5 * time.Minute)
+			c.startTimeout = map[string]time.Time{someAgent: now.Add(-2 * time.Minute)}
+			c.startOK = map[string]time.Time{someAgent: now.Add(-time.Minute)}
 			if f.Applies(tc.v, c) {
 				t.Errorf("%s explains %v outside its condition (%s)", f.ID, tc.v, f.Condition)
 			}
@@ -106,6 +156,25 @@ func TestFindingsStayInsideTheirConditions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The breaker explains an unsettled issue only when the issue waits for
+// what the breaker holds back (dispatch or review), not work in progress.
+func TestBreakerFindingNeedsHeldWork(t *testing.T) {
+	cfg := Default()
+	cfg.Duration = 15 * time.Minute
+	c := runChecker(t, cfg)
+	c.breakerOpen = true
+	f := finding(t, "breaker-stalls-healthy-work")
+	for _, is := range c.world.Issues() {
+		if st := c.beadStatus(c.world.Town().DB(), is.ID); st == "in_progress" {
+			if v := (Violation{Property: PropSettle, At: c.now, Entity: is.ID}); f.Applies(v, c) {
+				t.Errorf("the breaker explains issue %s, in progress", is.ID)
+			}
+			return
+		}
+	}
+	t.Fatal("no issue in progress")
 }
 
 // Every finding states its reason, specification section and condition,

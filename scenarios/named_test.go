@@ -46,7 +46,7 @@ func runBriefly(t *testing.T, name string, d time.Duration) *run {
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	suite.add(rep)
+	suite.addNamed(name, rep)
 	for _, v := range rep.Failures {
 		t.Errorf("%s: property failed: %v", name, v)
 	}

@@ -9,6 +9,8 @@
 //	townsim dashboard [flags]  render production's Reconciler dashboard from analytics rows
 //	townsim gate [flags]       judge cost and wall-clock against budgets and a baseline
 //	townsim diff [flags]       replay saved states through a gastown checkout's reconcile and the port's
+//	townsim explore [flags]    an exploration campaign: many cases under every property, failures shrunk
+//	townsim merge DIR...       merge the report folders of an explore campaign's shards
 //
 // See README.md for every command, flag and file format.
 package main
@@ -17,9 +19,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/townsim/townsim/model"
 )
 
 func main() {
+	// GOGC=400 unless GOGC or GOMEMLIMIT is set (README, "Performance").
+	model.SetGCPolicy()
 	os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -40,6 +46,10 @@ commands:
           'townsim gate -h' lists its flags
   sweep   run a grid of fleet sizes, arrival rates and what-if knobs, several
           seeds each, in parallel; write a capacity report folder
+  explore run an exploration campaign: named scenarios with new seeds, swarm fault
+          mixes, generated towns, under every property, in worker processes, until a
+          budget or a case count; failures shrunk and written as scenario files
+  merge   merge the report folders of an explore campaign's shards into one report
   dashboard
           render production's Reconciler dashboard (six panels) from the
           analytics rows of 'townsim run --record FILE.ae.jsonl'
@@ -69,6 +79,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return sweepCommand(args[1:], stdout, stderr)
 	case "dashboard":
 		return dashboardCommand(args[1:], stdout, stderr)
+	case "explore":
+		return exploreCommand(args[1:], stdout, stderr)
+	case "merge":
+		return mergeCommand(args[1:], stdout, stderr)
+	case workerCommand:
+		return workerMain(args[1:], stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

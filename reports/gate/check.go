@@ -34,6 +34,9 @@ func Check(b *Budgets, bases []*BaselineEntry, runs int, o MeasureOptions, progr
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", e.Name, err)
 		}
+		if m.Det.Findings, err = MeasureFindings(e.Scenario, e.Config); err != nil {
+			return nil, nil, fmt.Errorf("%s: findings: %w", e.Name, err)
+		}
 		ms = append(ms, m)
 		var base *BaselineEntry
 		if i < len(bases) {

@@ -135,6 +135,7 @@ func Judge(b *Budgets, e *Entry, base *BaselineEntry, m *Measurement) ScenarioRe
 		}
 	}
 	add(hash)
+	judgeFindings(add, base, m.Det.Findings)
 
 	// Deterministic cost.
 	tol := b.tolerance(e)

@@ -43,6 +43,10 @@ type Deterministic struct {
 	// StatementsByPart totals the statements of each part of the tick over
 	// the run (RestOfTick for those outside the named parts).
 	StatementsByPart map[string]int64 `yaml:"statements_by_part" json:"statements_by_part"`
+	// Findings counts, by accepted finding id, the violations the property
+	// checker's run of the scenario explained ("unexplained": those no
+	// finding explains); see MeasureFindings.
+	Findings map[string]int `yaml:"findings,omitempty" json:"findings,omitempty"`
 }
 
 // mean is a Dist's mean per tick.

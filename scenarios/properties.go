@@ -1,0 +1,206 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/townsim/townsim/model"
+	"github.com/townsim/townsim/model/alarm"
+	"github.com/townsim/townsim/model/reconciler"
+	"github.com/townsim/townsim/sim"
+)
+
+// A property is its own small type with its own state. The checker feeds
+// it what it observes through the hooks the type implements (any subset
+// of everyTicker, ticker, actor, caller, ender) and asks it, at the end,
+// whether it could be judged in the run (unjudger). Every property is
+// listed once in the properties table below, with its family and what
+// its oracle reads.
+type property interface{}
+
+// everyTicker sees every tick, also those after the town was destroyed.
+type everyTicker interface {
+	everyTick(c *checker, rec *sim.TickRecord, w *sim.World)
+}
+
+// ticker sees every tick of a living town, after its actions.
+type ticker interface{ tick(c *checker, t *tickView) }
+
+// actor sees every action a tick's reconcile emitted.
+type actor interface {
+	action(c *checker, a reconciler.Action, t *tickView)
+}
+
+// caller sees every external call of the Town and its answer.
+type caller interface {
+	call(c *checker, call model.Call, r model.Result, now time.Time)
+}
+
+// ender judges what is decided over the whole run (not for a destroyed
+// town: its tables are gone).
+type ender interface {
+	end(c *checker, w *sim.World, db *model.DB)
+}
+
+// unjudger says why the property could not be judged in the run ("" when
+// it was): its deadline fell outside the run, or the behaviour it judges
+// never happened. A property without it is judged on every tick.
+type unjudger interface{ unjudged(c *checker) string }
+
+// tickView is what one tick shows the properties: the world's record of
+// it, the port's result (nil when the tick threw before returning one),
+// the Town's database, the world's processes (read once per tick), and
+// the graced conditions that hold on this tick.
+type tickView struct {
+	rec     *sim.TickRecord
+	res     *alarm.TickResult
+	w       *sim.World
+	db      *model.DB
+	procs   []sim.ProcessView
+	byAgent map[string]sim.ProcessView
+	hour    int
+	holds   map[string]bool
+}
+
+// PropertyInfo describes one property of the table for documentation
+// and listings.
+type PropertyInfo struct {
+	// Name is "<family>/<name>".
+	Name string
+	// Family is safety, liveness, bounds or differential.
+	Family string
+	// Reads says what the property's oracle reads: the world's facts
+	// (processes, calls, issues, time), the Town's rows, or — named as
+	// such — a figure of the port's own.
+	Reads string
+}
+
+// propertySpec is one row of the table: the property's description and
+// the constructor of its per-run state.
+type propertySpec struct {
+	PropertyInfo
+	new func() property
+}
+
+// properties is THE table of every property Check judges, in the order
+// they are fed each tick.
+var properties = []propertySpec{
+	// safety
+	{PropertyInfo{PropInvariant, "safety", "the tick's T11 result: production's own runtime invariants (by design the port's check, not an oracle of its own)"},
+		func() property { return invariantProp{} }},
+	{PropertyInfo{PropOneOwner, "safety", "the world's processes: live, not told to stop, role, bead"},
+		func() property { return oneOwnerProp{} }},
+	{PropertyInfo{PropDrainDispatch, "safety", "the tick's actions and the port's drain flag of that reconcile (res.Draining: the port's own figure)"},
+		func() property { return drainDispatchProp{} }},
+	{PropertyInfo{PropTerminalWork, "safety", "rows: agent_metadata status and hook, the hooked bead's status"},
+		terminalWorkProp},
+	{PropertyInfo{PropRigMatch, "safety", "rows: the agent's and its hooked bead's rig"},
+		rigMatchProp},
+	{PropertyInfo{PropHookAssignee, "safety", "rows: the agent's hook, the bead's assignee"},
+		hookAssigneeProp},
+	{PropertyInfo{PropBeadLost, "safety", "the world's list of issues users created and deleted; the beads rows"},
+		func() property { return beadLostProp{} }},
+	{PropertyInfo{PropCompletedNotRedone, "safety", "rows: issues seen closed on an earlier tick; the tick's dispatch and transition actions"},
+		func() property { return &completedNotRedoneProp{closed: map[string]time.Time{}} }},
+	{PropertyInfo{PropRoleMatchesBead, "safety", "the container start calls (role, lightweight, bead) and the bead's type and labels"},
+		func() property { return &roleMatchesProp{} }},
+	{PropertyInfo{PropOneHookPerBead, "safety", "rows: agent_metadata hooks"},
+		func() property { return oneHookPerBeadProp{} }},
+	{PropertyInfo{PropFailedWithCause, "safety", "rows: failed issues and MRs, their last status_changed bead event; the world's cancellations"},
+		func() property { return &failedWithCauseProp{} }},
+	// liveness
+	{PropertyInfo{PropSettle, "liveness", "the world's issues (creation time), the heal time, the beads' status at the end"},
+		func() property { return &settleProp{} }},
+	{PropertyInfo{PropQueueDrains, "liveness", "rows: unprocessed town_events after each tick and at the end"},
+		func() property { return &queueDrainsProp{} }},
+	{PropertyInfo{PropEventAge, "liveness", "rows: the oldest unprocessed town_events row's created_at against the clock"},
+		func() property { return &eventAgeProp{} }},
+	{PropertyInfo{PropFlap, "liveness", "rows: every bead's status, every agent's status with its hook, over time"},
+		func() property { return &flapProp{status: map[string]string{}, changes: map[string][]time.Time{}} }},
+	{PropertyInfo{PropRetryStorm, "liveness", "the tick's dispatch_agent actions, by bead and simulated hour"},
+		func() property { return &retryStormProp{dispatches: map[[2]any]int{}} }},
+	{PropertyInfo{PropLifeDispatches, "liveness", "the tick's dispatch_agent actions, by bead over the run"},
+		func() property { return &lifeDispatchesProp{n: map[string]int{}} }},
+	{PropertyInfo{PropMRFate, "liveness", "the Town's PR status answers (merged, closed) and successful merge calls; rows: the MR with that PR URL"},
+		func() property {
+			return &mrFateProp{fate: map[string]time.Time{}, answers: map[string]int{}, attempts: map[string]int{}}
+		}},
+	{PropertyInfo{PropStarvation, "liveness", "rows: non-terminal issues' and merge requests' updated_at; the heal time"},
+		func() property { return starvationProp{} }},
+	{PropertyInfo{PropDeterminism, "liveness", "the trace hash of a second run"},
+		func() property { return determinismProp{} }},
+	// bounds
+	{PropertyInfo{PropFalseDeath, "bounds", "the world's process of the agent an idle or re-dispatch action names: state, stuck, drained, done, last heartbeat"},
+		func() property { return &falseDeathProp{} }},
+	{PropertyInfo{PropEventsPerAgent, "bounds", "rows: town_events and agent_metadata counts; the clock"},
+		func() property { return eventsPerAgentProp{} }},
+	{PropertyInfo{PropPokes, "bounds", "the Town's container calls (status, start, stop, message) by simulated hour"},
+		func() property { return &pokesProp{pokes: map[int]int{}} }},
+	{PropertyInfo{PropMerges, "bounds", "the Town's GitHub merge calls by PR and simulated hour"},
+		func() property { return &mergesProp{merges: map[[2]any]int{}} }},
+	{PropertyInfo{PropLandingMRs, "bounds", "rows: system-created merge requests by convoy"},
+		func() property { return &landingMRsProp{} }},
+	{PropertyInfo{PropNudges, "bounds", "the tick's send_nudge actions by agent and simulated hour"},
+		func() property { return &nudgesProp{nudges: map[[2]any]int{}} }},
+	{PropertyInfo{PropDispatchResumes, "bounds", "the heal time, rows: open issues not held, the tick's dispatch_agent actions"},
+		func() property { return &dispatchResumesProp{} }},
+	{PropertyInfo{PropIdleCadence, "bounds", "the world's live processes (the mayor's session included) and the non-terminal issue and MR rows (not the port's active-work flag); tick times"},
+		func() property { return &idleCadenceProp{} }},
+	{PropertyInfo{PropActiveCadence, "bounds", "the world's processes (live, running, heartbeat within a minute) and tick records — not the port's active-work flag"},
+		func() property { return &activeCadenceProp{} }},
+	{PropertyInfo{PropTriageLeftAlone, "bounds", "the tick's actions and the target bead's labels"},
+		func() property { return triageLeftAloneProp{} }},
+	{PropertyInfo{PropDeletedTownTicks, "bounds", "the world's destroy time and tick records"},
+		func() property { return &deletedTownProp{} }},
+	{PropertyInfo{PropTickLatency, "bounds", "the world's tick record: simulated start and end of each tick"},
+		func() property { return &tickLatencyProp{} }},
+	{PropertyInfo{PropStatementsPerTick, "bounds", "the world's count of each tick's own SQL statements; rows: agents and non-terminal beads"},
+		func() property { return &statementsPerTickProp{} }},
+	{PropertyInfo{PropGitHubCalls, "bounds", "the Town's GitHub status and feedback calls by PR and simulated hour"},
+		func() property { return &githubCallsProp{calls: map[[2]any]int{}} }},
+	// differential
+	{PropertyInfo{PropDifferential, "differential", "the original TypeScript reconcile on the same state (CheckOptions.Differences)"},
+		func() property { return &differentialProp{} }},
+}
+
+// differentialProp: a tick whose reconcile the original emitted other
+// actions for fails.
+type differentialProp struct{}
+
+func (differentialProp) everyTick(c *checker, rec *sim.TickRecord, w *sim.World) {
+	if c.opts.Differences == nil {
+		return
+	}
+	if n := c.opts.Differences(); n > c.differences {
+		c.violation(PropDifferential, fmt.Sprint("tick ", c.ticks), "the original's reconcile emitted other actions "+
+			"than the port's on this tick's state (%d differing passes so far)", n)
+		c.differences = n
+	}
+}
+
+func (differentialProp) unjudged(c *checker) string {
+	if c.opts.Differences == nil {
+		return "not a differential run"
+	}
+	return ""
+}
+
+// Properties lists every property Check judges, sorted.
+func Properties() []string {
+	ps := make([]string, 0, len(properties))
+	for _, p := range properties {
+		ps = append(ps, p.Name)
+	}
+	slices.Sort(ps)
+	return ps
+}
+
+// PropertyTable describes every property Check judges, in table order.
+func PropertyTable() []PropertyInfo {
+	out := make([]PropertyInfo, 0, len(properties))
+	for _, p := range properties {
+		out = append(out, p.PropertyInfo)
+	}
+	return out
+}
