@@ -65,7 +65,10 @@ func (t *Town) mayorRigConfig() (RigRuntimeConfig, error) {
 
 // EnsureMayor gets or creates the mayor and makes sure its session runs:
 // when the container reports it running or starting nothing changes;
-// otherwise (town config readable) it is started and marked working. The
+// otherwise (town config readable) it needs a kilocode token
+// (resolveKilocodeToken): without one the start is deferred — no
+// fresh_dispatch event, no container call, the mayor keeps its status —
+// and with one it is started and marked working. The
 // container's SDK port/session details are not modelled: a running or
 // starting mayor counts as a live session. It does not arm the alarm.
 func (t *Town) EnsureMayor(env Env) (*Agent, error) {
@@ -85,6 +88,15 @@ func (t *Town) EnsureMayor(env Env) (*Agent, error) {
 	}
 	if _, err := t.townConfig(); err != nil {
 		return mayor, err
+	}
+	tok, err := t.resolveKilocodeToken()
+	if err != nil {
+		return mayor, err
+	}
+	if tok == "" {
+		// No LLM credentials anywhere: production leaves the mayor as it
+		// is (reported idle) and waits for a rig to bring a token.
+		return t.GetAgent(mayor.ID)
 	}
 	decision.Label = "fresh_dispatch"
 	t.emitRaw(decision)
@@ -153,4 +165,35 @@ func (t *Town) SendMayorMessage(env Env, message string) error {
 	}
 	t.armAlarmIfNeeded(env.Now())
 	return nil
+}
+
+// resolveKilocodeToken is the LLM gateway token the mayor starts with:
+// the town config's kilocode_token, else the first rig (created_at
+// order) whose runtime config carries one — that token is then written
+// into the town config so the next look-up finds it there. "" when no
+// config has one.
+func (t *Town) resolveKilocodeToken() (string, error) {
+	cfg, err := t.townConfig()
+	if err != nil {
+		return "", err
+	}
+	if cfg.KilocodeToken != "" {
+		return cfg.KilocodeToken, nil
+	}
+	rigs, err := t.ListRigs()
+	if err != nil {
+		return "", err
+	}
+	for _, r := range rigs {
+		rc, ok := t.kv.RigConfigs[r.ID]
+		if !ok || rc.KilocodeToken == "" {
+			continue
+		}
+		tok := rc.KilocodeToken
+		if _, err := t.UpdateTownConfig(TownConfigUpdate{KilocodeToken: &tok}); err != nil {
+			return "", err
+		}
+		return tok, nil
+	}
+	return "", nil
 }

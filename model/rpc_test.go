@@ -436,7 +436,9 @@ func TestRPCContainerEvictionAndReady(t *testing.T) {
 
 func TestRPCMayor(t *testing.T) {
 	f := evNew(t)
-	// Not running: EnsureMayor registers and starts it.
+	_, err := f.town.UpdateTownConfig(TownConfigUpdate{KilocodeToken: Ptr("kilo-town")})
+	f.must(err)
+	// Not running, a kilocode token: EnsureMayor registers and starts it.
 	m, err := f.town.EnsureMayor(f.env)
 	f.must(err)
 	eq(t, "identity", m.Identity, "mayor-"+evTownID[:8])

@@ -68,6 +68,12 @@ func (p *falseDeathProp) check(c *checker, a reconciler.Action, pv sim.ProcessVi
 	if pv.AgentID == "" || pv.State != "running" || pv.Stuck || pv.Draining || pv.Finished || pv.LastHeartbeat.IsZero() {
 		return
 	}
+	// The tick's actions were decided when it fired: a process started
+	// during the tick (by its own dispatch, whose start call may block up
+	// to the 60 s timeout) did not exist for its rules.
+	if !pv.Started.Before(c.tickStart) {
+		return
+	}
 	if age := c.now.Sub(pv.LastHeartbeat); age <= c.b.HeartbeatFresh {
 		c.violation(PropFalseDeath, a.AgentID, "agent %s %s (%s) while its process runs and heartbeated %s ago",
 			short(a.AgentID), what, a.Type, age)

@@ -215,7 +215,7 @@ func (c *checker) afterTick(rec *sim.TickRecord, res *alarm.TickResult, w *sim.W
 		}
 	}
 	if res != nil {
-		c.cov.addActions(res.Actions)
+		c.cov.addActions(res.Actions, t.db)
 		c.breakerOpen = false
 		for _, a := range res.Actions {
 			if a.Type == reconciler.NotifyMayor && strings.HasPrefix(a.Message, "Dispatch circuit breaker is OPEN") {

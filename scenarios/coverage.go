@@ -24,16 +24,51 @@ type Coverage struct {
 	Faults map[string]int
 	// Calls counts the Town's external calls by kind.
 	Calls map[string]int
+	// Sometimes counts the rare branches of SometimesBranches that ran.
+	Sometimes map[string]int
 }
+
+// The rare branches a suite must see at least once ("sometimes"
+// assertions), besides every rule id and action type.
+const (
+	// SometimesRedispatch: BD-1 or BD-2 dispatched a bead that had been
+	// dispatched before, which both rules do only once its cooldown has
+	// passed.
+	SometimesRedispatch = "bead-redispatched-after-cooldown"
+	// SometimesPollFailed: PR polling failed a merge request (no token, a
+	// 404, or too many poll errors in a row: pr.poll_failed).
+	SometimesPollFailed = "mr-failed-by-poll-errors"
+	// SometimesDispatchFailed: a container start failed and the agent was
+	// left working for the heartbeat rules to judge (agent.dispatch_failed).
+	SometimesDispatchFailed = "dispatch-failed"
+	// SometimesConvoyFailed: a convoy failed (fail_convoy, CV-7).
+	SometimesConvoyFailed = "convoy-failed"
+)
+
+// SometimesBranches lists the rare branches, in a fixed order.
+var SometimesBranches = []string{SometimesRedispatch, SometimesPollFailed, SometimesDispatchFailed, SometimesConvoyFailed}
 
 func newCoverage() Coverage {
-	return Coverage{Actions: map[string]int{}, Rules: map[string]int{}, Faults: map[string]int{}, Calls: map[string]int{}}
+	return Coverage{Actions: map[string]int{}, Rules: map[string]int{}, Faults: map[string]int{}, Calls: map[string]int{},
+		Sometimes: map[string]int{}}
 }
 
-func (c *Coverage) addActions(as []reconciler.Action) {
+// addActions counts a tick's actions; db is the Town's database after the
+// tick, read only for the few actions a rare branch needs.
+func (c *Coverage) addActions(as []reconciler.Action, db *model.DB) {
 	for _, a := range as {
 		c.Actions[a.Type]++
 		c.Rules[a.Rule]++
+		switch {
+		case a.Type == reconciler.DispatchAgent && (a.Rule == "BD-1" || a.Rule == "BD-2") && db != nil:
+			// The tick's own dispatch counted once: two or more mean an
+			// earlier dispatch of the same bead.
+			if n, _ := db.Int(`SELECT count(*) FROM beads WHERE bead_id = ? AND dispatch_attempts >= 2`, a.BeadID); n > 0 {
+				c.Sometimes[SometimesRedispatch]++
+			}
+		case a.Type == reconciler.FailConvoy:
+			c.Sometimes[SometimesConvoyFailed]++
+		}
 	}
 }
 
@@ -42,6 +77,8 @@ func (c *Coverage) addRun(res *sim.Result) {
 	for k, n := range res.Faults.Fired {
 		c.Faults[k] += n
 	}
+	c.Sometimes[SometimesPollFailed] += res.World.Analytics["pr.poll_failed"]
+	c.Sometimes[SometimesDispatchFailed] += res.World.Analytics["agent.dispatch_failed"]
 }
 
 // Merge adds o's counts to c.
@@ -50,7 +87,8 @@ func (c *Coverage) Merge(o Coverage) {
 		*c = newCoverage()
 	}
 	c.Runs += o.Runs
-	for _, m := range [][2]map[string]int{{c.Actions, o.Actions}, {c.Rules, o.Rules}, {c.Faults, o.Faults}, {c.Calls, o.Calls}} {
+	for _, m := range [][2]map[string]int{{c.Actions, o.Actions}, {c.Rules, o.Rules}, {c.Faults, o.Faults}, {c.Calls, o.Calls},
+		{c.Sometimes, o.Sometimes}} {
 		for k, n := range m[1] {
 			m[0][k] += n
 		}
@@ -75,6 +113,17 @@ func (c Coverage) NeverRules() []string {
 	for _, r := range reconciler.RuleIDs {
 		if c.Rules[r] == 0 {
 			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// NeverSometimes are the rare branches of SometimesBranches that never ran.
+func (c Coverage) NeverSometimes() []string {
+	var out []string
+	for _, b := range SometimesBranches {
+		if c.Sometimes[b] == 0 {
+			out = append(out, b)
 		}
 	}
 	return out

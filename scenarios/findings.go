@@ -347,6 +347,39 @@ func AcceptedFindings() []Finding {
 				return ok && c.faultNear(since.Add(-time.Minute), since, applyPathFaults...)
 			},
 		},
+		{
+			ID: "triage-batch-reset-by-ag4", Property: PropTriageLeftAlone,
+			Reason: "AG-4 cleans up every idle agent hooked to a live bead, whatever the bead's labels: when the " +
+				"triage agent goes idle while hooked (its frozen session force-stopped by GUPP, or its heartbeats " +
+				"lost), AG-4 unhooks it and returns the triage batch to open like ordinary work",
+			Spec:      "reconciler.md §2.1 AG-4 (any role, no label filter)",
+			Condition: "AG-4 acted on the triage batch (label gt:triage, not a gt:triage-request)",
+			applies: func(v Violation, c *checker) bool {
+				if v.Rule != "AG-4" {
+					return false
+				}
+				n, _ := c.world.Town().DB().Int(`SELECT count(*) FROM beads WHERE bead_id = ?
+					AND labels LIKE '%"gt:triage"%' AND labels NOT LIKE '%"gt:triage-request"%'`, v.Entity)
+				return n > 0
+			},
+		},
+		{
+			ID: "cut-write-blocks-rig", Property: PropInvariant,
+			Reason: "the same cut write as cut-write-orphans-mr seen by invariant #3: the merge request without its " +
+				"review_metadata row stays in_progress beside the rig's next one",
+			Spec:      "model.md §1.2 (no transactions), §4.15 submitToReviewQueue; reconciler.md §4.1 #3",
+			Condition: "invariant #3, and the rig has an in-progress merge request with no review_metadata row",
+			applies: func(v Violation, c *checker) bool {
+				rig, ok := invariantOf(v, 3)
+				if !ok {
+					return false
+				}
+				n, _ := c.world.Town().DB().Int(`SELECT count(*) FROM beads b WHERE b.type = 'merge_request'
+					AND b.status = 'in_progress' AND b.rig_id = ?
+					AND NOT EXISTS (SELECT 1 FROM review_metadata r WHERE r.bead_id = b.bead_id)`, rig)
+				return n > 0
+			},
+		},
 	}
 }
 

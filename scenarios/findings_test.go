@@ -104,6 +104,7 @@ func TestFindingsStayInsideTheirConditions(t *testing.T) {
 			makeTrue:    func() { c.alreadyRun = map[string]time.Time{someAgent: now} },
 			restoreTrue: func() { c.alreadyRun = map[string]time.Time{} }},
 		{id: "triage-batch-is-an-ordinary-issue", v: Violation{Property: PropTriageLeftAlone, At: now, Entity: "no-such-bead", Rule: "BD-3"}},
+		{id: "triage-batch-reset-by-ag4", v: Violation{Property: PropTriageLeftAlone, At: now, Entity: "no-such-bead", Rule: "AG-4"}},
 		{id: "tick-awaits-untimed-call", v: Violation{Property: PropTickLatency, At: now},
 			makeTrue: func() {
 				c.tickStart, c.untimed = now.Add(-time.Hour), []time.Time{now.Add(-time.Minute)}

@@ -305,11 +305,12 @@ func freshTown() Scenario {
 	c.Rigs = 1
 	c.Agents = 4
 	c.Town.GitHubToken = sim.TokenNone
+	c.Town.NoKilocodeToken = true
 	c.Duration = time.Hour
 	return Scenario{
 		Name: "fresh-town",
 		Purpose: "a brand-new production town: no GitHub token, so every merge request's first PR poll fails " +
-			"with no_token and its issue is reworked",
+			"with no_token and its issue is reworked; no kilocode token, so ensureMayor defers the mayor's start",
 		Config: c,
 		Expect: Expect{
 			Actions: []string{reconciler.PollPR, reconciler.TransitionBead},

@@ -285,6 +285,27 @@ func TestScenarioReaches(t *testing.T) {
 				t.Errorf("GUPP never escalated after an hour")
 			}
 		}},
+		{"long-stall", 0, func(t *testing.T, r *run) {
+			if len(r.grep("action", "transition_agent", "to=stalled", "GUPP force stop")) == 0 {
+				t.Errorf("GUPP never force-stopped a frozen agent")
+			}
+			if len(r.grep("action", "transition_bead", "stuck review, no working agent")) == 0 {
+				t.Errorf("RQ-2 never returned a frozen refinery's merge request")
+			}
+		}},
+		{"start-failures", 0, func(t *testing.T, r *run) {
+			if r.res.World.Analytics["agent.dispatch_failed"] == 0 {
+				t.Errorf("no dispatch failed")
+			}
+			if len(r.grep("action", "transition_agent", "to=idle", "heartbeat lost")) == 0 {
+				t.Errorf("AG-1 never idled an agent whose start failed")
+			}
+		}},
+		{"direct-review-off", 0, func(t *testing.T, r *run) {
+			if len(r.grep("action", "transition_bead", "to=failed", "code review is disabled")) == 0 {
+				t.Errorf("RQ-OR never failed a PR-less merge request on a rig with code review off")
+			}
+		}},
 		{"fresh-town", 0, func(t *testing.T, r *run) {
 			// No token: PR polls fail before any GitHub call, the merge
 			// requests fail, and BD-4 reopens their issues.
@@ -293,6 +314,10 @@ func TestScenarioReaches(t *testing.T) {
 			}
 			if len(r.grep("action", "poll_pr")) == 0 || len(r.grep("action", "all reviews failed")) == 0 {
 				t.Errorf("no failed poll reworked an issue")
+			}
+			// No kilocode token: ensureMayor defers the mayor's start.
+			if n := r.res.World.Analytics["mayor.ensure_decision"]; n != 0 {
+				t.Errorf("%d mayor.ensure_decision events without a kilocode token; want the start deferred", n)
 			}
 		}},
 		{"swarm", 0, func(t *testing.T, r *run) {

@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	suite.print(os.Stdout)
-	os.Exit(code)
+	os.Exit(judgeCoverage(os.Stdout, code))
 }
 
 // TestProperties draws scenarios (fleet, workload, fault schedule) and

@@ -36,6 +36,9 @@ var registry = []func() Scenario{
 	codeReviewOff,
 	triageStartFails,
 	beadsDeleted,
+	longStall,
+	startFailures,
+	directReviewOff,
 	largeFleet,
 }
 

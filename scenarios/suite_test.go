@@ -64,6 +64,7 @@ func (s *suiteCoverage) print(w io.Writer) {
 	fmt.Fprintf(w, "coverage over %d checked runs:\n", s.cov.Runs)
 	fmt.Fprintf(w, "  rule ids never fired: %s\n", list(s.cov.NeverRules()))
 	fmt.Fprintf(w, "  action types never emitted: %s\n", list(s.cov.NeverActions()))
+	fmt.Fprintf(w, "  rare branches never run: %s\n", list(s.cov.NeverSometimes()))
 	fmt.Fprintf(w, "  fault kinds never fired: %s\n", list(s.cov.NeverFaults()))
 	fmt.Fprintf(w, "  violations absorbed by accepted findings: %s\n", counts(s.accepted))
 	fmt.Fprintf(w, "  violations absorbed by loosened expect bounds: %s\n", counts(s.loosened))

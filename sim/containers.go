@@ -47,7 +47,8 @@ var faultNames = [...]string{"", faultExited, faultCrashed, faultOOMKilled, faul
 
 // process is one agent's process in the town container.
 type process struct {
-	n          uint64 // process number, for traces
+	n          uint64    // process number, for traces
+	startedAt  time.Time // when the start call reached the container
 	agentID    string
 	beadID     string
 	role       string
@@ -225,7 +226,7 @@ func (k *containers) start(c model.Call, sent time.Time) (model.Result, time.Dur
 // state now (the prompt is built at start), and schedules its cold start.
 func (k *containers) spawn(c model.Call, at time.Time) {
 	k.seq++
-	p := &process{n: k.seq, agentID: c.AgentID, beadID: c.BeadID, role: c.Role, branch: c.Branch, instance: k.instance}
+	p := &process{n: k.seq, startedAt: k.w.eng.Now(), agentID: c.AgentID, beadID: c.BeadID, role: c.Role, branch: c.Branch, instance: k.instance}
 	k.procs[c.AgentID] = p
 	k.w.stats.Processes++
 	p.job = k.w.planJob(p)

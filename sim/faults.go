@@ -19,6 +19,10 @@ type faultLayer struct {
 	healAt time.Time // zero: faults never stop
 	fired  map[string]int
 	conv   *convergence
+	// armed: the world is set up (start ran). The Town's failpoints stay
+	// quiet before: the scenario's town, rigs and mayor are given, not
+	// under test, and a failed setup would end the run before it starts.
+	armed bool
 }
 
 func newFaultLayer(w *World, mix FaultMix) *faultLayer {
@@ -73,9 +77,10 @@ func (f *faultLayer) fire(kind string, fields ...des.Field) {
 }
 
 // decide is the Town's model.FaultDecider: an enabled failpoint fires with
-// its kind's probability until the heal time.
+// its kind's probability from the end of the world's setup until the heal
+// time.
 func (f *faultLayer) decide(name, target string) bool {
-	if !f.roll(name) {
+	if !f.armed || !f.roll(name) {
 		return false
 	}
 	f.fire(name, des.F("target", target))
@@ -123,6 +128,7 @@ func (f *faultLayer) startPoisson(kind string, strike func()) {
 
 // start schedules the kinds that happen on their own clock.
 func (f *faultLayer) start() {
+	f.armed = true
 	f.startPoisson(FaultContainerRestart, f.w.containers.restart)
 	f.startPoisson(FaultMayorDeath, f.w.mayorDeath)
 	f.startPoisson(FaultTownRestart, f.w.townRestart)

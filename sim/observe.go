@@ -31,6 +31,9 @@ type ProcessView struct {
 	// LastHeartbeat is when its last heartbeat reached the Town (zero =
 	// never).
 	LastHeartbeat time.Time
+	// Started is when the start call that created it reached the
+	// container.
+	Started time.Time
 }
 
 // Processes returns every process the container knows, live or not, in
@@ -41,7 +44,8 @@ func (w *World) Processes() []ProcessView {
 	for _, id := range slices.Sorted(maps.Keys(k.procs)) {
 		p := k.procs[id]
 		out = append(out, ProcessView{AgentID: p.agentID, BeadID: p.beadID, Role: p.role, State: p.state.String(),
-			Live: p.state.live(), Draining: p.draining, Stuck: !p.stuckAt.IsZero(), Finished: p.finished, LastHeartbeat: p.lastBeat})
+			Live: p.state.live(), Draining: p.draining, Stuck: !p.stuckAt.IsZero(), Finished: p.finished, LastHeartbeat: p.lastBeat,
+			Started: p.startedAt})
 	}
 	return out
 }

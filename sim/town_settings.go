@@ -10,6 +10,10 @@ import (
 // SimUserID is the user id the simulated rigs are configured with.
 const SimUserID = "user-sim"
 
+// SimKilocodeToken is the LLM gateway token the platform hands each
+// simulated rig's runtime config (unless the town has none).
+const SimKilocodeToken = "kilo_simulated"
+
 // townConfigUpdate is the config update that turns a brand-new town's
 // config (production's new-town defaults) into the scenario's: the merge
 // strategy, the refinery's review mode and auto-merge delay, staged
@@ -41,6 +45,9 @@ func townConfigUpdate(s TownSettings) model.TownConfigUpdate {
 // rigRuntimeConfig is the runtime config the world configures a rig with.
 func rigRuntimeConfig(townID, rigID, gitURL string, s TownSettings) model.RigRuntimeConfig {
 	c := model.RigRuntimeConfig{TownID: townID, RigID: rigID, GitURL: gitURL, DefaultBranch: "main", UserID: SimUserID}
+	if !s.NoKilocodeToken {
+		c.KilocodeToken = SimKilocodeToken
+	}
 	if s.GitHubToken == TokenRigIntegration {
 		c.PlatformIntegrationID = "integration-" + rigID
 	}
@@ -76,6 +83,12 @@ type TownSettings struct {
 	// first PR poll fails every MR with no_token. DefaultConfig configures
 	// a stored token (TokenStored).
 	GitHubToken TokenSource `yaml:"github_token"`
+	// NoKilocodeToken configures the rigs without a kilocode (LLM
+	// gateway) token, so no token resolves and production's ensureMayor
+	// defers the mayor's start (the mayor stays idle until a message
+	// starts it). The zero value gives every rig the platform's token,
+	// which configureRig copies into the town config.
+	NoKilocodeToken bool `yaml:"no_kilocode_token"`
 }
 
 // TokenSource names a link of production's GitHub token chain that a

@@ -1,0 +1,47 @@
+package scenarios
+
+import (
+	"testing"
+	"time"
+
+	"github.com/townsim/townsim/model"
+)
+
+// The two triage-batch findings split the bead rules from AG-4: each
+// explains a violation on the triage batch by its own rules only, and
+// neither explains one on a triage request (a gt:triage-request bead,
+// which the rules are meant to act on) or on an ordinary issue.
+func TestTriageBatchFindingsSplitByRule(t *testing.T) {
+	cfg := Default()
+	cfg.Duration = time.Minute
+	c := runChecker(t, cfg)
+	town := c.world.Town()
+	bead := func(labels ...string) string {
+		b, err := town.CreateBead(c.now, model.CreateBeadInput{Type: model.TypeIssue, Title: "t", Labels: labels})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b.ID
+	}
+	batch, request, plain := bead("gt:triage"), bead("gt:triage-request"), bead()
+	bd, ag := finding(t, "triage-batch-is-an-ordinary-issue"), finding(t, "triage-batch-reset-by-ag4")
+	cases := []struct {
+		entity, rule string
+		bd, ag       bool
+	}{
+		{batch, "AG-4", false, true},
+		{batch, "BD-3", true, false},
+		{batch, "AG-1", false, false},
+		{request, "AG-4", false, false},
+		{plain, "AG-4", false, false},
+	}
+	for _, tc := range cases {
+		v := Violation{Property: PropTriageLeftAlone, At: c.now, Entity: tc.entity, Rule: tc.rule}
+		if got := bd.Applies(v, c); got != tc.bd {
+			t.Errorf("%s on %s: bead-rule finding applies = %v, want %v", tc.rule, tc.entity, got, tc.bd)
+		}
+		if got := ag.Applies(v, c); got != tc.ag {
+			t.Errorf("%s on %s: AG-4 finding applies = %v, want %v", tc.rule, tc.entity, got, tc.ag)
+		}
+	}
+}
