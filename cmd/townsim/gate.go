@@ -192,7 +192,7 @@ func gateScenarios(f *gateFlags, full, b *gate.Budgets, stdout, stderr io.Writer
 		fmt.Fprintf(stderr, "townsim gate: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stderr, "townsim gate: wrote baseline %s: %d scenarios measured, %d runs each%s\n", path, len(b.Scenarios), runs, kept)
+	fmt.Fprintf(stderr, "townsim gate: wrote baseline %s: %d scenarios, %d runs each%s\n", path, len(b.Scenarios), runs, kept)
 	return 0
 }
 

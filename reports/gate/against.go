@@ -171,7 +171,7 @@ type PairedChange struct {
 	// N the number of pairs that differ.
 	P float64
 	N int
-	// Decided is false when N pairs cannot reach alpha.
+	// Decided is false when the number of pairs cannot reach alpha.
 	Decided bool
 	// Regressed and Improved: significant and beyond the minimum effect.
 	Regressed, Improved bool
@@ -192,7 +192,8 @@ func ComparePairs(pairs []Pair, pick func(Sample) time.Duration, alpha, minEffec
 	}
 	c.Base, c.Now = median(bs), median(ns)
 	c.P, c.N = SignedRank(lr)
-	c.Decided = SignedRankMinP(c.N) < alpha
+	// Decided counts every pair: identical times are evidence of no change.
+	c.Decided = SignedRankMinP(len(lr)) < alpha
 	if len(ratios) > 0 {
 		sort.Float64s(ratios)
 		c.Ratio = median(ratios)

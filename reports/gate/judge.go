@@ -217,7 +217,7 @@ func Judge(b *Budgets, e *Entry, base *BaselineEntry, m *Measurement) ScenarioRe
 			switch {
 			case b.StoredWallInfo:
 				row.Limit = "shown, not judged (--against judges speed)"
-			case len(c.Warnings) > 0:
+			case len(c.Warnings) > 0 || UMinP(c.N1, c.N2) >= alpha:
 				row.Delta += ", too few runs to judge"
 				vs = append(vs, VerdictUndecided)
 			case c.Regressed:
@@ -340,4 +340,19 @@ func num(x float64) string {
 		return strconv.FormatFloat(x, 'f', 2, 64)
 	}
 	return strconv.FormatFloat(x, 'g', 3, 64)
+}
+
+// UMinP is the smallest two-sided p-value the exact Mann-Whitney U test
+// can give with samples of n1 and n2 values (every value of one sample
+// below every value of the other): 2 / C(n1+n2, n1). When it is not below
+// alpha, the samples are too small to judge.
+func UMinP(n1, n2 int) float64 {
+	if n1 <= 0 || n2 <= 0 {
+		return 1
+	}
+	c := 1.0
+	for i := 1; i <= n2; i++ {
+		c = c * float64(n1+i) / float64(i)
+	}
+	return min(1, 2/c)
 }
