@@ -32,6 +32,20 @@ func parseGateFlags(args []string, stderr io.Writer) (*gateFlags, error) {
 	f := &gateFlags{}
 	fs := flag.NewFlagSet("townsim gate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `usage: townsim gate --budgets FILE [--against REV] [flags]
+       townsim gate --bench NEW --baseline OLD [--budgets FILE]
+
+Runs the budgets file's scenarios and judges their deterministic cost exactly
+against the stored baseline; with --against REV, also times the current code
+against a build of REV in alternating pairs (docs/gate.md).
+Exit status: 0 PASS, 1 FAIL, 2 bad input, 3 UNDECIDED (too few runs or pairs
+to judge a figure; a failure instead with require_verdict: true).
+
+flags:
+`)
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&f.budgets, "budgets", "", "the budgets `FILE` (YAML): the scenarios to run and their limits")
 	fs.StringVar(&f.bench, "bench", "", "judge `FILE`, output of go test -bench, against a baseline bench file instead of running scenarios")
 	fs.StringVar(&f.baseline, "baseline", "", "the baseline `FILE` (default: the one the budgets file names; with --bench, the old bench output)")

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/townsim/townsim/reports/gate"
@@ -67,14 +68,36 @@ func buildAgainst(rev string, progress func(string)) (*builds, error) {
 	b := &builds{rev: rev, short: commit[:min(12, len(commit))],
 		base: filepath.Join(tmp, "townsim-base"), current: filepath.Join(tmp, "townsim-current")}
 	wt := filepath.Join(tmp, "src")
-	b.cleanup = func() {
-		if _, err := os.Stat(wt); err == nil {
-			if _, err := git(top, "worktree", "remove", "--force", wt); err != nil {
-				fmt.Fprintf(os.Stderr, "townsim gate: removing the temporary worktree: %v\n", err)
+	var once sync.Once
+	clean := func() {
+		once.Do(func() {
+			if _, err := os.Stat(wt); err == nil {
+				if _, err := git(top, "worktree", "remove", "--force", wt); err != nil {
+					fmt.Fprintf(os.Stderr, "townsim gate: removing the temporary worktree: %v\n", err)
+				}
 			}
+			os.RemoveAll(tmp)
+			git(top, "worktree", "prune")
+		})
+	}
+	// Ctrl-C or SIGTERM while the builds exist removes the worktree and
+	// the binaries before exiting (130); the children get the signal too.
+	sigs := make(chan os.Signal, 1)
+	done := make(chan struct{})
+	notifyInterrupt(sigs)
+	go func() {
+		select {
+		case s := <-sigs:
+			fmt.Fprintf(os.Stderr, "townsim gate: %v: removing the temporary worktree and builds, then quitting\n", s)
+			clean()
+			exitNow(130)
+		case <-done:
 		}
-		os.RemoveAll(tmp)
-		git(top, "worktree", "prune")
+	}()
+	b.cleanup = func() {
+		stopSignals(sigs)
+		close(done)
+		clean()
 	}
 	fail := func(err error) (*builds, error) {
 		b.cleanup()
