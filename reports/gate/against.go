@@ -111,15 +111,18 @@ type Sample struct {
 	TraceHash string
 }
 
-// Pair is a baseline run and the current run right after it.
+// Pair is a baseline run and a current run, one right after the other.
 type Pair struct {
 	Base, Now Sample
 }
 
-// RunPairs runs the baseline and the current build alternately, baseline
-// first: B C B C ..., so that a change of the machine's load between
-// pairs hits both sides alike. With warmup each side runs once first,
-// not counted. run(side, i) runs one (i counts that side's runs from 0,
+// RunPairs runs the baseline and the current build alternately, pair
+// after pair, so that a change of the machine's load between pairs hits
+// both sides alike. The order within a pair alternates too (B C, C B,
+// B C, ...: the sequence B C C B B C ...), so that whatever the second run
+// of a pair gains or loses from the first (caches, the first's teardown)
+// falls on both sides equally. With warmup each side runs once first, not
+// counted. run(side, i) runs one (i counts that side's runs from 0,
 // warm-up included); progress, when set, hears about each pair.
 func RunPairs(pairs int, warmup bool, run func(Side, int) (Sample, error), progress func(string)) ([]Pair, error) {
 	counts := [2]int{}
@@ -140,18 +143,26 @@ func RunPairs(pairs int, warmup bool, run func(Side, int) (Sample, error), progr
 	}
 	out := make([]Pair, 0, pairs)
 	for i := 0; i < pairs; i++ {
-		b, err := one(SideBase)
-		if err != nil {
-			return nil, err
+		order := []Side{SideBase, SideCurrent}
+		if i%2 == 1 {
+			order = []Side{SideCurrent, SideBase}
 		}
-		c, err := one(SideCurrent)
-		if err != nil {
-			return nil, err
+		var p Pair
+		for _, s := range order {
+			x, err := one(s)
+			if err != nil {
+				return nil, err
+			}
+			if s == SideBase {
+				p.Base = x
+			} else {
+				p.Now = x
+			}
 		}
-		out = append(out, Pair{Base: b, Now: c})
+		out = append(out, p)
 		if progress != nil {
-			progress(fmt.Sprintf("pair %d/%d: cpu %s → %s, wall %s → %s", i+1, pairs,
-				secs(b.CPU), secs(c.CPU), secs(b.Wall), secs(c.Wall)))
+			progress(fmt.Sprintf("pair %d/%d (%s first): cpu %s → %s, wall %s → %s", i+1, pairs, order[0],
+				secs(p.Base.CPU), secs(p.Now.CPU), secs(p.Base.Wall), secs(p.Now.Wall)))
 		}
 	}
 	return out, nil

@@ -47,8 +47,9 @@ func TestSignedRank(t *testing.T) {
 	}
 }
 
-// RunPairs alternates baseline and current, baseline first, with the
-// warm-up runs (not counted) before the pairs.
+// RunPairs alternates baseline and current, pair after pair, and the
+// order within a pair too (B C, C B, ...), with the warm-up runs (not
+// counted) before the pairs.
 func TestRunPairsAlternates(t *testing.T) {
 	for _, warm := range []bool{false, true} {
 		var order []string
@@ -56,24 +57,26 @@ func TestRunPairsAlternates(t *testing.T) {
 			order = append(order, fmt.Sprintf("%s%d", s.String()[:1], i))
 			return Sample{CPU: time.Duration(len(order)) * time.Second}, nil
 		}
-		pairs, err := RunPairs(3, warm, run, nil)
+		pairs, err := RunPairs(4, warm, run, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := "b0 c0 b1 c1 b2 c2"
+		want := "b0 c0 c1 b1 b2 c2 c3 b3"
 		if warm {
-			want = "b0 c0 b1 c1 b2 c2 b3 c3"
+			want = "b0 c0 b1 c1 c2 b2 b3 c3 c4 b4"
 		}
 		if got := strings.Join(order, " "); got != want {
 			t.Errorf("warmup %v: order %q, want %q", warm, got, want)
 		}
-		if len(pairs) != 3 {
+		if len(pairs) != 4 {
 			t.Fatalf("%d pairs", len(pairs))
 		}
-		// Each pair is a baseline run and the current run right after it.
+		// Each pair's two runs are consecutive, the baseline first in the
+		// even pairs and second in the odd ones.
 		for i, p := range pairs {
-			if p.Now.CPU != p.Base.CPU+time.Second {
-				t.Errorf("pair %d: %v then %v, not consecutive", i, p.Base.CPU, p.Now.CPU)
+			d := p.Now.CPU - p.Base.CPU
+			if (i%2 == 0 && d != time.Second) || (i%2 == 1 && d != -time.Second) {
+				t.Errorf("pair %d: baseline at %v, current at %v", i, p.Base.CPU, p.Now.CPU)
 			}
 		}
 	}
