@@ -217,6 +217,10 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	}
 
 	opts := sim.RunOptions{DBPath: f.db, WallClock: time.Now, ProgressEvery: f.progress, DropTickRecords: true}
+	if err := applyTestExtraWork(&opts); err != nil {
+		fmt.Fprintf(stderr, "townsim run: %v\n", err)
+		return 2
+	}
 	// The summary's per-tick figures are streamed, so memory does not grow
 	// with the run's length; so are the --record rows.
 	stats := &reports.TickStats{}

@@ -53,16 +53,28 @@ type Budgets struct {
 	Scenarios []Entry `yaml:"scenarios"`
 	// Bench configures `townsim gate --bench`.
 	Bench *BenchBudgets `yaml:"bench"`
+	// RequireVerdict makes an UNDECIDED figure (too few runs to judge) a
+	// failure instead of a verdict of its own.
+	RequireVerdict bool `yaml:"require_verdict"`
+	// Against configures `townsim gate --against REV` (the paired
+	// comparison with a build of another revision); nil: the defaults.
+	Against *Against `yaml:"against"`
 
 	// Path is the file the budgets were read from.
 	Path string `yaml:"-"`
+	// StoredWallInfo, set by --against, shows the wall-clock figures
+	// against the stored baseline without judging them: the paired
+	// comparison with the other revision judges speed. The absolute
+	// ceilings and floors still apply.
+	StoredWallInfo bool `yaml:"-"`
 }
 
 // Entry is one scenario of a budgets file.
 type Entry struct {
 	// Name labels the entry in tables and in the baseline (unique).
 	Name string `yaml:"name"`
-	// Scenario names the scenario (ResolveScenario).
+	// Scenario names the scenario: a named scenario or a scenario YAML
+	// file relative to the budgets file (ResolveScenario).
 	Scenario string `yaml:"scenario"`
 	// Seed, Duration, Agents and Rigs override the scenario's own.
 	Seed     *uint64 `yaml:"seed"`
@@ -200,6 +212,12 @@ func (b *Budgets) validate(f *yamlFile) error {
 			return err
 		}
 	}
+	if b.Against == nil {
+		b.Against = &Against{}
+	}
+	if err := b.Against.validate(f, b); err != nil {
+		return err
+	}
 	if len(b.Scenarios) == 0 {
 		if b.Bench != nil {
 			return nil // a budgets file for --bench alone
@@ -220,19 +238,19 @@ func (b *Budgets) validate(f *yamlFile) error {
 			return f.errAt(at+".name", "%q is also the name of scenarios[%d]; names must be unique", e.Name, j)
 		}
 		seen[e.Name] = i
-		if err := e.resolve(f, at); err != nil {
+		if err := e.resolve(f, at, filepath.Dir(b.Path)); err != nil {
 			return err
 		}
 	}
-	return nil
+	return b.Against.checkNames(f, b)
 }
 
 // resolve builds the entry's configuration.
-func (e *Entry) resolve(f *yamlFile, at string) error {
+func (e *Entry) resolve(f *yamlFile, at, dir string) error {
 	if e.Scenario == "" {
 		return f.errAt(at, "has no scenario key (e.g. scenario: default)")
 	}
-	cfg, err := ResolveScenario(e.Scenario)
+	cfg, err := ResolveScenario(e.Scenario, dir)
 	if err != nil {
 		return f.errAt(at+".scenario", "%v", err)
 	}

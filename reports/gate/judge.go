@@ -40,6 +40,10 @@ const (
 	VerdictImproved Verdict = "improved"
 	// VerdictInfo: shown, not judged (an unpinned trace hash, the tick count).
 	VerdictInfo Verdict = "info"
+	// VerdictUndecided: too few runs for the test to reach alpha, so the
+	// figure could not be judged. Not a pass: the gate's outcome is
+	// UNDECIDED (exit status 3), or a failure with require_verdict: true.
+	VerdictUndecided Verdict = "UNDECIDED"
 	// VerdictRegressed: worse than the baseline beyond tolerance (or, for
 	// wall-clock figures, significantly and beyond the minimum effect).
 	VerdictRegressed Verdict = "REGRESSED"
@@ -84,6 +88,8 @@ type ScenarioReport struct {
 	// whose statements per tick rose, the largest rise first.
 	StatementsRoseIn []PartChange `json:"statements_rose_in,omitempty"`
 	Failed           bool         `json:"failed"`
+	// Undecided reports a figure that could not be judged.
+	Undecided bool `json:"undecided"`
 }
 
 // Report is the gate's whole judgement.
@@ -95,6 +101,13 @@ type Report struct {
 	UpdateCommand string           `json:"update_command,omitempty"`
 	Scenarios     []ScenarioReport `json:"scenarios"`
 	Failed        bool             `json:"failed"`
+	// Undecided reports a figure that could not be judged (and none failed
+	// when Failed is false): the outcome is UNDECIDED.
+	Undecided bool `json:"undecided"`
+	// Against, with --against, is the revision the paired comparison ran
+	// against; AgainstNote says when it fell back to the stored baseline.
+	Against     string `json:"against,omitempty"`
+	AgainstNote string `json:"against_note,omitempty"`
 }
 
 // Judge compares one entry's measurement with its baseline (nil: none,
@@ -102,8 +115,9 @@ type Report struct {
 func Judge(b *Budgets, e *Entry, base *BaselineEntry, m *Measurement) ScenarioReport {
 	r := ScenarioReport{Name: e.Name}
 	add := func(row Row) {
-		row.Fail = isFail(row.Verdict)
+		row.Fail = isFail(row.Verdict) || (b.RequireVerdict && row.Verdict == VerdictUndecided)
 		r.Failed = r.Failed || row.Fail
+		r.Undecided = r.Undecided || row.Verdict == VerdictUndecided
 		r.Rows = append(r.Rows, row)
 	}
 	if m.Nondeterministic != "" {
@@ -200,11 +214,13 @@ func Judge(b *Budgets, e *Entry, base *BaselineEntry, m *Measurement) ScenarioRe
 		if base != nil {
 			row.Baseline, row.BaselineValue, row.P = num(c.Baseline), ptr(c.Baseline), ptr(c.P)
 			row.Delta = c.Delta()
-			if !c.Significant && c.N1 > 0 && c.N2 > 0 && len(c.Warnings) > 0 {
-				row.Delta += ", too few runs to judge"
-			}
 			row.Limit = effectLimit(minEff)
 			switch {
+			case b.StoredWallInfo:
+				row.Limit = "shown, not judged (--against judges speed)"
+			case len(c.Warnings) > 0 || UMinP(c.N1, c.N2) >= alpha:
+				row.Delta += ", too few runs to judge"
+				vs = append(vs, VerdictUndecided)
 			case c.Regressed:
 				vs = append(vs, VerdictRegressed)
 			case c.Improved:
@@ -266,28 +282,35 @@ func perTick(total int64, ticks int) float64 {
 }
 
 // combine joins the verdicts of a figure's checks: failures first, else
-// "improved", else "ok".
+// UNDECIDED, else "improved", else "ok".
 func combine(vs []Verdict) Verdict {
 	var fails []string
-	improved := false
+	improved, undecided := false, false
 	for _, v := range vs {
-		if isFail(v) {
+		switch {
+		case isFail(v):
 			fails = append(fails, string(v))
-		} else if v == VerdictImproved {
+		case v == VerdictImproved:
 			improved = true
+		case v == VerdictUndecided:
+			undecided = true
 		}
 	}
 	switch {
 	case len(fails) > 0:
 		return Verdict(strings.Join(fails, ", "))
+	case undecided:
+		return VerdictUndecided
 	case improved:
 		return VerdictImproved
 	}
 	return VerdictOK
 }
 
+// isFail reports a failing verdict; UNDECIDED fails only under
+// require_verdict (the callers add that).
 func isFail(v Verdict) bool {
-	return v != VerdictOK && v != VerdictImproved && v != VerdictInfo
+	return v != VerdictOK && v != VerdictImproved && v != VerdictInfo && v != VerdictUndecided
 }
 
 // effectLimit describes the wall-clock rule: a significant change more
@@ -318,4 +341,19 @@ func num(x float64) string {
 		return strconv.FormatFloat(x, 'f', 2, 64)
 	}
 	return strconv.FormatFloat(x, 'g', 3, 64)
+}
+
+// UMinP is the smallest two-sided p-value the exact Mann-Whitney U test
+// can give with samples of n1 and n2 values (every value of one sample
+// below every value of the other): 2 / C(n1+n2, n1). When it is not below
+// alpha, the samples are too small to judge.
+func UMinP(n1, n2 int) float64 {
+	if n1 <= 0 || n2 <= 0 {
+		return 1
+	}
+	c := 1.0
+	for i := 1; i <= n2; i++ {
+		c = c * float64(n1+i) / float64(i)
+	}
+	return min(1, 2/c)
 }

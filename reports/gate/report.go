@@ -13,6 +13,48 @@ import (
 func (r *Report) Add(s ScenarioReport) {
 	r.Scenarios = append(r.Scenarios, s)
 	r.Failed = r.Failed || s.Failed
+	r.Undecided = r.Undecided || s.Undecided
+}
+
+// Outcome is the gate's outcome: "FAIL" when a figure failed, else
+// "UNDECIDED" when one could not be judged, else "PASS".
+func (r *Report) Outcome() string {
+	switch {
+	case r.Failed:
+		return "FAIL"
+	case r.Undecided:
+		return "UNDECIDED"
+	}
+	return "PASS"
+}
+
+// ExitStatus is the gate's exit status for the report: 0 PASS, 1 FAIL,
+// ExitUndecided UNDECIDED.
+func (r *Report) ExitStatus() int {
+	switch r.Outcome() {
+	case "FAIL":
+		return 1
+	case "UNDECIDED":
+		return ExitUndecided
+	}
+	return 0
+}
+
+// ExitUndecided is the exit status of an UNDECIDED gate: distinct from
+// PASS (0), FAIL (1), bad input (2) and an interrupt (130).
+const ExitUndecided = 3
+
+// UndecidedFigures lists the figures that could not be judged.
+func (r *Report) UndecidedFigures() []string {
+	var out []string
+	for _, s := range r.Scenarios {
+		for _, row := range s.Rows {
+			if row.Verdict == VerdictUndecided {
+				out = append(out, s.Name+": "+row.Figure)
+			}
+		}
+	}
+	return out
 }
 
 // Broken lists the figures that failed, as "scenario: figure (verdict)".
@@ -68,6 +110,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 			return err
 		}
 	}
+	if r.AgainstNote != "" {
+		fmt.Fprintf(w, "\n%s\n", r.AgainstNote)
+	}
 	if broken := r.Broken(); len(broken) > 0 {
 		if _, err := fmt.Fprintf(w, "\ngate: FAIL, %d figure(s) broke their budget: %s\n", len(broken), strings.Join(broken, "; ")); err != nil {
 			return err
@@ -77,6 +122,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 			return err
 		}
 		return nil
+	}
+	if und := r.UndecidedFigures(); len(und) > 0 {
+		_, err := fmt.Fprintf(w, "\ngate: UNDECIDED, %d figure(s) had too few runs to judge: %s\n"+
+			"run more (--runs N, --pairs N), or set require_verdict: true in the budgets file to make this a failure\n",
+			len(und), strings.Join(und, "; "))
+		return err
 	}
 	n, improved := 0, 0
 	for _, s := range r.Scenarios {
