@@ -51,8 +51,6 @@ type checker struct {
 	lastRetry    bool                 // the last tick was a platform retry
 	tickStart    time.Time            // when the tick being judged fired
 	untimed      []time.Time          // answers, since the last tick, of calls production sends without timeout
-	startTimeout map[string]time.Time // agent → last start call that threw (production: not started)
-	startOK      map[string]time.Time // agent → last start call answered as started
 	stuckSince   map[string]time.Time // agent → first tick its live process was seen stuck
 	stuckOn      map[string]time.Time // bead → last tick a live process stuck no longer than GUPP's force stop held it
 	faultTimes   map[string][]time.Time
@@ -72,7 +70,7 @@ func newChecker(cfg sim.Config, b Bounds, opts CheckOptions) *checker {
 		seen: map[string]bool{}, accepted: map[string]int{}, examples: map[string]Violation{},
 		loosening: map[string]int{}, broken: map[string]time.Time{}, breakerTicks: map[int]bool{},
 		alreadyRun: map[string]time.Time{}, converged: -1, cov: newCoverage(),
-		startTimeout: map[string]time.Time{}, startOK: map[string]time.Time{}, stuckSince: map[string]time.Time{}, stuckOn: map[string]time.Time{},
+		stuckSince: map[string]time.Time{}, stuckOn: map[string]time.Time{},
 		faultTimes: map[string][]time.Time{}, faultCounts: map[string]int{}, explained: map[string]map[string]bool{}}
 	for _, p := range properties {
 		c.props = append(c.props, p.new())
@@ -139,14 +137,8 @@ func (c *checker) onCall(call model.Call, r model.Result, w *sim.World) {
 		c.untimed = append(c.untimed, now)
 	}
 	if call.Kind == model.CallStartAgent {
-		switch {
-		case r.StatusCode == 500 && strings.Contains(r.Body, "already running"):
+		if r.StatusCode == 500 && strings.Contains(r.Body, "already running") {
 			c.alreadyRun[call.AgentID] = now
-			c.startOK[call.AgentID] = now
-		case r.Err != "":
-			c.startTimeout[call.AgentID] = now
-		case r.StatusCode/100 == 2:
-			c.startOK[call.AgentID] = now
 		}
 	}
 	for _, p := range c.props {

@@ -268,17 +268,6 @@ func AcceptedFindings() []Finding {
 			},
 		},
 		{
-			ID: "start-timeout-process-runs", Property: PropFalseDeath,
-			Reason: "a start call that throws (the 60 s timeout) counts as not started, but the container may " +
-				"start the process all the same; the Town re-dispatches the agent while that process runs and heartbeats",
-			Spec:      "reconciler.md §3.9 start row (any exception → not started), constants (agent start timeout 60 s)",
-			Condition: "the agent's last start call threw, no start of it was answered as started since, within the last 30 min",
-			applies: func(v Violation, c *checker) bool {
-				at, ok := c.startTimeout[v.Entity]
-				return ok && !c.startOK[v.Entity].After(at) && v.At.Sub(at) <= 30*time.Minute
-			},
-		},
-		{
 			ID: "triage-batch-started-as-polecat", Property: PropRoleMatchesBead,
 			Reason: "the consequence of triage-batch-is-an-ordinary-issue: once a bead rule resets the triage batch " +
 				"to open, BD-1 dispatches it as ordinary work, a full polecat start instead of a lightweight triage start",

@@ -110,9 +110,6 @@ func TestFindingsStayInsideTheirConditions(t *testing.T) {
 				c.tickStart, c.untimed = now.Add(-time.Hour), []time.Time{now.Add(-time.Minute)}
 			},
 			restoreTrue: func() { c.untimed = nil }},
-		{id: "start-timeout-process-runs", v: Violation{Property: PropFalseDeath, At: now, Entity: someAgent},
-			makeTrue:    func() { c.startTimeout = map[string]time.Time{someAgent: now.Add(-time.Minute)} },
-			restoreTrue: func() { c.startTimeout = map[string]time.Time{} }},
 		{id: "triage-batch-started-as-polecat", v: Violation{Property: PropRoleMatchesBead, At: now, Entity: "no-such-bead"}},
 		{id: "stuck-session-awaits-gupp", v: Violation{Property: PropSettle, At: now, Entity: someBead},
 			makeTrue:    func() { c.stuckOn = map[string]time.Time{someBead: now.Add(-time.Minute)} },
@@ -137,13 +134,10 @@ func TestFindingsStayInsideTheirConditions(t *testing.T) {
 			c.alreadyRun, c.lastRetry, c.lastRan = map[string]time.Time{}, false, true
 			c.tickStart, c.untimed = now.Add(-time.Hour), []time.Time{now.Add(-time.Hour + time.Second)}
 			// held by a stuck session before the settle window; a fault long
-			// before the disagreement began; a start that threw and a
-			// start answered after it
+			// before the disagreement began
 			c.stuckOn = map[string]time.Time{someBead: now.Add(-c.b.Settle - time.Minute)}
 			c.faultTimes = map[string][]time.Time{model.FPApplyAction: {now.Add(-time.Hour)}}
 			c.broken[PropHookAssignee+"\x00"+someAgent] = now.Add(-5 * time.Minute)
-			c.startTimeout = map[string]time.Time{someAgent: now.Add(-2 * time.Minute)}
-			c.startOK = map[string]time.Time{someAgent: now.Add(-time.Minute)}
 			if f.Applies(tc.v, c) {
 				t.Errorf("%s explains %v outside its condition (%s)", f.ID, tc.v, f.Condition)
 			}
