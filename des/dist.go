@@ -52,6 +52,22 @@ func Normal(mean, stddev time.Duration) Dist {
 	return Dist{Kind: KindNormal, Mean: mean, Stddev: stddev}
 }
 
+// Average returns the distribution's mean (0 for an unset Dist); a
+// normal's clamping at zero is ignored.
+func (d Dist) Average() time.Duration {
+	switch d.Kind {
+	case KindConst:
+		return d.Value
+	case KindUniform:
+		return (d.Min + d.Max) / 2
+	case KindExp, KindNormal:
+		return d.Mean
+	case KindLogNormal:
+		return time.Duration(float64(d.Median) * math.Exp(d.Sigma*d.Sigma/2))
+	}
+	return 0
+}
+
 // Sample draws a duration from d using r. The result is never negative. A
 // const Dist consumes no draw; the others consume the draws of the matching
 // Rand method. Sample panics on an unknown Kind; Validate reports it first.

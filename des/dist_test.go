@@ -198,3 +198,25 @@ func TestPickChoiceMatchesPick(t *testing.T) {
 		}
 	}
 }
+
+func TestDistAverage(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		d    Dist
+		want time.Duration
+	}{
+		{"unset", Dist{}, 0},
+		{"const", Const(3 * time.Second), 3 * time.Second},
+		{"uniform", Uniform(time.Second, 3*time.Second), 2 * time.Second},
+		{"exp", Exp(time.Minute), time.Minute},
+		{"normal", Normal(time.Minute, time.Second), time.Minute},
+		{"lognormal sigma 0 is its median", LogNormal(time.Minute, 0), time.Minute},
+		{"lognormal", LogNormal(time.Minute, 1), time.Duration(float64(time.Minute) * math.Exp(0.5))},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.d.Average(); got != tt.want {
+				t.Errorf("%v.Average() = %v, want %v", tt.d, got, tt.want)
+			}
+		})
+	}
+}

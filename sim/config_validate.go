@@ -210,18 +210,3 @@ func (v *validator) weights(path string, ws ...float64) {
 	}
 	v.check(sum == 0, path, "weights are all zero %v", ws)
 }
-
-// meanOf returns the mean of a Dist (the median's mean for a log-normal).
-func meanOf(d des.Dist) time.Duration {
-	switch d.Kind {
-	case des.KindConst:
-		return d.Value
-	case des.KindUniform:
-		return (d.Min + d.Max) / 2
-	case des.KindExp, des.KindNormal:
-		return d.Mean
-	case des.KindLogNormal:
-		return time.Duration(float64(d.Median) * math.Exp(d.Sigma*d.Sigma/2))
-	}
-	return 0
-}

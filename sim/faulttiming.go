@@ -2,7 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/townsim/townsim/des"
@@ -92,8 +91,8 @@ func (k FaultKind) Unlikely(c Config, rate float64) string {
 		if after.Kind == "" {
 			after = des.Exp(30 * time.Minute)
 		}
-		m := DistMean(after)
-		job := DistMean(c.Work.Polecat)
+		m := after.Average()
+		job := c.Work.Polecat.Average()
 		switch {
 		case m > c.Duration:
 			return fmt.Sprintf("its delay (after: %s, mean %s) is longer than the run (%s): few processes live that long",
@@ -108,21 +107,6 @@ func (k FaultKind) Unlikely(c Config, rate float64) string {
 		}
 	}
 	return ""
-}
-
-// DistMean is the mean of a distribution (0 for an unset one).
-func DistMean(d des.Dist) time.Duration {
-	switch d.Kind {
-	case des.KindConst:
-		return d.Value
-	case des.KindUniform:
-		return (d.Min + d.Max) / 2
-	case des.KindExp, des.KindNormal:
-		return d.Mean
-	case des.KindLogNormal:
-		return time.Duration(float64(d.Median) * math.Exp(d.Sigma*d.Sigma/2))
-	}
-	return 0
 }
 
 // roundDur prints d to the second, without zero trailing units (1h, 15m).

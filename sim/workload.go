@@ -48,7 +48,7 @@ func newWorkload(w *World) *workload {
 	u.create = u.sling
 	u.rate = u.cfg.IssuesPerHour
 	if u.rate == 0 {
-		if mean := meanOf(w.cfg.Work.Polecat); mean > 0 {
+		if mean := w.cfg.Work.Polecat.Average(); mean > 0 {
 			u.rate = float64(w.cfg.Agents) / mean.Hours()
 		}
 	}

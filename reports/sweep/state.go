@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/townsim/townsim/reports"
 	"github.com/townsim/townsim/scenarios"
 )
 
@@ -83,7 +84,7 @@ func CreateJournal(dir string, g Grid) (*Journal, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeNew(filepath.Join(dir, StateFile), append(b, '\n')); err != nil {
+	if err := reports.WriteNew(filepath.Join(dir, StateFile), append(b, '\n')); err != nil {
 		return nil, err
 	}
 	f, err := os.OpenFile(filepath.Join(dir, FinishedFile), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
@@ -191,16 +192,4 @@ func Resume(dir string) (Grid, map[string]RunResult, error) {
 // RunKey names one run of a grid: its point and seed.
 func RunKey(p Point, seed uint64) string {
 	return p.String() + ", seed " + strconv.FormatUint(seed, 10)
-}
-
-func writeNew(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
