@@ -4,5 +4,5 @@ package procpool
 
 import "time"
 
-// processCPU is 0 where the process's CPU time cannot be read.
-func processCPU() time.Duration { return 0 }
+// ProcessCPU is 0 where the process's CPU time cannot be read.
+func ProcessCPU() time.Duration { return 0 }

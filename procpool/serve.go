@@ -26,9 +26,9 @@ func Serve(in io.Reader, out io.Writer, handle Handler) error {
 		if err := json.Unmarshal(sc.Bytes(), &req); err != nil {
 			return fmt.Errorf("procpool: a task line that is not JSON: %w", err)
 		}
-		before := processCPU()
+		before := ProcessCPU()
 		v, err := call(handle, req.Task)
-		resp := response{ID: req.ID, CPUNanos: int64(processCPU() - before)}
+		resp := response{ID: req.ID, CPUNanos: int64(ProcessCPU() - before)}
 		if err == nil {
 			resp.Result, err = json.Marshal(v)
 		}

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -237,7 +239,7 @@ func (s Summary) WriteTable(w io.Writer) error {
 				"(issues not terminal) is back within its envelope (its largest backlog within ±%s, +%.0f%% +1) for %s",
 			*s.BaselineOpenAtEnd, ShortDuration(EnvelopeWindow), 100*EnvelopeSlack, ShortDuration(RecoveryHold))})
 	}
-	for _, k := range sortedKeys(s.FaultsUnlikely) {
+	for _, k := range slices.Sorted(maps.Keys(s.FaultsUnlikely)) {
 		rows = append(rows, []string{"unlikely to fire: " + k, s.FaultsUnlikely[k]})
 	}
 	if err := main.Bulk(rows); err != nil {
@@ -384,16 +386,6 @@ func knobsText(label string) string {
 		return "production"
 	}
 	return "WHAT-IF, off production: " + label
-}
-
-// sortedKeys returns the keys of m, sorted.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // noteText appends a note in parentheses ("" for none).

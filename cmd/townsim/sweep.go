@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/townsim/townsim/differential"
+	"github.com/townsim/townsim/procpool"
 	"github.com/townsim/townsim/reports"
 	"github.com/townsim/townsim/reports/sweep"
 )
@@ -204,7 +205,7 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 	live := &sweep.Live{}
 	prog := newProgress(stderr, f.interval, live, total)
 	prog.done = len(previous)
-	start, cpu0 := time.Now(), processCPU()
+	start, cpu0 := time.Now(), procpool.ProcessCPU()
 	opts := sweep.Options{Jobs: f.jobs, Progress: prog.update, Finished: journal.Add, Previous: previous, Live: live}
 	// The first Ctrl-C (or SIGTERM) starts no new run and abandons the
 	// running ones at their next event; the report of the finished runs is
@@ -241,7 +242,7 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "townsim sweep: saving the finished runs: %v\n", err)
 	}
 	a := sweep.Analyze(f.grid, runs, wall, f.jobs)
-	a.CPU = processCPU() - cpu0
+	a.CPU = procpool.ProcessCPU() - cpu0
 	interrupted := stop.requested()
 	if interrupted {
 		ab, ns := a.Unfinished()

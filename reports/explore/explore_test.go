@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/townsim/townsim/model"
+	"github.com/townsim/townsim/reports"
 	"github.com/townsim/townsim/scenarios"
 )
 
@@ -29,7 +30,7 @@ func TestEntityKindAndSignature(t *testing.T) {
 			t.Errorf("Signature(%+v) = %q, want %q", tt.v, got, tt.want)
 		}
 	}
-	if got := slug(scenarios.PropInvariant + " | - | invariant #7"); got != "safety-production-invariant-invariant-7" {
+	if got := reports.Slug(scenarios.PropInvariant + " | - | invariant #7"); got != "safety-production-invariant-invariant-7" {
 		t.Errorf("slug = %q", got)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/townsim/townsim/reports"
 	"github.com/townsim/townsim/scenarios"
 )
 
@@ -123,7 +124,7 @@ func (r *Report) finish() {
 	}
 	slices.SortStableFunc(r.Signatures, func(a, b SignatureEntry) int { return a.FirstCase - b.FirstCase })
 	for i := range r.Signatures {
-		r.Signatures[i].File = fmt.Sprintf("failures/%02d-%s.yaml", i+1, slug(r.Signatures[i].Signature))
+		r.Signatures[i].File = fmt.Sprintf("failures/%02d-%s.yaml", i+1, reports.Slug(r.Signatures[i].Signature))
 	}
 	r.Growth = growth(r.CaseResults)
 }
@@ -159,22 +160,6 @@ func growth(cs []CaseResult) []GrowthPoint {
 		out = append(out, g)
 	}
 	return out
-}
-
-// slug makes a signature a file name part.
-func slug(sig string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(sig) {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-			b.WriteRune(r)
-			dash = false
-		} else if !dash && b.Len() > 0 {
-			b.WriteByte('-')
-			dash = true
-		}
-	}
-	return strings.TrimSuffix(b.String(), "-")
 }
 
 // Totals are a report's sums.

@@ -9,8 +9,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -101,12 +102,12 @@ func (g Grid) Validate() error {
 		}
 	}
 	var k model.Knobs
-	for _, name := range sortedKeys(g.Fixed) {
+	for _, name := range slices.Sorted(maps.Keys(g.Fixed)) {
 		if err := k.Set(name, g.Fixed[name]); err != nil {
 			return fmt.Errorf("fixed_knobs.%s: %v", name, err)
 		}
 	}
-	for _, name := range sortedKeys(g.Knobs) {
+	for _, name := range slices.Sorted(maps.Keys(g.Knobs)) {
 		if len(g.Knobs[name]) == 0 {
 			return fmt.Errorf("knobs.%s: no values", name)
 		}
@@ -141,7 +142,7 @@ func (p Point) String() string {
 // agents (agents vary fastest).
 func (g Grid) Points() []Point {
 	settings := []map[string]string{{}}
-	for _, name := range sortedKeys(g.Knobs) {
+	for _, name := range slices.Sorted(maps.Keys(g.Knobs)) {
 		var next []map[string]string
 		for _, s := range settings {
 			for _, v := range g.Knobs[name] {
@@ -158,10 +159,10 @@ func (g Grid) Points() []Point {
 	var out []Point
 	for _, s := range settings {
 		var k model.Knobs
-		for _, name := range sortedKeys(g.Fixed) {
+		for _, name := range slices.Sorted(maps.Keys(g.Fixed)) {
 			_ = k.Set(name, g.Fixed[name]) // checked by Validate
 		}
-		for _, name := range sortedKeys(s) {
+		for _, name := range slices.Sorted(maps.Keys(s)) {
 			_ = k.Set(name, s[name])
 		}
 		for _, rate := range g.Rates {
@@ -214,13 +215,4 @@ func ParseList[T any](flag, s string, parse func(string) (T, error)) ([]T, error
 		return nil, fmt.Errorf("%s: no values in %q", flag, s)
 	}
 	return out, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
