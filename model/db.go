@@ -3,6 +3,7 @@ package model
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 
 	_ "github.com/mattn/go-sqlite3" // the C SQLite engine production runs
@@ -10,13 +11,19 @@ import (
 
 // DB is a Town's SQLite database: one pinned connection (an in-memory
 // database exists per connection), a bounded cache of statements prepared
-// on that connection (stmt_cache.go), and a machine-independent cost
-// counter.
+// on that connection's driver connection (stmt_cache.go, db_rows.go), and
+// a machine-independent cost counter.
 type DB struct {
 	sqldb *sql.DB
 	conn  *sql.Conn
+	// drv is conn's driver connection. conn stays pinned to this DB for
+	// its whole life, so drv is never handed to anyone else.
+	drv   driver.ConnPrepareContext
 	stmts *stmtCache
 	cost  Cost
+	// args is the buffer the driver arguments of one execution are built
+	// in (the driver copies them before the execution returns).
+	args []driver.NamedValue
 	// qpsg is whether the connection's query planner stability guarantee
 	// is on (stmt_plan.go); exactPlans counts executions that needed it off.
 	qpsg       bool
@@ -78,7 +85,18 @@ func OpenDB(path string) (*DB, error) {
 		return nil, fmt.Errorf("open database %q: %w", path, err)
 	}
 	d := &DB{sqldb: sqldb, conn: conn, stmts: newStmtCache(StmtCacheSize)}
-	if err := d.setQPSG(true); err != nil {
+	err = conn.Raw(func(dc any) error {
+		p, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			return fmt.Errorf("driver connection %T cannot prepare statements", dc)
+		}
+		d.drv = p
+		return nil
+	})
+	if err == nil {
+		err = d.setQPSG(true)
+	}
+	if err != nil {
 		d.Close()
 		return nil, fmt.Errorf("open database %q: %w", path, err)
 	}
@@ -98,16 +116,21 @@ func (d *DB) Cost() Cost { return d.cost }
 // stmt returns q prepared on the pinned connection, from the cache or
 // prepared now, and whether this execution must be planned with its
 // argument values (stmt_plan.go).
-func (d *DB) stmt(q string, args []any) (*sql.Stmt, bool, error) {
+func (d *DB) stmt(q string, args []any) (*stmtEntry, bool, error) {
 	e := d.stmts.get(q)
 	if e == nil {
-		s, err := d.conn.PrepareContext(context.Background(), q)
+		s, err := d.drv.PrepareContext(context.Background(), q)
 		if err != nil {
 			return nil, false, fmt.Errorf("prepare %q: %w", q, err)
 		}
-		e = d.stmts.put(q, s, shapeOf(q))
+		ds, ok := s.(driverStmt)
+		if !ok {
+			s.Close()
+			return nil, false, fmt.Errorf("prepare %q: driver statement %T cannot run with a context", q, s)
+		}
+		e = d.stmts.put(q, ds, shapeOf(q))
 	}
-	return e.stmt, planNeedsValues(q, e.shape, args), nil
+	return e, planNeedsValues(q, e.shape, args), nil
 }
 
 // setQPSG turns the query planner stability guarantee on or off.
@@ -160,11 +183,20 @@ func (d *DB) Exec(q string, args ...any) (sql.Result, error) {
 		d.writesLeft--
 	}
 	d.cost.Statements++
+	nv, err := namedArgs(d.args, s.stmt.NumInput(), args)
+	if err != nil {
+		return nil, err
+	}
+	d.args = nv
 	off, err := d.beginExact(exact)
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.Exec(args...)
+	res, err := s.stmt.ExecContext(context.Background(), nv)
+	clear(nv)
+	if err != nil {
+		res = nil
+	}
 	return res, d.endExact(off, err)
 }
 
@@ -186,21 +218,6 @@ func (d *DB) ExecRaw(q string) error {
 	return err
 }
 
-// Rows wraps sql.Rows and counts the rows it returns.
-type Rows struct {
-	*sql.Rows
-	d *DB
-}
-
-// Next advances to the next row, counting it.
-func (r *Rows) Next() bool {
-	if r.Rows.Next() {
-		r.d.cost.Rows++
-		return true
-	}
-	return false
-}
-
 // Query runs a statement that returns rows. The caller closes them.
 func (d *DB) Query(q string, args ...any) (*Rows, error) {
 	s, exact, err := d.stmt(q, args)
@@ -208,18 +225,24 @@ func (d *DB) Query(q string, args ...any) (*Rows, error) {
 		return nil, err
 	}
 	d.cost.Statements++
+	nv, err := namedArgs(d.args, s.stmt.NumInput(), args)
+	if err != nil {
+		return nil, err
+	}
+	d.args = nv
 	off, err := d.beginExact(exact)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.Query(args...)
+	rows, err := s.stmt.QueryContext(context.Background(), nv)
+	clear(nv)
 	if err = d.endExact(off, err); err != nil {
 		if rows != nil {
 			rows.Close()
 		}
 		return nil, err
 	}
-	return &Rows{Rows: rows, d: d}, nil
+	return &Rows{d: d, e: s, rowsi: rows, shared: s.opened()}, nil
 }
 
 // QueryRow runs q and scans its first row into dest. It returns

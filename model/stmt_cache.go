@@ -1,6 +1,14 @@
 package model
 
-import "database/sql"
+import "database/sql/driver"
+
+// driverStmt is a statement prepared on the driver's connection
+// (db_rows.go says why the model runs statements there).
+type driverStmt interface {
+	driver.Stmt
+	driver.StmtExecContext
+	driver.StmtQueryContext
+}
 
 // StmtCacheSize bounds the prepared statements a DB keeps: the least
 // recently used one is closed when a new text would exceed it. The model
@@ -9,13 +17,48 @@ import "database/sql"
 const StmtCacheSize = 512
 
 // stmtEntry is one cached statement: its text, the statement prepared on
-// the pinned connection, its shape (stmt_plan.go), and its place in the
-// recency list.
+// the pinned connection, its shape (stmt_plan.go), the result sets open
+// on it and the row buffer they share, and its place in the recency list.
 type stmtEntry struct {
-	q          string
-	stmt       *sql.Stmt
-	shape      sqlShape
-	prev, next *stmtEntry
+	q     string
+	stmt  driverStmt
+	shape sqlShape
+	// open counts the result sets of this statement not yet closed; an
+	// entry evicted while some are open is closed when the last one is.
+	open    int
+	evicted bool
+	vals    []driver.Value
+	prev    *stmtEntry
+	next    *stmtEntry
+}
+
+// opened records a new result set on the statement and reports whether it
+// may use the entry's row buffer (no other open result set uses it).
+func (e *stmtEntry) opened() (shared bool) {
+	e.open++
+	return e.open == 1
+}
+
+// buffer returns the entry's row buffer, n values long.
+func (e *stmtEntry) buffer(n int) []driver.Value {
+	if cap(e.vals) < n {
+		e.vals = make([]driver.Value, n)
+	}
+	return e.vals[:n]
+}
+
+// closed records that a result set of the statement was closed; shared is
+// what opened returned for it. The shared buffer is cleared so that it
+// keeps no row's values alive; an evicted statement whose last result set
+// this was is closed now.
+func (e *stmtEntry) closed(shared bool) {
+	if shared {
+		clear(e.vals)
+	}
+	e.open--
+	if e.open == 0 && e.evicted {
+		e.stmt.Close()
+	}
 }
 
 // stmtCache is a bounded least-recently-used map from SQL text to its
@@ -53,12 +96,16 @@ func (c *stmtCache) get(q string) *stmtEntry {
 
 // put adds q's freshly prepared statement, closing the least recently
 // used statement when the cache is full.
-func (c *stmtCache) put(q string, s *sql.Stmt, shape sqlShape) *stmtEntry {
+func (c *stmtCache) put(q string, s driverStmt, shape sqlShape) *stmtEntry {
 	for len(c.byText) >= c.limit {
 		old := c.head.prev
 		c.unlink(old)
 		delete(c.byText, old.q)
-		old.stmt.Close()
+		if old.open > 0 {
+			old.evicted = true
+		} else {
+			old.stmt.Close()
+		}
 	}
 	e := &stmtEntry{q: q, stmt: s, shape: shape}
 	c.byText[q] = e
