@@ -32,6 +32,7 @@ func TestRunFlagErrorsNameTheFlag(t *testing.T) {
 		{"bad seed", []string{"--seed", "-3"}, "-seed"},
 		{"existing db", []string{"--db", existing}, "--db"},
 		{"existing trace", []string{"--trace", existing}, "--trace"},
+		{"existing cpu profile", []string{"--cpuprofile", existing}, "--cpuprofile"},
 		{"same file", []string{"--db", filepath.Join(dir, "x"), "--trace", filepath.Join(dir, "x")}, "--db and --trace"},
 		{"stray argument", []string{"extra"}, "unexpected argument"},
 		{"unknown flag", []string{"--nope"}, "-nope"},

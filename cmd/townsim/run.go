@@ -49,6 +49,8 @@ type runFlags struct {
 	diffs       string
 	saveStates  string
 	token       sim.TokenSource
+	// cpuprofile is the file for a CPU profile of the run.
+	cpuprofile string
 }
 
 // tokenFlags maps --github-token values to token sources.
@@ -85,6 +87,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&f.gastownMode, "gastown-mode", "compare", "with --gastown: compare (the port drives) or drive (the original drives)")
 	fs.StringVar(&f.diffs, "diffs", "", "with --gastown: folder for the differences (default: a new ./gastown-diffs, -2, ...)")
 	fs.StringVar(&f.saveStates, "save-states", "", "save the state every reconcile pass reads to this folder (for townsim diff)")
+	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the run (go tool pprof) to this new file")
 	token := fs.String("github-token", "stored", "where the town's GitHub token comes from: none (a fresh town), stored, cli_pat, town_integration, rig_integration")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -140,7 +143,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	case f.heal < 0:
 		return nil, fmt.Errorf("--heal: must not be negative, got %s", f.heal)
 	}
-	for _, p := range []struct{ flag, path string }{{"--db", f.db}, {"--trace", f.trace}, {"--record", f.record}} {
+	for _, p := range []struct{ flag, path string }{{"--db", f.db}, {"--trace", f.trace}, {"--record", f.record}, {"--cpuprofile", f.cpuprofile}} {
 		if p.path == "" {
 			continue
 		}
@@ -293,7 +296,18 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer diff.close()
+	prof, err := startCPUProfile(f.cpuprofile)
+	if err != nil {
+		fmt.Fprintf(stderr, "townsim run: %v\n", err)
+		if traceFile != nil {
+			traceFile.Close()
+		}
+		return 2
+	}
 	res, runErr := sim.Run(cfg, opts)
+	if err := prof.stop(); err != nil && runErr == nil {
+		runErr = err
+	}
 	if runErr == nil {
 		runErr = diff.err()
 	}
