@@ -88,6 +88,9 @@ func ParseObject(raw string) (map[string]any, error) {
 	if raw == "" || raw == "{}" {
 		return map[string]any{}, nil
 	}
+	if m, ok := ParsedObject(raw); ok {
+		return m, nil
+	}
 	var out map[string]any
 	if err := json.Unmarshal([]byte(raw), &out); err != nil {
 		return nil, err

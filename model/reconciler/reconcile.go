@@ -228,6 +228,9 @@ func parseRecord(id string, meta sql.NullString) (map[string]any, error) {
 	if !meta.Valid {
 		return nil, fmt.Errorf("bead %s: metadata is null", id)
 	}
+	if m, ok := model.ParsedObject(meta.String); ok {
+		return m, nil
+	}
 	var v any
 	if err := json.Unmarshal([]byte(meta.String), &v); err != nil {
 		return nil, fmt.Errorf("bead %s: invalid JSON in metadata: %w", id, err)
