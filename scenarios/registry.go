@@ -40,6 +40,11 @@ var registry = []func() Scenario{
 	startFailures,
 	directReviewOff,
 	largeFleet,
+	refineryStartOutage,
+	slingEvicted,
+	landingExhausted,
+	landingRejected,
+	gcRetention,
 }
 
 // All returns every named scenario, in listing order.

@@ -94,10 +94,10 @@ func (c Config) Validate() error {
 
 	g := c.GitHub
 	v.check(g.Org == "", "github.org", "is empty")
-	v.weights("github.merge", g.Merge, g.Close, g.Comments, g.FailingChecks, g.Approval, g.Conflict)
+	v.weights("github.merge", g.Merge, g.Close, g.Comments, g.FailingChecks, g.Approval, g.Conflict, g.Rejected)
 	v.dist("github.merge_delay", g.MergeDelay)
 	v.dist("github.checks_delay", g.ChecksDelay)
-	if g.Close > 0 {
+	if g.Close > 0 || g.Rejected > 0 || g.LandingClose > 0 {
 		v.dist("github.close_delay", g.CloseDelay)
 	}
 	if g.Approval > 0 {
@@ -106,6 +106,7 @@ func (c Config) Validate() error {
 	e := g.Errors
 	v.weights("github.errors", e.OK, e.ServerError, e.RateLimited, e.NotFound, e.Invalid, e.Network, e.WrongShape)
 	v.prob("github.merge_fail", g.MergeFail)
+	v.prob("github.landing_close", g.LandingClose)
 
 	l := c.Workload
 	v.check(l.IssuesPerHour < 0, "workload.issues_per_hour", "is negative (%v)", l.IssuesPerHour)

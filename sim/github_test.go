@@ -33,6 +33,22 @@ func TestGitHubPROutcomes(t *testing.T) {
 					t.Errorf("failed reviews %d (want 1), closed MRs %d (want 2)", failed, closed)
 				}
 			}},
+		{"rejected: awaiting approval until a human closes it; the MR fails, the issue is redone",
+			func(c *GitHubConfig) { c.Merge, c.Rejected = 0, 1 },
+			func(p *probe) bool { return p.w.Stats().PRsClosed > 0 },
+			func(t *testing.T, p *probe) {
+				if a := p.w.Stats().Analytics; a["pr.awaiting_approval_detected"] == 0 {
+					t.Errorf("a rejected PR was never seen awaiting approval: %v", a)
+				}
+				// The MR failed keeping the flag its last poll wrote (the
+				// second PR's merge then closes it as a sibling).
+				n, _ := p.w.town.DB().Int(`SELECT count(*) FROM beads b WHERE b.type = 'merge_request'
+					AND json_extract(b.metadata, '$.awaiting_approval') = 1 AND EXISTS (SELECT 1 FROM bead_events e
+					WHERE e.bead_id = b.bead_id AND e.event_type = 'status_changed' AND e.new_value = 'failed')`)
+				if n != 1 {
+					t.Errorf("%d failed MRs awaiting approval, want 1", n)
+				}
+			}},
 		{"review comments: a feedback bead fixes them", func(c *GitHubConfig) { c.Merge, c.Comments = 0, 1 }, nil,
 			func(t *testing.T, p *probe) {
 				if p.beadsLabelled(model.LabelPRFeedback, model.StatusClosed) != 1 {
@@ -106,7 +122,7 @@ func TestGitHubPRURLs(t *testing.T) {
 	}
 	defer w.Close()
 	g := w.github
-	got := []string{g.open(w.rigs[0].id, "a"), g.open(w.rigs[1].id, "b"), g.open(w.rigs[0].id, "c")}
+	got := []string{g.open(w.rigs[0].id, "a", false), g.open(w.rigs[1].id, "b", false), g.open(w.rigs[0].id, "c", false)}
 	want := []string{"https://github.com/townsim/rig-1/pull/1", "https://github.com/townsim/rig-2/pull/1",
 		"https://github.com/townsim/rig-1/pull/2"}
 	for i := range want {

@@ -189,8 +189,17 @@ func (u *workload) sling(kind string) {
 		w.record("user", des.F("op", "create_bead"), des.F("bead", rec.id))
 		return
 	}
+	var env model.Env = w.env
+	lost := !w.alarm.running && w.faults.roll(FaultSlingRestart)
+	if lost {
+		env = evictedEnv{w.env}
+	}
 	w.rpcEnv("sling_bead", func() error {
-		id, _, err := w.town.SlingBead(w.env, model.SlingInput{RigID: rig, Title: title})
+		id, _, err := w.town.SlingBead(env, model.SlingInput{RigID: rig, Title: title})
+		if lost {
+			w.faults.fire(FaultSlingRestart, des.F("bead", id))
+			w.eng.After(0, func() { _ = w.RestartTown() })
+		}
 		if id != "" {
 			rec.id, rec.created = id, true
 		}
@@ -336,3 +345,11 @@ func (u *workload) held() {
 			des.F("bead", rec.id))
 	})
 }
+
+// evictedEnv is the Env of a slingBead whose Durable Object is evicted
+// when the RPC returns (fault sling_restart): the task it starts without
+// awaiting never runs.
+type evictedEnv struct{ *Env }
+
+// Go drops the task: the isolate that would have run it is gone.
+func (evictedEnv) Go(func()) {}
