@@ -154,3 +154,55 @@ func gcRetention() Scenario {
 		},
 	}
 }
+
+// gitlabRig: the second of two rigs keeps its repository on a
+// self-hosted GitLab (gitlab.example.com, configured as the town's GitLab
+// instance with a GitLab token). Its merge requests' PRs are GitLab merge
+// requests: production polls their status (the GitLab path of
+// checkPRStatus), never fetches feedback or merges them; humans merge.
+func gitlabRig() Scenario {
+	c := Default()
+	c.Rigs = 2
+	c.Agents = 4
+	c.Workload.ConvoysPerHour = 0
+	c.Workload.HeldPerHour = 0
+	c.Town.GitLabRigs = 1
+	c.Town.GitLabHost = "gitlab.example.com"
+	c.WorkloadStop = 40 * time.Minute
+	c.Duration = 90 * time.Minute
+	return Scenario{
+		Name: "gitlab-rig",
+		Purpose: "one of two rigs on a self-hosted GitLab: its merge requests are polled through the GitLab path " +
+			"(token, instance host) and merged by humans",
+		Config: c,
+		Expect: Expect{
+			Actions: []string{reconciler.PollPR, reconciler.MergePR},
+			Bounds:  Bounds{NonTerminal: waiting()},
+		},
+	}
+}
+
+// wastelandClaims: three in five issues are slung by the mayor for
+// wanted items it claimed on the town's wasteland (production's origin
+// tag, metadata.wasteland); the wasteland rule reads and groups them
+// every tick.
+func wastelandClaims() Scenario {
+	c := Default()
+	c.Rigs = 1
+	c.Agents = 3
+	c.Workload.ConvoysPerHour = 0
+	c.Workload.HeldPerHour = 0
+	c.Workload.Unassigned = 0
+	c.Workload.Wasteland = 0.6
+	c.WorkloadStop = 40 * time.Minute
+	c.Duration = 80 * time.Minute
+	return Scenario{
+		Name:    "wasteland-claims",
+		Purpose: "the mayor slings most issues for claimed wasteland items (metadata.wasteland origin tags)",
+		Config:  c,
+		Expect: Expect{
+			Actions: []string{reconciler.DispatchAgent, reconciler.PollPR},
+			Bounds:  Bounds{NonTerminal: waiting()},
+		},
+	}
+}

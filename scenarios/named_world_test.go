@@ -17,6 +17,8 @@ func worldScenarioTests() []scenarioTest {
 		{"landing-exhausted", 0, checkLandingExhausted},
 		{"landing-rejected", 0, checkLandingRejected},
 		{"gc-retention", 0, checkGCRetention},
+		{"gitlab-rig", 0, checkGitLabRig},
+		{"wasteland-claims", 0, checkWastelandClaims},
 	}
 }
 
@@ -162,5 +164,48 @@ func checkGCRetention(t *testing.T, r *run) {
 			t.Errorf("GC deleted %s %v after the last record naming it; want 24 h (plus up to 15 min of idle ticks)",
 				agent, idle)
 		}
+	}
+}
+
+// The GitLab rig's merge requests are polled through the GitLab path and
+// answered; no feedback fetch or merge call names one; they merge.
+func checkGitLabRig(t *testing.T, r *run) {
+	const gl = "https://gitlab.example.com/"
+	polled := 0
+	for _, c := range r.grep("call", "url="+gl) {
+		switch kind := traceField(c.text, "kind"); kind {
+		case "github.pr_status":
+			if traceField(c.text, "code") == "200" {
+				polled++
+			}
+		default:
+			t.Errorf("a %s call for a GitLab merge request: %s", kind, c.text)
+		}
+	}
+	merged := len(r.grep("pr", "url="+gl, "event=merged_by_human"))
+	if polled == 0 || merged == 0 {
+		t.Errorf("GitLab merge requests: %d status answers, %d merged; want both", polled, merged)
+	}
+	if n := len(r.grep("call", "url=https://github.com/")); n == 0 {
+		t.Errorf("the GitHub rig made no calls")
+	}
+}
+
+// The mayor slings wasteland-tagged issues: several items, at least one
+// with more than one issue, each sling accepted.
+func checkWastelandClaims(t *testing.T, r *run) {
+	items := map[string]int{}
+	for _, l := range r.grep("rpc", "op=sling_bead", "wasteland_item=") {
+		if traceField(l.text, "err") != "" {
+			t.Errorf("a wasteland sling failed: %s", l.text)
+		}
+		items[traceField(l.text, "wasteland_item")]++
+	}
+	most := 0
+	for _, n := range items {
+		most = max(most, n)
+	}
+	if len(items) < 2 || most < 2 {
+		t.Errorf("wasteland items %v; want several, one with more than one issue", items)
 	}
 }

@@ -45,6 +45,8 @@ var registry = []func() Scenario{
 	landingExhausted,
 	landingRejected,
 	gcRetention,
+	gitlabRig,
+	wastelandClaims,
 }
 
 // All returns every named scenario, in listing order.

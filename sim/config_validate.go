@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/townsim/townsim/des"
@@ -45,6 +46,10 @@ func (c Config) Validate() error {
 	v.check(c.Town.AutoMergeDelay < 0, "town.auto_merge_delay", "is negative (%v)", c.Town.AutoMergeDelay)
 	v.check(c.Town.CodeReviewOffRigs < 0 || c.Town.CodeReviewOffRigs > c.Rigs, "town.code_review_off_rigs",
 		"must be between 0 and rigs (%d), got %d", c.Rigs, c.Town.CodeReviewOffRigs)
+	v.check(c.Town.GitLabRigs < 0 || c.Town.GitLabRigs > c.Rigs, "town.gitlab_rigs",
+		"must be between 0 and rigs (%d), got %d", c.Rigs, c.Town.GitLabRigs)
+	v.check(c.Town.GitLabHost != "" && (strings.ContainsAny(c.Town.GitLabHost, "/:@ ") || !strings.Contains(c.Town.GitLabHost, ".")),
+		"town.gitlab_host", "must be a host name such as gitlab.example.com, got %q", c.Town.GitLabHost)
 	v.check(c.Town.AutoMergeDelay%time.Minute != 0, "town.auto_merge_delay",
 		"is %v; auto_merge_delay_minutes is a whole number of minutes", c.Town.AutoMergeDelay)
 	switch c.Town.GitHubToken {
@@ -143,6 +148,7 @@ func (c Config) Validate() error {
 	}
 	v.prob("workload.delete", l.Delete)
 	v.prob("workload.delete_on_done", l.DeleteOnDone)
+	v.prob("workload.wasteland", l.Wasteland)
 	if l.Delete > 0 {
 		v.dist("workload.delete_after", l.DeleteAfter)
 	}

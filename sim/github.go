@@ -54,23 +54,28 @@ func newGitHub(w *World) *github {
 		prs: map[string]*pullRequest{}, next: map[string]int{}}
 }
 
-// repoOf returns the rig's repository name.
-func (g *github) repoOf(rigID string) string {
+// rigOf returns the rig (a rig named "unknown" when there is none).
+func (g *github) rigOf(rigID string) rigRec {
 	for _, r := range g.w.rigs {
 		if r.id == rigID {
-			return r.name
+			return r
 		}
 	}
-	return "unknown"
+	return rigRec{name: "unknown"}
 }
 
 // open creates a PR for branch in the rig's repository and draws its fate
 // (a landing MR's PR may be closed instead: GitHubConfig.LandingClose).
 func (g *github) open(rigID, branch string, landing bool) string {
 	now := g.w.eng.Now()
-	repo := g.repoOf(rigID)
+	rig := g.rigOf(rigID)
+	repo := rig.name
 	g.next[repo]++
 	url := "https://github.com/" + g.cfg.Org + "/" + repo + "/pull/" + strconv.Itoa(g.next[repo])
+	if rig.gitlab {
+		url = "https://" + g.w.cfg.Town.gitLabHost() + "/" + g.cfg.Org + "/" + repo + "/-/merge_requests/" +
+			strconv.Itoa(g.next[repo])
+	}
 	c := g.cfg
 	plan := planNames[pickWeighted(g.r, c.Merge, c.Close, c.Comments, c.FailingChecks, c.Approval, c.Conflict, c.Rejected)]
 	if landing && c.LandingClose > 0 && g.w.src.Stream("github/landing").Bool(c.LandingClose) {

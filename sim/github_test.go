@@ -135,3 +135,35 @@ func TestGitHubPRURLs(t *testing.T) {
 		t.Errorf("unknown PR answered %+v, want 404", r.PR)
 	}
 }
+
+// A GitLab rig's PRs are GitLab merge requests on its host, and the town
+// config carries the GitLab token and, for a self-hosted host, its URL.
+func TestGitLabRigs(t *testing.T) {
+	cfg := smallConfig()
+	cfg.Rigs = 2
+	cfg.Town.GitLabRigs = 1
+	cfg.Town.GitLabHost = "gitlab.example.com"
+	w, err := NewWorld(cfg, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	got := []string{w.github.open(w.rigs[0].id, "a", false), w.github.open(w.rigs[1].id, "b", false)}
+	want := []string{"https://github.com/townsim/rig-1/pull/1",
+		"https://gitlab.example.com/townsim/rig-2/-/merge_requests/1"}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("PR %d: %s, want %s", i, got[i], want[i])
+		}
+	}
+	tc, err := w.town.ReadTownConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tc.GitAuth.GitLabToken != SimGitLabToken || tc.GitAuth.GitLabInstanceURL != "https://gitlab.example.com" {
+		t.Errorf("git_auth %+v; want the GitLab token and instance URL", tc.GitAuth)
+	}
+	if tc.GitAuth.GitHubToken == "" {
+		t.Errorf("the GitHub token was lost: %+v", tc.GitAuth)
+	}
+}
