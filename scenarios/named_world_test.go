@@ -76,8 +76,8 @@ func checkSlingEvicted(t *testing.T, r *run) {
 	if len(lost) < 2 {
 		t.Fatalf("%d slings lost their dispatch; want several", len(lost))
 	}
-	if r.cov.Rules["BD-2"] == 0 {
-		t.Errorf("BD-2 never fired: rules %v", r.cov.Rules)
+	if r.cov.Rules["BD-2"] == 0 || r.cov.Sometimes[SometimesLostDispatch] == 0 {
+		t.Errorf("BD-2 never dispatched a lost hook: rules %v, sometimes %v", r.cov.Rules, r.cov.Sometimes)
 	}
 	for _, f := range lost {
 		bead := traceField(f.text, "bead")
@@ -181,6 +181,9 @@ func checkGitLabRig(t *testing.T, r *run) {
 		default:
 			t.Errorf("a %s call for a GitLab merge request: %s", kind, c.text)
 		}
+	}
+	if r.cov.Sometimes[SometimesGitLabPolled] != polled {
+		t.Errorf("the gitlab-mr-polled branch counted %d of %d answered polls", r.cov.Sometimes[SometimesGitLabPolled], polled)
 	}
 	merged := len(r.grep("pr", "url="+gl, "event=merged_by_human"))
 	if polled == 0 || merged == 0 {
