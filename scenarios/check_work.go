@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -249,9 +250,11 @@ func (p *githubCallsProp) peak() float64 { return float64(p.most) }
 
 // failedWithCauseProp: every issue or merge request that ended failed was
 // failed for a cause production names — a failure_reason on its
-// status_changed event to failed (attempts exhausted, PR closed, review
-// failed, ...) or a failureReason in the bead's metadata (a failed PR
-// poll, §3.3) — or by its user (the world's cancellation).
+// status_changed event to failed (attempts exhausted, review failed, ...)
+// or a failureReason in the bead's metadata (a failed PR poll, §3.3) — or
+// by its user (the world's cancellation), or, for a merge request, its PR
+// was closed without a merge in the world (production writes that cause,
+// "PR closed without merge", on the source's review_completed event only).
 type failedWithCauseProp struct{ failed int }
 
 func (p *failedWithCauseProp) end(c *checker, w *sim.World, db *model.DB) {
@@ -264,7 +267,8 @@ func (p *failedWithCauseProp) end(c *checker, w *sim.World, db *model.DB) {
 			ORDER BY e.created_at DESC LIMIT 1), '') || ' bead ' || COALESCE(b.metadata, '') FROM beads b
 		WHERE b.type IN ('issue', 'merge_request') AND b.status = 'failed' ORDER BY b.bead_id`) {
 		p.failed++
-		if byUser[pr[0]] || strings.Contains(pr[1], `"failure_reason"`) || strings.Contains(pr[1], `"failureReason"`) {
+		if byUser[pr[0]] || strings.Contains(pr[1], `"failure_reason"`) || strings.Contains(pr[1], `"failureReason"`) ||
+			w.PRClosed(metaPRURL(pr[1])) {
 			continue
 		}
 		c.violation(PropFailedWithCause, pr[0], "bead %s failed with no cause production names (last event to failed, and metadata: %q)",
@@ -375,3 +379,18 @@ func (p *activeCadenceProp) unjudged(*checker) string {
 }
 
 func (p *activeCadenceProp) peak() float64 { return p.most.Seconds() }
+
+// metaPRURL is the pr_url of the bead metadata that ends text ("" if none).
+func metaPRURL(text string) string {
+	i := strings.LastIndex(text, " bead ")
+	if i < 0 {
+		return ""
+	}
+	var m struct {
+		PRURL string `json:"pr_url"`
+	}
+	if json.Unmarshal([]byte(text[i+len(" bead "):]), &m) != nil {
+		return ""
+	}
+	return m.PRURL
+}

@@ -132,7 +132,7 @@ func (c *checker) violation(prop, entity, format string, args ...any) {
 func (c *checker) onCall(call model.Call, r model.Result, w *sim.World) {
 	now := w.Now()
 	c.cfgStart(w)
-	c.cov.Calls[string(call.Kind)]++
+	c.cov.addCall(call, r)
 	if untimedCall(call.Kind) {
 		c.untimed = append(c.untimed, now)
 	}

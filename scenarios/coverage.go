@@ -3,6 +3,7 @@ package scenarios
 import (
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/townsim/townsim/model"
 	"github.com/townsim/townsim/model/reconciler"
@@ -43,10 +44,18 @@ const (
 	SometimesDispatchFailed = "dispatch-failed"
 	// SometimesConvoyFailed: a convoy failed (fail_convoy, CV-7).
 	SometimesConvoyFailed = "convoy-failed"
+	// SometimesLostDispatch: BD-2 dispatched a bead that had never been
+	// dispatched: a hook whose own dispatch never ran (a Town evicted
+	// between slingBead's hook and its un-awaited dispatch).
+	SometimesLostDispatch = "lost-dispatch-recovered"
+	// SometimesGitLabPolled: a GitLab merge request's status was polled
+	// and answered (checkPRStatus's GitLab path: token and host).
+	SometimesGitLabPolled = "gitlab-mr-polled"
 )
 
 // SometimesBranches lists the rare branches, in a fixed order.
-var SometimesBranches = []string{SometimesRedispatch, SometimesPollFailed, SometimesDispatchFailed, SometimesConvoyFailed}
+var SometimesBranches = []string{SometimesRedispatch, SometimesPollFailed, SometimesDispatchFailed, SometimesConvoyFailed,
+	SometimesLostDispatch, SometimesGitLabPolled}
 
 func newCoverage() Coverage {
 	return Coverage{Actions: map[string]int{}, Rules: map[string]int{}, Faults: map[string]int{}, Calls: map[string]int{},
@@ -65,10 +74,20 @@ func (c *Coverage) addActions(as []reconciler.Action, db *model.DB) {
 			// earlier dispatch of the same bead.
 			if n, _ := db.Int(`SELECT count(*) FROM beads WHERE bead_id = ? AND dispatch_attempts >= 2`, a.BeadID); n > 0 {
 				c.Sometimes[SometimesRedispatch]++
+			} else if a.Rule == "BD-2" {
+				c.Sometimes[SometimesLostDispatch]++
 			}
 		case a.Type == reconciler.FailConvoy:
 			c.Sometimes[SometimesConvoyFailed]++
 		}
+	}
+}
+
+// addCall counts one of the Town's external calls and its answer.
+func (c *Coverage) addCall(call model.Call, r model.Result) {
+	c.Calls[string(call.Kind)]++
+	if call.Kind == model.CallPRStatus && r.PR.OK && strings.Contains(call.URL, "/-/merge_requests/") {
+		c.Sometimes[SometimesGitLabPolled]++
 	}
 }
 

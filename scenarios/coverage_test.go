@@ -43,17 +43,6 @@ var uncovered = []struct{ kind, id, reason string }{
 		"within a minute, so only a stop that never takes (a hung SDK abort, not simulated) leaves it stalled"},
 	{"rule", "RQ-4", "polling bumps the merge request's updated_at every minute while it is in_progress with a PR " +
 		"(reconciler.md §2.3 note), so RQ-4 needs 30 min without a reconcile pass, which no simulated fault causes"},
-
-	// Reachable in production, not yet produced by the simulated world.
-	{"rule", "AG-3", "needs an agent with 5 failed starts and no activity for 30 min; heartbeats and a successful " +
-		"non-refinery start reset its counter, so it takes a refinery whose starts keep failing: not simulated yet"},
-	{"action", "reset_agent_dispatch_attempts", "emitted only by AG-3 (see AG-3)"},
-	{"rule", "BD-2", "needs an idle agent hooked to an open bead (a hook whose dispatch never ran, e.g. a Town " +
-		"restart between slingBead's hook and its fire-and-forget dispatch): not simulated yet"},
-	{"action", "emit_event", "CV-7's respawn suppression needs a failed landing MR awaiting approval: not simulated yet"},
-	{"action", "fail_convoy", "needs five failed landing MRs for one convoy (backoff 1+2+4+8 min between them): " +
-		"landing-mr-failing gets to two or three within the test's run"},
-	{"sometimes", SometimesConvoyFailed, "see fail_convoy"},
 }
 
 // coverageVerdict judges the suite's coverage after a whole run of the

@@ -71,6 +71,9 @@ func GenScenarioFor(tail time.Duration) *rapid.Generator[Generated] {
 
 		kinds := make([]string, 0, len(sim.FaultKinds()))
 		for _, k := range sim.FaultKinds() {
+			if k.SwarmMax == 0 {
+				continue // a targeted kind, for the scenarios made for it (as the swarm does)
+			}
 			kinds = append(kinds, k.Name)
 		}
 		picked := rapid.SliceOfNDistinct(rapid.SampledFrom(kinds), 0, 5, rapid.ID[string]).Draw(t, "faults")

@@ -24,6 +24,7 @@ type run struct {
 	t     *testing.T
 	s     Scenario
 	res   *sim.Result
+	cov   Coverage
 	lines []traceLine
 }
 
@@ -50,7 +51,7 @@ func runBriefly(t *testing.T, name string, d time.Duration) *run {
 	for _, v := range rep.Failures {
 		t.Errorf("%s: property failed: %v", name, v)
 	}
-	r := &run{t: t, s: s, res: rep.Result}
+	r := &run{t: t, s: s, res: rep.Result, cov: rep.Coverage}
 	sc := bufio.NewScanner(&buf)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
@@ -433,6 +434,7 @@ func TestScenarioReaches(t *testing.T) {
 			}
 		}},
 	}
+	tests = append(tests, worldScenarioTests()...)
 	for _, n := range Names() {
 		if !slices.ContainsFunc(tests, func(tt scenarioTest) bool { return tt.name == n }) {
 			t.Errorf("scenario %s has no test in TestScenarioReaches", n)

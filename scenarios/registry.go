@@ -40,6 +40,13 @@ var registry = []func() Scenario{
 	startFailures,
 	directReviewOff,
 	largeFleet,
+	refineryStartOutage,
+	slingEvicted,
+	landingExhausted,
+	landingRejected,
+	gcRetention,
+	gitlabRig,
+	wastelandClaims,
 }
 
 // All returns every named scenario, in listing order.

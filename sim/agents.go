@@ -256,7 +256,7 @@ func (w *World) workDone(p *process) {
 	switch j.kind {
 	case jobIssue:
 		if j.strategy == "pr" {
-			pr = w.github.open(j.rigID, j.branch)
+			pr = w.github.open(j.rigID, j.branch, false)
 		}
 	case jobFeedback, jobRework:
 		w.github.fix(j.prURL, false)
@@ -306,7 +306,7 @@ func (w *World) reviewDone(p *process) {
 	case 0:
 		pr := j.prURL
 		if pr == "" && j.strategy == "pr" && !j.direct {
-			pr = w.github.open(j.rigID, j.branch)
+			pr = w.github.open(j.rigID, j.branch, j.landing)
 		}
 		p.finished = true
 		w.agentDone(p.agentID, j.branch, pr)

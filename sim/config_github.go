@@ -11,13 +11,16 @@ type GitHubConfig struct {
 	// Outcome weights of a new PR: Merge (a human merges it once green),
 	// Close (a human closes it), Comments (review comments to resolve
 	// first), FailingChecks (CI fails until fixed), Approval (waits for an
-	// approving review), Conflict (merge conflicts until resolved).
+	// approving review), Conflict (merge conflicts until resolved),
+	// Rejected (waits for an approving review that never comes; a human
+	// closes it after CloseDelay).
 	Merge         float64 `yaml:"merge"`
 	Close         float64 `yaml:"close"`
 	Comments      float64 `yaml:"comments"`
 	FailingChecks float64 `yaml:"failing_checks"`
 	Approval      float64 `yaml:"approval"`
 	Conflict      float64 `yaml:"conflict"`
+	Rejected      float64 `yaml:"rejected"`
 	// MergeDelay is how long after a PR is green a human merges it.
 	MergeDelay des.Dist `yaml:"merge_delay"`
 	// CloseDelay is how long after creation a human closes a PR.
@@ -28,6 +31,10 @@ type GitHubConfig struct {
 	ApprovalDelay des.Dist `yaml:"approval_delay"`
 	// Errors weigh the answers of status and feedback calls.
 	Errors APIErrorWeights `yaml:"errors"`
+	// LandingClose is the probability that a human closes the PR of a
+	// convoy's landing MR (the feature branch into the default branch)
+	// after CloseDelay without merging it, instead of its drawn fate.
+	LandingClose float64 `yaml:"landing_close"`
 	// MergeFail is the probability that a merge call fails although the
 	// PR is mergeable.
 	MergeFail float64 `yaml:"merge_fail"`

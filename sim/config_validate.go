@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/townsim/townsim/des"
@@ -45,6 +46,10 @@ func (c Config) Validate() error {
 	v.check(c.Town.AutoMergeDelay < 0, "town.auto_merge_delay", "is negative (%v)", c.Town.AutoMergeDelay)
 	v.check(c.Town.CodeReviewOffRigs < 0 || c.Town.CodeReviewOffRigs > c.Rigs, "town.code_review_off_rigs",
 		"must be between 0 and rigs (%d), got %d", c.Rigs, c.Town.CodeReviewOffRigs)
+	v.check(c.Town.GitLabRigs < 0 || c.Town.GitLabRigs > c.Rigs, "town.gitlab_rigs",
+		"must be between 0 and rigs (%d), got %d", c.Rigs, c.Town.GitLabRigs)
+	v.check(c.Town.GitLabHost != "" && (strings.ContainsAny(c.Town.GitLabHost, "/:@ ") || !strings.Contains(c.Town.GitLabHost, ".")),
+		"town.gitlab_host", "must be a host name such as gitlab.example.com, got %q", c.Town.GitLabHost)
 	v.check(c.Town.AutoMergeDelay%time.Minute != 0, "town.auto_merge_delay",
 		"is %v; auto_merge_delay_minutes is a whole number of minutes", c.Town.AutoMergeDelay)
 	switch c.Town.GitHubToken {
@@ -94,10 +99,10 @@ func (c Config) Validate() error {
 
 	g := c.GitHub
 	v.check(g.Org == "", "github.org", "is empty")
-	v.weights("github.merge", g.Merge, g.Close, g.Comments, g.FailingChecks, g.Approval, g.Conflict)
+	v.weights("github.merge", g.Merge, g.Close, g.Comments, g.FailingChecks, g.Approval, g.Conflict, g.Rejected)
 	v.dist("github.merge_delay", g.MergeDelay)
 	v.dist("github.checks_delay", g.ChecksDelay)
-	if g.Close > 0 {
+	if g.Close > 0 || g.Rejected > 0 || g.LandingClose > 0 {
 		v.dist("github.close_delay", g.CloseDelay)
 	}
 	if g.Approval > 0 {
@@ -106,6 +111,7 @@ func (c Config) Validate() error {
 	e := g.Errors
 	v.weights("github.errors", e.OK, e.ServerError, e.RateLimited, e.NotFound, e.Invalid, e.Network, e.WrongShape)
 	v.prob("github.merge_fail", g.MergeFail)
+	v.prob("github.landing_close", g.LandingClose)
 
 	l := c.Workload
 	v.check(l.IssuesPerHour < 0, "workload.issues_per_hour", "is negative (%v)", l.IssuesPerHour)
@@ -142,6 +148,7 @@ func (c Config) Validate() error {
 	}
 	v.prob("workload.delete", l.Delete)
 	v.prob("workload.delete_on_done", l.DeleteOnDone)
+	v.prob("workload.wasteland", l.Wasteland)
 	if l.Delete > 0 {
 		v.dist("workload.delete_after", l.DeleteAfter)
 	}

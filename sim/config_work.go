@@ -90,6 +90,11 @@ type WorkloadConfig struct {
 	// DeleteOnDone is the fraction of issues a user deletes the moment an
 	// agent reports gt_done on them, while that report is still pending.
 	DeleteOnDone float64 `yaml:"delete_on_done"`
+	// Wasteland is the fraction of slung issues the mayor slings for a
+	// wanted item it claimed on the town's wasteland: the issue carries
+	// production's origin tag (metadata.wasteland, kind
+	// wanted-item-claim); an item gets one to a few issues.
+	Wasteland float64 `yaml:"wasteland"`
 	// DashboardVisitsPerHour is the rate at which users open the town's
 	// page, whose load calls t.EnsureMayor (production's mayor/ensure
 	// route). It is how production brings back a mayor lost to a container

@@ -198,6 +198,11 @@ func (k *containers) start(c model.Call, sent time.Time) (model.Result, time.Dur
 		k.w.record("fault", des.F("agent", c.AgentID), des.F("kind", "triage_start_fail"))
 		return model.Result{StatusCode: 503, Body: "Service Unavailable"}, wait
 	}
+	if c.Role == model.RoleRefinery && k.w.faults.roll(FaultRefineryStartError) {
+		k.w.stats.StartFailures++
+		k.w.faults.fire(FaultRefineryStartError, des.F("agent", c.AgentID))
+		return model.Result{StatusCode: 503, Body: "Service Unavailable"}, wait
+	}
 	w := k.cfg.Start
 	answer := 0
 	if !k.w.faults.healedFor("start_error", "start_already_running", "start_timeout") {

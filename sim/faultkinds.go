@@ -49,7 +49,8 @@ type FaultKind struct {
 	Desc string
 	// Source is the production code path the fault stands for.
 	Source string
-	// SwarmMin and SwarmMax bound the rate a swarm draws.
+	// SwarmMin and SwarmMax bound the rate a swarm draws; a kind with
+	// SwarmMax 0 is never drawn by a swarm (a targeted kind).
 	SwarmMin, SwarmMax float64
 
 	// get reads the rate a Config gives the kind; set writes it (nil for
@@ -71,6 +72,11 @@ const (
 	FaultContainerRestart   = "container_restart"
 	FaultMayorDeath         = "mayor_death"
 	FaultTownRestart        = "town_restart"
+	// FaultRefineryStartError and FaultSlingRestart are targeted kinds:
+	// the swarm never draws them (SwarmMax 0), so adding them moved no
+	// swarm draw.
+	FaultRefineryStartError = "refinery_start_error"
+	FaultSlingRestart       = "sling_restart"
 )
 
 const (
@@ -203,6 +209,14 @@ var faultKinds = func() []FaultKind {
 			"the Durable Object is evicted from memory and re-created on the next request: in-memory state lost, "+
 				"SQLite, KV and the alarm kept (not during a tick)",
 			"Durable Object eviction, initializeDatabase", 0.1, 2),
+		rateKind(FaultRefineryStartError, SideWorld, unitProb+"refinery start call",
+			"a refinery's start call answers 503 (an outage of the refinery's start path; polecats start); "+
+				"with faults.heal the starts succeed again",
+			"startAgentInContainer, a refinery's dispatch (RQ-5, RQ-6)", 0, 0),
+		rateKind(FaultSlingRestart, SideWorld, unitProb+"slingBead",
+			"the Durable Object is evicted right after slingBead hooked the agent, before its un-awaited "+
+				"dispatch ran: the dispatch is lost, the agent stays idle and hooked (not during a tick)",
+			"slingBead's fire-and-forget dispatchAgent, Durable Object eviction", 0, 0),
 		rateKind(FaultMayorDeath, SideWorld, unitPerHour,
 			"the mayor's process dies; a user's next message brings it back (sendMayorMessage)",
 			"mayor session, ensureMayor", 0.1, 2),
@@ -324,7 +338,7 @@ func resolveFaults(c Config, src *des.Source) (Config, FaultMix) {
 	if c.Faults.Swarm {
 		r := src.Stream("swarm")
 		for _, k := range faultKinds {
-			if _, fixed := rates[k.Name]; fixed || (k.get != nil && k.get(&c) > 0) {
+			if _, fixed := rates[k.Name]; fixed || (k.get != nil && k.get(&c) > 0) || k.SwarmMax == 0 {
 				continue
 			}
 			on := r.Bool(0.5)

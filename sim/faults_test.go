@@ -139,6 +139,41 @@ func TestWorldFaultKinds(t *testing.T) {
 				t.Error("nothing closed across restarts")
 			}
 		}},
+		{FaultRefineryStartError, nil, func(t *testing.T, res *Result, lines []string) {
+			// Only refinery starts fail: every one that fired names the
+			// refinery, and polecats still start and close work.
+			for _, f := range grep(lines, " fault ", "kind="+FaultRefineryStartError) {
+				a := field(f, "agent")
+				if len(grep(lines, "proc", "agent="+a, "state=cold_start", "job=issue")) != 0 {
+					t.Errorf("agent %s had a failed refinery start but runs issues", a)
+				}
+			}
+			if len(grep(lines, "proc", "state=cold_start", "job=review")) != 0 {
+				t.Error("a refinery started while every refinery start fails")
+			}
+			if len(grep(lines, "proc", "state=cold_start", "job=issue")) == 0 {
+				t.Error("no polecat started")
+			}
+		}},
+		{FaultSlingRestart, nil, func(t *testing.T, res *Result, lines []string) {
+			// The lost dispatch: the sling starts nothing, every start of
+			// the bead comes from a tick's dispatch_agent (BD-2), and the
+			// Town restarts after the sling.
+			for _, f := range grep(lines, " fault ", "kind="+FaultSlingRestart) {
+				bead := field(f, "bead")
+				starts := len(grep(lines, "call", "container.start_agent", "bead="+bead))
+				dispatches := len(grep(lines, "action", "dispatch_agent{bead="+bead))
+				if dispatches == 0 || starts != dispatches {
+					t.Errorf("bead %s: %d starts, %d dispatch_agent actions; want every start from an action", bead, starts, dispatches)
+				}
+			}
+			if n := len(grep(lines, "rpc", "op=restart")); n == 0 {
+				t.Error("no Town restart after a lost sling")
+			}
+			if res.Beads.Closed == 0 {
+				t.Error("nothing closed")
+			}
+		}},
 		{FaultMayorDeath, nil, func(t *testing.T, res *Result, lines []string) {
 			f := grep(lines, " fault ", "kind="+FaultMayorDeath)[0]
 			mayor := field(f, "agent")
@@ -160,7 +195,7 @@ func TestWorldFaultKinds(t *testing.T) {
 				rates[tc.kind] = 3
 			}
 			if tc.kind == FaultMergeTimeout || tc.kind == FaultLateDone || tc.kind == FaultDuplicateCompleted ||
-				tc.kind == FaultClockStep {
+				tc.kind == FaultClockStep || tc.kind == FaultSlingRestart {
 				rates[tc.kind] = 0.5
 			}
 			for k, r := range tc.rates {
@@ -403,7 +438,8 @@ func TestParseFaultRates(t *testing.T) {
 // Every kind has a description, a production source and a swarm range.
 func TestFaultKindsDocumented(t *testing.T) {
 	for _, k := range FaultKinds() {
-		if k.Desc == "" || k.Source == "" || k.Unit == "" || !(k.SwarmMin > 0 && k.SwarmMin < k.SwarmMax) {
+		targeted := k.SwarmMin == 0 && k.SwarmMax == 0 // never drawn by a swarm
+		if k.Desc == "" || k.Source == "" || k.Unit == "" || !(targeted || k.SwarmMin > 0 && k.SwarmMin < k.SwarmMax) {
 			t.Errorf("%s is incomplete: %+v", k.Name, k)
 		}
 		if k.Side != SideCode && k.Side != SideWorld {

@@ -16,9 +16,10 @@ const (
 	planFailingChecks = "failing_checks"
 	planApproval      = "approval"
 	planConflict      = "conflict"
+	planRejected      = "rejected"
 )
 
-var planNames = [...]string{planMerge, planClose, planComments, planFailingChecks, planApproval, planConflict}
+var planNames = [...]string{planMerge, planClose, planComments, planFailingChecks, planApproval, planConflict, planRejected}
 
 // pullRequest is one PR in the GitHub model.
 type pullRequest struct {
@@ -53,24 +54,33 @@ func newGitHub(w *World) *github {
 		prs: map[string]*pullRequest{}, next: map[string]int{}}
 }
 
-// repoOf returns the rig's repository name.
-func (g *github) repoOf(rigID string) string {
+// rigOf returns the rig (a rig named "unknown" when there is none).
+func (g *github) rigOf(rigID string) rigRec {
 	for _, r := range g.w.rigs {
 		if r.id == rigID {
-			return r.name
+			return r
 		}
 	}
-	return "unknown"
+	return rigRec{name: "unknown"}
 }
 
-// open creates a PR for branch in the rig's repository and draws its fate.
-func (g *github) open(rigID, branch string) string {
+// open creates a PR for branch in the rig's repository and draws its fate
+// (a landing MR's PR may be closed instead: GitHubConfig.LandingClose).
+func (g *github) open(rigID, branch string, landing bool) string {
 	now := g.w.eng.Now()
-	repo := g.repoOf(rigID)
+	rig := g.rigOf(rigID)
+	repo := rig.name
 	g.next[repo]++
 	url := "https://github.com/" + g.cfg.Org + "/" + repo + "/pull/" + strconv.Itoa(g.next[repo])
+	if rig.gitlab {
+		url = "https://" + g.w.cfg.Town.gitLabHost() + "/" + g.cfg.Org + "/" + repo + "/-/merge_requests/" +
+			strconv.Itoa(g.next[repo])
+	}
 	c := g.cfg
-	plan := planNames[pickWeighted(g.r, c.Merge, c.Close, c.Comments, c.FailingChecks, c.Approval, c.Conflict)]
+	plan := planNames[pickWeighted(g.r, c.Merge, c.Close, c.Comments, c.FailingChecks, c.Approval, c.Conflict, c.Rejected)]
+	if landing && c.LandingClose > 0 && g.w.src.Stream("github/landing").Bool(c.LandingClose) {
+		plan = planClose
+	}
 	pr := &pullRequest{url: url, rigID: rigID, branch: branch, plan: plan, state: "open",
 		checksAt: now.Add(c.ChecksDelay.Sample(g.r))}
 	switch plan {
@@ -82,17 +92,22 @@ func (g *github) open(rigID, branch string) string {
 		pr.approveAt = now.Add(c.ApprovalDelay.Sample(g.r))
 	case planConflict:
 		pr.conflicts = true
+	case planRejected:
+		pr.approveAt = neverApproved
 	}
 	g.prs[url] = pr
 	g.w.stats.PRsOpened++
 	g.w.record("pr", des.F("url", url), des.F("event", "opened"), des.F("plan", plan), des.F("branch", branch))
-	if plan == planClose {
+	if plan == planClose || plan == planRejected {
 		g.w.eng.After(c.CloseDelay.Sample(g.r), func() { g.humanClose(pr) })
 	} else {
 		g.w.eng.Schedule(pr.checksAt.Add(c.MergeDelay.Sample(g.r)), func() { g.humanMerge(pr) })
 	}
 	return url
 }
+
+// neverApproved is the approval time of a rejected PR: after any run.
+var neverApproved = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // green reports a PR a human or auto-merge may merge now.
 func (g *github) green(pr *pullRequest) bool {

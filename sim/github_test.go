@@ -33,6 +33,22 @@ func TestGitHubPROutcomes(t *testing.T) {
 					t.Errorf("failed reviews %d (want 1), closed MRs %d (want 2)", failed, closed)
 				}
 			}},
+		{"rejected: awaiting approval until a human closes it; the MR fails, the issue is redone",
+			func(c *GitHubConfig) { c.Merge, c.Rejected = 0, 1 },
+			func(p *probe) bool { return p.w.Stats().PRsClosed > 0 },
+			func(t *testing.T, p *probe) {
+				if a := p.w.Stats().Analytics; a["pr.awaiting_approval_detected"] == 0 {
+					t.Errorf("a rejected PR was never seen awaiting approval: %v", a)
+				}
+				// The MR failed keeping the flag its last poll wrote (the
+				// second PR's merge then closes it as a sibling).
+				n, _ := p.w.town.DB().Int(`SELECT count(*) FROM beads b WHERE b.type = 'merge_request'
+					AND json_extract(b.metadata, '$.awaiting_approval') = 1 AND EXISTS (SELECT 1 FROM bead_events e
+					WHERE e.bead_id = b.bead_id AND e.event_type = 'status_changed' AND e.new_value = 'failed')`)
+				if n != 1 {
+					t.Errorf("%d failed MRs awaiting approval, want 1", n)
+				}
+			}},
 		{"review comments: a feedback bead fixes them", func(c *GitHubConfig) { c.Merge, c.Comments = 0, 1 }, nil,
 			func(t *testing.T, p *probe) {
 				if p.beadsLabelled(model.LabelPRFeedback, model.StatusClosed) != 1 {
@@ -106,7 +122,7 @@ func TestGitHubPRURLs(t *testing.T) {
 	}
 	defer w.Close()
 	g := w.github
-	got := []string{g.open(w.rigs[0].id, "a"), g.open(w.rigs[1].id, "b"), g.open(w.rigs[0].id, "c")}
+	got := []string{g.open(w.rigs[0].id, "a", false), g.open(w.rigs[1].id, "b", false), g.open(w.rigs[0].id, "c", false)}
 	want := []string{"https://github.com/townsim/rig-1/pull/1", "https://github.com/townsim/rig-2/pull/1",
 		"https://github.com/townsim/rig-1/pull/2"}
 	for i := range want {
@@ -117,5 +133,37 @@ func TestGitHubPRURLs(t *testing.T) {
 	r, _ := g.respond(model.Call{Kind: model.CallPRStatus, URL: "https://github.com/townsim/rig-1/pull/9"})
 	if r.PR.OK || r.PR.HTTPStatus != 404 {
 		t.Errorf("unknown PR answered %+v, want 404", r.PR)
+	}
+}
+
+// A GitLab rig's PRs are GitLab merge requests on its host, and the town
+// config carries the GitLab token and, for a self-hosted host, its URL.
+func TestGitLabRigs(t *testing.T) {
+	cfg := smallConfig()
+	cfg.Rigs = 2
+	cfg.Town.GitLabRigs = 1
+	cfg.Town.GitLabHost = "gitlab.example.com"
+	w, err := NewWorld(cfg, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	got := []string{w.github.open(w.rigs[0].id, "a", false), w.github.open(w.rigs[1].id, "b", false)}
+	want := []string{"https://github.com/townsim/rig-1/pull/1",
+		"https://gitlab.example.com/townsim/rig-2/-/merge_requests/1"}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("PR %d: %s, want %s", i, got[i], want[i])
+		}
+	}
+	tc, err := w.town.ReadTownConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tc.GitAuth.GitLabToken != SimGitLabToken || tc.GitAuth.GitLabInstanceURL != "https://gitlab.example.com" {
+		t.Errorf("git_auth %+v; want the GitLab token and instance URL", tc.GitAuth)
+	}
+	if tc.GitAuth.GitHubToken == "" {
+		t.Errorf("the GitHub token was lost: %+v", tc.GitAuth)
 	}
 }

@@ -75,6 +75,13 @@ func (w *World) Issues() []IssueView {
 	return out
 }
 
+// PRClosed reports that the PR at url was closed without a merge (by a
+// human, in the GitHub model).
+func (w *World) PRClosed(url string) bool {
+	pr := w.github.prs[url]
+	return pr != nil && pr.state == "closed"
+}
+
 // Now is the simulation's virtual time.
 func (w *World) Now() time.Time { return w.eng.Now() }
 

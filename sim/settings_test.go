@@ -21,7 +21,17 @@ func TestConfigValidateScenarioSettings(t *testing.T) {
 			c.Containers.TriageStartFail = 1
 			c.Work.MayorSession = des.Const(time.Hour)
 			c.Workload.Delete, c.Workload.DeleteAfter, c.Workload.DeleteOnDone = 0.1, des.Exp(time.Minute), 0.1
+			c.GitHub.Rejected, c.GitHub.LandingClose = 1, 0.5
+			c.Town.GitLabRigs, c.Town.GitLabHost, c.Workload.Wasteland = c.Rigs, "gitlab.example.com", 0.5
 		}, ""},
+		{"gitlab rigs", func(c *Config) { c.Town.GitLabRigs = c.Rigs + 1 }, "town.gitlab_rigs: must be between 0 and rigs"},
+		{"gitlab host with a scheme", func(c *Config) { c.Town.GitLabHost = "https://gitlab.example.com" },
+			`town.gitlab_host: must be a host name such as gitlab.example.com, got "https://gitlab.example.com"`},
+		{"wasteland", func(c *Config) { c.Workload.Wasteland = -0.1 }, "workload.wasteland: must be a probability"},
+		{"landing close", func(c *Config) { c.GitHub.LandingClose = 1.5 }, "github.landing_close: must be a probability"},
+		{"rejected needs a close delay", func(c *Config) { c.GitHub.Rejected, c.GitHub.CloseDelay = 1, des.Dist{} },
+			"github.close_delay: dist: Kind is empty"},
+		{"negative rejected weight", func(c *Config) { c.GitHub.Rejected = -1 }, "github.merge"},
 		{"code review off on more rigs than there are", func(c *Config) { c.Town.CodeReviewOffRigs = c.Rigs + 1 },
 			"town.code_review_off_rigs: must be between 0 and rigs"},
 		{"negative code review off rigs", func(c *Config) { c.Town.CodeReviewOffRigs = -1 }, "town.code_review_off_rigs"},

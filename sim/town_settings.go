@@ -39,7 +39,30 @@ func townConfigUpdate(s TownSettings) model.TownConfigUpdate {
 	case TokenTownIntegration:
 		u.GitAuth = &model.GitAuthUpdate{PlatformIntegrationID: model.Ptr("integration-town")}
 	}
+	if s.GitLabRigs > 0 {
+		if u.GitAuth == nil {
+			u.GitAuth = &model.GitAuthUpdate{}
+		}
+		u.GitAuth.GitLabToken = model.Ptr(SimGitLabToken)
+		if h := s.gitLabHost(); h != gitLabCom {
+			u.GitAuth.GitLabInstanceURL = model.Ptr("https://" + h)
+		}
+	}
 	return u
+}
+
+// SimGitLabToken is the GitLab token a town with GitLab rigs is
+// configured with.
+const SimGitLabToken = "glpat_simulated"
+
+const gitLabCom = "gitlab.com"
+
+// gitLabHost is the host of the GitLab rigs' repositories.
+func (s TownSettings) gitLabHost() string {
+	if s.GitLabHost == "" {
+		return gitLabCom
+	}
+	return s.GitLabHost
 }
 
 // rigRuntimeConfig is the runtime config the world configures a rig with.
@@ -89,6 +112,14 @@ type TownSettings struct {
 	// starts it). The zero value gives every rig the platform's token,
 	// which configureRig copies into the town config.
 	NoKilocodeToken bool `yaml:"no_kilocode_token"`
+	// GitLabRigs is how many rigs (the last ones) keep their repository
+	// on GitLab: their PRs are GitLab merge requests, which production
+	// polls for status only (no feedback fetch, no merge call: a human
+	// merges them), and the town config gets git_auth.gitlab_token.
+	GitLabRigs int `yaml:"gitlab_rigs"`
+	// GitLabHost is the GitLab rigs' host ("" = gitlab.com); any other
+	// host is configured as git_auth.gitlab_instance_url.
+	GitLabHost string `yaml:"gitlab_host"`
 }
 
 // TokenSource names a link of production's GitHub token chain that a

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/townsim/townsim/des"
@@ -39,6 +40,7 @@ type workload struct {
 	rate float64 // issues per hour
 	stop time.Time
 	n    int // titles
+	item int // the wanted item the mayor works on (Wasteland)
 	// create makes one arriving issue (u.sling; tests count instead).
 	create func(kind string)
 }
@@ -189,13 +191,29 @@ func (u *workload) sling(kind string) {
 		w.record("user", des.F("op", "create_bead"), des.F("bead", rec.id))
 		return
 	}
+	var env model.Env = w.env
+	lost := !w.alarm.running && w.faults.roll(FaultSlingRestart)
+	if lost {
+		env = evictedEnv{w.env}
+	}
+	meta := u.wastelandOrigin()
 	w.rpcEnv("sling_bead", func() error {
-		id, _, err := w.town.SlingBead(w.env, model.SlingInput{RigID: rig, Title: title})
+		id, _, err := w.town.SlingBead(env, model.SlingInput{RigID: rig, Title: title, Metadata: meta})
+		if lost {
+			w.faults.fire(FaultSlingRestart, des.F("bead", id))
+			w.eng.After(0, func() { _ = w.RestartTown() })
+		}
 		if id != "" {
 			rec.id, rec.created = id, true
 		}
 		return err
-	}, func() []des.Field { return []des.Field{des.F("bead", rec.id), des.F("rig", rig)} })
+	}, func() []des.Field {
+		fs := []des.Field{des.F("bead", rec.id), des.F("rig", rig)}
+		if meta != nil {
+			fs = append(fs, des.F("wasteland_item", meta["wasteland"].(map[string]any)["item_id"]))
+		}
+		return fs
+	})
 }
 
 // maybeCancel draws whether a user cancels the issue and schedules it.
@@ -336,3 +354,39 @@ func (u *workload) held() {
 			des.F("bead", rec.id))
 	})
 }
+
+// evictedEnv is the Env of a slingBead whose Durable Object is evicted
+// when the RPC returns (fault sling_restart): the task it starts without
+// awaiting never runs.
+type evictedEnv struct{ *Env }
+
+// Go drops the task: the isolate that would have run it is gone.
+func (evictedEnv) Go(func()) {}
+
+// wastelandOrigin draws whether the mayor slings the next issue for a
+// claimed wasteland item and returns its origin tag (nil: an ordinary
+// issue). Half of the tagged issues start a new item; the others belong
+// to the item before. Nothing is drawn while Wasteland is 0.
+func (u *workload) wastelandOrigin() map[string]any {
+	if u.cfg.Wasteland == 0 {
+		return nil
+	}
+	r := u.w.src.Stream("workload/wasteland")
+	if !r.Bool(u.cfg.Wasteland) {
+		return nil
+	}
+	if u.item == 0 || r.Bool(0.5) {
+		u.item++
+	}
+	id := "wanted-" + strconv.Itoa(u.item)
+	return map[string]any{"wasteland": map[string]any{
+		"kind":         "wanted-item-claim",
+		"wasteland_id": SimWastelandID,
+		"item_id":      id,
+		"pull_id":      nil,
+		"source_url":   "https://wasteland.example.com/" + SimWastelandID + "/wanted/" + id,
+	}}
+}
+
+// SimWastelandID is the wasteland the simulated mayor claims items on.
+const SimWastelandID = "wl-sim"

@@ -48,7 +48,10 @@ type World struct {
 }
 
 // rigRec is a rig the world created.
-type rigRec struct{ id, name string }
+type rigRec struct {
+	id, name string
+	gitlab   bool // the repository is on GitLab (TownSettings.GitLabRigs)
+}
 
 // WorldStats counts what the synthetic world did.
 type WorldStats struct {
@@ -189,9 +192,12 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 		return nil, fmt.Errorf("sim: town config: %w", err)
 	}
 	for i := 0; i < cfg.Rigs; i++ {
-		r := rigRec{id: setup.UUID(), name: "rig-" + strconv.Itoa(i+1)}
+		r := rigRec{id: setup.UUID(), name: "rig-" + strconv.Itoa(i+1), gitlab: i >= cfg.Rigs-cfg.Town.GitLabRigs}
 		w.rigs = append(w.rigs, r)
 		git := "https://github.com/" + cfg.GitHub.Org + "/" + r.name + ".git"
+		if r.gitlab {
+			git = "https://" + cfg.Town.gitLabHost() + "/" + cfg.GitHub.Org + "/" + r.name + ".git"
+		}
 		if err := w.rpc("add_rig", func(now time.Time) error {
 			if err := town.AddRig(now, r.id, r.name, git, "main"); err != nil {
 				return err
