@@ -1,0 +1,218 @@
+package differential
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/townsim/townsim/model"
+)
+
+// Change is one row a step (an event applied, an action's synchronous
+// part or its side effect) inserted, updated or deleted. Row holds the
+// row after the step, in the original's columns (absent for a delete).
+type Change struct {
+	Table string         `json:"table"`
+	RowID int64          `json:"rowid"`
+	Op    string         `json:"op"`
+	Row   map[string]any `json:"row,omitempty"`
+}
+
+// Delta computes the changes from before to after, in the columns the
+// original's schema has (a table it lacks is left out), tables in name
+// order and rowids ascending, as the host lists them.
+func Delta(schema map[string][]string, before, after []model.TableRows) []Change {
+	index := func(ts []model.TableRows) map[string]model.TableRows {
+		m := map[string]model.TableRows{}
+		for _, t := range ts {
+			m[t.Name] = t
+		}
+		return m
+	}
+	b, a := index(before), index(after)
+	var out []Change
+	for _, name := range sortedNames(schema) {
+		cols := schema[name]
+		tb, ta := b[name], a[name]
+		rb, ra := rowsByID(tb, cols), rowsByID(ta, cols)
+		ids := make([]int64, 0, len(ra)+len(rb))
+		for id := range rb {
+			ids = append(ids, id)
+		}
+		for id := range ra {
+			if _, ok := rb[id]; !ok {
+				ids = append(ids, id)
+			}
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			old, hadOld := rb[id]
+			row, has := ra[id]
+			switch {
+			case !has:
+				out = append(out, Change{Table: name, RowID: id, Op: "delete"})
+			case !hadOld:
+				out = append(out, Change{Table: name, RowID: id, Op: "insert", Row: row})
+			case !sameRow(old, row):
+				out = append(out, Change{Table: name, RowID: id, Op: "update", Row: row})
+			}
+		}
+	}
+	return out
+}
+
+func sortedNames(schema map[string][]string) []string {
+	names := make([]string, 0, len(schema))
+	for n := range schema {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// rowsByID reads t's rows as column → value in the columns cols names
+// (the original's), values as JSON reads them (numbers as float64).
+func rowsByID(t model.TableRows, cols []string) map[int64]map[string]any {
+	out := map[int64]map[string]any{}
+	pos := map[string]int{}
+	for j, c := range t.Columns {
+		pos[c] = j
+	}
+	for _, r := range t.Rows {
+		id, ok := r[0].(int64)
+		if !ok {
+			continue
+		}
+		row := map[string]any{}
+		for _, c := range cols {
+			j, ok := pos[c]
+			if !ok {
+				continue // a column only the checkout has: it takes its default there
+			}
+			row[c] = jsonValue(r[j])
+		}
+		out[id] = row
+	}
+	return out
+}
+
+// jsonValue turns a SQLite value into what the same value reads as after
+// a trip through JSON (how the host's values arrive).
+func jsonValue(v any) any {
+	switch x := v.(type) {
+	case int64:
+		return float64(x)
+	case []byte:
+		return string(x)
+	}
+	return v
+}
+
+func sameRow(a, b map[string]any) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || v != w {
+			return false
+		}
+	}
+	return true
+}
+
+// normalize renames the ids a step created (the first column of each
+// inserted row, in the order of the changes) to <new-1>, <new-2>, ...
+// wherever they occur in the changes' text values, so that rows created
+// with random ids on each side compare equal. It returns a copy.
+func normalize(schema map[string][]string, cs []Change) []Change {
+	var ids []string
+	for _, c := range cs {
+		if c.Op != "insert" || len(schema[c.Table]) == 0 {
+			continue
+		}
+		if s, ok := c.Row[schema[c.Table][0]].(string); ok && len(s) >= 8 {
+			ids = append(ids, s)
+		}
+	}
+	rename := func(s string) string {
+		for i, id := range ids {
+			s = strings.ReplaceAll(s, id, fmt.Sprintf("<new-%d>", i+1))
+		}
+		return s
+	}
+	out := make([]Change, len(cs))
+	for i, c := range cs {
+		out[i] = Change{Table: c.Table, RowID: c.RowID, Op: c.Op}
+		if c.Row != nil {
+			out[i].Row = map[string]any{}
+			for k, v := range c.Row {
+				if s, ok := v.(string); ok {
+					v = rename(s)
+				}
+				out[i].Row[k] = v
+			}
+		}
+	}
+	return out
+}
+
+// DeltaDiff is one row on which the two sides' changes disagree.
+type DeltaDiff struct {
+	Table string `json:"table"`
+	RowID int64  `json:"rowid"`
+	// Port and Original are each side's change of the row (nil = none).
+	Port     *Change `json:"port"`
+	Original *Change `json:"original"`
+	// Columns names the columns whose values differ (both changed the row).
+	Columns []string `json:"columns,omitempty"`
+}
+
+// compareDeltas compares the two sides' changes after normalize and
+// returns the rows where they disagree, in table and rowid order.
+func compareDeltas(schema map[string][]string, port, orig []Change) []DeltaDiff {
+	port, orig = normalize(schema, port), normalize(schema, orig)
+	type key struct {
+		table string
+		rowid int64
+	}
+	pm, om := map[key]*Change{}, map[key]*Change{}
+	var keys []key
+	for i := range port {
+		k := key{port[i].Table, port[i].RowID}
+		pm[k] = &port[i]
+		keys = append(keys, k)
+	}
+	for i := range orig {
+		k := key{orig[i].Table, orig[i].RowID}
+		om[k] = &orig[i]
+		if pm[k] == nil {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, func(a, b key) int { return cmp.Or(cmp.Compare(a.table, b.table), cmp.Compare(a.rowid, b.rowid)) })
+	var out []DeltaDiff
+	for _, k := range keys {
+		p, o := pm[k], om[k]
+		d := DeltaDiff{Table: k.table, RowID: k.rowid, Port: p, Original: o}
+		if p != nil && o != nil {
+			if p.Op == o.Op && sameRow(p.Row, o.Row) {
+				continue
+			}
+			for _, c := range schema[k.table] {
+				if !jsonEqual(p.Row[c], o.Row[c]) {
+					d.Columns = append(d.Columns, c)
+				}
+			}
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func jsonEqual(a, b any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
+}
