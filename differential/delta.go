@@ -127,7 +127,16 @@ func sameRow(a, b map[string]any) bool {
 // wherever they occur in the changes' text values, so that rows created
 // with random ids on each side compare equal. It returns a copy.
 func normalize(schema map[string][]string, cs []Change) []Change {
-	var ids []string
+	return renamer(schema, cs).changes(cs)
+}
+
+// idRenamer renames the ids that inserted rows got to <new-N>, in the
+// order they were created.
+type idRenamer []string
+
+// renamer collects the new ids of the inserts among cs.
+func renamer(schema map[string][]string, cs []Change) idRenamer {
+	var ids idRenamer
 	for _, c := range cs {
 		if c.Op != "insert" || len(schema[c.Table]) == 0 {
 			continue
@@ -136,12 +145,19 @@ func normalize(schema map[string][]string, cs []Change) []Change {
 			ids = append(ids, s)
 		}
 	}
-	rename := func(s string) string {
-		for i, id := range ids {
-			s = strings.ReplaceAll(s, id, fmt.Sprintf("<new-%d>", i+1))
-		}
-		return s
+	return ids
+}
+
+func (ids idRenamer) rename(s string) string {
+	for i, id := range ids {
+		s = strings.ReplaceAll(s, id, fmt.Sprintf("<new-%d>", i+1))
 	}
+	return s
+}
+
+// changes returns a copy of cs with the ids renamed in every text value.
+func (ids idRenamer) changes(cs []Change) []Change {
+	rename := ids.rename
 	out := make([]Change, len(cs))
 	for i, c := range cs {
 		out[i] = Change{Table: c.Table, RowID: c.RowID, Op: c.Op}
@@ -172,7 +188,11 @@ type DeltaDiff struct {
 // compareDeltas compares the two sides' changes after normalize and
 // returns the rows where they disagree, in table and rowid order.
 func compareDeltas(schema map[string][]string, port, orig []Change) []DeltaDiff {
-	port, orig = normalize(schema, port), normalize(schema, orig)
+	return compareRenamed(schema, renamer(schema, port).changes(port), renamer(schema, orig).changes(orig))
+}
+
+// compareRenamed compares changes whose new ids are renamed already.
+func compareRenamed(schema map[string][]string, port, orig []Change) []DeltaDiff {
 	type key struct {
 		table string
 		rowid int64

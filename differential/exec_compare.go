@@ -46,17 +46,26 @@ type StepComparison struct {
 
 // compareStep fills the verdict from both sides' changes and errors.
 func compareStep(schema map[string][]string, c *StepComparison, port []Change, portErr error, orig []Change, origErr string) {
+	compareStepAfter(schema, c, nil, port, portErr, nil, orig, origErr)
+}
+
+// compareStepAfter is compareStep for a step that follows another (an
+// effect after its synchronous part): the ids the earlier step created
+// (portPrior, origPrior) are renamed too, in the changes and the calls.
+func compareStepAfter(schema map[string][]string, c *StepComparison, portPrior, port []Change, portErr error, origPrior, orig []Change, origErr string) {
 	if portErr != nil {
 		c.PortError = portErr.Error()
 	}
 	c.OriginalError = origErr
 	c.PortChanges, c.OriginalChanges = nonNil(port), nonNil(orig)
-	c.Rows = compareDeltas(schema, port, orig)
+	pr := renamer(schema, append(slices.Clip(portPrior), port...))
+	or := renamer(schema, append(slices.Clip(origPrior), orig...))
+	c.Rows = compareRenamed(schema, pr.changes(port), or.changes(orig))
 	c.Same = len(c.Rows) == 0 && (c.PortError == "") == (c.OriginalError == "")
 	if c.PortEffect != nil && c.OriginalEffect != nil && *c.PortEffect != *c.OriginalEffect {
 		c.Same = false
 	}
-	if c.Part == "effect" && !sameCalls(c.PortCalls, c.OriginalCalls) {
+	if c.Part == "effect" && !sameCalls(renameCalls(pr, c.PortCalls), renameCalls(or, c.OriginalCalls)) {
 		c.Same = false
 	}
 }
@@ -66,6 +75,22 @@ func nonNil(cs []Change) []Change {
 		return []Change{}
 	}
 	return cs
+}
+
+// renameCalls returns the calls with new ids renamed in their text arguments.
+func renameCalls(ids idRenamer, calls []CallMade) []CallMade {
+	out := make([]CallMade, len(calls))
+	for i, c := range calls {
+		args := map[string]any{}
+		for k, v := range c.Args {
+			if s, ok := v.(string); ok {
+				v = ids.rename(s)
+			}
+			args[k] = v
+		}
+		out[i] = CallMade{Kind: c.Kind, Args: args}
+	}
+	return out
 }
 
 func sameCalls(a, b []CallMade) bool {

@@ -164,7 +164,8 @@ func (c *ExecComparer) Apply(t *model.Town, env model.Env, a reconciler.Action) 
 	}
 	hasEffect := eff != nil && eff.Run != nil
 	cmp := StepComparison{Kind: KindAction, Type: a.Type, Part: "sync", PortEffect: boolPtr(hasEffect), OriginalEffect: boolPtr(orig.HasEffect)}
-	compareStep(c.Host.Schema, &cmp, Delta(c.Host.Schema, before, after), applyErr, orig.Sync, orig.SyncError)
+	portSync := Delta(c.Host.Schema, before, after)
+	compareStep(c.Host.Schema, &cmp, portSync, applyErr, orig.Sync, orig.SyncError)
 	c.ActionStats.add(a.Type, cmp.Part, cmp.Same)
 	if !cmp.Same {
 		c.save(t, st, StepRecord{Action: enc, TownID: t.ID(), StepComparison: cmp})
@@ -172,7 +173,7 @@ func (c *ExecComparer) Apply(t *model.Town, env model.Env, a reconciler.Action) 
 	if hasEffect && orig.HasEffect && applyErr == nil {
 		run := eff.Run
 		eff.Run = func(env model.Env) error {
-			return c.runEffect(t, env, a, enc, st, run)
+			return c.runEffect(t, env, a, enc, st, portSync, run)
 		}
 	}
 	return eff, applyErr
@@ -183,7 +184,7 @@ func (c *ExecComparer) Apply(t *model.Town, env model.Env, a reconciler.Action) 
 // for poll_pr and merge_pr on a private copy of the state the effect
 // started from (database changes and calls), for the others on the state
 // before the action (calls only).
-func (c *ExecComparer) runEffect(t *model.Town, env model.Env, a reconciler.Action, enc []byte, st State, run func(model.Env) error) error {
+func (c *ExecComparer) runEffect(t *model.Town, env model.Env, a reconciler.Action, enc []byte, st State, portSync []Change, run func(model.Env) error) error {
 	if c.err != nil {
 		return run(env)
 	}
@@ -218,6 +219,7 @@ func (c *ExecComparer) runEffect(t *model.Town, env model.Env, a reconciler.Acti
 	portErr := runErr
 	effState := st
 	if copyFile != "" {
+		portSync = nil // the synchronous part ran again on the copy, where it changes nothing
 		effState = State{Now: start.Truncate(time.Millisecond), Config: liveConfig(t), Tables: startTables}
 		var err error
 		portChanges, cmp.PortCalls, portErr, err = c.replayPortEffect(t, copyFile, a, start, rec.world)
@@ -239,7 +241,7 @@ func (c *ExecComparer) runEffect(t *model.Town, env model.Env, a reconciler.Acti
 	if copyFile == "" {
 		origChanges = nil // written by a Town method outside actions.ts: not compared
 	}
-	compareStep(c.Host.Schema, &cmp, portChanges, portErr, origChanges, orig.EffectError)
+	compareStepAfter(c.Host.Schema, &cmp, portSync, portChanges, portErr, orig.Sync, origChanges, orig.EffectError)
 	c.ActionStats.add(a.Type, cmp.Part, cmp.Same)
 	if !cmp.Same {
 		c.save(t, effState, StepRecord{Action: enc, TownID: t.ID(), Answers: rec.ctx.answers, StepComparison: cmp})

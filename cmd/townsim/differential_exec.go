@@ -1,0 +1,130 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/townsim/townsim/differential"
+	"github.com/townsim/townsim/reports"
+	"github.com/townsim/townsim/sim"
+)
+
+// compareKinds are the comparisons --compare names, in order.
+var compareKinds = []string{"reconcile", "events", "actions"}
+
+// parseCompare reads a --compare list: a comma-separated subset of
+// reconcile, events and actions, at least one.
+func parseCompare(s string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, k := range strings.Split(s, ",") {
+		k = strings.TrimSpace(k)
+		if !slices.Contains(compareKinds, k) {
+			return nil, fmt.Errorf("unknown comparison %q (a list of %s)", k, strings.Join(compareKinds, ", "))
+		}
+		out[k] = true
+	}
+	return out, nil
+}
+
+// checkCompareFlag checks --compare against --gastown and its mode.
+func checkCompareFlag(set map[string]bool, f *runFlags) error {
+	if f.gastown == "" {
+		if set["compare"] {
+			return fmt.Errorf("--compare: needs --gastown")
+		}
+		return nil
+	}
+	kinds, err := parseCompare(f.compare)
+	if err != nil {
+		return fmt.Errorf("--compare: %v", err)
+	}
+	if f.gastownMode == string(differential.ModeDrive) {
+		if set["compare"] && (kinds["events"] || kinds["actions"] || !kinds["reconcile"]) {
+			return fmt.Errorf("--compare: drive mode compares reconcile only")
+		}
+		kinds = map[string]bool{"reconcile": true}
+	}
+	f.compareKinds = kinds
+	for _, prefix := range []string{"event", "action"} {
+		if err := differential.CheckNewDir(f.diffs, prefix); err != nil {
+			return fmt.Errorf("--diffs: %v", err)
+		}
+	}
+	return nil
+}
+
+// startExec installs the event and action comparisons of --compare.
+func (d *differentialRun) startExec(f *runFlags, opts *sim.RunOptions) {
+	if d.host == nil || !(f.compareKinds["events"] || f.compareKinds["actions"]) {
+		return
+	}
+	d.exec = &differential.ExecComparer{Host: d.host, Events: f.compareKinds["events"] && d.host.Exec.ApplyEvent,
+		Actions: f.compareKinds["actions"] && d.host.Exec.ApplyAction, DiffDir: f.diffs, WallClock: time.Now}
+	opts.Apply = d.exec.Apply
+	opts.Events = d.exec
+}
+
+// execSummary is the "events" and "actions" part of the JSON summary.
+type execSummary struct {
+	Events      *differential.ExecStats `json:"events,omitempty"`
+	Actions     *differential.ExecStats `json:"actions,omitempty"`
+	Differences []string                `json:"differences"`
+	HostSeconds float64                 `json:"host_seconds"`
+}
+
+func (d *differentialRun) execSummary() *execSummary {
+	if d == nil || d.exec == nil {
+		return nil
+	}
+	s := &execSummary{Differences: append([]string{}, d.exec.Differences...), HostSeconds: d.exec.HostTime.Seconds()}
+	if d.exec.Events {
+		s.Events = &d.exec.EventStats
+	}
+	if d.exec.Actions {
+		s.Actions = &d.exec.ActionStats
+	}
+	return s
+}
+
+// writeExecTables prints the event and action comparisons by type.
+func writeExecTables(w io.Writer, s *execSummary) error {
+	if s == nil {
+		return nil
+	}
+	if s.Events != nil {
+		t := reports.NewTable(w)
+		t.Header("event type", "applied and compared", "differed")
+		for _, r := range s.Events.ByType {
+			if err := t.Append(r.Type, strconv.Itoa(r.Compared), strconv.Itoa(r.Differed)); err != nil {
+				return err
+			}
+		}
+		if err := t.Append("(all)", fmt.Sprintf("%d (%d skipped: fault injected)", s.Events.Compared, s.Events.Skipped), strconv.Itoa(s.Events.Differed)); err != nil {
+			return err
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+	}
+	if s.Actions != nil {
+		t := reports.NewTable(w)
+		t.Header("action type", "sync parts compared", "differed", "side effects compared", "differed")
+		for _, r := range s.Actions.ByType {
+			if err := t.Append(r.Type, strconv.Itoa(r.Compared), strconv.Itoa(r.Differed), strconv.Itoa(r.Effects), strconv.Itoa(r.EffectsDiffered)); err != nil {
+				return err
+			}
+		}
+		if err := t.Append("(all)", fmt.Sprintf("%d steps (%d skipped: fault injected)", s.Actions.Compared, s.Actions.Skipped), strconv.Itoa(s.Actions.Differed), "", ""); err != nil {
+			return err
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(w, "event and action differences: %d saved; time in the original's executors: %.3fs\n", len(s.Differences), s.HostSeconds)
+	return nil
+}
