@@ -110,6 +110,9 @@ type StepRecord struct {
 	// Answers are the answers the port's world gave the effect's calls,
 	// in production's shape (part effect).
 	Answers []Answer `json:"answers,omitempty"`
+	// World is what the port's world answered the effect's external
+	// calls, for replaying the port's side (part effect).
+	World []WorldCall `json:"world,omitempty"`
 	// TownID is the town's id (production's ctx.townId).
 	TownID string `json:"town_id,omitempty"`
 	StepComparison

@@ -244,7 +244,7 @@ func (c *ExecComparer) runEffect(t *model.Town, env model.Env, a reconciler.Acti
 	compareStepAfter(c.Host.Schema, &cmp, portSync, portChanges, portErr, orig.Sync, origChanges, orig.EffectError)
 	c.ActionStats.add(a.Type, cmp.Part, cmp.Same)
 	if !cmp.Same {
-		c.save(t, effState, StepRecord{Action: enc, TownID: t.ID(), Answers: rec.ctx.answers, StepComparison: cmp})
+		c.save(t, effState, StepRecord{Action: enc, TownID: t.ID(), Answers: rec.ctx.answers, World: rec.world, StepComparison: cmp})
 	}
 	return runErr
 }

@@ -6,13 +6,15 @@ import (
 	"github.com/townsim/townsim/model"
 )
 
-// worldCall is one external call the port's effect made and the world's
+// WorldCall is one external call the port's effect made and the world's
 // answer, with the clock when it returned.
-type worldCall struct {
-	call   model.Call
-	result model.Result
-	at     time.Time
+type WorldCall struct {
+	Call   model.Call   `json:"call"`
+	Result model.Result `json:"result"`
+	At     time.Time    `json:"at"`
 }
+
+type worldCall = WorldCall
 
 // contextLog collects the calls of production's action context an
 // effect made (reconciler.CallRecorder) and the answers the port used.
@@ -38,7 +40,7 @@ type recordingEnv struct {
 // Call performs c in the run and records it.
 func (e *recordingEnv) Call(c model.Call) model.Result {
 	r := e.Env.Call(c)
-	e.world = append(e.world, worldCall{call: c, result: r, at: e.Env.Now()})
+	e.world = append(e.world, WorldCall{Call: c, Result: r, At: e.Env.Now()})
 	return r
 }
 
@@ -60,7 +62,7 @@ type replayEnv struct {
 func newReplayEnv(start time.Time, world []worldCall) *replayEnv {
 	e := &replayEnv{clock: start, queue: map[model.CallKind][]worldCall{}}
 	for _, w := range world {
-		e.queue[w.call.Kind] = append(e.queue[w.call.Kind], w)
+		e.queue[w.Call.Kind] = append(e.queue[w.Call.Kind], w)
 	}
 	return e
 }
@@ -74,10 +76,10 @@ func (e *replayEnv) Call(c model.Call) model.Result {
 	}
 	w := q[0]
 	e.queue[c.Kind] = q[1:]
-	if w.at.After(e.clock) {
-		e.clock = w.at
+	if w.At.After(e.clock) {
+		e.clock = w.At
 	}
-	return w.result
+	return w.Result
 }
 
 func (e *replayEnv) All(tasks []func()) {

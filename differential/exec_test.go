@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -157,5 +158,44 @@ func TestActionsCompared(t *testing.T) {
 	}
 	if len(eff.Answers) != 1 || eff.Answers[0].Kind != "checkPRStatus" {
 		t.Errorf("answers saved: %+v", eff.Answers)
+	}
+}
+
+// Saved event and action differences replay to the same verdicts with
+// townsim diff (ReplaySteps), and the reconcile replay passes them by.
+func TestStepsReplay(t *testing.T) {
+	c := newExecComparer(t)
+	town := newTown(t)
+	town.SetEventObserver(c)
+	addAgent(t, town, "a1", t0.Add(-time.Hour), true)
+	if _, err := town.InsertEvent(t0.Add(-time.Second), model.EventContainerStatus, "a1", "", map[string]any{"status": "not_found"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := town.DrainEvents(t0, nil); err != nil {
+		t.Fatal(err)
+	}
+	addAgent(t, town, "a2", t0, true)
+	env := &model.InstantEnv{Clock: t0}
+	if _, err := c.Apply(town, env, reconciler.Action{Type: reconciler.TransitionAgent, AgentID: "a2", From: "working", To: "idle", Reason: "r"}); err != nil {
+		t.Fatal(err)
+	}
+	if c.Err() != nil || len(c.Differences) != 2 {
+		t.Fatalf("err %v, differences %v", c.Err(), c.Differences)
+	}
+	stats, diffs, err := ReplaySteps(c.Host, c.DiffDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Events.Differed != 1 || stats.Actions.Differed != 1 || len(diffs) != 2 {
+		t.Fatalf("replayed: %+v, %d differing", stats, len(diffs))
+	}
+	for _, d := range diffs {
+		saved := readStep(t, strings.TrimSuffix(d.State, ".sqlite")+".json")
+		if !jsonEqual(d.Comparison.Rows, saved.Rows) {
+			t.Errorf("%s replays to %+v, saved %+v", d.State, d.Comparison.Rows, saved.Rows)
+		}
+	}
+	if st, _, err := Replay(c.Host, c.DiffDir); err != nil || st.Compared != 0 {
+		t.Errorf("reconcile replay of step records: %+v, %v", st, err)
 	}
 }

@@ -125,6 +125,49 @@ func writeExecTables(w io.Writer, s *execSummary) error {
 			return err
 		}
 	}
-	fmt.Fprintf(w, "event and action differences: %d saved; time in the original's executors: %.3fs\n", len(s.Differences), s.HostSeconds)
+	fmt.Fprintf(w, "event and action differences: %d; time in the original's executors: %.3fs\n", len(s.Differences), s.HostSeconds)
 	return nil
+}
+
+// writeStepReplay prints a replay of saved event and action differences:
+// the counts by type and the differing states.
+func writeStepReplay(w io.Writer, st differential.StepStats, diffs []differential.ReplayedStep, list int) error {
+	s := &execSummary{}
+	if st.Events.Compared > 0 {
+		s.Events = &st.Events
+	}
+	if st.Actions.Compared > 0 {
+		s.Actions = &st.Actions
+	}
+	for _, d := range diffs {
+		s.Differences = append(s.Differences, d.State)
+	}
+	if err := writeExecTables(w, s); err != nil {
+		return err
+	}
+	for i, d := range diffs {
+		if i == list {
+			fmt.Fprintf(w, "... and %d more\n", len(diffs)-list)
+			break
+		}
+		fmt.Fprintf(w, "%s: %s\n", d.State, describeStep(d.Comparison))
+	}
+	return nil
+}
+
+// describeStep says in one line how an event or action step differs.
+func describeStep(c *differential.StepComparison) string {
+	what := c.Type + " (" + c.Part + ")"
+	switch {
+	case (c.PortError == "") != (c.OriginalError == "") && c.PortError != "":
+		return what + ": only the port threw: " + oneLine(c.PortError)
+	case (c.PortError == "") != (c.OriginalError == ""):
+		return what + ": only the original threw: " + oneLine(c.OriginalError)
+	case c.PortEffect != nil && c.OriginalEffect != nil && *c.PortEffect != *c.OriginalEffect:
+		return fmt.Sprintf("%s: side effect returned by the port %v, by the original %v", what, *c.PortEffect, *c.OriginalEffect)
+	case len(c.Rows) > 0:
+		r := c.Rows[0]
+		return fmt.Sprintf("%s: %d rows changed differently, first %s rowid %d %v", what, len(c.Rows), r.Table, r.RowID, r.Columns)
+	}
+	return what + ": other calls of the action context"
 }
