@@ -165,7 +165,7 @@ func (ids idRenamer) changes(cs []Change) []Change {
 			out[i].Row = map[string]any{}
 			for k, v := range c.Row {
 				if s, ok := v.(string); ok {
-					v = rename(s)
+					v = canonicalJSON(rename(s))
 				}
 				out[i].Row[k] = v
 			}
@@ -235,4 +235,23 @@ func jsonEqual(a, b any) bool {
 	x, _ := json.Marshal(a)
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
+}
+
+// canonicalJSON returns a text that holds a JSON object or array with its
+// keys sorted (as Go encodes it), other text as it is: the port writes
+// JSON it builds from Go maps with sorted keys where production keeps its
+// objects' insertion order, and no reader depends on the order.
+func canonicalJSON(s string) string {
+	if len(s) < 2 || (s[0] != '{' && s[0] != '[') {
+		return s
+	}
+	var v any
+	if json.Unmarshal([]byte(s), &v) != nil {
+		return s
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return s
+	}
+	return string(b)
 }

@@ -32,6 +32,9 @@ type Handshake struct {
 	// Stubbed are the packages the checkout imports that were replaced by
 	// the stub (never called at run time by reconcile).
 	Stubbed []string `json:"stubbed"`
+	// Shimmed are the packages replaced by townsim's own implementation
+	// (the monorepo's git URL parser, which actions.ts calls).
+	Shimmed []string `json:"shimmed"`
 	// SchemaModules are the checkout's modules that created its schema.
 	SchemaModules []string `json:"schema_modules"`
 	// Schema is the original's schema: each table's columns in order.

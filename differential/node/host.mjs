@@ -128,6 +128,7 @@ export function createSchema(sql) { const used = []; ${calls.join('\n')} return 
 // ── Bundle ───────────────────────────────────────────────────────────
 
 const stubbed = new Set();
+const shimmed = new Set();
 const plugin = {
   name: 'townsim',
   setup(build) {
@@ -155,6 +156,11 @@ const plugin = {
         pluginData: 'townsim-direct',
       });
       if (r.errors.length === 0) return r;
+      if (args.path === '@kilocode/worker-utils/git-url') {
+        // Not in the checkout; actions.ts calls it: townsim's own reading.
+        shimmed.add(args.path);
+        return { path: path.join(here, 'git-url.cjs') };
+      }
       stubbed.add(args.path);
       return { path: path.join(here, 'stub.cjs') };
     });
@@ -375,6 +381,7 @@ out({
   ready: true,
   root: path.resolve(root),
   stubbed: [...stubbed].sort(),
+  shimmed: [...shimmed].sort(),
   schema_modules: schemaModules,
   schema,
   exec: {
