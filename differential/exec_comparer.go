@@ -56,6 +56,9 @@ type pendingEvent struct {
 // comparison.
 func (c *ExecComparer) Err() error { return c.err }
 
+// Differed counts the events and action steps that differed so far.
+func (c *ExecComparer) Differed() int { return c.EventStats.Differed + c.ActionStats.Differed }
+
 func (c *ExecComparer) fail(err error) {
 	if c.err == nil {
 		c.err = err
