@@ -11,6 +11,7 @@ import (
 
 	"github.com/townsim/townsim/model"
 	"github.com/townsim/townsim/model/reconciler"
+	"github.com/townsim/townsim/sim"
 )
 
 func newExecComparer(t *testing.T) *ExecComparer {
@@ -197,5 +198,39 @@ func TestStepsReplay(t *testing.T) {
 	}
 	if st, _, err := Replay(c.Host, c.DiffDir); err != nil || st.Compared != 0 {
 		t.Errorf("reconcile replay of step records: %+v, %v", st, err)
+	}
+}
+
+// Comparing events and actions leaves a run as it is: the same trace
+// hash as the plain run, with every event and action compared.
+func TestExecCompareKeepsTheRun(t *testing.T) {
+	plain, err := sim.Run(shortRun(), sim.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newExecComparer(t)
+	res, err := sim.Run(shortRun(), sim.RunOptions{Events: c, Apply: c.Apply})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Err() != nil {
+		t.Fatal(c.Err())
+	}
+	if res.TraceHash != plain.TraceHash {
+		t.Errorf("comparing events and actions changed the run: trace hash %s, plain %s", res.TraceHash, plain.TraceHash)
+	}
+	if c.EventStats.Compared == 0 || c.ActionStats.Compared == 0 {
+		t.Errorf("compared %d events and %d action steps", c.EventStats.Compared, c.ActionStats.Compared)
+	}
+	emitted := 0
+	for _, tr := range res.TickRecords {
+		emitted += tr.Metrics.ActionsEmitted
+	}
+	synced := 0
+	for _, r := range c.ActionStats.ByType {
+		synced += r.Compared
+	}
+	if synced != emitted {
+		t.Errorf("%d synchronous parts compared, %d actions emitted", synced, emitted)
 	}
 }
