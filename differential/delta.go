@@ -1,6 +1,7 @@
 package differential
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -25,7 +26,7 @@ type Change struct {
 // order and rowids ascending, as the host lists them.
 func Delta(schema map[string][]string, before, after []model.TableRows) []Change {
 	index := func(ts []model.TableRows) map[string]model.TableRows {
-		m := map[string]model.TableRows{}
+		m := make(map[string]model.TableRows, len(ts))
 		for _, t := range ts {
 			m[t.Name] = t
 		}
@@ -34,33 +35,74 @@ func Delta(schema map[string][]string, before, after []model.TableRows) []Change
 	b, a := index(before), index(after)
 	var out []Change
 	for _, name := range sortedNames(schema) {
-		cols := schema[name]
 		tb, ta := b[name], a[name]
-		rb, ra := rowsByID(tb, cols), rowsByID(ta, cols)
-		ids := make([]int64, 0, len(ra)+len(rb))
-		for id := range rb {
-			ids = append(ids, id)
-		}
-		for id := range ra {
-			if _, ok := rb[id]; !ok {
-				ids = append(ids, id)
+		cols := schema[name]
+		// Both snapshots list rows in rowid order: walk them together and
+		// read a row into the original's columns only where it changed.
+		rowOf := func(t model.TableRows, r []any) map[string]any {
+			pos := make(map[string]int, len(t.Columns))
+			for j, c := range t.Columns {
+				pos[c] = j
 			}
+			row := map[string]any{}
+			for _, c := range cols {
+				if j, ok := pos[c]; ok {
+					row[c] = jsonValue(r[j])
+				}
+			}
+			return row
 		}
-		slices.Sort(ids)
-		for _, id := range ids {
-			old, hadOld := rb[id]
-			row, has := ra[id]
+		sameCols := slices.Equal(tb.Columns, ta.Columns)
+		i, j := 0, 0
+		for i < len(tb.Rows) || j < len(ta.Rows) {
+			var ib, ia int64 = 1<<63 - 1, 1<<63 - 1
+			if i < len(tb.Rows) {
+				ib, _ = tb.Rows[i][0].(int64)
+			}
+			if j < len(ta.Rows) {
+				ia, _ = ta.Rows[j][0].(int64)
+			}
 			switch {
-			case !has:
-				out = append(out, Change{Table: name, RowID: id, Op: "delete"})
-			case !hadOld:
-				out = append(out, Change{Table: name, RowID: id, Op: "insert", Row: row})
-			case !sameRow(old, row):
-				out = append(out, Change{Table: name, RowID: id, Op: "update", Row: row})
+			case ib < ia:
+				out = append(out, Change{Table: name, RowID: ib, Op: "delete"})
+				i++
+			case ia < ib:
+				out = append(out, Change{Table: name, RowID: ia, Op: "insert", Row: rowOf(ta, ta.Rows[j])})
+				j++
+			default:
+				rb, ra := tb.Rows[i], ta.Rows[j]
+				if !sameCols || !rawEqual(rb, ra) {
+					if nb, na := rowOf(tb, rb), rowOf(ta, ra); !sameRow(nb, na) {
+						out = append(out, Change{Table: name, RowID: ia, Op: "update", Row: na})
+					}
+				}
+				i++
+				j++
 			}
 		}
 	}
 	return out
+}
+
+// rawEqual compares two snapshot rows value by value (BLOBs by content).
+func rawEqual(a, b []any) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k := range a {
+		x, xb := a[k].([]byte)
+		y, yb := b[k].([]byte)
+		if xb || yb {
+			if !xb || !yb || !bytes.Equal(x, y) {
+				return false
+			}
+			continue
+		}
+		if a[k] != b[k] {
+			return false
+		}
+	}
+	return true
 }
 
 func sortedNames(schema map[string][]string) []string {
@@ -70,32 +112,6 @@ func sortedNames(schema map[string][]string) []string {
 	}
 	slices.Sort(names)
 	return names
-}
-
-// rowsByID reads t's rows as column → value in the columns cols names
-// (the original's), values as JSON reads them (numbers as float64).
-func rowsByID(t model.TableRows, cols []string) map[int64]map[string]any {
-	out := map[int64]map[string]any{}
-	pos := map[string]int{}
-	for j, c := range t.Columns {
-		pos[c] = j
-	}
-	for _, r := range t.Rows {
-		id, ok := r[0].(int64)
-		if !ok {
-			continue
-		}
-		row := map[string]any{}
-		for _, c := range cols {
-			j, ok := pos[c]
-			if !ok {
-				continue // a column only the checkout has: it takes its default there
-			}
-			row[c] = jsonValue(r[j])
-		}
-		out[id] = row
-	}
-	return out
 }
 
 // jsonValue turns a SQLite value into what the same value reads as after

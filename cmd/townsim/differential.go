@@ -80,8 +80,8 @@ func startDifferential(f *runFlags, opts *sim.RunOptions, stderr io.Writer) (*di
 		}
 		d.host = h
 		d.dir = f.diffs
-		fmt.Fprintf(stderr, "gastown: %s's reconcile bundled (stubbed: %v); %s mode; differences go to %s\n",
-			h.Root, h.Stubbed, mode, f.diffs)
+		fmt.Fprintf(stderr, "gastown: %s's reconcile bundled (stubbed: %v; townsim's own: %v); %s mode; differences go to %s\n",
+			h.Root, h.Stubbed, h.Shimmed, mode, f.diffs)
 		if f.compareKinds["reconcile"] {
 			d.comparer = &differential.Comparer{Host: h, Mode: mode, DiffDir: f.diffs, WallClock: time.Now}
 			opts.Reconcile = d.comparer.Reconcile
