@@ -44,3 +44,29 @@ func TestDeltaAndNormalisation(t *testing.T) {
 		})
 	}
 }
+
+func TestAcceptedBodyWording(t *testing.T) {
+	ins := func(body any) *Change {
+		return &Change{Table: "beads", RowID: 9, Op: "insert", Row: map[string]any{"body": body}}
+	}
+	for _, c := range []struct {
+		name, kind, typ string
+		d               DeltaDiff
+		accepted        bool
+	}{
+		{"feedback body", KindEvent, "pr_feedback_detected", DeltaDiff{Table: "beads", Port: ins("ours"), Original: ins("theirs"), Columns: []string{"body"}}, true},
+		{"conflict body", KindEvent, "pr_conflict_detected", DeltaDiff{Table: "beads", Port: ins("ours"), Original: ins("theirs"), Columns: []string{"body"}}, true},
+		{"empty body", KindEvent, "pr_feedback_detected", DeltaDiff{Table: "beads", Port: ins(""), Original: ins("theirs"), Columns: []string{"body"}}, false},
+		{"body and title", KindEvent, "pr_feedback_detected", DeltaDiff{Table: "beads", Port: ins("a"), Original: ins("b"), Columns: []string{"body", "title"}}, false},
+		{"another event", KindEvent, "agent_done", DeltaDiff{Table: "beads", Port: ins("a"), Original: ins("b"), Columns: []string{"body"}}, false},
+		{"an action", KindAction, "pr_feedback_detected", DeltaDiff{Table: "beads", Port: ins("a"), Original: ins("b"), Columns: []string{"body"}}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := &StepComparison{Kind: c.kind, Type: c.typ, Rows: []DeltaDiff{c.d}}
+			accept(s)
+			if got := len(s.Rows) == 0 && len(s.Accepted) == 1; got != c.accepted {
+				t.Errorf("accepted %v, want %v (%+v)", got, c.accepted, s)
+			}
+		})
+	}
+}

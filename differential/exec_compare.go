@@ -35,6 +35,8 @@ type StepComparison struct {
 	OriginalEffect *bool `json:"original_effect,omitempty"`
 	// Rows are the rows the two sides changed differently.
 	Rows []DeltaDiff `json:"rows,omitempty"`
+	// Accepted names the accepted differences left out of Rows.
+	Accepted []string `json:"accepted,omitempty"`
 	// PortCalls and OriginalCalls are the calls of production's action
 	// context each side's effect made (effect only).
 	PortCalls     []CallMade `json:"port_calls,omitempty"`
@@ -61,6 +63,7 @@ func compareStepAfter(schema map[string][]string, c *StepComparison, portPrior, 
 	pr := renamer(schema, append(slices.Clip(portPrior), port...))
 	or := renamer(schema, append(slices.Clip(origPrior), orig...))
 	c.Rows = compareRenamed(schema, pr.changes(port), or.changes(orig))
+	accept(c)
 	c.Same = len(c.Rows) == 0 && (c.PortError == "") == (c.OriginalError == "")
 	if c.PortEffect != nil && c.OriginalEffect != nil && *c.PortEffect != *c.OriginalEffect {
 		c.Same = false

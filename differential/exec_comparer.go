@@ -124,7 +124,7 @@ func (c *ExecComparer) AfterEvent(t *model.Town, now time.Time, ev model.TownEve
 	}
 	cmp := StepComparison{Kind: KindEvent, Type: ev.Type, Part: "event"}
 	compareStep(c.Host.Schema, &cmp, Delta(c.Host.Schema, p.before, after), err, orig.Delta, orig.Error)
-	c.EventStats.add(ev.Type, cmp.Part, cmp.Same)
+	c.EventStats.addStep(&cmp)
 	if !cmp.Same {
 		c.save(t, st, StepRecord{Event: &row, StepComparison: cmp})
 	}
@@ -169,7 +169,7 @@ func (c *ExecComparer) Apply(t *model.Town, env model.Env, a reconciler.Action) 
 	cmp := StepComparison{Kind: KindAction, Type: a.Type, Part: "sync", PortEffect: boolPtr(hasEffect), OriginalEffect: boolPtr(orig.HasEffect)}
 	portSync := Delta(c.Host.Schema, before, after)
 	compareStep(c.Host.Schema, &cmp, portSync, applyErr, orig.Sync, orig.SyncError)
-	c.ActionStats.add(a.Type, cmp.Part, cmp.Same)
+	c.ActionStats.addStep(&cmp)
 	if !cmp.Same {
 		c.save(t, st, StepRecord{Action: enc, TownID: t.ID(), StepComparison: cmp})
 	}
@@ -245,7 +245,7 @@ func (c *ExecComparer) runEffect(t *model.Town, env model.Env, a reconciler.Acti
 		origChanges = nil // written by a Town method outside actions.ts: not compared
 	}
 	compareStepAfter(c.Host.Schema, &cmp, portSync, portChanges, portErr, orig.Sync, origChanges, orig.EffectError)
-	c.ActionStats.add(a.Type, cmp.Part, cmp.Same)
+	c.ActionStats.addStep(&cmp)
 	if !cmp.Same {
 		c.save(t, effState, StepRecord{Action: enc, TownID: t.ID(), Answers: rec.ctx.answers, World: rec.world, StepComparison: cmp})
 	}

@@ -42,9 +42,9 @@ func ReplaySteps(h *Host, dir string) (StepStats, []ReplayedStep, error) {
 			return stats, diffs, fmt.Errorf("%s: %w", s.DB, err)
 		}
 		if c.Kind == KindEvent {
-			stats.Events.add(c.Type, c.Part, c.Same)
+			stats.Events.addStep(c)
 		} else {
-			stats.Actions.add(c.Type, c.Part, c.Same)
+			stats.Actions.addStep(c)
 		}
 		if !c.Same {
 			diffs = append(diffs, ReplayedStep{State: s.DB, Comparison: c})

@@ -25,6 +25,9 @@ type ExecStats struct {
 	// parts and side effects), Differed those that differed.
 	Compared int `json:"compared"`
 	Differed int `json:"differed"`
+	// Accepted counts the steps that agreed once accepted differences
+	// were left out (docs/differential.md).
+	Accepted int `json:"accepted"`
 	// Skipped counts steps not compared because an injected fault struck
 	// the port's step (the original would run to its end).
 	Skipped int `json:"skipped"`
@@ -38,6 +41,14 @@ func (s *ExecStats) row(typ string) *TypeCount {
 		s.ByType = slices.Insert(s.ByType, i, TypeCount{Type: typ})
 	}
 	return &s.ByType[i]
+}
+
+// addStep counts one comparison.
+func (s *ExecStats) addStep(c *StepComparison) {
+	if c.Same && len(c.Accepted) > 0 {
+		s.Accepted++
+	}
+	s.add(c.Type, c.Part, c.Same)
 }
 
 // add counts one comparison of part ("event", "sync" or "effect").
