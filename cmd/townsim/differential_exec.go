@@ -103,7 +103,7 @@ func writeExecTables(w io.Writer, s *execSummary) error {
 				return err
 			}
 		}
-		if err := t.Append("(all)", fmt.Sprintf("%d (%d skipped: fault injected)", s.Events.Compared, s.Events.Skipped), strconv.Itoa(s.Events.Differed)); err != nil {
+		if err := t.Append("(all)", fmt.Sprintf("%d (%d agreed with accepted differences; %d skipped: fault injected)", s.Events.Compared, s.Events.Accepted, s.Events.Skipped), strconv.Itoa(s.Events.Differed)); err != nil {
 			return err
 		}
 		if err := t.Render(); err != nil {
@@ -118,7 +118,7 @@ func writeExecTables(w io.Writer, s *execSummary) error {
 				return err
 			}
 		}
-		if err := t.Append("(all)", fmt.Sprintf("%d steps (%d skipped: fault injected)", s.Actions.Compared, s.Actions.Skipped), strconv.Itoa(s.Actions.Differed), "", ""); err != nil {
+		if err := t.Append("(all)", fmt.Sprintf("%d steps (%d agreed with accepted differences; %d skipped: fault injected)", s.Actions.Compared, s.Actions.Accepted, s.Actions.Skipped), strconv.Itoa(s.Actions.Differed), "", ""); err != nil {
 			return err
 		}
 		if err := t.Render(); err != nil {
