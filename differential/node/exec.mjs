@@ -3,32 +3,56 @@
 // answering what each changed in the database (docs/differential.md,
 // "Events and actions"). host.mjs loads the bundle and calls these.
 
-// dump reads every table of the checkout's schema, rows keyed by rowid.
-function dump(db, schema) {
-  const out = {};
-  for (const [name, cols] of Object.entries(schema)) {
-    const res = db.exec(`SELECT rowid AS "__townsim_rowid", ${cols.map((c) => `"${c}"`).join(', ')} FROM "${name}"`);
+// The rows a step touches are collected with SQLite's update hook (every
+// table townsim sends has rowids); each touched row is read after the step
+// and, once the step is rolled back, before it.
+function track(db) {
+  const touched = new Map();
+  db.updateHook((_op, _db, table, rowid) => {
+    let set = touched.get(table);
+    if (!set) touched.set(table, (set = new Set()));
+    set.add(rowid);
+  });
+  return touched;
+}
+
+// read returns the touched rows as they are now: table → rowid → values
+// (absent: no such row).
+function read(db, schema, touched) {
+  const out = new Map();
+  for (const [name, ids] of touched) {
+    const cols = schema[name];
     const rows = new Map();
-    for (const r of res[0]?.values ?? []) rows.set(r[0], r.slice(1));
-    out[name] = rows;
+    out.set(name, rows);
+    if (!cols) continue;
+    const stmt = db.prepare(`SELECT ${cols.map((c) => `"${c}"`).join(', ')} FROM "${name}" WHERE rowid = ?`);
+    try {
+      for (const id of ids) {
+        stmt.bind([id]);
+        if (stmt.step()) rows.set(id, stmt.get());
+        stmt.reset();
+      }
+    } finally {
+      stmt.free();
+    }
   }
   return out;
 }
 
 // delta lists the rows a step inserted, updated or deleted, table by
 // table in name order, rowids ascending: {table, rowid, op, row}.
-function delta(schema, before, after) {
+function delta(schema, touched, before, after) {
   const out = [];
-  for (const name of Object.keys(schema).sort()) {
+  for (const name of [...touched.keys()].sort()) {
     const cols = schema[name];
-    const b = before[name];
-    const a = after[name];
-    const ids = [...new Set([...b.keys(), ...a.keys()])].sort((x, y) => x - y);
-    for (const id of ids) {
+    if (!cols) continue;
+    const b = before.get(name);
+    const a = after.get(name);
+    for (const id of [...touched.get(name)].sort((x, y) => x - y)) {
       const rb = b.get(id);
       const ra = a.get(id);
       if (ra === undefined) {
-        out.push({ table: name, rowid: id, op: 'delete' });
+        if (rb !== undefined) out.push({ table: name, rowid: id, op: 'delete' });
         continue;
       }
       if (rb !== undefined && rb.every((v, j) => v === ra[j])) continue;
@@ -98,8 +122,9 @@ export function makeExec({ mod, storage, schema, setClock }) {
     apply_event(db, req) {
       if (typeof mod.applyEvent !== 'function') return { id: req.id, error: 'the checkout exports no applyEvent', host_error: true };
       db.exec('SAVEPOINT townsim_exec');
+      let touched = null;
       try {
-        const before = dump(db, schema);
+        touched = track(db);
         const e = req.event;
         const record = { ...e, payload: JSON.parse(e.payload) };
         let error;
@@ -109,8 +134,13 @@ export function makeExec({ mod, storage, schema, setClock }) {
         } catch (err) {
           error = message(err);
         }
-        return { id: req.id, delta: delta(schema, before, dump(db, schema)), throw: error };
+        db.updateHook(null);
+        const after = read(db, schema, touched);
+        db.exec('ROLLBACK TO townsim_exec');
+        const before = read(db, schema, touched);
+        return { id: req.id, delta: delta(schema, touched, before, after), throw: error };
       } finally {
+        db.updateHook(null);
         setClock(null);
         db.exec('ROLLBACK TO townsim_exec; RELEASE townsim_exec');
       }
@@ -122,29 +152,38 @@ export function makeExec({ mod, storage, schema, setClock }) {
       try {
         const sql = storage(db);
         const calls = [];
-        const before = dump(db, schema);
         setClock(req.now_ms);
         const ctx = context(mod, sql, req, calls, setClock);
         let fn = null;
         let syncError;
+        const syncTouched = track(db);
         try {
           fn = mod.exec.applyAction(ctx, req.action);
         } catch (err) {
           syncError = message(err);
         }
-        const mid = dump(db, schema);
-        const out = { id: req.id, sync: delta(schema, before, mid), sync_error: syncError, has_effect: typeof fn === 'function' };
+        db.updateHook(null);
+        const syncAfter = read(db, schema, syncTouched);
+        const out = { id: req.id, sync_error: syncError, has_effect: typeof fn === 'function' };
         if (out.has_effect && req.run_effect) {
+          db.exec('SAVEPOINT townsim_effect');
+          const effTouched = track(db);
           try {
             await fn();
           } catch (err) {
             out.effect_error = message(err);
           }
-          out.effect = delta(schema, mid, dump(db, schema));
+          db.updateHook(null);
+          const effAfter = read(db, schema, effTouched);
+          db.exec('ROLLBACK TO townsim_effect; RELEASE townsim_effect');
+          out.effect = delta(schema, effTouched, read(db, schema, effTouched), effAfter);
           out.calls = calls;
         }
+        db.exec('ROLLBACK TO townsim_exec');
+        out.sync = delta(schema, syncTouched, read(db, schema, syncTouched), syncAfter);
         return out;
       } finally {
+        db.updateHook(null);
         setClock(null);
         db.exec('ROLLBACK TO townsim_exec; RELEASE townsim_exec');
       }
