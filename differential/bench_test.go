@@ -9,8 +9,9 @@ import (
 )
 
 // BenchmarkCompareMode runs 20 simulated minutes of the default small town
-// plainly and in compare mode, and reports the wall time per tick of each:
-// their ratio is compare mode's cost. The original is the fixture, or the
+// plainly, in compare mode (reconcile) and in compare mode with events and
+// actions too, and reports the wall time per tick of each: their ratios
+// are the comparisons' cost. The original is the fixture, or the
 // checkout named by $TOWNSIM_GASTOWN:
 //
 //	TOWNSIM_GASTOWN=~/src/cloud go test -run xxx -bench CompareMode -benchtime 1x ./differential/
@@ -44,6 +45,24 @@ func BenchmarkCompareMode(b *testing.B) {
 			res, err := sim.Run(cfg, sim.RunOptions{Reconcile: c.Reconcile})
 			if err != nil || c.Err() != nil {
 				b.Fatal(err, c.Err())
+			}
+			ticks += res.Ticks
+		}
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(ticks), "ms/tick")
+	})
+	b.Run("compare-all", func(b *testing.B) {
+		h, err := StartHost(HostOptions{Gastown: gastown})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer h.Close()
+		ticks := 0
+		for b.Loop() {
+			c := &Comparer{Host: h, Mode: ModeCompare, DiffDir: b.TempDir()}
+			x := &ExecComparer{Host: h, Events: h.Exec.ApplyEvent, Actions: h.Exec.ApplyAction, DiffDir: b.TempDir()}
+			res, err := sim.Run(cfg, sim.RunOptions{Reconcile: c.Reconcile, Events: x, Apply: x.Apply})
+			if err != nil || c.Err() != nil || x.Err() != nil {
+				b.Fatal(err, c.Err(), x.Err())
 			}
 			ticks += res.Ticks
 		}

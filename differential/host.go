@@ -32,10 +32,15 @@ type Handshake struct {
 	// Stubbed are the packages the checkout imports that were replaced by
 	// the stub (never called at run time by reconcile).
 	Stubbed []string `json:"stubbed"`
+	// Shimmed are the packages replaced by townsim's own implementation
+	// (the monorepo's git URL parser, which actions.ts calls).
+	Shimmed []string `json:"shimmed"`
 	// SchemaModules are the checkout's modules that created its schema.
 	SchemaModules []string `json:"schema_modules"`
 	// Schema is the original's schema: each table's columns in order.
 	Schema map[string][]string `json:"schema"`
+	// Exec says whether the checkout's applyEvent and applyAction loaded.
+	Exec ExecSupport `json:"exec"`
 }
 
 // Host is a running differential host: a Node child process with the
@@ -179,34 +184,53 @@ type Outcome struct {
 }
 
 func (h *Host) roundTrip(req request) (*reply, error) {
+	r, _, err := h.roundTripRaw(req, nil)
+	return r, err
+}
+
+// roundTripRaw sends req (or body, when set, a request that embeds req)
+// and returns the answer decoded and as its raw line.
+func (h *Host) roundTripRaw(req request, body any) (*reply, []byte, error) {
 	if h.dead != nil {
-		return nil, h.dead
+		return nil, nil, h.dead
 	}
 	h.nextID++
 	req.ID = h.nextID
-	line, err := json.Marshal(req)
+	var line []byte
+	var err error
+	if e, ok := body.(execRequest); ok {
+		e.request = req
+		line, err = json.Marshal(e)
+	} else {
+		line, err = json.Marshal(req)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("encode the request: %w", err)
+		return nil, nil, fmt.Errorf("encode the request: %w", err)
 	}
 	line = append(line, '\n')
 	if _, err := h.stdin.Write(line); err != nil {
 		h.dead = fmt.Errorf("writing to the differential host: %v (%s)", err, strings.TrimSpace(h.stderr.String()))
-		return nil, h.dead
+		return nil, nil, h.dead
 	}
+	var raw json.RawMessage
+	err = h.readLine(&raw)
 	var r reply
-	if err := h.readLine(&r); err != nil {
+	if err == nil {
+		err = json.Unmarshal(raw, &r)
+	}
+	if err != nil {
 		h.dead = fmt.Errorf("differential host: %w", err)
-		return nil, h.dead
+		return nil, nil, h.dead
 	}
 	if r.ID != req.ID {
 		h.dead = fmt.Errorf("differential host answered request %d with %d", req.ID, r.ID)
-		return nil, h.dead
+		return nil, nil, h.dead
 	}
 	if r.HostError {
 		h.sent = nil // the host's database is unknown now: the next request resets it
-		return nil, fmt.Errorf("differential host: %s", *r.Error)
+		return nil, nil, fmt.Errorf("differential host: %s", *r.Error)
 	}
-	return &r, nil
+	return &r, raw, nil
 }
 
 // newRequest builds the request for s: each table's rows added, changed

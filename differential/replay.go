@@ -24,6 +24,9 @@ func Replay(h *Host, dir string) (Stats, []Replayed, error) {
 	var stats Stats
 	var diffs []Replayed
 	for _, s := range states {
+		if s.Kind != "" {
+			continue // an event or action difference: ReplaySteps
+		}
 		c, err := replayOne(h, s)
 		if err != nil {
 			return stats, diffs, fmt.Errorf("%s: %w", s.DB, err)

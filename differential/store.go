@@ -103,6 +103,9 @@ func writeNewJSON(path string, v any) error {
 type SavedState struct {
 	DB   string
 	Meta StateMeta
+	// Kind is "" for a reconcile state, KindEvent or KindAction for an
+	// event or action difference (its JSON is a StepRecord).
+	Kind string
 }
 
 // ListStates finds the saved states in dir: every NAME.json with a
@@ -140,7 +143,18 @@ func ListStates(dir string) ([]SavedState, error) {
 		if meta.NowMs == 0 {
 			return nil, fmt.Errorf("%s: no now_ms: not a saved state", m)
 		}
-		out = append(out, SavedState{DB: db, Meta: meta})
+		var kind struct {
+			Kind string `json:"kind"`
+		}
+		if err := json.Unmarshal(data, &kind); err != nil {
+			return nil, fmt.Errorf("%s: %v", m, err)
+		}
+		switch kind.Kind {
+		case "", KindEvent, KindAction:
+		default:
+			return nil, fmt.Errorf("%s: unknown kind %q (event or action)", m, kind.Kind)
+		}
+		out = append(out, SavedState{DB: db, Meta: meta, Kind: kind.Kind})
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%s holds no saved states (NAME.json with NAME.sqlite beside it)", dir)

@@ -179,7 +179,13 @@ func (t *Town) DrainEvents(now time.Time, cfg *TownConfig) (DrainResult, error) 
 	}
 	res := DrainResult{Drained: len(pending)}
 	for _, ev := range pending {
+		if t.eventObserver != nil {
+			t.eventObserver.BeforeEvent(t, now, ev, cfg)
+		}
 		err := t.applyEventFaulty(now, ev, cfg)
+		if t.eventObserver != nil {
+			t.eventObserver.AfterEvent(t, now, ev, err)
+		}
 		if err == nil && t.Mutant(MutantNeverProcessed) {
 			res.Applied++
 			continue

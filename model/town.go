@@ -91,6 +91,8 @@ type Town struct {
 	// destroyed is set by Destroy: the storage is wiped and every later
 	// call fails until Restart re-creates an empty Town.
 	destroyed bool
+	// eventObserver watches the drain (SetEventObserver; nil = none).
+	eventObserver EventObserver
 }
 
 // Open creates a Town: its database, the config of opts.Config if any,

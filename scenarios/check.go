@@ -56,9 +56,10 @@ type CheckOptions struct {
 	// AtStop, when set, sees the world where the run stopped, before the
 	// end-of-run properties are judged.
 	AtStop func(w *sim.World)
-	// Differences, when set, reports how many reconcile passes so far
-	// differed from another reconcile run beside the port's (differential
-	// mode, with Run.Reconcile its comparer): a tick that adds one fails
+	// Differences, when set, reports how many reconcile passes, events
+	// applied and action steps so far differed from another implementation
+	// run beside the port's (differential mode, with Run.Reconcile,
+	// Run.Events and Run.Apply its comparers): a tick that adds one fails
 	// PropDifferential.
 	Differences func() int
 	// StopOnFailure ends the run at the simulated minute of its first

@@ -59,6 +59,9 @@ func gastownOptions(t *testing.T) CheckOptions {
 	if dir == "" {
 		return CheckOptions{}
 	}
-	opts, _ := comparerFor(t, dir)
+	opts, c := comparerFor(t, dir)
+	x := &differential.ExecComparer{Host: c.Host, Events: c.Host.Exec.ApplyEvent, Actions: c.Host.Exec.ApplyAction, DiffDir: c.DiffDir}
+	opts.Run.Events, opts.Run.Apply = x, x.Apply
+	opts.Differences = func() int { return c.Stats.Differed + x.Differed() }
 	return opts
 }

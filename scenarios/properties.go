@@ -160,7 +160,7 @@ var properties = []propertySpec{
 	{PropertyInfo{PropGitHubCalls, "bounds", "the Town's GitHub status and feedback calls by PR and simulated hour"},
 		func() property { return &githubCallsProp{calls: map[[2]any]int{}} }},
 	// differential
-	{PropertyInfo{PropDifferential, "differential", "the original TypeScript reconcile on the same state (CheckOptions.Differences)"},
+	{PropertyInfo{PropDifferential, "differential", "the original TypeScript reconcile, applyEvent and applyAction on the same state (CheckOptions.Differences)"},
 		func() property { return &differentialProp{} }},
 }
 
@@ -173,8 +173,8 @@ func (differentialProp) everyTick(c *checker, rec *sim.TickRecord, w *sim.World)
 		return
 	}
 	if n := c.opts.Differences(); n > c.differences {
-		c.violation(PropDifferential, fmt.Sprint("tick ", c.ticks), "the original's reconcile emitted other actions "+
-			"than the port's on this tick's state (%d differing passes so far)", n)
+		c.violation(PropDifferential, fmt.Sprint("tick ", c.ticks), "the original's reconcile, event application or "+
+			"action executor did otherwise than the port's on this tick's state (%d differences so far)", n)
 		c.differences = n
 	}
 }

@@ -46,6 +46,11 @@ type RunOptions struct {
 	// that returns the port's actions (compare mode) leaves the run as it
 	// is; one that returns another reconciler's actions drives the run.
 	Reconcile alarm.ReconcileFunc
+	// Apply and Events, when set, run beside the port's action executor
+	// and event drain (differential mode, alarm.Hooks); like Reconcile in
+	// compare mode they must leave the run as it is.
+	Apply  alarm.ApplyFunc
+	Events model.EventObserver
 	// WrapTick, when set, wraps the alarm handler (alarm.Tick). It is for
 	// tests that make the tick slower or chattier on purpose, such as the
 	// regression gate's own tests; unlike the other options it changes

@@ -146,8 +146,8 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 	w.env = NewEnv(w.eng, w.src, cfg.Latency, w)
 	w.env.SetMeters(opts.WallClock, town.DB().Cost)
 	w.env.OnCall = w.traceCall
-	if tick == nil && opts.Reconcile != nil {
-		tick = alarm.TickWith(opts.Reconcile)
+	if tick == nil && (opts.Reconcile != nil || opts.Apply != nil || opts.Events != nil) {
+		tick = alarm.TickWithHooks(alarm.Hooks{Reconcile: opts.Reconcile, Apply: opts.Apply, Events: opts.Events})
 	}
 	if opts.WrapTick != nil {
 		if tick == nil {

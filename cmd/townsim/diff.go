@@ -58,26 +58,39 @@ func diffCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "townsim diff: %v\n", err)
 		return 1
 	}
+	steps, stepDiffs, err := differential.ReplaySteps(h, *states)
+	if err != nil {
+		fmt.Fprintf(stderr, "townsim diff: %v\n", err)
+		return 1
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if diffs == nil {
 			diffs = []differential.Replayed{}
 		}
+		if stepDiffs == nil {
+			stepDiffs = []differential.ReplayedStep{}
+		}
 		err = enc.Encode(struct {
-			Gastown     string                  `json:"gastown"`
-			States      string                  `json:"states"`
-			Stats       differential.Stats      `json:"stats"`
-			Differences []differential.Replayed `json:"differences"`
-		}{h.Root, *states, stats, diffs})
+			Gastown         string                      `json:"gastown"`
+			States          string                      `json:"states"`
+			Stats           differential.Stats          `json:"stats"`
+			Differences     []differential.Replayed     `json:"differences"`
+			StepStats       differential.StepStats      `json:"step_stats"`
+			StepDifferences []differential.ReplayedStep `json:"step_differences"`
+		}{h.Root, *states, stats, diffs, steps, stepDiffs})
 	} else {
 		err = writeReplay(stdout, h.Root, *states, stats, diffs, *list)
+		if err == nil && steps.Events.Compared+steps.Actions.Compared > 0 {
+			err = writeStepReplay(stdout, steps, stepDiffs, *list)
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "townsim diff: writing the result: %v\n", err)
 		return 1
 	}
-	if stats.Differed > 0 {
+	if stats.Differed > 0 || steps.Events.Differed+steps.Actions.Differed > 0 {
 		return 1
 	}
 	return 0

@@ -43,7 +43,7 @@ func checkDifferentialFlags(fs *flag.FlagSet, f *runFlags) error {
 			return fmt.Errorf("--save-states: %v", err)
 		}
 	}
-	return nil
+	return checkCompareFlag(set, f)
 }
 
 // freeDir returns base, or base-2, base-3, ...: the first that does not exist.
@@ -65,6 +65,7 @@ type differentialRun struct {
 	host     *differential.Host
 	comparer *differential.Comparer
 	saver    *differential.StateSaver
+	exec     *differential.ExecComparer
 	dir      string
 }
 
@@ -79,16 +80,19 @@ func startDifferential(f *runFlags, opts *sim.RunOptions, stderr io.Writer) (*di
 		}
 		d.host = h
 		d.dir = f.diffs
-		fmt.Fprintf(stderr, "gastown: %s's reconcile bundled (stubbed: %v); %s mode; differences go to %s\n",
-			h.Root, h.Stubbed, mode, f.diffs)
-		d.comparer = &differential.Comparer{Host: h, Mode: mode, DiffDir: f.diffs, WallClock: time.Now}
-		opts.Reconcile = d.comparer.Reconcile
+		fmt.Fprintf(stderr, "gastown: %s's reconcile bundled (stubbed: %v; townsim's own: %v); %s mode; differences go to %s\n",
+			h.Root, h.Stubbed, h.Shimmed, mode, f.diffs)
+		if f.compareKinds["reconcile"] {
+			d.comparer = &differential.Comparer{Host: h, Mode: mode, DiffDir: f.diffs, WallClock: time.Now}
+			opts.Reconcile = d.comparer.Reconcile
+		}
+		d.startExec(f, opts)
 	}
 	if f.saveStates != "" {
 		d.saver = &differential.StateSaver{Dir: f.saveStates, Next: opts.Reconcile}
 		opts.Reconcile = d.saver.Reconcile
 	}
-	if opts.Reconcile != nil {
+	if opts.Reconcile != nil || d.exec != nil {
 		// A failed host or save stops the run at the next simulated minute.
 		interrupted := opts.Interrupted
 		opts.Interrupted = func() bool { return d.err() != nil || (interrupted != nil && interrupted()) }
@@ -103,6 +107,9 @@ func (d *differentialRun) err() error {
 	}
 	if d.comparer != nil && d.comparer.Err() != nil {
 		return fmt.Errorf("--gastown: %w", d.comparer.Err())
+	}
+	if d.exec != nil && d.exec.Err() != nil {
+		return fmt.Errorf("--gastown: %w", d.exec.Err())
 	}
 	if d.saver != nil && d.saver.Err() != nil {
 		return d.saver.Err()
@@ -126,13 +133,18 @@ type differentialSummary struct {
 	HostSeconds  float64             `json:"host_seconds"`
 	StatesSaved  int                 `json:"states_saved,omitempty"`
 	StatesFolder string              `json:"states_folder,omitempty"`
+	// Exec is the event and action comparisons (--compare events,actions).
+	Exec *execSummary `json:"exec,omitempty"`
 }
 
 func (d *differentialRun) summary() *differentialSummary {
-	if d == nil || (d.comparer == nil && d.saver == nil) {
+	if d == nil || (d.comparer == nil && d.saver == nil && d.exec == nil) {
 		return nil
 	}
-	s := &differentialSummary{Differences: []string{}}
+	s := &differentialSummary{Differences: []string{}, Exec: d.execSummary()}
+	if d.host != nil {
+		s.Gastown = d.host.Root
+	}
 	if c := d.comparer; c != nil {
 		s.Gastown, s.Mode, s.Stats = d.host.Root, string(c.Mode), &c.Stats
 		s.Differences = append(s.Differences, c.Differences...)
@@ -193,9 +205,11 @@ func (d *differentialRun) writeTable(w io.Writer) error {
 		return err
 	}
 	if ds.Stats != nil && ds.Stats.Table != nil {
-		return writeDiffTable(w, ds.Stats.Table)
+		if err := writeDiffTable(w, ds.Stats.Table); err != nil {
+			return err
+		}
 	}
-	return nil
+	return writeExecTables(w, ds.Exec)
 }
 
 // writeDiffTable prints the differences by rule and action type.

@@ -36,6 +36,9 @@ func TestDifferentialFlagErrors(t *testing.T) {
 		{"diff without gastown", []string{"diff", "--states", full}, "--gastown: required"},
 		{"diff on an empty folder", []string{"diff", "--states", dir, "--gastown", fixture}, "no saved states"},
 		{"diff stray argument", []string{"diff", "x"}, "unexpected argument"},
+		{"compare without gastown", []string{"run", "--compare", "events"}, "--compare: needs --gastown"},
+		{"bad compare", []string{"run", "--gastown", fixture, "--compare", "events,bogus"}, `--compare: unknown comparison "bogus"`},
+		{"drive with events", []string{"run", "--gastown", fixture, "--gastown-mode", "drive", "--compare", "reconcile,events"}, "--compare: drive mode compares reconcile only"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var out, errb bytes.Buffer

@@ -76,11 +76,13 @@ func replayCommand(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		c := &differential.Comparer{Host: h, Mode: differential.ModeCompare, DiffDir: dir}
+		x := &differential.ExecComparer{Host: h, Events: h.Exec.ApplyEvent, Actions: h.Exec.ApplyAction, DiffDir: dir}
 		opts.Run.Reconcile = c.Reconcile
-		opts.Differences = func() int { return c.Stats.Differed }
+		opts.Run.Events, opts.Run.Apply = x, x.Apply
+		opts.Differences = func() int { return c.Stats.Differed + x.Differed() }
 		defer func() {
-			fmt.Fprintf(stderr, "townsim replay: --gastown: %d passes compared, %d differed (saved in %s)\n",
-				c.Stats.Compared, c.Stats.Differed, dir)
+			fmt.Fprintf(stderr, "townsim replay: --gastown: %d passes compared, %d differed; %d events and %d action steps compared, %d differed (saved in %s)\n",
+				c.Stats.Compared, c.Stats.Differed, x.EventStats.Compared, x.ActionStats.Compared, x.Differed(), dir)
 		}()
 	}
 	var dry *alarm.DryRunResult

@@ -48,7 +48,10 @@ type runFlags struct {
 	gastownMode string
 	diffs       string
 	saveStates  string
-	token       sim.TokenSource
+	// compare is --compare; compareKinds its parsed set (drive mode: reconcile).
+	compare      string
+	compareKinds map[string]bool
+	token        sim.TokenSource
 	// cpuprofile is the file for a CPU profile of the run.
 	cpuprofile string
 }
@@ -86,6 +89,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&f.gastown, "gastown", "", "differential mode: run this gastown checkout's own reconcile beside the port's (needs Node.js 20)")
 	fs.StringVar(&f.gastownMode, "gastown-mode", "compare", "with --gastown: compare (the port drives) or drive (the original drives)")
 	fs.StringVar(&f.diffs, "diffs", "", "with --gastown: folder for the differences (default: a new ./gastown-diffs, -2, ...)")
+	fs.StringVar(&f.compare, "compare", "reconcile,events,actions", "with --gastown: what to compare, a list of reconcile, events (each event applied) and actions (each action executed)")
 	fs.StringVar(&f.saveStates, "save-states", "", "save the state every reconcile pass reads to this folder (for townsim diff)")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the run (go tool pprof) to this new file")
 	token := fs.String("github-token", "stored", "where the town's GitHub token comes from: none (a fresh town), stored, cli_pat, town_integration, rig_integration")

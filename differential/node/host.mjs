@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { makeExec } from './exec.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // stdout carries the protocol alone: whatever the checkout logs goes to stderr.
@@ -80,6 +81,28 @@ const schemaSteps = [
   ['dos/town/events.ts', 'initTownEventsTable'],
 ];
 
+// The checkout's event application lives in reconciler.ts (re-exported by
+// entry.ts); its action executor in actions.ts and the event insert its
+// side effects call in events.ts. A checkout without them still bundles:
+// the exec ops then answer that the checkout has none.
+function execModule() {
+  const lines = [];
+  const exports = [];
+  for (const [file, names, alias] of [
+    ['dos/town/actions.ts', ['applyAction'], 'actions'],
+    ['dos/town/events.ts', ['insertEvent'], 'events'],
+  ]) {
+    const abs = path.join(src, file);
+    if (!existsSync(abs)) {
+      for (const n of names) exports.push(`export const ${n} = undefined;`);
+      continue;
+    }
+    lines.push(`import * as ${alias} from ${JSON.stringify(abs)};`);
+    for (const n of names) exports.push(`export const ${n} = ${alias}.${n};`);
+  }
+  return `${lines.join('\n')}\n${exports.join('\n')}`;
+}
+
 function schemaModule() {
   const lines = [];
   const calls = [];
@@ -105,12 +128,16 @@ export function createSchema(sql) { const used = []; ${calls.join('\n')} return 
 // ── Bundle ───────────────────────────────────────────────────────────
 
 const stubbed = new Set();
+const shimmed = new Set();
 const plugin = {
   name: 'townsim',
   setup(build) {
-    build.onResolve({ filter: /^townsim:schema$/ }, () => ({ path: 'schema', namespace: 'townsim' }));
-    build.onLoad({ filter: /.*/, namespace: 'townsim' }, () => ({
-      contents: schemaModule(),
+    build.onResolve({ filter: /^townsim:(schema|exec)$/ }, (args) => ({
+      path: args.path.slice('townsim:'.length),
+      namespace: 'townsim',
+    }));
+    build.onLoad({ filter: /.*/, namespace: 'townsim' }, (args) => ({
+      contents: args.path === 'exec' ? execModule() : schemaModule(),
       resolveDir: src,
       loader: 'js',
     }));
@@ -129,6 +156,11 @@ const plugin = {
         pluginData: 'townsim-direct',
       });
       if (r.errors.length === 0) return r;
+      if (args.path === '@kilocode/worker-utils/git-url') {
+        // Not in the checkout; actions.ts calls it: townsim's own reading.
+        shimmed.add(args.path);
+        return { path: path.join(here, 'git-url.cjs') };
+      }
       stubbed.add(args.path);
       return { path: path.join(here, 'stub.cjs') };
     });
@@ -296,7 +328,9 @@ function apply(tables) {
   }
 }
 
-function handle(req) {
+let exec = null;
+
+async function handle(req) {
   if (req.reset || db === null) {
     db?.close();
     db = new SQL.Database(template);
@@ -307,6 +341,10 @@ function handle(req) {
     db.close();
     db = null;
     throw e;
+  }
+  if (req.op === 'apply_event' || req.op === 'apply_action') {
+    exec ??= makeExec({ mod, storage, schema, setClock: (ms) => (frozenMs = ms) });
+    return await exec[req.op](db, req);
   }
   const opts = { draining: !!req.draining, townConfig: req.town_config ?? undefined };
   const message = (e) => String(e?.message ?? e).split('\n').slice(0, 20).join('\n');
@@ -343,8 +381,13 @@ out({
   ready: true,
   root: path.resolve(root),
   stubbed: [...stubbed].sort(),
+  shimmed: [...shimmed].sort(),
   schema_modules: schemaModules,
   schema,
+  exec: {
+    apply_event: typeof mod.applyEvent === 'function',
+    apply_action: typeof mod.exec?.applyAction === 'function',
+  },
 });
 
 const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
@@ -358,7 +401,7 @@ for await (const line of rl) {
     continue;
   }
   try {
-    out(handle(req));
+    out(await handle(req));
   } catch (e) {
     out({ id: req.id, error: `host: ${e.message}`, host_error: true });
   }

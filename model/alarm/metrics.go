@@ -110,6 +110,8 @@ type recorder struct {
 	res *TickResult
 	// reconcile is T9's reconcile pass (reconciler.Reconcile unless TickWith).
 	reconcile ReconcileFunc
+	// apply applies one action at T9 (reconciler.Apply unless TickWithHooks).
+	apply ApplyFunc
 }
 
 // addCost adds c to the tick's CostByPart under part.

@@ -101,14 +101,20 @@ type TickResult struct {
 // WebSocket clients. The snapshot it would send is in ActiveWork,
 // TriageCount and Metrics.
 func Tick(t *model.Town, env model.Env) (*TickResult, error) {
-	return tick(t, env, reconciler.Reconcile)
+	return tick(t, env, Hooks{})
 }
 
-func tick(t *model.Town, env model.Env, reconcile ReconcileFunc) (*TickResult, error) {
+func tick(t *model.Town, env model.Env, h Hooks) (*TickResult, error) {
 	res := &TickResult{CostByPart: map[string]model.Cost{}}
 	startCost := t.DB().Cost()
 	defer func() { res.Cost = t.DB().Cost().Sub(startCost) }()
-	rec := recorder{t: t, res: res, reconcile: reconcile}
+	rec := recorder{t: t, res: res, reconcile: h.Reconcile, apply: h.Apply}
+	if rec.reconcile == nil {
+		rec.reconcile = reconciler.Reconcile
+	}
+	if rec.apply == nil {
+		rec.apply = reconciler.Apply
+	}
 
 	// T1 — existence guard.
 	if t.KV().TownID == "" {
@@ -276,7 +282,7 @@ func reconcileAndApply(t *model.Town, env model.Env, cfg *model.TownConfig, rec 
 	for _, a := range actions {
 		before := t.DB().Cost()
 		finish := t.FaultHalfway(model.FPApplyAction, a.Type)
-		eff, err := reconciler.Apply(t, env, a)
+		eff, err := rec.apply(t, env, a)
 		err = finish(err)
 		rec.addCost("apply "+a.Type, t.DB().Cost().Sub(before))
 		if err != nil {

@@ -44,6 +44,7 @@ func applyDispatchAgent(t *model.Town, now time.Time, a Action) (*Effect, error)
 	}
 	beadID, rigID := a.BeadID, a.RigID
 	return &Effect{Action: a, Run: func(env model.Env) error {
+		recordCall(env, "dispatchAgent", map[string]any{"agent_id": agentID, "bead_id": beadID, "rig_id": rigID}, true, "")
 		t.DispatchFromAction(env, agentID, beadID, rigID)
 		return nil
 	}}, nil
@@ -54,6 +55,7 @@ func applyDispatchAgent(t *model.Town, now time.Time, a Action) (*Effect, error)
 func applyStopAgent(a Action) *Effect {
 	agentID := a.AgentID
 	return &Effect{Action: a, Run: func(env model.Env) error {
+		recordCall(env, "stopAgent", map[string]any{"agent_id": agentID}, nil, "")
 		env.Call(model.Call{Kind: model.CallStopAgent, AgentID: agentID})
 		return nil
 	}}

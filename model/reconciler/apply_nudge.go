@@ -16,8 +16,9 @@ func applySendNudge(t *model.Town, now time.Time, a Action) (*Effect, error) {
 	if err := t.InsertReconcilerNudge(now, a.AgentID, a.Message, a.Tier); err != nil {
 		return nil, err
 	}
-	agentID, message := a.AgentID, a.Message
+	agentID, message, tier := a.AgentID, a.Message, a.Tier
 	return &Effect{Action: a, Run: func(env model.Env) error {
+		recordCall(env, "queueNudge", map[string]any{"agent_id": agentID, "message": message, "tier": tier}, nil, "")
 		_ = queueImmediateNudge(t, env, agentID, message)
 		return nil
 	}}, nil

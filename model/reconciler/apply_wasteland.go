@@ -13,7 +13,9 @@ import (
 // the WL rule re-emits the action until the bead is stamped.
 func applyReportWastelandDone(t *model.Town, a Action) *Effect {
 	return &Effect{Action: a, Run: func(env model.Env) error {
-		_, err := reportWastelandDone(t, env, a)
+		ok, err := reportWastelandDone(t, env, a)
+		recordCall(env, "reportWastelandDone", map[string]any{"wasteland_id": a.WastelandID, "item_id": a.ItemID,
+			"evidence": a.Evidence, "canonical_bead_id": a.CanonicalBeadID}, ok, errText(err))
 		return err
 	}}
 }

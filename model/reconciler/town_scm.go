@@ -124,7 +124,7 @@ var errNoHost = errors.New("invalid GitLab instance URL")
 // resolution and the GitLab host check are local; only a recognised URL
 // with a token makes a CallPRStatus. Its error is a thrown exception (a
 // town config that fails to read, a network failure).
-func checkPRStatus(t *model.Town, env model.Env, prURL string) (prOutcome, error) {
+func checkPRStatusRaw(t *model.Town, env model.Env, prURL string) (prOutcome, error) {
 	cfg, err := t.ReadTownConfig()
 	if err != nil {
 		return prOutcome{}, err
@@ -201,7 +201,7 @@ func callPRStatus(env model.Env, prURL, provider string) (prOutcome, error) {
 // and without a token. Production's feedback fetch catches its own network
 // errors and then answers with all-false feedback; a world answer of nil
 // stands for production's null.
-func checkPRFeedback(t *model.Town, env model.Env, prURL string) (*model.PRFeedback, error) {
+func checkPRFeedbackRaw(t *model.Town, env model.Env, prURL string) (*model.PRFeedback, error) {
 	if ok, err := githubCallable(t, prURL); !ok {
 		return nil, err
 	}
@@ -229,7 +229,7 @@ func githubCallable(t *model.Town, prURL string) (bool, error) {
 // mergePR is the Town's mergePR: GitHub only, needs a token; the world
 // answers whether one of the merge methods succeeded. A thrown network
 // error is returned.
-func mergePR(t *model.Town, env model.Env, prURL string) (bool, error) {
+func mergePRRaw(t *model.Town, env model.Env, prURL string) (bool, error) {
 	if ok, err := githubCallable(t, prURL); !ok {
 		return false, err
 	}

@@ -7,6 +7,11 @@
 // production does). reconcileGUPP is the deliberate difference: it tells
 // the mayor about every closed bead titled "townsim-differ ...", which the
 // port never does; its message carries new Date() (the frozen clock).
+//
+// applyEvent is the event application: a container_status of "exited"
+// idles a working or stalled agent, as the port's does; its deliberate
+// difference is that "not_found" is ignored (the port idles the agent once
+// the cold-start grace has passed). Every other event changes nothing.
 import { RigRecord } from './rigs';
 import { report } from './sentry';
 
@@ -63,4 +68,15 @@ export function reconcileGUPP(sql: SqlStorage): Action[] {
     throw err;
   }
   return out;
+}
+
+type TownEvent = { event_type: string; agent_id: string | null; payload: Record<string, unknown> };
+
+export function applyEvent(sql: SqlStorage, event: TownEvent, _opts?: { townConfig?: unknown }): void {
+  if (event.event_type !== 'container_status' || !event.agent_id) return;
+  if (event.payload.status !== 'exited') return;
+  sql.exec(
+    `UPDATE agent_metadata SET status = 'idle' WHERE bead_id = ? AND status IN ('working', 'stalled')`,
+    event.agent_id
+  );
 }
