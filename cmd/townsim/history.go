@@ -113,7 +113,7 @@ func historyCommand(args []string, stdout, stderr io.Writer) int {
 			return bad("--range: %v", err)
 		}
 		if len(commits) == 0 {
-			return bad("--range: no commit in %s changes %s", rng, strings.Join(gastownLayouts, "/"+reconcilerSources+" or ")+"/"+reconcilerSources)
+			return bad("--range: no commit in %s that holds a reconciler changes %s", rng, strings.Join(gastownLayouts, "/"+reconcilerSources+" or ")+"/"+reconcilerSources)
 		}
 	}
 	if f.out == "" {

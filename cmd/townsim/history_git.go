@@ -27,8 +27,8 @@ var gastownLayouts = []string{"services/gastown", "cloudflare-gastown"}
 const reconcilerSources = "src/dos/town"
 
 // historyCommits lists the commits of rng (A..B, or one revision for its
-// whole history) that change the reconciler's sources in either layout,
-// oldest first.
+// whole history) that change the reconciler's sources in either layout
+// and hold a reconciler, oldest first.
 func historyCommits(dir, rng string) ([]string, error) {
 	args := []string{"rev-list", "--reverse", rng, "--"}
 	for _, l := range gastownLayouts {
@@ -38,7 +38,24 @@ func historyCommits(dir, rng string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return strings.Fields(out), nil
+	var commits []string
+	for _, c := range strings.Fields(out) {
+		if gastownLayout(dir, c) != "" {
+			commits = append(commits, c)
+		}
+	}
+	return commits, nil
+}
+
+// gastownLayout is the layout that holds the reconciler at commit, "" when
+// neither does (a commit of the Town before the reconciler existed).
+func gastownLayout(dir, commit string) string {
+	for _, l := range gastownLayouts {
+		if out, err := git(dir, "ls-tree", "--name-only", commit, l+"/src/dos/town/reconciler.ts"); err == nil && out != "" {
+			return l
+		}
+	}
+	return ""
 }
 
 // resolveCommits resolves each revision to its full commit id.
@@ -133,12 +150,7 @@ func runHistoryTask(t historyTask) (c historyCommit) {
 	} else {
 		c.Date, c.Subject, _ = strings.Cut(out, "\x00")
 	}
-	for _, l := range gastownLayouts {
-		if out, err := git(t.GitDir, "ls-tree", "--name-only", t.Commit, l+"/src/dos/town/reconciler.ts"); err == nil && out != "" {
-			c.Layout = l
-			break
-		}
-	}
+	c.Layout = gastownLayout(t.GitDir, t.Commit)
 	if c.Layout == "" {
 		c.Error = "no reconciler at this commit (neither " + strings.Join(gastownLayouts, "/src/dos/town/reconciler.ts nor ") + "/src/dos/town/reconciler.ts)"
 		return c
