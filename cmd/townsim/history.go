@@ -140,7 +140,7 @@ func historyCommand(args []string, stdout, stderr io.Writer) int {
 		status := "ok"
 		switch {
 		case c.Error != "":
-			status = "error: " + firstLine(c.Error)
+			status = "error: " + historyFirstLine(c.Error)
 		case c.failed():
 			status = "properties fail"
 		}

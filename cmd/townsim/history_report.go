@@ -50,7 +50,7 @@ func historyRow(c historyCommit, scen []string, subjectMax int) []string {
 	if c.Drift != nil {
 		drift = c.Drift.String()
 	}
-	return append(row, diffs, drift, firstLine(c.Error))
+	return append(row, diffs, drift, historyFirstLine(c.Error))
 }
 
 func historyHeader(scen []string) []string {
@@ -63,11 +63,11 @@ func historyHeader(scen []string) []string {
 // then the bisect result.
 func writeHistoryTable(w io.Writer, rep *historyReport) error {
 	t := reports.NewTable(w)
-	t.Header(anySlice(historyHeader(rep.Scenarios))...)
+	t.Header(historyAny(historyHeader(rep.Scenarios))...)
 	for _, c := range rep.Commits {
 		row := historyRow(c, rep.Scenarios, 50)
 		row[len(row)-2] = driftCount(c) // the whole drift is in the report files
-		if err := t.Append(anySlice(row)...); err != nil {
+		if err := t.Append(historyAny(row)...); err != nil {
 			return err
 		}
 	}
@@ -200,7 +200,7 @@ var historyHTML = template.Must(template.New("history").Parse(`<!doctype html>
 {{end}}</table></body></html>
 `))
 
-func anySlice(xs []string) []any {
+func historyAny(xs []string) []any {
 	out := make([]any, len(xs))
 	for i, x := range xs {
 		out[i] = x
@@ -208,8 +208,8 @@ func anySlice(xs []string) []any {
 	return out
 }
 
-// firstLine is s up to its first newline.
-func firstLine(s string) string {
+// historyFirstLine is s up to its first newline.
+func historyFirstLine(s string) string {
 	l, _, _ := strings.Cut(s, "\n")
 	return l
 }

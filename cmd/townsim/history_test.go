@@ -68,8 +68,8 @@ func TestBisect(t *testing.T) {
 	}
 }
 
-// gitRun runs git in dir for a test.
-func gitRun(t *testing.T, dir string, args ...string) string {
+// historyGit runs git in dir for a test.
+func historyGit(t *testing.T, dir string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command("git", append([]string{"-c", "user.name=townsim", "-c", "user.email=townsim@example.com",
 		"-c", "commit.gpgsign=false"}, args...)...)
@@ -88,12 +88,12 @@ func gitRun(t *testing.T, dir string, args ...string) string {
 func historyRepo(t *testing.T) (string, []string) {
 	t.Helper()
 	repo := t.TempDir()
-	gitRun(t, repo, "init", "-q")
+	historyGit(t, repo, "init", "-q")
 	var commits []string
 	commit := func(msg string) {
-		gitRun(t, repo, "add", "-A")
-		gitRun(t, repo, "commit", "-q", "-m", msg)
-		commits = append(commits, gitRun(t, repo, "rev-parse", "HEAD"))
+		historyGit(t, repo, "add", "-A")
+		historyGit(t, repo, "commit", "-q", "-m", msg)
+		commits = append(commits, historyGit(t, repo, "rev-parse", "HEAD"))
 	}
 	write := func(layout string, v gfixture.Variant) {
 		os.RemoveAll(filepath.Join(repo, layout))
@@ -109,7 +109,7 @@ func historyRepo(t *testing.T) (string, []string) {
 	write("cloudflare-gastown", gfixture.Original)
 	commit("town: the reconciler")
 	os.MkdirAll(filepath.Join(repo, "services"), 0o755)
-	gitRun(t, repo, "mv", "cloudflare-gastown", filepath.Join("services", "gastown"))
+	historyGit(t, repo, "mv", "cloudflare-gastown", filepath.Join("services", "gastown"))
 	commit("move to services/gastown")
 	write(filepath.Join("services", "gastown"), gfixture.NudgeStorm)
 	commit("town: nudge every agent")
@@ -130,7 +130,7 @@ func TestHistoryCommand(t *testing.T) {
 	code := Main([]string{"history", "--gastown-git", repo, "--range", "HEAD", "--scenarios", "healthy-steady",
 		"--duration-cap", "2m", "-j", "1", "--out", out, "--json"}, &stdout, &stderr)
 	if code != 1 {
-		t.Fatalf("exit %d, want 1 (properties fail); stderr:\n%s", code, tail(stderr.String()))
+		t.Fatalf("exit %d, want 1 (properties fail); stderr:\n%s", code, historyTail(stderr.String()))
 	}
 	var rep historyReport
 	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
@@ -175,14 +175,14 @@ func TestHistoryCommand(t *testing.T) {
 	code = Main([]string{"history", "--gastown-git", repo, "--range", commits[0] + ".." + commits[3], "--scenarios", "healthy-steady",
 		"--duration-cap", "2m", "--bisect", scenarios.PropNudges, "--out", filepath.Join(t.TempDir(), "bisect")}, &stdout, &stderr)
 	if code != 1 || !strings.Contains(stdout.String(), "bisect: "+scenarios.PropNudges+" starts failing at "+commits[3][:12]) {
-		t.Errorf("exit %d, bisect output:\n%s\n%s", code, stdout.String(), tail(stderr.String()))
+		t.Errorf("exit %d, bisect output:\n%s\n%s", code, stdout.String(), historyTail(stderr.String()))
 	}
 }
 
 // Bad flags exit 2 with a message naming the flag.
 func TestHistoryFlags(t *testing.T) {
 	repo := t.TempDir()
-	gitRun(t, repo, "init", "-q")
+	historyGit(t, repo, "init", "-q")
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -202,7 +202,7 @@ func TestHistoryFlags(t *testing.T) {
 	}
 }
 
-func tail(s string) string {
+func historyTail(s string) string {
 	if len(s) > 3000 {
 		return s[len(s)-3000:]
 	}
