@@ -90,7 +90,7 @@ func historyCommand(args []string, stdout, stderr io.Writer) int {
 		return bad("--max-diffs: must be 0 (save all) or more, got %d", f.maxDiffs)
 	}
 	if f.bisect != "" && !slices.Contains(scenarios.Properties(), f.bisect) && f.bisect != scenarios.PropOriginalUnusable {
-		return bad("--bisect: unknown property %q ('townsim scenarios --properties' lists them)", f.bisect)
+		return bad("--bisect: unknown property %q (docs/properties.md lists them)", f.bisect)
 	}
 	names, err := scenarios.ParseScenarioList(f.scenarios)
 	if err != nil {
