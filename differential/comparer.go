@@ -72,6 +72,10 @@ type Comparer struct {
 	// DiffDir receives every difference (diff-NNNNNN.sqlite and .json);
 	// it is created at the first one.
 	DiffDir string
+	// SaveLimit, when positive, saves only the first SaveLimit
+	// differences; the rest are attributed to rules and counted all the
+	// same (through a temporary copy, deleted at once).
+	SaveLimit int
 	// WallClock, when set, measures the time spent in the host (reported
 	// only, never fed back).
 	WallClock func() time.Time
@@ -166,15 +170,28 @@ func (c *Comparer) record(t *model.Town, st State, cmp *Comparison) error {
 		return errors.New("no folder for differences")
 	}
 	rec := Record{StateMeta: newMeta(c.passes, st.Now, st.Draining, st.Config), Mode: string(c.Mode), Comparison: *cmp}
-	if err := os.MkdirAll(c.DiffDir, 0o755); err != nil {
+	dir := c.DiffDir
+	keep := c.SaveLimit <= 0 || len(c.Differences) < c.SaveLimit
+	if !keep {
+		tmp, err := os.MkdirTemp("", "townsim-diff-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	base := filepath.Join(c.DiffDir, fmt.Sprintf("diff-%06d", c.passes))
+	base := filepath.Join(dir, fmt.Sprintf("diff-%06d", c.passes))
 	if err := t.DB().SaveCopy(base + ".sqlite"); err != nil {
 		return err
 	}
 	if err := attribute(c.Host, base+".sqlite", st, cmp); err != nil {
 		return err
+	}
+	if !keep {
+		return nil
 	}
 	rec.Comparison = *cmp
 	if err := writeNewJSON(base+".json", rec); err != nil {

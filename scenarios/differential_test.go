@@ -10,34 +10,35 @@ import (
 	"github.com/townsim/townsim/sim"
 )
 
-// comparerFor starts a differential host on the gastown checkout dir and
-// returns check options that run it beside the port and fail a run on
-// every difference.
-func comparerFor(t *testing.T, dir string) (CheckOptions, *differential.Comparer) {
+// miniGastown is the differential tests' own small gastown.
+var miniGastown = filepath.Join("..", "differential", "testdata", "minigastown")
+
+// startHost starts a differential host on the gastown checkout dir for
+// the test.
+func startHost(t *testing.T, dir string) *differential.Host {
 	t.Helper()
 	h, err := differential.StartHost(differential.HostOptions{Gastown: dir})
 	if err != nil {
 		t.Fatalf("differential host on %s: %v", dir, err)
 	}
 	t.Cleanup(func() { h.Close() })
-	c := &differential.Comparer{Host: h, Mode: differential.ModeCompare, DiffDir: filepath.Join(t.TempDir(), "diffs")}
-	return CheckOptions{Run: sim.RunOptions{Reconcile: c.Reconcile}, Differences: func() int { return c.Stats.Differed }}, c
+	return h
 }
 
 // A difference between the port and another reconcile fails a property
 // run: the test fixture (a small TypeScript reconcile of our own, which
 // dispatches nothing) differs from the port wherever the port dispatches.
 func TestDifferenceFailsAPropertyRun(t *testing.T) {
-	opts, c := comparerFor(t, filepath.Join("..", "differential", "testdata", "minigastown"))
+	g := Gastown{Host: startHost(t, miniGastown), DiffDir: filepath.Join(t.TempDir(), "diffs")}
 	cfg := sim.DefaultConfig()
 	cfg.Agents = 30
 	cfg.Duration = 2 * time.Minute
-	rep, err := Check(cfg, Bounds{}, opts)
+	rep, gr, err := CheckGastown(cfg, Bounds{}, CheckOptions{}, g)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Err() != nil {
-		t.Fatal(c.Err())
+	if gr.Verdict != "" {
+		t.Fatal(gr.Verdict)
 	}
 	n := 0
 	for _, v := range rep.Failures {
@@ -45,23 +46,35 @@ func TestDifferenceFailsAPropertyRun(t *testing.T) {
 			n++
 		}
 	}
-	if n == 0 || n > c.Stats.Differed || c.Stats.Differed == 0 {
-		t.Errorf("%d differential failures for %d differing passes", n, c.Stats.Differed)
+	if n == 0 || n > gr.Stats.Differed || gr.Stats.Differed == 0 || gr.Mode != "compare" {
+		t.Errorf("%d differential failures for %d differing passes (%s mode)", n, gr.Stats.Differed, gr.Mode)
 	}
 }
 
-// gastownOptions are the check options of TestProperties: with
-// TOWNSIM_GASTOWN naming a gastown checkout, every drawn case is also
-// compared pass by pass with that checkout's own reconcile, and a
-// difference fails it.
-func gastownOptions(t *testing.T) CheckOptions {
+// gastownFromEnv is the gastown of TestProperties: with TOWNSIM_GASTOWN
+// naming a gastown checkout, every drawn case runs that checkout's own
+// reconcile too, in the mode TOWNSIM_GASTOWN_MODE names (compare, the
+// default: a difference fails; drive: the original's actions drive the
+// run and the properties judge it), strictly when TOWNSIM_GASTOWN_STRICT=1.
+func gastownFromEnv(t *testing.T) *Gastown {
 	dir := os.Getenv("TOWNSIM_GASTOWN")
 	if dir == "" {
-		return CheckOptions{}
+		return nil
 	}
-	opts, c := comparerFor(t, dir)
-	x := &differential.ExecComparer{Host: c.Host, Events: c.Host.Exec.ApplyEvent, Actions: c.Host.Exec.ApplyAction, DiffDir: c.DiffDir}
-	opts.Run.Events, opts.Run.Apply = x, x.Apply
-	opts.Differences = func() int { return c.Stats.Differed + x.Differed() }
-	return opts
+	mode := differential.ModeCompare
+	if m := os.Getenv("TOWNSIM_GASTOWN_MODE"); m != "" {
+		var err error
+		if mode, err = differential.ParseMode(m); err != nil {
+			t.Fatalf("TOWNSIM_GASTOWN_MODE: %v", err)
+		}
+	}
+	strict := false
+	switch s := os.Getenv("TOWNSIM_GASTOWN_STRICT"); s {
+	case "", "0":
+	case "1":
+		strict = true
+	default:
+		t.Fatalf("TOWNSIM_GASTOWN_STRICT: want 1 or 0, got %q", s)
+	}
+	return &Gastown{Host: startHost(t, dir), Mode: mode, DiffDir: t.TempDir(), Strict: strict}
 }

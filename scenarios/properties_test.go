@@ -42,19 +42,32 @@ func TestMain(m *testing.M) {
 // judges every property on each; a failure is shrunk by rapid and printed
 // with the command line that replays it.
 func TestProperties(t *testing.T) {
-	rapid.Check(t, checkGenerated("", gastownOptions(t)))
+	rapid.Check(t, checkGenerated("", CheckOptions{}, gastownFromEnv(t)))
 }
 
 // checkGenerated is the property run's body: one drawn scenario, with
-// mutant (a deliberate bug, "" for none), judged; a failure names the
-// properties that failed and prints its replay line.
-func checkGenerated(mutant string, opts CheckOptions) func(*rapid.T) {
+// mutant (a deliberate bug, "" for none), judged (with g, a gastown
+// checkout's reconcile in the run); a failure names the properties that
+// failed and prints its replay line.
+func checkGenerated(mutant string, opts CheckOptions, gastown *Gastown) func(*rapid.T) {
 	return func(rt *rapid.T) {
 		g := GenScenario().Draw(rt, "scenario")
 		g.Config.Mutant = mutant
 		opts := opts
 		opts.Determinism = true // and a second run of the case gives the same hash
-		rep, err := Check(g.Config, g.Bounds, opts)
+		var rep *Report
+		var err error
+		if gastown == nil {
+			rep, err = Check(g.Config, g.Bounds, opts)
+		} else {
+			var gr GastownResult
+			gc := *gastown
+			if gc.DiffDir, err = os.MkdirTemp(gastown.DiffDir, "case-"); err != nil {
+				rt.Fatal(err)
+			}
+			rep, gr, err = CheckGastown(g.Config, g.Bounds, opts, gc)
+			rt.Logf("gastown (%s mode): %d passes compared, %d differed", gr.Mode, gr.Stats.Compared, gr.Stats.Differed)
+		}
 		if err != nil {
 			rt.Fatal(err)
 		}

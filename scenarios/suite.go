@@ -118,18 +118,7 @@ func RunCase(c SuiteCase, opts SuiteOptions) (res CaseResult) {
 	if err != nil {
 		return CaseResult{Case: c.Name, Property: PropRunError, Failures: 1, Error: err.Error(), Detail: firstLine(err.Error())}
 	}
-	res.Passed = !rep.Failed()
-	res.Failures = len(rep.Failures)
-	res.Ticks = rep.Result.Ticks
-	res.TraceHash = rep.Result.TraceHash
-	if len(rep.Accepted) > 0 {
-		res.Accepted = rep.Accepted
-	}
-	if rep.Failed() {
-		v := rep.Failures[0]
-		res.Property, res.Entity, res.Rule, res.Tick, res.Detail = v.Property, v.Entity, v.Rule, v.Tick, v.Detail
-	}
-	return res
+	return caseResult(c.Name, rep)
 }
 
 func firstLine(s string) string {

@@ -250,11 +250,16 @@ func writeExploreSummary(w io.Writer, r *explore.Report, dir string) {
 // workerMain is the hidden `townsim _worker explore`: it answers tasks
 // on stdin and stdout until stdin ends.
 func workerMain(args []string, stderr io.Writer) int {
-	if len(args) != 1 || args[0] != "explore" {
-		fmt.Fprintf(stderr, "townsim %s: want one worker kind (explore), got %q\n", workerCommand, args)
+	handlers := map[string]procpool.Handler{"explore": explore.Handle, "history": historyHandle}
+	var handle procpool.Handler
+	if len(args) == 1 {
+		handle = handlers[args[0]]
+	}
+	if handle == nil {
+		fmt.Fprintf(stderr, "townsim %s: want one worker kind (explore or history), got %q\n", workerCommand, args)
 		return 2
 	}
-	if err := procpool.Serve(os.Stdin, os.Stdout, explore.Handle); err != nil {
+	if err := procpool.Serve(os.Stdin, os.Stdout, handle); err != nil {
 		fmt.Fprintf(stderr, "townsim %s: %v\n", workerCommand, err)
 		return 1
 	}

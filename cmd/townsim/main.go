@@ -13,6 +13,7 @@
 //	townsim merge DIR...       merge the report folders of an explore campaign's shards
 //	townsim check [flags]      run the property suite: named scenarios and rapid cases under every property
 //	townsim mutate [flags]     mutation score: mutants of the port judged by the property suite
+//	townsim history [flags]    judge a gastown git history: each commit's reconcile drives scenarios under every property
 //
 // See README.md for every command, flag and file format.
 package main
@@ -60,6 +61,9 @@ commands:
           judged by every property (exit 1 when a property fails)
   mutate  build mutants of the port (go/ast operators) and judge each by
           'townsim check'; report killed/survived and the mutation score
+  history judge a gastown git history: at each commit that changes the reconciler,
+          its own reconcile drives named scenarios under every property; a table
+          commit x scenario, a Markdown/HTML report, --bisect PROPERTY
 `
 
 // Main runs the command line and returns the process exit code: 0 on
@@ -96,6 +100,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return checkCommand(args[1:], stdout, stderr)
 	case "mutate":
 		return mutateCommand(args[1:], stdout, stderr)
+	case "history":
+		return historyCommand(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/townsim/townsim/differential"
 	"github.com/townsim/townsim/model/alarm"
 	"github.com/townsim/townsim/reports"
 	"github.com/townsim/townsim/scenarios"
@@ -30,7 +29,11 @@ func replayCommand(args []string, stdout, stderr io.Writer) int {
 	stop := fs.Bool("stop-on-failure", false, "stop at the simulated minute of the first failure (as the mutant tests shrink)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	trace := fs.String("trace", "", "stream the trace to this new file")
-	gastown := fs.String("gastown", "", "also run this gastown checkout's own reconcile on every pass (compare mode); a difference fails the replay")
+	gastown := fs.String("gastown", "", "also run this gastown checkout's own reconcile on every pass (needs Node.js 20)")
+	gastownMode := fs.String("gastown-mode", "compare", "with --gastown: compare (the port drives; a difference fails) or drive (the original drives; the properties judge it)")
+	diffs := fs.String("diffs", "", "with --gastown: folder for the differences (default: a new temporary folder)")
+	maxDiffs := fs.Int("max-diffs", 100, "with --gastown: save at most this many differences (all are counted; 0 = save all)")
+	strict := fs.Bool("strict", false, "with --gastown-mode drive: a difference from the port fails the replay too")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -63,27 +66,16 @@ func replayCommand(args []string, stdout, stderr io.Writer) int {
 		defer f.Close()
 		opts.Run.Trace = f
 	}
+	var judged *replayGastown
 	if *gastown != "" {
-		h, err := differential.StartHost(differential.HostOptions{Gastown: *gastown})
-		if err != nil {
-			fmt.Fprintf(stderr, "townsim replay: --gastown: %v\n", err)
-			return 2
+		var code int
+		if judged, code = startReplayGastown(*gastown, *gastownMode, *diffs, *maxDiffs, *strict, stderr); judged == nil {
+			return code
 		}
-		defer h.Close()
-		dir, err := os.MkdirTemp("", "townsim-replay-diffs-")
-		if err != nil {
-			fmt.Fprintf(stderr, "townsim replay: %v\n", err)
-			return 1
-		}
-		c := &differential.Comparer{Host: h, Mode: differential.ModeCompare, DiffDir: dir}
-		x := &differential.ExecComparer{Host: h, Events: h.Exec.ApplyEvent, Actions: h.Exec.ApplyAction, DiffDir: dir}
-		opts.Run.Reconcile = c.Reconcile
-		opts.Run.Events, opts.Run.Apply = x, x.Apply
-		opts.Differences = func() int { return c.Stats.Differed + x.Differed() }
-		defer func() {
-			fmt.Fprintf(stderr, "townsim replay: --gastown: %d passes compared, %d differed; %d events and %d action steps compared, %d differed (saved in %s)\n",
-				c.Stats.Compared, c.Stats.Differed, x.EventStats.Compared, x.ActionStats.Compared, x.Differed(), dir)
-		}()
+		defer judged.host.Close()
+	} else if err := gastownFlagsUnused(fs); err != nil {
+		fmt.Fprintf(stderr, "townsim replay: %v\n", err)
+		return 2
 	}
 	var dry *alarm.DryRunResult
 	var state *replayState
@@ -108,7 +100,13 @@ func replayCommand(args []string, stdout, stderr io.Writer) int {
 			dry, dryErr = alarm.DryRun(w.Town(), now)
 		}
 	}
-	rep, err := s.Check(opts)
+	var rep *scenarios.Report
+	var gr scenarios.GastownResult
+	if judged != nil {
+		rep, gr, err = scenarios.CheckGastown(s.Config, s.Expect.Bounds, opts, judged.g)
+	} else {
+		rep, err = s.Check(opts)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "townsim replay: %v\n", err)
 		return 1
@@ -118,6 +116,10 @@ func replayCommand(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	out := replayOutput(s, rep, *at, state, dry)
+	if judged != nil {
+		out.Gastown = &gr
+		judged.summary(stderr, gr)
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -156,6 +158,8 @@ type replayJSON struct {
 	State         *replayState `json:"state,omitempty"`
 	EventsDrained *int         `json:"events_drained,omitempty"`
 	Actions       *[]string    `json:"actions,omitempty"`
+	// With --gastown: what the checkout's reconcile did.
+	Gastown *scenarios.GastownResult `json:"gastown,omitempty"`
 }
 
 func (o replayJSON) actions() []string {
