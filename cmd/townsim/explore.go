@@ -17,6 +17,7 @@ import (
 	"github.com/townsim/townsim/model"
 	"github.com/townsim/townsim/procpool"
 	"github.com/townsim/townsim/reports/explore"
+	"github.com/townsim/townsim/reports/sweep"
 	"github.com/townsim/townsim/scenarios"
 )
 
@@ -247,14 +248,34 @@ func writeExploreSummary(w io.Writer, r *explore.Report, dir string) {
 	fmt.Fprintf(w, "report: %s\n", dir)
 }
 
-// workerMain is the hidden `townsim _worker explore`: it answers tasks
-// on stdin and stdout until stdin ends.
+// workerMain is the hidden `townsim _worker KIND`: it answers tasks on
+// stdin and stdout until stdin ends. KIND is explore (an explore
+// campaign's cases and shrinks) or sweep (a sweep's runs; with
+// --gastown DIR --diffs ROOT each run is compared with that checkout).
 func workerMain(args []string, stderr io.Writer) int {
-	if len(args) != 1 || args[0] != "explore" {
-		fmt.Fprintf(stderr, "townsim %s: want one worker kind (explore), got %q\n", workerCommand, args)
+	var handle procpool.Handler
+	switch {
+	case len(args) == 1 && args[0] == "explore":
+		handle = explore.Handle
+	case len(args) >= 1 && args[0] == "sweep":
+		fs := flag.NewFlagSet("townsim _worker sweep", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		gastown := fs.String("gastown", "", "compare every run with this gastown checkout")
+		diffs := fs.String("diffs", "", "with --gastown: the runs' differences go under this folder")
+		if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 || (*gastown != "") != (*diffs != "") {
+			fmt.Fprintf(stderr, "townsim %s sweep: want [--gastown DIR --diffs ROOT], got %q\n", workerCommand, args[1:])
+			return 2
+		}
+		var compare func(sweep.Task) (sweep.Comparer, error)
+		if *gastown != "" {
+			compare = sweepWorkerCompare(*gastown, *diffs)
+		}
+		handle = sweep.Handler(compare)
+	default:
+		fmt.Fprintf(stderr, "townsim %s: want a worker kind (explore or sweep), got %q\n", workerCommand, args)
 		return 2
 	}
-	if err := procpool.Serve(os.Stdin, os.Stdout, explore.Handle); err != nil {
+	if err := procpool.Serve(os.Stdin, os.Stdout, handle); err != nil {
 		fmt.Fprintf(stderr, "townsim %s: %v\n", workerCommand, err)
 		return 1
 	}
