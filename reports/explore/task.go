@@ -19,6 +19,8 @@ type Task struct {
 	// Signature and ShrinkRuns are the shrink's.
 	Signature  string `json:"signature,omitempty"`
 	ShrinkRuns int    `json:"shrink_runs,omitempty"`
+	// Gastown, when set, runs the task beside a gastown checkout.
+	Gastown *Gastown `json:"gastown,omitempty"`
 }
 
 // Task ops.
@@ -43,9 +45,9 @@ func Handle(raw json.RawMessage) (any, error) {
 	}
 	switch t.Op {
 	case OpCase:
-		return RunCase(t.Campaign, t.Index), nil
+		return RunCaseWith(t.Campaign, t.Index, t.Gastown), nil
 	case OpShrink:
-		return Shrink(t.Campaign, t.Index, t.Signature, t.ShrinkRuns)
+		return ShrinkWith(t.Campaign, t.Index, t.Signature, t.ShrinkRuns, t.Gastown)
 	}
 	return nil, fmt.Errorf("explore: unknown task op %q", t.Op)
 }
