@@ -166,7 +166,7 @@ func exploreGastown(f *exploreFlags, set map[string]bool) (*explore.Gastown, err
 	if err != nil {
 		return nil, fmt.Errorf("--diffs: %v", err)
 	}
-	return &explore.Gastown{Dir: dir, Mode: mode, DiffDir: diffs}, nil
+	return &explore.Gastown{Dir: dir, Mode: string(mode), DiffDir: diffs}, nil
 }
 
 // parseShard reads "I/N".
@@ -219,7 +219,7 @@ func exploreCommand(args []string, stdout, stderr io.Writer) int {
 		h.Close()
 	}
 	if f.jobs == 0 {
-		o.Exec, o.Jobs = explore.InProcess{}, 1
+		o.Exec, o.Jobs = explore.InProcess{Start: startExploreComparer}, 1
 	} else {
 		self, err := procpool.Self(workerCommand, "explore")
 		if err != nil {
@@ -349,7 +349,7 @@ func workerMain(args []string, stderr io.Writer) int {
 	var handle procpool.Handler
 	switch {
 	case len(args) == 1 && args[0] == "explore":
-		handle = explore.Handle
+		handle = explore.Handler(startExploreComparer)
 	case len(args) >= 1 && args[0] == "sweep":
 		fs := flag.NewFlagSet("townsim _worker sweep", flag.ContinueOnError)
 		fs.SetOutput(stderr)

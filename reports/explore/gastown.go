@@ -1,19 +1,22 @@
 package explore
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/townsim/townsim/differential"
+	"github.com/townsim/townsim/model"
+	"github.com/townsim/townsim/model/reconciler"
 	"github.com/townsim/townsim/scenarios"
 	"github.com/townsim/townsim/sim"
 )
 
 // Gastown runs a campaign's cases beside a gastown checkout's own
-// reconcile (differential mode, the same comparer as `townsim run
-// --gastown --gastown-mode MODE`): one Node host per run.
+// reconcile (differential mode, the comparer of `townsim run --gastown
+// --gastown-mode MODE`, which cmd/townsim supplies as a StartComparer):
+// one Node host per run.
 //
 // In compare mode the port's actions drive every run and a reconcile
 // pass whose actions differ from the original's fails the case
@@ -22,13 +25,41 @@ import (
 // differences are counted (CaseResult.Gastown), not failures; the
 // determinism property runs the case a second time, driven again.
 type Gastown struct {
-	// Dir is the checkout; Mode compare or drive.
-	Dir  string            `json:"dir"`
-	Mode differential.Mode `json:"mode"`
+	// Dir is the checkout; Mode ModeCompare or ModeDrive.
+	Dir  string `json:"dir"`
+	Mode string `json:"mode"`
 	// DiffDir receives each case's differences, under case-N (a shrink's
 	// runs keep none).
 	DiffDir string `json:"diff_dir"`
+
+	// start starts a run's comparer (set by Handler and InProcess).
+	start StartComparer
 }
+
+// Gastown modes (the values of --gastown-mode).
+const (
+	ModeCompare = "compare"
+	ModeDrive   = "drive"
+)
+
+// Comparer is another reconcile run beside the port's during one run:
+// cmd/townsim's wraps differential.Comparer and its Node host.
+type Comparer interface {
+	// Reconcile is the run's reconcile pass (an alarm.ReconcileFunc):
+	// the port's actions in compare mode, the original's in drive mode.
+	Reconcile(t *model.Town, now time.Time, o reconciler.Options) ([]reconciler.Action, error)
+	// Counts are the passes compared and those that differed so far.
+	Counts() (compared, differed int)
+	// Err is the failure that made the comparison invalid (the host
+	// died), if any.
+	Err() error
+	// Close ends it (its host).
+	Close()
+}
+
+// StartComparer starts the comparer of one run beside g's checkout in g's
+// mode, saving its differences to diffDir.
+type StartComparer func(g *Gastown, diffDir string) (Comparer, error)
 
 // GastownCounts are a case's reconcile passes compared with the original
 // and those that differed.
@@ -44,7 +75,7 @@ func (g *Gastown) ReplayFlags() string {
 		return ""
 	}
 	s := " --gastown " + g.Dir
-	if g.Mode == differential.ModeDrive {
+	if g.Mode == ModeDrive {
 		s += " --gastown-mode drive"
 	}
 	return s
@@ -65,9 +96,9 @@ func (g *Gastown) check(cfg sim.Config, b scenarios.Bounds, det bool, diffDir st
 	}
 	opts := scenarios.CheckOptions{Run: sim.RunOptions{Reconcile: c.Reconcile,
 		Interrupted: func() bool { return c.Err() != nil }}} // a dead host ends the run
-	if g.Mode == differential.ModeCompare {
+	if g.Mode == ModeCompare {
 		opts.Determinism = det // the second run is the port's alone, as in compare mode
-		opts.Differences = func() int { return c.Stats.Differed }
+		opts.Differences = func() int { _, d := c.Counts(); return d }
 	}
 	rep, err := scenarios.Check(cfg, b, opts)
 	done()
@@ -77,8 +108,9 @@ func (g *Gastown) check(cfg sim.Config, b scenarios.Bounds, det bool, diffDir st
 	if err != nil {
 		return nil, nil, err
 	}
-	counts := &GastownCounts{Compared: c.Stats.Compared, Differed: c.Stats.Differed}
-	if det && g.Mode == differential.ModeDrive {
+	compared, differed := c.Counts()
+	counts := &GastownCounts{Compared: compared, Differed: differed}
+	if det && g.Mode == ModeDrive {
 		c2, done2, err := g.comparer("")
 		if err != nil {
 			return nil, nil, err
@@ -100,9 +132,12 @@ func (g *Gastown) check(cfg sim.Config, b scenarios.Bounds, det bool, diffDir st
 	return rep, counts, nil
 }
 
-// comparer starts a host and its comparer saving differences to dir (a
-// temporary folder when dir is ""); done closes both.
-func (g *Gastown) comparer(dir string) (*differential.Comparer, func(), error) {
+// comparer starts a run's comparer saving differences to dir (a
+// temporary folder when dir is ""); done closes it.
+func (g *Gastown) comparer(dir string) (Comparer, func(), error) {
+	if g.start == nil {
+		return nil, nil, errors.New("--gastown: this process was started without a comparer (explore.Handler or InProcess.Start)")
+	}
 	cleanup := func() {}
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "townsim-explore-diffs-")
@@ -111,13 +146,12 @@ func (g *Gastown) comparer(dir string) (*differential.Comparer, func(), error) {
 		}
 		dir, cleanup = filepath.Join(tmp, "diffs"), func() { os.RemoveAll(tmp) }
 	}
-	h, err := differential.StartHost(differential.HostOptions{Gastown: g.Dir})
+	c, err := g.start(g, dir)
 	if err != nil {
 		cleanup()
 		return nil, nil, fmt.Errorf("gastown %s: %w", g.Dir, err)
 	}
-	c := &differential.Comparer{Host: h, Mode: g.Mode, DiffDir: dir, WallClock: time.Now}
-	return c, func() { h.Close(); cleanup() }, nil
+	return c, func() { c.Close(); cleanup() }, nil
 }
 
 // caseDiffDir is where case i's differences go.

@@ -16,6 +16,21 @@ import (
 // dispatches.
 var minigastown = filepath.Join("..", "..", "differential", "testdata", "minigastown")
 
+// testComparer is differential.Comparer as a Comparer (cmd/townsim has
+// its own; reports may not import differential outside tests).
+type testComparer struct{ *differential.Comparer }
+
+func (c testComparer) Counts() (int, int) { return c.Stats.Compared, c.Stats.Differed }
+func (c testComparer) Close()             { c.Host.Close() }
+
+func startTestComparer(g *Gastown, dir string) (Comparer, error) {
+	h, err := differential.StartHost(differential.HostOptions{Gastown: g.Dir})
+	if err != nil {
+		return nil, err
+	}
+	return testComparer{&differential.Comparer{Host: h, Mode: differential.Mode(g.Mode), DiffDir: dir}}, nil
+}
+
 // A case beside a gastown checkout: in compare mode the port drives and a
 // differing pass fails the case; in drive mode the original drives, the
 // differences are counted and are no failure, the properties judge the
@@ -29,10 +44,10 @@ func TestGastownCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, mode := range []differential.Mode{differential.ModeCompare, differential.ModeDrive} {
-		t.Run(string(mode), func(t *testing.T) {
+	for _, mode := range []string{ModeCompare, ModeDrive} {
+		t.Run(mode, func(t *testing.T) {
 			root := t.TempDir()
-			g := &Gastown{Dir: minigastown, Mode: mode, DiffDir: root}
+			g := &Gastown{Dir: minigastown, Mode: mode, DiffDir: root, start: startTestComparer}
 			rep, counts, err := g.check(cfg, scenarios.Bounds{}, true, g.caseDiffDir(3))
 			if err != nil {
 				t.Fatal(err)
@@ -57,14 +72,14 @@ func TestGastownCheck(t *testing.T) {
 				t.Errorf("a determinism failure: %v", rep.Failures)
 			}
 			switch mode {
-			case differential.ModeCompare:
+			case ModeCompare:
 				if differed == 0 {
 					t.Errorf("compare mode: no differential failure for %d differing passes", counts.Differed)
 				}
 				if rep.Result.TraceHash != port.Result.TraceHash {
 					t.Errorf("compare mode: hash %s, the port alone %s (the port drives)", rep.Result.TraceHash, port.Result.TraceHash)
 				}
-			case differential.ModeDrive:
+			case ModeDrive:
 				if differed > 0 {
 					t.Errorf("drive mode: %d differential failures; differences are counted, not failures", differed)
 				}
@@ -80,7 +95,7 @@ func TestGastownCheck(t *testing.T) {
 // naming it, and the replay flags say how to run a failure as the
 // campaign ran it.
 func TestGastownErrorsAndReplayFlags(t *testing.T) {
-	bad := &Gastown{Dir: t.TempDir(), Mode: differential.ModeCompare, DiffDir: t.TempDir()}
+	bad := &Gastown{Dir: t.TempDir(), Mode: ModeCompare, DiffDir: t.TempDir(), start: startTestComparer}
 	cfg := sim.DefaultConfig()
 	cfg.Duration = time.Minute
 	if _, _, err := bad.check(cfg, scenarios.Bounds{}, false, ""); err == nil || !strings.Contains(err.Error(), bad.Dir) {
@@ -89,11 +104,15 @@ func TestGastownErrorsAndReplayFlags(t *testing.T) {
 	if got := (*Gastown)(nil).ReplayFlags(); got != "" {
 		t.Errorf("no checkout: %q", got)
 	}
-	g := &Gastown{Dir: "/src/cloud", Mode: differential.ModeDrive}
+	if _, _, err := (&Gastown{Dir: minigastown, Mode: ModeCompare}).check(cfg, scenarios.Bounds{}, false, ""); err == nil ||
+		!strings.Contains(err.Error(), "without a comparer") {
+		t.Errorf("no comparer: %v", err)
+	}
+	g := &Gastown{Dir: "/src/cloud", Mode: ModeDrive}
 	if got := g.ReplayFlags(); got != " --gastown /src/cloud --gastown-mode drive" {
 		t.Errorf("drive: %q", got)
 	}
-	g.Mode = differential.ModeCompare
+	g.Mode = ModeCompare
 	if got := g.ReplayFlags(); got != " --gastown /src/cloud" {
 		t.Errorf("compare: %q", got)
 	}

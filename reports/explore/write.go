@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/townsim/townsim/differential"
 	"github.com/townsim/townsim/model/reconciler"
 	"github.com/townsim/townsim/reports"
 	"github.com/townsim/townsim/scenarios"
@@ -130,7 +129,7 @@ func (r *Report) header() []string {
 	}
 	if g := r.Gastown; g != nil {
 		how := "the port drives; a pass whose actions differ fails its case"
-		if g.Mode == differential.ModeDrive {
+		if g.Mode == ModeDrive {
 			how = "the original's actions drive; the properties judge those runs, differences are counted, not failures"
 		}
 		lines = append(lines, fmt.Sprintf("Beside gastown %s, %s mode (%s): **%d reconcile passes compared, %d differed**; differences saved under %s.",
