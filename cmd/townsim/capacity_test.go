@@ -41,7 +41,7 @@ func TestCapacityFlagErrorsNameTheFlag(t *testing.T) {
 		{"sweep: bad vary", []string{"sweep", "--vary", "breaker_threshold=20,x"}, "--vary breaker_threshold"},
 		{"sweep: vary without values", []string{"sweep", "--vary", "analyze"}, "--vary"},
 		{"sweep: bad fixed knob", []string{"sweep", "--knob", "analyze=maybe"}, "--knob analyze"},
-		{"sweep: zero jobs", []string{"sweep", "-j", "0"}, "-j"},
+		{"sweep: negative jobs", []string{"sweep", "-j", "-1"}, "-j"},
 		{"sweep: existing out", []string{"sweep", "--out", dir}, "--out"},
 		{"sweep: config and flags", []string{"sweep", "--config", grid, "--agents", "3"}, "drop --agents"},
 		{"sweep: unknown yaml key", []string{"sweep", "--config", grid, "--out", filepath.Join(dir, "o")}, "fleet"},
@@ -116,6 +116,7 @@ func TestRunRecordAndDashboard(t *testing.T) {
 // TestSweepCommandTinyGrid: a sweep from a YAML grid writes its report and
 // prints plain progress lines to a non-terminal stderr (no carriage returns).
 func TestSweepCommandTinyGrid(t *testing.T) {
+	t.Setenv("TOWNSIM_TEST_MAIN", "1") // -j 2: the test binary is the workers' townsim
 	dir := t.TempDir()
 	grid := filepath.Join(dir, "grid.yaml")
 	if err := os.WriteFile(grid, []byte("agents: [2, 4, 6]\nseeds: 1\nduration: 5m\n"), 0o644); err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -14,9 +15,11 @@ import (
 
 	"github.com/olekukonko/tablewriter"
 
+	"github.com/townsim/townsim/differential"
 	"github.com/townsim/townsim/model"
 	"github.com/townsim/townsim/procpool"
 	"github.com/townsim/townsim/reports/explore"
+	"github.com/townsim/townsim/reports/sweep"
 	"github.com/townsim/townsim/scenarios"
 )
 
@@ -37,6 +40,13 @@ type exploreFlags struct {
 	shard      string
 	mutant     string
 	shrinkRuns int
+	gastown    string
+	mode       string
+	diffs      string
+	// asJSON, failFast and known make the campaign a judge (mutate
+	// --judge explore); outSet says --out was given.
+	asJSON, failFast, outSet bool
+	known                    string
 }
 
 func parseExploreFlags(args []string, stderr io.Writer, getenv func(string) string) (*exploreFlags, explore.Options, error) {
@@ -54,11 +64,18 @@ func parseExploreFlags(args []string, stderr io.Writer, getenv func(string) stri
 	fs.StringVar(&f.shard, "shard", "", "run shard I of N (I/N, 0 ≤ I < N): the case indices i with i mod N = I; default from JOB_COMPLETION_INDEX and JOB_COMPLETIONS")
 	fs.StringVar(&f.mutant, "mutant", "", "open every case's Town with a deliberate bug (measures what the campaign catches): "+strings.Join(model.MutantNames(), ", "))
 	fs.IntVar(&f.shrinkRuns, "shrink-runs", explore.DefaultShrinkRuns, "at most this many runs to shrink one failure")
+	fs.StringVar(&f.gastown, "gastown", "", "run every case beside this gastown checkout's own reconcile (one Node host per run)")
+	fs.StringVar(&f.mode, "gastown-mode", string(differential.ModeCompare), "with --gastown: compare (the port drives; a differing pass fails the case) or drive (the original drives; the properties judge the run, differences are counted)")
+	fs.BoolVar(&f.asJSON, "json", false, "print a verdict as JSON (passed, and the failing cases; the form of townsim check --json) instead of the summary; the report folder is written only with --out")
+	fs.BoolVar(&f.failFast, "fail-fast", false, "stop at the first case that fails (in a way --known does not show) or cannot run; shrink nothing")
+	fs.StringVar(&f.known, "known", "", "an earlier report (report.json or its folder) of the same campaign: a failure it shows for the same case is known, not counted by --json, --fail-fast or the exit status")
+	fs.StringVar(&f.diffs, "diffs", "", "with --gastown: folder for the cases' differences (default OUT-gastown-diffs; must be new or hold no differences)")
 	if err := fs.Parse(args); err != nil {
 		return nil, explore.Options{}, err
 	}
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	f.outSet = set["out"]
 	o := explore.Options{Cases: f.cases, Budget: f.budget, Jobs: f.jobs, ShrinkRuns: f.shrinkRuns, Shards: 1}
 	switch {
 	case fs.NArg() > 0:
@@ -108,7 +125,48 @@ func parseExploreFlags(args []string, stderr io.Writer, getenv func(string) stri
 			f.out += fmt.Sprintf("-shard-%d-of-%d", o.Shard, o.Shards)
 		}
 	}
+	g, err := exploreGastown(f, set)
+	if err != nil {
+		return nil, o, err
+	}
+	o.Gastown = g
 	return f, o, nil
+}
+
+// exploreGastown checks --gastown, --gastown-mode and --diffs and returns
+// the campaign's checkout (nil without --gastown). Paths are made
+// absolute: the worker processes read and write them.
+func exploreGastown(f *exploreFlags, set map[string]bool) (*explore.Gastown, error) {
+	if f.gastown == "" {
+		for _, name := range []string{"gastown-mode", "diffs"} {
+			if set[name] {
+				return nil, fmt.Errorf("--%s: needs --gastown", name)
+			}
+		}
+		return nil, nil
+	}
+	mode, err := differential.ParseMode(f.mode)
+	if err != nil {
+		return nil, fmt.Errorf("--gastown-mode: %v", err)
+	}
+	if _, err := differential.GastownRoot(f.gastown); err != nil {
+		return nil, fmt.Errorf("--gastown: %v", err)
+	}
+	dir, err := filepath.Abs(f.gastown)
+	if err != nil {
+		return nil, fmt.Errorf("--gastown: %v", err)
+	}
+	if f.diffs == "" {
+		f.diffs = f.out + "-gastown-diffs"
+	}
+	if err := differential.CheckNewDir(f.diffs, "diff"); err != nil {
+		return nil, fmt.Errorf("--diffs: %v", err)
+	}
+	diffs, err := filepath.Abs(f.diffs)
+	if err != nil {
+		return nil, fmt.Errorf("--diffs: %v", err)
+	}
+	return &explore.Gastown{Dir: dir, Mode: string(mode), DiffDir: diffs}, nil
 }
 
 // parseShard reads "I/N".
@@ -134,12 +192,34 @@ func exploreCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if _, err := os.Stat(f.out); err == nil {
+	writeDir := !f.asJSON || f.outSet
+	if _, err := os.Stat(f.out); err == nil && writeDir {
 		fmt.Fprintf(stderr, "townsim explore: --out: %s already exists; give a new folder (a report is never overwritten)\n", f.out)
 		return 2
 	}
+	var known *knownFailures
+	if f.known != "" {
+		var err error
+		if known, err = loadKnown(f.known, o); err != nil {
+			fmt.Fprintf(stderr, "townsim explore: --known: %v\n", err)
+			return 2
+		}
+	}
+	o.NoShrink = f.failFast || !writeDir
+	if f.failFast {
+		o.StopWhen = known.failsJudge
+	}
+	if g := o.Gastown; g != nil {
+		h, err := differential.StartHost(differential.HostOptions{Gastown: g.Dir})
+		if err != nil {
+			fmt.Fprintf(stderr, "townsim explore: --gastown: %v\n", err)
+			return 2
+		}
+		fmt.Fprintf(stderr, "townsim explore: every case beside gastown %s (stubbed: %v), %s mode; differences under %s\n", h.Root, h.Stubbed, g.Mode, g.DiffDir)
+		h.Close()
+	}
 	if f.jobs == 0 {
-		o.Exec, o.Jobs = explore.InProcess{}, 1
+		o.Exec, o.Jobs = explore.InProcess{Start: startExploreComparer}, 1
 	} else {
 		self, err := procpool.Self(workerCommand, "explore")
 		if err != nil {
@@ -176,18 +256,28 @@ func exploreCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "townsim explore: %v\n", runErr)
 		return 2
 	}
-	if err := r.WriteDir(f.out); err != nil {
-		fmt.Fprintf(stderr, "townsim explore: writing the report: %v\n", err)
-		return 1
+	if writeDir {
+		if err := r.WriteDir(f.out); err != nil {
+			fmt.Fprintf(stderr, "townsim explore: writing the report: %v\n", err)
+			return 1
+		}
 	}
-	writeExploreSummary(stdout, r, f.out)
+	v := verdict(r, known)
+	if f.asJSON {
+		if err := writeVerdict(stdout, v); err != nil {
+			fmt.Fprintf(stderr, "townsim explore: %v\n", err)
+			return 1
+		}
+	} else {
+		writeExploreSummary(stdout, r, f.out)
+	}
 	switch {
 	case runErr != nil:
 		fmt.Fprintf(stderr, "townsim explore: the campaign ended early: %v\n", runErr)
 		return 1
 	case r.Interrupted:
 		return 130
-	case len(r.Signatures) > 0 || r.Totals().Errors > 0:
+	case !v.Passed:
 		return 1
 	}
 	return 0
@@ -240,23 +330,45 @@ func writeExploreSummary(w io.Writer, r *explore.Report, dir string) {
 		tw := tablewriter.NewWriter(w)
 		tw.Header("signature", "first case", "cases", "replay")
 		for _, s := range r.Signatures {
-			tw.Append([]string{s.Signature, strconv.Itoa(s.FirstCase), strconv.Itoa(s.Cases), explore.ReplayLine(dir, s)})
+			tw.Append([]string{s.Signature, strconv.Itoa(s.FirstCase), strconv.Itoa(s.Cases), r.Replay(dir, s)})
 		}
 		tw.Render()
+	}
+	if r.Gastown != nil {
+		fmt.Fprintf(w, "gastown %s (%s mode): %d reconcile passes compared, %d differed; differences under %s\n",
+			r.Gastown.Dir, r.Gastown.Mode, t.Compared, t.Differed, r.Gastown.DiffDir)
 	}
 	fmt.Fprintf(w, "report: %s\n", dir)
 }
 
-// workerMain is the hidden `townsim _worker explore`: it answers tasks
-// on stdin and stdout until stdin ends.
+// workerMain is the hidden `townsim _worker KIND`: it answers tasks on
+// stdin and stdout until stdin ends. KIND is explore (an explore
+// campaign's cases and shrinks), sweep (a sweep's runs; with
+// --gastown DIR --diffs ROOT each run is compared with that checkout) or
+// history (townsim history's commit × scenario runs).
 func workerMain(args []string, stderr io.Writer) int {
-	handlers := map[string]procpool.Handler{"explore": explore.Handle, "history": historyHandle}
 	var handle procpool.Handler
-	if len(args) == 1 {
-		handle = handlers[args[0]]
-	}
-	if handle == nil {
-		fmt.Fprintf(stderr, "townsim %s: want one worker kind (explore or history), got %q\n", workerCommand, args)
+	switch {
+	case len(args) == 1 && args[0] == "explore":
+		handle = explore.Handler(startExploreComparer)
+	case len(args) == 1 && args[0] == "history":
+		handle = historyHandle
+	case len(args) >= 1 && args[0] == "sweep":
+		fs := flag.NewFlagSet("townsim _worker sweep", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		gastown := fs.String("gastown", "", "compare every run with this gastown checkout")
+		diffs := fs.String("diffs", "", "with --gastown: the runs' differences go under this folder")
+		if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 || (*gastown != "") != (*diffs != "") {
+			fmt.Fprintf(stderr, "townsim %s sweep: want [--gastown DIR --diffs ROOT], got %q\n", workerCommand, args[1:])
+			return 2
+		}
+		var compare func(sweep.Task) (sweep.Comparer, error)
+		if *gastown != "" {
+			compare = sweepWorkerCompare(*gastown, *diffs)
+		}
+		handle = sweep.Handler(compare)
+	default:
+		fmt.Fprintf(stderr, "townsim %s: want a worker kind (explore, sweep or history), got %q\n", workerCommand, args)
 		return 2
 	}
 	if err := procpool.Serve(os.Stdin, os.Stdout, handle); err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -48,6 +49,10 @@ func TestExploreFlags(t *testing.T) {
 		{args: []string{"--mutant", "no-such"}, want: "--mutant"},
 		{args: []string{"-j", "-1"}, want: "-j: must be 0 or more"},
 		{args: []string{"extra"}, want: "unexpected argument"},
+		{args: []string{"--gastown-mode", "drive"}, want: "--gastown-mode: needs --gastown"},
+		{args: []string{"--diffs", "d"}, want: "--diffs: needs --gastown"},
+		{args: []string{"--gastown", "no-such-folder"}, want: "--gastown: gastown checkout no-such-folder"},
+		{args: []string{"--gastown", "../../differential/testdata/minigastown", "--gastown-mode", "replay"}, want: "--gastown-mode: unknown mode"},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			var stderr bytes.Buffer
@@ -151,4 +156,45 @@ func shardReports(t *testing.T, dirs []string) []*explore.Report {
 		out = append(out, r)
 	}
 	return out
+}
+
+// explore as a judge (townsim mutate --judge explore): --known makes the
+// failures an earlier report of the same cases shows not count, --json
+// prints the verdict in check's form and writes no folder without --out,
+// and --fail-fast stops at the first new failure (a mutant's).
+func TestExploreJudge(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	campaign := []string{"--cases", "2", "--scenarios", "fresh-town", "--seed", "5", "-j", "0"}
+	var stdout, stderr bytes.Buffer
+	base := filepath.Join(dir, "base")
+	if code := Main(append([]string{"explore", "--out", base}, campaign...), &stdout, &stderr); code > 1 {
+		t.Fatalf("baseline: exit %d\n%s", code, stderr.String())
+	}
+	judge := func(extra ...string) (int, judgeVerdict) {
+		t.Helper()
+		stdout.Reset()
+		stderr.Reset()
+		code := Main(append(append([]string{"explore", "--known", base, "--json"}, campaign...), extra...), &stdout, &stderr)
+		var v judgeVerdict
+		if err := json.Unmarshal(stdout.Bytes(), &v); err != nil {
+			t.Fatalf("exit %d, not a JSON verdict: %v\n%s\n%s", code, err, stdout.String(), stderr.String())
+		}
+		return code, v
+	}
+	if code, v := judge(); code != 0 || !v.Passed || v.Ran != 2 || len(v.Cases) != 2 {
+		t.Errorf("the same cases judged against their own report: exit %d, %+v\n%s", code, v, stderr.String())
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("--json without --out wrote a folder: %v", entries)
+	}
+	code, v := judge("--mutant", "double-dispatch", "--fail-fast")
+	if code != 1 || v.Passed || !v.Stopped || v.Ran != 1 || v.Cases[0].Passed || v.Cases[0].Property == "" {
+		t.Errorf("a mutant: exit %d, %+v; want a failing verdict stopped at the first case", code, v)
+	}
+	stderr.Reset()
+	if code := Main(append([]string{"explore", "--known", base, "--json", "--swarm"}, campaign...), &stdout, &stderr); code != 2 ||
+		!strings.Contains(stderr.String(), "--known") {
+		t.Errorf("--known of another campaign: exit %d, %s", code, stderr.String())
+	}
 }

@@ -27,6 +27,7 @@ const defaultJudge = "--scenarios all --rapid 6"
 // mutateFlags are the flags of `townsim mutate`.
 type mutateFlags struct {
 	packages, operators, out, equivalent, checkArgs string
+	judge, ids                                      string
 	jobs, sample                                    int
 	seed                                            uint64
 	budget, timeout                                 time.Duration
@@ -51,9 +52,19 @@ func parseMutateFlags(args []string, stderr io.Writer) (*mutateFlags, error) {
 	fs.StringVar(&f.out, "out", "", "write report.md and results.json into this new directory (never an existing one)")
 	fs.StringVar(&f.equivalent, "equivalent", "", "the equivalent-mutants file (default: mutate/equivalent.yaml under the module root, when it exists)")
 	fs.StringVar(&f.resume, "resume", "", "reuse the outcomes (killed, survived, timeout, did not build) of a previous run's results.json for the same mutant ids; judge only the rest")
-	fs.StringVar(&f.checkArgs, "check-args", defaultJudge, "the flags of 'townsim check' that judge each mutant (--fail-fast --json are always added)")
+	fs.StringVar(&f.checkArgs, "check-args", defaultJudge, "the flags of the judge command that judge each mutant (--fail-fast --json are always added)")
+	fs.StringVar(&f.judge, "judge", "check", "the townsim command that judges each mutant: check (the property suite) or explore (a campaign; give its flags with --check-args, e.g. --cases N --swarm --known BASE)")
+	fs.StringVar(&f.ids, "ids", "", "judge only these mutant ids (comma-separated, as --list shows them; after --sample)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	checkArgsSet := false
+	fs.Visit(func(fl *flag.Flag) { checkArgsSet = checkArgsSet || fl.Name == "check-args" })
+	switch {
+	case f.judge != "check" && f.judge != "explore":
+		return nil, fmt.Errorf("--judge: want check or explore, got %q", f.judge)
+	case f.judge == "explore" && !checkArgsSet:
+		return nil, fmt.Errorf("--judge explore: give the campaign's flags with --check-args (e.g. \"--cases 40 --swarm --seed 7 -j 2\"); the default is check's")
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -186,6 +197,19 @@ func mutateCommand(args []string, stdout, stderr io.Writer) int {
 	// The sample is drawn from every mutant, so that listing another
 	// equivalent mutant does not change which mutants a seed draws.
 	sampled := mutate.Sample(all, f.sample, f.seed)
+	if f.ids != "" {
+		want := splitList(f.ids)
+		var only []mutate.Mutant
+		for _, id := range want {
+			i := slices.IndexFunc(sampled, func(m mutate.Mutant) bool { return m.ID == id })
+			if i < 0 {
+				fmt.Fprintf(stderr, "townsim mutate: --ids: no mutant %s (after --sample)\n", id)
+				return 2
+			}
+			only = append(only, sampled[i])
+		}
+		sampled = only
+	}
 	if f.list {
 		sampled = slices.Clone(sampled)
 		slices.SortStableFunc(sampled, byPosition)
@@ -211,7 +235,7 @@ func mutateCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	judge := append([]string{"check"}, strings.Fields(f.checkArgs)...)
+	judge := append([]string{f.judge}, strings.Fields(f.checkArgs)...)
 	judge = append(judge, "--fail-fast", "--json")
 	r := &mutate.Runner{Root: root, Main: "./cmd/townsim", Judge: judge, Jobs: f.jobs, Budget: f.budget,
 		BuildTimeout: 10 * time.Minute, Sources: srcs}

@@ -35,6 +35,9 @@ func TestMutateBadFlags(t *testing.T) {
 		{[]string{"--resume", filepath.Join(dir, "none.json")}, "--resume: open"},
 		{[]string{"--resume", badEq}, "--resume: " + badEq},
 		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"--judge", "fuzz"}, `--judge: want check or explore, got "fuzz"`},
+		{[]string{"--judge", "explore"}, "--judge explore: give the campaign's flags with --check-args"},
+		{[]string{"--ids", "0123456789", "--list"}, "--ids: no mutant 0123456789"},
 	} {
 		var out, errb bytes.Buffer
 		if code := Main(append([]string{"mutate"}, tt.args...), &out, &errb); code != 2 || !strings.Contains(errb.String(), tt.want) {
@@ -90,5 +93,29 @@ func TestMutateList(t *testing.T) {
 		if m.File != e.File || m.Operator != e.Operator {
 			t.Errorf("equivalent.yaml: id %s is %s %s, the entry says %s %s", e.ID, m.File, m.Operator, e.File, e.Operator)
 		}
+	}
+}
+
+// --ids keeps only the named mutants.
+func TestMutateIDs(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := Main([]string{"mutate", "--list", "--json", "--sample", "5", "--seed", "7"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+	var all []mutate.Mutant
+	if err := json.Unmarshal(out.Bytes(), &all); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	ids := all[3].ID + "," + all[1].ID
+	if code := Main([]string{"mutate", "--list", "--json", "--ids", ids}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+	var got []mutate.Mutant
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !strings.Contains(ids, got[0].ID) || !strings.Contains(ids, got[1].ID) || got[0].ID == got[1].ID {
+		t.Errorf("--ids %s listed %v", ids, got)
 	}
 }

@@ -54,7 +54,7 @@ func parseSweepFlags(args []string, stderr io.Writer) (*sweepFlags, error) {
 	var vary repeated
 	fs.Var(&vary, "vary", "a knob to sweep, name=v1,v2,... (repeatable)")
 	f := &sweepFlags{}
-	fs.IntVar(&f.jobs, "j", runtime.GOMAXPROCS(0), "runs at once (each run is single-threaded and deterministic)")
+	fs.IntVar(&f.jobs, "j", runtime.GOMAXPROCS(0), "worker processes, one run at a time each (0 runs the runs in this process, one at a time; each run is deterministic either way)")
 	fs.StringVar(&f.out, "out", "sweep-report", "report folder to create (must not exist)")
 	fs.StringVar(&f.gastown, "gastown", "", "differential mode: run this gastown checkout's own reconcile beside the port's in every run (one Node host per run)")
 	fs.DurationVar(&f.interval, "progress-every", 10*time.Second, "wall time between progress lines (finished runs, and the simulated time each running run has reached)")
@@ -65,8 +65,8 @@ func parseSweepFlags(args []string, stderr io.Writer) (*sweepFlags, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (flags only)", fs.Arg(0))
 	}
-	if f.jobs < 1 {
-		return nil, fmt.Errorf("-j: must be at least 1, got %d", f.jobs)
+	if f.jobs < 0 {
+		return nil, fmt.Errorf("-j: must be 0 or more, got %d", f.jobs)
 	}
 	if f.interval <= 0 {
 		return nil, fmt.Errorf("--progress-every: must be positive, got %s", f.interval)
@@ -190,7 +190,11 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "townsim sweep: resuming %s: %d of %d runs finished there and are kept; running the other %d into %s\n",
 			f.resume, len(previous), total, total-len(previous), f.out)
 	}
-	fmt.Fprintf(stderr, "townsim sweep: %d points × %d seeds = %d runs, %d at once\n", len(f.grid.Points()), f.grid.Seeds, total, f.jobs)
+	where := fmt.Sprintf("%d at once in worker processes", f.jobs)
+	if f.jobs == 0 {
+		where = "one at a time in this process"
+	}
+	fmt.Fprintf(stderr, "townsim sweep: %d points × %d seeds = %d runs, %s\n", len(f.grid.Points()), f.grid.Seeds, total, where)
 	journal, err := sweep.CreateJournal(f.out, f.grid)
 	if err != nil {
 		fmt.Fprintf(stderr, "townsim sweep: --out: %v\n", err)
@@ -206,7 +210,9 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 	prog := newProgress(stderr, f.interval, live, total)
 	prog.done = len(previous)
 	start, cpu0 := time.Now(), procpool.ProcessCPU()
-	opts := sweep.Options{Jobs: f.jobs, Progress: prog.update, Finished: journal.Add, Previous: previous, Live: live}
+	var workerCPU time.Duration // the workers' CPU time for this sweep's runs
+	finished := func(r *sweep.RunResult) { journal.Add(r); workerCPU += r.CPU }
+	opts := sweep.Options{Jobs: max(f.jobs, 1), Progress: prog.update, Finished: finished, Previous: previous, Live: live}
 	// The first Ctrl-C (or SIGTERM) starts no new run and abandons the
 	// running ones at their next event; the report of the finished runs is
 	// written, marked partial. A second one exits at once; the finished
@@ -217,6 +223,7 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 		"townsim sweep: %v again: quitting at once; no report (the finished runs are saved: --resume "+f.out+")\n")
 	defer stop.close()
 	opts.Stop = stop.requested
+	diffRoot := f.out + "-gastown-diffs"
 	if f.gastown != "" {
 		h, err := differential.StartHost(differential.HostOptions{Gastown: f.gastown})
 		if err != nil {
@@ -230,9 +237,27 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 			if err != nil {
 				return nil, err
 			}
-			dir := filepath.Join(f.out+"-gastown-diffs", strconv.FormatInt(n.Add(1), 10))
+			dir := filepath.Join(diffRoot, strconv.FormatInt(n.Add(1), 10))
 			return &sweepComparer{differential.Comparer{Host: h, Mode: differential.ModeCompare, DiffDir: dir}}, nil
 		}
+	}
+	if f.jobs > 0 {
+		args := []string{"sweep"}
+		if f.gastown != "" {
+			args = append(args, "--gastown", f.gastown, "--diffs", diffRoot)
+		}
+		self, err := procpool.Self(append([]string{workerCommand}, args...)...)
+		if err != nil {
+			fmt.Fprintf(stderr, "townsim sweep: %v\n", err)
+			return 1
+		}
+		pool, err := procpool.Start(procpool.Options{Workers: f.jobs, Command: self, Stderr: stderr})
+		if err != nil {
+			fmt.Fprintf(stderr, "townsim sweep: %v\n", err)
+			return 1
+		}
+		defer pool.Close()
+		opts.Exec = pool
 	}
 	prog.run()
 	runs := sweep.Run(f.grid, opts)
@@ -241,8 +266,8 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 	if err := journal.Close(); err != nil {
 		fmt.Fprintf(stderr, "townsim sweep: saving the finished runs: %v\n", err)
 	}
-	a := sweep.Analyze(f.grid, runs, wall, f.jobs)
-	a.CPU = procpool.ProcessCPU() - cpu0
+	a := sweep.Analyze(f.grid, runs, wall, max(f.jobs, 1))
+	a.CPU = procpool.ProcessCPU() - cpu0 + workerCPU
 	interrupted := stop.requested()
 	if interrupted {
 		ab, ns := a.Unfinished()
@@ -261,7 +286,7 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	stdout.Write(buf.Bytes())
 	fmt.Fprintf(stdout, "sweep wall %s, runs' wall sum %s (overlap %.2fx with -j %d), CPU %s (%.2f cores busy on average); report in %s/\n",
-		reports.ShortDuration(wall), reports.ShortDuration(a.RunWall), a.Speedup(), f.jobs,
+		reports.ShortDuration(wall), reports.ShortDuration(a.RunWall), a.Speedup(), max(f.jobs, 1),
 		reports.ShortDuration(a.CPU), a.CPU.Seconds()/wall.Seconds(), f.out)
 	if f.gastown != "" {
 		compared, differed := 0, 0
@@ -291,6 +316,20 @@ func sortedRunKeys(m map[string]sweep.RunResult) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// sweepWorkerCompare is a sweep worker's comparison of each run with the
+// gastown checkout's reconcile (townsim sweep --gastown with workers): one
+// host per run, its differences under diffRoot/N for the grid's N-th run.
+func sweepWorkerCompare(gastown, diffRoot string) func(sweep.Task) (sweep.Comparer, error) {
+	return func(t sweep.Task) (sweep.Comparer, error) {
+		h, err := differential.StartHost(differential.HostOptions{Gastown: gastown})
+		if err != nil {
+			return nil, err
+		}
+		dir := filepath.Join(diffRoot, strconv.Itoa(t.Run+1))
+		return &sweepComparer{differential.Comparer{Host: h, Mode: differential.ModeCompare, DiffDir: dir}}, nil
+	}
 }
 
 // sweepComparer is a differential comparer as a sweep run's Comparer.

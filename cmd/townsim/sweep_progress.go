@@ -98,6 +98,11 @@ func (p *progress) line() string {
 	if running := p.live.Running(); len(running) > 0 {
 		var parts []string
 		for _, r := range running {
+			if r.Remote {
+				parts = append(parts, fmt.Sprintf("%d agents seed %d in a worker (%s simulated)", r.Point.Agents, r.Seed,
+					reports.ShortDuration(r.Duration)))
+				continue
+			}
 			parts = append(parts, fmt.Sprintf("%d agents seed %d at %s of %s", r.Point.Agents, r.Seed,
 				reports.ShortDuration(r.Reached.Truncate(time.Second)), reports.ShortDuration(r.Duration)))
 		}

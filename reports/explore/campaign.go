@@ -27,9 +27,19 @@ type Options struct {
 	ShrinkRuns int
 	// Exec runs the tasks.
 	Exec Executor
+	// Gastown, when set, runs every case (and shrink) beside a gastown
+	// checkout's reconcile.
+	Gastown *Gastown
 	// Progress, when set, is called after each case (from one goroutine
 	// at a time).
 	Progress func(r *Report, last CaseResult)
+	// NoShrink leaves every failure unshrunk (a judge needs only the
+	// verdict, see `townsim explore --json`).
+	NoShrink bool
+	// StopWhen, when set, sees each case that ended (from one goroutine at
+	// a time); once it returns true no case or shrink starts, the running
+	// ones end, and the report holds what ended (fail fast).
+	StopWhen func(CaseResult) bool
 }
 
 // Run runs the campaign until its cases or its budget end, or ctx ends
@@ -55,7 +65,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	start := time.Now()
 	r := &Report{Version: ReportVersion, Campaign: o.Campaign, Cases: o.Cases, Budget: o.Budget,
-		Shard: o.Shard, Shards: o.Shards, Jobs: o.Jobs, shrunk: map[string]*Shrunk{}}
+		Shard: o.Shard, Shards: o.Shards, Jobs: o.Jobs, Gastown: o.Gastown, shrunk: map[string]*Shrunk{}}
 	d := &driver{o: o, r: r, start: start, next: o.Shard}
 	d.cond = sync.NewCond(&d.mu)
 	stop := context.AfterFunc(ctx, func() { d.mu.Lock(); d.cond.Broadcast(); d.mu.Unlock() })
@@ -67,6 +77,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	wg.Wait()
 	r.Wall = time.Since(start)
 	r.Interrupted = ctx.Err() != nil
+	r.Stopped = d.stopped
 	r.finish()
 	if d.err != nil {
 		return r, d.err
@@ -86,11 +97,12 @@ type driver struct {
 	running int    // tasks running
 	err     error  // why the campaign ended early
 	failed  int    // tasks failed in a row
+	stopped bool   // StopWhen said so
 }
 
 // casesLeft reports whether another case may start.
 func (d *driver) casesLeft() bool {
-	if d.err != nil {
+	if d.err != nil || d.stopped {
 		return false
 	}
 	if d.o.Cases > 0 && d.next >= d.o.Cases {
@@ -108,14 +120,14 @@ func (d *driver) take(ctx context.Context) (Task, bool) {
 		if ctx.Err() != nil {
 			return Task{}, false
 		}
-		if len(d.shrinks) > 0 {
+		if len(d.shrinks) > 0 && !d.stopped {
 			t := d.shrinks[0]
 			d.shrinks = d.shrinks[1:]
 			d.running++
 			return t, true
 		}
 		if d.casesLeft() {
-			t := Task{Op: OpCase, Campaign: d.o.Campaign, Index: d.next}
+			t := Task{Op: OpCase, Campaign: d.o.Campaign, Index: d.next, Gastown: d.o.Gastown}
 			d.next += d.o.Shards
 			d.running++
 			return t, true
@@ -176,14 +188,20 @@ func (d *driver) caseDone(cr CaseResult) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.r.CaseResults = append(d.r.CaseResults, cr)
+	if d.o.StopWhen != nil && d.o.StopWhen(cr) {
+		d.stopped = true
+	}
 	for _, sig := range cr.signatures() {
 		first, seen := d.r.firstCase(sig)
 		if seen && first < cr.Index {
 			continue
 		}
 		d.r.setFirst(sig, cr.Index)
+		if d.o.NoShrink {
+			continue
+		}
 		d.shrinks = append(d.shrinks, Task{Op: OpShrink, Campaign: d.o.Campaign, Index: cr.Index,
-			Signature: sig, ShrinkRuns: d.o.ShrinkRuns})
+			Signature: sig, ShrinkRuns: d.o.ShrinkRuns, Gastown: d.o.Gastown})
 	}
 	if d.o.Progress != nil {
 		d.o.Progress(d.r, cr)

@@ -26,6 +26,9 @@ type CaseResult struct {
 	Coverage []string `json:"coverage"`
 	// Error is the case's error (the run could not be made), if any.
 	Error string `json:"error,omitempty"`
+	// Gastown counts the reconcile passes compared with a gastown
+	// checkout's and those that differed (campaigns with --gastown).
+	Gastown *GastownCounts `json:"gastown,omitempty"`
 	// CPU is the CPU time the case took, Wall its real time, FoundAt when
 	// it ended since the campaign started (machine-dependent).
 	CPU     time.Duration `json:"cpu_ns"`
@@ -53,7 +56,11 @@ const (
 
 // RunCase runs case i of c under every property (scenarios.Check, the
 // determinism property included: each case runs twice).
-func RunCase(c scenarios.Campaign, i int) CaseResult {
+func RunCase(c scenarios.Campaign, i int) CaseResult { return RunCaseWith(c, i, nil) }
+
+// RunCaseWith runs case i of c as RunCase does, beside the gastown
+// checkout g when g is not nil (its differences under g's case-N).
+func RunCaseWith(c scenarios.Campaign, i int, g *Gastown) CaseResult {
 	start := time.Now()
 	k, err := c.Case(i)
 	r := CaseResult{Index: i}
@@ -62,13 +69,17 @@ func RunCase(c scenarios.Campaign, i int) CaseResult {
 		return r
 	}
 	r.Kind, r.Name, r.Seed = k.Kind, k.Name, k.Config.Seed
-	rep, err := scenarios.Check(k.Config, k.Bounds, scenarios.CheckOptions{Determinism: true})
+	diffs := ""
+	if g != nil {
+		diffs = g.caseDiffDir(i)
+	}
+	rep, counts, err := g.check(k.Config, k.Bounds, true, diffs)
 	r.Wall = time.Since(start)
 	if err != nil {
 		r.Error = err.Error()
 		return r
 	}
-	r.Ticks, r.TraceHash = rep.Result.Ticks, rep.Result.TraceHash
+	r.Ticks, r.TraceHash, r.Gastown = rep.Result.Ticks, rep.Result.TraceHash, counts
 	for _, v := range rep.Failures {
 		r.Failures = append(r.Failures, failureOf(v))
 	}

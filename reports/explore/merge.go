@@ -43,12 +43,14 @@ func Merge(dirs []string) (*Report, error) {
 		}
 		if out == nil {
 			out = &Report{Version: ReportVersion, Campaign: r.Campaign, Cases: r.Cases, Budget: r.Budget,
-				Shards: 1, shrunk: map[string]*Shrunk{}}
+				Shards: 1, Gastown: r.Gastown, shrunk: map[string]*Shrunk{}}
 		}
 		switch {
 		case !reflect.DeepEqual(r.Campaign, out.Campaign):
 			return nil, fmt.Errorf("%s: campaign %+v differs from %s's %+v; only shards of one campaign merge",
 				dir, r.Campaign, dirs[0], out.Campaign)
+		case !sameGastown(r.Gastown, out.Gastown):
+			return nil, fmt.Errorf("%s: gastown %+v differs from %s's %+v; only shards of one campaign merge", dir, r.Gastown, dirs[0], out.Gastown)
 		case r.Cases != out.Cases:
 			return nil, fmt.Errorf("%s: %d cases requested, %s %d; only shards of one campaign merge", dir, r.Cases, dirs[0], out.Cases)
 		}
@@ -75,4 +77,13 @@ func Merge(dirs []string) (*Report, error) {
 	}
 	out.finish()
 	return out, nil
+}
+
+// sameGastown reports whether two shards ran beside the same checkout in
+// the same mode (each shard keeps its differences in its own folder).
+func sameGastown(a, b *Gastown) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Dir == b.Dir && a.Mode == b.Mode
 }

@@ -30,6 +30,8 @@ type Report struct {
 	Jobs int `json:"jobs"`
 	// Interrupted is set when Ctrl-C ended the campaign (or a shard).
 	Interrupted bool `json:"interrupted"`
+	// Stopped is set when Options.StopWhen ended the campaign (fail fast).
+	Stopped bool `json:"stopped,omitempty"`
 	// Wall is the campaign's real time (the longest shard's when merged).
 	Wall time.Duration `json:"wall_ns"`
 	// ShrinkCPU is the CPU time the shrinks took.
@@ -42,6 +44,8 @@ type Report struct {
 	Growth []GrowthPoint `json:"coverage_growth"`
 	// MergedFrom lists the shard folders of a merged report.
 	MergedFrom []string `json:"merged_from,omitempty"`
+	// Gastown is the gastown checkout the cases ran beside, if any.
+	Gastown *Gastown `json:"gastown,omitempty"`
 
 	// firsts tracks, during a run, each signature's lowest case index.
 	firsts map[string]int
@@ -171,6 +175,9 @@ type Totals struct {
 	// of CPU (cases and shrinks).
 	PerCase        time.Duration
 	BugsPerCPUHour float64
+	// Compared and Differed sum the cases' reconcile passes compared with
+	// a gastown checkout's and those that differed (--gastown).
+	Compared, Differed int
 }
 
 // Totals sums the report.
@@ -184,6 +191,10 @@ func (r *Report) Totals() Totals {
 		}
 		if c.Error != "" {
 			t.Errors++
+		}
+		if c.Gastown != nil {
+			t.Compared += c.Gastown.Compared
+			t.Differed += c.Gastown.Differed
 		}
 	}
 	t.CPU = t.CaseCPU + r.ShrinkCPU

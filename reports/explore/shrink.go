@@ -41,6 +41,7 @@ type Shrunk struct {
 // shrinker runs candidates of one case for one signature.
 type shrinker struct {
 	sig    string
+	g      *Gastown
 	bounds scenarios.Bounds
 	det    bool
 	runs   int
@@ -54,7 +55,7 @@ func (s *shrinker) holds(cfg sim.Config) bool {
 		return false
 	}
 	s.runs++
-	rep, err := scenarios.Check(cfg, s.bounds, scenarios.CheckOptions{Determinism: s.det})
+	rep, _, err := s.g.check(cfg, s.bounds, s.det, "")
 	if err != nil || !hasSignature(rep, s.sig) {
 		return false
 	}
@@ -75,6 +76,12 @@ func hasSignature(rep *scenarios.Report, sig string) bool {
 // same scenario on any machine. It makes at most maxRuns runs (0 =
 // DefaultShrinkRuns).
 func Shrink(c scenarios.Campaign, i int, sig string, maxRuns int) (Shrunk, error) {
+	return ShrinkWith(c, i, sig, maxRuns, nil)
+}
+
+// ShrinkWith shrinks as Shrink does, every run beside the gastown
+// checkout g when g is not nil (as the campaign ran the case).
+func ShrinkWith(c scenarios.Campaign, i int, sig string, maxRuns int, g *Gastown) (Shrunk, error) {
 	if maxRuns <= 0 {
 		maxRuns = DefaultShrinkRuns
 	}
@@ -82,7 +89,7 @@ func Shrink(c scenarios.Campaign, i int, sig string, maxRuns int) (Shrunk, error
 	if err != nil {
 		return Shrunk{}, err
 	}
-	s := &shrinker{sig: sig, bounds: k.Bounds, det: strings.HasPrefix(sig, scenarios.PropDeterminism), max: maxRuns}
+	s := &shrinker{sig: sig, g: g, bounds: k.Bounds, det: strings.HasPrefix(sig, scenarios.PropDeterminism), max: maxRuns}
 	cfg := k.Config
 	if !s.holds(cfg) {
 		return Shrunk{}, fmt.Errorf("case %d does not show %q when run again", i, sig)
@@ -180,18 +187,18 @@ func Shrink(c scenarios.Campaign, i int, sig string, maxRuns int) (Shrunk, error
 		return Shrunk{}, err
 	}
 	out.YAML = string(data)
-	out.Replays = replays(data, sig)
+	out.Replays = replays(data, sig, g)
 	return out, nil
 }
 
 // replays loads a scenario file's bytes and checks it as `townsim replay`
 // does, reporting whether the signature shows.
-func replays(data []byte, sig string) bool {
+func replays(data []byte, sig string, g *Gastown) bool {
 	sc, err := scenarios.Load("shrunk.yaml", data)
 	if err != nil {
 		return false
 	}
-	rep, err := sc.Check(scenarios.CheckOptions{})
+	rep, _, err := g.check(sc.Config, sc.Expect.Bounds, false, "")
 	return err == nil && hasSignature(rep, sig)
 }
 

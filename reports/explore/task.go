@@ -19,6 +19,8 @@ type Task struct {
 	// Signature and ShrinkRuns are the shrink's.
 	Signature  string `json:"signature,omitempty"`
 	ShrinkRuns int    `json:"shrink_runs,omitempty"`
+	// Gastown, when set, runs the task beside a gastown checkout.
+	Gastown *Gastown `json:"gastown,omitempty"`
 }
 
 // Task ops.
@@ -34,35 +36,47 @@ type Executor interface {
 	Do(ctx context.Context, task, result any) (time.Duration, error)
 }
 
-// Handle is the worker's side: it runs one task (a JSON Task) and
-// returns its answer, a CaseResult or a Shrunk.
-func Handle(raw json.RawMessage) (any, error) {
-	var t Task
-	if err := json.Unmarshal(raw, &t); err != nil {
-		return nil, fmt.Errorf("explore: a task that is not a Task: %w", err)
+// Handle is the worker's side without a gastown comparer: it runs one
+// task (a JSON Task) and returns its answer, a CaseResult or a Shrunk.
+func Handle(raw json.RawMessage) (any, error) { return Handler(nil)(raw) }
+
+// Handler is the worker's side: it runs one task (a JSON Task) and
+// returns its answer, a CaseResult or a Shrunk. start starts the
+// comparer of a task with a gastown checkout (nil: such a task fails).
+func Handler(start StartComparer) func(json.RawMessage) (any, error) {
+	return func(raw json.RawMessage) (any, error) {
+		var t Task
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return nil, fmt.Errorf("explore: a task that is not a Task: %w", err)
+		}
+		if t.Gastown != nil {
+			t.Gastown.start = start
+		}
+		switch t.Op {
+		case OpCase:
+			return RunCaseWith(t.Campaign, t.Index, t.Gastown), nil
+		case OpShrink:
+			return ShrinkWith(t.Campaign, t.Index, t.Signature, t.ShrinkRuns, t.Gastown)
+		}
+		return nil, fmt.Errorf("explore: unknown task op %q", t.Op)
 	}
-	switch t.Op {
-	case OpCase:
-		return RunCase(t.Campaign, t.Index), nil
-	case OpShrink:
-		return Shrink(t.Campaign, t.Index, t.Signature, t.ShrinkRuns)
-	}
-	return nil, fmt.Errorf("explore: unknown task op %q", t.Op)
 }
 
 // InProcess runs tasks in the calling goroutine (tests, -j 0); its CPU
 // time is the task's wall time, as a goroutine's own CPU time cannot be
-// read.
-type InProcess struct{}
+// read. Start starts the comparer of a task with a gastown checkout.
+type InProcess struct {
+	Start StartComparer
+}
 
-// Do runs the task through Handle.
-func (InProcess) Do(ctx context.Context, task, result any) (time.Duration, error) {
+// Do runs the task through Handler.
+func (e InProcess) Do(ctx context.Context, task, result any) (time.Duration, error) {
 	raw, err := json.Marshal(task)
 	if err != nil {
 		return 0, err
 	}
 	start := time.Now()
-	v, err := Handle(raw)
+	v, err := Handler(e.Start)(raw)
 	if err != nil {
 		return time.Since(start), err
 	}

@@ -74,6 +74,13 @@ func ReplayLine(dir string, s SignatureEntry) string {
 	return "townsim replay --scenario " + filepath.Join(dir, s.File)
 }
 
+// Replay is the command that replays a signature's scenario file in the
+// report folder dir as the campaign ran it (beside its gastown checkout,
+// if any).
+func (r *Report) Replay(dir string, s SignatureEntry) string {
+	return ReplayLine(dir, s) + r.Gastown.ReplayFlags()
+}
+
 // coverageChart plots the coverage growth.
 func (r *Report) coverageChart() reports.Chart {
 	c := reports.Chart{Title: "Coverage growth over the campaign", XLabel: "cases run (index order)",
@@ -120,6 +127,14 @@ func (r *Report) header() []string {
 			t.CaseCPU.Round(time.Second), t.PerCase.Round(time.Millisecond), r.ShrinkCPU.Round(time.Second)),
 		fmt.Sprintf("**%d failure signatures**: %.2f per CPU-hour.", len(r.Signatures), t.BugsPerCPUHour),
 	}
+	if g := r.Gastown; g != nil {
+		how := "the port drives; a pass whose actions differ fails its case"
+		if g.Mode == ModeDrive {
+			how = "the original's actions drive; the properties judge those runs, differences are counted, not failures"
+		}
+		lines = append(lines, fmt.Sprintf("Beside gastown %s, %s mode (%s): **%d reconcile passes compared, %d differed**; differences saved under %s.",
+			g.Dir, g.Mode, how, t.Compared, t.Differed, g.DiffDir))
+	}
 	if r.Interrupted {
 		lines = append(lines, "Interrupted: the cases that had not ended are not counted; a failure whose shrink had not ended is written unshrunk.")
 	}
@@ -146,7 +161,7 @@ func (r *Report) failureRows(dir string) ([]string, [][]string) {
 		}
 		k, _ := r.Campaign.Case(s.FirstCase)
 		rows = append(rows, []string{fmt.Sprint(i + 1), s.Signature, k.String(), s.FirstFoundAt.Round(time.Second).String(),
-			fmt.Sprint(s.Cases), shrunk, rep, "`" + ReplayLine(dir, s) + "`"})
+			fmt.Sprint(s.Cases), shrunk, rep, "`" + r.Replay(dir, s) + "`"})
 	}
 	return head, rows
 }

@@ -21,7 +21,10 @@ type LiveRun struct {
 	Seed  uint64
 	// Reached is the simulated time of its latest tick; Duration its end.
 	Reached, Duration time.Duration
-	id                int
+	// Remote is set for a run made by an Executor (a worker process):
+	// Reached is then unknown and stays 0.
+	Remote bool
+	id     int
 }
 
 // Start notes a run that starts and returns its id.
@@ -37,6 +40,18 @@ func (l *Live) Start(p Point, seed uint64, d time.Duration) int {
 	l.next++
 	l.runs[l.next] = &LiveRun{Point: p, Seed: seed, Duration: d, id: l.next}
 	return l.next
+}
+
+// StartRemote notes a run that starts in a worker process (its simulated
+// time is not followed) and returns its id.
+func (l *Live) StartRemote(p Point, seed uint64, d time.Duration) int {
+	id := l.Start(p, seed, d)
+	if l != nil {
+		l.mu.Lock()
+		l.runs[id].Remote = true
+		l.mu.Unlock()
+	}
+	return id
 }
 
 // Reach notes the simulated time run id has reached.

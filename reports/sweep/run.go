@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"context"
 	"runtime"
 	"sort"
 	"sync"
@@ -48,7 +49,10 @@ type RunResult struct {
 	// another reconcile and those that differed (Options.Compare).
 	Compared, Differed int
 	// Wall is the run's real time; TraceHash its trace hash.
-	Wall      time.Duration
+	Wall time.Duration
+	// CPU is the CPU time the worker process spent on the run (runs made
+	// by an Executor only; 0 in this process).
+	CPU       time.Duration `json:",omitempty"`
 	TraceHash string
 	// Timeline is the run over time and Dashboard its Reconciler
 	// dashboard, kept for the first seed only.
@@ -85,6 +89,13 @@ type Options struct {
 	// Live, when set, follows the runs going on (simulated time reached),
 	// for progress lines.
 	Live *Live
+	// Exec, when set, makes the runs (Jobs of them at once) elsewhere,
+	// usually in worker processes: each run is handed over as a Task and
+	// its result comes back as JSON. Compare is then not called (the
+	// workers compare on their own, see Handler), Stop abandons a running
+	// run at once (its worker is ended) and Live does not learn the
+	// simulated time a run has reached (LiveRun.Remote).
+	Exec Executor
 }
 
 // Run statuses (RunResult.Status).
@@ -117,14 +128,14 @@ func Run(g Grid, o Options) []RunResult {
 		o.WallClock = time.Now
 	}
 	type job struct {
-		i    int
-		p    Point
-		seed uint64
+		i, pi int
+		p     Point
+		seed  uint64
 	}
 	var jobs []job
-	for _, p := range g.Points() {
+	for pi, p := range g.Points() {
 		for s := 0; s < g.Seeds; s++ {
-			jobs = append(jobs, job{len(jobs), p, g.Seed + uint64(s)})
+			jobs = append(jobs, job{len(jobs), pi, p, g.Seed + uint64(s)})
 		}
 	}
 	// Largest fleets first, so the slowest runs do not start last.
@@ -141,6 +152,11 @@ func Run(g Grid, o Options) []RunResult {
 		}
 	}
 	stopped := func() bool { return o.Stop != nil && o.Stop() }
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if o.Exec != nil && o.Stop != nil {
+		go pollStop(ctx, o.Stop, cancel)
+	}
 	var wg sync.WaitGroup
 	for w := 0; w < o.Jobs; w++ {
 		wg.Add(1)
@@ -153,9 +169,16 @@ func Run(g Grid, o Options) []RunResult {
 					mu.Unlock()
 					continue
 				}
-				id := o.Live.Start(j.p, j.seed, g.Duration)
-				r := runOne(g, j.p, j.seed, j.seed == g.Seed, o, id)
-				o.Live.End(id)
+				var r RunResult
+				if o.Exec != nil {
+					id := o.Live.StartRemote(j.p, j.seed, g.Duration)
+					r = runRemote(ctx, o.Exec, Task{Grid: g, Point: j.pi, Seed: j.seed, KeepTimeline: j.seed == g.Seed, Run: j.i}, j.p)
+					o.Live.End(id)
+				} else {
+					id := o.Live.Start(j.p, j.seed, g.Duration)
+					r = runOne(g, j.p, j.seed, j.seed == g.Seed, o, id)
+					o.Live.End(id)
+				}
 				mu.Lock()
 				out[j.i] = r
 				if r.Done() {
@@ -182,6 +205,24 @@ func Run(g Grid, o Options) []RunResult {
 	close(ch)
 	wg.Wait()
 	return out
+}
+
+// pollStop cancels the runs of an executor once stop says so: the
+// in-process runs poll Stop at every event, a worker process cannot.
+func pollStop(ctx context.Context, stop func() bool, cancel func()) {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if stop() {
+				cancel()
+				return
+			}
+		}
+	}
 }
 
 // runOne runs one point with one seed, streaming its ticks.
