@@ -27,7 +27,8 @@ func startHost(t *testing.T, dir string) *differential.Host {
 
 // A difference between the port and another reconcile fails a property
 // run: the test fixture (a small TypeScript reconcile of our own, which
-// dispatches nothing) differs from the port wherever the port dispatches.
+// dispatches nothing) differs from the port wherever the port dispatches,
+// and its event application and action executor are compared too.
 func TestDifferenceFailsAPropertyRun(t *testing.T) {
 	g := Gastown{Host: startHost(t, miniGastown), DiffDir: filepath.Join(t.TempDir(), "diffs")}
 	cfg := sim.DefaultConfig()
@@ -46,8 +47,12 @@ func TestDifferenceFailsAPropertyRun(t *testing.T) {
 			n++
 		}
 	}
-	if n == 0 || n > gr.Stats.Differed || gr.Stats.Differed == 0 || gr.Mode != "compare" {
-		t.Errorf("%d differential failures for %d differing passes (%s mode)", n, gr.Stats.Differed, gr.Mode)
+	if gr.Events == nil || gr.Actions == nil || gr.Events.Compared == 0 || gr.Actions.Compared == 0 {
+		t.Fatalf("compare mode compared no events or actions: %+v %+v", gr.Events, gr.Actions)
+	}
+	exec := gr.Events.Differed + gr.Actions.Differed
+	if n == 0 || n > gr.Stats.Differed+exec || gr.Stats.Differed == 0 || gr.Mode != "compare" {
+		t.Errorf("%d differential failures for %d differing passes and %d differing event/action steps (%s mode)", n, gr.Stats.Differed, exec, gr.Mode)
 	}
 }
 
