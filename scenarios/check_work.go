@@ -289,6 +289,7 @@ type mrFateProp struct {
 	fate     map[string]time.Time // PR URL → when its fate was first known
 	answers  map[string]int       // PR URL → successful status answers since
 	attempts map[string]int       // PR URL → status calls since
+	world    map[string]bool      // PR URL → its fate came from the world's GitHub (true) / judged (false)
 	judged   int
 }
 
@@ -308,6 +309,18 @@ func (p *mrFateProp) call(c *checker, call model.Call, r model.Result, now time.
 }
 
 func (p *mrFateProp) tick(c *checker, t *tickView) {
+	// The world's GitHub knows a PR's fate even when the Town never asks:
+	// a Town that stopped polling its in-progress MRs is caught too.
+	for _, pr := range t.w.PRs() {
+		if _, seen := p.world[pr.URL]; seen || pr.State == "open" {
+			continue
+		}
+		p.world[pr.URL] = true
+		if _, known := p.fate[pr.URL]; !known {
+			p.fate[pr.URL] = c.now
+			p.attempts[pr.URL], p.answers[pr.URL] = 0, 0
+		}
+	}
 	for _, url := range slices.Sorted(maps.Keys(p.fate)) {
 		at := p.fate[url]
 		if c.now.Sub(at) <= c.b.MRTerminal {
@@ -315,7 +328,9 @@ func (p *mrFateProp) tick(c *checker, t *tickView) {
 		}
 		p.judged++
 		answers, attempts := p.answers[url], p.attempts[url]
+		fromWorld := p.world[url]
 		delete(p.fate, url)
+		p.world[url] = false
 		if attempts > 0 && answers < 2 {
 			continue // the polls keep failing: an outage, not the Town
 		}
@@ -323,6 +338,9 @@ func (p *mrFateProp) tick(c *checker, t *tickView) {
 			WHERE r.pr_url = ? AND b.type = 'merge_request' ORDER BY b.bead_id`, url)
 		for _, s := range st {
 			id, status, _ := strings.Cut(s, " ")
+			if fromWorld && attempts == 0 && status != model.StatusInProgress {
+				continue // never polled because not yet under review: RQ-1 polls in-progress MRs only
+			}
 			if status != model.StatusClosed && status != model.StatusFailed {
 				c.violation(PropMRFate, id, "merge request %s is still %s %s after its PR %s was known merged or closed (%d of %d status calls answered since; bound %s)",
 					short(id), status, c.now.Sub(at).Truncate(time.Second), url, answers, attempts, c.b.MRTerminal)

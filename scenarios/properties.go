@@ -109,6 +109,10 @@ var properties = []propertySpec{
 		func() property { return oneHookPerBeadProp{} }},
 	{PropertyInfo{PropFailedWithCause, "safety", "rows: failed issues and MRs, their last status_changed bead event; the world's cancellations"},
 		func() property { return &failedWithCauseProp{} }},
+	{PropertyInfo{PropConvoyCloses, "safety", "rows: closed convoys, their merge mode, the merge requests and issues that track them"},
+		func() property { return &convoyClosesProp{} }},
+	{PropertyInfo{PropAuditLog, "safety", "the world's issues; rows: issues' status between ticks, their bead_events (created, status_changed, metadata)"},
+		func() property { return &auditLogProp{status: map[string]string{}, created: map[string]bool{}} }},
 	// liveness
 	{PropertyInfo{PropSettle, "liveness", "the world's issues (creation time), the heal time, the beads' status at the end"},
 		func() property { return &settleProp{} }},
@@ -122,12 +126,20 @@ var properties = []propertySpec{
 		func() property { return &retryStormProp{dispatches: map[[2]any]int{}} }},
 	{PropertyInfo{PropLifeDispatches, "liveness", "the tick's dispatch_agent actions, by bead over the run"},
 		func() property { return &lifeDispatchesProp{n: map[string]int{}} }},
-	{PropertyInfo{PropMRFate, "liveness", "the Town's PR status answers (merged, closed) and successful merge calls; rows: the MR with that PR URL"},
+	{PropertyInfo{PropMRFate, "liveness", "the world's GitHub (a PR merged or closed), the Town's PR status answers (merged, closed) and successful merge calls; rows: the MR with that PR URL"},
 		func() property {
-			return &mrFateProp{fate: map[string]time.Time{}, answers: map[string]int{}, attempts: map[string]int{}}
+			return &mrFateProp{fate: map[string]time.Time{}, answers: map[string]int{}, attempts: map[string]int{}, world: map[string]bool{}}
 		}},
 	{PropertyInfo{PropStarvation, "liveness", "rows: non-terminal issues' and merge requests' updated_at; the heal time"},
 		func() property { return starvationProp{} }},
+	{PropertyInfo{PropConvoyLands, "liveness", "rows: open convoys whose tracked issues are all closed or failed, their landing merge requests; the tick's drain flag (a pause, not the oracle)"},
+		func() property { return &convoyLandsProp{since: map[string]time.Time{}} }},
+	{PropertyInfo{PropReviewApplied, "liveness", "the world's refinery processes that sent gt_done; rows: the hooked merge request's PR URL and status"},
+		func() property { return &reviewAppliedProp{since: map[string]time.Time{}} }},
+	{PropertyInfo{PropAutoMergeCall, "liveness", "the scenario's auto-merge settings; the Town's GitHub feedback and status answers and merge calls"},
+		func() property { return &autoMergeCallProp{green: map[string]time.Time{}, due: map[string]time.Time{}} }},
+	{PropertyInfo{PropReviewPopped, "liveness", "rows: open and in-progress merge requests by rig, the rig's code_review override; the world's live refinery processes; refinery start calls; breaker and drain ticks (pauses)"},
+		func() property { return &reviewPoppedProp{since: map[string]time.Time{}} }},
 	{PropertyInfo{PropDeterminism, "liveness", "the trace hash of a second run"},
 		func() property { return determinismProp{} }},
 	// bounds
