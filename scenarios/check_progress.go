@@ -39,10 +39,11 @@ const (
 	// auto-merge delay, the pr_auto_merge event is drained on the next
 	// tick and RQ-1 emits merge_pr in that reconcile (one tick, 5 s).
 	autoMergeBound = 2 * time.Minute
-	// reviewPopBound: RQ-5 pops on every reconcile (5 s); a refinery
-	// process lost under its hook is idled by AG-1 after its heartbeat
-	// goes stale (90 s) or by the status poll at once.
-	reviewPopBound = 10 * time.Minute
+	// reviewPopBound: RQ-5 pops on every reconcile (5 s); the refinery's
+	// dispatch cooldown after failed starts reaches 10 min at most (the
+	// ladder 30 s … 600 s), and a refinery process lost under its hook is
+	// idled by AG-1 or by the status poll within minutes.
+	reviewPopBound = 15 * time.Minute
 )
 
 // convoyClosesProp: a convoy is closed only when its landing merge
@@ -389,6 +390,62 @@ func (p *auditLogProp) tick(c *checker, t *tickView) {
 func (p *auditLogProp) unjudged(*checker) string {
 	if len(p.created) == 0 && p.changes == 0 {
 		return "no issue was created or changed status"
+	}
+	return ""
+}
+
+// PropExitIdle is the name of exitIdleProp.
+const PropExitIdle = "bounds/exited-agent-idled"
+
+// exitIdleBound: a container_status event from the status poll is
+// drained on the next tick (5 s); production's 180 s grace applies to
+// not_found only, never to exited (reconciler.md §2.1, model.md §3.4).
+const exitIdleBound = time.Minute
+
+// exitIdleProp: once the container answered an agent's status poll with
+// "exited" (the world's answer), the agent is not left working or
+// stalled for longer than exitIdleBound, unless a new start was asked
+// for it or the world runs a live process for it again. It reads the
+// Town's status answers and start calls, the world's processes and the
+// agent's row.
+type exitIdleProp struct {
+	exited map[string]time.Time // agent → first "exited" answer not yet judged
+	judged int
+}
+
+func (p *exitIdleProp) call(c *checker, call model.Call, r model.Result, now time.Time) {
+	switch {
+	case call.Kind == model.CallStartAgent:
+		delete(p.exited, call.AgentID)
+	case call.Kind == model.CallAgentStatus && r.Err == "" && r.Status == "exited":
+		if _, ok := p.exited[call.AgentID]; !ok {
+			p.exited[call.AgentID] = now
+		}
+	}
+}
+
+func (p *exitIdleProp) tick(c *checker, t *tickView) {
+	for _, id := range slices.Sorted(maps.Keys(p.exited)) {
+		at := p.exited[id]
+		if c.now.Sub(at) <= exitIdleBound {
+			continue
+		}
+		p.judged++
+		delete(p.exited, id)
+		if t.byAgent[id].Live {
+			continue
+		}
+		st, _ := t.db.Strings(`SELECT status FROM agent_metadata WHERE bead_id = ?`, id)
+		if len(st) == 1 && (st[0] == model.AgentWorking || st[0] == model.AgentStalled) {
+			c.violation(PropExitIdle, id, "agent %s is still %s %s after the container answered that its process exited (bound %s)",
+				short(id), st[0], c.now.Sub(at).Truncate(time.Second), exitIdleBound)
+		}
+	}
+}
+
+func (p *exitIdleProp) unjudged(*checker) string {
+	if p.judged == 0 {
+		return "no status poll answered exited"
 	}
 	return ""
 }

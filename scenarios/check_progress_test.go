@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/townsim/townsim/model"
+	"github.com/townsim/townsim/model/alarm"
 	"github.com/townsim/townsim/sim"
 )
 
@@ -111,6 +112,13 @@ func TestProgressPropertiesFire(t *testing.T) {
 			exec(`DELETE FROM bead_events WHERE event_type = 'created' AND bead_id = ?`, c.world.Issues()[0].ID)
 			p.(ticker).tick(c, view(0))
 		}},
+		{PropExitIdle, func(t *testing.T, p property) {
+			// the container says the process exited; the agent stays working
+			exec(`UPDATE agent_metadata SET status = 'working' WHERE bead_id = ?`, refinery)
+			p.(caller).call(c, model.Call{Kind: model.CallAgentStatus, AgentID: refinery},
+				model.Result{StatusCode: 200, Status: "exited"}, at)
+			p.(ticker).tick(c, view(exitIdleBound+time.Second))
+		}},
 		{PropMRFate, func(t *testing.T, p property) {
 			// the world's GitHub merged the PR; the Town never polls it
 			merged := ""
@@ -124,8 +132,11 @@ func TestProgressPropertiesFire(t *testing.T) {
 			}
 			exec(`UPDATE beads SET status = 'in_progress' WHERE bead_id =
 				(SELECT bead_id FROM review_metadata WHERE pr_url = ? LIMIT 1)`, merged)
-			p.(ticker).tick(c, view(0))
-			p.(ticker).tick(c, view(c.b.MRTerminal+time.Minute))
+			for i := range 12 { // the Town ticks every minute and never polls
+				v := view(time.Duration(i) * time.Minute)
+				v.res = &alarm.TickResult{Ran: true}
+				p.(ticker).tick(c, v)
+			}
 		}},
 	} {
 		t.Run(tc.prop, func(t *testing.T) {

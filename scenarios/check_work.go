@@ -290,6 +290,7 @@ type mrFateProp struct {
 	answers  map[string]int       // PR URL → successful status answers since
 	attempts map[string]int       // PR URL → status calls since
 	world    map[string]bool      // PR URL → its fate came from the world's GitHub (true) / judged (false)
+	ran      map[string]int       // PR URL → ticks that got past T1 since its fate
 	judged   int
 }
 
@@ -322,15 +323,32 @@ func (p *mrFateProp) tick(c *checker, t *tickView) {
 		}
 	}
 	for _, url := range slices.Sorted(maps.Keys(p.fate)) {
+		if t.res != nil && t.res.Ran {
+			p.ran[url]++
+		}
+		if p.world[url] && p.attempts[url] == 0 {
+			// RQ-1 polls in-progress MRs only: the clock of a fate only the
+			// world knows starts when the MR is under review.
+			n, _ := t.db.Int(`SELECT count(*) FROM beads b JOIN review_metadata r ON r.bead_id = b.bead_id
+				WHERE r.pr_url = ? AND b.type = 'merge_request' AND b.status = 'in_progress'`, url)
+			if n == 0 {
+				p.fate[url], p.ran[url] = c.now, 0
+				continue
+			}
+		}
 		at := p.fate[url]
 		if c.now.Sub(at) <= c.b.MRTerminal {
 			continue
 		}
 		p.judged++
 		answers, attempts := p.answers[url], p.attempts[url]
-		fromWorld := p.world[url]
+		fromWorld, ran := p.world[url], p.ran[url]
 		delete(p.fate, url)
+		delete(p.ran, url)
 		p.world[url] = false
+		if fromWorld && attempts == 0 && ran < mrFateMinTicks {
+			continue // the Town hardly ticked (a tick awaiting a call production sends without timeout)
+		}
 		if attempts > 0 && answers < 2 {
 			continue // the polls keep failing: an outage, not the Town
 		}
@@ -338,9 +356,6 @@ func (p *mrFateProp) tick(c *checker, t *tickView) {
 			WHERE r.pr_url = ? AND b.type = 'merge_request' ORDER BY b.bead_id`, url)
 		for _, s := range st {
 			id, status, _ := strings.Cut(s, " ")
-			if fromWorld && attempts == 0 && status != model.StatusInProgress {
-				continue // never polled because not yet under review: RQ-1 polls in-progress MRs only
-			}
 			if status != model.StatusClosed && status != model.StatusFailed {
 				c.violation(PropMRFate, id, "merge request %s is still %s %s after its PR %s was known merged or closed (%d of %d status calls answered since; bound %s)",
 					short(id), status, c.now.Sub(at).Truncate(time.Second), url, answers, attempts, c.b.MRTerminal)
@@ -348,6 +363,12 @@ func (p *mrFateProp) tick(c *checker, t *tickView) {
 		}
 	}
 }
+
+// mrFateMinTicks: a PR whose fate only the world knows is judged when
+// the Town ran at least this many ticks in the bound (production ticks
+// every 5 s while a review is in progress: 120 in 10 minutes; RQ-1 polls
+// once a minute).
+const mrFateMinTicks = 10
 
 func (p *mrFateProp) unjudged(*checker) string {
 	if p.judged == 0 {

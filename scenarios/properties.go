@@ -128,7 +128,7 @@ var properties = []propertySpec{
 		func() property { return &lifeDispatchesProp{n: map[string]int{}} }},
 	{PropertyInfo{PropMRFate, "liveness", "the world's GitHub (a PR merged or closed), the Town's PR status answers (merged, closed) and successful merge calls; rows: the MR with that PR URL"},
 		func() property {
-			return &mrFateProp{fate: map[string]time.Time{}, answers: map[string]int{}, attempts: map[string]int{}, world: map[string]bool{}}
+			return &mrFateProp{fate: map[string]time.Time{}, answers: map[string]int{}, attempts: map[string]int{}, world: map[string]bool{}, ran: map[string]int{}}
 		}},
 	{PropertyInfo{PropStarvation, "liveness", "rows: non-terminal issues' and merge requests' updated_at; the heal time"},
 		func() property { return starvationProp{} }},
@@ -161,6 +161,8 @@ var properties = []propertySpec{
 		func() property { return &idleCadenceProp{} }},
 	{PropertyInfo{PropActiveCadence, "bounds", "the world's processes (live, running, heartbeat within a minute) and tick records — not the port's active-work flag"},
 		func() property { return &activeCadenceProp{} }},
+	{PropertyInfo{PropExitIdle, "bounds", "the container's status answers (exited) and start calls; the world's processes; the agent's row"},
+		func() property { return &exitIdleProp{exited: map[string]time.Time{}} }},
 	{PropertyInfo{PropTriageLeftAlone, "bounds", "the tick's actions and the target bead's labels"},
 		func() property { return triageLeftAloneProp{} }},
 	{PropertyInfo{PropDeletedTownTicks, "bounds", "the world's destroy time and tick records"},
