@@ -449,3 +449,45 @@ func (p *exitIdleProp) unjudged(*checker) string {
 	}
 	return ""
 }
+
+// PropDrainClears is the name of drainClearsProp.
+const PropDrainClears = "bounds/drain-flag-clears"
+
+// drainTimeout is T8's auto-clear of the eviction drain flag
+// (reconciler.md §1.5: 7 minutes after the eviction was recorded).
+const drainTimeout = 7 * time.Minute
+
+// drainClearsProp: a reconcile sees the drain flag only within the drain
+// timeout (7 min, plus a minute for the tick that clears it) of a
+// container eviction the world sent; never without one. It reads the
+// world's eviction count (when it grew) and the flag each reconcile saw.
+type drainClearsProp struct {
+	evictions int
+	last      time.Time // the tick that first saw the latest eviction
+	judged    int
+}
+
+func (p *drainClearsProp) tick(c *checker, t *tickView) {
+	if n := t.w.Stats().Evictions; n > p.evictions {
+		p.evictions, p.last = n, c.now
+	}
+	if t.res == nil || !t.res.Draining {
+		return
+	}
+	p.judged++
+	if p.last.IsZero() {
+		c.violation(PropDrainClears, "", "a reconcile at %s saw the drain flag, and the world never evicted the container", c.now.Format(time.RFC3339))
+		return
+	}
+	if d := c.now.Sub(p.last); d > drainTimeout+time.Minute {
+		c.violation(PropDrainClears, p.last.Format(time.RFC3339), "a reconcile saw the drain flag %s after the eviction seen at %s (the flag clears after %s)",
+			d.Truncate(time.Second), p.last.Format(time.RFC3339), drainTimeout)
+	}
+}
+
+func (p *drainClearsProp) unjudged(*checker) string {
+	if p.judged == 0 {
+		return "no reconcile saw the drain flag"
+	}
+	return ""
+}

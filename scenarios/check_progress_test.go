@@ -119,6 +119,12 @@ func TestProgressPropertiesFire(t *testing.T) {
 				model.Result{StatusCode: 200, Status: "exited"}, at)
 			p.(ticker).tick(c, view(exitIdleBound+time.Second))
 		}},
+		{PropDrainClears, func(t *testing.T, p property) {
+			// the drain flag seen with no eviction in the world
+			v := view(0)
+			v.res = &alarm.TickResult{Ran: true, Draining: true}
+			p.(ticker).tick(c, v)
+		}},
 		{PropMRFate, func(t *testing.T, p property) {
 			// the world's GitHub merged the PR; the Town never polls it
 			merged := ""

@@ -163,6 +163,8 @@ var properties = []propertySpec{
 		func() property { return &activeCadenceProp{} }},
 	{PropertyInfo{PropExitIdle, "bounds", "the container's status answers (exited) and start calls; the world's processes; the agent's row"},
 		func() property { return &exitIdleProp{exited: map[string]time.Time{}} }},
+	{PropertyInfo{PropDrainClears, "bounds", "the world's eviction count (when it grew); the drain flag each reconcile saw (the judged value)"},
+		func() property { return &drainClearsProp{} }},
 	{PropertyInfo{PropTriageLeftAlone, "bounds", "the tick's actions and the target bead's labels"},
 		func() property { return triageLeftAloneProp{} }},
 	{PropertyInfo{PropDeletedTownTicks, "bounds", "the world's destroy time and tick records"},
