@@ -491,3 +491,24 @@ func (p *drainClearsProp) unjudged(*checker) string {
 	}
 	return ""
 }
+
+// PropIdleHookReleased is the name of idleHookReleasedProp.
+const PropIdleHookReleased = "safety/idle-agent-releases-terminal-hook"
+
+// idleHookReleasedProp: an idle agent is not left hooked to a closed or
+// failed bead (AG-4 unhooks it on every reconcile, draining or not,
+// reconciler.md §2.1, §2.8); graced, counted only on ticks that ran and
+// took less than a minute (a tick awaiting a call without timeout is the
+// tick-latency property's business). It reads the rows.
+type idleHookReleasedProp struct{}
+
+func (idleHookReleasedProp) tick(c *checker, t *tickView) {
+	if t.res == nil || !t.res.Ran || t.rec.End.Sub(t.rec.At) > time.Minute {
+		return
+	}
+	for _, pr := range c.pairs(t.db, `SELECT a.bead_id, b.bead_id || ' ' || b.status FROM agent_metadata a
+		JOIN beads b ON b.bead_id = a.current_hook_bead_id
+		WHERE a.status = 'idle' AND b.status IN ('closed', 'failed') ORDER BY a.bead_id`) {
+		c.graced(PropIdleHookReleased, pr[0], "idle agent "+short(pr[0])+" stays hooked to "+pr[1], t.holds)
+	}
+}

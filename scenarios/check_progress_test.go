@@ -125,6 +125,17 @@ func TestProgressPropertiesFire(t *testing.T) {
 			v.res = &alarm.TickResult{Ran: true, Draining: true}
 			p.(ticker).tick(c, v)
 		}},
+		{PropIdleHookReleased, func(t *testing.T, p property) {
+			// an idle agent hooked to a closed bead, on a tick that ran (grace 0)
+			exec(`UPDATE beads SET status = 'closed' WHERE bead_id = ?`, mr)
+			exec(`UPDATE agent_metadata SET status = 'idle', current_hook_bead_id = ? WHERE bead_id = ?`, mr, refinery)
+			grace := c.b.Grace
+			c.b.Grace = 0
+			defer func() { c.b.Grace = grace }()
+			v := view(0)
+			v.res = &alarm.TickResult{Ran: true}
+			p.(ticker).tick(c, v)
+		}},
 		{PropMRFate, func(t *testing.T, p property) {
 			// the world's GitHub merged the PR; the Town never polls it
 			merged := ""

@@ -109,6 +109,8 @@ var properties = []propertySpec{
 		func() property { return oneHookPerBeadProp{} }},
 	{PropertyInfo{PropFailedWithCause, "safety", "rows: failed issues and MRs, their last status_changed bead event; the world's cancellations"},
 		func() property { return &failedWithCauseProp{} }},
+	{PropertyInfo{PropIdleHookReleased, "safety", "rows: idle agents and the status of the bead they are hooked to; the tick record (ran, duration)"},
+		func() property { return idleHookReleasedProp{} }},
 	{PropertyInfo{PropConvoyCloses, "safety", "rows: closed convoys, their merge mode, the merge requests and issues that track them"},
 		func() property { return &convoyClosesProp{} }},
 	{PropertyInfo{PropAuditLog, "safety", "the world's issues; rows: issues' status between ticks, their bead_events (created, status_changed, metadata)"},
