@@ -293,6 +293,8 @@ type mrFateProp struct {
 	fate     map[string]time.Time // PR URL → when its fate was first known
 	answers  map[string]int       // PR URL → successful status answers since
 	attempts map[string]int       // PR URL → status calls since
+	world    map[string]bool      // PR URL → its fate came from the world's GitHub (true) / judged (false)
+	ran      map[string]int       // PR URL → ticks that got past T1 since its fate
 	judged   int
 }
 
@@ -312,14 +314,45 @@ func (p *mrFateProp) call(c *checker, call model.Call, r model.Result, now time.
 }
 
 func (p *mrFateProp) tick(c *checker, t *tickView) {
+	// The world's GitHub knows a PR's fate even when the Town never asks:
+	// a Town that stopped polling its in-progress MRs is caught too.
+	for _, pr := range t.w.PRs() {
+		if _, seen := p.world[pr.URL]; seen || pr.State == "open" {
+			continue
+		}
+		p.world[pr.URL] = true
+		if _, known := p.fate[pr.URL]; !known {
+			p.fate[pr.URL] = c.now
+			p.attempts[pr.URL], p.answers[pr.URL] = 0, 0
+		}
+	}
 	for _, url := range slices.Sorted(maps.Keys(p.fate)) {
+		if t.res != nil && t.res.Ran {
+			p.ran[url]++
+		}
+		if p.world[url] && p.attempts[url] == 0 {
+			// RQ-1 polls in-progress MRs only: the clock of a fate only the
+			// world knows starts when the MR is under review.
+			n, _ := t.db.Int(`SELECT count(*) FROM beads b JOIN review_metadata r ON r.bead_id = b.bead_id
+				WHERE r.pr_url = ? AND b.type = 'merge_request' AND b.status = 'in_progress'`, url)
+			if n == 0 {
+				p.fate[url], p.ran[url] = c.now, 0
+				continue
+			}
+		}
 		at := p.fate[url]
 		if c.now.Sub(at) <= c.b.MRTerminal {
 			continue
 		}
 		p.judged++
 		answers, attempts := p.answers[url], p.attempts[url]
+		fromWorld, ran := p.world[url], p.ran[url]
 		delete(p.fate, url)
+		delete(p.ran, url)
+		p.world[url] = false
+		if fromWorld && attempts == 0 && ran < mrFateMinTicks {
+			continue // the Town hardly ticked (a tick awaiting a call production sends without timeout)
+		}
 		if attempts > 0 && answers < 2 {
 			continue // the polls keep failing: an outage, not the Town
 		}
@@ -334,6 +367,12 @@ func (p *mrFateProp) tick(c *checker, t *tickView) {
 		}
 	}
 }
+
+// mrFateMinTicks: a PR whose fate only the world knows is judged when
+// the Town ran at least this many ticks in the bound (production ticks
+// every 5 s while a review is in progress: 120 in 10 minutes; RQ-1 polls
+// once a minute).
+const mrFateMinTicks = 10
 
 func (p *mrFateProp) unjudged(*checker) string {
 	if p.judged == 0 {
