@@ -43,7 +43,7 @@ func faultsCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	// Identifiers in the kind and source columns do not wrap: a narrower
 	// budget for the rest keeps the whole table within reports.TableWidth.
-	t := reports.NewTable(stdout, tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithMaxWidth(reports.TableWidth-12))
+	t := reports.NewTable(stdout, tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithMaxWidth(reports.TableWidth-16))
 	t.Header("kind (side)", "rate unit (swarm range)", "timing in "+sc.Name, "what happens", "production source")
 	for _, k := range sim.FaultKinds() {
 		if err := t.Append(k.Name+" ("+k.Side+")", fmt.Sprintf("%s (swarm %g-%g)", k.Unit, k.SwarmMin, k.SwarmMax),

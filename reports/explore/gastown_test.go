@@ -17,7 +17,7 @@ import (
 var minigastown = filepath.Join("..", "..", "differential", "testdata", "minigastown")
 
 // testComparer is differential.Comparer as a Comparer (cmd/townsim has
-// its own; reports may not import differential outside tests).
+// its own: the campaign knows the comparer only through the interface).
 type testComparer struct{ *differential.Comparer }
 
 func (c testComparer) Counts() (int, int) { return c.Stats.Compared, c.Stats.Differed }
