@@ -74,6 +74,13 @@ func (p *falseDeathProp) check(c *checker, a reconciler.Action, pv sim.ProcessVi
 	if !pv.Started.Before(c.tickStart) {
 		return
 	}
+	// Likewise a heartbeat that reached the Town while the tick ran (it
+	// awaits the container's answers before it reconciles) may have come
+	// after its rules read the agent: only a heartbeat from before the tick
+	// fired is one the rules certainly ignored.
+	if !pv.LastHeartbeat.Before(c.tickStart) {
+		return
+	}
 	if age := c.now.Sub(pv.LastHeartbeat); age <= c.b.HeartbeatFresh {
 		c.violation(PropFalseDeath, a.AgentID, "agent %s %s (%s) while its process runs and heartbeated %s ago",
 			short(a.AgentID), what, a.Type, age)
