@@ -46,6 +46,7 @@ type checker struct {
 	alreadyRun   map[string]time.Time // agent → last 500 "already running" start answer
 	drainingAt   []time.Time          // ticks that reconciled while draining
 	lastDispatch time.Time            // last dispatch_agent action
+	splitHook    map[string]time.Time // agent → last tick AG-4 unhooked it while RQ-6 re-dispatched it
 	differences  int                  // differential passes that differed, as last seen
 	lastRan      bool                 // the last tick got past T1
 	lastRetry    bool                 // the last tick was a platform retry
@@ -70,7 +71,7 @@ func newChecker(cfg sim.Config, b Bounds, opts CheckOptions) *checker {
 		seen: map[string]bool{}, accepted: map[string]int{}, examples: map[string]Violation{},
 		loosening: map[string]int{}, broken: map[string]time.Time{}, breakerTicks: map[int]bool{},
 		alreadyRun: map[string]time.Time{}, converged: -1, cov: newCoverage(),
-		stuckSince: map[string]time.Time{}, stuckOn: map[string]time.Time{},
+		stuckSince: map[string]time.Time{}, stuckOn: map[string]time.Time{}, splitHook: map[string]time.Time{},
 		faultTimes: map[string][]time.Time{}, faultCounts: map[string]int{}, explained: map[string]map[string]bool{}}
 	for _, p := range properties {
 		c.props = append(c.props, p.new())
@@ -218,6 +219,7 @@ func (c *checker) afterTick(rec *sim.TickRecord, res *alarm.TickResult, w *sim.W
 		if res.Draining {
 			c.drainingAt = append(c.drainingAt, c.now)
 		}
+		c.noteSplitHooks(res.Actions)
 		for _, a := range res.Actions {
 			if a.Type == reconciler.DispatchAgent {
 				c.lastDispatch = c.now

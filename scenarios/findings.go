@@ -95,6 +95,28 @@ func AcceptedFindings() []Finding {
 			},
 		},
 		{
+			ID: "invariant-3-review-beside-pr-mr", Property: PropInvariant,
+			Reason: "RQ-5 counts a rig busy only for in-progress merge requests without a PR (a review under way), " +
+				"so it pops a PR-less merge request for review while a PR-backed one of the same rig waits in " +
+				"progress for its merge; invariant #3 forbids the pair",
+			Spec: "reconciler.md §2.3 RQ-5 (busy = in_progress AND pr_url IS NULL), §4.1 #3, §8.2 (hazard 2)",
+			Condition: "invariant #3, and the rig's in-progress merge requests are exactly one without a PR URL " +
+				"and at least one with",
+			applies: func(v Violation, c *checker) bool {
+				rig, ok := invariantOf(v, 3)
+				if !ok {
+					return false
+				}
+				withPR, _ := c.world.Town().DB().Int(`SELECT count(*) FROM beads b JOIN review_metadata r ON r.bead_id = b.bead_id
+					WHERE b.type = 'merge_request' AND b.status = 'in_progress' AND b.rig_id = ?
+					  AND r.pr_url IS NOT NULL AND r.pr_url != ''`, rig)
+				without, _ := c.world.Town().DB().Int(`SELECT count(*) FROM beads b JOIN review_metadata r ON r.bead_id = b.bead_id
+					WHERE b.type = 'merge_request' AND b.status = 'in_progress' AND b.rig_id = ?
+					  AND (r.pr_url IS NULL OR r.pr_url = '')`, rig)
+				return withPR >= 1 && without == 1
+			},
+		},
+		{
 			ID: "invariant-7-heartbeat-before-ag1", Property: PropInvariant,
 			Reason: "a heartbeat from an unhooked agent's process marks it working until AG-1 idles it on a later tick; " +
 				"invariant #7 sees a working agent without a hook in between",
@@ -369,6 +391,7 @@ func AcceptedFindings() []Finding {
 				return n > 0
 			},
 		},
+		ag4RQ6SplitHook(),
 	}
 }
 

@@ -89,6 +89,7 @@ func TestFindingsStayInsideTheirConditions(t *testing.T) {
 		{id: "post-eviction-dispatch-stall", v: Violation{Property: PropDispatchResumes, At: now},
 			makeTrue: func() { c.drainingAt = []time.Time{c.healAt} }, restoreTrue: func() { c.drainingAt = nil }},
 		{id: "invariant-3-several-pr-mrs", v: Violation{Property: PropInvariant, At: now, Entity: "#3 " + rigs[0]}},
+		{id: "invariant-3-review-beside-pr-mr", v: Violation{Property: PropInvariant, At: now, Entity: "#3 " + rigs[0]}},
 		{id: "invariant-7-heartbeat-before-ag1", v: Violation{Property: PropInvariant, At: now, Entity: "#7 " + someAgent}},
 		{id: "invariant-4-before-bd4", v: Violation{Property: PropInvariant, At: now, Entity: "#4 no-such-issue"}},
 		{id: "invariant-5-failed-convoy", v: Violation{Property: PropInvariant, At: now, Entity: "#5 no-such-convoy"}},
@@ -121,6 +122,9 @@ func TestFindingsStayInsideTheirConditions(t *testing.T) {
 				c.faultTimes = map[string][]time.Time{model.FPApplyAction: {now.Add(-5*time.Minute - 10*time.Second)}}
 			},
 			restoreTrue: func() { c.faultTimes = map[string][]time.Time{} }},
+		{id: "ag4-rq6-split-refinery-hook", v: Violation{Property: PropInvariant, At: now, Entity: "#7 " + someAgent},
+			makeTrue:    func() { c.splitHook = map[string]time.Time{someAgent: now.Add(-30 * time.Second)} },
+			restoreTrue: func() { c.splitHook = map[string]time.Time{} }},
 		{id: "destroy-retries-a-cut-tick", v: Violation{Property: PropDeletedTownTicks, At: now},
 			makeTrue:    func() { c.lastRetry, c.lastRan = true, false },
 			restoreTrue: func() { c.lastRetry, c.lastRan = false, true }},
@@ -132,6 +136,8 @@ func TestFindingsStayInsideTheirConditions(t *testing.T) {
 			}
 			c.breakerOpen, c.breakerTicks, c.drainingAt = false, map[int]bool{}, nil
 			c.alreadyRun, c.lastRetry, c.lastRan = map[string]time.Time{}, false, true
+			// split two minutes ago: outside the window
+			c.splitHook = map[string]time.Time{someAgent: now.Add(-2 * time.Minute)}
 			c.tickStart, c.untimed = now.Add(-time.Hour), []time.Time{now.Add(-time.Hour + time.Second)}
 			// held by a stuck session before the settle window; a fault long
 			// before the disagreement began
