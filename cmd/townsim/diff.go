@@ -118,14 +118,21 @@ func writeReplay(w io.Writer, root, states string, st differential.Stats, diffs 
 	if err := writeDiffTable(w, st.Table); err != nil {
 		return err
 	}
+	listDifferences(w, diffs, list, func(d differential.Replayed) (string, string) { return d.State, describe(d.Comparison) })
+	return nil
+}
+
+// listDifferences prints the first list of diffs, one line each (the
+// saved state and how it differs), and how many more there are.
+func listDifferences[D any](w io.Writer, diffs []D, list int, line func(D) (state, how string)) {
 	for i, d := range diffs {
 		if i == list {
 			fmt.Fprintf(w, "... and %d more\n", len(diffs)-list)
-			break
+			return
 		}
-		fmt.Fprintf(w, "%s: %s\n", d.State, describe(d.Comparison))
+		state, how := line(d)
+		fmt.Fprintf(w, "%s: %s\n", state, how)
 	}
-	return nil
 }
 
 // describe says in one line how a comparison differs.

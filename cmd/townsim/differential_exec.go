@@ -145,13 +145,7 @@ func writeStepReplay(w io.Writer, st differential.StepStats, diffs []differentia
 	if err := writeExecTables(w, s); err != nil {
 		return err
 	}
-	for i, d := range diffs {
-		if i == list {
-			fmt.Fprintf(w, "... and %d more\n", len(diffs)-list)
-			break
-		}
-		fmt.Fprintf(w, "%s: %s\n", d.State, describeStep(d.Comparison))
-	}
+	listDifferences(w, diffs, list, func(d differential.ReplayedStep) (string, string) { return d.State, describeStep(d.Comparison) })
 	return nil
 }
 
