@@ -20,7 +20,7 @@ caught=0 passed=0 slow_undecided=0 plain_undecided=0
 echo "power.sh: $tries tries of each, --against $rev, logs in $out"
 for i in $(seq 1 "$tries"); do
   for mode in slow plain; do
-    args=(gate --budgets gate/budgets.yaml --scenarios default-1h --against "$rev")
+    args=(gate --budgets gate/budgets.yaml --scenarios default-3h --against "$rev")
     [ "$mode" = slow ] && args+=(--test-extra-work "$extra")
     start=$(date +%s)
     "$out/townsim" "${args[@]}" >"$out/$mode-$i.txt" 2>"$out/$mode-$i.err"
