@@ -205,6 +205,7 @@ const (
 	PropFailedWithCause    = "safety/nothing-fails-without-cause"
 	PropMRFate             = "liveness/mr-terminal-after-pr-fate"
 	PropActiveCadence      = "bounds/active-town-ticks-at-active-cadence"
+	PropPRPolled           = "liveness/open-pr-polled"
 )
 
 // short is a bead or agent id shortened for messages.

@@ -155,6 +155,16 @@ func TestProgressPropertiesFire(t *testing.T) {
 				p.(ticker).tick(c, v)
 			}
 		}},
+		{PropPRPolled, func(t *testing.T, p property) {
+			// an MR in progress with a GitHub PR the Town never asks about
+			exec(`UPDATE beads SET status = 'in_progress' WHERE bead_id = ?`, mr)
+			exec(`UPDATE review_metadata SET pr_url = ? WHERE bead_id = ?`, url, mr)
+			for i := range prPolledTicks + 2 {
+				v := view(time.Duration(i) * 5 * time.Second)
+				v.res = &alarm.TickResult{Ran: true}
+				p.(ticker).tick(c, v)
+			}
+		}},
 	} {
 		t.Run(tc.prop, func(t *testing.T) {
 			c.failures, c.seen = nil, map[string]bool{}

@@ -132,6 +132,8 @@ var properties = []propertySpec{
 		func() property {
 			return &mrFateProp{fate: map[string]time.Time{}, answers: map[string]int{}, attempts: map[string]int{}, world: map[string]bool{}, ran: map[string]int{}}
 		}},
+	{PropertyInfo{PropPRPolled, "liveness", "rows: in-progress merge requests and their PR URLs; the Town's PR status calls; the tick records; the world's token settings"},
+		func() property { return &prPolledProp{waiting: map[string]int{}} }},
 	{PropertyInfo{PropStarvation, "liveness", "rows: non-terminal issues' and merge requests' updated_at; the heal time"},
 		func() property { return starvationProp{} }},
 	{PropertyInfo{PropConvoyLands, "liveness", "rows: open convoys whose tracked issues are all closed or failed, their landing merge requests; the tick's drain flag (a pause, not the oracle)"},
