@@ -221,12 +221,7 @@ func exploreCommand(args []string, stdout, stderr io.Writer) int {
 	if f.jobs == 0 {
 		o.Exec, o.Jobs = explore.InProcess{Start: startExploreComparer}, 1
 	} else {
-		self, err := procpool.Self(workerCommand, "explore")
-		if err != nil {
-			fmt.Fprintf(stderr, "townsim explore: %v\n", err)
-			return 1
-		}
-		pool, err := procpool.Start(procpool.Options{Workers: f.jobs, Command: self, Stderr: stderr})
+		pool, err := startWorkers(f.jobs, stderr, "explore")
 		if err != nil {
 			fmt.Fprintf(stderr, "townsim explore: %v\n", err)
 			return 1
@@ -339,6 +334,16 @@ func writeExploreSummary(w io.Writer, r *explore.Report, dir string) {
 			r.Gastown.Dir, r.Gastown.Mode, t.Compared, t.Differed, r.Gastown.DiffDir)
 	}
 	fmt.Fprintf(w, "report: %s\n", dir)
+}
+
+// startWorkers starts a pool of jobs worker processes, each this binary
+// run again as `townsim _worker KIND ARGS...` (workerMain).
+func startWorkers(jobs int, stderr io.Writer, kind ...string) (*procpool.Pool, error) {
+	self, err := procpool.Self(append([]string{workerCommand}, kind...)...)
+	if err != nil {
+		return nil, err
+	}
+	return procpool.Start(procpool.Options{Workers: jobs, Command: self, Stderr: stderr})
 }
 
 // workerMain is the hidden `townsim _worker KIND`: it answers tasks on

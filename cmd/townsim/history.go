@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/townsim/townsim/procpool"
 	"github.com/townsim/townsim/scenarios"
 )
 
@@ -200,11 +199,7 @@ func historyRunner(jobs int, stderr io.Writer) (func([]historyTask, ...func(hist
 			return out
 		}, func() {}, nil
 	}
-	self, err := procpool.Self(workerCommand, "history")
-	if err != nil {
-		return nil, nil, err
-	}
-	pool, err := procpool.Start(procpool.Options{Workers: jobs, Command: self, Stderr: stderr})
+	pool, err := startWorkers(jobs, stderr, "history")
 	if err != nil {
 		return nil, nil, err
 	}

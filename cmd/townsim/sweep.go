@@ -246,12 +246,7 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 		if f.gastown != "" {
 			args = append(args, "--gastown", f.gastown, "--diffs", diffRoot)
 		}
-		self, err := procpool.Self(append([]string{workerCommand}, args...)...)
-		if err != nil {
-			fmt.Fprintf(stderr, "townsim sweep: %v\n", err)
-			return 1
-		}
-		pool, err := procpool.Start(procpool.Options{Workers: f.jobs, Command: self, Stderr: stderr})
+		pool, err := startWorkers(f.jobs, stderr, args...)
 		if err != nil {
 			fmt.Fprintf(stderr, "townsim sweep: %v\n", err)
 			return 1
