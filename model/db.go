@@ -168,6 +168,21 @@ func (d *DB) endExact(off bool, err error) error {
 	return err
 }
 
+// bind counts the statement, converts args into the reused argument
+// buffer and, for a statement whose plan may depend on its values, turns
+// the planner's stability guarantee off (off reports it, for endExact).
+func (d *DB) bind(s *stmtEntry, exact bool, args []any) (nv []driver.NamedValue, off bool, err error) {
+	d.cost.Statements++
+	if nv, err = namedArgs(d.args, s.stmt.NumInput(), args); err != nil {
+		return nil, false, err
+	}
+	d.args = nv
+	if off, err = d.beginExact(exact); err != nil {
+		return nil, false, err
+	}
+	return nv, off, nil
+}
+
 // Exec runs a statement that returns no rows.
 func (d *DB) Exec(q string, args ...any) (sql.Result, error) {
 	s, exact, err := d.stmt(q, args)
@@ -182,13 +197,7 @@ func (d *DB) Exec(q string, args ...any) (sql.Result, error) {
 		}
 		d.writesLeft--
 	}
-	d.cost.Statements++
-	nv, err := namedArgs(d.args, s.stmt.NumInput(), args)
-	if err != nil {
-		return nil, err
-	}
-	d.args = nv
-	off, err := d.beginExact(exact)
+	nv, off, err := d.bind(s, exact, args)
 	if err != nil {
 		return nil, err
 	}
@@ -224,13 +233,7 @@ func (d *DB) Query(q string, args ...any) (*Rows, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.cost.Statements++
-	nv, err := namedArgs(d.args, s.stmt.NumInput(), args)
-	if err != nil {
-		return nil, err
-	}
-	d.args = nv
-	off, err := d.beginExact(exact)
+	nv, off, err := d.bind(s, exact, args)
 	if err != nil {
 		return nil, err
 	}
