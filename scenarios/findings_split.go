@@ -18,10 +18,13 @@ const splitHookWindow = time.Minute
 // an idle refinery hooked to an in-progress merge request, stale and past
 // its cooldown, is handed both, in that order.
 func (c *checker) noteSplitHooks(actions []reconciler.Action) {
-	unhooked := map[string]bool{}
+	var unhooked map[string]bool // most ticks have no AG-4 unhook: no map
 	for _, a := range actions {
 		switch {
 		case a.Rule == "AG-4" && a.Type == reconciler.UnhookAgent:
+			if unhooked == nil {
+				unhooked = map[string]bool{}
+			}
 			unhooked[a.AgentID] = true
 		case a.Rule == "RQ-6" && a.Type == reconciler.DispatchAgent && unhooked[a.AgentID]:
 			c.splitHook[a.AgentID] = c.now
