@@ -405,12 +405,22 @@ const exitIdleBound = time.Minute
 // exitIdleProp: once the container answered an agent's status poll with
 // "exited" (the world's answer), the agent is not left working or
 // stalled for longer than exitIdleBound, unless a new start was asked
-// for it or the world runs a live process for it again. It reads the
-// Town's status answers and start calls, the world's processes and the
-// agent's row.
+// for it, the world runs a live process for it again, or it was given
+// new work meanwhile (its hook names another bead than at the end of the
+// tick that saw the answer: a user's sling hooks an idle agent and marks
+// it working before its start call). It reads the Town's status answers
+// and start calls, the world's processes and the agent's row.
 type exitIdleProp struct {
-	exited map[string]time.Time // agent → first "exited" answer not yet judged
+	exited map[string]*exitSeen // agent → first "exited" answer not yet judged
 	judged int
+}
+
+// exitSeen is one "exited" answer waiting for its judgement: when it came
+// and the agent's hook at the end of that tick (hooked false until read).
+type exitSeen struct {
+	at     time.Time
+	hook   string
+	hooked bool
 }
 
 func (p *exitIdleProp) call(c *checker, call model.Call, r model.Result, now time.Time) {
@@ -419,28 +429,41 @@ func (p *exitIdleProp) call(c *checker, call model.Call, r model.Result, now tim
 		delete(p.exited, call.AgentID)
 	case call.Kind == model.CallAgentStatus && r.Err == "" && r.Status == "exited":
 		if _, ok := p.exited[call.AgentID]; !ok {
-			p.exited[call.AgentID] = now
+			p.exited[call.AgentID] = &exitSeen{at: now}
 		}
 	}
 }
 
 func (p *exitIdleProp) tick(c *checker, t *tickView) {
 	for _, id := range slices.Sorted(maps.Keys(p.exited)) {
-		at := p.exited[id]
-		if c.now.Sub(at) <= exitIdleBound {
+		e := p.exited[id]
+		hook := exitHook(t.db, id)
+		if !e.hooked {
+			e.hook, e.hooked = hook, true
+		}
+		if c.now.Sub(e.at) <= exitIdleBound {
 			continue
 		}
 		p.judged++
 		delete(p.exited, id)
-		if t.byAgent[id].Live {
+		if t.byAgent[id].Live || hook != e.hook {
 			continue
 		}
 		st, _ := t.db.Strings(`SELECT status FROM agent_metadata WHERE bead_id = ?`, id)
 		if len(st) == 1 && (st[0] == model.AgentWorking || st[0] == model.AgentStalled) {
 			c.violation(PropExitIdle, id, "agent %s is still %s %s after the container answered that its process exited (bound %s)",
-				short(id), st[0], c.now.Sub(at).Truncate(time.Second), exitIdleBound)
+				short(id), st[0], c.now.Sub(e.at).Truncate(time.Second), exitIdleBound)
 		}
 	}
+}
+
+// exitHook is the agent's hooked bead ("" for none or a gone agent).
+func exitHook(db *model.DB, agent string) string {
+	h, _ := db.Strings(`SELECT COALESCE(current_hook_bead_id, '') FROM agent_metadata WHERE bead_id = ?`, agent)
+	if len(h) == 1 {
+		return h[0]
+	}
+	return ""
 }
 
 func (p *exitIdleProp) unjudged(*checker) string {

@@ -166,7 +166,7 @@ var properties = []propertySpec{
 	{PropertyInfo{PropActiveCadence, "bounds", "the world's processes (live, running, heartbeat within a minute) and tick records — not the port's active-work flag"},
 		func() property { return &activeCadenceProp{} }},
 	{PropertyInfo{PropExitIdle, "bounds", "the container's status answers (exited) and start calls; the world's processes; the agent's row"},
-		func() property { return &exitIdleProp{exited: map[string]time.Time{}} }},
+		func() property { return &exitIdleProp{exited: map[string]*exitSeen{}} }},
 	{PropertyInfo{PropDrainClears, "bounds", "the world's eviction count (when it grew); the drain flag each reconcile saw (the judged value)"},
 		func() property { return &drainClearsProp{} }},
 	{PropertyInfo{PropTriageLeftAlone, "bounds", "the tick's actions and the target bead's labels"},
