@@ -53,7 +53,8 @@ type StepComparison struct {
 	OriginalAnalytics []AnalyticsPoint `json:"original_analytics,omitempty"`
 	AnalyticsDiffer   bool             `json:"analytics_differ,omitempty"`
 
-	analytics bool
+	// analytics: the data points were compared; rows: an effect's rows were.
+	analytics, rows bool
 }
 
 // setAnalytics has the step's analytics compared (when compared).

@@ -266,6 +266,7 @@ func (c *ExecComparer) runEffect(t *model.Town, env model.Env, a reconciler.Acti
 		origChanges = nil // written by a Town method the host did not load: not compared
 	}
 	cmp.setAnalytics(copyFile != "" && c.Host.Exec.TownMethods, portPoints, orig.Analytics)
+	cmp.rows = copyFile != ""
 	compareStepAfter(c.Host.Schema, &cmp, portSync, portChanges, portErr, orig.Sync, origChanges, orig.EffectError)
 	c.ActionStats.addStep(&cmp)
 	if !cmp.Same {

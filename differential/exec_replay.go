@@ -173,6 +173,7 @@ func replayAction(h *Host, town *model.Town, st State, rec StepRecord) (*StepCom
 	if effectRows(h, a.Type) {
 		portChanges, origChanges = Delta(h.Schema, mid, end), orig.Effect
 		c.setAnalytics(h.Exec.TownMethods, points, orig.Analytics)
+		c.rows = true
 	}
 	compareStepAfter(h.Schema, c, portSync, portChanges, runErr, orig.Sync, origChanges, orig.EffectError)
 	return c, nil

@@ -137,8 +137,8 @@ func TestActionsCompared(t *testing.T) {
 		t.Fatal(c.Err())
 	}
 	want := []TypeCount{
-		{Type: "poll_pr", Compared: 2, Effects: 2, EffectsDiffered: 1},
-		{Type: "stop_agent", Compared: 1, Effects: 1, EffectsDiffered: 1},
+		{Type: "poll_pr", Compared: 2, Effects: 2, EffectsDiffered: 1, EffectRows: 2},
+		{Type: "stop_agent", Compared: 1, Effects: 1, EffectsDiffered: 1, EffectRows: 1},
 		{Type: "transition_agent", Compared: 2, Differed: 1},
 	}
 	if !slices.Equal(c.ActionStats.ByType, want) {

@@ -41,7 +41,7 @@ func TestTownEffectRowsCompared(t *testing.T) {
 	if c.Err() != nil {
 		t.Fatal(c.Err())
 	}
-	want := []TypeCount{{Type: "send_nudge", Compared: 2, Effects: 2, EffectsDiffered: 1}}
+	want := []TypeCount{{Type: "send_nudge", Compared: 2, Effects: 2, EffectsDiffered: 1, EffectRows: 2}}
 	if !slices.Equal(c.ActionStats.ByType, want) {
 		t.Fatalf("by type %+v, want %+v", c.ActionStats.ByType, want)
 	}
