@@ -178,7 +178,7 @@ type Totals struct {
 	// Compared and Differed sum the cases' reconcile passes compared with
 	// a gastown checkout's and those that differed (--gastown); Steps and
 	// StepsDiffered their events and action steps.
-	Compared, Differed     int
+	Compared, Differed   int
 	Steps, StepsDiffered int
 }
 
