@@ -1,10 +1,14 @@
 package differential
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	gastownfixture "github.com/townsim/townsim/differential/fixture"
 	"github.com/townsim/townsim/model"
 	"github.com/townsim/townsim/model/reconciler"
 )
@@ -97,5 +101,42 @@ func TestWorldAnswers(t *testing.T) {
 	}
 	if !jsonEqual(got, want) {
 		t.Errorf("answers\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+// A checkout whose Town.do.ts does not load still runs: the handshake
+// says why, and the Town-method effects are compared by their calls only
+// (no rows, no analytics: the fixture's stop_agent data point is not seen).
+func TestTownMethodsUnloadable(t *testing.T) {
+	dir := t.TempDir()
+	if err := gastownfixture.Write(dir, gastownfixture.Original); err != nil {
+		t.Fatal(err)
+	}
+	town := filepath.Join(dir, "src", "dos", "Town.do.ts")
+	if err := os.WriteFile(town, []byte("throw new Error('fixture: no Town here');\nexport class TownDO {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, err := StartHost(HostOptions{Gastown: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if h.Exec.TownMethods || !strings.Contains(h.Exec.TownMethodsError, "no Town here") || !h.Exec.ApplyAction {
+		t.Fatalf("exec support %+v: want applyAction loaded, the Town not, with its error", h.Exec)
+	}
+	c := &ExecComparer{Host: h, Actions: true, DiffDir: filepath.Join(t.TempDir(), "diffs")}
+	tw := newTown(t)
+	addAgent(t, tw, "a1", t0, true)
+	env := &model.InstantEnv{Clock: t0}
+	eff, err := c.Apply(tw, env, reconciler.Action{Type: reconciler.StopAgent, AgentID: "a1", Reason: "r"})
+	if err != nil || eff == nil {
+		t.Fatalf("stop_agent: %v, %v", err, eff)
+	}
+	if err := eff.Run(env); err != nil {
+		t.Fatal(err)
+	}
+	want := []TypeCount{{Type: "stop_agent", Compared: 1, Effects: 1}}
+	if c.Err() != nil || !slices.Equal(c.ActionStats.ByType, want) || len(c.Differences) != 0 {
+		t.Errorf("err %v, by type %+v (want %+v), differences %v", c.Err(), c.ActionStats.ByType, want, c.Differences)
 	}
 }
