@@ -164,6 +164,7 @@ const plugin = {
       loader: 'js',
     }));
     build.onResolve({ filter: /container-dispatch(\.ts)?$/ }, (args) => {
+      if (!withTown) return undefined; // only the Town's methods call it
       if (args.namespace === 'townsim') return { path: dispatchFile };
       const abs = path.resolve(args.resolveDir, args.path.endsWith('.ts') ? args.path : args.path + '.ts');
       if (abs !== dispatchFile) return undefined;
