@@ -3,6 +3,8 @@ package differential
 import (
 	"encoding/json"
 	"slices"
+
+	"github.com/townsim/townsim/model"
 )
 
 // Step kinds and parts of a saved event or action comparison.
@@ -44,6 +46,23 @@ type StepComparison struct {
 	// PortChanges and OriginalChanges are each side's changes in full.
 	PortChanges     []Change `json:"port_changes"`
 	OriginalChanges []Change `json:"original_changes"`
+	// PortAnalytics and OriginalAnalytics are the analytics data points
+	// each side wrote, when they are compared (the checkout's Town
+	// methods loaded); AnalyticsDiffer says they differed.
+	PortAnalytics     []AnalyticsPoint `json:"port_analytics,omitempty"`
+	OriginalAnalytics []AnalyticsPoint `json:"original_analytics,omitempty"`
+	AnalyticsDiffer   bool             `json:"analytics_differ,omitempty"`
+
+	// analytics: the data points were compared; rows: an effect's rows were.
+	analytics, rows bool
+}
+
+// setAnalytics has the step's analytics compared (when compared).
+func (c *StepComparison) setAnalytics(compared bool, port, orig []AnalyticsPoint) {
+	c.analytics = compared
+	if compared {
+		c.PortAnalytics, c.OriginalAnalytics = port, orig
+	}
 }
 
 // compareStep fills the verdict from both sides' changes and errors.
@@ -71,6 +90,22 @@ func compareStepAfter(schema map[string][]string, c *StepComparison, portPrior, 
 	if c.Part == "effect" && !sameCalls(renameCalls(pr, c.PortCalls), renameCalls(or, c.OriginalCalls)) {
 		c.Same = false
 	}
+	if c.analytics && !jsonEqual(renamePoints(pr, c.PortAnalytics), renamePoints(or, c.OriginalAnalytics)) {
+		c.AnalyticsDiffer, c.Same = true, false
+	}
+}
+
+// renamePoints returns the data points with new ids renamed in their blobs.
+func renamePoints(ids idRenamer, ps []AnalyticsPoint) []AnalyticsPoint {
+	out := make([]AnalyticsPoint, len(ps))
+	for i, p := range ps {
+		b := make([]string, len(p.Blobs))
+		for j, s := range p.Blobs {
+			b[j] = ids.rename(s)
+		}
+		out[i] = AnalyticsPoint{Blobs: b, Doubles: p.Doubles}
+	}
+	return out
 }
 
 func nonNil(cs []Change) []Change {
@@ -118,6 +153,8 @@ type StepRecord struct {
 	World []WorldCall `json:"world,omitempty"`
 	// TownID is the town's id (production's ctx.townId).
 	TownID string `json:"town_id,omitempty"`
+	// RigConfigs are the Town's rig runtime configs (its methods read them).
+	RigConfigs map[string]model.RigRuntimeConfig `json:"rig_configs,omitempty"`
 	StepComparison
 }
 

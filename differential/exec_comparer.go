@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/townsim/townsim/model"
@@ -143,7 +144,15 @@ func (c *ExecComparer) Apply(t *model.Town, env model.Env, a reconciler.Action) 
 		c.fail(err)
 		return reconciler.Apply(t, env, a)
 	}
+	var stopTap func() []AnalyticsPoint
+	if c.Host.Exec.TownMethods {
+		stopTap = tapAnalytics(t)
+	}
 	eff, applyErr := reconciler.Apply(t, env, a)
+	var portPoints []AnalyticsPoint
+	if stopTap != nil {
+		portPoints = stopTap()
+	}
 	if injected(applyErr) {
 		c.ActionStats.Skipped++
 		return eff, applyErr
@@ -161,17 +170,21 @@ func (c *ExecComparer) Apply(t *model.Town, env model.Env, a reconciler.Action) 
 	now := env.Now().Truncate(time.Millisecond)
 	st := State{Now: now, Config: liveConfig(t), Tables: before}
 	var orig ActionOutcome
-	if herr := c.timed(func() (e error) { orig, e = c.Host.ApplyAction(st, t.ID(), enc, false, nil); return }); herr != nil {
+	if herr := c.timed(func() (e error) {
+		orig, e = c.Host.applyAction(st, t.ID(), t.KV().RigConfigs, enc, false, nil)
+		return
+	}); herr != nil {
 		c.fail(herr)
 		return eff, applyErr
 	}
 	hasEffect := eff != nil && eff.Run != nil
 	cmp := StepComparison{Kind: KindAction, Type: a.Type, Part: "sync", PortEffect: boolPtr(hasEffect), OriginalEffect: boolPtr(orig.HasEffect)}
+	cmp.setAnalytics(c.Host.Exec.TownMethods, portPoints, orig.SyncAnalytics)
 	portSync := Delta(c.Host.Schema, before, after)
 	compareStep(c.Host.Schema, &cmp, portSync, applyErr, orig.Sync, orig.SyncError)
 	c.ActionStats.addStep(&cmp)
 	if !cmp.Same {
-		c.save(t, st, StepRecord{Action: enc, TownID: t.ID(), StepComparison: cmp})
+		c.save(t, st, StepRecord{Action: enc, TownID: t.ID(), RigConfigs: t.KV().RigConfigs, StepComparison: cmp})
 	}
 	if hasEffect && orig.HasEffect && applyErr == nil {
 		run := eff.Run
@@ -184,9 +197,10 @@ func (c *ExecComparer) Apply(t *model.Town, env model.Env, a reconciler.Action) 
 
 // runEffect runs the port's effect in the run with its calls recorded,
 // then compares it with the original's effect given the same answers:
-// for poll_pr and merge_pr on a private copy of the state the effect
-// started from (database changes and calls), for the others on the state
-// before the action (calls only).
+// where its rows are compared (effectRows) on a private copy of the state
+// the effect started from (database changes, calls and, with the Town's
+// methods, analytics), for the others on the state before the action
+// (calls only).
 func (c *ExecComparer) runEffect(t *model.Town, env model.Env, a reconciler.Action, enc []byte, st State, portSync []Change, run func(model.Env) error) error {
 	if c.err != nil {
 		return run(env)
@@ -195,7 +209,7 @@ func (c *ExecComparer) runEffect(t *model.Town, env model.Env, a reconciler.Acti
 	var copyFile string
 	var startTables []model.TableRows
 	dir := ""
-	if effectDBTypes[a.Type] {
+	if effectRows(c.Host, a.Type) {
 		var err error
 		if dir, err = os.MkdirTemp("", "townsim-effect-"); err != nil {
 			c.fail(err)
@@ -219,21 +233,28 @@ func (c *ExecComparer) runEffect(t *model.Town, env model.Env, a reconciler.Acti
 	}
 	cmp := StepComparison{Kind: KindAction, Type: a.Type, Part: "effect", PortCalls: rec.ctx.calls}
 	var portChanges []Change
+	var portPoints []AnalyticsPoint
 	portErr := runErr
 	effState := st
+	answers := rec.ctx.answers
 	if copyFile != "" {
-		portSync = nil // the synchronous part ran again on the copy, where it changes nothing
+		// The synchronous part runs again on the copy (at the same time as
+		// in the run); its changes there only name the ids it creates.
+		a, enc = effectAction(a, enc, rec.ctx.calls)
 		effState = State{Now: start.Truncate(time.Millisecond), Config: liveConfig(t), Tables: startTables}
 		var err error
-		portChanges, cmp.PortCalls, portErr, err = c.replayPortEffect(t, copyFile, a, start, rec.world)
+		portSync, portChanges, cmp.PortCalls, portPoints, portErr, err = c.replayPortEffect(t, copyFile, a, start, rec.world)
 		if err != nil {
 			c.fail(err)
 			return runErr
 		}
+		if c.Host.Exec.TownMethods {
+			answers = append(slices.Clip(answers), worldAnswers(rec.world)...)
+		}
 	}
 	var orig ActionOutcome
 	if herr := c.timed(func() (e error) {
-		orig, e = c.Host.ApplyAction(effState, t.ID(), enc, true, rec.ctx.answers)
+		orig, e = c.Host.applyAction(effState, t.ID(), t.KV().RigConfigs, enc, true, answers)
 		return
 	}); herr != nil {
 		c.fail(herr)
@@ -242,14 +263,35 @@ func (c *ExecComparer) runEffect(t *model.Town, env model.Env, a reconciler.Acti
 	cmp.OriginalCalls = orig.Calls
 	origChanges := orig.Effect
 	if copyFile == "" {
-		origChanges = nil // written by a Town method outside actions.ts: not compared
+		origChanges = nil // written by a Town method the host did not load: not compared
 	}
+	cmp.setAnalytics(copyFile != "" && c.Host.Exec.TownMethods, portPoints, orig.Analytics)
+	cmp.rows = copyFile != ""
 	compareStepAfter(c.Host.Schema, &cmp, portSync, portChanges, portErr, orig.Sync, origChanges, orig.EffectError)
 	c.ActionStats.addStep(&cmp)
 	if !cmp.Same {
-		c.save(t, effState, StepRecord{Action: enc, TownID: t.ID(), Answers: rec.ctx.answers, World: rec.world, StepComparison: cmp})
+		c.save(t, effState, StepRecord{Action: enc, TownID: t.ID(), RigConfigs: t.KV().RigConfigs, Answers: answers, World: rec.world, StepComparison: cmp})
 	}
 	return runErr
+}
+
+// effectAction is the action an effect is replayed with: a dispatch_agent
+// whose agent the synchronous part resolved (agent_id "") names that
+// agent (the one its effect dispatched), so that running the synchronous
+// part again on the copy does not create another.
+func effectAction(a reconciler.Action, enc []byte, calls []CallMade) (reconciler.Action, []byte) {
+	if a.Type != reconciler.DispatchAgent || a.AgentID != "" {
+		return a, enc
+	}
+	for _, c := range calls {
+		if id, ok := c.Args["agent_id"].(string); ok && c.Kind == "dispatchAgent" && id != "" {
+			a.AgentID = id
+			if e, err := EncodeAction(a); err == nil {
+				return a, e
+			}
+		}
+	}
+	return a, enc
 }
 
 // replayPortEffect runs the port's action on a private copy of the state
@@ -257,27 +299,33 @@ func (c *ExecComparer) runEffect(t *model.Town, env model.Env, a reconciler.Acti
 // run has applied it already at the same time) and the effect with the
 // world's recorded answers. It returns the effect's changes, its calls of
 // production's context, and its rejection.
-func (c *ExecComparer) replayPortEffect(t *model.Town, copyFile string, a reconciler.Action, start time.Time, world []worldCall) ([]Change, []CallMade, error, error) {
+func (c *ExecComparer) replayPortEffect(t *model.Town, copyFile string, a reconciler.Action, start time.Time, world []worldCall) (sync, changes []Change, calls []CallMade, points []AnalyticsPoint, runErr, err error) {
 	town, err := t.OpenObserverCopy(copyFile)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, nil, err
 	}
 	defer town.Close()
+	first, err := town.DB().Snapshot()
+	if err != nil {
+		return nil, nil, nil, nil, nil, err
+	}
 	renv := newReplayEnv(start, world)
 	eff, err := reconciler.Apply(town, renv, a)
 	if err != nil || eff == nil || eff.Run == nil {
-		return nil, nil, nil, fmt.Errorf("replaying %s's effect: the synchronous part gave no effect on the copy (%v)", a.Type, err)
+		return nil, nil, nil, nil, nil, fmt.Errorf("replaying %s's effect: the synchronous part gave no effect on the copy (%v)", a.Type, err)
 	}
 	mid, err := town.DB().Snapshot()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, nil, err
 	}
-	runErr := eff.Run(renv)
+	stop := tapAnalytics(town)
+	runErr = eff.Run(renv)
+	points = stop()
 	end, err := town.DB().Snapshot()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, nil, err
 	}
-	return Delta(c.Host.Schema, mid, end), renv.ctx.calls, runErr, nil
+	return Delta(c.Host.Schema, first, mid), Delta(c.Host.Schema, mid, end), renv.ctx.calls, points, runErr, nil
 }
 
 // save writes a difference: the state before the step as SQLite (the

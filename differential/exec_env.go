@@ -12,6 +12,8 @@ type WorldCall struct {
 	Call   model.Call   `json:"call"`
 	Result model.Result `json:"result"`
 	At     time.Time    `json:"at"`
+	// Before is the clock when the call was made.
+	Before time.Time `json:"before"`
 }
 
 type worldCall = WorldCall
@@ -39,8 +41,9 @@ type recordingEnv struct {
 
 // Call performs c in the run and records it.
 func (e *recordingEnv) Call(c model.Call) model.Result {
+	before := e.Env.Now()
 	r := e.Env.Call(c)
-	e.world = append(e.world, WorldCall{Call: c, Result: r, At: e.Env.Now()})
+	e.world = append(e.world, WorldCall{Call: c, Result: r, At: e.Env.Now(), Before: before})
 	return r
 }
 

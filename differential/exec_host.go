@@ -14,6 +14,12 @@ type ExecSupport struct {
 	ApplyEvent bool `json:"apply_event"`
 	// ApplyAction: the checkout has src/dos/town/actions.ts with applyAction.
 	ApplyAction bool `json:"apply_action"`
+	// TownMethods: the checkout's src/dos/Town.do.ts bundled and loaded,
+	// so the side effects of dispatch_agent, stop_agent, send_nudge and
+	// report_wasteland_done run production's own Town methods (their rows
+	// and analytics are compared); TownMethodsError says why not.
+	TownMethods      bool   `json:"town_methods"`
+	TownMethodsError string `json:"town_methods_error,omitempty"`
 }
 
 // EventRow is one town_events row as stored (the payload as its text).
@@ -56,6 +62,9 @@ type Answer struct {
 	Answer any    `json:"answer,omitempty"`
 	Throw  string `json:"throw,omitempty"`
 	NowMs  int64  `json:"now_ms,omitempty"`
+	// StartError is, for a startAgentInContainer answer, the last start
+	// error it leaves (getLastStartError).
+	StartError string `json:"start_error,omitempty"`
 }
 
 // CallMade is one call of the action context an effect made: its kind
@@ -75,6 +84,10 @@ type ActionOutcome struct {
 	Effect      []Change   `json:"effect,omitempty"`
 	EffectError string     `json:"effect_error,omitempty"`
 	Calls       []CallMade `json:"calls,omitempty"`
+	// SyncAnalytics and Analytics are the data points the synchronous
+	// part and the effect wrote (with the Town's methods loaded only).
+	SyncAnalytics []AnalyticsPoint `json:"sync_analytics,omitempty"`
+	Analytics     []AnalyticsPoint `json:"analytics,omitempty"`
 }
 
 type execRequest struct {
@@ -84,6 +97,8 @@ type execRequest struct {
 	RunEffect bool            `json:"run_effect,omitempty"`
 	Answers   []Answer        `json:"answers,omitempty"`
 	TownID    string          `json:"town_id,omitempty"`
+	// RigConfigs are the Town's `rig:<id>:config` values (for its methods).
+	RigConfigs map[string]model.RigRuntimeConfig `json:"rig_configs,omitempty"`
 }
 
 // execRoundTrip sends an exec request and decodes the whole answer into out.
@@ -117,6 +132,11 @@ func (h *Host) ApplyEvent(s State, ev EventRow) (EventOutcome, error) {
 // JSON) on s, and its side effect when runEffect, the context's external
 // calls answered from answers (by kind, in order).
 func (h *Host) ApplyAction(s State, townID string, action json.RawMessage, runEffect bool, answers []Answer) (ActionOutcome, error) {
+	return h.applyAction(s, townID, nil, action, runEffect, answers)
+}
+
+// applyAction is ApplyAction with the Town's rig configs.
+func (h *Host) applyAction(s State, townID string, rigs map[string]model.RigRuntimeConfig, action json.RawMessage, runEffect bool, answers []Answer) (ActionOutcome, error) {
 	if !h.Exec.ApplyAction {
 		return ActionOutcome{}, errors.New("the checkout has no applyAction (src/dos/town/actions.ts)")
 	}
@@ -125,6 +145,6 @@ func (h *Host) ApplyAction(s State, townID string, action json.RawMessage, runEf
 		return ActionOutcome{}, err
 	}
 	var out ActionOutcome
-	err = h.execRoundTrip(execRequest{request: base, Action: action, RunEffect: runEffect, Answers: answers, TownID: townID}, &out)
+	err = h.execRoundTrip(execRequest{request: base, Action: action, RunEffect: runEffect, Answers: answers, TownID: townID, RigConfigs: rigs}, &out)
 	return out, err
 }

@@ -4,7 +4,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/townsim/townsim/model"
@@ -75,7 +77,8 @@ func replayStep(h *Host, s SavedState) (*StepComparison, error) {
 	if err := os.WriteFile(copyPath, raw, 0o600); err != nil {
 		return nil, err
 	}
-	town, err := model.Open(model.Options{Path: copyPath, TownID: rec.TownID, Config: rec.TownConfig})
+	// Not the default id seed, which made the saved state's first rows.
+	town, err := model.Open(model.Options{Path: copyPath, TownID: rec.TownID, Config: rec.TownConfig, IDs: model.NewSeededIDs(0x7265706c6179)})
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", s.DB, err)
 	}
@@ -126,8 +129,15 @@ func replayAction(h *Host, town *model.Town, st State, rec StepRecord) (*StepCom
 	if err != nil {
 		return nil, err
 	}
+	for _, id := range slices.Sorted(maps.Keys(rec.RigConfigs)) {
+		if err := town.ConfigureRig(st.Now, rec.RigConfigs[id]); err != nil {
+			return nil, err
+		}
+	}
 	env := newReplayEnv(st.Now, rec.World)
+	stop := tapAnalytics(town)
 	eff, applyErr := reconciler.Apply(town, env, a)
+	syncPoints := stop()
 	mid, err := town.DB().Snapshot()
 	if err != nil {
 		return nil, err
@@ -135,30 +145,35 @@ func replayAction(h *Host, town *model.Town, st State, rec StepRecord) (*StepCom
 	portSync := Delta(h.Schema, st.Tables, mid)
 	hasEffect := eff != nil && eff.Run != nil
 	if rec.Part != "effect" {
-		orig, err := h.ApplyAction(st, rec.TownID, rec.Action, false, nil)
+		orig, err := h.applyAction(st, rec.TownID, rec.RigConfigs, rec.Action, false, nil)
 		if err != nil {
 			return nil, err
 		}
 		c := &StepComparison{Kind: KindAction, Type: a.Type, Part: "sync", PortEffect: boolPtr(hasEffect), OriginalEffect: boolPtr(orig.HasEffect)}
+		c.setAnalytics(h.Exec.TownMethods, syncPoints, orig.SyncAnalytics)
 		compareStep(h.Schema, c, portSync, applyErr, orig.Sync, orig.SyncError)
 		return c, nil
 	}
 	if !hasEffect {
 		return nil, fmt.Errorf("%s: the port's synchronous part gave no effect on the saved state (%v)", a.Type, applyErr)
 	}
+	stop = tapAnalytics(town)
 	runErr := eff.Run(env)
+	points := stop()
 	end, err := town.DB().Snapshot()
 	if err != nil {
 		return nil, err
 	}
-	orig, err := h.ApplyAction(st, rec.TownID, rec.Action, true, rec.Answers)
+	orig, err := h.applyAction(st, rec.TownID, rec.RigConfigs, rec.Action, true, rec.Answers)
 	if err != nil {
 		return nil, err
 	}
 	c := &StepComparison{Kind: KindAction, Type: a.Type, Part: "effect", PortCalls: env.ctx.calls, OriginalCalls: orig.Calls}
 	var portChanges, origChanges []Change
-	if effectDBTypes[a.Type] {
+	if effectRows(h, a.Type) {
 		portChanges, origChanges = Delta(h.Schema, mid, end), orig.Effect
+		c.setAnalytics(h.Exec.TownMethods, points, orig.Analytics)
+		c.rows = true
 	}
 	compareStepAfter(h.Schema, c, portSync, portChanges, runErr, orig.Sync, origChanges, orig.EffectError)
 	return c, nil

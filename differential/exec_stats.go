@@ -17,6 +17,9 @@ type TypeCount struct {
 	// compared and those that differed.
 	Effects         int `json:"effects,omitempty"`
 	EffectsDiffered int `json:"effects_differed,omitempty"`
+	// EffectRows counts the side effects whose database rows were
+	// compared (not only their calls).
+	EffectRows int `json:"effect_rows,omitempty"`
 }
 
 // ExecStats count the events or actions a comparer compared, by type.
@@ -33,6 +36,9 @@ type ExecStats struct {
 	Skipped int `json:"skipped"`
 	// ByType is the count by type, in type order.
 	ByType []TypeCount `json:"by_type"`
+	// Analytics counts the analytics data points compared, by event
+	// name (the port's; with the checkout's Town methods loaded).
+	Analytics map[string]int `json:"analytics,omitempty"`
 }
 
 func (s *ExecStats) row(typ string) *TypeCount {
@@ -49,6 +55,19 @@ func (s *ExecStats) addStep(c *StepComparison) {
 		s.Accepted++
 	}
 	s.add(c.Type, c.Part, c.Same)
+	if c.Part == "effect" && c.rows {
+		s.row(c.Type).EffectRows++
+	}
+	if c.analytics {
+		for _, p := range c.PortAnalytics {
+			if len(p.Blobs) > 0 {
+				if s.Analytics == nil {
+					s.Analytics = map[string]int{}
+				}
+				s.Analytics[p.Blobs[0]]++
+			}
+		}
+	}
 }
 
 // add counts one comparison of part ("event", "sync" or "effect").

@@ -87,7 +87,8 @@ func TestEventsCompared(t *testing.T) {
 
 // Actions are compared in their synchronous part and their side effect:
 // a transition to stalled agrees; a transition to idle differs (the
-// fixture also clears the hook); stop_agent's call agrees; poll_pr's
+// fixture also clears the hook); stop_agent's call agrees but its
+// analytics differ (the fixture's Town writes a data point); poll_pr's
 // effect agrees on an open PR and differs on a merged one (the fixture
 // closes the bead itself).
 func TestActionsCompared(t *testing.T) {
@@ -136,16 +137,21 @@ func TestActionsCompared(t *testing.T) {
 		t.Fatal(c.Err())
 	}
 	want := []TypeCount{
-		{Type: "poll_pr", Compared: 2, Effects: 2, EffectsDiffered: 1},
-		{Type: "stop_agent", Compared: 1, Effects: 1},
+		{Type: "poll_pr", Compared: 2, Effects: 2, EffectsDiffered: 1, EffectRows: 2},
+		{Type: "stop_agent", Compared: 1, Effects: 1, EffectsDiffered: 1, EffectRows: 1},
 		{Type: "transition_agent", Compared: 2, Differed: 1},
 	}
 	if !slices.Equal(c.ActionStats.ByType, want) {
 		t.Fatalf("by type %+v, want %+v", c.ActionStats.ByType, want)
 	}
-	if len(c.Differences) != 2 {
+	if len(c.Differences) != 3 {
 		t.Fatalf("differences saved: %v", c.Differences)
 	}
+	stop := readStep(t, c.Differences[1])
+	if stop.Type != "stop_agent" || !stop.AnalyticsDiffer || len(stop.PortAnalytics) != 0 || len(stop.OriginalAnalytics) != 1 || len(stop.Rows) != 0 {
+		t.Errorf("stop_agent difference: %+v", stop.StepComparison)
+	}
+	c.Differences = slices.Delete(c.Differences, 1, 2)
 	sync := readStep(t, c.Differences[0])
 	if sync.Part != "sync" || sync.Type != "transition_agent" || len(sync.Rows) != 1 || !slices.Equal(sync.Rows[0].Columns, []string{"current_hook_bead_id"}) {
 		t.Errorf("sync difference: %+v", sync.StepComparison)

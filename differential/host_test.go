@@ -132,10 +132,13 @@ func TestHostHandshake(t *testing.T) {
 	if h.Root != abs {
 		t.Errorf("root %q, want %q", h.Root, abs)
 	}
-	if strings.Join(h.Stubbed, ",") != "@sentry/cloudflare" {
-		t.Errorf("stubbed %v, want [@sentry/cloudflare]", h.Stubbed)
+	if strings.Join(h.Stubbed, ",") != "@sentry/cloudflare,cloudflare:workers" {
+		t.Errorf("stubbed %v, want [@sentry/cloudflare cloudflare:workers]", h.Stubbed)
 	}
-	if strings.Join(h.SchemaModules, ",") != "dos/town/beads.ts,dos/town/rigs.ts" {
+	if !h.Exec.TownMethods || strings.Join(h.Shimmed, ",") != "src/dos/town/container-dispatch.ts" {
+		t.Errorf("the fixture's Town did not load (%+v) or its container client is not replaced (shimmed %v)", h.Exec, h.Shimmed)
+	}
+	if strings.Join(h.SchemaModules, ",") != "dos/town/beads.ts,dos/town/rigs.ts,db/tables/agent-nudges.table.ts" {
 		t.Errorf("schema modules %v", h.SchemaModules)
 	}
 	if got := strings.Join(h.Schema["rigs"], ","); got != "id,name,config,created_at" {

@@ -22,7 +22,7 @@ func (t *Town) SetEventObserver(o EventObserver) { t.eventObserver = o }
 // mutant or report sinks: an observer runs the port on it, apart from the
 // run (differential mode replays a side effect there).
 func (t *Town) OpenObserverCopy(path string) (*Town, error) {
-	c, err := Open(Options{Path: path, TownID: t.kv.TownID, IDs: NewSeededIDs(1),
+	c, err := Open(Options{Path: path, TownID: t.kv.TownID, IDs: NewSeededIDs(observerIDSeed),
 		Knobs: t.opts.Knobs, TokenService: t.opts.TokenService})
 	if err != nil {
 		return nil, err
@@ -40,3 +40,8 @@ func (t *Town) OpenObserverCopy(path string) (*Town, error) {
 	c.ownerUserID = t.ownerUserID
 	return c, nil
 }
+
+// observerIDSeed seeds the ids an observer copy creates: not 1, the seed
+// of a Town opened without an IDSource, whose rows such a copy holds (its
+// first new row would take the id of the Town's first).
+const observerIDSeed = 0x6f62736572766572

@@ -39,23 +39,38 @@ func (t *Town) startAgentInContainer(env Env, c Call) startOutcome {
 	c.Kind = CallStartAgent
 	before := env.Now()
 	res := env.Call(c)
+	started, msg := StartAnswer(res)
 	if res.Err != "" {
-		t.lastStartError = "EXCEPTION: " + truncate(res.Err, 300)
+		t.lastStartError = msg
 		return startOutcome{}
 	}
 	ms := float64(env.Now().Sub(before).Milliseconds())
 	fetch := AnalyticsEvent{Event: "container.agent_start_fetch", RigID: c.RigID, AgentID: c.AgentID,
 		DurationMs: ms, StatusCode: float64(res.StatusCode)}
-	if res.StatusCode >= 200 && res.StatusCode < 300 ||
-		res.StatusCode == 500 && strings.Contains(res.Body, "already running") {
+	if started {
 		t.emitRaw(fetch)
 		return startOutcome{started: true, fetchMs: ms}
 	}
-	msg := formatContainerStartError(res.StatusCode, res.Body)
 	t.lastStartError = msg
 	fetch.Error = msg
 	t.emitRaw(fetch)
 	return startOutcome{fetchMs: ms}
+}
+
+// StartAnswer reads the container's answer to a start call as
+// startAgentInContainer does: whether the agent started (2xx, or HTTP 500
+// whose body says "already running") and, when it did not, the last start
+// error it leaves ("EXCEPTION: …" for a thrown call, else the formatted
+// answer). Differential mode answers the original's start with it.
+func StartAnswer(res Result) (started bool, startError string) {
+	if res.Err != "" {
+		return false, "EXCEPTION: " + truncate(res.Err, 300)
+	}
+	if res.StatusCode >= 200 && res.StatusCode < 300 ||
+		res.StatusCode == 500 && strings.Contains(res.Body, "already running") {
+		return true, ""
+	}
+	return false, formatContainerStartError(res.StatusCode, res.Body)
 }
 
 // truncate cuts s to at most n bytes (JavaScript's s.slice(0, n) on the

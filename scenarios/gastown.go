@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/townsim/townsim/differential"
 	"github.com/townsim/townsim/sim"
@@ -36,7 +38,14 @@ type Gastown struct {
 	// Strict, in drive mode, makes a difference from the port fail
 	// PropDifferential as in compare mode.
 	Strict bool
+	// Compare names what compare mode compares: "reconcile", "events"
+	// (each event applied), "actions" (each action executed); none: all
+	// three the checkout supports. Drive mode compares reconcile only.
+	Compare []string
 }
+
+// compareKinds are the names Gastown.Compare takes.
+var compareKinds = []string{"reconcile", "events", "actions"}
 
 // GastownResult is what the checkout's reconcile did in one judged run.
 type GastownResult struct {
@@ -80,12 +89,23 @@ func (g Gastown) Wire(opts CheckOptions) (CheckOptions, *differential.Judge, err
 	if _, err := differential.ParseMode(string(mode)); err != nil {
 		return opts, nil, fmt.Errorf("gastown: %v", err)
 	}
+	kinds := map[string]bool{}
+	for _, k := range g.Compare {
+		if !slices.Contains(compareKinds, k) {
+			return opts, nil, fmt.Errorf("gastown: unknown comparison %q (a list of %s)", k, strings.Join(compareKinds, ", "))
+		}
+		kinds[k] = true
+	}
+	all := len(kinds) == 0
 	j := differential.NewJudge(g.Host, mode, g.DiffDir)
 	j.SaveLimit = g.SaveLimit
-	opts.Run.Reconcile = j.Reconcile
-	if mode == differential.ModeCompare {
+	if all || kinds["reconcile"] || mode == differential.ModeDrive {
+		opts.Run.Reconcile = j.Reconcile
+	}
+	if mode == differential.ModeCompare && (all || kinds["events"] || kinds["actions"]) {
 		// Drive mode stays reconcile-only (docs/differential.md).
-		x := &differential.ExecComparer{Host: g.Host, Events: g.Host.Exec.ApplyEvent, Actions: g.Host.Exec.ApplyAction, DiffDir: g.DiffDir}
+		x := &differential.ExecComparer{Host: g.Host, Events: g.Host.Exec.ApplyEvent && (all || kinds["events"]),
+			Actions: g.Host.Exec.ApplyAction && (all || kinds["actions"]), DiffDir: g.DiffDir}
 		opts.Run.Events, opts.Run.Apply = x, x.Apply
 		j.Exec = x
 	}

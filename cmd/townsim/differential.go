@@ -82,6 +82,9 @@ func startDifferential(f *runFlags, opts *sim.RunOptions, stderr io.Writer) (*di
 		d.dir = f.diffs
 		fmt.Fprintf(stderr, "gastown: %s's reconcile bundled (stubbed: %v; townsim's own: %v); %s mode; differences go to %s\n",
 			h.Root, h.Stubbed, h.Shimmed, mode, f.diffs)
+		if e := h.Exec.TownMethodsError; e != "" && f.compareKinds["actions"] {
+			fmt.Fprintf(stderr, "gastown: the Town's methods are not loaded (%s): the side effects of dispatch_agent, stop_agent, send_nudge and report_wasteland_done are compared by their calls only\n", e)
+		}
 		if f.compareKinds["reconcile"] {
 			d.comparer = &differential.Comparer{Host: h, Mode: mode, DiffDir: f.diffs, WallClock: time.Now}
 			opts.Reconcile = d.comparer.Reconcile

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -112,18 +113,25 @@ func writeExecTables(w io.Writer, s *execSummary) error {
 	}
 	if s.Actions != nil {
 		t := reports.NewTable(w)
-		t.Header("action type", "sync parts compared", "differed", "side effects compared", "differed")
+		t.Header("action type", "sync parts compared", "differed", "side effects compared", "their rows compared", "differed")
 		for _, r := range s.Actions.ByType {
-			if err := t.Append(r.Type, strconv.Itoa(r.Compared), strconv.Itoa(r.Differed), strconv.Itoa(r.Effects), strconv.Itoa(r.EffectsDiffered)); err != nil {
+			if err := t.Append(r.Type, strconv.Itoa(r.Compared), strconv.Itoa(r.Differed), strconv.Itoa(r.Effects), strconv.Itoa(r.EffectRows), strconv.Itoa(r.EffectsDiffered)); err != nil {
 				return err
 			}
 		}
-		if err := t.Append("(all)", fmt.Sprintf("%d steps (%d agreed with accepted differences; %d skipped: fault injected)", s.Actions.Compared, s.Actions.Accepted, s.Actions.Skipped), strconv.Itoa(s.Actions.Differed), "", ""); err != nil {
+		if err := t.Append("(all)", fmt.Sprintf("%d steps (%d agreed with accepted differences; %d skipped: fault injected)", s.Actions.Compared, s.Actions.Accepted, s.Actions.Skipped), strconv.Itoa(s.Actions.Differed), "", "", ""); err != nil {
 			return err
 		}
 		if err := t.Render(); err != nil {
 			return err
 		}
+	}
+	if s.Actions != nil && len(s.Actions.Analytics) > 0 {
+		var parts []string
+		for _, name := range slices.Sorted(maps.Keys(s.Actions.Analytics)) {
+			parts = append(parts, fmt.Sprintf("%s %d", name, s.Actions.Analytics[name]))
+		}
+		fmt.Fprintf(w, "analytics data points compared: %s\n", strings.Join(parts, ", "))
 	}
 	fmt.Fprintf(w, "event and action differences: %d; time in the original's executors: %.3fs\n", len(s.Differences), s.HostSeconds)
 	return nil

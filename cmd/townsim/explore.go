@@ -43,6 +43,7 @@ type exploreFlags struct {
 	gastown    string
 	mode       string
 	diffs      string
+	compare    string
 	// asJSON, failFast and known make the campaign a judge (mutate
 	// --judge explore); outSet says --out was given.
 	asJSON, failFast, outSet bool
@@ -70,6 +71,7 @@ func parseExploreFlags(args []string, stderr io.Writer, getenv func(string) stri
 	fs.BoolVar(&f.failFast, "fail-fast", false, "stop at the first case that fails (in a way --known does not show) or cannot run; shrink nothing")
 	fs.StringVar(&f.known, "known", "", "an earlier report (report.json or its folder) of the same campaign: a failure it shows for the same case is known, not counted by --json, --fail-fast or the exit status")
 	fs.StringVar(&f.diffs, "diffs", "", "with --gastown: folder for the cases' differences (default OUT-gastown-diffs; must be new or hold no differences)")
+	fs.StringVar(&f.compare, "compare", strings.Join(compareKinds, ","), "with --gastown: what compare mode compares, a list of reconcile, events (each event applied) and actions (each action executed)")
 	if err := fs.Parse(args); err != nil {
 		return nil, explore.Options{}, err
 	}
@@ -138,7 +140,7 @@ func parseExploreFlags(args []string, stderr io.Writer, getenv func(string) stri
 // absolute: the worker processes read and write them.
 func exploreGastown(f *exploreFlags, set map[string]bool) (*explore.Gastown, error) {
 	if f.gastown == "" {
-		for _, name := range []string{"gastown-mode", "diffs"} {
+		for _, name := range []string{"gastown-mode", "diffs", "compare"} {
 			if set[name] {
 				return nil, fmt.Errorf("--%s: needs --gastown", name)
 			}
@@ -148,6 +150,10 @@ func exploreGastown(f *exploreFlags, set map[string]bool) (*explore.Gastown, err
 	mode, err := differential.ParseMode(f.mode)
 	if err != nil {
 		return nil, fmt.Errorf("--gastown-mode: %v", err)
+	}
+	compare, err := exploreCompare(f.compare, set["compare"], mode)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := differential.GastownRoot(f.gastown); err != nil {
 		return nil, fmt.Errorf("--gastown: %v", err)
@@ -159,14 +165,16 @@ func exploreGastown(f *exploreFlags, set map[string]bool) (*explore.Gastown, err
 	if f.diffs == "" {
 		f.diffs = f.out + "-gastown-diffs"
 	}
-	if err := differential.CheckNewDir(f.diffs, "diff"); err != nil {
-		return nil, fmt.Errorf("--diffs: %v", err)
+	for _, prefix := range []string{"diff", "event", "action"} {
+		if err := differential.CheckNewDir(f.diffs, prefix); err != nil {
+			return nil, fmt.Errorf("--diffs: %v", err)
+		}
 	}
 	diffs, err := filepath.Abs(f.diffs)
 	if err != nil {
 		return nil, fmt.Errorf("--diffs: %v", err)
 	}
-	return &explore.Gastown{Dir: dir, Mode: string(mode), DiffDir: diffs}, nil
+	return &explore.Gastown{Dir: dir, Mode: string(mode), Compare: compare, DiffDir: diffs}, nil
 }
 
 // parseShard reads "I/N".
@@ -219,7 +227,7 @@ func exploreCommand(args []string, stdout, stderr io.Writer) int {
 		h.Close()
 	}
 	if f.jobs == 0 {
-		o.Exec, o.Jobs = explore.InProcess{Start: startExploreComparer}, 1
+		o.Exec, o.Jobs = explore.InProcess{Start: startExploreHost}, 1
 	} else {
 		pool, err := startWorkers(f.jobs, stderr, "explore")
 		if err != nil {
@@ -330,8 +338,8 @@ func writeExploreSummary(w io.Writer, r *explore.Report, dir string) {
 		tw.Render()
 	}
 	if r.Gastown != nil {
-		fmt.Fprintf(w, "gastown %s (%s mode): %d reconcile passes compared, %d differed; differences under %s\n",
-			r.Gastown.Dir, r.Gastown.Mode, t.Compared, t.Differed, r.Gastown.DiffDir)
+		fmt.Fprintf(w, "gastown %s (%s mode): %d reconcile passes compared, %d differed; %d events and action steps compared, %d differed; differences under %s\n",
+			r.Gastown.Dir, r.Gastown.Mode, t.Compared, t.Differed, t.Steps, t.StepsDiffered, r.Gastown.DiffDir)
 	}
 	fmt.Fprintf(w, "report: %s\n", dir)
 }
@@ -355,7 +363,7 @@ func workerMain(args []string, stderr io.Writer) int {
 	var handle procpool.Handler
 	switch {
 	case len(args) == 1 && args[0] == "explore":
-		handle = explore.Handler(startExploreComparer)
+		handle = explore.Handler(startExploreHost)
 	case len(args) == 1 && args[0] == "history":
 		handle = historyHandle
 	case len(args) >= 1 && args[0] == "sweep":

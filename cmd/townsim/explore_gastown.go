@@ -1,30 +1,43 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/townsim/townsim/differential"
 	"github.com/townsim/townsim/reports/explore"
 )
 
-// exploreComparer is differential.Comparer, with its Node host, as an
-// explore campaign's Comparer.
-type exploreComparer struct{ *differential.Comparer }
-
-func (c exploreComparer) Counts() (compared, differed int) {
-	return c.Stats.Compared, c.Stats.Differed
+// startExploreHost starts one run's differential host on g's checkout;
+// the campaign wires it into the run as the property runs do
+// (scenarios.Gastown.Wire): the comparisons of `townsim run --gastown DIR
+// --gastown-mode MODE --compare LIST`.
+func startExploreHost(g *explore.Gastown) (*differential.Host, error) {
+	return differential.StartHost(differential.HostOptions{Gastown: g.Dir})
 }
 
-func (c exploreComparer) Close() { c.Host.Close() }
-
-// startExploreComparer starts one run's comparison beside g's checkout:
-// the comparer `townsim run --gastown DIR --gastown-mode MODE` uses.
-func startExploreComparer(g *explore.Gastown, dir string) (explore.Comparer, error) {
-	mode, err := differential.ParseMode(g.Mode)
+// exploreCompare reads explore's --compare (given: set on the command
+// line) as explore.Gastown.Compare: the comparisons in order, nil for
+// all three (the default) and in drive mode, which compares reconcile
+// only (naming events or actions there is an error, as for townsim run).
+func exploreCompare(list string, given bool, mode differential.Mode) ([]string, error) {
+	kinds, err := parseCompare(list)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("--compare: %v", err)
 	}
-	h, err := differential.StartHost(differential.HostOptions{Gastown: g.Dir})
-	if err != nil {
-		return nil, err
+	if mode == differential.ModeDrive {
+		if given && (kinds["events"] || kinds["actions"] || !kinds["reconcile"]) {
+			return nil, fmt.Errorf("--compare: drive mode compares reconcile only")
+		}
+		return nil, nil
 	}
-	return exploreComparer{&differential.Comparer{Host: h, Mode: mode, DiffDir: dir}}, nil
+	var out []string
+	for _, k := range compareKinds {
+		if kinds[k] {
+			out = append(out, k)
+		}
+	}
+	if len(out) == len(compareKinds) {
+		return nil, nil
+	}
+	return out, nil
 }

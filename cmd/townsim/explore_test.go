@@ -53,6 +53,9 @@ func TestExploreFlags(t *testing.T) {
 		{args: []string{"--diffs", "d"}, want: "--diffs: needs --gastown"},
 		{args: []string{"--gastown", "no-such-folder"}, want: "--gastown: gastown checkout no-such-folder"},
 		{args: []string{"--gastown", "../../differential/testdata/minigastown", "--gastown-mode", "replay"}, want: "--gastown-mode: unknown mode"},
+		{args: []string{"--compare", "events"}, want: "--compare: needs --gastown"},
+		{args: []string{"--gastown", "../../differential/testdata/minigastown", "--compare", "events,bogus"}, want: `--compare: unknown comparison "bogus"`},
+		{args: []string{"--gastown", "../../differential/testdata/minigastown", "--gastown-mode", "drive", "--compare", "actions"}, want: "--compare: drive mode compares reconcile only"},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			var stderr bytes.Buffer

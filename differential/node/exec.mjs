@@ -89,26 +89,92 @@ const EXTERNAL = {
 // world would: nothing, false or null.
 const NO_ANSWER = { dispatchAgent: false, mergePR: false, checkPRFeedback: null, reportWastelandDone: false };
 
-function context(mod, sql, req, calls, setClock) {
+// The context methods whose body is a Town method (Town.do.ts,
+// scheduling.ts): with the checkout's TownDO loaded they run production's
+// own code, and only its calls that leave the Town are answered.
+const TOWN_KINDS = new Set(['dispatchAgent', 'stopAgent', 'queueNudge', 'reportWastelandDone']);
+
+// townMethodsOf reports whether cls is a TownDO whose action context can
+// be built (a getter applyActionCtx on its prototype).
+export function townMethodsOf(cls) {
+  return typeof Object.getOwnPropertyDescriptor(cls?.prototype ?? {}, 'applyActionCtx')?.get === 'function';
+}
+
+// next answers the next recorded answer of kind (the clock moves to when
+// it returned; a recorded throw throws); absent answers give fallback.
+function answerer(req, setClock) {
   const queues = {};
   for (const a of req.answers ?? []) (queues[a.kind] ??= []).push(a);
+  return (kind, fallback) => {
+    const a = queues[kind]?.shift();
+    if (a === undefined) return fallback();
+    if (a.now_ms != null) setClock(a.now_ms);
+    if (a.throw != null) throw new Error(a.throw);
+    return a;
+  };
+}
+
+// townContext is production's own action context: the checkout's
+// TownDO.applyActionCtx read on a Town that holds only what those methods
+// use — the SQL handle, the town id and owner, the town config and the
+// rig configs townsim sent, an Analytics Engine binding that records each
+// data point, and a wasteland service answered from the recorded world.
+// The container calls are answered by the bundle's container-dispatch
+// (host.mjs) through globalThis.__townsimWorld.
+function townContext(mod, sql, req, next, analytics) {
+  const cfg = req.town_config ?? {};
+  const town = Object.create(mod.exec.TownDO.prototype);
+  const rigConfigs = req.rig_configs ?? {};
+  Object.assign(town, {
+    sql,
+    _townId: req.town_id ?? '',
+    _ownerUserId: cfg.owner_user_id,
+    ctx: { storage: { sql }, id: { name: req.town_id ?? '' } },
+    env: {
+      GASTOWN_AE: { writeDataPoint: (p) => analytics.push({ blobs: p.blobs, doubles: p.doubles }) },
+      WASTELAND_SERVICE: {
+        browseWantedBoard: async () => next('browseWantedBoard', () => ({ answer: { success: false } })).answer,
+        markWantedItemDone: async () => next('markWantedItemDone', () => ({ answer: { success: false } })).answer,
+      },
+    },
+    getTownConfig: async () => cfg,
+    getRigConfig: async (rigId) => rigConfigs[rigId] ?? null,
+    resolveKilocodeToken: async () => cfg.kilocode_token ?? 'townsim-token',
+  });
+  let lastStartError = null;
+  globalThis.__townsimWorld = {
+    startAgentInContainer: async () => {
+      const a = next('startAgentInContainer', () => ({ answer: { started: false, containerFetchMs: 0 } }));
+      lastStartError = a.start_error ?? null;
+      return a.answer;
+    },
+    lastStartError: () => lastStartError,
+    stopAgentInContainer: async () => {
+      next('stopAgentInContainer', () => ({}));
+    },
+    sendMessageToAgent: async () => next('sendMessageToAgent', () => ({ answer: false })).answer,
+  };
+  return Object.getOwnPropertyDescriptor(mod.exec.TownDO.prototype, 'applyActionCtx').get.call(town);
+}
+
+function context(mod, sql, req, calls, setClock, townMethods, analytics) {
+  const next = answerer(req, setClock);
+  const town = townMethods ? townContext(mod, sql, req, next, analytics) : null;
   const ctx = {
     sql,
     townId: req.town_id ?? '',
     insertEvent: (eventType, params) => mod.exec.insertEvent(sql, eventType, params),
-    emitEvent: () => {},
+    emitEvent: town ? town.emitEvent : () => {},
     getTownConfig: async () => req.town_config ?? {},
   };
   for (const [kind, args] of Object.entries(EXTERNAL)) {
     ctx[kind] = async (...xs) => {
       calls.push({ kind, args: args(...xs) });
-      const a = queues[kind]?.shift();
-      if (a === undefined) {
+      if (town && TOWN_KINDS.has(kind)) return town[kind](...xs);
+      const a = next(kind, () => {
         if (kind === 'checkPRStatus') throw new Error('townsim: no recorded answer for checkPRStatus');
-        return NO_ANSWER[kind];
-      }
-      if (a.now_ms != null) setClock(a.now_ms);
-      if (a.throw != null) throw new Error(a.throw);
+        return { answer: NO_ANSWER[kind] };
+      });
       return a.answer;
     };
   }
@@ -117,7 +183,7 @@ function context(mod, sql, req, calls, setClock) {
 
 // makeExec returns the two ops. Each runs inside a savepoint that is
 // rolled back, so the host's database stays the state townsim sent.
-export function makeExec({ mod, storage, schema, setClock }) {
+export function makeExec({ mod, storage, schema, setClock, townMethods }) {
   return {
     apply_event(db, req) {
       if (typeof mod.applyEvent !== 'function') return { id: req.id, error: 'the checkout exports no applyEvent', host_error: true };
@@ -153,7 +219,8 @@ export function makeExec({ mod, storage, schema, setClock }) {
         const sql = storage(db);
         const calls = [];
         setClock(req.now_ms);
-        const ctx = context(mod, sql, req, calls, setClock);
+        const analytics = [];
+        const ctx = context(mod, sql, req, calls, setClock, townMethods, analytics);
         let fn = null;
         let syncError;
         const syncTouched = track(db);
@@ -165,6 +232,7 @@ export function makeExec({ mod, storage, schema, setClock }) {
         db.updateHook(null);
         const syncAfter = read(db, schema, syncTouched);
         const out = { id: req.id, sync_error: syncError, has_effect: typeof fn === 'function' };
+        if (townMethods) out.sync_analytics = analytics.splice(0);
         if (out.has_effect && req.run_effect) {
           db.exec('SAVEPOINT townsim_effect');
           const effTouched = track(db);
@@ -178,6 +246,7 @@ export function makeExec({ mod, storage, schema, setClock }) {
           db.exec('ROLLBACK TO townsim_effect; RELEASE townsim_effect');
           out.effect = delta(schema, effTouched, read(db, schema, effTouched), effAfter);
           out.calls = calls;
+          if (townMethods) out.analytics = analytics.splice(0);
         }
         db.exec('ROLLBACK TO townsim_exec');
         out.sync = delta(schema, syncTouched, read(db, schema, syncTouched), syncAfter);
@@ -185,6 +254,7 @@ export function makeExec({ mod, storage, schema, setClock }) {
       } finally {
         db.updateHook(null);
         setClock(null);
+        globalThis.__townsimWorld = undefined;
         db.exec('ROLLBACK TO townsim_exec; RELEASE townsim_exec');
       }
     },

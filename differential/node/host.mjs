@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { makeExec } from './exec.mjs';
+import { makeExec, townMethodsOf } from './exec.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // stdout carries the protocol alone: whatever the checkout logs goes to stderr.
@@ -85,13 +85,19 @@ const schemaSteps = [
 // entry.ts); its action executor in actions.ts and the event insert its
 // side effects call in events.ts. A checkout without them still bundles:
 // the exec ops then answer that the checkout has none.
-function execModule() {
+// With withTown, the module also exports the checkout's TownDO class
+// (src/dos/Town.do.ts), whose applyActionCtx and methods the side effects
+// of dispatch_agent, stop_agent, send_nudge and report_wasteland_done run
+// (exec.mjs, "townMethods").
+function execModule(withTown) {
   const lines = [];
   const exports = [];
-  for (const [file, names, alias] of [
+  const files = [
     ['dos/town/actions.ts', ['applyAction'], 'actions'],
     ['dos/town/events.ts', ['insertEvent'], 'events'],
-  ]) {
+  ];
+  if (withTown) files.push(['dos/Town.do.ts', ['TownDO'], 'town']);
+  for (const [file, names, alias] of files) {
     const abs = path.join(src, file);
     if (!existsSync(abs)) {
       for (const n of names) exports.push(`export const ${n} = undefined;`);
@@ -127,20 +133,44 @@ export function createSchema(sql) { const used = []; ${calls.join('\n')} return 
 
 // ── Bundle ───────────────────────────────────────────────────────────
 
+// The checkout's container-dispatch module talks HTTP to the container
+// (with tokens minted from the Worker's secrets): the bundle gets it with
+// the four calls the compared side effects make answered from the port's
+// recorded world (globalThis.__townsimWorld, set per request by exec.mjs);
+// everything else it exports is the checkout's own.
+const dispatchFile = path.join(src, 'dos/town/container-dispatch.ts');
+function dispatchShim() {
+  const w = 'globalThis.__townsimWorld';
+  return `export * from ${JSON.stringify(dispatchFile)};
+export async function startAgentInContainer(env, storage, params) { return ${w}.startAgentInContainer(params); }
+export function getLastStartError() { return ${w}.lastStartError(); }
+export async function stopAgentInContainer(env, townId, agentId) { return ${w}.stopAgentInContainer(agentId); }
+export async function sendMessageToAgent(env, townId, agentId, message) { return ${w}.sendMessageToAgent(agentId, message); }`;
+}
+
 const stubbed = new Set();
 const shimmed = new Set();
+let withTown = true;
 const plugin = {
   name: 'townsim',
   setup(build) {
-    build.onResolve({ filter: /^townsim:(schema|exec)$/ }, (args) => ({
+    build.onResolve({ filter: /^townsim:(schema|exec|dispatch)$/ }, (args) => ({
       path: args.path.slice('townsim:'.length),
       namespace: 'townsim',
     }));
     build.onLoad({ filter: /.*/, namespace: 'townsim' }, (args) => ({
-      contents: args.path === 'exec' ? execModule() : schemaModule(),
+      contents: args.path === 'exec' ? execModule(withTown) : args.path === 'dispatch' ? dispatchShim() : schemaModule(),
       resolveDir: src,
       loader: 'js',
     }));
+    build.onResolve({ filter: /container-dispatch(\.ts)?$/ }, (args) => {
+      if (!withTown) return undefined; // only the Town's methods call it
+      if (args.namespace === 'townsim') return { path: dispatchFile };
+      const abs = path.resolve(args.resolveDir, args.path.endsWith('.ts') ? args.path : args.path + '.ts');
+      if (abs !== dispatchFile) return undefined;
+      shimmed.add('src/dos/town/container-dispatch.ts');
+      return { path: 'dispatch', namespace: 'townsim' };
+    });
     build.onResolve({ filter: /^gastown-src\// }, (args) => ({
       path: path.join(src, args.path.slice('gastown-src/'.length) + '.ts'),
     }));
@@ -167,8 +197,7 @@ const plugin = {
   },
 };
 
-let bundle;
-try {
+async function bundleOnce() {
   const res = await esbuild.build({
     entryPoints: [path.join(here, 'entry.ts')],
     bundle: true,
@@ -180,24 +209,43 @@ try {
     plugins: [plugin],
     logLevel: 'silent',
   });
-  bundle = res.outputFiles[0].text;
-} catch (e) {
-  const errs = (e.errors ?? []).map(
-    (x) => `${x.location ? `${x.location.file}:${x.location.line}: ` : ''}${x.text}`
-  );
-  fail(`the checkout's reconcile does not bundle: ${errs.join('; ') || e.message}`);
+  const tmp = mkdtempSync(path.join(tmpdir(), 'townsim-gastown-'));
+  const bundleFile = path.join(tmp, withTown ? 'town.mjs' : 'reconcile.mjs');
+  writeFileSync(bundleFile, res.outputFiles[0].text);
+  try {
+    return await import(pathToFileURL(bundleFile).href);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
-const tmp = mkdtempSync(path.join(tmpdir(), 'townsim-gastown-'));
-const bundleFile = path.join(tmp, 'reconcile.mjs');
-writeFileSync(bundleFile, bundle);
+// The Town class is tried first; a checkout whose Town.do.ts does not
+// bundle or load here (it needs more of the Workers runtime than the
+// stubs give) still runs everything else, and the handshake says why.
 let mod;
-try {
-  mod = await import(pathToFileURL(bundleFile).href);
-} catch (e) {
-  fail(`the bundled reconcile does not load: ${e.message}`);
-} finally {
-  rmSync(tmp, { recursive: true, force: true });
+let townError = null;
+withTown = existsSync(path.join(src, 'dos/Town.do.ts'));
+if (!withTown) townError = 'the checkout has no src/dos/Town.do.ts';
+while (mod === undefined) {
+  try {
+    mod = await bundleOnce();
+  } catch (e) {
+    const errs = (e.errors ?? []).map(
+      (x) => `${x.location ? `${x.location.file}:${x.location.line}: ` : ''}${x.text}`
+    );
+    const msg = errs.join('; ') || e.message;
+    if (withTown) {
+      townError = `src/dos/Town.do.ts does not bundle or load: ${msg.split('\n')[0]}`;
+      withTown = false;
+      stubbed.clear();
+      shimmed.clear();
+      continue;
+    }
+    fail(e.errors ? `the checkout's reconcile does not bundle: ${msg}` : `the bundled reconcile does not load: ${msg}`);
+  }
+}
+if (withTown && !townMethodsOf(mod.exec?.TownDO)) {
+  townError = 'TownDO in src/dos/Town.do.ts has no applyActionCtx';
 }
 if (typeof mod.reconcile !== 'function') fail(`${reconcilerFile} exports no reconcile function`);
 
@@ -343,7 +391,7 @@ async function handle(req) {
     throw e;
   }
   if (req.op === 'apply_event' || req.op === 'apply_action') {
-    exec ??= makeExec({ mod, storage, schema, setClock: (ms) => (frozenMs = ms) });
+    exec ??= makeExec({ mod, storage, schema, setClock: (ms) => (frozenMs = ms), townMethods: townError === null });
     return await exec[req.op](db, req);
   }
   const opts = { draining: !!req.draining, townConfig: req.town_config ?? undefined };
@@ -387,6 +435,8 @@ out({
   exec: {
     apply_event: typeof mod.applyEvent === 'function',
     apply_action: typeof mod.exec?.applyAction === 'function',
+    town_methods: townError === null,
+    town_methods_error: townError ?? undefined,
   },
 });
 

@@ -5,35 +5,36 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
-	"github.com/townsim/townsim/model"
-	"github.com/townsim/townsim/model/reconciler"
+	"github.com/townsim/townsim/differential"
 	"github.com/townsim/townsim/scenarios"
 	"github.com/townsim/townsim/sim"
 )
 
-// Gastown runs a campaign's cases beside a gastown checkout's own
-// reconcile (differential mode, the comparer of `townsim run --gastown
-// --gastown-mode MODE`, which cmd/townsim supplies as a StartComparer):
-// one Node host per run.
+// Gastown runs a campaign's cases beside a gastown checkout through the
+// wiring of the property runs (scenarios.Gastown.Wire): one Node host per
+// run, which cmd/townsim supplies as a StartHost.
 //
-// In compare mode the port's actions drive every run and a reconcile
-// pass whose actions differ from the original's fails the case
-// (differential/same-actions-as-original). In drive mode the original's
-// actions drive every run: the properties judge that run, and the
-// differences are counted (CaseResult.Gastown), not failures; the
+// In compare mode the port drives every run; its reconcile passes, and
+// (unless Compare leaves them out) every event applied and every action
+// executed, are compared with the original's, and any difference fails
+// the case (differential/same-actions-as-original). In drive mode the
+// original's actions drive every run: the properties judge that run, and
+// the differences are counted (CaseResult.Gastown), not failures; the
 // determinism property runs the case a second time, driven again.
 type Gastown struct {
 	// Dir is the checkout; Mode ModeCompare or ModeDrive.
 	Dir  string `json:"dir"`
 	Mode string `json:"mode"`
+	// Compare names what compare mode compares: reconcile, events,
+	// actions (none: all three). Drive mode compares reconcile only.
+	Compare []string `json:"compare,omitempty"`
 	// DiffDir receives each case's differences, under case-N (a shrink's
 	// runs keep none).
 	DiffDir string `json:"diff_dir"`
 
-	// start starts a run's comparer (set by Handler and InProcess).
-	start StartComparer
+	// start starts a run's host (set by Handler and InProcess).
+	start StartHost
 }
 
 // Gastown modes (the values of --gastown-mode).
@@ -42,30 +43,20 @@ const (
 	ModeDrive   = "drive"
 )
 
-// Comparer is another reconcile run beside the port's during one run:
-// cmd/townsim's wraps differential.Comparer and its Node host.
-type Comparer interface {
-	// Reconcile is the run's reconcile pass (an alarm.ReconcileFunc):
-	// the port's actions in compare mode, the original's in drive mode.
-	Reconcile(t *model.Town, now time.Time, o reconciler.Options) ([]reconciler.Action, error)
-	// Counts are the passes compared and those that differed so far.
-	Counts() (compared, differed int)
-	// Err is the failure that made the comparison invalid (the host
-	// died), if any.
-	Err() error
-	// Close ends it (its host).
-	Close()
-}
+// StartHost starts the differential host of one run on g's checkout
+// (differential.StartHost; the caller closes it).
+type StartHost func(g *Gastown) (*differential.Host, error)
 
-// StartComparer starts the comparer of one run beside g's checkout in g's
-// mode, saving its differences to diffDir.
-type StartComparer func(g *Gastown, diffDir string) (Comparer, error)
-
-// GastownCounts are a case's reconcile passes compared with the original
-// and those that differed.
+// GastownCounts are what a case compared with the original: its
+// reconcile passes, and its events and action steps (compare mode), with
+// those that differed.
 type GastownCounts struct {
 	Compared int `json:"compared"`
 	Differed int `json:"differed"`
+	// Steps and StepsDiffered count the events applied and the action
+	// steps (synchronous parts and side effects) compared.
+	Steps         int `json:"steps,omitempty"`
+	StepsDiffered int `json:"steps_differed,omitempty"`
 }
 
 // ReplayFlags are the flags that make `townsim replay` run a failure's
@@ -82,7 +73,8 @@ func (g *Gastown) ReplayFlags() string {
 }
 
 // check runs cfg under every property (scenarios.Check), beside the
-// checkout when g is set. diffDir receives the differences ("" = a
+// checkout when g is set, wired as the property runs wire it
+// (scenarios.Gastown.Wire). diffDir receives the differences ("" = a
 // temporary folder, removed). It returns the counts of the comparison
 // (nil without a checkout).
 func (g *Gastown) check(cfg sim.Config, b scenarios.Bounds, det bool, diffDir string) (*scenarios.Report, *GastownCounts, error) {
@@ -90,35 +82,42 @@ func (g *Gastown) check(cfg sim.Config, b scenarios.Bounds, det bool, diffDir st
 		rep, err := scenarios.Check(cfg, b, scenarios.CheckOptions{Determinism: det})
 		return rep, nil, err
 	}
-	c, done, err := g.comparer(diffDir)
+	h, dir, done, err := g.host(diffDir)
 	if err != nil {
 		return nil, nil, err
 	}
-	opts := scenarios.CheckOptions{Run: sim.RunOptions{Reconcile: c.Reconcile,
-		Interrupted: func() bool { return c.Err() != nil }}} // a dead host ends the run
-	if g.Mode == ModeCompare {
-		opts.Determinism = det // the second run is the port's alone, as in compare mode
-		opts.Differences = func() int { _, d := c.Counts(); return d }
+	sg := scenarios.Gastown{Host: h, Mode: differential.Mode(g.Mode), DiffDir: dir, Compare: g.Compare}
+	// In compare mode the second run is the port's alone; in drive mode
+	// Wire leaves it out and it is run below, driven again.
+	opts, j, err := sg.Wire(scenarios.CheckOptions{Determinism: det})
+	if err != nil {
+		done()
+		return nil, nil, fmt.Errorf("gastown %s: %w", g.Dir, err)
 	}
+	opts.Run.Interrupted = func() bool { return judgeErr(j) != nil } // a dead host ends the run
 	rep, err := scenarios.Check(cfg, b, opts)
 	done()
-	if err == nil && c.Err() != nil {
-		err = fmt.Errorf("gastown %s: %w", g.Dir, c.Err())
+	if err == nil && judgeErr(j) != nil {
+		err = fmt.Errorf("gastown %s: %w", g.Dir, judgeErr(j))
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	compared, differed := c.Counts()
-	counts := &GastownCounts{Compared: compared, Differed: differed}
+	counts := &GastownCounts{Compared: j.Stats.Compared, Differed: j.Stats.Differed}
+	if x := j.Exec; x != nil {
+		counts.Steps = x.EventStats.Compared + x.ActionStats.Compared
+		counts.StepsDiffered = x.Differed()
+	}
 	if det && g.Mode == ModeDrive {
-		c2, done2, err := g.comparer("")
+		h2, dir2, done2, err := g.host("")
 		if err != nil {
 			return nil, nil, err
 		}
-		again, err := sim.Run(cfg, sim.RunOptions{Reconcile: c2.Reconcile, Interrupted: func() bool { return c2.Err() != nil }})
+		j2 := differential.NewJudge(h2, differential.ModeDrive, dir2)
+		again, err := sim.Run(cfg, sim.RunOptions{Reconcile: j2.Reconcile, Interrupted: func() bool { return j2.Err() != nil }})
 		done2()
-		if err == nil && c2.Err() != nil {
-			err = fmt.Errorf("gastown %s: %w", g.Dir, c2.Err())
+		if err == nil && j2.Err() != nil {
+			err = fmt.Errorf("gastown %s: %w", g.Dir, j2.Err())
 		}
 		if err != nil {
 			return nil, nil, err
@@ -132,26 +131,38 @@ func (g *Gastown) check(cfg sim.Config, b scenarios.Bounds, det bool, diffDir st
 	return rep, counts, nil
 }
 
-// comparer starts a run's comparer saving differences to dir (a
-// temporary folder when dir is ""); done closes it.
-func (g *Gastown) comparer(dir string) (Comparer, func(), error) {
+// judgeErr is the failure that made a run's comparison invalid (the host
+// died, a difference could not be saved), if any.
+func judgeErr(j *differential.Judge) error {
+	if err := j.Err(); err != nil {
+		return err
+	}
+	if j.Exec != nil {
+		return j.Exec.Err()
+	}
+	return nil
+}
+
+// host starts a run's host, its differences going to dir (a temporary
+// folder when dir is ""); done closes it and removes a temporary folder.
+func (g *Gastown) host(dir string) (*differential.Host, string, func(), error) {
 	if g.start == nil {
-		return nil, nil, errors.New("--gastown: this process was started without a comparer (explore.Handler or InProcess.Start)")
+		return nil, "", nil, errors.New("--gastown: this process was started without a host (explore.Handler or InProcess.Start)")
 	}
 	cleanup := func() {}
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "townsim-explore-diffs-")
 		if err != nil {
-			return nil, nil, err
+			return nil, "", nil, err
 		}
 		dir, cleanup = filepath.Join(tmp, "diffs"), func() { os.RemoveAll(tmp) }
 	}
-	c, err := g.start(g, dir)
+	h, err := g.start(g)
 	if err != nil {
 		cleanup()
-		return nil, nil, fmt.Errorf("gastown %s: %w", g.Dir, err)
+		return nil, "", nil, fmt.Errorf("gastown %s: %w", g.Dir, err)
 	}
-	return c, func() { c.Close(); cleanup() }, nil
+	return h, dir, func() { h.Close(); cleanup() }, nil
 }
 
 // caseDiffDir is where case i's differences go.

@@ -16,22 +16,12 @@ import (
 // dispatches.
 var minigastown = filepath.Join("..", "..", "differential", "testdata", "minigastown")
 
-// testComparer is differential.Comparer as a Comparer (cmd/townsim has
-// its own: the campaign knows the comparer only through the interface).
-type testComparer struct{ *differential.Comparer }
-
-func (c testComparer) Counts() (int, int) { return c.Stats.Compared, c.Stats.Differed }
-func (c testComparer) Close()             { c.Host.Close() }
-
-func startTestComparer(g *Gastown, dir string) (Comparer, error) {
-	h, err := differential.StartHost(differential.HostOptions{Gastown: g.Dir})
-	if err != nil {
-		return nil, err
-	}
-	return testComparer{&differential.Comparer{Host: h, Mode: differential.Mode(g.Mode), DiffDir: dir}}, nil
+func startTestHost(g *Gastown) (*differential.Host, error) {
+	return differential.StartHost(differential.HostOptions{Gastown: g.Dir})
 }
 
-// A case beside a gastown checkout: in compare mode the port drives and a
+// A case beside a gastown checkout: in compare mode the port drives, its
+// events and actions are compared too (the property runs' wiring), and a
 // differing pass fails the case; in drive mode the original drives, the
 // differences are counted and are no failure, the properties judge the
 // driven run (nothing is dispatched, so no process ever works), and the
@@ -47,7 +37,7 @@ func TestGastownCheck(t *testing.T) {
 	for _, mode := range []string{ModeCompare, ModeDrive} {
 		t.Run(mode, func(t *testing.T) {
 			root := t.TempDir()
-			g := &Gastown{Dir: minigastown, Mode: mode, DiffDir: root, start: startTestComparer}
+			g := &Gastown{Dir: minigastown, Mode: mode, DiffDir: root, start: startTestHost}
 			rep, counts, err := g.check(cfg, scenarios.Bounds{}, true, g.caseDiffDir(3))
 			if err != nil {
 				t.Fatal(err)
@@ -73,6 +63,9 @@ func TestGastownCheck(t *testing.T) {
 			}
 			switch mode {
 			case ModeCompare:
+				if counts.Steps == 0 {
+					t.Errorf("compare mode: no event or action compared (%+v): the run is not wired as the property runs are", counts)
+				}
 				if differed == 0 {
 					t.Errorf("compare mode: no differential failure for %d differing passes", counts.Differed)
 				}
@@ -80,6 +73,9 @@ func TestGastownCheck(t *testing.T) {
 					t.Errorf("compare mode: hash %s, the port alone %s (the port drives)", rep.Result.TraceHash, port.Result.TraceHash)
 				}
 			case ModeDrive:
+				if counts.Steps != 0 {
+					t.Errorf("drive mode: %d events and action steps compared; drive mode is reconcile-only", counts.Steps)
+				}
 				if differed > 0 {
 					t.Errorf("drive mode: %d differential failures; differences are counted, not failures", differed)
 				}
@@ -95,7 +91,7 @@ func TestGastownCheck(t *testing.T) {
 // naming it, and the replay flags say how to run a failure as the
 // campaign ran it.
 func TestGastownErrorsAndReplayFlags(t *testing.T) {
-	bad := &Gastown{Dir: t.TempDir(), Mode: ModeCompare, DiffDir: t.TempDir(), start: startTestComparer}
+	bad := &Gastown{Dir: t.TempDir(), Mode: ModeCompare, DiffDir: t.TempDir(), start: startTestHost}
 	cfg := sim.DefaultConfig()
 	cfg.Duration = time.Minute
 	if _, _, err := bad.check(cfg, scenarios.Bounds{}, false, ""); err == nil || !strings.Contains(err.Error(), bad.Dir) {
@@ -105,8 +101,8 @@ func TestGastownErrorsAndReplayFlags(t *testing.T) {
 		t.Errorf("no checkout: %q", got)
 	}
 	if _, _, err := (&Gastown{Dir: minigastown, Mode: ModeCompare}).check(cfg, scenarios.Bounds{}, false, ""); err == nil ||
-		!strings.Contains(err.Error(), "without a comparer") {
-		t.Errorf("no comparer: %v", err)
+		!strings.Contains(err.Error(), "without a host") {
+		t.Errorf("no host: %v", err)
 	}
 	g := &Gastown{Dir: "/src/cloud", Mode: ModeDrive}
 	if got := g.ReplayFlags(); got != " --gastown /src/cloud --gastown-mode drive" {

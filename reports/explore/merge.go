@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 )
 
 // ReadDir reads the report.json of a report folder.
@@ -80,10 +81,11 @@ func Merge(dirs []string) (*Report, error) {
 }
 
 // sameGastown reports whether two shards ran beside the same checkout in
-// the same mode (each shard keeps its differences in its own folder).
+// the same mode, comparing the same things (each shard keeps its
+// differences in its own folder).
 func sameGastown(a, b *Gastown) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	return a.Dir == b.Dir && a.Mode == b.Mode
+	return a.Dir == b.Dir && a.Mode == b.Mode && slices.Equal(a.Compare, b.Compare)
 }

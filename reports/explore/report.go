@@ -176,8 +176,10 @@ type Totals struct {
 	PerCase        time.Duration
 	BugsPerCPUHour float64
 	// Compared and Differed sum the cases' reconcile passes compared with
-	// a gastown checkout's and those that differed (--gastown).
-	Compared, Differed int
+	// a gastown checkout's and those that differed (--gastown); Steps and
+	// StepsDiffered their events and action steps.
+	Compared, Differed   int
+	Steps, StepsDiffered int
 }
 
 // Totals sums the report.
@@ -195,6 +197,8 @@ func (r *Report) Totals() Totals {
 		if c.Gastown != nil {
 			t.Compared += c.Gastown.Compared
 			t.Differed += c.Gastown.Differed
+			t.Steps += c.Gastown.Steps
+			t.StepsDiffered += c.Gastown.StepsDiffered
 		}
 	}
 	t.CPU = t.CaseCPU + r.ShrinkCPU

@@ -41,9 +41,9 @@ type Executor interface {
 func Handle(raw json.RawMessage) (any, error) { return Handler(nil)(raw) }
 
 // Handler is the worker's side: it runs one task (a JSON Task) and
-// returns its answer, a CaseResult or a Shrunk. start starts the
-// comparer of a task with a gastown checkout (nil: such a task fails).
-func Handler(start StartComparer) func(json.RawMessage) (any, error) {
+// returns its answer, a CaseResult or a Shrunk. start starts the host
+// of a task with a gastown checkout (nil: such a task fails).
+func Handler(start StartHost) func(json.RawMessage) (any, error) {
 	return func(raw json.RawMessage) (any, error) {
 		var t Task
 		if err := json.Unmarshal(raw, &t); err != nil {
@@ -64,9 +64,9 @@ func Handler(start StartComparer) func(json.RawMessage) (any, error) {
 
 // InProcess runs tasks in the calling goroutine (tests, -j 0); its CPU
 // time is the task's wall time, as a goroutine's own CPU time cannot be
-// read. Start starts the comparer of a task with a gastown checkout.
+// read. Start starts the host of a task with a gastown checkout.
 type InProcess struct {
-	Start StartComparer
+	Start StartHost
 }
 
 // Do runs the task through Handler.

@@ -1,6 +1,7 @@
 // A small action executor with production's applyAction signature, for
 // townsim's tests. transition_agent, stop_agent and send_nudge behave as
-// the port's (in the fixture's columns); poll_pr touches updated_at
+// the port's (in the fixture's columns; send_nudge's effect is the Town's
+// queueNudge, Town.do.ts); poll_pr touches updated_at
 // synchronously and polls the PR in its effect. Two deliberate
 // differences: transition_agent to idle also clears the agent's hook (the
 // port keeps it), and a poll that finds the PR merged closes the bead
@@ -32,6 +33,10 @@ export function applyAction(ctx: Ctx, action: Action): (() => Promise<void>) | n
         await ctx.stopAgent(String(action.agent_id));
       };
     case 'send_nudge':
+      sql.exec(
+        `INSERT INTO agent_nudges (nudge_id, agent_bead_id, message, mode, priority, source, created_at, expires_at) VALUES (?, ?, ?, 'immediate', 'urgent', ?, ?, NULL)`,
+        crypto.randomUUID(), action.agent_id, action.message, `reconciler:${String(action.tier)}`, new Date().toISOString()
+      );
       return async () => {
         await ctx.queueNudge(String(action.agent_id), String(action.message), String(action.tier));
       };
