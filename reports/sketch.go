@@ -74,6 +74,9 @@ func round4(x float64) float64 {
 	if x == 0 || math.IsInf(x, 0) || math.IsNaN(x) {
 		return x
 	}
+	if x > -1e4 && x < 1e4 && x == math.Trunc(x) {
+		return x // a whole number of four digits or fewer: already exact
+	}
 	e := math.Floor(math.Log10(math.Abs(x)))
 	scale := math.Pow(10, 3-e)
 	return math.Round(x*scale) / scale
