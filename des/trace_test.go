@@ -41,8 +41,9 @@ func TestF(t *testing.T) {
 		{[]string{"x", "y"}, "[x y]"},
 	}
 	for _, tt := range tests {
-		if got := F("k", tt.v); got != (Field{"k", tt.want}) {
-			t.Errorf("F(%#v) = %+v, want value %q", tt.v, got, tt.want)
+		got := F("k", tt.v)
+		if got.Key != "k" || got.Text() != tt.want {
+			t.Errorf("F(%#v) = %q=%q, want k=%q", tt.v, got.Key, got.Text(), tt.want)
 		}
 	}
 }
@@ -273,7 +274,7 @@ func BenchmarkTraceRecord(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
-				bc.tr.Record(at, "dispatch", Field{"agent", "agent-0042"}, Field{"bead", "bd-7f3a9c"},
+				bc.tr.Record(at, "dispatch", Str("agent", "agent-0042"), Str("bead", "bd-7f3a9c"),
 					F("attempt", i&7), F("ok", true))
 			}
 			if err := bc.tr.Flush(); err != nil {

@@ -13,7 +13,7 @@ import (
 // numbers below 10,000), and its memory grows with the number of distinct
 // rounded values, not with the stream's length.
 type Sketch struct {
-	counts map[float64]float64
+	counts map[uint64]float64 // by math.Float64bits of the rounded value (a map's fast integer path)
 	n      int
 	max    float64
 	sum    float64
@@ -22,9 +22,13 @@ type Sketch struct {
 // Add adds one value.
 func (s *Sketch) Add(x float64) {
 	if s.counts == nil {
-		s.counts = map[float64]float64{}
+		s.counts = map[uint64]float64{}
 	}
-	s.counts[round4(x)]++
+	r := round4(x)
+	if r == 0 {
+		r = 0 // -0 counts with +0, as a float64 key did
+	}
+	s.counts[math.Float64bits(r)]++
 	if s.n == 0 || x > s.max {
 		s.max = x
 	}
@@ -50,13 +54,13 @@ func (s *Sketch) Quantile(p float64) float64 {
 		return 0
 	}
 	xs := make([]float64, 0, len(s.counts))
-	for x := range s.counts {
-		xs = append(xs, x)
+	for k := range s.counts {
+		xs = append(xs, math.Float64frombits(k))
 	}
 	sort.Float64s(xs)
 	ws := make([]float64, len(xs))
 	for i, x := range xs {
-		ws[i] = s.counts[x]
+		ws[i] = s.counts[math.Float64bits(x)]
 	}
 	return stat.Quantile(p, stat.Empirical, xs, ws)
 }
@@ -73,6 +77,9 @@ func (s *Sketch) Quantiles() Quantiles {
 func round4(x float64) float64 {
 	if x == 0 || math.IsInf(x, 0) || math.IsNaN(x) {
 		return x
+	}
+	if x > -1e4 && x < 1e4 && x == math.Trunc(x) {
+		return x // a whole number of four digits or fewer: already exact
 	}
 	e := math.Floor(math.Log10(math.Abs(x)))
 	scale := math.Pow(10, 3-e)

@@ -62,6 +62,7 @@ type process struct {
 	lastBeat   time.Time // its last heartbeat that reached the Town
 	finished   bool      // its agent reported gt_done; only the exit remains
 	job        *job
+	beat       func() // k.heartbeat(p), made once when p starts running
 }
 
 // containers is the town's container (one per town, production's
@@ -122,7 +123,7 @@ func (k *containers) respond(c model.Call, sent time.Time) (model.Result, time.D
 			return model.Result{StatusCode: 404}, wait
 		}
 		if k.w.faults.roll(FaultStatusUnknown) {
-			k.w.faults.fire(FaultStatusUnknown, des.F("agent", p.agentID))
+			k.w.faults.fire(FaultStatusUnknown, des.Str("agent", p.agentID))
 			return model.Result{StatusCode: 500, Body: "Internal Server Error"}, 0
 		}
 		switch p.state {
@@ -236,8 +237,8 @@ func (k *containers) spawn(c model.Call, at time.Time) {
 	k.w.stats.Processes++
 	p.job = k.w.planJob(p)
 	cold := k.cfg.ColdStart.Sample(k.r)
-	k.w.record("proc", des.F("agent", p.agentID), des.F("n", p.n), des.F("state", p.state), des.F("bead", p.beadID),
-		des.F("job", p.job.kind), des.F("cold", cold))
+	k.w.record("proc", des.Str("agent", p.agentID), des.Int("n", int64(p.n)), des.Str("state", p.state.String()), des.Str("bead", p.beadID),
+		des.F("job", p.job.kind), des.Dur("cold", cold))
 	k.w.eng.Schedule(at.Add(cold), func() { k.running(p) })
 }
 
@@ -249,7 +250,8 @@ func (k *containers) running(p *process) {
 	}
 	now := k.w.eng.Now()
 	p.state, p.runningAt = procRunning, now
-	k.w.record("proc", des.F("agent", p.agentID), des.F("n", p.n), des.F("state", p.state))
+	p.beat = func() { k.heartbeat(p) }
+	k.w.record("proc", des.Str("agent", p.agentID), des.Int("n", int64(p.n)), des.Str("state", p.state.String()))
 	k.heartbeat(p)
 	k.w.startJob(p)
 	if p.role == model.RoleMayor || k.w.faults.healedFor(faultNames[1:]...) {
@@ -273,8 +275,8 @@ func (k *containers) heartbeat(p *process) {
 	}
 	now := k.w.eng.Now()
 	if k.w.faults.roll(FaultHeartbeatLost) {
-		k.w.faults.fire(FaultHeartbeatLost, des.F("agent", p.agentID), des.F("n", p.n))
-		k.w.eng.After(k.cfg.HeartbeatEvery, func() { k.heartbeat(p) })
+		k.w.faults.fire(FaultHeartbeatLost, des.Str("agent", p.agentID), des.Int("n", int64(p.n)))
+		k.w.eng.After(k.cfg.HeartbeatEvery, p.beat)
 		return
 	}
 	k.w.stats.Heartbeats++
@@ -291,20 +293,20 @@ func (k *containers) heartbeat(p *process) {
 		var err error
 		nonce, err = k.w.town.Heartbeat(now, p.agentID, in)
 		return err
-	}, des.F("agent", p.agentID)) == nil {
+	}, des.Str("agent", p.agentID)) == nil {
 		p.lastBeat = now
 	}
 	k.ready.fromHeartbeat(k, p.instance, nonce)
 	if k.previous != "" && k.w.faults.roll(FaultStaleHeartbeat) {
-		k.w.faults.fire(FaultStaleHeartbeat, des.F("agent", p.agentID), des.F("instance", k.previous))
+		k.w.faults.fire(FaultStaleHeartbeat, des.Str("agent", p.agentID), des.Str("instance", k.previous))
 		stale := in
 		stale.ContainerInstanceID = k.previous
 		k.w.rpc("heartbeat", func(now time.Time) error {
 			_, err := k.w.town.Heartbeat(now, p.agentID, stale)
 			return err
-		}, des.F("agent", p.agentID), des.F("instance", k.previous))
+		}, des.Str("agent", p.agentID), des.Str("instance", k.previous))
 	}
-	k.w.eng.After(k.cfg.HeartbeatEvery, func() { k.heartbeat(p) })
+	k.w.eng.After(k.cfg.HeartbeatEvery, p.beat)
 }
 
 // fault strikes p with a fault stage, if p still runs.
@@ -314,7 +316,7 @@ func (k *containers) fault(p *process, name string) {
 	}
 	k.w.stats.Faults[name]++
 	k.w.faults.conv.fired(name)
-	k.w.record("fault", des.F("agent", p.agentID), des.F("n", p.n), des.F("kind", name))
+	k.w.record("fault", des.Str("agent", p.agentID), des.Int("n", int64(p.n)), des.F("kind", name))
 	switch name {
 	case faultExited:
 		k.end(p, procExited, "session ended")
@@ -325,7 +327,7 @@ func (k *containers) fault(p *process, name string) {
 		k.end(p, procGone, "oom_killed")
 	case faultUnresponsive:
 		p.state = procHung
-		k.w.record("proc", des.F("agent", p.agentID), des.F("n", p.n), des.F("state", p.state))
+		k.w.record("proc", des.Str("agent", p.agentID), des.Int("n", int64(p.n)), des.Str("state", p.state.String()))
 		k.w.eng.After(k.cfg.UnresponsiveFor.Sample(k.r), func() {
 			if p.state == procHung {
 				k.end(p, procGone, "killed after hanging")
@@ -344,7 +346,7 @@ func (k *containers) end(p *process, s procState, reason string) {
 		return
 	}
 	p.state, p.exitReason = s, reason
-	k.w.record("proc", des.F("agent", p.agentID), des.F("n", p.n), des.F("state", s), des.F("reason", reason))
+	k.w.record("proc", des.Str("agent", p.agentID), des.Int("n", int64(p.n)), des.Str("state", s.String()), des.Str("reason", reason))
 }
 
 // sortedLive returns the live processes by agent id.

@@ -161,7 +161,7 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 	w.alarm.observe = w.observeTick
 	w.alarm.dropRecords = opts.DropTickRecords
 	w.alarm.onWatchdog = func(err error) {
-		w.record("watchdog", des.F("err", errText(err)))
+		w.record("watchdog", des.Str("err", errText(err)))
 	}
 	w.env.AfterResume = w.alarm.sync
 	w.containers = newContainers(w)
@@ -324,7 +324,8 @@ func (w *World) rpc(name string, fn func(now time.Time) error, fields ...des.Fie
 	if err != nil {
 		w.stats.RPCErrors++
 	}
-	w.trace.Record(now, "rpc", append(append([]des.Field{des.F("op", name)}, fields...), des.F("err", errText(err)))...)
+	var buf [8]des.Field
+	w.trace.Record(now, "rpc", append(append(append(buf[:0], des.Str("op", name)), fields...), des.Str("err", errText(err)))...)
 	w.alarm.sync()
 	return err
 }
@@ -337,7 +338,8 @@ func (w *World) rpcEnv(name string, fn func() error, fields func() []des.Field) 
 		if err != nil {
 			w.stats.RPCErrors++
 		}
-		w.record("rpc", append(append([]des.Field{des.F("op", name)}, fields()...), des.F("err", errText(err)))...)
+		var buf [8]des.Field
+		w.record("rpc", append(append(append(buf[:0], des.Str("op", name)), fields()...), des.Str("err", errText(err)))...)
 	})
 }
 
@@ -349,29 +351,29 @@ func (w *World) record(kind string, fields ...des.Field) {
 // traceCall records an answered external call.
 func (w *World) traceCall(c model.Call, sent time.Time, r model.Result) {
 	w.observeCall(c, sent, r)
-	fs := make([]des.Field, 0, 8)
-	fs = append(fs, des.F("kind", string(c.Kind)), des.F("lat", w.eng.Now().Sub(sent)))
+	var buf [8]des.Field
+	fs := append(buf[:0], des.Str("kind", string(c.Kind)), des.Dur("lat", w.eng.Now().Sub(sent)))
 	if c.AgentID != "" {
-		fs = append(fs, des.F("agent", c.AgentID))
+		fs = append(fs, des.Str("agent", c.AgentID))
 	}
 	if c.BeadID != "" {
-		fs = append(fs, des.F("bead", c.BeadID))
+		fs = append(fs, des.Str("bead", c.BeadID))
 	}
 	if c.URL != "" {
-		fs = append(fs, des.F("url", c.URL))
+		fs = append(fs, des.Str("url", c.URL))
 	}
 	switch {
 	case r.Err != "":
-		fs = append(fs, des.F("err", r.Err))
+		fs = append(fs, des.Str("err", r.Err))
 	case c.Kind == model.CallPRStatus:
-		fs = append(fs, des.F("code", r.StatusCode), des.F("pr", r.PR.State+r.PR.ErrKind), des.F("ms", r.PR.MergeableState))
+		fs = append(fs, des.Int("code", int64(r.StatusCode)), des.Str("pr", r.PR.State+r.PR.ErrKind), des.Str("ms", r.PR.MergeableState))
 	default:
-		fs = append(fs, des.F("code", r.StatusCode))
+		fs = append(fs, des.Int("code", int64(r.StatusCode)))
 		if r.Status != "" {
-			fs = append(fs, des.F("status", r.Status))
+			fs = append(fs, des.Str("status", r.Status))
 		}
 		if r.OK {
-			fs = append(fs, des.F("ok", true))
+			fs = append(fs, des.Bool("ok", true))
 		}
 	}
 	w.trace.Record(w.eng.Now(), "call", fs...)
@@ -384,11 +386,11 @@ func (w *World) observeTick(rec *TickRecord, res *alarm.TickResult, err error, r
 	}
 	w.faults.conv.afterTick()
 	m := rec.Metrics
-	w.record("tick", des.F("at", rec.At), des.F("retry", retry), des.F("threw", errText(err)),
-		des.F("drained", m.EventsDrained), des.F("actions", m.ActionsEmitted),
-		des.F("se", m.SideEffectsAttempted), des.F("se_ok", m.SideEffectsSucceeded), des.F("se_failed", m.SideEffectsFailed),
-		des.F("violations", m.InvariantViolations), des.F("pending", m.PendingEventCount),
-		des.F("stmts", rec.Cost.Statements), des.F("rows", rec.Cost.Rows))
+	w.record("tick", des.Time("at", rec.At), des.Bool("retry", retry), des.Str("threw", errText(err)),
+		des.Int("drained", int64(m.EventsDrained)), des.Int("actions", int64(m.ActionsEmitted)),
+		des.Int("se", int64(m.SideEffectsAttempted)), des.Int("se_ok", int64(m.SideEffectsSucceeded)),
+		des.Int("se_failed", int64(m.SideEffectsFailed)), des.Int("violations", int64(m.InvariantViolations)),
+		des.Int("pending", int64(m.PendingEventCount)), des.Int("stmts", rec.Cost.Statements), des.Int("rows", rec.Cost.Rows))
 	a := &w.agg
 	a.eventsDrained += m.EventsDrained
 	a.seAttempted += m.SideEffectsAttempted
@@ -401,14 +403,14 @@ func (w *World) observeTick(rec *TickRecord, res *alarm.TickResult, err error, r
 	}
 	for _, act := range res.Actions {
 		a.actionsByType[act.Type]++
-		w.record("action", des.F("a", act.String()))
+		w.record("action", des.Str("a", act.String()))
 	}
 	for _, e := range res.ApplyErrors {
-		w.record("apply_error", des.F("err", e))
+		w.record("apply_error", des.Str("err", e))
 	}
 	for _, v := range res.Violations {
 		a.violationsByNumber[v.Number]++
-		w.record("violation", des.F("n", v.Number), des.F("msg", v.Message))
+		w.record("violation", des.Int("n", int64(v.Number)), des.Str("msg", v.Message))
 	}
 }
 

@@ -232,7 +232,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	// with the run's length; so are the --record rows.
 	stats := &reports.TickStats{}
 	rec := &record.Recorder{Knobs: cfg.Knobs.Label(), NoStatus: f.record == "",
-		Sinks: []func(record.Row){func(r record.Row) { stats.Add(r.ComputeMs, r.Statements, r.SQLRows) }}}
+		TickSinks: []func(*sim.TickRecord){func(t *sim.TickRecord) { stats.Add(record.ComputeMs(t), t.Cost.Statements, t.Cost.Rows) }}}
 	// A run that may have faults keeps its backlog per tick, to judge its
 	// recovery against the same seed's fault-free run afterwards.
 	var faulty []reports.Backlog

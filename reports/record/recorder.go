@@ -16,6 +16,10 @@ type Recorder struct {
 	Writers []Writer
 	// Sinks receive every row too (summaries, timelines, dashboards).
 	Sinks []func(Row)
+	// TickSinks receive every tick as it is, before any row is built: a
+	// summary that needs only a tick's own figures (ComputeMs, Cost) uses
+	// one, and a Recorder with no Writers and no Sinks builds no rows.
+	TickSinks []func(*sim.TickRecord)
 	// NoStatus skips the status snapshot after each tick (its grouped
 	// counts take real time in a large town); the rows' issue and agent
 	// counts are then zero.
@@ -28,6 +32,12 @@ type Recorder struct {
 // OnTick records one tick; it has sim.RunOptions.OnTick's signature.
 func (r *Recorder) OnTick(rec *sim.TickRecord, res *alarm.TickResult, w *sim.World) {
 	r.n++
+	for _, f := range r.TickSinks {
+		f(rec)
+	}
+	if len(r.Writers) == 0 && len(r.Sinks) == 0 {
+		return
+	}
 	var st sim.StatusCounts
 	if !r.NoStatus {
 		var err error

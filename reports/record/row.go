@@ -85,7 +85,7 @@ func FromTick(n int, rec *sim.TickRecord, res *alarm.TickResult, status sim.Stat
 		SideEffectsAttempted: m.SideEffectsAttempted, SideEffectsSucceeded: m.SideEffectsSucceeded,
 		SideEffectsFailed: m.SideEffectsFailed, InvariantViolations: m.InvariantViolations,
 		WallClockMs: m.WallClockMs, PendingEventCount: m.PendingEventCount,
-		ComputeMs:  float64(rec.Compute) / float64(time.Millisecond),
+		ComputeMs:  ComputeMs(rec),
 		Statements: rec.Cost.Statements, SQLRows: rec.Cost.Rows,
 		CostByPart: map[string]Cost{},
 		Issues:     map[string]int{}, Agents: map[string]int{},
@@ -107,6 +107,11 @@ func FromTick(n int, rec *sim.TickRecord, res *alarm.TickResult, status sim.Stat
 		r.analytics = res.Analytics
 	}
 	return r
+}
+
+// ComputeMs is a tick's measured compute in milliseconds (Row.ComputeMs).
+func ComputeMs(rec *sim.TickRecord) float64 {
+	return float64(rec.Compute) / float64(time.Millisecond)
 }
 
 // PartStatements sums the statements of the parts whose names start with
