@@ -182,6 +182,15 @@ var properties = []propertySpec{
 	// differential
 	{PropertyInfo{PropDifferential, "differential", "the original TypeScript reconcile, applyEvent and applyAction on the same state (CheckOptions.Differences)"},
 		func() property { return &differentialProp{} }},
+	// production's own bugs (check_history.go)
+	{PropertyInfo{PropDirtyNotMerged, "safety", "the Town's PR status answers (mergeable_state dirty) and merge calls; the scenario's auto-merge delay"},
+		func() property { return &dirtyNotMergedProp{} }},
+	{PropertyInfo{PropGUPPAfterDispatch, "bounds", "the Town's start calls (time, lightweight); the world's process of the agent (when it started); the stale_heartbeat fault's times; the tick's GUPP actions"},
+		func() property { return &guppAfterDispatchProp{} }},
+	{PropertyInfo{PropConvoyFailsLast, "safety", "rows: convoys newly failed, the merge requests tracking them and their status"},
+		func() property { return &convoyFailsLastProp{} }},
+	{PropertyInfo{PropFollowUpNotReview, "safety", "rows: merge requests created since the last tick, the labels of the bead each tracks"},
+		func() property { return &followUpNotReviewedProp{} }},
 }
 
 // differentialProp: a tick whose reconcile the original emitted other

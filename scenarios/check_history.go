@@ -1,0 +1,205 @@
+package scenarios
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/townsim/townsim/model"
+	"github.com/townsim/townsim/model/reconciler"
+	"github.com/townsim/townsim/sim"
+)
+
+// The properties written for the survivors of production's own bugs
+// (mutate/historical.yaml, docs/properties.md "Production's own bugs").
+// Each states what the specification requires, judged from the world's
+// facts or the rows, never from the port's computation of the thing.
+const (
+	PropDirtyNotMerged    = "safety/no-merge-call-on-conflicting-pr"
+	PropGUPPAfterDispatch = "bounds/gupp-waits-after-dispatch"
+	PropConvoyFailsLast   = "safety/convoy-fails-only-when-landing-exhausted"
+	PropFollowUpNotReview = "safety/follow-up-beads-never-reviewed"
+)
+
+// guppFirstTier is GUPP's first tier (warn after 15 min without SDK
+// activity, reconciler.md §2.5); guppTolerance covers the time between
+// the dispatch's write and its start call reaching the world (same tick).
+const (
+	guppFirstTier = 15 * time.Minute
+	guppTolerance = time.Minute
+)
+
+// dirtyNotMergedProp: no merge call for a PR sooner than the auto-merge
+// delay after a status answer said it conflicts (mergeable_state dirty).
+// Production resets the PR's auto-merge timer on every dirty poll and
+// returns (reconciler.md §3.3), so the grace period restarts at the first
+// clean answer after the conflict: a merge call needs the delay after the
+// last dirty answer. It reads the Town's PR status answers and merge
+// calls (the world's record) and the scenario's auto-merge delay.
+type dirtyNotMergedProp struct {
+	dirty  map[string]time.Time // PR URL → the last dirty status answer
+	judged int
+}
+
+func (p *dirtyNotMergedProp) call(c *checker, call model.Call, r model.Result, now time.Time) {
+	switch call.Kind {
+	case model.CallPRStatus:
+		if r.Err == "" && r.PR.OK && r.PR.State == "open" && r.PR.MergeableState == "dirty" {
+			if p.dirty == nil {
+				p.dirty = map[string]time.Time{}
+			}
+			p.dirty[call.URL] = now
+		}
+	case model.CallMergePR:
+		at, ok := p.dirty[call.URL]
+		if !ok {
+			return
+		}
+		p.judged++
+		if delay := c.cfg.Town.AutoMergeDelay; now.Sub(at) < delay {
+			c.add(Violation{Property: PropDirtyNotMerged, At: now, Tick: c.ticks, Entity: call.URL,
+				Detail: fmt.Sprintf("merge call for PR %s %s after a status answer said it conflicts (dirty); the auto-merge delay is %s",
+					call.URL, now.Sub(at).Truncate(time.Second), delay)})
+		}
+	}
+}
+
+func (p *dirtyNotMergedProp) unjudged(*checker) string {
+	if p.judged == 0 {
+		return "no merge call for a PR that had conflicted"
+	}
+	return ""
+}
+
+// guppAfterDispatchProp: GUPP (warn, escalate, force stop) never acts on
+// an agent within its first tier (15 min) of the agent's latest dispatch
+// start: production measures GUPP from the agent's last SDK event or, when
+// none since the dispatch, its last activity, and a dispatch clears the
+// event and stamps the activity (reconciler.md §2.5, §3.2). It reads the
+// Town's start calls (non-lightweight: a triage start does not reset the
+// clock) and the world's process of the agent, which must be the one that
+// start created; a stale heartbeat of a previous container instance (the
+// stale_heartbeat fault) excuses it.
+type guppAfterDispatchProp struct {
+	start  map[string]time.Time // agent → its latest non-lightweight start call
+	judged int
+}
+
+func (p *guppAfterDispatchProp) call(c *checker, call model.Call, r model.Result, now time.Time) {
+	if call.Kind != model.CallStartAgent || call.AgentID == "" {
+		return
+	}
+	if p.start == nil {
+		p.start = map[string]time.Time{}
+	}
+	if call.Lightweight {
+		delete(p.start, call.AgentID)
+		return
+	}
+	p.start[call.AgentID] = now
+}
+
+func (p *guppAfterDispatchProp) action(c *checker, a reconciler.Action, t *tickView) {
+	if !strings.HasPrefix(a.Rule, "GUPP-") || a.AgentID == "" {
+		return
+	}
+	at, ok := p.start[a.AgentID]
+	if !ok {
+		return
+	}
+	pv, live := t.byAgent[a.AgentID]
+	if !live || pv.Started.Before(at.Add(-guppTolerance)) || c.faultNear(at, c.now, sim.FaultStaleHeartbeat) {
+		return // not the process that start created, or a stale heartbeat may have set the clock back
+	}
+	p.judged++
+	if since := c.now.Sub(at); since < guppFirstTier-guppTolerance {
+		c.add(Violation{Property: PropGUPPAfterDispatch, At: c.now, Tick: c.ticks, Entity: a.AgentID, Rule: a.Rule,
+			Detail: fmt.Sprintf("rule %s acted on agent %s %s after its dispatch started it (GUPP's first tier is %s)",
+				a.Rule, short(a.AgentID), since.Truncate(time.Second), guppFirstTier)})
+	}
+}
+
+func (p *guppAfterDispatchProp) unjudged(*checker) string {
+	if p.judged == 0 {
+		return "GUPP never acted on a dispatched agent"
+	}
+	return ""
+}
+
+// convoyFailsLastProp: a convoy is failed only when no merge request
+// tracking it (its landing MRs) is open, in progress or merged: CV-7 looks
+// at the landing MRs before it counts the attempts (reconciler.md §2.4
+// CV-7: a merged landing MR closes the convoy, an active one is waited
+// for; only then are exhausted attempts a failure). It reads the rows:
+// convoys newly failed, the merge requests tracking them.
+type convoyFailsLastProp struct {
+	failed map[string]bool
+	judged int
+}
+
+func (p *convoyFailsLastProp) tick(c *checker, t *tickView) {
+	ids, _ := t.db.Strings(`SELECT bead_id FROM beads WHERE type = 'convoy' AND status = 'failed' ORDER BY bead_id`)
+	for _, id := range ids {
+		if p.failed[id] {
+			continue
+		}
+		if p.failed == nil {
+			p.failed = map[string]bool{}
+		}
+		p.failed[id] = true
+		p.judged++
+		for _, pr := range c.pairs(t.db, `SELECT mr.bead_id, mr.status FROM bead_dependencies bd
+			JOIN beads mr ON mr.bead_id = bd.bead_id
+			WHERE bd.depends_on_bead_id = ? AND bd.dependency_type = 'tracks' AND mr.type = 'merge_request'
+			  AND mr.status IN ('open', 'in_progress', 'closed') ORDER BY mr.bead_id`, id) {
+			c.violation(PropConvoyFailsLast, id, "convoy %s failed while its landing MR %s is %s", short(id), short(pr[0]), pr[1])
+			break
+		}
+	}
+}
+
+func (p *convoyFailsLastProp) unjudged(*checker) string {
+	if p.judged == 0 {
+		return "no convoy failed"
+	}
+	return ""
+}
+
+// followUpNotReviewedProp: no merge request is made for a follow-up bead
+// — PR feedback, PR conflict, rework or PR fix-up (labels gt:pr-feedback,
+// gt:pr-conflict, gt:rework, gt:pr-fixup): gt_done on such a bead closes
+// it and unhooks the agent, it never enters the review queue (model.md
+// §4.18). It reads the rows: merge requests created since the last tick
+// and the labels of the bead each tracks.
+type followUpNotReviewedProp struct {
+	since  string
+	judged int
+}
+
+func (p *followUpNotReviewedProp) tick(c *checker, t *tickView) {
+	n, _ := t.db.Int(`SELECT count(*) FROM beads WHERE labels LIKE '%"gt:pr-feedback"%' OR labels LIKE '%"gt:pr-conflict"%'
+		OR labels LIKE '%"gt:rework"%' OR labels LIKE '%"gt:pr-fixup"%'`)
+	if n == 0 {
+		p.since = model.ISO(c.now.Add(-time.Minute))
+		return
+	}
+	p.judged++
+	for _, pr := range c.pairs(t.db, `SELECT mr.bead_id, src.bead_id FROM beads mr
+		JOIN bead_dependencies bd ON bd.bead_id = mr.bead_id AND bd.dependency_type = 'tracks'
+		JOIN beads src ON src.bead_id = bd.depends_on_bead_id
+		WHERE mr.type = 'merge_request' AND mr.created_at >= ?
+		  AND (src.labels LIKE '%"gt:pr-feedback"%' OR src.labels LIKE '%"gt:pr-conflict"%'
+		    OR src.labels LIKE '%"gt:rework"%' OR src.labels LIKE '%"gt:pr-fixup"%')
+		ORDER BY mr.bead_id`, p.since) {
+		c.violation(PropFollowUpNotReview, pr[1], "merge request %s was made for follow-up bead %s (feedback, conflict, rework or fix-up)",
+			short(pr[0]), short(pr[1]))
+	}
+	p.since = model.ISO(c.now.Add(-time.Minute))
+}
+
+func (p *followUpNotReviewedProp) unjudged(*checker) string {
+	if p.judged == 0 {
+		return "no follow-up bead was made"
+	}
+	return ""
+}
