@@ -2,6 +2,8 @@ package scenarios
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,6 +21,7 @@ const (
 	PropGUPPAfterDispatch = "bounds/gupp-waits-after-dispatch"
 	PropConvoyFailsLast   = "safety/convoy-fails-only-when-landing-exhausted"
 	PropFollowUpNotReview = "safety/follow-up-beads-never-reviewed"
+	PropReviewOffQueue    = "liveness/review-off-mr-leaves-queue"
 )
 
 // guppFirstTier is GUPP's first tier (warn after 15 min without SDK
@@ -200,6 +203,76 @@ func (p *followUpNotReviewedProp) tick(c *checker, t *tickView) {
 func (p *followUpNotReviewedProp) unjudged(*checker) string {
 	if p.judged == 0 {
 		return "no follow-up bead was made"
+	}
+	return ""
+}
+
+// reviewOffQueueProp: in a rig with code review off, an open merge request
+// leaves the queue (in progress, closed or failed) within reviewPopBound:
+// RQ-FT fast-tracks a PR-backed MR and RQ-OR fails a PR-less one on every
+// reconcile, and RQ-5 pops the others (landing and review-and-merge MRs)
+// for the rig's refinery (reconciler.md §2.3 groups 2 and 3). The clock
+// restarts while the rig is busy — a PR-less review in progress (one at a
+// time per rig) or a live refinery process of the world on the rig's work
+// — and on a breaker-open or draining tick. It reads the rows (open and
+// in-progress MRs, the rig's code_review override) and the world's
+// processes.
+type reviewOffQueueProp struct {
+	since  map[string]time.Time // MR → when its wait began
+	judged int
+}
+
+func (p *reviewOffQueueProp) tick(c *checker, t *tickView) {
+	open := c.pairs(t.db, `SELECT b.bead_id, b.rig_id FROM beads b JOIN rigs g ON g.id = b.rig_id
+		WHERE b.type = 'merge_request' AND b.status = 'open' AND json_extract(g.config, '$.code_review') = 0
+		ORDER BY b.bead_id`)
+	if p.since == nil {
+		if len(open) == 0 {
+			return
+		}
+		p.since = map[string]time.Time{}
+	}
+	busy := map[string]bool{}
+	for _, pv := range t.procs {
+		if pv.Live && pv.Role == model.RoleRefinery {
+			if s, _ := t.db.Strings(`SELECT COALESCE(rig_id, '') FROM beads WHERE bead_id = ?`, pv.BeadID); len(s) == 1 {
+				busy[s[0]] = true
+			}
+		}
+	}
+	reviewing, _ := t.db.Strings(`SELECT DISTINCT b.rig_id FROM beads b JOIN review_metadata r ON r.bead_id = b.bead_id
+		WHERE b.type = 'merge_request' AND b.status = 'in_progress' AND r.pr_url IS NULL AND b.rig_id IS NOT NULL`)
+	for _, rig := range reviewing {
+		busy[rig] = true
+	}
+	paused := c.breakerOpen || (t.res != nil && t.res.Draining)
+	waiting := map[string]bool{}
+	for _, pr := range open {
+		mr, rig := pr[0], pr[1]
+		waiting[mr] = true
+		since, ok := p.since[mr]
+		if !ok || paused || busy[rig] {
+			p.since[mr] = c.now
+			continue
+		}
+		if c.now.Sub(since) > reviewPopBound {
+			p.judged++
+			p.since[mr] = c.now
+			c.violation(PropReviewOffQueue, mr, "merge request %s of rig %s (code review off) has waited open for %s with the rig free (bound %s)",
+				short(mr), short(rig), c.now.Sub(since).Truncate(time.Second), reviewPopBound)
+		}
+	}
+	for _, mr := range slices.Sorted(maps.Keys(p.since)) {
+		if !waiting[mr] {
+			p.judged++
+			delete(p.since, mr)
+		}
+	}
+}
+
+func (p *reviewOffQueueProp) unjudged(*checker) string {
+	if p.judged == 0 {
+		return "no merge request waited in a rig with code review off"
 	}
 	return ""
 }

@@ -191,6 +191,8 @@ var properties = []propertySpec{
 		func() property { return &convoyFailsLastProp{} }},
 	{PropertyInfo{PropFollowUpNotReview, "safety", "rows: merge requests created since the last tick, the labels of the bead each tracks"},
 		func() property { return &followUpNotReviewedProp{} }},
+	{PropertyInfo{PropReviewOffQueue, "liveness", "rows: open and PR-less in-progress merge requests of rigs with code review off; the world's live refinery processes; breaker and drain ticks (pauses)"},
+		func() property { return &reviewOffQueueProp{} }},
 }
 
 // differentialProp: a tick whose reconcile the original emitted other

@@ -1,0 +1,26 @@
+package scenarios
+
+import "testing"
+
+// historyScenarioTests are TestScenarioReaches' checks of the scenarios
+// added for production's own bugs (named_history.go).
+func historyScenarioTests() []scenarioTest {
+	return []scenarioTest{
+		{"convoy-land-review-off", 0, checkConvoyLandReviewOff},
+	}
+}
+
+// With code review off everywhere, every MR RQ-5 pops for a refinery is a
+// landing MR (no review-and-merge convoys here): a landing MR is created
+// and popped.
+func checkConvoyLandReviewOff(t *testing.T, r *run) {
+	if len(r.grep("action", "create_landing_mr")) == 0 {
+		t.Fatalf("no landing MR was created")
+	}
+	if len(r.grep("action", "transition_bead", "popped for review")) == 0 {
+		t.Errorf("RQ-5 never popped a landing MR for a refinery")
+	}
+	if n := len(r.grep("action", "transition_bead", "code review is disabled")); n > 0 {
+		t.Logf("RQ-OR failed %d PR-less merge requests (the convoys' task MRs)", n)
+	}
+}
