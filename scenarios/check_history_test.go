@@ -85,6 +85,16 @@ func TestHistoryPropertiesFire(t *testing.T) {
 			exec(`UPDATE beads SET created_at = ? WHERE bead_id = ?`, model.ISO(at.Add(30*time.Second)), mr)
 			p.(ticker).tick(c, view(time.Minute))
 		}},
+		{PropReviewOffQueue, func(t *testing.T, p property) {
+			// an open MR of a rig with code review off, the rig free, for 16 min
+			exec(`UPDATE rigs SET config = json_set(COALESCE(config, '{}'), '$.code_review', 0)
+				WHERE id = (SELECT rig_id FROM beads WHERE bead_id = ?)`, mr)
+			exec(`UPDATE beads SET status = 'closed' WHERE type = 'merge_request' AND status = 'in_progress'`)
+			exec(`UPDATE beads SET status = 'open' WHERE bead_id = ?`, mr)
+			c.breakerOpen = false
+			p.(ticker).tick(c, view(0))
+			p.(ticker).tick(c, view(reviewPopBound+time.Minute))
+		}},
 	} {
 		t.Run(tc.prop, func(t *testing.T) {
 			c.failures = nil
