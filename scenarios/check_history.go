@@ -22,6 +22,7 @@ const (
 	PropConvoyFailsLast   = "safety/convoy-fails-only-when-landing-exhausted"
 	PropFollowUpNotReview = "safety/follow-up-beads-never-reviewed"
 	PropReviewOffQueue    = "liveness/review-off-mr-leaves-queue"
+	PropLandingSuppressed = "safety/no-landing-respawn-awaiting-approval"
 )
 
 // guppFirstTier is GUPP's first tier (warn after 15 min without SDK
@@ -273,6 +274,81 @@ func (p *reviewOffQueueProp) tick(c *checker, t *tickView) {
 func (p *reviewOffQueueProp) unjudged(*checker) string {
 	if p.judged == 0 {
 		return "no merge request waited in a rig with code review off"
+	}
+	return ""
+}
+
+// landingSuppressedProp: a convoy gets no new landing MR once one of its
+// landing MRs failed while its PR awaited a human approval — the last
+// feedback answer the Town got for that PR said review required or
+// blocked: CV-7 suppresses the respawn (reconciler.md §2.4, CV-7 step 3)
+// rather than open one landing PR after another that nobody approves. It
+// reads the Town's PR feedback answers (the world's) and the rows:
+// system-created merge requests tracking a convoy, their PR URL, status
+// and creation time.
+type landingSuppressedProp struct {
+	awaiting map[string]bool      // PR URL → the last feedback answer awaited approval
+	since    map[string]time.Time // convoy → first tick a failed landing MR awaiting approval was seen
+	judged   int
+}
+
+func (p *landingSuppressedProp) call(c *checker, call model.Call, r model.Result, now time.Time) {
+	if call.Kind != model.CallPRFeedback || r.Err != "" || r.Feedback == nil {
+		return
+	}
+	if p.awaiting == nil {
+		p.awaiting = map[string]bool{}
+	}
+	p.awaiting[call.URL] = r.Feedback.ReviewDecision == "REVIEW_REQUIRED" || r.Feedback.MergeStateStatus == "BLOCKED"
+}
+
+func (p *landingSuppressedProp) tick(c *checker, t *tickView) {
+	if len(p.awaiting) == 0 {
+		return
+	}
+	rows, err := t.db.Query(`SELECT bd.depends_on_bead_id, rm.pr_url FROM beads mr
+		JOIN bead_dependencies bd ON bd.bead_id = mr.bead_id AND bd.dependency_type = 'tracks'
+		JOIN beads cv ON cv.bead_id = bd.depends_on_bead_id AND cv.type = 'convoy'
+		JOIN review_metadata rm ON rm.bead_id = mr.bead_id
+		WHERE mr.type = 'merge_request' AND mr.status = 'failed' AND mr.created_by = 'system' AND rm.pr_url IS NOT NULL
+		ORDER BY mr.bead_id`)
+	if err != nil {
+		c.violation("check/query", "", "%v", err)
+		return
+	}
+	var failed [][2]string
+	for rows.Next() {
+		var convoy, url string
+		if rows.Scan(&convoy, &url) == nil {
+			failed = append(failed, [2]string{convoy, url})
+		}
+	}
+	rows.Close()
+	for _, f := range failed {
+		if _, seen := p.since[f[0]]; seen || !p.awaiting[f[1]] {
+			continue
+		}
+		if p.since == nil {
+			p.since = map[string]time.Time{}
+		}
+		p.since[f[0]] = c.now
+		p.judged++
+	}
+	for _, convoy := range slices.Sorted(maps.Keys(p.since)) {
+		after, _ := t.db.Strings(`SELECT mr.bead_id FROM beads mr
+			JOIN bead_dependencies bd ON bd.bead_id = mr.bead_id AND bd.dependency_type = 'tracks'
+			WHERE bd.depends_on_bead_id = ? AND mr.type = 'merge_request' AND mr.created_by = 'system' AND mr.created_at > ?
+			ORDER BY mr.bead_id LIMIT 1`, convoy, model.ISO(p.since[convoy]))
+		if len(after) > 0 {
+			c.violation(PropLandingSuppressed, convoy, "convoy %s got landing MR %s after a landing MR of it failed while its PR awaited approval (seen %s)",
+				short(convoy), short(after[0]), p.since[convoy].Format(time.RFC3339))
+		}
+	}
+}
+
+func (p *landingSuppressedProp) unjudged(*checker) string {
+	if p.judged == 0 {
+		return "no landing MR failed while its PR awaited approval"
 	}
 	return ""
 }

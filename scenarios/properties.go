@@ -193,6 +193,8 @@ var properties = []propertySpec{
 		func() property { return &followUpNotReviewedProp{} }},
 	{PropertyInfo{PropReviewOffQueue, "liveness", "rows: open and PR-less in-progress merge requests of rigs with code review off; the world's live refinery processes; breaker and drain ticks (pauses)"},
 		func() property { return &reviewOffQueueProp{} }},
+	{PropertyInfo{PropLandingSuppressed, "safety", "the Town's PR feedback answers (review required, blocked); rows: system-created merge requests tracking a convoy, their PR URL, status and creation time"},
+		func() property { return &landingSuppressedProp{} }},
 }
 
 // differentialProp: a tick whose reconcile the original emitted other
