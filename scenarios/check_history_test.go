@@ -95,6 +95,25 @@ func TestHistoryPropertiesFire(t *testing.T) {
 			p.(ticker).tick(c, view(0))
 			p.(ticker).tick(c, view(reviewPopBound+time.Minute))
 		}},
+		{PropLandingSuppressed, func(t *testing.T, p property) {
+			// a landing MR failed while its PR awaited approval; another landing MR follows
+			mrs, err := db.Strings(`SELECT bead_id FROM beads WHERE type = 'merge_request' ORDER BY bead_id LIMIT 2`)
+			if err != nil || len(mrs) < 2 {
+				t.Fatalf("two merge requests: %v %v", mrs, err)
+			}
+			for _, id := range mrs {
+				exec(`INSERT OR IGNORE INTO bead_dependencies (bead_id, depends_on_bead_id, dependency_type) VALUES (?, ?, 'tracks')`, id, convoy)
+				exec(`UPDATE beads SET created_by = 'system' WHERE bead_id = ?`, id)
+			}
+			exec(`UPDATE beads SET status = 'failed', created_at = ? WHERE bead_id = ?`, model.ISO(at), mrs[0])
+			exec(`UPDATE review_metadata SET pr_url = ? WHERE bead_id = ?`, url, mrs[0])
+			exec(`UPDATE beads SET created_at = ? WHERE bead_id = ?`, model.ISO(at.Add(-time.Hour)), mrs[1])
+			p.(caller).call(c, model.Call{Kind: model.CallPRFeedback, URL: url},
+				model.Result{StatusCode: 200, Feedback: &model.PRFeedback{ReviewDecision: "REVIEW_REQUIRED"}}, at)
+			p.(ticker).tick(c, view(0))
+			exec(`UPDATE beads SET created_at = ? WHERE bead_id = ?`, model.ISO(at.Add(2*time.Minute)), mrs[1])
+			p.(ticker).tick(c, view(3*time.Minute))
+		}},
 	} {
 		t.Run(tc.prop, func(t *testing.T) {
 			c.failures = nil
