@@ -23,6 +23,7 @@ const (
 	PropFollowUpNotReview = "safety/follow-up-beads-never-reviewed"
 	PropReviewOffQueue    = "liveness/review-off-mr-leaves-queue"
 	PropLandingSuppressed = "safety/no-landing-respawn-awaiting-approval"
+	PropGUPPSparesMayor   = "safety/gupp-spares-the-mayor"
 )
 
 // guppFirstTier is GUPP's first tier (warn after 15 min without SDK
@@ -349,6 +350,31 @@ func (p *landingSuppressedProp) tick(c *checker, t *tickView) {
 func (p *landingSuppressedProp) unjudged(*checker) string {
 	if p.judged == 0 {
 		return "no landing MR failed while its PR awaited approval"
+	}
+	return ""
+}
+
+// guppSparesMayorProp: GUPP never warns, escalates or force-stops the
+// mayor: the mayor waits for its user by design, and GUPP judges only
+// working or stalled non-mayor agents (reconciler.md §2.5). It reads the
+// tick's GUPP actions and the role of the agent each names (the world
+// starts the mayor's session as the mayor).
+type guppSparesMayorProp struct{ judged int }
+
+func (p *guppSparesMayorProp) action(c *checker, a reconciler.Action, t *tickView) {
+	if !strings.HasPrefix(a.Rule, "GUPP-") || a.AgentID == "" {
+		return
+	}
+	p.judged++
+	if role, _ := t.db.Strings(`SELECT role FROM agent_metadata WHERE bead_id = ?`, a.AgentID); len(role) == 1 && role[0] == model.RoleMayor {
+		c.add(Violation{Property: PropGUPPSparesMayor, At: c.now, Tick: c.ticks, Entity: a.AgentID, Rule: a.Rule,
+			Detail: fmt.Sprintf("rule %s (%s) acted on the mayor %s", a.Rule, a.Type, short(a.AgentID))})
+	}
+}
+
+func (p *guppSparesMayorProp) unjudged(*checker) string {
+	if p.judged == 0 {
+		return "GUPP never acted"
 	}
 	return ""
 }

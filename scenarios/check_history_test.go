@@ -114,6 +114,12 @@ func TestHistoryPropertiesFire(t *testing.T) {
 			exec(`UPDATE beads SET created_at = ? WHERE bead_id = ?`, model.ISO(at.Add(2*time.Minute)), mrs[1])
 			p.(ticker).tick(c, view(3*time.Minute))
 		}},
+		{PropGUPPSparesMayor, func(t *testing.T, p property) {
+			// GUPP warns the mayor
+			exec(`UPDATE agent_metadata SET role = 'mayor' WHERE bead_id = ?`, polecat)
+			defer exec(`UPDATE agent_metadata SET role = 'polecat' WHERE bead_id = ?`, polecat)
+			p.(actor).action(c, reconciler.Action{Rule: "GUPP-warn", Type: reconciler.SendNudge, AgentID: polecat}, view(0))
+		}},
 	} {
 		t.Run(tc.prop, func(t *testing.T) {
 			c.failures = nil

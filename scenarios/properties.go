@@ -195,6 +195,8 @@ var properties = []propertySpec{
 		func() property { return &reviewOffQueueProp{} }},
 	{PropertyInfo{PropLandingSuppressed, "safety", "the Town's PR feedback answers (review required, blocked); rows: system-created merge requests tracking a convoy, their PR URL, status and creation time"},
 		func() property { return &landingSuppressedProp{} }},
+	{PropertyInfo{PropGUPPSparesMayor, "safety", "the tick's GUPP actions and the role of the agent each names"},
+		func() property { return &guppSparesMayorProp{} }},
 }
 
 // differentialProp: a tick whose reconcile the original emitted other
