@@ -1,6 +1,9 @@
 package scenarios
 
 import (
+	"time"
+
+	"github.com/townsim/townsim/des"
 	"github.com/townsim/townsim/model/reconciler"
 )
 
@@ -22,6 +25,30 @@ func convoyLandReviewOff() Scenario {
 		Config: c,
 		Expect: Expect{
 			Actions: []string{reconciler.CreateLandingMR, reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: waiting()},
+		},
+	}
+}
+
+// slowConflictFixes: every third PR conflicts with its base, its CI
+// finishes within two minutes, and the polecat that rebases it takes about
+// half an hour: a PR stays dirty long after its checks pass, longer than
+// the auto-merge delay. Production resets the auto-merge timer on every
+// dirty poll (PR #2374), so no merge call comes while it conflicts.
+func slowConflictFixes() Scenario {
+	c := Default()
+	c.GitHub.Conflict = 1
+	c.GitHub.Merge = 2
+	c.GitHub.ChecksDelay = des.Uniform(time.Minute, 2*time.Minute)
+	c.Work.Fixup = des.LogNormal(30*time.Minute, 0.3)
+	c.Duration = 90 * time.Minute
+	return Scenario{
+		Name: "slow-conflict-fixes",
+		Purpose: "PRs that conflict stay dirty for about 30 min after their CI passed (slow rebases), longer than " +
+			"the auto-merge delay: no merge call while a PR conflicts",
+		Config: c,
+		Expect: Expect{
+			Actions: []string{reconciler.PollPR, reconciler.MergePR},
 			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}

@@ -48,6 +48,7 @@ var registry = []func() Scenario{
 	gitlabRig,
 	wastelandClaims,
 	convoyLandReviewOff,
+	slowConflictFixes,
 }
 
 // All returns every named scenario, in listing order.
