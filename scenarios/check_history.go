@@ -24,6 +24,7 @@ const (
 	PropReviewOffQueue    = "liveness/review-off-mr-leaves-queue"
 	PropLandingSuppressed = "safety/no-landing-respawn-awaiting-approval"
 	PropGUPPSparesMayor   = "safety/gupp-spares-the-mayor"
+	PropOpenIssueCadence  = "bounds/open-issue-ticks-at-active-cadence"
 )
 
 // guppFirstTier is GUPP's first tier (warn after 15 min without SDK
@@ -375,6 +376,39 @@ func (p *guppSparesMayorProp) action(c *checker, a reconciler.Action, t *tickVie
 func (p *guppSparesMayorProp) unjudged(*checker) string {
 	if p.judged == 0 {
 		return "GUPP never acted"
+	}
+	return ""
+}
+
+// openIssueCadenceProp: after a tick that ended with an open issue that no
+// agent is assigned (in a rig), the next tick fires within active_gap: an
+// unassigned open issue is active work, and the alarm re-arms at the
+// active cadence (5 s) while there is any (reconciler.md §1.6; PR #2280's
+// fix). It reads the rows (open, unassigned issues with a rig) and the
+// world's tick records — not the port's active-work flag.
+type openIssueCadenceProp struct {
+	openEnd time.Time // end of the last tick that ended with such an issue (zero: none)
+	judged  int
+}
+
+func (p *openIssueCadenceProp) tick(c *checker, t *tickView) {
+	if !p.openEnd.IsZero() && !t.rec.At.Before(c.healAt) {
+		p.judged++
+		if gap := t.rec.At.Sub(p.openEnd); gap > c.b.ActiveGap {
+			c.violation(PropOpenIssueCadence, t.rec.At.Format(time.RFC3339), "no tick for %s after a tick that ended at %s with an open, unassigned issue (bound %s)",
+				gap.Truncate(time.Second), p.openEnd.Format(time.RFC3339), c.b.ActiveGap)
+		}
+	}
+	p.openEnd = time.Time{}
+	if n, _ := t.db.Int(`SELECT count(*) FROM beads WHERE type = 'issue' AND status = 'open'
+		AND rig_id IS NOT NULL AND assignee_agent_bead_id IS NULL`); n > 0 {
+		p.openEnd = t.rec.End
+	}
+}
+
+func (p *openIssueCadenceProp) unjudged(*checker) string {
+	if p.judged == 0 {
+		return "no tick ended with an open, unassigned issue after the heal"
 	}
 	return ""
 }

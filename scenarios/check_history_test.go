@@ -120,6 +120,12 @@ func TestHistoryPropertiesFire(t *testing.T) {
 			defer exec(`UPDATE agent_metadata SET role = 'polecat' WHERE bead_id = ?`, polecat)
 			p.(actor).action(c, reconciler.Action{Rule: "GUPP-warn", Type: reconciler.SendNudge, AgentID: polecat}, view(0))
 		}},
+		{PropOpenIssueCadence, func(t *testing.T, p property) {
+			// an open, unassigned issue at a tick's end, and no tick for 5 minutes
+			exec(`UPDATE beads SET status = 'open', assignee_agent_bead_id = NULL, rig_id = COALESCE(rig_id, 'r') WHERE bead_id = ?`, issue)
+			p.(ticker).tick(c, view(0))
+			p.(ticker).tick(c, view(5*time.Minute))
+		}},
 	} {
 		t.Run(tc.prop, func(t *testing.T) {
 			c.failures = nil

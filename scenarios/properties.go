@@ -197,6 +197,8 @@ var properties = []propertySpec{
 		func() property { return &landingSuppressedProp{} }},
 	{PropertyInfo{PropGUPPSparesMayor, "safety", "the tick's GUPP actions and the role of the agent each names"},
 		func() property { return &guppSparesMayorProp{} }},
+	{PropertyInfo{PropOpenIssueCadence, "bounds", "rows: open issues with a rig and no assignee at a tick's end; the world's tick records — not the port's active-work flag"},
+		func() property { return &openIssueCadenceProp{} }},
 }
 
 // differentialProp: a tick whose reconcile the original emitted other
