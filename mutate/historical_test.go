@@ -54,3 +54,26 @@ func TestHistoricalMultiFileRun(t *testing.T) {
 		t.Errorf("main.go changed on disk")
 	}
 }
+
+// A mutant whose build or judge an interrupt cuts is not run, not killed
+// or unbuildable: the interrupt is no verdict on it.
+func TestInterruptedMutantIsNotRun(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go tool")
+	}
+	root, err := filepath.Abs("testdata/tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, srcs, err := HistoricalMutants(root, "test.yaml", []HistoricalEntry{{ID: "any", Title: "t", Source: "s", Rule: "r",
+		Edits: []Edit{{File: "clamp.go", Old: "\tif x > hi {\n\t\treturn hi", New: "\tif x > hi {\n\t\treturn lo"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := &Runner{Root: root, Main: ".", Jobs: 1, Timeout: 30 * time.Second, BuildTimeout: time.Minute, Sources: srcs}
+	if res := r.one(ctx, ms[0]); res.Outcome != NotRun {
+		t.Errorf("an interrupted mutant is %s (%s), want %s", res.Outcome, res.KilledBy, NotRun)
+	}
+}

@@ -178,6 +178,9 @@ func (r *Runner) one(ctx context.Context, m Mutant) Result {
 	res.BuildSeconds = time.Since(t0).Seconds()
 	if err != nil {
 		res.Outcome, res.KilledBy = DidNotBuild, firstErrorLine(out, err)
+		if ctx.Err() != nil { // interrupted, not a verdict on the mutant
+			res.Outcome, res.KilledBy = NotRun, "interrupted during its build"
+		}
 		return res
 	}
 	t1 := time.Now()
@@ -185,6 +188,9 @@ func (r *Runner) one(ctx context.Context, m Mutant) Result {
 	res.RunSeconds = time.Since(t1).Seconds()
 	if err != nil {
 		verdict, by = Killed, err.Error()
+		if ctx.Err() != nil { // interrupted, not a verdict on the mutant
+			verdict, by = NotRun, "interrupted during its judge"
+		}
 	}
 	res.Outcome, res.KilledBy = verdict, by
 	return res
