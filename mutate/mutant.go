@@ -36,9 +36,14 @@ type Mutant struct {
 	// Occurrence counts earlier mutants of the same file, function,
 	// operator, original and mutated text (0 for the first).
 	Occurrence int `json:"occurrence"`
+	// Title and Source are a historical entry's (mutate/historical.yaml):
+	// what the bug did in production and the fix it was taken from.
+	Title  string `json:"title,omitempty"`
+	Source string `json:"source,omitempty"`
 
-	start, end int    // byte offsets of the replaced text
-	repl       string // the replacement, as written into the file
+	start, end int               // byte offsets of the replaced text
+	repl       string            // the replacement, as written into the file
+	files      map[string][]byte // a historical mutant's edited files
 }
 
 // Pos is "file:line:col".
@@ -46,6 +51,9 @@ func (m Mutant) Pos() string { return fmt.Sprintf("%s:%d:%d", m.File, m.Line, m.
 
 // Description is the mutation in one line, shortened.
 func (m Mutant) Description() string {
+	if m.Title != "" {
+		return fmt.Sprintf("%s %s: %s", m.Operator, m.ID, clip(m.Title, 120))
+	}
 	return fmt.Sprintf("%s: %s → %s", m.Operator, clip(m.Original, 70), clip(m.Mutated, 70))
 }
 

@@ -192,6 +192,17 @@ func (r *Report) Survivors() []Result {
 	return out
 }
 
+// notBuilt are the results that did not build.
+func (r *Report) notBuilt() []Result {
+	var out []Result
+	for _, res := range r.Results {
+		if res.Outcome == DidNotBuild {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
 // Percent renders a score as "83.3 %", or "-" when nothing was judged.
 func Percent(x Ratio) string {
 	if math.IsNaN(float64(x)) {
@@ -239,12 +250,22 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	b.WriteString("## Survivors\n\nEach is a missing property, a missing scenario, or an equivalent mutant (then list it in mutate/equivalent.yaml with the reason).\n\n")
 	b.WriteString("| where | function | operator | original | mutated | id |\n|---|---|---|---|---|---|\n")
 	for _, s := range r.Survivors() {
+		if s.Title != "" { // a historical entry: its title and source say more than its first edit
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", s.Pos(), s.Func, s.Operator, mdCell(s.Title), mdCell(s.Source), s.ID)
+			continue
+		}
 		fmt.Fprintf(&b, "| %s | %s | %s | `%s` | `%s` | %s |\n", s.Pos(), s.Func, s.Operator, mdCell(s.Original), mdCell(s.Mutated), s.ID)
 	}
 	b.WriteString("\n## Killed\n\n| where | operator | killed by | id |\n|---|---|---|---|\n")
 	for _, res := range r.Results {
 		if res.Outcome == Killed || res.Outcome == Timeout {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", res.Pos(), res.Operator, mdCell(res.Outcome+": "+res.KilledBy), res.ID)
+		}
+	}
+	if bad := r.notBuilt(); len(bad) > 0 {
+		b.WriteString("\n## Did not build\n\n| where | operator | error | id |\n|---|---|---|---|\n")
+		for _, res := range bad {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", res.Pos(), res.Operator, mdCell(res.KilledBy), res.ID)
 		}
 	}
 	_, err := io.WriteString(w, b.String())

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -161,15 +162,13 @@ func (r *Runner) one(ctx context.Context, m Mutant) Result {
 		return res
 	}
 	defer os.RemoveAll(dir)
-	src, ok := r.Sources[m.File]
-	if !ok {
-		res.Outcome, res.KilledBy = DidNotBuild, "no source for "+m.File
+	files, err := m.Files(r.Sources)
+	if err != nil {
+		res.Outcome, res.KilledBy = DidNotBuild, err.Error()
 		return res
 	}
-	file := filepath.Join(dir, filepath.Base(m.File))
-	overlay := filepath.Join(dir, "overlay.json")
-	data, _ := json.Marshal(map[string]map[string]string{"Replace": {filepath.Join(r.Root, filepath.FromSlash(m.File)): file}})
-	if err := errors.Join(os.WriteFile(file, m.Apply(src), 0o644), os.WriteFile(overlay, data, 0o644)); err != nil {
+	overlay, err := writeOverlay(dir, r.Root, files)
+	if err != nil {
 		res.Outcome, res.KilledBy = DidNotBuild, err.Error()
 		return res
 	}
@@ -179,6 +178,9 @@ func (r *Runner) one(ctx context.Context, m Mutant) Result {
 	res.BuildSeconds = time.Since(t0).Seconds()
 	if err != nil {
 		res.Outcome, res.KilledBy = DidNotBuild, firstErrorLine(out, err)
+		if ctx.Err() != nil { // interrupted, not a verdict on the mutant
+			res.Outcome, res.KilledBy = NotRun, "interrupted during its build"
+		}
 		return res
 	}
 	t1 := time.Now()
@@ -186,9 +188,36 @@ func (r *Runner) one(ctx context.Context, m Mutant) Result {
 	res.RunSeconds = time.Since(t1).Seconds()
 	if err != nil {
 		verdict, by = Killed, err.Error()
+		if ctx.Err() != nil { // interrupted, not a verdict on the mutant
+			verdict, by = NotRun, "interrupted during its judge"
+		}
 	}
 	res.Outcome, res.KilledBy = verdict, by
 	return res
+}
+
+// writeOverlay writes each changed file (path relative to root → new
+// content) into dir, one subdirectory per file so that equal base names do
+// not collide, and the overlay.json that makes the build read them in
+// place of the originals; it returns the overlay's path.
+func writeOverlay(dir, root string, files map[string][]byte) (string, error) {
+	replace := map[string]string{}
+	paths := make([]string, 0, len(files))
+	for p := range files {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	var errs []error
+	for i, p := range paths {
+		sub := filepath.Join(dir, fmt.Sprintf("f%d", i))
+		file := filepath.Join(sub, filepath.Base(p))
+		errs = append(errs, os.MkdirAll(sub, 0o755), os.WriteFile(file, files[p], 0o644))
+		replace[filepath.Join(root, filepath.FromSlash(p))] = file
+	}
+	overlay := filepath.Join(dir, "overlay.json")
+	data, _ := json.Marshal(map[string]map[string]string{"Replace": replace})
+	errs = append(errs, os.WriteFile(overlay, data, 0o644))
+	return overlay, errors.Join(errs...)
 }
 
 // build runs `go build [-overlay FILE] -ldflags=-s -w -o bin Main` in Root.

@@ -272,12 +272,17 @@ func (eventsPerAgentProp) end(c *checker, w *sim.World, db *model.DB) {
 	}
 }
 
-// landingMRsProp bounds the landing merge requests of one convoy.
+// landingMRsProp bounds the landing merge requests of one convoy: the
+// system-created merge requests that track it (create_landing_mr submits
+// the convoy itself for review, so a landing MR has a tracks edge to the
+// convoy and no convoy_id in its metadata).
 type landingMRsProp struct{ convoys int }
 
 func (p *landingMRsProp) end(c *checker, w *sim.World, db *model.DB) {
-	landing, _ := db.Query(`SELECT json_extract(metadata, '$.convoy_id'), count(*) FROM beads
-		WHERE type = 'merge_request' AND created_by = 'system' AND json_extract(metadata, '$.convoy_id') IS NOT NULL
+	landing, _ := db.Query(`SELECT bd.depends_on_bead_id, count(*) FROM beads mr
+		JOIN bead_dependencies bd ON bd.bead_id = mr.bead_id AND bd.dependency_type = 'tracks'
+		JOIN beads cv ON cv.bead_id = bd.depends_on_bead_id AND cv.type = 'convoy'
+		WHERE mr.type = 'merge_request' AND mr.created_by = 'system'
 		GROUP BY 1 ORDER BY 1`)
 	if landing == nil {
 		return

@@ -182,6 +182,23 @@ var properties = []propertySpec{
 	// differential
 	{PropertyInfo{PropDifferential, "differential", "the original TypeScript reconcile, applyEvent and applyAction on the same state (CheckOptions.Differences)"},
 		func() property { return &differentialProp{} }},
+	// production's own bugs (check_history.go)
+	{PropertyInfo{PropDirtyNotMerged, "safety", "the Town's PR status answers (mergeable_state dirty) and merge calls; the scenario's auto-merge delay"},
+		func() property { return &dirtyNotMergedProp{} }},
+	{PropertyInfo{PropGUPPAfterDispatch, "bounds", "the Town's start calls (time, lightweight); the world's process of the agent (when it started); the stale_heartbeat fault's times; the tick's GUPP actions"},
+		func() property { return &guppAfterDispatchProp{} }},
+	{PropertyInfo{PropConvoyFailsLast, "safety", "rows: convoys newly failed, the merge requests tracking them and their status"},
+		func() property { return &convoyFailsLastProp{} }},
+	{PropertyInfo{PropFollowUpNotReview, "safety", "rows: merge requests created since the last tick, the labels of the bead each tracks"},
+		func() property { return &followUpNotReviewedProp{} }},
+	{PropertyInfo{PropReviewOffQueue, "liveness", "rows: open and PR-less in-progress merge requests of rigs with code review off; the world's live refinery processes; breaker and drain ticks (pauses)"},
+		func() property { return &reviewOffQueueProp{} }},
+	{PropertyInfo{PropLandingSuppressed, "safety", "the Town's PR feedback answers (review required, blocked); rows: system-created merge requests tracking a convoy, their PR URL, status and creation time"},
+		func() property { return &landingSuppressedProp{} }},
+	{PropertyInfo{PropGUPPSparesMayor, "safety", "the tick's GUPP actions and the role of the agent each names"},
+		func() property { return &guppSparesMayorProp{} }},
+	{PropertyInfo{PropOpenIssueCadence, "bounds", "rows: open issues with a rig and no assignee at a tick's end; the world's tick records — not the port's active-work flag"},
+		func() property { return &openIssueCadenceProp{} }},
 }
 
 // differentialProp: a tick whose reconcile the original emitted other

@@ -47,6 +47,8 @@ var registry = []func() Scenario{
 	gcRetention,
 	gitlabRig,
 	wastelandClaims,
+	convoyLandReviewOff,
+	slowConflictFixes,
 }
 
 // All returns every named scenario, in listing order.

@@ -33,6 +33,8 @@ type mutateFlags struct {
 	budget, timeout                                 time.Duration
 	list, asJSON                                    bool
 	resume                                          string
+	// historical is the catalog file of --historical ("" when not given).
+	historical historicalFlag
 }
 
 // parseMutateFlags parses and checks the flags; the error names the flag.
@@ -54,12 +56,29 @@ func parseMutateFlags(args []string, stderr io.Writer) (*mutateFlags, error) {
 	fs.StringVar(&f.resume, "resume", "", "reuse the outcomes (killed, survived, timeout, did not build) of a previous run's results.json for the same mutant ids; judge only the rest")
 	fs.StringVar(&f.checkArgs, "check-args", defaultJudge, "the flags of the judge command that judge each mutant (--fail-fast --json are always added)")
 	fs.StringVar(&f.judge, "judge", "check", "the townsim command that judges each mutant: check (the property suite) or explore (a campaign; give its flags with --check-args, e.g. --cases N --swarm --known BASE)")
-	fs.StringVar(&f.ids, "ids", "", "judge only these mutant ids (comma-separated, as --list shows them; after --sample)")
+	fs.StringVar(&f.ids, "ids", "", "judge only these mutant ids (comma-separated, as --list shows them; after --sample); with --historical, catalog entry ids")
+	fs.Var(&f.historical, "historical", "judge the catalog of production's own bugs (`FILE`, default mutate/historical.yaml under the module root) instead of generated mutants: --historical, --historical=FILE or --historical FILE")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	checkArgsSet := false
-	fs.Visit(func(fl *flag.Flag) { checkArgsSet = checkArgsSet || fl.Name == "check-args" })
+	// --historical FILE: the flag package stops at the first argument that
+	// is not a flag; take it as the catalog and parse the rest.
+	if f.historical.on && f.historical.path == "" && fs.NArg() > 0 && !strings.HasPrefix(fs.Arg(0), "-") {
+		f.historical.path = fs.Arg(0)
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return nil, err
+		}
+	}
+	checkArgsSet, set := false, map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	checkArgsSet = set["check-args"]
+	if f.historical.on {
+		for _, name := range []string{"package", "operators", "sample", "seed"} {
+			if set[name] {
+				return nil, fmt.Errorf("--%s: not with --historical (the catalog's entries are the mutants; --ids selects some)", name)
+			}
+		}
+	}
 	switch {
 	case f.judge != "check" && f.judge != "explore":
 		return nil, fmt.Errorf("--judge: want check or explore, got %q", f.judge)
@@ -170,16 +189,25 @@ func mutateCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "townsim mutate: %v\n", err)
 		return 2
 	}
-	files, err := mutate.Files(root, splitList(f.packages))
-	if err != nil {
-		fmt.Fprintf(stderr, "townsim mutate: --package: %v\n", err)
-		return 2
-	}
-	ops := splitList(f.operators)
-	all, srcs, err := mutate.Generate(root, files, ops)
-	if err != nil {
-		fmt.Fprintf(stderr, "townsim mutate: --operators: %v\n", err)
-		return 2
+	var files, ops []string
+	var all []mutate.Mutant
+	var srcs map[string][]byte
+	if f.historical.on {
+		if all, srcs, err = historicalMutants(root, f.historical.path); err != nil {
+			fmt.Fprintf(stderr, "townsim mutate: --historical: %v\n", err)
+			return 2
+		}
+		files, ops = sortedKeys(srcs), []string{mutate.OpHistorical}
+	} else {
+		if files, err = mutate.Files(root, splitList(f.packages)); err != nil {
+			fmt.Fprintf(stderr, "townsim mutate: --package: %v\n", err)
+			return 2
+		}
+		ops = splitList(f.operators)
+		if all, srcs, err = mutate.Generate(root, files, ops); err != nil {
+			fmt.Fprintf(stderr, "townsim mutate: --operators: %v\n", err)
+			return 2
+		}
 	}
 	eqPath := f.equivalent
 	if eqPath == "" {
@@ -203,7 +231,11 @@ func mutateCommand(args []string, stdout, stderr io.Writer) int {
 		for _, id := range want {
 			i := slices.IndexFunc(sampled, func(m mutate.Mutant) bool { return m.ID == id })
 			if i < 0 {
-				fmt.Fprintf(stderr, "townsim mutate: --ids: no mutant %s (after --sample)\n", id)
+				what := "no mutant " + id + " (after --sample)"
+				if f.historical.on {
+					what = "no catalog entry " + id
+				}
+				fmt.Fprintf(stderr, "townsim mutate: --ids: %s\n", what)
 				return 2
 			}
 			only = append(only, sampled[i])

@@ -1,0 +1,145 @@
+package scenarios
+
+import (
+	"testing"
+	"time"
+
+	"github.com/townsim/townsim/model"
+	"github.com/townsim/townsim/model/reconciler"
+	"github.com/townsim/townsim/sim"
+)
+
+// The properties written for production's own bugs stay quiet on a real
+// convoy run and each fires on a hand-made violation after it.
+func TestHistoryPropertiesFire(t *testing.T) {
+	s, err := ByName("convoy-review-then-land")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.Config
+	cfg.Duration = time.Hour
+	c := runChecker(t, cfg)
+	if len(c.failures) != 0 {
+		t.Fatalf("the real run failed: %v", c.failures)
+	}
+	db := c.world.Town().DB()
+	one := func(q string, args ...any) string {
+		t.Helper()
+		s, err := db.Strings(q, args...)
+		if err != nil || len(s) == 0 {
+			t.Fatalf("%s: %v %v", q, s, err)
+		}
+		return s[0]
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.Exec(q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := c.now
+	view := func(d time.Duration, procs ...sim.ProcessView) *tickView {
+		c.now = at.Add(d)
+		v := &tickView{rec: &sim.TickRecord{At: c.now, End: c.now}, w: c.world, db: db, procs: procs,
+			byAgent: map[string]sim.ProcessView{}, holds: map[string]bool{}}
+		for _, p := range procs {
+			v.byAgent[p.AgentID] = p
+		}
+		return v
+	}
+	convoy := one(`SELECT bead_id FROM beads WHERE type = 'convoy' ORDER BY bead_id LIMIT 1`)
+	mr := one(`SELECT bead_id FROM beads WHERE type = 'merge_request' ORDER BY bead_id LIMIT 1`)
+	issue := one(`SELECT bead_id FROM beads WHERE type = 'issue' ORDER BY bead_id LIMIT 1`)
+	polecat := one(`SELECT bead_id FROM agent_metadata WHERE role = 'polecat' ORDER BY bead_id LIMIT 1`)
+	const url = "https://github.com/o/r/pull/99"
+
+	for _, tc := range []struct {
+		prop    string
+		breakIt func(t *testing.T, p property)
+	}{
+		{PropDirtyNotMerged, func(t *testing.T, p property) {
+			// a merge call a minute after the PR answered dirty
+			p.(caller).call(c, model.Call{Kind: model.CallPRStatus, URL: url},
+				model.Result{StatusCode: 200, PR: model.PRStatus{OK: true, State: "open", MergeableState: "dirty"}}, at)
+			p.(caller).call(c, model.Call{Kind: model.CallMergePR, URL: url}, model.Result{StatusCode: 405}, at.Add(time.Minute))
+		}},
+		{PropGUPPAfterDispatch, func(t *testing.T, p property) {
+			// GUPP warns an agent two minutes after its dispatch started it
+			p.(caller).call(c, model.Call{Kind: model.CallStartAgent, AgentID: polecat, BeadID: issue, Role: model.RolePolecat},
+				model.Result{StatusCode: 200}, at)
+			proc := sim.ProcessView{AgentID: polecat, BeadID: issue, Role: model.RolePolecat, State: "running", Live: true, Started: at}
+			p.(actor).action(c, reconciler.Action{Rule: "GUPP-warn", Type: reconciler.SendNudge, AgentID: polecat}, view(2*time.Minute, proc))
+		}},
+		{PropConvoyFailsLast, func(t *testing.T, p property) {
+			// a convoy failed while a merge request tracking it is open
+			exec(`INSERT OR IGNORE INTO bead_dependencies (bead_id, depends_on_bead_id, dependency_type) VALUES (?, ?, 'tracks')`, mr, convoy)
+			exec(`UPDATE beads SET status = 'open' WHERE bead_id = ?`, mr)
+			exec(`UPDATE beads SET status = 'failed' WHERE bead_id = ?`, convoy)
+			p.(ticker).tick(c, view(0))
+		}},
+		{PropFollowUpNotReview, func(t *testing.T, p property) {
+			// a merge request made for a PR-feedback bead
+			exec(`UPDATE beads SET labels = '["gt:pr-feedback"]' WHERE bead_id = ?`, issue)
+			p.(ticker).tick(c, view(0))
+			exec(`INSERT OR IGNORE INTO bead_dependencies (bead_id, depends_on_bead_id, dependency_type) VALUES (?, ?, 'tracks')`, mr, issue)
+			exec(`UPDATE beads SET created_at = ? WHERE bead_id = ?`, model.ISO(at.Add(30*time.Second)), mr)
+			p.(ticker).tick(c, view(time.Minute))
+		}},
+		{PropReviewOffQueue, func(t *testing.T, p property) {
+			// an open MR of a rig with code review off, the rig free, for 16 min
+			exec(`UPDATE rigs SET config = json_set(COALESCE(config, '{}'), '$.code_review', 0)
+				WHERE id = (SELECT rig_id FROM beads WHERE bead_id = ?)`, mr)
+			exec(`UPDATE beads SET status = 'closed' WHERE type = 'merge_request' AND status = 'in_progress'`)
+			exec(`UPDATE beads SET status = 'open' WHERE bead_id = ?`, mr)
+			c.breakerOpen = false
+			p.(ticker).tick(c, view(0))
+			p.(ticker).tick(c, view(reviewPopBound+time.Minute))
+		}},
+		{PropLandingSuppressed, func(t *testing.T, p property) {
+			// a landing MR failed while its PR awaited approval; another landing MR follows
+			mrs, err := db.Strings(`SELECT bead_id FROM beads WHERE type = 'merge_request' ORDER BY bead_id LIMIT 2`)
+			if err != nil || len(mrs) < 2 {
+				t.Fatalf("two merge requests: %v %v", mrs, err)
+			}
+			for _, id := range mrs {
+				exec(`INSERT OR IGNORE INTO bead_dependencies (bead_id, depends_on_bead_id, dependency_type) VALUES (?, ?, 'tracks')`, id, convoy)
+				exec(`UPDATE beads SET created_by = 'system' WHERE bead_id = ?`, id)
+			}
+			exec(`UPDATE beads SET status = 'failed', created_at = ? WHERE bead_id = ?`, model.ISO(at), mrs[0])
+			exec(`UPDATE review_metadata SET pr_url = ? WHERE bead_id = ?`, url, mrs[0])
+			exec(`UPDATE beads SET created_at = ? WHERE bead_id = ?`, model.ISO(at.Add(-time.Hour)), mrs[1])
+			p.(caller).call(c, model.Call{Kind: model.CallPRFeedback, URL: url},
+				model.Result{StatusCode: 200, Feedback: &model.PRFeedback{ReviewDecision: "REVIEW_REQUIRED"}}, at)
+			p.(ticker).tick(c, view(0))
+			exec(`UPDATE beads SET created_at = ? WHERE bead_id = ?`, model.ISO(at.Add(2*time.Minute)), mrs[1])
+			p.(ticker).tick(c, view(3*time.Minute))
+		}},
+		{PropGUPPSparesMayor, func(t *testing.T, p property) {
+			// GUPP warns the mayor
+			exec(`UPDATE agent_metadata SET role = 'mayor' WHERE bead_id = ?`, polecat)
+			defer exec(`UPDATE agent_metadata SET role = 'polecat' WHERE bead_id = ?`, polecat)
+			p.(actor).action(c, reconciler.Action{Rule: "GUPP-warn", Type: reconciler.SendNudge, AgentID: polecat}, view(0))
+		}},
+		{PropOpenIssueCadence, func(t *testing.T, p property) {
+			// an open, unassigned issue at a tick's end, and no tick for 5 minutes
+			exec(`UPDATE beads SET status = 'open', assignee_agent_bead_id = NULL, rig_id = COALESCE(rig_id, 'r') WHERE bead_id = ?`, issue)
+			p.(ticker).tick(c, view(0))
+			p.(ticker).tick(c, view(5*time.Minute))
+		}},
+	} {
+		t.Run(tc.prop, func(t *testing.T) {
+			c.failures = nil
+			c.seen = map[string]bool{}
+			var p property
+			for _, spec := range properties {
+				if spec.Name == tc.prop {
+					p = spec.new()
+				}
+			}
+			tc.breakIt(t, p)
+			if len(c.failures) == 0 || c.failures[0].Property != tc.prop {
+				t.Errorf("%s did not fire: %v", tc.prop, c.failures)
+			}
+		})
+	}
+}
