@@ -206,6 +206,7 @@ const (
 	PropMRFate             = "liveness/mr-terminal-after-pr-fate"
 	PropActiveCadence      = "bounds/active-town-ticks-at-active-cadence"
 	PropPRPolled           = "liveness/open-pr-polled"
+	PropCauseInWorld       = "safety/failure-cause-in-world"
 )
 
 // short is a bead or agent id shortened for messages.

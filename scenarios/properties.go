@@ -115,6 +115,8 @@ var properties = []propertySpec{
 		func() property { return &convoyClosesProp{} }},
 	{PropertyInfo{PropAuditLog, "safety", "the world's issues; rows: issues' status between ticks, their bead_events (created, status_changed, metadata)"},
 		func() property { return &auditLogProp{status: map[string]string{}, created: map[string]bool{}} }},
+	{PropertyInfo{PropCauseInWorld, "safety", "rows: failed MRs' failureReason, failureKind and PR URL, failed beads' last status_changed reason; the world's token and GitLab settings, its PRs, its answers to the Town's PR status calls, the Town's start calls; fault times (excuses)"},
+		newCauseInWorldProp},
 	// liveness
 	{PropertyInfo{PropSettle, "liveness", "the world's issues (creation time), the heal time, the beads' status at the end"},
 		func() property { return &settleProp{} }},
