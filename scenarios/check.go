@@ -207,6 +207,8 @@ const (
 	PropActiveCadence      = "bounds/active-town-ticks-at-active-cadence"
 	PropPRPolled           = "liveness/open-pr-polled"
 	PropCauseInWorld       = "safety/failure-cause-in-world"
+	PropResetEarned        = "safety/attempt-reset-earned"
+	PropReviewRetried      = "liveness/stalled-review-redispatched"
 )
 
 // short is a bead or agent id shortened for messages.

@@ -117,6 +117,8 @@ var properties = []propertySpec{
 		func() property { return &auditLogProp{status: map[string]string{}, created: map[string]bool{}} }},
 	{PropertyInfo{PropCauseInWorld, "safety", "rows: failed MRs' failureReason, failureKind and PR URL, failed beads' last status_changed reason; the world's token and GitLab settings, its PRs, its answers to the Town's PR status calls, the Town's start calls; fault times (excuses)"},
 		newCauseInWorldProp},
+	{PropertyInfo{PropResetEarned, "safety", "the Town's start calls by agent; the tick's reset_agent_dispatch_attempts actions; the configured attempt cap; fault times (excuses)"},
+		func() property { return &attemptResetEarnedProp{starts: map[string]int{}} }},
 	// liveness
 	{PropertyInfo{PropSettle, "liveness", "the world's issues (creation time), the heal time, the beads' status at the end"},
 		func() property { return &settleProp{} }},
@@ -146,6 +148,8 @@ var properties = []propertySpec{
 		func() property { return &autoMergeCallProp{green: map[string]time.Time{}, due: map[string]time.Time{}} }},
 	{PropertyInfo{PropReviewPopped, "liveness", "rows: open and in-progress merge requests by rig, the rig's code_review override; the world's live refinery processes; refinery start calls; breaker and drain ticks (pauses)"},
 		func() property { return &reviewPoppedProp{since: map[string]time.Time{}} }},
+	{PropertyInfo{PropReviewRetried, "liveness", "rows: in-progress merge requests without a PR URL, their blockers and awaiting_approval; the world's live refinery processes; refinery start calls; tick records; breaker and drain ticks (pauses)"},
+		func() property { return &reviewRetriedProp{since: map[string]time.Time{}, ticks: map[string]int{}} }},
 	{PropertyInfo{PropDeterminism, "liveness", "the trace hash of a second run"},
 		func() property { return determinismProp{} }},
 	// bounds
