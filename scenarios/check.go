@@ -209,6 +209,7 @@ const (
 	PropCauseInWorld       = "safety/failure-cause-in-world"
 	PropResetEarned        = "safety/attempt-reset-earned"
 	PropReviewRetried      = "liveness/stalled-review-redispatched"
+	PropGCRetention        = "bounds/gc-after-retention"
 )
 
 // short is a bead or agent id shortened for messages.
