@@ -186,7 +186,9 @@ var properties = []propertySpec{
 	{PropertyInfo{PropGitHubCalls, "bounds", "the Town's GitHub status and feedback calls by PR and simulated hour"},
 		func() property { return &githubCallsProp{calls: map[[2]any]int{}} }},
 	{PropertyInfo{PropGCRetention, "bounds", "the Town's start calls (lightweight ones mark triage agents) and the role its calls name; the heartbeats of the world's processes; rows: idle unhooked polecats and refineries, their creation and hooked events; the tick's GC delete_agent actions; fault times (excuses)"},
-		func() property { return &gcAfterRetentionProp{last: map[string]time.Time{}, triage: map[string]bool{}, role: map[string]string{}} }},
+		func() property {
+			return &gcAfterRetentionProp{last: map[string]time.Time{}, triage: map[string]bool{}, role: map[string]string{}}
+		}},
 	// differential
 	{PropertyInfo{PropDifferential, "differential", "the original TypeScript reconcile, applyEvent and applyAction on the same state (CheckOptions.Differences)"},
 		func() property { return &differentialProp{} }},
