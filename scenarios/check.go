@@ -210,6 +210,7 @@ const (
 	PropResetEarned        = "safety/attempt-reset-earned"
 	PropReviewRetried      = "liveness/stalled-review-redispatched"
 	PropGCRetention        = "bounds/gc-after-retention"
+	PropRigExists          = "safety/bead-rig-exists"
 )
 
 // short is a bead or agent id shortened for messages.

@@ -119,6 +119,8 @@ var properties = []propertySpec{
 		newCauseInWorldProp},
 	{PropertyInfo{PropResetEarned, "safety", "the Town's start calls by agent; the tick's reset_agent_dispatch_attempts actions; the configured attempt cap; fault times (excuses)"},
 		func() property { return &attemptResetEarnedProp{starts: map[string]int{}} }},
+	{PropertyInfo{PropRigExists, "safety", "rows: every bead's rig_id against the town's rigs (every 12 ticks and at the end)"},
+		func() property { return &rigExistsProp{} }},
 	// liveness
 	{PropertyInfo{PropSettle, "liveness", "the world's issues (creation time), the heal time, the beads' status at the end"},
 		func() property { return &settleProp{} }},

@@ -47,6 +47,7 @@ var registry = []func() Scenario{
 	gcRetention,
 	gitlabRig,
 	wastelandClaims,
+	riglessBeads,
 }
 
 // All returns every named scenario, in listing order.
