@@ -16,9 +16,10 @@ import (
 //   - not before: GC deletes an agent only 24 h after the latest of its
 //     start calls and of the heartbeats of its processes that reached the
 //     Town (each of them wrote last_activity_at, so production's clock is
-//     never earlier). An agent the world started as a triage agent
-//     (a lightweight start) is left out: production's triage path writes
-//     its activity NULL, which GC deletes at once (hazard 10);
+//     never earlier). Left out: an agent the world started as a triage
+//     agent (a lightweight start), and one a triage RESTART resolved (the
+//     closed triage request names it): production's triage path
+//     writes their activity NULL, which GC deletes at once (hazard 10);
 //   - not much after: an idle or dead polecat or refinery without a hook
 //     still exists gcLateBound past 24 h after its last activity — the
 //     latest of its start calls, heartbeats, hooks (its `hooked` bead
@@ -70,6 +71,12 @@ func (p *gcAfterRetentionProp) action(c *checker, a reconciler.Action, t *tickVi
 	}
 	last, ok := p.last[a.AgentID]
 	if !ok || p.triage[a.AgentID] || c.now.Sub(last) >= gcRetentionAge || c.causeExcuses()(c.now) {
+		return
+	}
+	// A triage RESTART of the agent writes its activity NULL (hazard 10);
+	// the closed triage request keeps its target and resolution.
+	if n, _ := t.db.Int(`SELECT count(*) FROM beads WHERE json_extract(metadata, '$.agent_bead_id') = ?
+		AND upper(json_extract(metadata, '$.resolution_action')) = ?`, a.AgentID, model.TriageRestart); n > 0 {
 		return
 	}
 	c.violation(PropGCRetention, a.AgentID, "GC deleted agent %s %s after its last start or heartbeat (retention %s)",

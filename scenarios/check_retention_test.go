@@ -55,6 +55,12 @@ func TestGCRetentionFires(t *testing.T) {
 		{"deleted 23 h after its last start", func(p property) { started(p, 23*time.Hour, false, model.RolePolecat); gc(p) }, true},
 		{"deleted 25 h after its last start", func(p property) { started(p, 25*time.Hour, false, model.RolePolecat); gc(p) }, false},
 		{"a triage agent deleted at once", func(p property) { started(p, time.Hour, true, model.RolePolecat); gc(p) }, false},
+		{"a triage RESTART's target deleted at once", func(p property) {
+			exec(`UPDATE beads SET metadata = json_object('agent_bead_id', ?, 'resolution_action', 'restart')
+				WHERE bead_id = (SELECT bead_id FROM beads WHERE type = 'issue' ORDER BY bead_id LIMIT 1)`, agent)
+			started(p, time.Minute, false, model.RolePolecat)
+			gc(p)
+		}, false},
 		{"the mayor deleted", func(p property) { started(p, 25*time.Hour, false, model.RoleMayor); gc(p) }, true},
 		{"a heartbeat 2 h ago", func(p property) {
 			started(p, 25*time.Hour, false, model.RolePolecat)
