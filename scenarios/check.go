@@ -211,6 +211,7 @@ const (
 	PropReviewRetried      = "liveness/stalled-review-redispatched"
 	PropGCRetention        = "bounds/gc-after-retention"
 	PropRigExists          = "safety/bead-rig-exists"
+	PropStatusLog          = "safety/status-change-is-guarded"
 )
 
 // short is a bead or agent id shortened for messages.

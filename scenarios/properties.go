@@ -121,6 +121,8 @@ var properties = []propertySpec{
 		func() property { return &attemptResetEarnedProp{starts: map[string]int{}} }},
 	{PropertyInfo{PropRigExists, "safety", "rows: every bead's rig_id against the town's rigs (every 12 ticks and at the end)"},
 		func() property { return &rigExistsProp{} }},
+	{PropertyInfo{PropStatusLog, "safety", "rows: bead_events status_changed old and new values (at the end)"},
+		func() property { return &statusLogProp{} }},
 	// liveness
 	{PropertyInfo{PropSettle, "liveness", "the world's issues (creation time), the heal time, the beads' status at the end"},
 		func() property { return &settleProp{} }},
