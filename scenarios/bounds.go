@@ -92,7 +92,7 @@ func DefaultBounds() Bounds {
 		EventsPerAgentHour:    600,
 		PokesPerAgentHour:     1500,
 		MergesPerMRHour:       30,
-		LandingMRsPerConvoy:   3,
+		LandingMRsPerConvoy:   5,
 		NudgesPerAgentHour:    12,
 		DispatchResume:        15 * time.Minute,
 		IdleTicksPerHour:      20,

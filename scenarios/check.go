@@ -212,6 +212,7 @@ const (
 	PropGCRetention        = "bounds/gc-after-retention"
 	PropRigExists          = "safety/bead-rig-exists"
 	PropStatusLog          = "safety/status-change-is-guarded"
+	PropLandingBackoff     = "bounds/landing-attempts-spaced"
 )
 
 // short is a bead or agent id shortened for messages.

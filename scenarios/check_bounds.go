@@ -276,9 +276,9 @@ func (eventsPerAgentProp) end(c *checker, w *sim.World, db *model.DB) {
 type landingMRsProp struct{ convoys int }
 
 func (p *landingMRsProp) end(c *checker, w *sim.World, db *model.DB) {
-	landing, _ := db.Query(`SELECT json_extract(metadata, '$.convoy_id'), count(*) FROM beads
-		WHERE type = 'merge_request' AND created_by = 'system' AND json_extract(metadata, '$.convoy_id') IS NOT NULL
-		GROUP BY 1 ORDER BY 1`)
+	// A landing MR tracks its convoy (CV-7 submits it with the convoy as
+	// the source); its metadata carries no convoy_id.
+	landing, _ := db.Query(`SELECT convoy, count(*) FROM (` + landingMRsQuery + `) GROUP BY convoy ORDER BY convoy`)
 	if landing == nil {
 		return
 	}

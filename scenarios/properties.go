@@ -193,6 +193,8 @@ var properties = []propertySpec{
 		func() property {
 			return &gcAfterRetentionProp{last: map[string]time.Time{}, triage: map[string]bool{}, role: map[string]string{}}
 		}},
+	{PropertyInfo{PropLandingBackoff, "bounds", "rows: system-created merge requests by convoy and their creation times; CV-7's cooldown constants"},
+		func() property { return &landingBackoffProp{} }},
 	// differential
 	{PropertyInfo{PropDifferential, "differential", "the original TypeScript reconcile, applyEvent and applyAction on the same state (CheckOptions.Differences)"},
 		func() property { return &differentialProp{} }},

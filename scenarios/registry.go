@@ -48,6 +48,7 @@ var registry = []func() Scenario{
 	gitlabRig,
 	wastelandClaims,
 	riglessBeads,
+	landingClosedFast,
 }
 
 // All returns every named scenario, in listing order.
