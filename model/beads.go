@@ -146,9 +146,13 @@ func (t *Town) reloadBead(id string) (*Bead, error) {
 
 // BeadFields are the editable fields of UpdateBeadFields; nil = not given.
 type BeadFields struct {
-	Status, Title, Body, Priority, Type, RigID, ParentID *string
-	Labels                                               *[]string
-	Metadata                                             map[string]any // nil = not given
+	Status, Title, Body, Priority, Type, ParentID *string
+	// RigID moves the bead to another rig; a NullString that is not Valid
+	// moves it out of every rig (rig_id NULL), as production's updateBead
+	// with rig_id null does.
+	RigID    *sql.NullString
+	Labels   *[]string
+	Metadata map[string]any // nil = not given
 }
 
 // UpdateBeadFields is the partial update [M 4.5]: a status change goes
@@ -195,7 +199,7 @@ func (t *Town) UpdateBeadFields(now time.Time, id string, f BeadFields, actor st
 		add("type", *f.Type)
 	}
 	if f.RigID != nil {
-		add("rig_id", *f.RigID)
+		add("rig_id", nullable(*f.RigID))
 	}
 	if f.ParentID != nil {
 		add("parent_bead_id", *f.ParentID)

@@ -176,6 +176,10 @@ func (r *Runner) one(ctx context.Context, m Mutant) Result {
 	t0 := time.Now()
 	out, err := r.build(ctx, bin, overlay)
 	res.BuildSeconds = time.Since(t0).Seconds()
+	if ctx.Err() != nil {
+		res.Outcome = NotRun // interrupted: no verdict, not a build failure
+		return res
+	}
 	if err != nil {
 		res.Outcome, res.KilledBy = DidNotBuild, firstErrorLine(out, err)
 		if ctx.Err() != nil { // interrupted, not a verdict on the mutant
@@ -186,6 +190,10 @@ func (r *Runner) one(ctx context.Context, m Mutant) Result {
 	t1 := time.Now()
 	verdict, by, err := r.judge(ctx, bin, r.Timeout)
 	res.RunSeconds = time.Since(t1).Seconds()
+	if ctx.Err() != nil {
+		res.Outcome = NotRun // interrupted (--budget's Ctrl-C): no verdict, not a kill
+		return res
+	}
 	if err != nil {
 		verdict, by = Killed, err.Error()
 		if ctx.Err() != nil { // interrupted, not a verdict on the mutant

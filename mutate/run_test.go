@@ -77,3 +77,26 @@ func TestBudgetStops(t *testing.T) {
 		t.Errorf("%d of 3 not run under a 1ns budget; results %+v", notRun, res)
 	}
 }
+
+// A mutant whose build or judge an interrupt cut short is not run, not
+// killed and not "did not build": an interrupted run must not count
+// kills it never saw.
+func TestInterruptedIsNotRun(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go tool")
+	}
+	root, err := filepath.Abs("testdata/tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, srcs, err := Generate(root, []string{"clamp.go"}, Operators())
+	if err != nil || len(all) == 0 {
+		t.Fatalf("%d mutants: %v", len(all), err)
+	}
+	r := &Runner{Root: root, Main: ".", Jobs: 1, BuildTimeout: 2 * time.Minute, Sources: srcs}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if res := r.one(ctx, all[0]); res.Outcome != NotRun {
+		t.Errorf("an interrupted mutant: %s (%s), want %s", res.Outcome, res.KilledBy, NotRun)
+	}
+}

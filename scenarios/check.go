@@ -206,6 +206,13 @@ const (
 	PropMRFate             = "liveness/mr-terminal-after-pr-fate"
 	PropActiveCadence      = "bounds/active-town-ticks-at-active-cadence"
 	PropPRPolled           = "liveness/open-pr-polled"
+	PropCauseInWorld       = "safety/failure-cause-in-world"
+	PropResetEarned        = "safety/attempt-reset-earned"
+	PropReviewRetried      = "liveness/stalled-review-redispatched"
+	PropGCRetention        = "bounds/gc-after-retention"
+	PropRigExists          = "safety/bead-rig-exists"
+	PropStatusLog          = "safety/status-change-is-guarded"
+	PropLandingBackoff     = "bounds/landing-attempts-spaced"
 )
 
 // short is a bead or agent id shortened for messages.

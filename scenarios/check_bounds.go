@@ -279,11 +279,9 @@ func (eventsPerAgentProp) end(c *checker, w *sim.World, db *model.DB) {
 type landingMRsProp struct{ convoys int }
 
 func (p *landingMRsProp) end(c *checker, w *sim.World, db *model.DB) {
-	landing, _ := db.Query(`SELECT bd.depends_on_bead_id, count(*) FROM beads mr
-		JOIN bead_dependencies bd ON bd.bead_id = mr.bead_id AND bd.dependency_type = 'tracks'
-		JOIN beads cv ON cv.bead_id = bd.depends_on_bead_id AND cv.type = 'convoy'
-		WHERE mr.type = 'merge_request' AND mr.created_by = 'system'
-		GROUP BY 1 ORDER BY 1`)
+	// A landing MR tracks its convoy (CV-7 submits it with the convoy as
+	// the source); its metadata carries no convoy_id.
+	landing, _ := db.Query(`SELECT convoy, count(*) FROM (` + landingMRsQuery + `) GROUP BY convoy ORDER BY convoy`)
 	if landing == nil {
 		return
 	}

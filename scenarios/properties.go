@@ -115,6 +115,14 @@ var properties = []propertySpec{
 		func() property { return &convoyClosesProp{} }},
 	{PropertyInfo{PropAuditLog, "safety", "the world's issues; rows: issues' status between ticks, their bead_events (created, status_changed, metadata)"},
 		func() property { return &auditLogProp{status: map[string]string{}, created: map[string]bool{}} }},
+	{PropertyInfo{PropCauseInWorld, "safety", "rows: failed MRs' failureReason, failureKind and PR URL, failed beads' last status_changed reason; the world's token and GitLab settings, its PRs, its answers to the Town's PR status calls, the Town's start calls; fault times (excuses)"},
+		newCauseInWorldProp},
+	{PropertyInfo{PropResetEarned, "safety", "the Town's start calls by agent; the tick's reset_agent_dispatch_attempts actions; the configured attempt cap; fault times (excuses)"},
+		func() property { return &attemptResetEarnedProp{starts: map[string]int{}} }},
+	{PropertyInfo{PropRigExists, "safety", "rows: every bead's rig_id against the town's rigs (every 12 ticks and at the end)"},
+		func() property { return &rigExistsProp{} }},
+	{PropertyInfo{PropStatusLog, "safety", "rows: bead_events status_changed old and new values (at the end)"},
+		func() property { return &statusLogProp{} }},
 	// liveness
 	{PropertyInfo{PropSettle, "liveness", "the world's issues (creation time), the heal time, the beads' status at the end"},
 		func() property { return &settleProp{} }},
@@ -144,6 +152,8 @@ var properties = []propertySpec{
 		func() property { return &autoMergeCallProp{green: map[string]time.Time{}, due: map[string]time.Time{}} }},
 	{PropertyInfo{PropReviewPopped, "liveness", "rows: open and in-progress merge requests by rig, the rig's code_review override; the world's live refinery processes; refinery start calls; breaker and drain ticks (pauses)"},
 		func() property { return &reviewPoppedProp{since: map[string]time.Time{}} }},
+	{PropertyInfo{PropReviewRetried, "liveness", "rows: in-progress merge requests without a PR URL, their blockers and awaiting_approval; the world's live refinery processes; refinery start calls; tick records; breaker and drain ticks (pauses)"},
+		func() property { return &reviewRetriedProp{since: map[string]time.Time{}, ticks: map[string]int{}} }},
 	{PropertyInfo{PropDeterminism, "liveness", "the trace hash of a second run"},
 		func() property { return determinismProp{} }},
 	// bounds
@@ -179,6 +189,12 @@ var properties = []propertySpec{
 		func() property { return &statementsPerTickProp{} }},
 	{PropertyInfo{PropGitHubCalls, "bounds", "the Town's GitHub status and feedback calls by PR and simulated hour"},
 		func() property { return &githubCallsProp{calls: map[[2]any]int{}} }},
+	{PropertyInfo{PropGCRetention, "bounds", "the Town's start calls (lightweight ones mark triage agents) and the role its calls name; the heartbeats of the world's processes; rows: idle unhooked polecats and refineries, their creation and hooked events; the tick's GC delete_agent actions; fault times (excuses)"},
+		func() property {
+			return &gcAfterRetentionProp{last: map[string]time.Time{}, triage: map[string]bool{}, role: map[string]string{}}
+		}},
+	{PropertyInfo{PropLandingBackoff, "bounds", "rows: system-created merge requests by convoy and their creation times; CV-7's cooldown constants"},
+		func() property { return &landingBackoffProp{} }},
 	// differential
 	{PropertyInfo{PropDifferential, "differential", "the original TypeScript reconcile, applyEvent and applyAction on the same state (CheckOptions.Differences)"},
 		func() property { return &differentialProp{} }},

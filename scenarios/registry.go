@@ -49,6 +49,8 @@ var registry = []func() Scenario{
 	wastelandClaims,
 	convoyLandReviewOff,
 	slowConflictFixes,
+	riglessBeads,
+	landingClosedFast,
 }
 
 // All returns every named scenario, in listing order.

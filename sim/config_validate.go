@@ -149,6 +149,10 @@ func (c Config) Validate() error {
 	v.prob("workload.delete", l.Delete)
 	v.prob("workload.delete_on_done", l.DeleteOnDone)
 	v.prob("workload.wasteland", l.Wasteland)
+	v.prob("workload.unrig", l.Unrig)
+	if l.Unrig > 0 {
+		v.dist("workload.unrig_after", l.UnrigAfter)
+	}
 	if l.Delete > 0 {
 		v.dist("workload.delete_after", l.DeleteAfter)
 	}

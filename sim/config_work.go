@@ -95,6 +95,15 @@ type WorkloadConfig struct {
 	// production's origin tag (metadata.wasteland, kind
 	// wanted-item-claim); an item gets one to a few issues.
 	Wasteland float64 `yaml:"wasteland"`
+	// Unrig is the fraction of issues (convoy tasks included) a user moves
+	// out of their rig at UnrigAfter after creation (production's tRPC
+	// updateBead with rig_id null), together with the merge requests
+	// that track the issue and are still open then. Such a bead waits:
+	// no rule dispatches or reviews a bead without a rig. Nothing is
+	// drawn while Unrig is 0.
+	Unrig float64 `yaml:"unrig"`
+	// UnrigAfter is when, after creation, the user moves it.
+	UnrigAfter des.Dist `yaml:"unrig_after"`
 	// DashboardVisitsPerHour is the rate at which users open the town's
 	// page, whose load calls t.EnsureMayor (production's mayor/ensure
 	// route). It is how production brings back a mayor lost to a container

@@ -39,6 +39,8 @@ func TestConfigValidateScenarioSettings(t *testing.T) {
 		{"mayor session", func(c *Config) { c.Work.MayorSession = des.Dist{Kind: des.KindExp} }, "work.mayor_session: dist exp: Mean"},
 		{"delete", func(c *Config) { c.Workload.Delete = 2 }, "workload.delete: must be a probability"},
 		{"delete needs a delay", func(c *Config) { c.Workload.Delete = 0.5 }, "workload.delete_after: dist: Kind is empty"},
+		{"unrig", func(c *Config) { c.Workload.Unrig = 1.5 }, "workload.unrig: must be a probability"},
+		{"unrig needs a delay", func(c *Config) { c.Workload.Unrig = 0.5 }, "workload.unrig_after: dist: Kind is empty"},
 		{"delete on done", func(c *Config) { c.Workload.DeleteOnDone = 2 }, "workload.delete_on_done: must be a probability"},
 	}
 	for _, tt := range tests {

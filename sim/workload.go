@@ -180,6 +180,7 @@ func (u *workload) sling(kind string) {
 	w.issues = append(w.issues, rec)
 	u.maybeCancel(rec)
 	u.maybeDelete(rec)
+	u.maybeUnrig(rec)
 	if kind == issueUnassigned {
 		w.rpc("create_bead", func(now time.Time) error {
 			b, err := w.town.CreateBead(now, model.CreateBeadInput{Type: model.TypeIssue, Title: title, RigID: rig})
@@ -325,6 +326,7 @@ func (u *workload) convoy() {
 	for _, id := range ids {
 		rec := &issueRec{id: id, at: w.eng.Now(), kind: issueConvoy, convoy: convoyID, created: true}
 		w.issues = append(w.issues, rec)
+		u.maybeUnrig(rec)
 	}
 	if staged && convoyID != "" {
 		w.eng.After(delay, func() {

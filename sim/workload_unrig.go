@@ -1,0 +1,47 @@
+package sim
+
+import (
+	"database/sql"
+
+	"github.com/townsim/townsim/des"
+	"github.com/townsim/townsim/model"
+)
+
+// maybeUnrig draws (from its own stream, so that other draws do not
+// move) whether a user moves the issue out of its rig, and schedules it.
+// Nothing is drawn while Unrig is 0.
+func (u *workload) maybeUnrig(rec *issueRec) {
+	if u.cfg.Unrig == 0 {
+		return
+	}
+	r := u.w.src.Stream("workload/unrig")
+	if !r.Bool(u.cfg.Unrig) {
+		return
+	}
+	u.w.eng.After(u.cfg.UnrigAfter.Sample(r), func() { u.unrig(rec) })
+}
+
+// unrig is a user's updateBead with rig_id null on the issue and on the
+// merge requests tracking it that are still open, as the user sees them
+// listed under the issue.
+func (u *workload) unrig(rec *issueRec) {
+	w := u.w
+	if rec.id == "" || rec.deleted {
+		return
+	}
+	mrs, err := w.town.DB().Strings(`SELECT m.bead_id FROM bead_dependencies d JOIN beads m ON m.bead_id = d.bead_id
+		WHERE d.depends_on_bead_id = ? AND d.dependency_type = 'tracks' AND m.type = 'merge_request' AND m.status = 'open'
+		ORDER BY m.bead_id`, rec.id)
+	if err != nil {
+		mrs = nil
+	}
+	for i, id := range append([]string{rec.id}, mrs...) {
+		typ := model.TypeIssue
+		if i > 0 {
+			typ = model.TypeMergeRequest
+		}
+		w.rpcEnv("update_bead", func() error {
+			return w.town.UpdateBead(w.env, id, model.BeadFields{RigID: &sql.NullString{}}, nil, "user")
+		}, func() []des.Field { return []des.Field{des.F("bead", id), des.F("type", typ), des.F("rig", "null")} })
+	}
+}
