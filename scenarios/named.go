@@ -497,3 +497,23 @@ func beadsDeleted() Scenario {
 		},
 	}
 }
+
+// githubFlaky: GitHub answers about half of the status and feedback calls
+// with a mix of transient errors and unparsable bodies, for the whole run,
+// with normal answers in between: production's poll-error counters count
+// consecutive errors of one class, so such a town fails no MR for errors
+// that never ran long enough (RQ-1's transient and invalid thresholds).
+func githubFlaky() Scenario {
+	c := Default()
+	c.GitHub.Errors = sim.APIErrorWeights{OK: 4, ServerError: 1, RateLimited: 1, Invalid: 1, WrongShape: 1}
+	c.Duration = 2 * time.Hour
+	return Scenario{
+		Name:    "github-flaky",
+		Purpose: "GitHub answers about half of the status and feedback calls with 502, 429 or an unparsable body, interleaved with normal answers",
+		Config:  c,
+		Expect: Expect{
+			Actions: []string{reconciler.PollPR},
+			Bounds:  Bounds{NonTerminal: waiting()},
+		},
+	}
+}

@@ -17,6 +17,7 @@ var registry = []func() Scenario{
 	longDrain,
 	containerOutage,
 	githubOutage,
+	githubFlaky,
 	reviewFeedbackLoops,
 	reworkLoops,
 	convoyReviewThenLand,
