@@ -235,6 +235,14 @@ func TestScenarioReaches(t *testing.T) {
 				t.Errorf("no failed PR status call")
 			}
 		}},
+		{"github-flaky", 40 * time.Minute, func(t *testing.T, r *run) {
+			// Errors of both classes interleaved with normal answers.
+			failed := len(r.grep("call", "kind=github.pr_status", "code=502")) + len(r.grep("call", "kind=github.pr_status", "code=429"))
+			ok := len(r.grep("call", "kind=github.pr_status", "code=200"))
+			if failed == 0 || ok == 0 || r.res.World.Faults["github_invalid"] == 0 {
+				t.Errorf("PR status answers: %d transient errors, %d normal, faults %v; want transient errors, unparsable bodies and normal answers", failed, ok, r.res.World.Faults)
+			}
+		}},
 		{"review-feedback-loops", 40 * time.Minute, func(t *testing.T, r *run) {
 			if len(r.grep("proc", "job=feedback"))+len(r.grep("proc", "job=conflict")) == 0 {
 				t.Errorf("no polecat worked on PR feedback or a conflict")
