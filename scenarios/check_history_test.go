@@ -120,6 +120,17 @@ func TestHistoryPropertiesFire(t *testing.T) {
 			defer exec(`UPDATE agent_metadata SET role = 'polecat' WHERE bead_id = ?`, polecat)
 			p.(actor).action(c, reconciler.Action{Rule: "GUPP-warn", Type: reconciler.SendNudge, AgentID: polecat}, view(0))
 		}},
+		{PropBlameHasActor, func(t *testing.T, p property) {
+			// an MR failed "for the polecat's missing PR" that tracks the
+			// convoy, which no polecat ran on or was hooked to
+			exec(`UPDATE beads SET status = 'failed' WHERE bead_id = ?`, mr)
+			exec(`INSERT INTO bead_events (bead_event_id, bead_id, event_type, old_value, new_value, metadata, created_at)
+				VALUES ('blame-1', ?, 'status_changed', 'open', 'failed', '{"reason":"MR bead has no pr_url and code review is disabled — polecat failed to create PR"}', '2026-01-01T01:00:00.000Z')`, mr)
+			exec(`DELETE FROM bead_dependencies WHERE bead_id = ? AND dependency_type = 'tracks'`, mr)
+			exec(`INSERT INTO bead_dependencies (bead_id, depends_on_bead_id, dependency_type) VALUES (?, ?, 'tracks')`, mr, convoy)
+			p.(ticker).tick(c, view(0, sim.ProcessView{AgentID: polecat, BeadID: issue, Role: model.RolePolecat, Live: true}))
+			p.(ender).end(c, c.world, db)
+		}},
 		{PropOpenIssueCadence, func(t *testing.T, p property) {
 			// an open, unassigned issue at a tick's end, and no tick for 5 minutes
 			exec(`UPDATE beads SET status = 'open', assignee_agent_bead_id = NULL, rig_id = COALESCE(rig_id, 'r') WHERE bead_id = ?`, issue)

@@ -195,6 +195,8 @@ var properties = []propertySpec{
 		}},
 	{PropertyInfo{PropLandingBackoff, "bounds", "rows: system-created merge requests by convoy and their creation times; CV-7's cooldown constants"},
 		func() property { return &landingBackoffProp{} }},
+	{PropertyInfo{PropBlameHasActor, "safety", "the world's polecat processes (the beads they ran on); rows: polecats' hooks each tick, failed merge requests, the bead each tracks, their status_changed events"},
+		func() property { return &blameProp{worked: map[string]bool{}} }},
 	// differential
 	{PropertyInfo{PropDifferential, "differential", "the original TypeScript reconcile, applyEvent and applyAction on the same state (CheckOptions.Differences)"},
 		func() property { return &differentialProp{} }},
