@@ -14,29 +14,8 @@ import (
 // answers, an answered PR, and an issue failed for exhausted attempts it
 // was never started for.
 func TestCauseInWorldFires(t *testing.T) {
-	s, err := ByName("gitlab-rig")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := runChecker(t, s.Config)
-	if len(c.failures) != 0 {
-		t.Fatalf("the real run failed: %v", c.failures)
-	}
-	db := c.world.Town().DB()
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := db.Exec(q, args...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	one := func(q string) string {
-		t.Helper()
-		s, err := db.Strings(q)
-		if err != nil || len(s) == 0 {
-			t.Fatalf("%s: %v %v", q, s, err)
-		}
-		return s[0]
-	}
+	c, db := passedRun(t, "gitlab-rig", 0)
+	exec, one := rowsOf(t, db)
 	mr := one(`SELECT bead_id FROM beads WHERE type = 'merge_request' ORDER BY bead_id LIMIT 1`)
 	issue := one(`SELECT bead_id FROM beads WHERE type = 'issue' ORDER BY bead_id LIMIT 1`)
 	failAt := c.now.Add(-time.Minute)

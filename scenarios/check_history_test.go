@@ -12,31 +12,8 @@ import (
 // The properties written for production's own bugs stay quiet on a real
 // convoy run and each fires on a hand-made violation after it.
 func TestHistoryPropertiesFire(t *testing.T) {
-	s, err := ByName("convoy-review-then-land")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := s.Config
-	cfg.Duration = time.Hour
-	c := runChecker(t, cfg)
-	if len(c.failures) != 0 {
-		t.Fatalf("the real run failed: %v", c.failures)
-	}
-	db := c.world.Town().DB()
-	one := func(q string, args ...any) string {
-		t.Helper()
-		s, err := db.Strings(q, args...)
-		if err != nil || len(s) == 0 {
-			t.Fatalf("%s: %v %v", q, s, err)
-		}
-		return s[0]
-	}
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := db.Exec(q, args...); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c, db := passedRun(t, "convoy-review-then-land", time.Hour)
+	exec, one := rowsOf(t, db)
 	at := c.now
 	view := func(d time.Duration, procs ...sim.ProcessView) *tickView {
 		c.now = at.Add(d)
@@ -141,13 +118,7 @@ func TestHistoryPropertiesFire(t *testing.T) {
 		t.Run(tc.prop, func(t *testing.T) {
 			c.failures = nil
 			c.seen = map[string]bool{}
-			var p property
-			for _, spec := range properties {
-				if spec.Name == tc.prop {
-					p = spec.new()
-				}
-			}
-			tc.breakIt(t, p)
+			tc.breakIt(t, propByName(t, tc.prop))
 			if len(c.failures) == 0 || c.failures[0].Property != tc.prop {
 				t.Errorf("%s did not fire: %v", tc.prop, c.failures)
 			}

@@ -9,15 +9,7 @@ import (
 // by CV-7's backoff), and fire on a landing MR created too soon and on a
 // bound below production's cap of five.
 func TestLandingPropertiesFire(t *testing.T) {
-	s, err := ByName("landing-closed-fast")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := runChecker(t, s.Config)
-	if len(c.failures) != 0 {
-		t.Fatalf("the real run failed: %v", c.failures)
-	}
-	db := c.world.Town().DB()
+	c, db := passedRun(t, "landing-closed-fast", 0)
 	for _, tc := range []struct {
 		name, prop string
 		breakIt    func()

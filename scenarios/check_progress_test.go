@@ -12,31 +12,8 @@ import (
 // Each progress property fires on a small fake state that breaks it,
 // built on the rows of a real convoy run (which none of them failed).
 func TestProgressPropertiesFire(t *testing.T) {
-	s, err := ByName("convoy-review-then-land")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := s.Config
-	cfg.Duration = 90 * time.Minute
-	c := runChecker(t, cfg)
-	if len(c.failures) != 0 {
-		t.Fatalf("the real run failed: %v", c.failures)
-	}
-	db := c.world.Town().DB()
-	one := func(q string, args ...any) string {
-		t.Helper()
-		s, err := db.Strings(q, args...)
-		if err != nil || len(s) == 0 {
-			t.Fatalf("%s: %v %v", q, s, err)
-		}
-		return s[0]
-	}
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := db.Exec(q, args...); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c, db := passedRun(t, "convoy-review-then-land", 90*time.Minute)
+	exec, one := rowsOf(t, db)
 	at := c.now
 	view := func(d time.Duration, procs ...sim.ProcessView) *tickView {
 		c.now = at.Add(d)
@@ -83,8 +60,8 @@ func TestProgressPropertiesFire(t *testing.T) {
 			// green from the first answer through the delay, no merge call
 			call := model.Call{Kind: model.CallPRFeedback, URL: url}
 			p.(caller).call(c, call, green, at)
-			p.(caller).call(c, call, green, at.Add(cfg.Town.AutoMergeDelay))
-			p.(ticker).tick(c, view(cfg.Town.AutoMergeDelay+autoMergeBound+time.Second))
+			p.(caller).call(c, call, green, at.Add(c.cfg.Town.AutoMergeDelay))
+			p.(ticker).tick(c, view(c.cfg.Town.AutoMergeDelay+autoMergeBound+time.Second))
 		}},
 		{PropReviewPopped, func(t *testing.T, p property) {
 			// an open MR, no review in progress, no refinery, none started

@@ -14,29 +14,8 @@ import (
 // violations over the rows of a real refinery-start-outage run (which
 // they passed), and stay quiet on the same states the world explains.
 func TestRecoveryPropertiesFire(t *testing.T) {
-	s, err := ByName("refinery-start-outage")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := runChecker(t, s.Config)
-	if len(c.failures) != 0 {
-		t.Fatalf("the real run failed: %v", c.failures)
-	}
-	db := c.world.Town().DB()
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := db.Exec(q, args...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	one := func(q string) string {
-		t.Helper()
-		s, err := db.Strings(q)
-		if err != nil || len(s) == 0 {
-			t.Fatalf("%s: %v %v", q, s, err)
-		}
-		return s[0]
-	}
+	c, db := passedRun(t, "refinery-start-outage", 0)
+	exec, one := rowsOf(t, db)
 	refinery := one(`SELECT bead_id FROM agent_metadata WHERE role = 'refinery' ORDER BY bead_id LIMIT 1`)
 	mr := one(`SELECT bead_id FROM beads WHERE type = 'merge_request' ORDER BY bead_id LIMIT 1`)
 	at := c.now

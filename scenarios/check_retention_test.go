@@ -14,21 +14,8 @@ import (
 // and on an idle agent kept past the retention, over the rows of a real
 // gc-retention run (26 h, which it passed).
 func TestGCRetentionFires(t *testing.T) {
-	s, err := ByName("gc-retention")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := runChecker(t, s.Config)
-	if len(c.failures) != 0 {
-		t.Fatalf("the real run failed: %v", c.failures)
-	}
-	db := c.world.Town().DB()
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := db.Exec(q, args...); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c, db := passedRun(t, "gc-retention", 0)
+	exec, _ := rowsOf(t, db)
 	view := func() *tickView {
 		return &tickView{rec: &sim.TickRecord{At: c.now, End: c.now}, res: &alarm.TickResult{Ran: true}, w: c.world, db: db,
 			holds: map[string]bool{}}

@@ -9,17 +9,7 @@ import (
 // landing MR on rig ""), not on a bead moved out of every rig (NULL),
 // over the rows of a short real default run.
 func TestRigExistsFires(t *testing.T) {
-	s, err := ByName("default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := s.Config
-	cfg.Duration = 20 * time.Minute
-	c := runChecker(t, cfg)
-	if len(c.failures) != 0 {
-		t.Fatalf("the real run failed: %v", c.failures)
-	}
-	db := c.world.Town().DB()
+	c, db := passedRun(t, "default", 20*time.Minute)
 	for _, tc := range []struct {
 		name  string
 		rig   any
@@ -52,17 +42,7 @@ func TestRigExistsFires(t *testing.T) {
 // status-change-is-guarded fires on a status_changed event that keeps the
 // status or leaves a terminal one, over the rows of a short default run.
 func TestStatusLogFires(t *testing.T) {
-	s, err := ByName("default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := s.Config
-	cfg.Duration = 20 * time.Minute
-	c := runChecker(t, cfg)
-	if len(c.failures) != 0 {
-		t.Fatalf("the real run failed: %v", c.failures)
-	}
-	db := c.world.Town().DB()
+	c, db := passedRun(t, "default", 20*time.Minute)
 	for _, tc := range []struct {
 		name, old, new string
 		fires          bool

@@ -11,6 +11,47 @@ import (
 	"github.com/townsim/townsim/sim"
 )
 
+// passedRun runs the named scenario under the checker (for d, when d is
+// not zero), fails the test unless every property passed, and returns the
+// checker and the Town's database, for tests that then break rows by hand.
+func passedRun(t *testing.T, name string, d time.Duration) (*checker, *model.DB) {
+	t.Helper()
+	s, err := ByName(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.Config
+	if d != 0 {
+		cfg.Duration = d
+	}
+	c := runChecker(t, cfg)
+	if len(c.failures) != 0 {
+		t.Fatalf("the real run failed: %v", c.failures)
+	}
+	return c, c.world.Town().DB()
+}
+
+// rowsOf returns exec, which runs a statement on db and fails the test on
+// an error, and one, which returns the first value a query reads and
+// fails the test when it reads none.
+func rowsOf(t *testing.T, db *model.DB) (exec func(q string, args ...any), one func(q string, args ...any) string) {
+	exec = func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.Exec(q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	one = func(q string, args ...any) string {
+		t.Helper()
+		s, err := db.Strings(q, args...)
+		if err != nil || len(s) == 0 {
+			t.Fatalf("%s: %v %v", q, s, err)
+		}
+		return s[0]
+	}
+	return exec, one
+}
+
 // propByName builds a fresh instance of a property of the table.
 func propByName(t *testing.T, name string) property {
 	t.Helper()
