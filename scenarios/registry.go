@@ -52,6 +52,8 @@ var registry = []func() Scenario{
 	slowConflictFixes,
 	riglessBeads,
 	landingClosedFast,
+	quietMayor,
+	heldAfterMayor,
 }
 
 // All returns every named scenario, in listing order.

@@ -22,6 +22,12 @@ type WorkConfig struct {
 	// MayorSession is how long the mayor's session lasts before it exits
 	// (agent_completed, the mayor turns idle); "" Kind = it never ends.
 	MayorSession des.Dist `yaml:"mayor_session"`
+	// MayorQuiet makes the mayor wait for its user as production's mayor
+	// does: its session answers once when it starts running and then sits
+	// quiet, so its heartbeats carry the SDK watermark of that start (an
+	// ever older last_event_at) instead of a fresh one. false = every
+	// heartbeat reports fresh SDK activity.
+	MayorQuiet bool `yaml:"mayor_quiet"`
 	// Refinery is how long a refinery reviews.
 	Refinery des.Dist `yaml:"refinery"`
 	// Approve, RequestChanges and ReviewFail weigh a review's end.

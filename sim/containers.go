@@ -280,12 +280,15 @@ func (k *containers) heartbeat(p *process) {
 		return
 	}
 	k.w.stats.Heartbeats++
-	last := now
-	if !p.stuckAt.IsZero() {
+	last, typ := now, "message.part.updated"
+	switch {
+	case !p.stuckAt.IsZero():
 		last = p.stuckAt
+	case p.role == model.RoleMayor && k.w.cfg.Work.MayorQuiet:
+		last, typ = p.runningAt, "session.idle" // waiting for its user since it answered
 	}
 	in := model.HeartbeatInput{
-		Watermark:           &model.Watermark{LastEventType: "message.part.updated", LastEventAt: model.ISO(last)},
+		Watermark:           &model.Watermark{LastEventType: typ, LastEventAt: model.ISO(last)},
 		ContainerInstanceID: p.instance,
 	}
 	var nonce string
