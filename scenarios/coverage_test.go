@@ -38,9 +38,6 @@ var uncovered = []struct{ kind, id, reason string }{
 	{"action", "close_convoy", "emitted by CV-8 (see CV-8) and by CV-7 for a closed landing MR, but the merge that " +
 		"closes a landing MR closes its convoy in the same call (completeReviewWithResult closes the source, " +
 		"model/review.go)"},
-	{"rule", "AG-2", "needs an agent stalled for 2.5 h; GUPP's force stop stops the process, the container then " +
-		"answers exited/404 (process-manager.ts stopAgent always ends 'exited') and T4's observation idles the agent " +
-		"within a minute, so only a stop that never takes (a hung SDK abort, not simulated) leaves it stalled"},
 	{"rule", "RQ-4", "polling bumps the merge request's updated_at every minute while it is in_progress with a PR " +
 		"(reconciler.md §2.3 note), so RQ-4 needs 30 min without a reconcile pass, which no simulated fault causes"},
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/townsim/townsim/des"
+	"github.com/townsim/townsim/model"
 	"github.com/townsim/townsim/model/reconciler"
 	"github.com/townsim/townsim/sim"
 )
@@ -62,6 +63,34 @@ func heldAfterMayor() Scenario {
 		Config: c,
 		Expect: Expect{
 			Actions: []string{reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: waiting()},
+		},
+	}
+}
+
+// stopNeverTakes: sessions freeze (the stuck stage) and a stop never
+// takes on a frozen session (fault stop_ignored: the SDK's abort hangs,
+// the container keeps the agent stopping and silent). The triage agent
+// escalates stuck agents to the mayor rather than restarting them, so
+// GUPP's force stop (2 h) leaves the agent stalled and only AG-2 idles it,
+// 2.5 h later (PR #2830). Work keeps arriving, so the town stays active
+// and its container up (an idle stop would end the process and T4 idle
+// the agent sooner).
+func stopNeverTakes() Scenario {
+	c := sim.DefaultConfig()
+	c.Rigs = 1
+	c.Agents = 3
+	c.Containers.Stuck = sim.Stage{Weight: 0.3, After: des.Uniform(time.Minute, 10*time.Minute)}
+	c.Faults.Rates = map[string]float64{sim.FaultStopIgnored: 1}
+	c.Work.Triage.StuckAgent = model.TriageEscalateToMayor
+	c.Duration = 5 * time.Hour
+	return Scenario{
+		Name: "stop-never-takes",
+		Purpose: "frozen sessions whose stop never takes (stop_ignored) and a triage agent that escalates stuck " +
+			"agents to the mayor: GUPP's force stop leaves them stalled until AG-2 idles them 2.5 h later",
+		Config: c,
+		Expect: Expect{
+			Actions: []string{reconciler.StopAgent, reconciler.TransitionAgent, reconciler.UnhookAgent},
 			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}

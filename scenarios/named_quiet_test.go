@@ -11,6 +11,7 @@ func quietScenarioTests() []scenarioTest {
 	return []scenarioTest{
 		{"quiet-mayor", 0, checkQuietMayor},
 		{"held-after-mayor", 0, checkHeldAfterMayor},
+		{"stop-never-takes", 0, checkStopNeverTakes},
 	}
 }
 
@@ -86,5 +87,16 @@ func checkHeldAfterMayor(t *testing.T, r *run) {
 	}
 	if alone == 0 {
 		t.Errorf("no held issue was created while the world ran no process")
+	}
+}
+
+// A stop of a frozen session hangs, and AG-2 idles a stalled agent
+// ("stalled_timeout") and unhooks it: the stalled agent's bound is judged.
+func checkStopNeverTakes(t *testing.T, r *run) {
+	if r.res.World.Faults["stop_ignored"] == 0 {
+		t.Fatalf("no stop hung: %v", r.res.World.Faults)
+	}
+	if len(r.grep("action", "transition_agent", "from=stalled,to=idle", "stalled_timeout")) == 0 {
+		t.Errorf("AG-2 never idled a stalled agent")
 	}
 }

@@ -156,6 +156,8 @@ var properties = []propertySpec{
 		func() property { return &reviewRetriedProp{since: map[string]time.Time{}, ticks: map[string]int{}} }},
 	{PropertyInfo{PropDeterminism, "liveness", "the trace hash of a second run"},
 		func() property { return determinismProp{} }},
+	{PropertyInfo{PropStalledIdled, "liveness", "the Town's stop and start calls by agent; the world's process of the agent (live or not); the agent's status row — not stalled_at"},
+		func() property { return &stalledIdledProp{} }},
 	// bounds
 	{PropertyInfo{PropFalseDeath, "bounds", "the world's process of the agent an idle or re-dispatch action names: state, stuck, drained, done, last heartbeat"},
 		func() property { return &falseDeathProp{} }},

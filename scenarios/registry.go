@@ -54,6 +54,7 @@ var registry = []func() Scenario{
 	landingClosedFast,
 	quietMayor,
 	heldAfterMayor,
+	stopNeverTakes,
 }
 
 // All returns every named scenario, in listing order.

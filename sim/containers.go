@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -24,9 +25,16 @@ const (
 	procExited
 	// procGone: forgotten by the container; status answers 404.
 	procGone
+	// procStopping: a stop reached its frozen session and the SDK's
+	// session abort never returned (the stop_ignored fault): the
+	// container's registry says "stopping", status answers it, no
+	// heartbeat is sent for it, a later stop returns at once and a start
+	// replaces it. Not live: it does no work; it lasts until the
+	// container stops or restarts, or a start replaces it.
+	procStopping
 )
 
-var procStateNames = [...]string{"cold_start", "running", "unresponsive", "exited", "gone"}
+var procStateNames = [...]string{"cold_start", "running", "unresponsive", "exited", "gone", "stopping"}
 
 func (s procState) String() string { return procStateNames[s] }
 
@@ -137,14 +145,22 @@ func (k *containers) respond(c model.Call, sent time.Time) (model.Result, time.D
 			return model.Result{Err: "timeout"}, max(sent.Add(k.cfg.StatusTimeout).Sub(now), 0)
 		case procExited:
 			return model.Result{StatusCode: 200, Status: "exited", ExitReason: p.exitReason}, 0
+		case procStopping:
+			return model.Result{StatusCode: 200, Status: "stopping"}, 0
 		}
 		return model.Result{StatusCode: 404}, 0
 	case model.CallStartAgent:
 		return k.start(c, sent)
 	case model.CallStopAgent:
 		p := k.procs[c.AgentID]
+		if p != nil && p.state == procStopping {
+			return model.Result{StatusCode: 200}, 0 // already stopping: the container returns at once
+		}
 		if p == nil || !p.state.live() {
 			return model.Result{StatusCode: 404}, 0
+		}
+		if p.state == procRunning && !p.stuckAt.IsZero() && k.w.faults.roll(FaultStopIgnored) {
+			return k.stopHangs(p)
 		}
 		k.end(p, procExited, "stopped")
 		return model.Result{StatusCode: 200}, 0
@@ -343,9 +359,34 @@ func (k *containers) fault(p *process, name string) {
 	}
 }
 
+// stopHangs is the stop_ignored fault: the stop's session abort never
+// returns, so p is left stopping (no heartbeats, status "stopping") and
+// the Town's stop call, which production sends without a timeout, fails
+// when the platform gives up on the request (stopHang).
+func (k *containers) stopHangs(p *process) (model.Result, time.Duration) {
+	k.w.faults.fire(FaultStopIgnored, des.Str("agent", p.agentID), des.Int("n", int64(p.n)))
+	p.state = procStopping
+	k.w.record("proc", des.Str("agent", p.agentID), des.Int("n", int64(p.n)), des.Str("state", p.state.String()))
+	return model.Result{Err: "network connection lost"}, stopHang
+}
+
+// stopHang is how long a stop call whose session abort hangs waits before
+// it fails: the platform's limit on a request that gets no response
+// (Cloudflare's 100 s; an assumption, production sets no timeout).
+const stopHang = 100 * time.Second
+
+// endStopping ends every stopping process (the container went away).
+func (k *containers) endStopping(reason string) {
+	for _, id := range slices.Sorted(maps.Keys(k.procs)) {
+		if p := k.procs[id]; p.state == procStopping {
+			k.end(p, procGone, reason)
+		}
+	}
+}
+
 // end moves p to a final stage; its pending events then do nothing.
 func (k *containers) end(p *process, s procState, reason string) {
-	if !p.state.live() {
+	if !p.state.live() && p.state != procStopping {
 		return
 	}
 	p.state, p.exitReason = s, reason
@@ -395,6 +436,7 @@ func (k *containers) evict() {
 				k.w.agentCompleted(p.agentID, completedOK, "container eviction")
 			}
 		}
+		k.endStopping("evicted")
 		k.up, k.evicting = false, false
 		k.w.record("container", des.F("event", "gone"), des.F("instance", k.instance))
 	})
@@ -405,6 +447,7 @@ func (k *containers) stopAll(reason string) {
 	for _, p := range k.sortedLive() {
 		k.end(p, procGone, reason)
 	}
+	k.endStopping(reason)
 	if k.up {
 		k.up = false
 		k.w.record("container", des.F("event", "stop"), des.F("instance", k.instance))

@@ -77,6 +77,8 @@ const (
 	// swarm draw.
 	FaultRefineryStartError = "refinery_start_error"
 	FaultSlingRestart       = "sling_restart"
+	// FaultStopIgnored is a targeted kind too (SwarmMax 0).
+	FaultStopIgnored = "stop_ignored"
 )
 
 const (
@@ -217,6 +219,10 @@ var faultKinds = func() []FaultKind {
 			"the Durable Object is evicted right after slingBead hooked the agent, before its un-awaited "+
 				"dispatch ran: the dispatch is lost, the agent stays idle and hooked (not during a tick)",
 			"slingBead's fire-and-forget dispatchAgent, Durable Object eviction", 0, 0),
+		rateKind(FaultStopIgnored, SideWorld, unitProb+"stop call that reaches a frozen (stuck) session",
+			"the stop does not take: the SDK's session abort never returns, the container keeps the agent "+
+				"'stopping' (no heartbeats, status answers stopping) and the stop call fails after 100 s",
+			"container stopAgent (session.abort awaited, no timeout), POST /agents/<id>/stop", 0, 0),
 		rateKind(FaultMayorDeath, SideWorld, unitPerHour,
 			"the mayor's process dies; a user's next message brings it back (sendMayorMessage)",
 			"mayor session, ensureMayor", 0.1, 2),
