@@ -95,3 +95,30 @@ func stopNeverTakes() Scenario {
 		},
 	}
 }
+
+// restartStopLost: sessions freeze (the stuck stage) and the triage agent
+// answers GUPP's escalation (1 h) with RESTART_WITH_BACKOFF, which asks the
+// container to stop the agent and marks it idle with a fresh activity
+// stamp, keeping its hook; every stop call is lost on the way (fault
+// stop_lost), so the session lives on, heartbeating, idle in the Town
+// until its next heartbeat makes it working again. AG-4 must leave the hook
+// of that live session alone (its activity is fresh: PR #3151).
+func restartStopLost() Scenario {
+	c := sim.DefaultConfig()
+	c.Rigs = 1
+	c.Agents = 3
+	c.Containers.Stuck = sim.Stage{Weight: 0.5, After: des.Uniform(time.Minute, 5*time.Minute)}
+	c.Faults.Rates = map[string]float64{sim.FaultStopLost: 1}
+	c.Work.Triage.StuckAgent = model.TriageRestartWithBackoff
+	c.Duration = 80 * time.Minute
+	return Scenario{
+		Name: "restart-stop-lost",
+		Purpose: "the triage agent restarts stuck agents with backoff but the stop call is lost (stop_lost): the " +
+			"session lives on, idle and hooked in the Town with a fresh activity stamp; AG-4 keeps its hook",
+		Config: c,
+		Expect: Expect{
+			Actions: []string{reconciler.SendNudge, reconciler.CreateTriageRequest},
+			Bounds:  Bounds{NonTerminal: waiting()},
+		},
+	}
+}

@@ -12,6 +12,7 @@ func quietScenarioTests() []scenarioTest {
 		{"quiet-mayor", 0, checkQuietMayor},
 		{"held-after-mayor", 0, checkHeldAfterMayor},
 		{"stop-never-takes", 0, checkStopNeverTakes},
+		{"restart-stop-lost", 0, checkRestartStopLost},
 	}
 }
 
@@ -98,5 +99,25 @@ func checkStopNeverTakes(t *testing.T, r *run) {
 	}
 	if len(r.grep("action", "transition_agent", "from=stalled,to=idle", "stalled_timeout")) == 0 {
 		t.Errorf("AG-2 never idled a stalled agent")
+	}
+}
+
+// A triage restart's stop is lost while the agent's session runs on: a
+// stop_lost fault names an agent whose process is still running a minute
+// later (the Town idled it with a fresh activity stamp, hook kept).
+func checkRestartStopLost(t *testing.T, r *run) {
+	if len(r.grep("rpc", "op=resolve_triage", "action=RESTART_WITH_BACKOFF")) == 0 {
+		t.Fatalf("no triage restart with backoff")
+	}
+	spans := r.procSpans()
+	live := 0
+	for _, f := range r.grep("fault", "kind=stop_lost") {
+		sp := spans[traceField(f.text, "n")]
+		if sp != nil && !sp.runAt.IsZero() && (sp.end.IsZero() || sp.end.Sub(f.at) > time.Minute) {
+			live++
+		}
+	}
+	if live == 0 {
+		t.Errorf("no lost stop left a session running")
 	}
 }

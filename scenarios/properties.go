@@ -123,6 +123,8 @@ var properties = []propertySpec{
 		func() property { return &rigExistsProp{} }},
 	{PropertyInfo{PropStatusLog, "safety", "rows: bead_events status_changed old and new values (at the end)"},
 		func() property { return &statusLogProp{} }},
+	{PropertyInfo{PropLiveSessionHook, "safety", "the tick's AG-4 unhook actions; the world's process of the agent (running, last heartbeat); rows: the agent's hook at the previous tick's end, that bead's status, whether its last_activity_at is NULL"},
+		func() property { return &liveSessionHookProp{} }},
 	// liveness
 	{PropertyInfo{PropSettle, "liveness", "the world's issues (creation time), the heal time, the beads' status at the end"},
 		func() property { return &settleProp{} }},

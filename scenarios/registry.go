@@ -55,6 +55,7 @@ var registry = []func() Scenario{
 	quietMayor,
 	heldAfterMayor,
 	stopNeverTakes,
+	restartStopLost,
 }
 
 // All returns every named scenario, in listing order.

@@ -159,6 +159,11 @@ func (k *containers) respond(c model.Call, sent time.Time) (model.Result, time.D
 		if p == nil || !p.state.live() {
 			return model.Result{StatusCode: 404}, 0
 		}
+		if k.w.faults.roll(FaultStopLost) {
+			// the call never reaches the container: the process runs on
+			k.w.faults.fire(FaultStopLost, des.Str("agent", p.agentID), des.Int("n", int64(p.n)))
+			return model.Result{Err: "TypeError: fetch failed"}, 0
+		}
 		if p.state == procRunning && !p.stuckAt.IsZero() && k.w.faults.roll(FaultStopIgnored) {
 			return k.stopHangs(p)
 		}

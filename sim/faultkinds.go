@@ -77,8 +77,9 @@ const (
 	// swarm draw.
 	FaultRefineryStartError = "refinery_start_error"
 	FaultSlingRestart       = "sling_restart"
-	// FaultStopIgnored is a targeted kind too (SwarmMax 0).
+	// FaultStopIgnored and FaultStopLost are targeted kinds too (SwarmMax 0).
 	FaultStopIgnored = "stop_ignored"
+	FaultStopLost    = "stop_lost"
 )
 
 const (
@@ -223,6 +224,10 @@ var faultKinds = func() []FaultKind {
 			"the stop does not take: the SDK's session abort never returns, the container keeps the agent "+
 				"'stopping' (no heartbeats, status answers stopping) and the stop call fails after 100 s",
 			"container stopAgent (session.abort awaited, no timeout), POST /agents/<id>/stop", 0, 0),
+		rateKind(FaultStopLost, SideWorld, unitProb+"stop call to a live process",
+			"the stop call throws (fetch failed) before it reaches the container: the process runs on, "+
+				"heartbeating (production swallows the error)",
+			"stop_agent's POST /agents/<id>/stop (errors swallowed), the container fetch", 0, 0),
 		rateKind(FaultMayorDeath, SideWorld, unitPerHour,
 			"the mayor's process dies; a user's next message brings it back (sendMayorMessage)",
 			"mayor session, ensureMayor", 0.1, 2),

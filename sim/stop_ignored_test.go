@@ -68,3 +68,38 @@ func TestStopIgnored(t *testing.T) {
 		}
 	}
 }
+
+// stop_lost: the stop call throws at once and the process runs on and
+// keeps heartbeating; with the kind off the same stop ends it.
+func TestStopLost(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		cfg := smallConfig()
+		if on {
+			cfg.Faults.Rates = map[string]float64{FaultStopLost: 1}
+		}
+		p := newProbe(t, cfg).run(3 * time.Minute)
+		k := p.w.containers
+		var q *process
+		for _, x := range k.sortedLive() {
+			if x.role != model.RoleMayor && x.state == procRunning {
+				q = x
+			}
+		}
+		if q == nil {
+			t.Fatalf("on %v: no running polecat", on)
+		}
+		r, _ := k.respond(model.Call{Kind: model.CallStopAgent, AgentID: q.agentID}, p.w.eng.Now())
+		if !on {
+			if q.state != procExited || r.StatusCode != 200 {
+				t.Errorf("off: stop left %s, answered %+v", q.state, r)
+			}
+			continue
+		}
+		beat := q.lastBeat
+		p.run(5 * time.Minute)
+		if r.Err == "" || q.state != procRunning || !q.lastBeat.After(beat) {
+			t.Errorf("on: stop answered %+v, process %s, last heartbeat %v (before %v); want an error and a running, heartbeating process",
+				r, q.state, q.lastBeat, beat)
+		}
+	}
+}
