@@ -160,6 +160,8 @@ var properties = []propertySpec{
 		func() property { return determinismProp{} }},
 	{PropertyInfo{PropStalledIdled, "liveness", "the Town's stop and start calls by agent; the world's process of the agent (live or not); the agent's status row — not stalled_at"},
 		func() property { return &stalledIdledProp{} }},
+	{PropertyInfo{PropIdleLiveHook, "liveness", "rows: idle agents, their hook and that bead's status; the world's process of the agent (live or not); tick records (start, result); fault times (code faults and Town restarts restart the clock)"},
+		func() property { return &idleLiveHookProp{} }},
 	// bounds
 	{PropertyInfo{PropFalseDeath, "bounds", "the world's process of the agent an idle or re-dispatch action names: state, stuck, drained, done, last heartbeat"},
 		func() property { return &falseDeathProp{} }},
