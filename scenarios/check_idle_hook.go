@@ -29,9 +29,9 @@ const idleHookTicks = 3
 // from a live bead once its activity is 90 s old, on every reconcile,
 // draining or not (reconciler.md §2.1; PR #2130: a failed dispatch left
 // the bead assigned to an agent that does nothing). Without it an idle
-// refinery holds a blocked merge request — and its rig's review slot — for
-// as long as the rework lasts, and an idle polecat's in-progress issue
-// waits for BD-3's 5 minutes. A fault of the Town's code or a Town restart
+// polecat's in-progress issue waits for BD-3's 5 minutes, and an idle
+// refinery hooked to a merge request awaiting approval (which RQ-6 skips)
+// holds it and its rig's review slot until someone approves. A fault of the Town's code or a Town restart
 // in the window restarts the clock. It reads rows (idle agents, their hook,
 // that bead's status), the world's process of the agent (live or not), the
 // tick records and fault times.

@@ -12,9 +12,9 @@ import (
 const PropLiveSessionHook = "safety/live-session-keeps-hook"
 
 // liveHookFresh is how recent a heartbeat of the agent's process must be,
-// before the tick fired, for the session to count as alive: AG-4 skips an
-// agent whose last activity is within 90 s (reconciler.md §2.1, PR
-// #3151); 10 s are left for the tick's own awaits.
+// before the tick fired and still at its end, for the session to count as
+// alive: AG-4 skips an agent whose last activity is within 90 s
+// (reconciler.md §2.1, PR #3151); 10 s are left for the tick's own awaits.
 const liveHookFresh = 80 * time.Second
 
 // liveSessionHookProp: AG-4's cleanup of an idle agent hooked to an open or
@@ -45,8 +45,8 @@ func (p *liveSessionHookProp) action(c *checker, a reconciler.Action, t *tickVie
 		return
 	}
 	at := t.rec.At
-	if pv.LastHeartbeat.After(at) || at.Sub(pv.LastHeartbeat) > liveHookFresh {
-		return // no heartbeat known to be fresh when the tick read the agent
+	if pv.LastHeartbeat.After(at) || t.rec.End.Sub(pv.LastHeartbeat) > liveHookFresh {
+		return // no heartbeat known to be fresh for the whole tick (it read the agent somewhere in it)
 	}
 	st, _ := t.db.Strings(`SELECT status FROM beads WHERE bead_id = ?`, bead)
 	if len(st) != 1 || (st[0] != model.StatusOpen && st[0] != model.StatusInProgress) {
