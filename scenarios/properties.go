@@ -217,6 +217,8 @@ var properties = []propertySpec{
 		func() property { return &guppSparesMayorProp{} }},
 	{PropertyInfo{PropOpenIssueCadence, "bounds", "rows: open issues with a rig and no assignee at a tick's end; the world's tick records — not the port's active-work flag"},
 		func() property { return &openIssueCadenceProp{} }},
+	{PropertyInfo{PropReviewHasReviewer, "safety", "rows: merge requests without a PR URL newly in_progress, agent hooks; the Town's start calls; fault times (excuses)"},
+		func() property { return &reviewHasReviewerProp{started: map[string]time.Time{}} }},
 }
 
 // differentialProp: a tick whose reconcile the original emitted other

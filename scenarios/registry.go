@@ -52,6 +52,7 @@ var registry = []func() Scenario{
 	slowConflictFixes,
 	riglessBeads,
 	landingClosedFast,
+	landingQueueReviewOff,
 }
 
 // All returns every named scenario, in listing order.

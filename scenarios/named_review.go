@@ -1,0 +1,34 @@
+package scenarios
+
+import (
+	"time"
+
+	"github.com/townsim/townsim/des"
+	"github.com/townsim/townsim/model/reconciler"
+)
+
+// landingQueueReviewOff: review-then-land convoys in one rig with code
+// review off, finishing often enough that a convoy's landing MR waits
+// open while the rig's only refinery lands another one. Users create the
+// convoys (tRPC createConvoy / sling); the landing MRs are the system's.
+// RQ-FT must leave the waiting PR-less landing MR open (it fast-tracks only
+// MRs with a PR to poll) and RQ-5 pops it when the refinery is free.
+func landingQueueReviewOff() Scenario {
+	c := convoys(0)
+	c.Rigs = 1
+	c.Workload.ConvoysPerHour = 8
+	c.Workload.IssuesPerHour = 2
+	c.Town.CodeReviewOffRigs = c.Rigs
+	c.Work.Refinery = des.LogNormal(12*time.Minute, 0.3)
+	c.Duration = 2 * time.Hour
+	return Scenario{
+		Name: "landing-queue-review-off",
+		Purpose: "review-then-land convoys in one rig with code review off: landing MRs queue for the rig's one " +
+			"refinery; a waiting PR-less landing MR stays open until RQ-5 pops it",
+		Config: c,
+		Expect: Expect{
+			Actions: []string{reconciler.CreateLandingMR, reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: waiting()},
+		},
+	}
+}
