@@ -32,3 +32,26 @@ func landingQueueReviewOff() Scenario {
 		},
 	}
 }
+
+// prMirrors: gitlab-rig (a GitHub rig and a self-hosted GitLab rig) where
+// a third of the polecats report the PR they opened under the URL of a
+// mirror they pushed to (`github.mirror`): a GitHub-style URL on another
+// forge, a GitLab MR on another GitLab host. No provider of the town polls
+// those: production fails each such MR at its first poll for a
+// configuration error (unrecognized_url, host_mismatch) and BD-4 reopens
+// the issue.
+func prMirrors() Scenario {
+	s := gitlabRig()
+	c := s.Config
+	c.GitHub.Mirror = 0.35
+	return Scenario{
+		Name: "pr-mirrors",
+		Purpose: "polecats report a third of their PRs under a mirror's URL no provider of the town polls (another " +
+			"forge, another GitLab host): each such MR fails at its first poll for a configuration error",
+		Config: c,
+		Expect: Expect{
+			Actions: []string{reconciler.PollPR, reconciler.MergePR},
+			Bounds:  Bounds{NonTerminal: waiting()},
+		},
+	}
+}

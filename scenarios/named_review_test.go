@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -10,6 +11,7 @@ import (
 func reviewScenarioTests() []scenarioTest {
 	return []scenarioTest{
 		{"landing-queue-review-off", 0, checkLandingQueueReviewOff},
+		{"pr-mirrors", 0, checkPRMirrors},
 	}
 }
 
@@ -30,5 +32,25 @@ func checkLandingQueueReviewOff(t *testing.T, r *run) {
 	}
 	if waited == 0 {
 		t.Errorf("no landing MR waited open for the busy refinery")
+	}
+}
+
+// Polecats report PRs under both mirrors (another forge, another GitLab
+// host), and every such MR the Town polled was polled once: it failed at
+// its first poll.
+func checkPRMirrors(t *testing.T, r *run) {
+	hosts := map[string]int{}
+	polled := 0
+	for _, l := range r.grep("pr", "event=mirrored") {
+		_, reported, _ := strings.Cut(l.text, "reported=")
+		hosts[strings.Split(reported, "/")[2]]++
+		n := len(r.grep("action", "poll_pr{", "pr_url="+reported+"}"))
+		if n > 1 {
+			t.Errorf("%s polled %d times", reported, n)
+		}
+		polled += n
+	}
+	if hosts["git.mirror.example"] == 0 || hosts["gitlab.mirror.example"] == 0 || polled == 0 {
+		t.Errorf("mirrored PRs by host %v, %d polled; want both mirrors, some polled", hosts, polled)
 	}
 }

@@ -219,6 +219,10 @@ var properties = []propertySpec{
 		func() property { return &openIssueCadenceProp{} }},
 	{PropertyInfo{PropReviewHasReviewer, "safety", "rows: merge requests without a PR URL newly in_progress, agent hooks; the Town's start calls; fault times (excuses)"},
 		func() property { return &reviewHasReviewerProp{started: map[string]time.Time{}} }},
+	{PropertyInfo{PropUnpollableFailsFast, "bounds", "rows: in-progress merge requests and their PR URLs; the world's GitHub token and GitLab settings; the scenario's PR poll interval; tick records"},
+		func() property {
+			return &unpollableFailsFastProp{since: map[string]time.Time{}, ticks: map[string]int{}}
+		}},
 }
 
 // differentialProp: a tick whose reconcile the original emitted other

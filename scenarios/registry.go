@@ -53,6 +53,7 @@ var registry = []func() Scenario{
 	riglessBeads,
 	landingClosedFast,
 	landingQueueReviewOff,
+	prMirrors,
 }
 
 // All returns every named scenario, in listing order.
