@@ -291,12 +291,14 @@ func AcceptedFindings() []Finding {
 		},
 		{
 			ID: "triage-batch-started-as-polecat", Property: PropRoleMatchesBead,
-			Reason: "the consequence of triage-batch-is-an-ordinary-issue: once a bead rule resets the triage batch " +
-				"to open, BD-1 dispatches it as ordinary work, a full polecat start instead of a lightweight triage start",
-			Spec:      "reconciler.md §2.2 BD-1..BD-3, §1.2 T15",
-			Condition: "the bead is the triage batch (gt:triage, not a request) and triage-batch-is-an-ordinary-issue explained a bead rule's action on it earlier in the run",
+			Reason: "the consequence of triage-batch-is-an-ordinary-issue and triage-batch-reset-by-ag4: once a bead " +
+				"rule or AG-4 returns the triage batch to open, BD-1 dispatches it as ordinary work, a full polecat " +
+				"start instead of a lightweight triage start",
+			Spec: "reconciler.md §2.2 BD-1..BD-3, §2.1 AG-4, §1.2 T15",
+			Condition: "the bead is the triage batch (gt:triage, not a request) and triage-batch-is-an-ordinary-issue " +
+				"(a bead rule) or triage-batch-reset-by-ag4 (AG-4) explained an action on it earlier in the run",
 			applies: func(v Violation, c *checker) bool {
-				if !c.explained["triage-batch-is-an-ordinary-issue"][v.Entity] {
+				if !c.explained["triage-batch-is-an-ordinary-issue"][v.Entity] && !c.explained["triage-batch-reset-by-ag4"][v.Entity] {
 					return false
 				}
 				n, _ := c.world.Town().DB().Int(`SELECT count(*) FROM beads WHERE bead_id = ?

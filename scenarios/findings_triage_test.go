@@ -45,3 +45,48 @@ func TestTriageBatchFindingsSplitByRule(t *testing.T) {
 		}
 	}
 }
+
+// triage-batch-started-as-polecat explains a full polecat start of the
+// triage batch only after a bead rule or AG-4 returned that batch to open
+// (either finding explained an action on it), never on a request.
+func TestTriageBatchStartedAsPolecatAfterEitherReset(t *testing.T) {
+	cfg := Default()
+	cfg.Duration = time.Minute
+	c := runChecker(t, cfg)
+	town := c.world.Town()
+	bead := func(labels ...string) string {
+		b, err := town.CreateBead(c.now, model.CreateBeadInput{Type: model.TypeIssue, Title: "t", Labels: labels})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b.ID
+	}
+	f := finding(t, "triage-batch-started-as-polecat")
+	for _, tc := range []struct {
+		name, by string // by: the finding that explained an earlier action ("" = none)
+		request  bool
+		applies  bool
+	}{
+		{"no reset before", "", false, false},
+		{"after a bead rule's reset", "triage-batch-is-an-ordinary-issue", false, true},
+		{"after AG-4's reset", "triage-batch-reset-by-ag4", false, true},
+		{"a request after AG-4", "triage-batch-reset-by-ag4", true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := bead("gt:triage")
+			if tc.request {
+				id = bead("gt:triage-request")
+			}
+			if tc.by != "" {
+				if c.explained[tc.by] == nil {
+					c.explained[tc.by] = map[string]bool{}
+				}
+				c.explained[tc.by][id] = true
+			}
+			v := Violation{Property: PropRoleMatchesBead, At: c.now, Entity: id}
+			if got := f.Applies(v, c); got != tc.applies {
+				t.Errorf("applies = %v, want %v", got, tc.applies)
+			}
+		})
+	}
+}

@@ -55,3 +55,24 @@ func prMirrors() Scenario {
 		},
 	}
 }
+
+// triageAgentCrashes: stuck-agents (frozen sessions that GUPP escalates
+// into triage requests) where half the triage agents' processes crash 1–3
+// min into their run (`containers.triage_crash`): a triage batch is left
+// in progress with no live agent, BD-3 resets it to open and BD-1 must
+// dispatch it again (its rig makes it dispatchable), or triage stops for
+// good.
+func triageAgentCrashes() Scenario {
+	c := stuckAgents().Config
+	c.Containers.TriageCrash = 0.6
+	return Scenario{
+		Name: "triage-agent-crashes",
+		Purpose: "stuck agents raise triage requests and half the triage agents crash within minutes: an abandoned " +
+			"triage batch is reset and dispatched again",
+		Config: c,
+		Expect: Expect{
+			Actions: []string{reconciler.CreateTriageRequest, reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: waiting()},
+		},
+	}
+}

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ func reviewScenarioTests() []scenarioTest {
 	return []scenarioTest{
 		{"landing-queue-review-off", 0, checkLandingQueueReviewOff},
 		{"pr-mirrors", 0, checkPRMirrors},
+		{"triage-agent-crashes", 0, checkTriageAgentCrashes},
 	}
 }
 
@@ -52,5 +54,31 @@ func checkPRMirrors(t *testing.T, r *run) {
 	}
 	if hosts["git.mirror.example"] == 0 || hosts["gitlab.mirror.example"] == 0 || polled == 0 {
 		t.Errorf("mirrored PRs by host %v, %d polled; want both mirrors, some polled", hosts, polled)
+	}
+}
+
+// A triage agent crashed, and a triage batch was started again after that
+// crash (BD-1's dispatch of the reset batch or a new batch of T15).
+func checkTriageAgentCrashes(t *testing.T, r *run) {
+	triage := map[string]bool{} // "agent n" of triage processes
+	var starts []time.Time
+	for _, l := range r.grep("proc", "job=triage") {
+		f := strings.Fields(l.text)
+		triage[f[0]+" "+f[1]] = true
+		starts = append(starts, l.at)
+	}
+	var crashed time.Time
+	for _, l := range r.grep("fault", "kind=crashed") {
+		f := strings.Fields(l.text)
+		if triage[f[0]+" "+f[1]] {
+			crashed = l.at
+			break
+		}
+	}
+	if crashed.IsZero() {
+		t.Fatalf("no triage agent crashed (%d triage processes)", len(starts))
+	}
+	if !slices.ContainsFunc(starts, func(at time.Time) bool { return at.After(crashed) }) {
+		t.Errorf("no triage process started after the crash at %v", crashed)
 	}
 }

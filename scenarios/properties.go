@@ -223,6 +223,8 @@ var properties = []propertySpec{
 		func() property {
 			return &unpollableFailsFastProp{since: map[string]time.Time{}, ticks: map[string]int{}}
 		}},
+	{PropertyInfo{PropTriageServed, "liveness", "rows: open triage requests, the patrol's triage batches; the world's live processes on a batch; the Town's lightweight start calls; breaker and drain ticks (pauses)"},
+		func() property { return &triageServedProp{} }},
 }
 
 // differentialProp: a tick whose reconcile the original emitted other

@@ -54,6 +54,7 @@ var registry = []func() Scenario{
 	landingClosedFast,
 	landingQueueReviewOff,
 	prMirrors,
+	triageAgentCrashes,
 }
 
 // All returns every named scenario, in listing order.

@@ -85,6 +85,7 @@ func (c Config) Validate() error {
 		v.dist("containers.eviction_grace", k.EvictionGrace)
 	}
 	v.prob("containers.triage_start_fail", k.TriageStartFail)
+	v.prob("containers.triage_crash", k.TriageCrash)
 
 	w := c.Work
 	v.dist("work.polecat", w.Polecat)
