@@ -182,15 +182,21 @@ func AcceptedFindings() []Finding {
 			ID: "triage-batch-is-an-ordinary-issue", Property: PropTriageLeftAlone,
 			Reason: "the triage batch is an issue labelled gt:triage, and the bead rules filter only gt:triage-request " +
 				"(BD-1) or nothing at all (BD-1b, BD-2, BD-3, BD-4): when the triage agent is lost, BD-3 resets the batch " +
-				"to open and the other bead rules may treat it as ordinary work",
-			Spec:      "reconciler.md §2.2 BD-1..BD-4 (no gt:triage filter), §1.2 T15 maybeDispatchTriageAgent",
-			Condition: "a bead rule (BD-1, BD-1b, BD-2, BD-3, BD-4) acted on the triage batch (label gt:triage, not a gt:triage-request)",
+				"to open and the other bead rules may treat it as ordinary work. T15 sets the batch in_progress " +
+				"before it awaits the agent's start (PR #2321), so the rules only ever reach a batch that was lost " +
+				"while in progress",
+			Spec: "reconciler.md §2.2 BD-1..BD-4 (no gt:triage filter), §1.2 T15 maybeDispatchTriageAgent",
+			Condition: "a bead rule (BD-1, BD-1b, BD-2, BD-3, BD-4) acted on the triage batch (label gt:triage, not a " +
+				"gt:triage-request) after it had been in progress (a status_changed event to in_progress): a batch " +
+				"left open while its start was awaited is not explained",
 			applies: func(v Violation, c *checker) bool {
 				if !slices.Contains([]string{"BD-1", "BD-1b", "BD-2", "BD-3", "BD-4"}, v.Rule) {
 					return false
 				}
-				n, _ := c.world.Town().DB().Int(`SELECT count(*) FROM beads WHERE bead_id = ?
-					AND labels LIKE '%"gt:triage"%' AND labels NOT LIKE '%"gt:triage-request"%'`, v.Entity)
+				n, _ := c.world.Town().DB().Int(`SELECT count(*) FROM beads b WHERE b.bead_id = ?
+					AND b.labels LIKE '%"gt:triage"%' AND b.labels NOT LIKE '%"gt:triage-request"%'
+					AND EXISTS (SELECT 1 FROM bead_events e WHERE e.bead_id = b.bead_id
+						AND e.event_type = 'status_changed' AND e.new_value = 'in_progress')`, v.Entity)
 				return n > 0
 			},
 		},

@@ -24,6 +24,10 @@ func TestTriageBatchFindingsSplitByRule(t *testing.T) {
 		return b.ID
 	}
 	batch, request, plain := bead("gt:triage"), bead("gt:triage-request"), bead()
+	neverStarted := bead("gt:triage") // a batch never in progress: left open while its start was awaited
+	if _, err := town.UpdateBeadStatus(c.now, batch, model.StatusInProgress, "patrol", nil); err != nil {
+		t.Fatal(err)
+	}
 	bd, ag := finding(t, "triage-batch-is-an-ordinary-issue"), finding(t, "triage-batch-reset-by-ag4")
 	cases := []struct {
 		entity, rule string
@@ -31,6 +35,7 @@ func TestTriageBatchFindingsSplitByRule(t *testing.T) {
 	}{
 		{batch, "AG-4", false, true},
 		{batch, "BD-3", true, false},
+		{neverStarted, "BD-2", false, false},
 		{batch, "AG-1", false, false},
 		{request, "AG-4", false, false},
 		{plain, "AG-4", false, false},
