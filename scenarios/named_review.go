@@ -5,6 +5,7 @@ import (
 
 	"github.com/townsim/townsim/des"
 	"github.com/townsim/townsim/model/reconciler"
+	"github.com/townsim/townsim/sim"
 )
 
 // landingQueueReviewOff: review-then-land convoys in one rig with code
@@ -72,6 +73,39 @@ func triageAgentCrashes() Scenario {
 		Config: c,
 		Expect: Expect{
 			Actions: []string{reconciler.CreateTriageRequest, reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: waiting()},
+		},
+	}
+}
+
+// lateAlarmsQuietTown: a small town whose work is done and whose mayor's
+// session ended, with merge requests whose PRs wait about half an hour for
+// a human's approving review, and a platform whose alarm now and then
+// fires 30 s to 10 min late (`clock_step`, one fire in ten). With no agent
+// heartbeating, nothing re-arms the alarm early: the Town wakes after a
+// gap longer than RQ-3's 2 minutes, and the reviews that have their PR
+// must stay in progress (RQ-2 and RQ-3 return only PR-less reviews to the
+// queue).
+func lateAlarmsQuietTown() Scenario {
+	c := Default()
+	c.Rigs = 1
+	c.Agents = 2
+	c.WorkloadStop = time.Minute
+	c.Workload.IssuesPerHour = 0.001
+	c.Workload.ConvoysPerHour = 0
+	c.Workload.HeldPerHour = 0
+	c.Work.MayorSession = des.Uniform(10*time.Minute, 20*time.Minute)
+	c.GitHub.Merge, c.GitHub.Close, c.GitHub.Comments, c.GitHub.FailingChecks = 0, 0, 0, 0
+	c.GitHub.Conflict, c.GitHub.Rejected, c.GitHub.Approval = 0, 0, 1
+	c.Faults.Rates = map[string]float64{sim.FaultClockStep: 0.1}
+	c.Duration = 2 * time.Hour
+	return Scenario{
+		Name: "late-alarms-quiet-town",
+		Purpose: "a quiet town (work done, mayor gone) with PRs awaiting approval and an alarm that fires 30 s–10 min " +
+			"late one time in ten: reviews that have their PR wait in progress across the gaps",
+		Config: c,
+		Expect: Expect{
+			Actions: []string{reconciler.PollPR},
 			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}

@@ -14,6 +14,7 @@ func reviewScenarioTests() []scenarioTest {
 		{"landing-queue-review-off", 0, checkLandingQueueReviewOff},
 		{"pr-mirrors", 0, checkPRMirrors},
 		{"triage-agent-crashes", 0, checkTriageAgentCrashes},
+		{"late-alarms-quiet-town", 0, checkLateAlarmsQuietTown},
 	}
 }
 
@@ -80,5 +81,29 @@ func checkTriageAgentCrashes(t *testing.T, r *run) {
 	}
 	if !slices.ContainsFunc(starts, func(at time.Time) bool { return at.After(crashed) }) {
 		t.Errorf("no triage process started after the crash at %v", crashed)
+	}
+}
+
+// The alarm fired late by more than RQ-3's 2 minutes while PR-backed merge
+// requests waited in progress (polled before and after the gap).
+func checkLateAlarmsQuietTown(t *testing.T, r *run) {
+	long := 0
+	for _, l := range r.grep("fault", "kind=clock_step") {
+		_, late, _ := strings.Cut(l.text, "late=")
+		if d, err := time.ParseDuration(late); err == nil && d > 2*time.Minute {
+			long++
+		}
+	}
+	polls := len(r.grep("action", "poll_pr{"))
+	if long == 0 || polls < 10 {
+		t.Errorf("%d alarms over 2 min late, %d polls; want some of each", long, polls)
+	}
+	ticks := r.grep("tick")
+	gap := time.Duration(0)
+	for i := 1; i < len(ticks); i++ {
+		gap = max(gap, ticks[i].at.Sub(ticks[i-1].at))
+	}
+	if gap <= 2*time.Minute {
+		t.Errorf("the longest gap between ticks is %v; want one over RQ-3's 2 min", gap)
 	}
 }

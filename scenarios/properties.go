@@ -225,6 +225,8 @@ var properties = []propertySpec{
 		}},
 	{PropertyInfo{PropTriageServed, "liveness", "rows: open triage requests, the patrol's triage batches; the world's live processes on a batch; the Town's lightweight start calls; breaker and drain ticks (pauses)"},
 		func() property { return &triageServedProp{} }},
+	{PropertyInfo{PropPRReviewWaits, "safety", "rows: in-progress merge requests with a PR URL and nobody hooked at a tick's end, and whether they are open at the next"},
+		func() property { return &prReviewWaitsProp{} }},
 }
 
 // differentialProp: a tick whose reconcile the original emitted other

@@ -55,6 +55,7 @@ var registry = []func() Scenario{
 	landingQueueReviewOff,
 	prMirrors,
 	triageAgentCrashes,
+	lateAlarmsQuietTown,
 }
 
 // All returns every named scenario, in listing order.
