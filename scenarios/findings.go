@@ -143,13 +143,25 @@ func AcceptedFindings() []Finding {
 				"after the side effect and before that repair, and fires in between",
 			Spec: "reconciler.md §1.2 T10-T11, §4.1 #4, §2.2 BD-4",
 			Condition: "invariant #4, every merge request tracking the issue is closed or failed, and the last of " +
-				"them changed within the last minute or the issue within the last 5 minutes",
+				"them changed within the last minute or the issue within the last 5 minutes; not when the last of " +
+				"them was failed by RQ-OR (\"polecat failed to create PR\"), which reopens the issue in the same " +
+				"reconcile (a rule, not a side effect), unless a fault of the Town's code or a restart cut that " +
+				"tick (narrowed in session 4)",
 			applies: func(v Violation, c *checker) bool {
 				id, ok := invariantOf(v, 4)
 				if !ok {
 					return false
 				}
 				db := c.world.Town().DB()
+				byOrphanCleanup, _ := db.Int(`SELECT count(*) FROM bead_events e WHERE e.bead_id = (
+						SELECT m.bead_id FROM bead_dependencies d JOIN beads m ON m.bead_id = d.bead_id
+						WHERE d.depends_on_bead_id = ? AND d.dependency_type = 'tracks' AND m.type = 'merge_request'
+						ORDER BY m.updated_at DESC LIMIT 1)
+					AND e.event_type = 'status_changed' AND e.new_value = 'failed'
+					AND e.metadata LIKE '%polecat failed to create PR%'`, id)
+				if byOrphanCleanup > 0 && !c.faultNear(c.now.Add(-time.Minute), c.now, townFaultKinds()...) {
+					return false
+				}
 				open, _ := db.Int(`SELECT count(*) FROM bead_dependencies d JOIN beads m ON m.bead_id = d.bead_id
 					WHERE d.depends_on_bead_id = ? AND d.dependency_type = 'tracks' AND m.type = 'merge_request'
 					  AND m.status NOT IN ('closed', 'failed')`, id)
