@@ -143,13 +143,25 @@ func AcceptedFindings() []Finding {
 				"after the side effect and before that repair, and fires in between",
 			Spec: "reconciler.md §1.2 T10-T11, §4.1 #4, §2.2 BD-4",
 			Condition: "invariant #4, every merge request tracking the issue is closed or failed, and the last of " +
-				"them changed within the last minute or the issue within the last 5 minutes",
+				"them changed within the last minute or the issue within the last 5 minutes; not when the last of " +
+				"them was failed by RQ-OR (\"polecat failed to create PR\"), which reopens the issue in the same " +
+				"reconcile (a rule, not a side effect), unless a fault of the Town's code or a restart cut that " +
+				"tick (narrowed in session 4)",
 			applies: func(v Violation, c *checker) bool {
 				id, ok := invariantOf(v, 4)
 				if !ok {
 					return false
 				}
 				db := c.world.Town().DB()
+				byOrphanCleanup, _ := db.Int(`SELECT count(*) FROM bead_events e WHERE e.bead_id = (
+						SELECT m.bead_id FROM bead_dependencies d JOIN beads m ON m.bead_id = d.bead_id
+						WHERE d.depends_on_bead_id = ? AND d.dependency_type = 'tracks' AND m.type = 'merge_request'
+						ORDER BY m.updated_at DESC LIMIT 1)
+					AND e.event_type = 'status_changed' AND e.new_value = 'failed'
+					AND e.metadata LIKE '%polecat failed to create PR%'`, id)
+				if byOrphanCleanup > 0 && !c.faultNear(c.now.Add(-time.Minute), c.now, townFaultKinds()...) {
+					return false
+				}
 				open, _ := db.Int(`SELECT count(*) FROM bead_dependencies d JOIN beads m ON m.bead_id = d.bead_id
 					WHERE d.depends_on_bead_id = ? AND d.dependency_type = 'tracks' AND m.type = 'merge_request'
 					  AND m.status NOT IN ('closed', 'failed')`, id)
@@ -182,15 +194,21 @@ func AcceptedFindings() []Finding {
 			ID: "triage-batch-is-an-ordinary-issue", Property: PropTriageLeftAlone,
 			Reason: "the triage batch is an issue labelled gt:triage, and the bead rules filter only gt:triage-request " +
 				"(BD-1) or nothing at all (BD-1b, BD-2, BD-3, BD-4): when the triage agent is lost, BD-3 resets the batch " +
-				"to open and the other bead rules may treat it as ordinary work",
-			Spec:      "reconciler.md §2.2 BD-1..BD-4 (no gt:triage filter), §1.2 T15 maybeDispatchTriageAgent",
-			Condition: "a bead rule (BD-1, BD-1b, BD-2, BD-3, BD-4) acted on the triage batch (label gt:triage, not a gt:triage-request)",
+				"to open and the other bead rules may treat it as ordinary work. T15 sets the batch in_progress " +
+				"before it awaits the agent's start (PR #2321), so the rules only ever reach a batch that was lost " +
+				"while in progress",
+			Spec: "reconciler.md §2.2 BD-1..BD-4 (no gt:triage filter), §1.2 T15 maybeDispatchTriageAgent",
+			Condition: "a bead rule (BD-1, BD-1b, BD-2, BD-3, BD-4) acted on the triage batch (label gt:triage, not a " +
+				"gt:triage-request) after it had been in progress (a status_changed event to in_progress): a batch " +
+				"left open while its start was awaited is not explained",
 			applies: func(v Violation, c *checker) bool {
 				if !slices.Contains([]string{"BD-1", "BD-1b", "BD-2", "BD-3", "BD-4"}, v.Rule) {
 					return false
 				}
-				n, _ := c.world.Town().DB().Int(`SELECT count(*) FROM beads WHERE bead_id = ?
-					AND labels LIKE '%"gt:triage"%' AND labels NOT LIKE '%"gt:triage-request"%'`, v.Entity)
+				n, _ := c.world.Town().DB().Int(`SELECT count(*) FROM beads b WHERE b.bead_id = ?
+					AND b.labels LIKE '%"gt:triage"%' AND b.labels NOT LIKE '%"gt:triage-request"%'
+					AND EXISTS (SELECT 1 FROM bead_events e WHERE e.bead_id = b.bead_id
+						AND e.event_type = 'status_changed' AND e.new_value = 'in_progress')`, v.Entity)
 				return n > 0
 			},
 		},
@@ -291,12 +309,14 @@ func AcceptedFindings() []Finding {
 		},
 		{
 			ID: "triage-batch-started-as-polecat", Property: PropRoleMatchesBead,
-			Reason: "the consequence of triage-batch-is-an-ordinary-issue: once a bead rule resets the triage batch " +
-				"to open, BD-1 dispatches it as ordinary work, a full polecat start instead of a lightweight triage start",
-			Spec:      "reconciler.md §2.2 BD-1..BD-3, §1.2 T15",
-			Condition: "the bead is the triage batch (gt:triage, not a request) and triage-batch-is-an-ordinary-issue explained a bead rule's action on it earlier in the run",
+			Reason: "the consequence of triage-batch-is-an-ordinary-issue and triage-batch-reset-by-ag4: once a bead " +
+				"rule or AG-4 returns the triage batch to open, BD-1 dispatches it as ordinary work, a full polecat " +
+				"start instead of a lightweight triage start",
+			Spec: "reconciler.md §2.2 BD-1..BD-3, §2.1 AG-4, §1.2 T15",
+			Condition: "the bead is the triage batch (gt:triage, not a request) and triage-batch-is-an-ordinary-issue " +
+				"(a bead rule) or triage-batch-reset-by-ag4 (AG-4) explained an action on it earlier in the run",
 			applies: func(v Violation, c *checker) bool {
-				if !c.explained["triage-batch-is-an-ordinary-issue"][v.Entity] {
+				if !c.explained["triage-batch-is-an-ordinary-issue"][v.Entity] && !c.explained["triage-batch-reset-by-ag4"][v.Entity] {
 					return false
 				}
 				n, _ := c.world.Town().DB().Int(`SELECT count(*) FROM beads WHERE bead_id = ?

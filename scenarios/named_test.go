@@ -445,6 +445,7 @@ func TestScenarioReaches(t *testing.T) {
 	tests = append(tests, worldScenarioTests()...)
 	tests = append(tests, historyScenarioTests()...)
 	tests = append(tests, quietScenarioTests()...)
+	tests = append(tests, reviewScenarioTests()...)
 	for _, n := range Names() {
 		if !slices.ContainsFunc(tests, func(tt scenarioTest) bool { return tt.name == n }) {
 			t.Errorf("scenario %s has no test in TestScenarioReaches", n)

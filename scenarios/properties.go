@@ -223,6 +223,16 @@ var properties = []propertySpec{
 		func() property { return &guppSparesMayorProp{} }},
 	{PropertyInfo{PropOpenIssueCadence, "bounds", "rows: open issues with a rig and no assignee at a tick's end; the world's tick records — not the port's active-work flag"},
 		func() property { return &openIssueCadenceProp{} }},
+	{PropertyInfo{PropReviewHasReviewer, "safety", "rows: merge requests without a PR URL newly in_progress, agent hooks; the Town's start calls; fault times (excuses)"},
+		func() property { return &reviewHasReviewerProp{started: map[string]time.Time{}} }},
+	{PropertyInfo{PropUnpollableFailsFast, "bounds", "rows: in-progress merge requests and their PR URLs; the world's GitHub token and GitLab settings; the scenario's PR poll interval; tick records"},
+		func() property {
+			return &unpollableFailsFastProp{since: map[string]time.Time{}, ticks: map[string]int{}}
+		}},
+	{PropertyInfo{PropTriageServed, "liveness", "rows: open triage requests, the patrol's triage batches; the world's live processes on a batch; the Town's lightweight start calls; breaker and drain ticks (pauses)"},
+		func() property { return &triageServedProp{} }},
+	{PropertyInfo{PropPRReviewWaits, "safety", "rows: in-progress merge requests with a PR URL and nobody hooked at a tick's end, and whether they are open at the next"},
+		func() property { return &prReviewWaitsProp{} }},
 }
 
 // differentialProp: a tick whose reconcile the original emitted other

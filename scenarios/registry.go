@@ -56,6 +56,10 @@ var registry = []func() Scenario{
 	heldAfterMayor,
 	stopNeverTakes,
 	restartStopLost,
+	landingQueueReviewOff,
+	prMirrors,
+	triageAgentCrashes,
+	lateAlarmsQuietTown,
 }
 
 // All returns every named scenario, in listing order.

@@ -256,7 +256,7 @@ func (w *World) workDone(p *process) {
 	switch j.kind {
 	case jobIssue:
 		if j.strategy == "pr" {
-			pr = w.github.open(j.rigID, j.branch, false)
+			pr = w.github.reported(w.github.open(j.rigID, j.branch, false), j.rigID)
 		}
 	case jobFeedback, jobRework:
 		w.github.fix(j.prURL, false)

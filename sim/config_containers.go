@@ -81,4 +81,9 @@ type ContainerConfig struct {
 	// agent (hooked to the patrol's triage batch) answers 503, whatever
 	// Start draws for other agents.
 	TriageStartFail float64 `yaml:"triage_start_fail"`
+	// TriageCrash is the probability that a triage agent's process (one
+	// started on the triage batch) crashes 1–3 min into its run, before it
+	// resolves any request: nothing is reported, its status says exited.
+	// Drawn from its own stream, only when on.
+	TriageCrash float64 `yaml:"triage_crash"`
 }

@@ -38,6 +38,13 @@ type GitHubConfig struct {
 	// MergeFail is the probability that a merge call fails although the
 	// PR is mergeable.
 	MergeFail float64 `yaml:"merge_fail"`
+	// Mirror is the probability that a polecat reports the PR it opened
+	// under the URL of a mirror it pushed to, which no provider of the
+	// town polls: a GitHub-style PR URL on another host (production:
+	// unrecognized_url) for a GitHub rig, a GitLab MR URL on another
+	// GitLab host (host_mismatch, or no_token without a GitLab token) for
+	// a GitLab rig. The PR itself is opened and decided as usual.
+	Mirror float64 `yaml:"mirror"`
 }
 
 // APIErrorWeights weigh the answers of a GitHub API call.

@@ -85,6 +85,7 @@ func (c Config) Validate() error {
 		v.dist("containers.eviction_grace", k.EvictionGrace)
 	}
 	v.prob("containers.triage_start_fail", k.TriageStartFail)
+	v.prob("containers.triage_crash", k.TriageCrash)
 
 	w := c.Work
 	v.dist("work.polecat", w.Polecat)
@@ -112,6 +113,7 @@ func (c Config) Validate() error {
 	v.weights("github.errors", e.OK, e.ServerError, e.RateLimited, e.NotFound, e.Invalid, e.Network, e.WrongShape)
 	v.prob("github.merge_fail", g.MergeFail)
 	v.prob("github.landing_close", g.LandingClose)
+	v.prob("github.mirror", g.Mirror)
 
 	l := c.Workload
 	v.check(l.IssuesPerHour < 0, "workload.issues_per_hour", "is negative (%v)", l.IssuesPerHour)

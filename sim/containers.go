@@ -275,6 +275,9 @@ func (k *containers) running(p *process) {
 	k.w.record("proc", des.Str("agent", p.agentID), des.Int("n", int64(p.n)), des.Str("state", p.state.String()))
 	k.heartbeat(p)
 	k.w.startJob(p)
+	if k.triageCrash(p) {
+		return
+	}
 	if p.role == model.RoleMayor || k.w.faults.healedFor(faultNames[1:]...) {
 		return
 	}

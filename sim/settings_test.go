@@ -29,6 +29,7 @@ func TestConfigValidateScenarioSettings(t *testing.T) {
 			`town.gitlab_host: must be a host name such as gitlab.example.com, got "https://gitlab.example.com"`},
 		{"wasteland", func(c *Config) { c.Workload.Wasteland = -0.1 }, "workload.wasteland: must be a probability"},
 		{"landing close", func(c *Config) { c.GitHub.LandingClose = 1.5 }, "github.landing_close: must be a probability"},
+		{"mirror", func(c *Config) { c.GitHub.Mirror = -0.5 }, "github.mirror: must be a probability"},
 		{"rejected needs a close delay", func(c *Config) { c.GitHub.Rejected, c.GitHub.CloseDelay = 1, des.Dist{} },
 			"github.close_delay: dist: Kind is empty"},
 		{"negative rejected weight", func(c *Config) { c.GitHub.Rejected = -1 }, "github.merge"},

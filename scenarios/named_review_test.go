@@ -1,0 +1,109 @@
+package scenarios
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// reviewScenarioTests are TestScenarioReaches' checks of the scenarios of
+// named_review.go.
+func reviewScenarioTests() []scenarioTest {
+	return []scenarioTest{
+		{"landing-queue-review-off", 0, checkLandingQueueReviewOff},
+		{"pr-mirrors", 0, checkPRMirrors},
+		{"triage-agent-crashes", 0, checkTriageAgentCrashes},
+		{"late-alarms-quiet-town", 0, checkLateAlarmsQuietTown},
+	}
+}
+
+// Landing MRs are created and popped, and at least one waited open for
+// more than a minute (its rig's refinery was busy landing another): the
+// waiting PR-less landing MR the scenario exists for.
+func checkLandingQueueReviewOff(t *testing.T, r *run) {
+	created := r.grep("action", "create_landing_mr")
+	popped := r.grep("action", "transition_bead", "popped for review")
+	if len(created) < 3 || len(popped) < 3 {
+		t.Fatalf("%d landing MRs created, %d popped; want at least 3 of each", len(created), len(popped))
+	}
+	waited := 0
+	for i, c := range created {
+		if i < len(popped) && popped[i].at.Sub(c.at) > time.Minute {
+			waited++
+		}
+	}
+	if waited == 0 {
+		t.Errorf("no landing MR waited open for the busy refinery")
+	}
+}
+
+// Polecats report PRs under both mirrors (another forge, another GitLab
+// host), and every such MR the Town polled was polled once: it failed at
+// its first poll.
+func checkPRMirrors(t *testing.T, r *run) {
+	hosts := map[string]int{}
+	polled := 0
+	for _, l := range r.grep("pr", "event=mirrored") {
+		_, reported, _ := strings.Cut(l.text, "reported=")
+		hosts[strings.Split(reported, "/")[2]]++
+		n := len(r.grep("action", "poll_pr{", "pr_url="+reported+"}"))
+		if n > 1 {
+			t.Errorf("%s polled %d times", reported, n)
+		}
+		polled += n
+	}
+	if hosts["git.mirror.example"] == 0 || hosts["gitlab.mirror.example"] == 0 || polled == 0 {
+		t.Errorf("mirrored PRs by host %v, %d polled; want both mirrors, some polled", hosts, polled)
+	}
+}
+
+// A triage agent crashed, and a triage batch was started again after that
+// crash (BD-1's dispatch of the reset batch or a new batch of T15).
+func checkTriageAgentCrashes(t *testing.T, r *run) {
+	triage := map[string]bool{} // "agent n" of triage processes
+	var starts []time.Time
+	for _, l := range r.grep("proc", "job=triage") {
+		f := strings.Fields(l.text)
+		triage[f[0]+" "+f[1]] = true
+		starts = append(starts, l.at)
+	}
+	var crashed time.Time
+	for _, l := range r.grep("fault", "kind=crashed") {
+		f := strings.Fields(l.text)
+		if triage[f[0]+" "+f[1]] {
+			crashed = l.at
+			break
+		}
+	}
+	if crashed.IsZero() {
+		t.Fatalf("no triage agent crashed (%d triage processes)", len(starts))
+	}
+	if !slices.ContainsFunc(starts, func(at time.Time) bool { return at.After(crashed) }) {
+		t.Errorf("no triage process started after the crash at %v", crashed)
+	}
+}
+
+// The alarm fired late by more than RQ-3's 2 minutes while PR-backed merge
+// requests waited in progress (polled before and after the gap).
+func checkLateAlarmsQuietTown(t *testing.T, r *run) {
+	long := 0
+	for _, l := range r.grep("fault", "kind=clock_step") {
+		_, late, _ := strings.Cut(l.text, "late=")
+		if d, err := time.ParseDuration(late); err == nil && d > 2*time.Minute {
+			long++
+		}
+	}
+	polls := len(r.grep("action", "poll_pr{"))
+	if long == 0 || polls < 10 {
+		t.Errorf("%d alarms over 2 min late, %d polls; want some of each", long, polls)
+	}
+	ticks := r.grep("tick")
+	gap := time.Duration(0)
+	for i := 1; i < len(ticks); i++ {
+		gap = max(gap, ticks[i].at.Sub(ticks[i-1].at))
+	}
+	if gap <= 2*time.Minute {
+		t.Errorf("the longest gap between ticks is %v; want one over RQ-3's 2 min", gap)
+	}
+}
