@@ -19,6 +19,7 @@ func worldScenarioTests() []scenarioTest {
 		{"gc-retention", 0, checkGCRetention},
 		{"gitlab-rig", 0, checkGitLabRig},
 		{"wasteland-claims", 0, checkWastelandClaims},
+		{"wasteland-reported", 0, checkWastelandReported},
 		{"rigless-beads", 0, checkRiglessBeads},
 		{"landing-closed-fast", 0, checkLandingExhausted}, // the same five attempts, faster humans
 	}

@@ -123,6 +123,8 @@ var properties = []propertySpec{
 		func() property { return &rigExistsProp{} }},
 	{PropertyInfo{PropStatusLog, "safety", "rows: bead_events status_changed old and new values (at the end)"},
 		func() property { return &statusLogProp{} }},
+	{PropertyInfo{PropWastelandReportFounded, "safety", "the Town's successful wasteland done calls (item, evidence); the world's MR tags (which are valid); rows: the tagged MRs' status and review_metadata PR URL, convoys carrying the item"},
+		func() property { return &wastelandFoundedProp{} }},
 	// liveness
 	{PropertyInfo{PropSettle, "liveness", "the world's issues (creation time), the heal time, the beads' status at the end"},
 		func() property { return &settleProp{} }},
@@ -154,6 +156,8 @@ var properties = []propertySpec{
 		func() property { return &reviewPoppedProp{since: map[string]time.Time{}} }},
 	{PropertyInfo{PropReviewRetried, "liveness", "rows: in-progress merge requests without a PR URL, their blockers and awaiting_approval; the world's live refinery processes; refinery start calls; tick records; breaker and drain ticks (pauses)"},
 		func() property { return &reviewRetriedProp{since: map[string]time.Time{}, ticks: map[string]int{}} }},
+	{PropertyInfo{PropWastelandClaimReported, "liveness", "the world's MR tags (valid ones), its wasteland service (items done), the scenario's town owner; rows: the tagged MRs' status and PR URL; tick times"},
+		func() property { return &wastelandReportedProp{} }},
 	{PropertyInfo{PropDeterminism, "liveness", "the trace hash of a second run"},
 		func() property { return determinismProp{} }},
 	// bounds

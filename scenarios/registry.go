@@ -48,6 +48,7 @@ var registry = []func() Scenario{
 	gcRetention,
 	gitlabRig,
 	wastelandClaims,
+	wastelandReported,
 	convoyLandReviewOff,
 	slowConflictFixes,
 	riglessBeads,

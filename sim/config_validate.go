@@ -149,6 +149,8 @@ func (c Config) Validate() error {
 	v.prob("workload.delete", l.Delete)
 	v.prob("workload.delete_on_done", l.DeleteOnDone)
 	v.prob("workload.wasteland", l.Wasteland)
+	v.prob("workload.wasteland_tag_mr", l.WastelandTagMR)
+	v.prob("workload.wasteland_malformed", l.WastelandMalformed)
 	v.prob("workload.unrig", l.Unrig)
 	if l.Unrig > 0 {
 		v.dist("workload.unrig_after", l.UnrigAfter)

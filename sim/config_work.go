@@ -95,6 +95,20 @@ type WorkloadConfig struct {
 	// production's origin tag (metadata.wasteland, kind
 	// wanted-item-claim); an item gets one to a few issues.
 	Wasteland float64 `yaml:"wasteland"`
+	// WastelandTagMR is the fraction of the merge requests of
+	// wasteland-tagged issues that a user tags with the issue's wanted
+	// item (production's tRPC updateBead accepts any metadata record: the
+	// MR's metadata plus a `wasteland` origin), looked at every minute.
+	// The tagged MRs are what the wasteland reporter (WL) reads: it
+	// reports a claim done once its tagged MRs merged. Nothing is drawn
+	// while it is 0.
+	WastelandTagMR float64 `yaml:"wasteland_tag_mr"`
+	// WastelandMalformed is the fraction of those tags the user writes
+	// malformed for production's origin schema (no kind, a number or an
+	// empty string where a non-empty string belongs, a source_url that
+	// is no URL); the other tags are valid variants (the issue's tag
+	// copied, a pull_id instead of the source_url, the required keys only).
+	WastelandMalformed float64 `yaml:"wasteland_malformed"`
 	// Unrig is the fraction of issues (convoy tasks included) a user moves
 	// out of their rig at UnrigAfter after creation (production's tRPC
 	// updateBead with rig_id null), together with the merge requests

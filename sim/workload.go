@@ -124,6 +124,9 @@ func (u *workload) start() {
 		}
 		w.eng.After(u.cfg.BurstEvery.Sample(u.r), burst)
 	}
+	if u.cfg.WastelandTagMR > 0 {
+		w.eng.After(time.Minute, u.tagWastelandMRs)
+	}
 	if u.cfg.ConvoysPerHour > 0 {
 		u.nextArrival(u.cfg.ConvoysPerHour, u.convoy, nil)
 	}

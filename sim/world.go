@@ -36,6 +36,9 @@ type World struct {
 	issues  []*issueRec
 	// failureDrawn marks beads some agent's drawn outcome failed.
 	failureDrawn map[string]bool
+	// wasteland is the wasteland service and the users' MR tags
+	// (workload_wasteland.go).
+	wasteland wastelandWorld
 
 	stats    WorldStats
 	rpcMeter Meter
@@ -308,7 +311,7 @@ func (w *World) Respond(c model.Call, sent time.Time) (model.Result, time.Durati
 	case model.CallPRStatus, model.CallPRFeedback, model.CallMergePR:
 		return w.github.respond(c)
 	case model.CallWastelandBrowse, model.CallWastelandDone:
-		return model.Result{StatusCode: 200}, 0
+		return w.wastelandService(c), 0
 	case model.CallContainerDestroy:
 		return w.destroyContainer(), 0
 	}
