@@ -1,7 +1,10 @@
 package scenarios
 
 import (
+	"time"
+
 	"github.com/townsim/townsim/model/reconciler"
+	"github.com/townsim/townsim/sim"
 )
 
 // wastelandReported: the mayor slings most issues for claimed wasteland
@@ -27,6 +30,31 @@ func wastelandReported() Scenario {
 		Expect: Expect{
 			Actions: []string{reconciler.DispatchAgent, reconciler.PollPR, reconciler.ReportWastelandDone},
 			Bounds:  s.Expect.Bounds,
+		},
+	}
+}
+
+// lateDoneDirect: a direct-merge town (merge requests without a PR) where
+// half of the gt_done calls arrive 1-10 min late, after the process's exit
+// report (late_done), and half of them carry the agent's summary
+// (work.done_summary): a refinery's late gt_done finds its hook cleared by
+// recovery, and the Town fails the merge request it was reviewing with the
+// refinery's summary (or production's default text) and escalates.
+func lateDoneDirect() Scenario {
+	s := lateExitReports()
+	c := s.Config
+	c.Town.MergeStrategy = "direct"
+	c.Faults.Rates = map[string]float64{sim.FaultLateDone: 0.5}
+	c.Work.DoneSummary = 0.5
+	c.Duration = 90 * time.Minute
+	return Scenario{
+		Name: "late-done-direct",
+		Purpose: "a direct-merge town where half the gt_done calls come after the exit report, half with a summary: " +
+			"refineries' late gt_done fail their merge request after hook loss",
+		Config: c,
+		Expect: Expect{
+			Actions: []string{reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}
 }

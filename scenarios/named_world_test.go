@@ -20,6 +20,7 @@ func worldScenarioTests() []scenarioTest {
 		{"gitlab-rig", 0, checkGitLabRig},
 		{"wasteland-claims", 0, checkWastelandClaims},
 		{"wasteland-reported", 0, checkWastelandReported},
+		{"late-done-direct", 0, checkLateDoneDirect},
 		{"rigless-beads", 0, checkRiglessBeads},
 		{"landing-closed-fast", 0, checkLandingExhausted}, // the same five attempts, faster humans
 	}

@@ -125,6 +125,8 @@ var properties = []propertySpec{
 		func() property { return &statusLogProp{} }},
 	{PropertyInfo{PropWastelandReportFounded, "safety", "the Town's successful wasteland done calls (item, evidence); the world's MR tags (which are valid); rows: the tagged MRs' status and review_metadata PR URL, convoys carrying the item"},
 		func() property { return &wastelandFoundedProp{} }},
+	{PropertyInfo{PropReviewExplained, "safety", "rows: review_completed bead events (message, time); the Town's input queue: refineries' agent_done events (summary, PR URL) and PR status changes, by the drain that applied them"},
+		func() property { return &reviewExplainedProp{} }},
 	// liveness
 	{PropertyInfo{PropSettle, "liveness", "the world's issues (creation time), the heal time, the beads' status at the end"},
 		func() property { return &settleProp{} }},

@@ -49,6 +49,7 @@ var registry = []func() Scenario{
 	gitlabRig,
 	wastelandClaims,
 	wastelandReported,
+	lateDoneDirect,
 	convoyLandReviewOff,
 	slowConflictFixes,
 	riglessBeads,

@@ -90,6 +90,7 @@ func (c Config) Validate() error {
 	v.dist("work.polecat", w.Polecat)
 	v.dist("work.fixup", w.Fixup)
 	v.dist("work.done_to_completed", w.DoneToCompleted)
+	v.prob("work.done_summary", w.DoneSummary)
 	if w.MayorSession.Kind != "" {
 		v.dist("work.mayor_session", w.MayorSession)
 	}

@@ -17,6 +17,11 @@ type WorkConfig struct {
 	// agent_completed(completed)) or agent_completed(failed).
 	Done   float64 `yaml:"done"`
 	Failed float64 `yaml:"failed"`
+	// DoneSummary is the fraction of gt_done calls that carry a summary
+	// of the work (gt_done's optional summary: a refinery's becomes the
+	// review's message, a polecat's the merge request's body). Nothing is
+	// drawn while it is 0.
+	DoneSummary float64 `yaml:"done_summary"`
 	// DoneToCompleted is the gap between gt_done and the process exit report.
 	DoneToCompleted des.Dist `yaml:"done_to_completed"`
 	// MayorSession is how long the mayor's session lasts before it exits

@@ -39,6 +39,8 @@ type World struct {
 	// wasteland is the wasteland service and the users' MR tags
 	// (workload_wasteland.go).
 	wasteland wastelandWorld
+	// summaries counts the gt_done summaries sent (agents_summary.go).
+	summaries int
 
 	stats    WorldStats
 	rpcMeter Meter
