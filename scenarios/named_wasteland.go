@@ -58,3 +58,20 @@ func lateDoneDirect() Scenario {
 		},
 	}
 }
+
+// beadsDeletedRoutes: beads-deleted on two rigs with production's tRPC
+// deleteBead, which names the rig of the page's route: half of the
+// deletes first go through the other rig's route (refused), then through
+// the issue's own rig a minute later.
+func beadsDeletedRoutes() Scenario {
+	s := beadsDeleted()
+	c := s.Config
+	c.Rigs = 2
+	c.Workload.DeleteWrongRig = 0.5
+	return Scenario{
+		Name:    "beads-deleted-routes",
+		Purpose: "users delete issues through rig routes (tRPC deleteBead), half first through the wrong rig's route",
+		Config:  c,
+		Expect:  s.Expect,
+	}
+}

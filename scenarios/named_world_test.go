@@ -21,6 +21,7 @@ func worldScenarioTests() []scenarioTest {
 		{"wasteland-claims", 0, checkWastelandClaims},
 		{"wasteland-reported", 0, checkWastelandReported},
 		{"late-done-direct", 0, checkLateDoneDirect},
+		{"beads-deleted-routes", 0, checkBeadsDeletedRoutes},
 		{"rigless-beads", 0, checkRiglessBeads},
 		{"landing-closed-fast", 0, checkLandingExhausted}, // the same five attempts, faster humans
 	}

@@ -127,6 +127,8 @@ var properties = []propertySpec{
 		func() property { return &wastelandFoundedProp{} }},
 	{PropertyInfo{PropReviewExplained, "safety", "rows: review_completed bead events (message, time); the Town's input queue: refineries' agent_done events (summary, PR URL) and PR status changes, by the drain that applied them"},
 		func() property { return &reviewExplainedProp{} }},
+	{PropertyInfo{PropDeleteRoute, "safety", "the world's deletes through a rig's route: the rig named, the issue's rig and row as the user saw them before, its row after"},
+		func() property { return &deleteRouteProp{} }},
 	// liveness
 	{PropertyInfo{PropSettle, "liveness", "the world's issues (creation time), the heal time, the beads' status at the end"},
 		func() property { return &settleProp{} }},

@@ -50,6 +50,7 @@ var registry = []func() Scenario{
 	wastelandClaims,
 	wastelandReported,
 	lateDoneDirect,
+	beadsDeletedRoutes,
 	convoyLandReviewOff,
 	slowConflictFixes,
 	riglessBeads,

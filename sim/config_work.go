@@ -95,6 +95,12 @@ type WorkloadConfig struct {
 	// DeleteOnDone is the fraction of issues a user deletes the moment an
 	// agent reports gt_done on them, while that report is still pending.
 	DeleteOnDone float64 `yaml:"delete_on_done"`
+	// DeleteWrongRig switches the users' deletes to production's tRPC
+	// deleteBead, which names the rig of the page's route: the fraction
+	// of deletes a user first sends through another rig's route (refused:
+	// the bead is not in that rig), then, a minute later, through the
+	// bead's own rig. While it is 0 the world deletes without a rig.
+	DeleteWrongRig float64 `yaml:"delete_wrong_rig"`
 	// Wasteland is the fraction of slung issues the mayor slings for a
 	// wanted item it claimed on the town's wasteland: the issue carries
 	// production's origin tag (metadata.wasteland, kind

@@ -282,6 +282,10 @@ func (u *workload) delete(rec *issueRec) {
 	if err != nil {
 		pending = -1
 	}
+	if u.cfg.DeleteWrongRig > 0 {
+		u.deleteThroughRoutes(rec, pending)
+		return
+	}
 	w.rpc("delete_bead", func(now time.Time) error {
 		ok, err := w.town.DeleteBead(now, rec.id, "")
 		rec.deleted = ok

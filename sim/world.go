@@ -41,6 +41,8 @@ type World struct {
 	wasteland wastelandWorld
 	// summaries counts the gt_done summaries sent (agents_summary.go).
 	summaries int
+	// deletes are the users' deletes through a rig's route (workload_delete.go).
+	deletes []DeleteRequest
 
 	stats    WorldStats
 	rpcMeter Meter
