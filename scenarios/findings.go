@@ -392,6 +392,7 @@ func AcceptedFindings() []Finding {
 			},
 		},
 		ag4RQ6SplitHook(),
+		awaitingApprovalWithoutRig(),
 	}
 }
 

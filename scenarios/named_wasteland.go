@@ -3,6 +3,7 @@ package scenarios
 import (
 	"time"
 
+	"github.com/townsim/townsim/model"
 	"github.com/townsim/townsim/model/reconciler"
 	"github.com/townsim/townsim/sim"
 )
@@ -71,6 +72,22 @@ func beadsDeletedRoutes() Scenario {
 	return Scenario{
 		Name:    "beads-deleted-routes",
 		Purpose: "users delete issues through rig routes (tRPC deleteBead), half first through the wrong rig's route",
+		Config:  c,
+		Expect:  s.Expect,
+	}
+}
+
+// quietWeek: gc-retention's tiny town, idle for a week after 20 min of
+// work: the alarm ticks at its idle cadence, GC deletes the idle agents
+// after a day, and the housekeeping prunes the processed town events once
+// they are older than the 7-day retention.
+func quietWeek() Scenario {
+	s := gcRetention()
+	c := s.Config
+	c.Duration = model.EventRetention + 3*time.Hour
+	return Scenario{
+		Name:    "quiet-week",
+		Purpose: "a tiny town idle for a week after 20 min of work: processed town events are pruned after the 7-day retention",
 		Config:  c,
 		Expect:  s.Expect,
 	}

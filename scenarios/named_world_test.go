@@ -22,6 +22,7 @@ func worldScenarioTests() []scenarioTest {
 		{"wasteland-reported", 0, checkWastelandReported},
 		{"late-done-direct", 0, checkLateDoneDirect},
 		{"beads-deleted-routes", 0, checkBeadsDeletedRoutes},
+		{"quiet-week", 0, checkQuietWeek},
 		{"rigless-beads", 0, checkRiglessBeads},
 		{"landing-closed-fast", 0, checkLandingExhausted}, // the same five attempts, faster humans
 	}

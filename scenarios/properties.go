@@ -129,6 +129,8 @@ var properties = []propertySpec{
 		func() property { return &reviewExplainedProp{} }},
 	{PropertyInfo{PropDeleteRoute, "safety", "the world's deletes through a rig's route: the rig named, the issue's rig and row as the user saw them before, its row after"},
 		func() property { return &deleteRouteProp{} }},
+	{PropertyInfo{PropAnalyticsRig, "safety", "the Town's analytics data points (bead id, rig id) as the world's sink receives them; rows: the bead's rig_id at the end of that tick"},
+		func() property { return &analyticsRigProp{} }},
 	// liveness
 	{PropertyInfo{PropSettle, "liveness", "the world's issues (creation time), the heal time, the beads' status at the end"},
 		func() property { return &settleProp{} }},
@@ -162,6 +164,8 @@ var properties = []propertySpec{
 		func() property { return &reviewRetriedProp{since: map[string]time.Time{}, ticks: map[string]int{}} }},
 	{PropertyInfo{PropWastelandClaimReported, "liveness", "the world's MR tags (valid ones), its wasteland service (items done), the scenario's town owner; rows: the tagged MRs' status and PR URL; tick times"},
 		func() property { return &wastelandReportedProp{} }},
+	{PropertyInfo{PropEventsPruned, "liveness", "rows: processed town_events' created_at and processed_at against the clock (every 12 ticks)"},
+		func() property { return &eventsPrunedProp{} }},
 	{PropertyInfo{PropDeterminism, "liveness", "the trace hash of a second run"},
 		func() property { return determinismProp{} }},
 	// bounds

@@ -51,6 +51,7 @@ var registry = []func() Scenario{
 	wastelandReported,
 	lateDoneDirect,
 	beadsDeletedRoutes,
+	quietWeek,
 	convoyLandReviewOff,
 	slowConflictFixes,
 	riglessBeads,

@@ -138,7 +138,7 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 		Path:         opts.DBPath,
 		TownID:       townID,
 		IDs:          model.NewSeededIDs(w.src.Stream("ids").Uint64()),
-		Analytics:    func(e model.AnalyticsEvent) { w.stats.Analytics[e.Event]++ },
+		Analytics:    w.analytics,
 		Errors:       func(model.ErrorReport) { w.stats.ErrorReports++ },
 		TokenService: simulatedTokenService,
 		Start:        cfg.Start,
@@ -427,4 +427,13 @@ func errText(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// analytics is the Town's Analytics Engine sink: it counts each data point
+// by name and shows it to RunOptions.OnAnalytics.
+func (w *World) analytics(e model.AnalyticsEvent) {
+	w.stats.Analytics[e.Event]++
+	if w.opts.OnAnalytics != nil {
+		w.opts.OnAnalytics(e, w)
+	}
 }
