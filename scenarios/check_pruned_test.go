@@ -60,3 +60,17 @@ func TestEventsPrunedFires(t *testing.T) {
 		})
 	}
 }
+
+// checkMRBlockedByReview: users made several merge requests wait for
+// another issue under review.
+func checkMRBlockedByReview(t *testing.T, r *run) {
+	n := 0
+	for _, l := range r.grep("rpc", "op=update_bead", "depends_on=") {
+		if traceField(l.text, "err") == "" {
+			n++
+		}
+	}
+	if n < 3 {
+		t.Errorf("%d merge requests made to wait for another issue; want several", n)
+	}
+}

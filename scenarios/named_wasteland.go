@@ -92,3 +92,25 @@ func quietWeek() Scenario {
 		Expect:  s.Expect,
 	}
 }
+
+// mrBlockedByReview: users make two in five new merge requests wait for
+// another issue under review (tRPC updateBead with depends_on), and a
+// third of the reviews fail: an issue whose own merge requests all ended
+// while another issue's merge request waits on it must still leave
+// in_review (BD-4 counts the merge requests that track it).
+func mrBlockedByReview() Scenario {
+	c := Default()
+	c.Workload.BlockMR = 0.4
+	c.Work.ReviewFail = 0.5
+	c.Duration = 2 * time.Hour
+	return Scenario{
+		Name: "mr-blocked-by-review",
+		Purpose: "users make merge requests wait for another issue under review (updateBead depends_on); " +
+			"a third of the reviews fail",
+		Config: c,
+		Expect: Expect{
+			Actions: []string{reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: waiting()},
+		},
+	}
+}

@@ -23,6 +23,7 @@ func worldScenarioTests() []scenarioTest {
 		{"late-done-direct", 0, checkLateDoneDirect},
 		{"beads-deleted-routes", 0, checkBeadsDeletedRoutes},
 		{"quiet-week", 0, checkQuietWeek},
+		{"mr-blocked-by-review", 0, checkMRBlockedByReview},
 		{"rigless-beads", 0, checkRiglessBeads},
 		{"landing-closed-fast", 0, checkLandingExhausted}, // the same five attempts, faster humans
 	}

@@ -52,6 +52,7 @@ var registry = []func() Scenario{
 	lateDoneDirect,
 	beadsDeletedRoutes,
 	quietWeek,
+	mrBlockedByReview,
 	convoyLandReviewOff,
 	slowConflictFixes,
 	riglessBeads,

@@ -101,6 +101,11 @@ type WorkloadConfig struct {
 	// the bead is not in that rig), then, a minute later, through the
 	// bead's own rig. While it is 0 the world deletes without a rig.
 	DeleteWrongRig float64 `yaml:"delete_wrong_rig"`
+	// BlockMR is the fraction of new merge requests a user makes wait for
+	// another issue under review (production's tRPC updateBead with
+	// depends_on: a blocks edge from the merge request to that issue),
+	// looked at once a minute. Nothing is drawn while it is 0.
+	BlockMR float64 `yaml:"block_mr"`
 	// Wasteland is the fraction of slung issues the mayor slings for a
 	// wanted item it claimed on the town's wasteland: the issue carries
 	// production's origin tag (metadata.wasteland, kind

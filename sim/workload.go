@@ -41,6 +41,8 @@ type workload struct {
 	stop time.Time
 	n    int // titles
 	item int // the wanted item the mayor works on (Wasteland)
+	// blockSeen marks the merge requests BlockMR looked at.
+	blockSeen map[string]bool
 	// create makes one arriving issue (u.sling; tests count instead).
 	create func(kind string)
 }
@@ -126,6 +128,9 @@ func (u *workload) start() {
 	}
 	if u.cfg.WastelandTagMR > 0 {
 		w.eng.After(time.Minute, u.tagWastelandMRs)
+	}
+	if u.cfg.BlockMR > 0 {
+		w.eng.After(time.Minute, u.blockMRs)
 	}
 	if u.cfg.ConvoysPerHour > 0 {
 		u.nextArrival(u.cfg.ConvoysPerHour, u.convoy, nil)
