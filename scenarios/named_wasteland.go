@@ -94,19 +94,22 @@ func quietWeek() Scenario {
 }
 
 // mrBlockedByReview: users make two in five new merge requests wait for
-// another issue under review (tRPC updateBead with depends_on), and a
-// third of the reviews fail: an issue whose own merge requests all ended
+// another issue under review (tRPC updateBead with depends_on), and GitHub
+// answers a PR status poll with 404 now and then, which fails the merge
+// request and leaves its issue in review: an issue whose own merge requests all ended
 // while another issue's merge request waits on it must still leave
 // in_review (BD-4 counts the merge requests that track it).
 func mrBlockedByReview() Scenario {
 	c := Default()
 	c.Workload.BlockMR = 0.4
-	c.Work.ReviewFail = 0.5
+	// One status answer in 31 is a 404: the poll fails that MR at once and
+	// leaves its issue in review for BD-4 (reconciler.md §2.2, §3.3).
+	c.GitHub.Errors = sim.APIErrorWeights{OK: 30, NotFound: 1}
 	c.Duration = 2 * time.Hour
 	return Scenario{
 		Name: "mr-blocked-by-review",
 		Purpose: "users make merge requests wait for another issue under review (updateBead depends_on); " +
-			"a third of the reviews fail",
+			"GitHub's rare 404 fails MRs by poll error (BD-4 returns their issues)",
 		Config: c,
 		Expect: Expect{
 			Actions: []string{reconciler.DispatchAgent},

@@ -131,6 +131,8 @@ var properties = []propertySpec{
 		func() property { return &deleteRouteProp{} }},
 	{PropertyInfo{PropAnalyticsRig, "safety", "the Town's analytics data points (bead id, rig id) as the world's sink receives them; rows: the bead's rig_id at the end of that tick"},
 		func() property { return &analyticsRigProp{} }},
+	{PropertyInfo{PropClosedAfterMerge, "safety", "the world's cancellations and its GitHub (when each PR merged, seen at tick ends); rows: closed issues, their labels and close time, the merge requests tracking each (tracks edges), their status and PR URL (at the end)"},
+		func() property { return &closedAfterMergeProp{} }},
 	// liveness
 	{PropertyInfo{PropSettle, "liveness", "the world's issues (creation time), the heal time, the beads' status at the end"},
 		func() property { return &settleProp{} }},
