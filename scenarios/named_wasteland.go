@@ -93,18 +93,19 @@ func quietWeek() Scenario {
 	}
 }
 
-// mrBlockedByReview: users make two in five new merge requests wait for
+// mrBlockedByReview: users make every new merge request wait for
 // another issue under review (tRPC updateBead with depends_on), and GitHub
-// answers a PR status poll with 404 now and then, which fails the merge
-// request and leaves its issue in review: an issue whose own merge requests all ended
-// while another issue's merge request waits on it must still leave
-// in_review (BD-4 counts the merge requests that track it).
+// answers a PR status poll with 404 now and then for a PR that was
+// deleted, which fails the merge request and leaves its issue in review:
+// BD-4 must return that issue by its own merge requests only, not close it
+// for another issue's merge request that waited on it.
 func mrBlockedByReview() Scenario {
 	c := Default()
-	c.Workload.BlockMR = 0.4
-	// One status answer in 31 is a 404: the poll fails that MR at once and
+	c.Workload.BlockMR = 1
+	// One status answer in 16 is a 404: the poll fails that MR at once and
 	// leaves its issue in review for BD-4 (reconciler.md §2.2, §3.3).
-	c.GitHub.Errors = sim.APIErrorWeights{OK: 30, NotFound: 1}
+	c.GitHub.Errors = sim.APIErrorWeights{OK: 15, NotFound: 1}
+	c.GitHub.NotFoundDeletes = true // the 404 is true: the PR is gone, never merged
 	c.Duration = 2 * time.Hour
 	return Scenario{
 		Name: "mr-blocked-by-review",
