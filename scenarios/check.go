@@ -121,6 +121,13 @@ func Check(cfg sim.Config, bounds Bounds, opts CheckOptions) (*Report, error) {
 			userCall(call, r, w)
 		}
 	}
+	userAnalytics := ro.OnAnalytics
+	ro.OnAnalytics = func(e model.AnalyticsEvent, w *sim.World) {
+		c.onAnalytics(e, w)
+		if userAnalytics != nil {
+			userAnalytics(e, w)
+		}
+	}
 	w, err := sim.NewWorld(cfg, ro)
 	if err != nil {
 		return nil, err

@@ -254,7 +254,10 @@ func (p *githubCallsProp) peak() float64 { return float64(p.most) }
 // or a failureReason in the bead's metadata (a failed PR poll, §3.3) — or
 // by its user (the world's cancellation), or, for a merge request, its PR
 // was closed without a merge in the world (production writes that cause,
-// "PR closed without merge", on the source's review_completed event only).
+// "PR closed without merge", on the source's review_completed event only),
+// or its review was completed as failed with a message on the source's
+// review_completed event at the moment it failed (a refinery's gt_done
+// after hook loss: its summary or production's default text).
 type failedWithCauseProp struct{ failed int }
 
 func (p *failedWithCauseProp) end(c *checker, w *sim.World, db *model.DB) {
@@ -262,13 +265,14 @@ func (p *failedWithCauseProp) end(c *checker, w *sim.World, db *model.DB) {
 	for _, is := range w.Issues() {
 		byUser[is.ID] = is.Cancelled == model.StatusFailed
 	}
+	reviewed := reviewFailedWithMessage(c, db)
 	for _, pr := range c.pairs(db, `SELECT b.bead_id, COALESCE((SELECT e.agent_id || ' ' || e.metadata FROM bead_events e
 			WHERE e.bead_id = b.bead_id AND e.event_type = 'status_changed' AND e.new_value = 'failed'
 			ORDER BY e.created_at DESC LIMIT 1), '') || ' bead ' || COALESCE(b.metadata, '') FROM beads b
 		WHERE b.type IN ('issue', 'merge_request') AND b.status = 'failed' ORDER BY b.bead_id`) {
 		p.failed++
 		if byUser[pr[0]] || strings.Contains(pr[1], `"failure_reason"`) || strings.Contains(pr[1], `"failureReason"`) ||
-			w.PRClosed(metaPRURL(pr[1])) {
+			w.PRClosed(metaPRURL(pr[1])) || reviewed[pr[0]] {
 			continue
 		}
 		c.violation(PropFailedWithCause, pr[0], "bead %s failed with no cause production names (last event to failed, and metadata: %q)",

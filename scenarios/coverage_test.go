@@ -25,11 +25,6 @@ var uncovered = []struct{ kind, id, reason string }{
 	{"action", "close_sibling_mrs", "no rule emits it (reconciler.md §3.1, rules '—'; actions.ts:69, :568 only); " +
 		"a merge closes the siblings directly in completeReviewWithResult"},
 	{"action", "set_review_pr_url", "no rule emits it (reconciler.md §3.1, rules '—'; actions.ts:75, :599 only)"},
-	{"rule", "WL", "the claim report needs merge_request beads carrying metadata.wasteland, but submitToReviewQueue " +
-		"(review-queue.ts, model/review.go SubmitToReviewQueue) builds an MR's metadata from source_bead_id, " +
-		"source_agent_id, pr_url and the convoy fields only: no Town write tags an MR, so no claim ever counts as merged " +
-		"(a production finding: wasteland claims are never reported done)"},
-	{"action", "report_wasteland_done", "emitted only by WL (see WL)"},
 	{"action", "set_convoy_ready_to_land", "CV-7 emits it for a complete review-then-land convoy not yet ready, but " +
 		"the recount that makes the convoy complete (updateConvoyProgress, model/convoys.go) sets ready_to_land in the " +
 		"same write"},

@@ -412,6 +412,7 @@ func AcceptedFindings() []Finding {
 			},
 		},
 		ag4RQ6SplitHook(),
+		awaitingApprovalWithoutRig(),
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 func runChecker(t *testing.T, cfg sim.Config) *checker {
 	t.Helper()
 	c := newChecker(cfg, Bounds{}.withDefaults(), CheckOptions{})
-	w, err := sim.NewWorld(cfg, sim.RunOptions{OnTick: c.afterTick, OnCall: c.onCall})
+	w, err := sim.NewWorld(cfg, sim.RunOptions{OnTick: c.afterTick, OnCall: c.onCall, OnAnalytics: c.onAnalytics})
 	if err != nil {
 		t.Fatal(err)
 	}

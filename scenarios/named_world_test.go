@@ -19,6 +19,11 @@ func worldScenarioTests() []scenarioTest {
 		{"gc-retention", 0, checkGCRetention},
 		{"gitlab-rig", 0, checkGitLabRig},
 		{"wasteland-claims", 0, checkWastelandClaims},
+		{"wasteland-reported", 0, checkWastelandReported},
+		{"late-done-direct", 0, checkLateDoneDirect},
+		{"beads-deleted-routes", 0, checkBeadsDeletedRoutes},
+		{"quiet-week", 0, checkQuietWeek},
+		{"mr-blocked-by-review", 0, checkMRBlockedByReview},
 		{"rigless-beads", 0, checkRiglessBeads},
 		{"landing-closed-fast", 0, checkLandingExhausted}, // the same five attempts, faster humans
 	}

@@ -350,10 +350,12 @@ func (w *World) finishSoon(p *process) {
 // agentDone is the gt_done RPC; the late_done fault delivers it 1-10 min
 // late, after the process's exit report.
 func (w *World) agentDone(agentID, branch, prURL string) {
+	summary := w.doneSummary(agentID)
 	send := func() {
+		in := model.AgentDoneInput{Branch: branch, PRURL: prURL, Summary: summary}
 		w.rpc("agent_done", func(now time.Time) error {
-			return w.town.AgentDone(now, agentID, model.AgentDoneInput{Branch: branch, PRURL: prURL})
-		}, des.F("agent", agentID), des.F("branch", branch), des.F("pr", prURL))
+			return w.town.AgentDone(now, agentID, in)
+		}, w.doneFields(in, agentID)...)
 	}
 	if w.faults.roll(FaultLateDone) {
 		d := w.faults.stream(FaultLateDone).Uniform(time.Minute, 10*time.Minute)

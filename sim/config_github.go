@@ -31,6 +31,10 @@ type GitHubConfig struct {
 	ApprovalDelay des.Dist `yaml:"approval_delay"`
 	// Errors weigh the answers of status and feedback calls.
 	Errors APIErrorWeights `yaml:"errors"`
+	// NotFoundDeletes makes a 404 status answer true: the PR was deleted
+	// (its branch or repository removed), so the world closes it unmerged
+	// when it answers 404. The zero value answers 404 for a PR that lives on.
+	NotFoundDeletes bool `yaml:"not_found_deletes"`
 	// LandingClose is the probability that a human closes the PR of a
 	// convoy's landing MR (the feature branch into the default branch)
 	// after CloseDelay without merging it, instead of its drawn fate.

@@ -91,6 +91,7 @@ func (c Config) Validate() error {
 	v.dist("work.polecat", w.Polecat)
 	v.dist("work.fixup", w.Fixup)
 	v.dist("work.done_to_completed", w.DoneToCompleted)
+	v.prob("work.done_summary", w.DoneSummary)
 	if w.MayorSession.Kind != "" {
 		v.dist("work.mayor_session", w.MayorSession)
 	}
@@ -151,6 +152,10 @@ func (c Config) Validate() error {
 	v.prob("workload.delete", l.Delete)
 	v.prob("workload.delete_on_done", l.DeleteOnDone)
 	v.prob("workload.wasteland", l.Wasteland)
+	v.prob("workload.delete_wrong_rig", l.DeleteWrongRig)
+	v.prob("workload.block_mr", l.BlockMR)
+	v.prob("workload.wasteland_tag_mr", l.WastelandTagMR)
+	v.prob("workload.wasteland_malformed", l.WastelandMalformed)
 	v.prob("workload.unrig", l.Unrig)
 	if l.Unrig > 0 {
 		v.dist("workload.unrig_after", l.UnrigAfter)

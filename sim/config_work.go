@@ -17,6 +17,11 @@ type WorkConfig struct {
 	// agent_completed(completed)) or agent_completed(failed).
 	Done   float64 `yaml:"done"`
 	Failed float64 `yaml:"failed"`
+	// DoneSummary is the fraction of gt_done calls that carry a summary
+	// of the work (gt_done's optional summary: a refinery's becomes the
+	// review's message, a polecat's the merge request's body). Nothing is
+	// drawn while it is 0.
+	DoneSummary float64 `yaml:"done_summary"`
 	// DoneToCompleted is the gap between gt_done and the process exit report.
 	DoneToCompleted des.Dist `yaml:"done_to_completed"`
 	// MayorSession is how long the mayor's session lasts before it exits
@@ -96,11 +101,36 @@ type WorkloadConfig struct {
 	// DeleteOnDone is the fraction of issues a user deletes the moment an
 	// agent reports gt_done on them, while that report is still pending.
 	DeleteOnDone float64 `yaml:"delete_on_done"`
+	// DeleteWrongRig switches the users' deletes to production's tRPC
+	// deleteBead, which names the rig of the page's route: the fraction
+	// of deletes a user first sends through another rig's route (refused:
+	// the bead is not in that rig), then, a minute later, through the
+	// bead's own rig. While it is 0 the world deletes without a rig.
+	DeleteWrongRig float64 `yaml:"delete_wrong_rig"`
+	// BlockMR is the fraction of new merge requests a user makes wait for
+	// another issue under review (production's tRPC updateBead with
+	// depends_on: a blocks edge from the merge request to that issue),
+	// looked at once a minute. Nothing is drawn while it is 0.
+	BlockMR float64 `yaml:"block_mr"`
 	// Wasteland is the fraction of slung issues the mayor slings for a
 	// wanted item it claimed on the town's wasteland: the issue carries
 	// production's origin tag (metadata.wasteland, kind
 	// wanted-item-claim); an item gets one to a few issues.
 	Wasteland float64 `yaml:"wasteland"`
+	// WastelandTagMR is the fraction of the merge requests of
+	// wasteland-tagged issues that a user tags with the issue's wanted
+	// item (production's tRPC updateBead accepts any metadata record: the
+	// MR's metadata plus a `wasteland` origin), looked at every minute.
+	// The tagged MRs are what the wasteland reporter (WL) reads: it
+	// reports a claim done once its tagged MRs merged. Nothing is drawn
+	// while it is 0.
+	WastelandTagMR float64 `yaml:"wasteland_tag_mr"`
+	// WastelandMalformed is the fraction of those tags the user writes
+	// malformed for production's origin schema (no kind, a number or an
+	// empty string where a non-empty string belongs, a source_url that
+	// is no URL); the other tags are valid variants (the issue's tag
+	// copied, a pull_id instead of the source_url, the required keys only).
+	WastelandMalformed float64 `yaml:"wasteland_malformed"`
 	// Unrig is the fraction of issues (convoy tasks included) a user moves
 	// out of their rig at UnrigAfter after creation (production's tRPC
 	// updateBead with rig_id null), together with the merge requests

@@ -204,6 +204,9 @@ func (g *github) respond(c model.Call) (model.Result, time.Duration) {
 		case "rate_limited":
 			return model.Result{StatusCode: 429, PR: model.PRStatus{ErrKind: "http_error", HTTPStatus: 429}}, 0
 		case "not_found":
+			if pr := g.prs[c.URL]; g.cfg.NotFoundDeletes && pr != nil && pr.state == "open" {
+				g.setState(pr, "closed", "deleted")
+			}
 			return model.Result{StatusCode: 404, PR: model.PRStatus{ErrKind: "http_error", HTTPStatus: 404}}, 0
 		case "invalid":
 			return model.Result{StatusCode: 200, PR: model.PRStatus{ErrKind: "invalid_response"}}, 0

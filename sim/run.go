@@ -31,6 +31,10 @@ type RunOptions struct {
 	// OnCall, when set, sees every external call of the Town when it is
 	// answered, with the world, which it may read but must not drive.
 	OnCall func(c model.Call, r model.Result, w *World)
+	// OnAnalytics, when set, sees every analytics data point the Town
+	// writes (the Analytics Engine sink), when it is written, with the
+	// world, which it may read but must not drive.
+	OnAnalytics func(e model.AnalyticsEvent, w *World)
 	// DropTickRecords leaves Result.TickRecords empty, so that a long run's
 	// memory does not grow with its ticks; stream them with OnTick instead.
 	DropTickRecords bool

@@ -31,6 +31,9 @@ func townConfigUpdate(s TownSettings) model.TownConfigUpdate {
 		ref.ReviewMode = model.Ptr(s.ReviewMode)
 	}
 	u.Refinery = ref
+	if s.Owner {
+		u.OwnerUserID = model.Ptr(SimUserID)
+	}
 	switch s.GitHubToken {
 	case TokenStored:
 		u.GitAuth = &model.GitAuthUpdate{GitHubToken: model.Ptr("ghs_simulated_stored")}
@@ -120,6 +123,11 @@ type TownSettings struct {
 	// GitLabHost is the GitLab rigs' host ("" = gitlab.com); any other
 	// host is configured as git_auth.gitlab_instance_url.
 	GitLabHost string `yaml:"gitlab_host"`
+	// Owner sets the town config's owner_user_id (SimUserID), as a town a
+	// user created in production has; the zero value leaves it unset. The
+	// wasteland reporter calls the wasteland service only for a town with
+	// an owner (and analytics carry it as userId).
+	Owner bool `yaml:"owner"`
 }
 
 // TokenSource names a link of production's GitHub token chain that a

@@ -41,6 +41,8 @@ type workload struct {
 	stop time.Time
 	n    int // titles
 	item int // the wanted item the mayor works on (Wasteland)
+	// blockSeen marks the merge requests BlockMR looked at.
+	blockSeen map[string]bool
 	// create makes one arriving issue (u.sling; tests count instead).
 	create func(kind string)
 }
@@ -123,6 +125,12 @@ func (u *workload) start() {
 			w.eng.After(u.cfg.BurstEvery.Sample(u.r), burst)
 		}
 		w.eng.After(u.cfg.BurstEvery.Sample(u.r), burst)
+	}
+	if u.cfg.WastelandTagMR > 0 {
+		w.eng.After(time.Minute, u.tagWastelandMRs)
+	}
+	if u.cfg.BlockMR > 0 {
+		w.eng.After(time.Minute, u.blockMRs)
 	}
 	if u.cfg.ConvoysPerHour > 0 {
 		u.nextArrival(u.cfg.ConvoysPerHour, u.convoy, nil)
@@ -278,6 +286,10 @@ func (u *workload) delete(rec *issueRec) {
 		AND (bead_id = ? OR agent_id IN (SELECT bead_id FROM agent_metadata WHERE current_hook_bead_id = ?))`, rec.id, rec.id)
 	if err != nil {
 		pending = -1
+	}
+	if u.cfg.DeleteWrongRig > 0 {
+		u.deleteThroughRoutes(rec, pending)
+		return
 	}
 	w.rpc("delete_bead", func(now time.Time) error {
 		ok, err := w.town.DeleteBead(now, rec.id, "")

@@ -36,6 +36,13 @@ type World struct {
 	issues  []*issueRec
 	// failureDrawn marks beads some agent's drawn outcome failed.
 	failureDrawn map[string]bool
+	// wasteland is the wasteland service and the users' MR tags
+	// (workload_wasteland.go).
+	wasteland wastelandWorld
+	// summaries counts the gt_done summaries sent (agents_summary.go).
+	summaries int
+	// deletes are the users' deletes through a rig's route (workload_delete.go).
+	deletes []DeleteRequest
 
 	stats    WorldStats
 	rpcMeter Meter
@@ -131,7 +138,7 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 		Path:         opts.DBPath,
 		TownID:       townID,
 		IDs:          model.NewSeededIDs(w.src.Stream("ids").Uint64()),
-		Analytics:    func(e model.AnalyticsEvent) { w.stats.Analytics[e.Event]++ },
+		Analytics:    w.analytics,
 		Errors:       func(model.ErrorReport) { w.stats.ErrorReports++ },
 		TokenService: simulatedTokenService,
 		Start:        cfg.Start,
@@ -308,7 +315,7 @@ func (w *World) Respond(c model.Call, sent time.Time) (model.Result, time.Durati
 	case model.CallPRStatus, model.CallPRFeedback, model.CallMergePR:
 		return w.github.respond(c)
 	case model.CallWastelandBrowse, model.CallWastelandDone:
-		return model.Result{StatusCode: 200}, 0
+		return w.wastelandService(c), 0
 	case model.CallContainerDestroy:
 		return w.destroyContainer(), 0
 	}
@@ -420,4 +427,13 @@ func errText(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// analytics is the Town's Analytics Engine sink: it counts each data point
+// by name and shows it to RunOptions.OnAnalytics.
+func (w *World) analytics(e model.AnalyticsEvent) {
+	w.stats.Analytics[e.Event]++
+	if w.opts.OnAnalytics != nil {
+		w.opts.OnAnalytics(e, w)
+	}
 }
