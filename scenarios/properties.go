@@ -123,6 +123,10 @@ var properties = []propertySpec{
 		func() property { return &rigExistsProp{} }},
 	{PropertyInfo{PropStatusLog, "safety", "rows: bead_events status_changed old and new values (at the end)"},
 		func() property { return &statusLogProp{} }},
+	{PropertyInfo{PropDispatchCap, "safety", "the Town's start calls (bead, lightweight, send time); agents' hooks (start calls, rows at each tick's end); the tick's dispatch, failure and reset_agent_dispatch_attempts actions; the configured cap; fault times (excuses)"},
+		func() property { return &dispatchCapProp{dispatchLedger: newDispatchLedger()} }},
+	{PropertyInfo{PropDispatchCooldown, "safety", "the Town's start calls (bead, lightweight, send time); agents' hooks; the tick's dispatch and reset_agent_dispatch_attempts actions; the cooldown ladder; fault times (excuses)"},
+		func() property { return &dispatchCooldownProp{dispatchLedger: newDispatchLedger()} }},
 	// liveness
 	{PropertyInfo{PropSettle, "liveness", "the world's issues (creation time), the heal time, the beads' status at the end"},
 		func() property { return &settleProp{} }},
