@@ -1,8 +1,6 @@
 package scenarios
 
 import (
-	"fmt"
-	"os"
 	"regexp"
 	"time"
 
@@ -50,12 +48,10 @@ var attemptsFailRe = regexp.MustCompile(`max dispatch attempts (exceeded|exhaust
 type dispatchLedger struct {
 	starts map[string][]time.Time // bead → start calls sent since its counter's last reset
 	hook   map[string]string      // agent → hooked bead, before the tick being judged
-	debug  bool
 }
 
 func newDispatchLedger() dispatchLedger {
-	return dispatchLedger{starts: map[string][]time.Time{}, hook: map[string]string{},
-		debug: os.Getenv("TOWNSIM_DEBUG_DISPATCH") != ""}
+	return dispatchLedger{starts: map[string][]time.Time{}, hook: map[string]string{}}
 }
 
 // counted reports whether a start call went through scheduling's
@@ -74,16 +70,6 @@ func (l *dispatchLedger) call(c *checker, call model.Call, _ model.Result, now t
 	}
 	l.starts[call.BeadID] = append(l.starts[call.BeadID], sent)
 	l.hook[call.AgentID] = call.BeadID
-	if l.debug && c.world != nil {
-		var n int
-		var at string
-		_ = c.world.Town().DB().QueryRow(`SELECT dispatch_attempts, COALESCE(last_dispatch_attempt_at, '') FROM beads WHERE bead_id = ?`,
-			[]any{call.BeadID}, &n, &at)
-		if n != len(l.starts[call.BeadID]) || at != model.ISO(sent) {
-			fmt.Fprintf(os.Stderr, "DISPATCH %s bead %s agent %s role %s: counter %d at %s, ledger %d sent %s\n",
-				now.Format(time.TimeOnly), short(call.BeadID), short(call.AgentID), call.Role, n, at, len(l.starts[call.BeadID]), model.ISO(sent))
-		}
-	}
 }
 
 // before is the bead's start calls sent before the tick being judged fired

@@ -127,6 +127,8 @@ var properties = []propertySpec{
 		func() property { return &dispatchCapProp{dispatchLedger: newDispatchLedger()} }},
 	{PropertyInfo{PropDispatchCooldown, "safety", "the Town's start calls (bead, lightweight, send time); agents' hooks; the tick's dispatch and reset_agent_dispatch_attempts actions; the cooldown ladder; fault times (excuses)"},
 		func() property { return &dispatchCooldownProp{dispatchLedger: newDispatchLedger()} }},
+	{PropertyInfo{PropBreakerPausesAll, "safety", "the tick's dispatch_agent actions; the breaker notice the same reconcile emitted (BD-CB: the port's own figure, as the drain flag)"},
+		func() property { return &breakerPausesProp{} }},
 	// liveness
 	{PropertyInfo{PropSettle, "liveness", "the world's issues (creation time), the heal time, the beads' status at the end"},
 		func() property { return &settleProp{} }},
