@@ -129,6 +129,8 @@ var properties = []propertySpec{
 		func() property { return &dispatchCooldownProp{dispatchLedger: newDispatchLedger()} }},
 	{PropertyInfo{PropBreakerPausesAll, "safety", "the tick's dispatch_agent actions; the breaker notice the same reconcile emitted (BD-CB: the port's own figure, as the drain flag)"},
 		func() property { return &breakerPausesProp{} }},
+	{PropertyInfo{PropRedispatchHooked, "safety", "the tick's BD-2 and RQ-6 dispatch_agent actions and AG-4's unhooks; rows: the dispatched agent's hook at the tick's end; fault times (excuses)"},
+		func() property { return &redispatchHookedProp{} }},
 	// liveness
 	{PropertyInfo{PropSettle, "liveness", "the world's issues (creation time), the heal time, the beads' status at the end"},
 		func() property { return &settleProp{} }},
