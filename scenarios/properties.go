@@ -131,6 +131,8 @@ var properties = []propertySpec{
 		func() property { return &breakerPausesProp{} }},
 	{PropertyInfo{PropRedispatchHooked, "safety", "the tick's BD-2 and RQ-6 dispatch_agent actions and AG-4's unhooks; rows: the dispatched agent's hook at the tick's end; fault times (excuses)"},
 		func() property { return &redispatchHookedProp{} }},
+	{PropertyInfo{PropOpenAssigneeHooked, "safety", "rows: open issues with a rig, their assignee and labels; agent_metadata hooks (graced)"},
+		openAssigneeHookedProp},
 	// liveness
 	{PropertyInfo{PropSettle, "liveness", "the world's issues (creation time), the heal time, the beads' status at the end"},
 		func() property { return &settleProp{} }},
