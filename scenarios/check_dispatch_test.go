@@ -134,3 +134,96 @@ func TestDispatchPropertiesFire(t *testing.T) {
 		})
 	}
 }
+
+// redispatched-agent-stays-hooked and open-issue-assignee-hooked fire on
+// hand-made rows over a real start-failures run (which they passed), and
+// stay quiet where production leaves the state so.
+func TestHookPropertiesFire(t *testing.T) {
+	c, db := passedRun(t, "start-failures", 0)
+	exec, one := rowsOf(t, db)
+	agent := one(`SELECT bead_id FROM agent_metadata WHERE role = 'polecat' ORDER BY bead_id LIMIT 1`)
+	other := one(`SELECT bead_id FROM agent_metadata WHERE role = 'polecat' AND bead_id != ? ORDER BY bead_id LIMIT 1`, agent)
+	issue := one(`SELECT bead_id FROM beads WHERE type = 'issue' AND rig_id IS NOT NULL ORDER BY bead_id LIMIT 1`)
+	at := c.now
+	// tick feeds p the actions of a tick that ended at offset d, then the tick.
+	tick := func(p property, d time.Duration, as ...reconciler.Action) {
+		c.tickStart, c.now = at.Add(d-time.Second), at.Add(d)
+		v := &tickView{rec: &sim.TickRecord{At: c.tickStart, End: c.now}, res: &alarm.TickResult{Ran: true}, w: c.world, db: db,
+			holds: map[string]bool{}}
+		if ap, ok := p.(actor); ok {
+			for _, a := range as {
+				ap.action(c, a, v)
+			}
+		}
+		p.(ticker).tick(c, v)
+	}
+	hook := func(a, b string) { exec(`UPDATE agent_metadata SET current_hook_bead_id = NULLIF(?, '') WHERE bead_id = ?`, b, a) }
+	assign := func(a string) {
+		exec(`UPDATE beads SET status = 'open', assignee_agent_bead_id = ?, labels = '[]' WHERE bead_id = ?`, a, issue)
+	}
+	bd2 := reconciler.Action{Rule: "BD-2", Type: reconciler.DispatchAgent, AgentID: agent, BeadID: issue}
+	ag4 := reconciler.Action{Rule: "AG-4", Type: reconciler.UnhookAgent, AgentID: agent}
+	minutes := func(p property, n int) {
+		for i := range n * 6 {
+			tick(p, time.Duration(i)*10*time.Second)
+		}
+	}
+	for _, tc := range []struct {
+		name, prop string
+		rows       func(p property)
+		fires      bool
+	}{
+		{"BD-2's agent ends the tick unhooked", PropRedispatchHooked, func(p property) {
+			hook(agent, "")
+			tick(p, 0, bd2)
+		}, true},
+		{"BD-2's agent ends the tick hooked to the bead", PropRedispatchHooked, func(p property) {
+			hook(agent, issue)
+			tick(p, 0, bd2)
+		}, false},
+		{"AG-4 unhooked it in the same reconcile", PropRedispatchHooked, func(p property) {
+			hook(agent, "")
+			tick(p, 0, ag4, bd2)
+		}, false},
+		{"an open issue keeps an unhooked assignee for 3 min", PropOpenAssigneeHooked, func(p property) {
+			hook(agent, "")
+			assign(agent)
+			minutes(p, 3)
+		}, true},
+		{"an open issue keeps an unhooked assignee for 1 min", PropOpenAssigneeHooked, func(p property) {
+			hook(agent, "")
+			assign(agent)
+			minutes(p, 1)
+		}, false},
+		{"an open issue whose assignee is hooked to another bead", PropOpenAssigneeHooked, func(p property) {
+			hook(other, "")
+			hook(agent, other)
+			assign(agent)
+			minutes(p, 3)
+		}, true},
+		{"an open issue whose assignee is hooked to it", PropOpenAssigneeHooked, func(p property) {
+			exec(`UPDATE agent_metadata SET current_hook_bead_id = NULL WHERE current_hook_bead_id = ?`, issue)
+			hook(agent, issue)
+			assign(agent)
+			minutes(p, 3)
+		}, false},
+		{"an open issue assigned to system", PropOpenAssigneeHooked, func(p property) {
+			assign("system")
+			minutes(p, 3)
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			exec(`SAVEPOINT hooks`)
+			defer exec(`ROLLBACK TO hooks`)
+			c.failures, c.seen, c.broken = nil, map[string]bool{}, map[string]time.Time{}
+			tc.rows(propByName(t, tc.prop))
+			fired := len(c.failures) > 0 && c.failures[0].Property == tc.prop
+			if fired != tc.fires || (!fired && len(c.failures) > 0) {
+				t.Fatalf("failures %v; want fired=%v", c.failures, tc.fires)
+			}
+			if fired {
+				t.Log(c.failures[0])
+			}
+		})
+	}
+}
