@@ -157,7 +157,9 @@ func TestHookPropertiesFire(t *testing.T) {
 		}
 		p.(ticker).tick(c, v)
 	}
-	hook := func(a, b string) { exec(`UPDATE agent_metadata SET current_hook_bead_id = NULLIF(?, '') WHERE bead_id = ?`, b, a) }
+	hook := func(a, b string) {
+		exec(`UPDATE agent_metadata SET current_hook_bead_id = NULLIF(?, '') WHERE bead_id = ?`, b, a)
+	}
 	assign := func(a string) {
 		exec(`UPDATE beads SET status = 'open', assignee_agent_bead_id = ?, labels = '[]' WHERE bead_id = ?`, a, issue)
 	}
