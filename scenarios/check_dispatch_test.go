@@ -135,9 +135,8 @@ func TestDispatchPropertiesFire(t *testing.T) {
 	}
 }
 
-// redispatched-agent-stays-hooked and open-issue-assignee-hooked fire on
-// hand-made rows over a real start-failures run (which they passed), and
-// stay quiet where production leaves the state so.
+// open-issue-assignee-hooked fires on hand-made rows over a real start-failures run (which they passed), and
+// stays quiet where production leaves the state so.
 func TestHookPropertiesFire(t *testing.T) {
 	c, db := passedRun(t, "start-failures", 0)
 	exec, one := rowsOf(t, db)
@@ -163,8 +162,6 @@ func TestHookPropertiesFire(t *testing.T) {
 	assign := func(a string) {
 		exec(`UPDATE beads SET status = 'open', assignee_agent_bead_id = ?, labels = '[]' WHERE bead_id = ?`, a, issue)
 	}
-	bd2 := reconciler.Action{Rule: "BD-2", Type: reconciler.DispatchAgent, AgentID: agent, BeadID: issue}
-	ag4 := reconciler.Action{Rule: "AG-4", Type: reconciler.UnhookAgent, AgentID: agent}
 	minutes := func(p property, n int) {
 		for i := range n * 6 {
 			tick(p, time.Duration(i)*10*time.Second)
@@ -175,18 +172,6 @@ func TestHookPropertiesFire(t *testing.T) {
 		rows       func(p property)
 		fires      bool
 	}{
-		{"BD-2's agent ends the tick unhooked", PropRedispatchHooked, func(p property) {
-			hook(agent, "")
-			tick(p, 0, bd2)
-		}, true},
-		{"BD-2's agent ends the tick hooked to the bead", PropRedispatchHooked, func(p property) {
-			hook(agent, issue)
-			tick(p, 0, bd2)
-		}, false},
-		{"AG-4 unhooked it in the same reconcile", PropRedispatchHooked, func(p property) {
-			hook(agent, "")
-			tick(p, 0, ag4, bd2)
-		}, false},
 		{"an open issue keeps an unhooked assignee for 3 min", PropOpenAssigneeHooked, func(p property) {
 			hook(agent, "")
 			assign(agent)

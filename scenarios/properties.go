@@ -129,8 +129,6 @@ var properties = []propertySpec{
 		func() property { return &dispatchCooldownProp{dispatchLedger: newDispatchLedger()} }},
 	{PropertyInfo{PropBreakerPausesAll, "safety", "the tick's dispatch_agent actions; the breaker notice the same reconcile emitted (BD-CB: the port's own figure, as the drain flag)"},
 		func() property { return &breakerPausesProp{} }},
-	{PropertyInfo{PropRedispatchHooked, "safety", "the tick's BD-2 and RQ-6 dispatch_agent actions and AG-4's unhooks; rows: the dispatched agent's hook at the tick's end; fault times (excuses)"},
-		func() property { return &redispatchHookedProp{} }},
 	{PropertyInfo{PropOpenAssigneeHooked, "safety", "rows: open issues with a rig, their assignee and labels; agent_metadata hooks (graced)"},
 		openAssigneeHookedProp},
 	// liveness
