@@ -118,8 +118,9 @@ func TestMutantsAreCaught(t *testing.T) {
 	}{
 		// Skipping the cooldown re-dispatches a failing bead every tick:
 		// its agent flaps between idle and working, and the dispatches
-		// storm; whichever bound is crossed first catches it.
-		{model.MutantSkipCooldown, []string{PropRetryStorm, PropFlap}},
+		// storm; whichever bound is crossed first catches it — since the
+		// dispatch ledger, usually the cooldown judged from start calls.
+		{model.MutantSkipCooldown, []string{PropRetryStorm, PropFlap, PropDispatchCooldown}},
 		{model.MutantLoseBead, []string{PropBeadLost}},
 		{model.MutantDoubleDispatch, []string{PropOneOwner}},
 		{model.MutantFlap, []string{PropFalseDeath, PropFlap}},

@@ -94,6 +94,12 @@ func (w *World) HealAt() time.Time { return w.faults.healAt }
 // observeCall passes an answered call to RunOptions.OnCall.
 func (w *World) observeCall(c model.Call, sent time.Time, r model.Result) {
 	if w.opts.OnCall != nil {
+		w.callSent = sent
 		w.opts.OnCall(c, r, w)
 	}
 }
+
+// CallSent is when the Town sent the call RunOptions.OnCall is observing
+// (the observer runs when the answer arrives, at Now); zero outside OnCall's
+// first call.
+func (w *World) CallSent() time.Time { return w.callSent }

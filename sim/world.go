@@ -30,6 +30,7 @@ type World struct {
 	github     *github
 	users      *workload
 	agentRand  *des.Rand
+	callSent   time.Time // the send time of the call OnCall observes
 
 	rigs    []rigRec
 	mayorID string
