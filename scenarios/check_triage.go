@@ -24,7 +24,10 @@ const triageServeBound = 20 * time.Minute
 // dispatchable again, or the open batch blocks every new one and triage
 // stops for good). A start call (answered or not), a live triage process,
 // no open request, or a breaker-open or draining tick (BD-1 holds its
-// dispatches) restarts the clock. It reads the rows (open triage requests,
+// dispatches) restarts the clock, and so does a batch process whose stop
+// hangs in the container (world state stopping, fault stop_ignored): the
+// Town then waits for AG-2 to idle the stalled agent (2.5 h after the
+// force stop), a bound liveness/stalled-agent-idled judges. It reads the rows (open triage requests,
 // the patrol's triage batches), the world's processes and the Town's
 // lightweight start calls.
 type triageServedProp struct {
@@ -58,7 +61,7 @@ func (p *triageServedProp) tick(c *checker, t *tickView) {
 	}
 	live := false
 	for _, pv := range t.procs {
-		live = live || (pv.Live && isBatch[pv.BeadID])
+		live = live || ((pv.Live || pv.State == "stopping") && isBatch[pv.BeadID])
 	}
 	paused := c.breakerOpen || (t.res != nil && t.res.Draining)
 	if open == 0 || live || paused {

@@ -22,13 +22,15 @@ func TestTriageServedFires(t *testing.T) {
 		name    string
 		started bool // a lightweight start call every 10 min
 		live    bool // a live process on the batch
+		stuck   bool // a process on the batch whose stop hangs
 		breaker bool
 		fires   bool
 	}{
-		{"nobody serves it", false, false, false, true},
-		{"triage starts asked", true, false, false, false},
-		{"a live triage process", false, true, false, false},
-		{"the breaker holds dispatch", false, false, true, false},
+		{"nobody serves it", false, false, false, false, true},
+		{"triage starts asked", true, false, false, false, false},
+		{"a live triage process", false, true, false, false, false},
+		{"a triage process whose stop hangs", false, false, true, false, false},
+		{"the breaker holds dispatch", false, false, false, true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			exec(`SAVEPOINT triage`)
@@ -41,6 +43,9 @@ func TestTriageServedFires(t *testing.T) {
 			view := &tickView{db: db}
 			if tc.live {
 				view.procs = []sim.ProcessView{{AgentID: "a", BeadID: batch, Live: true}}
+			}
+			if tc.stuck {
+				view.procs = []sim.ProcessView{{AgentID: "a", BeadID: batch, State: "stopping"}}
 			}
 			c.breakerOpen = tc.breaker
 			for i := 0; i <= 30; i++ { // 30 minutes of ticks
