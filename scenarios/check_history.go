@@ -265,12 +265,13 @@ func (p *reviewOffQueueProp) tick(c *checker, t *tickView) {
 				short(mr), short(rig), c.now.Sub(since).Truncate(time.Second), reviewPopBound)
 		}
 	}
-	for _, mr := range slices.Sorted(maps.Keys(p.since)) {
-		if !waiting[mr] {
-			p.judged++
-			delete(p.since, mr)
+	maps.DeleteFunc(p.since, func(mr string, _ time.Time) bool { // a wait that ended was judged
+		if waiting[mr] {
+			return false
 		}
-	}
+		p.judged++
+		return true
+	})
 }
 
 func (p *reviewOffQueueProp) unjudged(*checker) string {

@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"maps"
-	"slices"
 	"time"
 
 	"github.com/townsim/townsim/sim"
@@ -69,15 +68,16 @@ func (p *idleLiveHookProp) tick(c *checker, t *tickView) {
 			p.since[agent], p.ran[agent] = t.rec.At, 0
 		}
 	}
-	for _, a := range slices.Sorted(maps.Keys(p.since)) {
-		if !seen[a] {
-			if p.ran[a] > 0 {
-				p.judged++
-			}
-			delete(p.since, a)
-			delete(p.ran, a)
+	maps.DeleteFunc(p.since, func(a string, _ time.Time) bool { // judged when its recovery ran
+		if seen[a] {
+			return false
 		}
-	}
+		if p.ran[a] > 0 {
+			p.judged++
+		}
+		delete(p.ran, a)
+		return true
+	})
 }
 
 // idleHookStatus reads a bead's status for a message.

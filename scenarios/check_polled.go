@@ -54,11 +54,7 @@ func (p *prPolledProp) tick(c *checker, t *tickView) {
 			open[u] = true
 		}
 	}
-	for _, u := range slices.Sorted(maps.Keys(p.waiting)) {
-		if !open[u] {
-			delete(p.waiting, u)
-		}
-	}
+	maps.DeleteFunc(p.waiting, func(u string, _ int) bool { return !open[u] })
 	ran := t.res != nil && t.res.Ran && !t.rec.Threw
 	for _, u := range slices.Sorted(maps.Keys(open)) {
 		n, seen := p.waiting[u]

@@ -315,12 +315,13 @@ func (p *reviewPoppedProp) tick(c *checker, t *tickView) {
 				short(rig), c.now.Sub(since).Truncate(time.Second), reviewPopBound)
 		}
 	}
-	for _, rig := range slices.Sorted(maps.Keys(p.since)) {
-		if !waiting[rig] {
-			p.judged++
-			delete(p.since, rig)
+	maps.DeleteFunc(p.since, func(rig string, _ time.Time) bool { // a wait that ended was judged
+		if waiting[rig] {
+			return false
 		}
-	}
+		p.judged++
+		return true
+	})
 }
 
 func (p *reviewPoppedProp) unjudged(*checker) string {

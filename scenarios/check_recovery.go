@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"maps"
-	"slices"
 	"time"
 
 	"github.com/townsim/townsim/model"
@@ -128,13 +127,14 @@ func (p *reviewRetriedProp) tick(c *checker, t *tickView) {
 			p.since[mr], p.ticks[mr] = c.now, 0
 		}
 	}
-	for _, mr := range slices.Sorted(maps.Keys(p.since)) {
-		if !waiting[mr] {
-			p.judged++
-			delete(p.since, mr)
-			delete(p.ticks, mr)
+	maps.DeleteFunc(p.since, func(mr string, _ time.Time) bool { // a wait that ended was judged
+		if waiting[mr] {
+			return false
 		}
-	}
+		p.judged++
+		delete(p.ticks, mr)
+		return true
+	})
 }
 
 func (p *reviewRetriedProp) unjudged(*checker) string {

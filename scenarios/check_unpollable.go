@@ -73,12 +73,13 @@ func (p *unpollableFailsFastProp) tick(c *checker, t *tickView) {
 			open[u] = true
 		}
 	}
-	for _, u := range slices.Sorted(maps.Keys(p.since)) {
-		if !open[u] {
-			delete(p.since, u)
-			delete(p.ticks, u)
+	maps.DeleteFunc(p.since, func(u string, _ time.Time) bool {
+		if open[u] {
+			return false
 		}
-	}
+		delete(p.ticks, u)
+		return true
+	})
 	ran := t.res != nil && t.res.Ran && !t.rec.Threw
 	bound := c.cfg.Knobs.Resolved().PRPollInterval + 30*time.Second
 	for _, u := range slices.Sorted(maps.Keys(open)) {
