@@ -16,13 +16,7 @@ func TestTriageBatchFindingsSplitByRule(t *testing.T) {
 	cfg.Duration = time.Minute
 	c := runChecker(t, cfg)
 	town := c.world.Town()
-	bead := func(labels ...string) string {
-		b, err := town.CreateBead(c.now, model.CreateBeadInput{Type: model.TypeIssue, Title: "t", Labels: labels})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b.ID
-	}
+	bead := issueMaker(t, c)
 	batch, request, plain := bead("gt:triage"), bead("gt:triage-request"), bead()
 	neverStarted := bead("gt:triage") // a batch never in progress: left open while its start was awaited
 	if _, err := town.UpdateBeadStatus(c.now, batch, model.StatusInProgress, "patrol", nil); err != nil {
@@ -58,14 +52,7 @@ func TestTriageBatchStartedAsPolecatAfterEitherReset(t *testing.T) {
 	cfg := Default()
 	cfg.Duration = time.Minute
 	c := runChecker(t, cfg)
-	town := c.world.Town()
-	bead := func(labels ...string) string {
-		b, err := town.CreateBead(c.now, model.CreateBeadInput{Type: model.TypeIssue, Title: "t", Labels: labels})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b.ID
-	}
+	bead := issueMaker(t, c)
 	f := finding(t, "triage-batch-started-as-polecat")
 	for _, tc := range []struct {
 		name, by string // by: the finding that explained an earlier action ("" = none)
@@ -93,5 +80,18 @@ func TestTriageBatchStartedAsPolecatAfterEitherReset(t *testing.T) {
 				t.Errorf("applies = %v, want %v", got, tc.applies)
 			}
 		})
+	}
+}
+
+// issueMaker returns a function that creates an issue with the given
+// labels in the checker's town, now, and returns its id.
+func issueMaker(t *testing.T, c *checker) func(labels ...string) string {
+	t.Helper()
+	return func(labels ...string) string {
+		b, err := c.world.Town().CreateBead(c.now, model.CreateBeadInput{Type: model.TypeIssue, Title: "t", Labels: labels})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b.ID
 	}
 }
