@@ -42,15 +42,21 @@ type Counts struct {
 	DidNotBuild int `json:"did_not_build"`
 	Equivalent  int `json:"equivalent"`
 	NotRun      int `json:"not_run"`
+	// NotReached counts the survivors that were not judged because the
+	// unmutated suite never runs their code (part of Survived).
+	NotReached int `json:"not_reached,omitempty"`
 }
 
 // add counts one outcome.
-func (c *Counts) add(outcome string) {
+func (c *Counts) add(outcome, killedBy string) {
 	switch outcome {
 	case Killed:
 		c.Killed++
 	case Survived:
 		c.Survived++
+		if killedBy == NotReachedBy {
+			c.NotReached++
+		}
 	case Timeout:
 		c.Timeout++
 	case DidNotBuild:
@@ -155,7 +161,7 @@ func (r *Report) Summarize() {
 	r.Totals = Counts{}
 	files, ops := map[string]*Counts{}, map[string]*Counts{}
 	for _, res := range r.Results {
-		r.Totals.add(res.Outcome)
+		r.Totals.add(res.Outcome, res.KilledBy)
 		for _, g := range []struct {
 			m   map[string]*Counts
 			key string
@@ -163,7 +169,7 @@ func (r *Report) Summarize() {
 			if g.m[g.key] == nil {
 				g.m[g.key] = &Counts{}
 			}
-			g.m[g.key].add(res.Outcome)
+			g.m[g.key].add(res.Outcome, res.KilledBy)
 		}
 	}
 	r.Score = Ratio(r.Totals.Score())
@@ -234,8 +240,8 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "\n- baseline judge %.0f s, timeout %.0f s per mutant, whole run %.0f s\n\n", r.BaselineSeconds, r.TimeoutSeconds, r.Seconds)
 	fmt.Fprintf(&b, "**%s**\n\n", r.ScoreLine())
-	fmt.Fprintf(&b, "| killed | survived | timeout | did not build | equivalent | not run |\n|---|---|---|---|---|---|\n")
-	fmt.Fprintf(&b, "| %d | %d | %d | %d | %d | %d |\n\n", t.Killed, t.Survived, t.Timeout, t.DidNotBuild, t.Equivalent, t.NotRun)
+	fmt.Fprintf(&b, "| killed | survived | of them not reached | timeout | did not build | equivalent | not run |\n|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "| %d | %d | %d | %d | %d | %d | %d |\n\n", t.Killed, t.Survived, t.NotReached, t.Timeout, t.DidNotBuild, t.Equivalent, t.NotRun)
 	for _, gs := range []struct {
 		title string
 		g     []Group
@@ -247,14 +253,19 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("## Survivors\n\nEach is a missing property, a missing scenario, or an equivalent mutant (then list it in mutate/equivalent.yaml with the reason).\n\n")
-	b.WriteString("| where | function | operator | original | mutated | id |\n|---|---|---|---|---|---|\n")
+	b.WriteString("## Survivors\n\nEach is a missing property, a missing scenario, or an equivalent mutant (then list it in mutate/equivalent.yaml with the reason). " +
+		"\"Reached\" no: the unmutated suite never runs its code, so it survived without being judged; it needs a scenario first.\n\n")
+	b.WriteString("| where | function | operator | original | mutated | reached | id |\n|---|---|---|---|---|---|---|\n")
 	for _, s := range r.Survivors() {
+		reached := "yes"
+		if s.KilledBy == NotReachedBy {
+			reached = "no"
+		}
 		if s.Title != "" { // a historical entry: its title and source say more than its first edit
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", s.Pos(), s.Func, s.Operator, mdCell(s.Title), mdCell(s.Source), s.ID)
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", s.Pos(), s.Func, s.Operator, mdCell(s.Title), mdCell(s.Source), reached, s.ID)
 			continue
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | `%s` | `%s` | %s |\n", s.Pos(), s.Func, s.Operator, mdCell(s.Original), mdCell(s.Mutated), s.ID)
+		fmt.Fprintf(&b, "| %s | %s | %s | `%s` | `%s` | %s | %s |\n", s.Pos(), s.Func, s.Operator, mdCell(s.Original), mdCell(s.Mutated), reached, s.ID)
 	}
 	b.WriteString("\n## Killed\n\n| where | operator | killed by | id |\n|---|---|---|---|\n")
 	for _, res := range r.Results {

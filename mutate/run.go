@@ -34,6 +34,10 @@ const (
 	NotRun = "not-run"
 )
 
+// NotReachedBy is the KilledBy text of a survivor that was not judged
+// because the unmutated suite never runs its code (Runner.Coverage).
+const NotReachedBy = "not reached: the unmutated suite never runs this code (a missing scenario)"
+
 // Result is what happened to one mutant.
 type Result struct {
 	Mutant
@@ -70,6 +74,16 @@ type Runner struct {
 	Sources map[string][]byte
 	// Progress, when set, is called with each result as it is known.
 	Progress func(done, total int, r Result)
+	// Coverage, when set, makes Baseline build the unmutated binary with
+	// coverage and record which code its judge ran; Run then marks a
+	// mutant whose code that run never reached Survived (NotReached)
+	// after building it, without judging it.
+	Coverage bool
+	// Module is the module path of Root (go.mod's module line), which
+	// the cover profile's file names start with; needed with Coverage.
+	Module string
+
+	reached *Coverage
 }
 
 // judged is the part of the judge's JSON the runner reads.
@@ -95,11 +109,19 @@ func (r *Runner) Baseline(ctx context.Context) (time.Duration, error) {
 	}
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "townsim")
-	if out, err := r.build(ctx, bin, ""); err != nil {
+	var flags, env []string
+	covDir := filepath.Join(dir, "cover")
+	if r.Coverage {
+		if err := os.Mkdir(covDir, 0o755); err != nil {
+			return 0, err
+		}
+		flags, env = []string{"-cover"}, []string{"GOCOVERDIR=" + covDir}
+	}
+	if out, err := r.build(ctx, bin, "", flags...); err != nil {
 		return 0, fmt.Errorf("the unmutated tree does not build: %v\n%s", err, out)
 	}
 	start := time.Now()
-	verdict, by, err := r.judge(ctx, bin, 0)
+	verdict, by, err := r.judge(ctx, bin, 0, env...)
 	took := time.Since(start)
 	if err != nil {
 		return took, err
@@ -107,7 +129,33 @@ func (r *Runner) Baseline(ctx context.Context) (time.Duration, error) {
 	if verdict != Survived {
 		return took, fmt.Errorf("the unmutated suite does not pass (%s: %s); fix it before measuring mutants", verdict, by)
 	}
+	if r.Coverage {
+		if r.reached, err = r.readCoverage(ctx, covDir); err != nil {
+			return took, fmt.Errorf("the unmutated suite's coverage: %v", err)
+		}
+	}
 	return took, nil
+}
+
+// readCoverage converts the counters the judge wrote into covDir to a
+// text profile and parses it.
+func (r *Runner) readCoverage(ctx context.Context, covDir string) (*Coverage, error) {
+	prof := filepath.Join(covDir, "profile.txt")
+	cmd := exec.CommandContext(ctx, "go", "tool", "covdata", "textfmt", "-i", covDir, "-o", prof)
+	cmd.Dir = r.Root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("go tool covdata: %v: %s", err, bytes.TrimSpace(out))
+	}
+	f, err := os.Open(prof)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	c, err := ParseCoverProfile(f, r.Module)
+	if err == nil && len(c.blocks) == 0 {
+		err = fmt.Errorf("the profile names no file of module %q", r.Module)
+	}
+	return c, err
 }
 
 // Run judges every mutant, Jobs at a time, and returns their results in
@@ -187,6 +235,12 @@ func (r *Runner) one(ctx context.Context, m Mutant) Result {
 		}
 		return res
 	}
+	if r.reached != nil && m.Line > 0 {
+		if reached, known := r.reached.Reached(m.File, m.Line, m.Col); known && !reached {
+			res.Outcome, res.KilledBy = Survived, NotReachedBy
+			return res
+		}
+	}
 	t1 := time.Now()
 	verdict, by, err := r.judge(ctx, bin, r.Timeout)
 	res.RunSeconds = time.Since(t1).Seconds()
@@ -228,14 +282,15 @@ func writeOverlay(dir, root string, files map[string][]byte) (string, error) {
 	return overlay, errors.Join(errs...)
 }
 
-// build runs `go build [-overlay FILE] -ldflags=-s -w -o bin Main` in Root.
-func (r *Runner) build(ctx context.Context, bin, overlay string) ([]byte, error) {
+// build runs `go build [flags] [-overlay FILE] -ldflags=-s -w -o bin Main`
+// in Root.
+func (r *Runner) build(ctx context.Context, bin, overlay string, flags ...string) ([]byte, error) {
 	if r.BuildTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, r.BuildTimeout)
 		defer cancel()
 	}
-	args := []string{"build"}
+	args := append([]string{"build"}, flags...)
 	if overlay != "" {
 		args = append(args, "-overlay", overlay)
 	}
@@ -249,8 +304,9 @@ func (r *Runner) build(ctx context.Context, bin, overlay string) ([]byte, error)
 
 // judge runs the judge on bin and classifies it: Survived when it passed,
 // Killed (with the first failing case and property) when it failed,
-// Timeout when it ran past timeout (0: none).
-func (r *Runner) judge(ctx context.Context, bin string, timeout time.Duration) (string, string, error) {
+// Timeout when it ran past timeout (0: none). env is added to the judge's
+// environment.
+func (r *Runner) judge(ctx context.Context, bin string, timeout time.Duration, env ...string) (string, string, error) {
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
@@ -259,6 +315,9 @@ func (r *Runner) judge(ctx context.Context, bin string, timeout time.Duration) (
 	cmd := exec.CommandContext(ctx, bin, r.Judge...)
 	cmd.Dir = r.Root
 	cmd.WaitDelay = 5 * time.Second
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

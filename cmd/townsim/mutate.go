@@ -32,6 +32,7 @@ type mutateFlags struct {
 	seed                                            uint64
 	budget, timeout                                 time.Duration
 	list, asJSON                                    bool
+	coverage                                        bool
 	resume                                          string
 	// historical is the catalog file of --historical ("" when not given).
 	historical historicalFlag
@@ -49,6 +50,7 @@ func parseMutateFlags(args []string, stderr io.Writer) (*mutateFlags, error) {
 	fs.DurationVar(&f.timeout, "timeout", 0, "per-mutant judge timeout (0: 3x the unmutated suite's time + 1m)")
 	fs.IntVar(&f.sample, "sample", 0, "judge a seeded random sample of this many mutants (0: all)")
 	fs.Uint64Var(&f.seed, "seed", 1, "the seed of --sample")
+	fs.BoolVar(&f.coverage, "coverage", true, "run the unmutated suite with coverage and report a mutant whose code it never runs as survived (not reached) without judging it; --coverage=false judges every mutant")
 	fs.BoolVar(&f.list, "list", false, "only list the mutants (after --sample), build and judge nothing")
 	fs.BoolVar(&f.asJSON, "json", false, "print the report (or the --list) as JSON instead of tables")
 	fs.StringVar(&f.out, "out", "", "write report.md and results.json into this new directory (never an existing one)")
@@ -270,7 +272,13 @@ func mutateCommand(args []string, stdout, stderr io.Writer) int {
 	judge := append([]string{f.judge}, strings.Fields(f.checkArgs)...)
 	judge = append(judge, "--fail-fast", "--json")
 	r := &mutate.Runner{Root: root, Main: "./cmd/townsim", Judge: judge, Jobs: f.jobs, Budget: f.budget,
-		BuildTimeout: 10 * time.Minute, Sources: srcs}
+		BuildTimeout: 10 * time.Minute, Sources: srcs, Coverage: f.coverage && !f.historical.on}
+	if r.Coverage {
+		if r.Module, err = modulePath(root); err != nil {
+			fmt.Fprintf(stderr, "townsim mutate: --coverage: %v\n", err)
+			return 2
+		}
+	}
 	start := time.Now()
 	fmt.Fprintf(stderr, "townsim mutate: %d mutants of %d files; %d drawn, %d equivalent or resumed; judging %d; first the unmutated suite: townsim %s\n",
 		len(all), len(files), len(sampled), len(known), len(picked), strings.Join(judge, " "))
@@ -319,7 +327,8 @@ func byPosition(a, b mutate.Mutant) int {
 }
 
 // loadResumed reads a previous run's results.json and returns its judged
-// results by mutant id (not-run and equivalent ones are judged again).
+// results by mutant id (not-run, not-reached and equivalent ones are judged
+// again).
 func loadResumed(path string) (map[string]mutate.Result, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -333,6 +342,9 @@ func loadResumed(path string) (map[string]mutate.Result, error) {
 	for _, r := range rep.Results {
 		switch r.Outcome {
 		case mutate.Killed, mutate.Survived, mutate.Timeout, mutate.DidNotBuild:
+			if r.KilledBy == mutate.NotReachedBy {
+				continue // classified again, cheaply: the suite may reach it now
+			}
 			if r.ID == "" {
 				return nil, fmt.Errorf("%s: a result without an id at %s", path, r.Pos())
 			}
@@ -340,6 +352,21 @@ func loadResumed(path string) (map[string]mutate.Result, error) {
 		}
 	}
 	return out, nil
+}
+
+// modulePath is the module line of root's go.mod, which the cover
+// profile's file names start with.
+func modulePath(root string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		return "", err
+	}
+	for l := range strings.SplitSeq(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(l), "module "); ok {
+			return strings.Trim(strings.TrimSpace(rest), `"`), nil
+		}
+	}
+	return "", fmt.Errorf("%s: no module line", filepath.Join(root, "go.mod"))
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
@@ -405,8 +432,8 @@ func writeMutateReport(rep *mutate.Report, f *mutateFlags, stdout io.Writer) err
 func printMutateTables(rep *mutate.Report, w io.Writer) error {
 	fmt.Fprintf(w, "%s\n", rep.ScoreLine())
 	t := rep.Totals
-	fmt.Fprintf(w, "killed %d, survived %d, timeout %d, did not build %d, equivalent %d, not run %d\n\n",
-		t.Killed, t.Survived, t.Timeout, t.DidNotBuild, t.Equivalent, t.NotRun)
+	fmt.Fprintf(w, "killed %d, survived %d (%d of them not reached by the suite), timeout %d, did not build %d, equivalent %d, not run %d\n\n",
+		t.Killed, t.Survived, t.NotReached, t.Timeout, t.DidNotBuild, t.Equivalent, t.NotRun)
 	for _, gs := range []struct {
 		title string
 		g     []mutate.Group
@@ -429,9 +456,13 @@ func printMutateTables(rep *mutate.Report, w io.Writer) error {
 		return nil
 	}
 	tw := tablewriter.NewWriter(w)
-	tw.Header("where", "function", "mutation", "id")
+	tw.Header("where", "function", "mutation", "reached", "id")
 	for _, s := range sv {
-		if err := tw.Append(s.Pos(), s.Func, s.Description(), s.ID); err != nil {
+		reached := "yes"
+		if s.KilledBy == mutate.NotReachedBy {
+			reached = "no"
+		}
+		if err := tw.Append(s.Pos(), s.Func, s.Description(), reached, s.ID); err != nil {
 			return err
 		}
 	}
