@@ -253,6 +253,8 @@ var properties = []propertySpec{
 		}},
 	{PropertyInfo{PropTriageServed, "liveness", "rows: open triage requests, the patrol's triage batches; the world's live processes on a batch; the Town's lightweight start calls; breaker and drain ticks (pauses)"},
 		func() property { return &triageServedProp{} }},
+	{PropertyInfo{PropCompletionByRole, "safety", "the Town's input queue: the exit reports and gt_done calls each drain applied (agent, status, reason); rows: agents' role and hook and the hooked bead's status at the previous tick's end, the bead's status_changed events in the tick, hooks at the tick's end; the tick's actions"},
+		func() property { return &completionProp{} }},
 	{PropertyInfo{PropPRReviewWaits, "safety", "rows: in-progress merge requests with a PR URL and nobody hooked at a tick's end, and whether they are open at the next"},
 		func() property { return &prReviewWaitsProp{} }},
 }
