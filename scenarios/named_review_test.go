@@ -15,6 +15,7 @@ func reviewScenarioTests() []scenarioTest {
 		{"pr-mirrors", 0, checkPRMirrors},
 		{"triage-agent-crashes", 0, checkTriageAgentCrashes},
 		{"late-alarms-quiet-town", 0, checkLateAlarmsQuietTown},
+		{"stuck-in-tool", 0, checkStuckInTool},
 	}
 }
 
@@ -105,5 +106,17 @@ func checkLateAlarmsQuietTown(t *testing.T, r *run) {
 	}
 	if gap <= 2*time.Minute {
 		t.Errorf("the longest gap between ticks is %v; want one over RQ-3's 2 min", gap)
+	}
+}
+
+// Some sessions froze inside a tool call, and GUPP both warned (the
+// sessions silent with no tool) and escalated (those too, and the ones in
+// a tool).
+func checkStuckInTool(t *testing.T, r *run) {
+	inTool := r.grep("proc", "stuck_in_tool=")
+	warned := r.grep("action", "send_nudge{", "tier=warn")
+	escalated := r.grep("action", "send_nudge{", "tier=escalate")
+	if len(inTool) == 0 || len(warned) == 0 || len(escalated) == 0 {
+		t.Errorf("%d sessions stuck in a tool, %d GUPP warns, %d escalations; want some of each", len(inTool), len(warned), len(escalated))
 	}
 }

@@ -255,6 +255,8 @@ var properties = []propertySpec{
 		func() property { return &triageServedProp{} }},
 	{PropertyInfo{PropCompletionByRole, "safety", "the Town's input queue: the exit reports and gt_done calls each drain applied (agent, status, reason); rows: agents' role and hook and the hooked bead's status at the previous tick's end, the bead's status_changed events in the tick, hooks at the tick's end; the tick's actions"},
 		func() property { return &completionProp{} }},
+	{PropertyInfo{PropGUPPWarnSparesTool, "safety", "the tick's GUPP-warn actions; the world's process of the agent: when its last heartbeat reached the Town and the active tools it reported"},
+		func() property { return &guppWarnToolProp{} }},
 	{PropertyInfo{PropPRReviewWaits, "safety", "rows: in-progress merge requests with a PR URL and nobody hooked at a tick's end, and whether they are open at the next"},
 		func() property { return &prReviewWaitsProp{} }},
 }

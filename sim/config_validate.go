@@ -86,6 +86,7 @@ func (c Config) Validate() error {
 	}
 	v.prob("containers.triage_start_fail", k.TriageStartFail)
 	v.prob("containers.triage_crash", k.TriageCrash)
+	v.prob("containers.stuck_in_tool", k.StuckInTool)
 
 	w := c.Work
 	v.dist("work.polecat", w.Polecat)
