@@ -33,3 +33,29 @@ func stuckInTool() Scenario {
 		},
 	}
 }
+
+// prChecksPaginated: a third of the PRs run more CI check runs than one
+// page of GitHub's check-runs listing (over 100, a large CI matrix).
+// Production reads only the first page, so its feedback reports unchecked
+// runs and never that all checks pass: with auto-resolve on (the new-town
+// default) every poll of such a PR with no live feedback bead creates one
+// ("unchecked CI runs"), and auto-merge never merges it; humans, who see
+// every run, merge it once green.
+func prChecksPaginated() Scenario {
+	c := Default()
+	c.Rigs = 2
+	c.Agents = 4
+	c.GitHub.ManyChecks = 0.35
+	c.WorkloadStop = 50 * time.Minute
+	c.Duration = 90 * time.Minute
+	return Scenario{
+		Name: "pr-checks-paginated",
+		Purpose: "a third of the PRs run over 100 CI check runs, more than the one page production reads: " +
+			"feedback reports unchecked runs, auto-resolve creates feedback beads for them, auto-merge waits for humans",
+		Config: c,
+		Expect: Expect{
+			Actions: []string{reconciler.PollPR, reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: waiting()},
+		},
+	}
+}

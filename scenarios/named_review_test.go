@@ -16,6 +16,7 @@ func reviewScenarioTests() []scenarioTest {
 		{"triage-agent-crashes", 0, checkTriageAgentCrashes},
 		{"late-alarms-quiet-town", 0, checkLateAlarmsQuietTown},
 		{"stuck-in-tool", 0, checkStuckInTool},
+		{"pr-checks-paginated", 0, checkPRChecksPaginated},
 	}
 }
 
@@ -118,5 +119,20 @@ func checkStuckInTool(t *testing.T, r *run) {
 	escalated := r.grep("action", "send_nudge{", "tier=escalate")
 	if len(inTool) == 0 || len(warned) == 0 || len(escalated) == 0 {
 		t.Errorf("%d sessions stuck in a tool, %d GUPP warns, %d escalations; want some of each", len(inTool), len(warned), len(escalated))
+	}
+}
+
+// Some PRs run more check runs than one page, and a polecat pushed a fix
+// to one of them (its feedback bead, created for the unchecked runs).
+func checkPRChecksPaginated(t *testing.T, r *run) {
+	fixed := 0
+	many := r.grep("pr", "event=many_checks")
+	for _, l := range many {
+		_, url, _ := strings.Cut(l.text, "url=")
+		url, _, _ = strings.Cut(url, " ")
+		fixed += len(r.grep("pr", "url="+url+" ", "event=fixed"))
+	}
+	if len(many) == 0 || fixed == 0 {
+		t.Errorf("%d PRs with paginated checks, %d fixes pushed to them; want some of each", len(many), fixed)
 	}
 }

@@ -257,6 +257,8 @@ var properties = []propertySpec{
 		func() property { return &completionProp{} }},
 	{PropertyInfo{PropGUPPWarnSparesTool, "safety", "the tick's GUPP-warn actions; the world's process of the agent: when its last heartbeat reached the Town and the active tools it reported"},
 		func() property { return &guppWarnToolProp{} }},
+	{PropertyInfo{PropFeedbackGetsFixer, "liveness", "the Town's GitHub feedback answers (comments, failing checks, unchecked runs) and the status answer that follows each; rows: the merge request with that PR URL, its gt:pr-feedback and gt:pr-conflict blockers (status, closed_at); fault times (excuses)"},
+		func() property { return &feedbackFixProp{} }},
 	{PropertyInfo{PropPRReviewWaits, "safety", "rows: in-progress merge requests with a PR URL and nobody hooked at a tick's end, and whether they are open at the next"},
 		func() property { return &prReviewWaitsProp{} }},
 }
