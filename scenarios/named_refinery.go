@@ -59,3 +59,25 @@ func prChecksPaginated() Scenario {
 		},
 	}
 }
+
+// wastelandUntagged: wasteland-reported where, for half the wanted items
+// the Town reports done, the user who claimed the item removes its tag
+// from the claim's beads while the Town's done call is still answering
+// (workload.wasteland_untag): the Town's stamp then finds beads that are
+// no longer tagged and must leave them so.
+func wastelandUntagged() Scenario {
+	s := wastelandReported()
+	c := s.Config
+	c.Workload.WastelandUntag = 0.5
+	c.Duration = 2 * time.Hour
+	return Scenario{
+		Name: "wasteland-untagged",
+		Purpose: "wasteland-reported where users remove half the claims' tags while the Town's done call answers: " +
+			"the report's stamp must not land on a bead that is no longer tagged",
+		Config: c,
+		Expect: Expect{
+			Actions: []string{reconciler.DispatchAgent, reconciler.PollPR, reconciler.ReportWastelandDone},
+			Bounds:  s.Expect.Bounds,
+		},
+	}
+}

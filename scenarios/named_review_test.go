@@ -17,6 +17,7 @@ func reviewScenarioTests() []scenarioTest {
 		{"late-alarms-quiet-town", 0, checkLateAlarmsQuietTown},
 		{"stuck-in-tool", 0, checkStuckInTool},
 		{"pr-checks-paginated", 0, checkPRChecksPaginated},
+		{"wasteland-untagged", 0, checkWastelandUntagged},
 	}
 }
 
@@ -134,5 +135,15 @@ func checkPRChecksPaginated(t *testing.T, r *run) {
 	}
 	if len(many) == 0 || fixed == 0 {
 		t.Errorf("%d PRs with paginated checks, %d fixes pushed to them; want some of each", len(many), fixed)
+	}
+}
+
+// Users removed tags while the Town's done call answered, and some items
+// were reported done.
+func checkWastelandUntagged(t *testing.T, r *run) {
+	untags := r.grep("rpc", "op=update_bead", "untag=true")
+	reports := r.grep("action", "report_wasteland_done")
+	if len(untags) == 0 || len(reports) == 0 {
+		t.Errorf("%d untags, %d reports; want some of each", len(untags), len(reports))
 	}
 }

@@ -259,6 +259,8 @@ var properties = []propertySpec{
 		func() property { return &guppWarnToolProp{} }},
 	{PropertyInfo{PropFeedbackGetsFixer, "liveness", "the Town's GitHub feedback answers (comments, failing checks, unchecked runs) and the status answer that follows each; rows: the merge request with that PR URL, its gt:pr-feedback and gt:pr-conflict blockers (status, closed_at); fault times (excuses)"},
 		func() property { return &feedbackFixProp{} }},
+	{PropertyInfo{PropWastelandStampOnTag, "safety", "rows: beads' metadata.wasteland (stamp, wasteland_id, item_id) at the end; the world's beads whose tag a user removed"},
+		func() property { return &wastelandStampProp{} }},
 	{PropertyInfo{PropPRReviewWaits, "safety", "rows: in-progress merge requests with a PR URL and nobody hooked at a tick's end, and whether they are open at the next"},
 		func() property { return &prReviewWaitsProp{} }},
 }

@@ -67,6 +67,7 @@ var registry = []func() Scenario{
 	lateAlarmsQuietTown,
 	stuckInTool,
 	prChecksPaginated,
+	wastelandUntagged,
 }
 
 // All returns every named scenario, in listing order.

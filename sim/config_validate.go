@@ -157,6 +157,7 @@ func (c Config) Validate() error {
 	v.prob("workload.delete_wrong_rig", l.DeleteWrongRig)
 	v.prob("workload.block_mr", l.BlockMR)
 	v.prob("workload.wasteland_tag_mr", l.WastelandTagMR)
+	v.prob("workload.wasteland_untag", l.WastelandUntag)
 	v.prob("workload.wasteland_malformed", l.WastelandMalformed)
 	v.prob("workload.unrig", l.Unrig)
 	if l.Unrig > 0 {
