@@ -261,6 +261,8 @@ var properties = []propertySpec{
 		func() property { return &feedbackFixProp{} }},
 	{PropertyInfo{PropWastelandStampOnTag, "safety", "rows: beads' metadata.wasteland (stamp, wasteland_id, item_id) at the end; the world's beads whose tag a user removed"},
 		func() property { return &wastelandStampProp{} }},
+	{PropertyInfo{PropGUPPWarnsSilent, "liveness", "the world's processes (frozen since, last heartbeat's time and tools, role); the tick's GUPP-warn actions; the Town's start calls; the agent's status row; the drain flag each tick saw; fault times (excuses)"},
+		func() property { return &guppWarnSilentProp{} }},
 	{PropertyInfo{PropPRReviewWaits, "safety", "rows: in-progress merge requests with a PR URL and nobody hooked at a tick's end, and whether they are open at the next"},
 		func() property { return &prReviewWaitsProp{} }},
 }
