@@ -17,8 +17,9 @@ const PropCompletionByRole = "safety/exit-report-matches-role"
 //   - a refinery's report, whatever its status or reason, leaves its merge
 //     request and its hook alone: the tick that applied it records no
 //     status change of that merge request to failed or open by the
-//     refinery, and (no action of that tick naming the refinery) the
-//     refinery is still hooked to it at the tick's end — a refinery that
+//     refinery, and (no action of that tick naming the refinery, the
+//     merge request not ended by another input of that drain, such as its
+//     PR's merge) the refinery is still hooked to it at the tick's end — a refinery that
 //     died mid-review is recovered by the reconcile rules, its review is
 //     not failed nor handed back by the exit itself;
 //   - another agent's failed report fails its hooked bead: that tick
@@ -103,7 +104,7 @@ func (p *completionProp) tick(c *checker, t *tickView) {
 						short(r.agent), r.status, r.reason, short(h.hook), st)
 				}
 			}
-			if !acted[r.agent] && now.hook != h.hook {
+			if !acted[r.agent] && now.hook != h.hook && end != model.StatusClosed && end != model.StatusFailed {
 				c.violation(PropCompletionByRole, r.agent, "refinery %s's exit report (%s %q) released its merge request %s (hook now %q)",
 					short(r.agent), r.status, r.reason, short(h.hook), now.hook)
 			}

@@ -46,6 +46,7 @@ func TestExitReportMatchesRoleFires(t *testing.T) {
 		{"polecat evicted: bead reopened", model.RolePolecat, "completed", "container eviction", false, "open", "open", true, false},
 		{"polecat completed", model.RolePolecat, "completed", "", false, "", "in_progress", true, false},
 		{"with its gt_done", model.RoleRefinery, "failed", "", true, "failed", "failed", true, false},
+		{"refinery evicted: MR merged meanwhile", model.RoleRefinery, "completed", "container eviction", false, "", "closed", true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c.failures = nil
