@@ -27,7 +27,10 @@ const PropCompletionByRole = "safety/exit-report-matches-role"
 //     terminal at the tick's end; and the agent no longer holds it;
 //   - another agent's "container eviction" report hands its in-progress
 //     bead back: that tick records a status change of the bead to open,
-//     or the bead is no longer in progress at the tick's end.
+//     or the bead is no longer in progress at the tick's end;
+//   - another agent's completed report (no eviction) neither fails nor
+//     reopens its bead: that tick records no status change of it to
+//     failed or open by the agent.
 //
 // The hook and the bead's status are those the previous tick's end
 // showed; a report applied in the same drain as the agent's own gt_done,
@@ -120,9 +123,17 @@ func (p *completionProp) tick(c *checker, t *tickView) {
 			}
 		case r.reason == "container eviction" && h.status == model.StatusInProgress:
 			p.judged++
-			if !p.changedBy(c, t, h.hook, r.agent, model.StatusOpen) && end == model.StatusInProgress && !acted[r.agent] && now.hook == h.hook {
-				c.violation(PropCompletionByRole, r.agent, "%s %s's eviction report left its bead %s in progress and hooked",
+			if !p.changedBy(c, t, h.hook, r.agent, model.StatusOpen) && end == model.StatusInProgress {
+				c.violation(PropCompletionByRole, r.agent, "%s %s's eviction report left its bead %s in progress",
 					h.role, short(r.agent), short(h.hook))
+			}
+		case r.reason != "container eviction":
+			p.judged++
+			for _, st := range []string{model.StatusFailed, model.StatusOpen} {
+				if p.changedBy(c, t, h.hook, r.agent, st) {
+					c.violation(PropCompletionByRole, r.agent, "%s %s's %s exit report (%q) set its bead %s to %s",
+						h.role, short(r.agent), r.status, r.reason, short(h.hook), st)
+				}
 			}
 		}
 	}

@@ -43,8 +43,11 @@ func TestExitReportMatchesRoleFires(t *testing.T) {
 		{"polecat failed: still hooked", model.RolePolecat, "failed", "agent error", false, "failed", "failed", false, true},
 		{"polecat failed: bead failed", model.RolePolecat, "failed", "agent error", false, "failed", "failed", true, false},
 		{"polecat evicted: bead kept", model.RolePolecat, "completed", "container eviction", false, "", "in_progress", false, true},
+		{"polecat evicted: unhooked, bead kept", model.RolePolecat, "completed", "container eviction", false, "", "in_progress", true, true},
+		{"polecat completed: bead reopened", model.RolePolecat, "completed", "", false, "open", "open", true, true},
 		{"polecat evicted: bead reopened", model.RolePolecat, "completed", "container eviction", false, "open", "open", true, false},
 		{"polecat completed", model.RolePolecat, "completed", "", false, "", "in_progress", true, false},
+		{"polecat completed: bead failed", model.RolePolecat, "completed", "", false, "failed", "failed", true, true},
 		{"with its gt_done", model.RoleRefinery, "failed", "", true, "failed", "failed", true, false},
 		{"refinery evicted: MR merged meanwhile", model.RoleRefinery, "completed", "container eviction", false, "", "closed", true, false},
 	} {

@@ -81,3 +81,31 @@ func wastelandUntagged() Scenario {
 		},
 	}
 }
+
+// agentsFail: a quarter of the polecats' work ends in a failed exit
+// report (work.failed: the agent gave up, agent_completed(failed) without
+// gt_done) and some sessions end without gt_done (containers.exited:
+// agent_completed(completed)), while refineries' reviews fail now and
+// then (work.review_fail). The Town fails a non-refinery's hooked bead on
+// a failed report, leaves it alone on a plain completed one, and leaves a
+// refinery's merge request to the reconcile rules (model.md §4.19).
+func agentsFail() Scenario {
+	c := Default()
+	c.Rigs = 2
+	c.Agents = 4
+	c.Work.Done, c.Work.Failed = 3, 1
+	c.Work.ReviewFail = 0.3
+	c.Containers.Exited = sim.Stage{Weight: 0.3, After: des.Uniform(2*time.Minute, 10*time.Minute)}
+	c.WorkloadStop = 50 * time.Minute
+	c.Duration = 90 * time.Minute
+	return Scenario{
+		Name: "agents-fail",
+		Purpose: "polecats whose work ends in a failed exit report, sessions that end without gt_done, failing reviews: " +
+			"each exit report's effect on the hooked bead depends on the agent's role",
+		Config: c,
+		Expect: Expect{
+			Actions: []string{reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: waiting()},
+		},
+	}
+}

@@ -18,6 +18,7 @@ func reviewScenarioTests() []scenarioTest {
 		{"stuck-in-tool", 0, checkStuckInTool},
 		{"pr-checks-paginated", 0, checkPRChecksPaginated},
 		{"wasteland-untagged", 0, checkWastelandUntagged},
+		{"agents-fail", 0, checkAgentsFail},
 	}
 }
 
@@ -145,5 +146,16 @@ func checkWastelandUntagged(t *testing.T, r *run) {
 	reports := r.grep("action", "report_wasteland_done")
 	if len(untags) == 0 || len(reports) == 0 {
 		t.Errorf("%d untags, %d reports; want some of each", len(untags), len(reports))
+	}
+}
+
+// Polecats sent failed exit reports, sessions exited without gt_done, and
+// refineries' reviews failed.
+func checkAgentsFail(t *testing.T, r *run) {
+	failed := r.grep("rpc", "op=agent_completed", "status=failed", "agent error")
+	reviews := r.grep("rpc", "op=agent_completed", "status=failed", "review error")
+	exited := r.grep("proc", "session ended")
+	if len(failed) == 0 || len(reviews) == 0 || len(exited) == 0 {
+		t.Errorf("%d failed polecat reports, %d failed reviews, %d sessions ended; want some of each", len(failed), len(reviews), len(exited))
 	}
 }

@@ -68,6 +68,7 @@ var registry = []func() Scenario{
 	stuckInTool,
 	prChecksPaginated,
 	wastelandUntagged,
+	agentsFail,
 }
 
 // All returns every named scenario, in listing order.
