@@ -3,6 +3,7 @@ package scenarios
 import (
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/townsim/townsim/model"
@@ -100,6 +101,64 @@ func (p *feedbackFixProp) tick(c *checker, t *tickView) {
 func (p *feedbackFixProp) unjudged(*checker) string {
 	if p.judged == 0 {
 		return "no feedback answer asked for a fix of an open merge request's PR"
+	}
+	return ""
+}
+
+// PropFeedbackAskedFor names the cause of a PR feedback bead.
+const PropFeedbackAskedFor = "safety/pr-feedback-bead-asked-for"
+
+// feedbackAskedProp: the Town creates a gt:pr-feedback bead for a PR only
+// when a feedback answer for it asked for a fix (unresolved comments,
+// failing checks or unchecked runs; reconciler.md §3.3 step 10): every
+// such bead created on a tick has, within feedbackFixBound before its
+// creation, a feedback answer for its PR URL that asked for one. A fault
+// of the Town's code or a Town restart in that window excuses it. It reads
+// the Town's GitHub feedback answers and rows (gt:pr-feedback beads, their
+// pr_url and creation time).
+type feedbackAskedProp struct {
+	asked  map[string]time.Time // PR URL → the latest feedback answer that asked for a fix
+	seen   string               // created_at of the newest feedback bead judged
+	judged int
+}
+
+func (p *feedbackAskedProp) call(c *checker, call model.Call, r model.Result, now time.Time) {
+	if call.Kind != model.CallPRFeedback || r.Err != "" || r.Feedback == nil {
+		return
+	}
+	if f := r.Feedback; f.HasUnresolvedComments || f.HasFailingChecks || f.HasUncheckedRuns {
+		if p.asked == nil {
+			p.asked = map[string]time.Time{}
+		}
+		p.asked[call.URL] = now
+	}
+}
+
+func (p *feedbackAskedProp) tick(c *checker, t *tickView) {
+	for _, b := range c.pairs(t.db, `SELECT created_at, COALESCE(json_extract(metadata, '$.pr_url'), '') || char(9) || bead_id FROM beads
+		WHERE labels LIKE '%"gt:pr-feedback"%' AND created_at > ? ORDER BY created_at, bead_id`, p.seen) {
+		p.seen = b[0]
+		url, id, _ := strings.Cut(b[1], "\t")
+		created, err := time.Parse(time.RFC3339Nano, b[0])
+		if err != nil {
+			continue
+		}
+		p.judged++
+		at, ok := p.asked[url]
+		if ok && !at.After(created) && created.Sub(at) <= feedbackFixBound {
+			continue
+		}
+		if c.faultNear(created.Add(-feedbackFixBound), created, idleHookExcuses()...) {
+			continue
+		}
+		c.violation(PropFeedbackAskedFor, id, "feedback bead %s for PR %s was created at %s with no feedback answer asking for a fix in the %s before",
+			short(id), url, b[0], feedbackFixBound)
+	}
+}
+
+func (p *feedbackAskedProp) unjudged(*checker) string {
+	if p.judged == 0 {
+		return "no PR feedback bead created"
 	}
 	return ""
 }

@@ -67,3 +67,48 @@ func TestPRFeedbackGetsAFixBeadFires(t *testing.T) {
 		})
 	}
 }
+
+// safety/pr-feedback-bead-asked-for fires on a feedback bead created with
+// no feedback answer for its PR asking for a fix in the 2 min before; and
+// not when one did.
+func TestPRFeedbackBeadAskedForFires(t *testing.T) {
+	c, db := passedRun(t, "default", 20*time.Minute)
+	exec, one := rowsOf(t, db)
+	bead := one(`SELECT bead_id FROM beads WHERE type = 'issue' ORDER BY bead_id LIMIT 1`)
+	url := "https://github.com/townsim/rig-1/pull/99"
+	at := c.now.Add(time.Hour)
+	for _, tc := range []struct {
+		name  string
+		fb    *model.PRFeedback // the answer 10 s before the bead (nil = none)
+		early bool              // the answer came 5 min before instead
+		fires bool
+	}{
+		{"asked for a fix", &model.PRFeedback{HasUncheckedRuns: true}, false, false},
+		{"nothing asked", &model.PRFeedback{AllChecksPass: true}, false, true},
+		{"no answer", nil, false, true},
+		{"asked long before", &model.PRFeedback{HasFailingChecks: true}, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c.failures = nil
+			c.seen = map[string]bool{}
+			p := propByName(t, PropFeedbackAskedFor).(*feedbackAskedProp)
+			p.seen = model.ISO(at.Add(-time.Second))
+			if tc.fb != nil {
+				ans := at.Add(-10 * time.Second)
+				if tc.early {
+					ans = at.Add(-5 * time.Minute)
+				}
+				p.call(c, model.Call{Kind: model.CallPRFeedback, URL: url}, model.Result{Feedback: tc.fb}, ans)
+			}
+			exec(`UPDATE beads SET labels = json_array('gt:pr-feedback'), metadata = json_object('pr_url', ?), created_at = ? WHERE bead_id = ?`,
+				url, model.ISO(at), bead)
+			c.now = at.Add(5 * time.Second)
+			p.tick(c, &tickView{rec: &sim.TickRecord{At: c.now, End: c.now}, res: &alarm.TickResult{}, w: c.world, db: db,
+				byAgent: map[string]sim.ProcessView{}, holds: map[string]bool{}})
+			fired := len(c.failures) > 0 && c.failures[0].Property == PropFeedbackAskedFor
+			if fired != tc.fires || (!tc.fires && len(c.failures) > 0) {
+				t.Errorf("fired %v, want %v: %v", fired, tc.fires, c.failures)
+			}
+		})
+	}
+}

@@ -263,6 +263,8 @@ var properties = []propertySpec{
 		func() property { return &wastelandStampProp{} }},
 	{PropertyInfo{PropGUPPWarnsSilent, "liveness", "the world's processes (frozen since, last heartbeat's time and tools, role); the tick's GUPP-warn actions; the Town's start calls; the agent's status row; the drain flag each tick saw; fault times (excuses)"},
 		func() property { return &guppWarnSilentProp{} }},
+	{PropertyInfo{PropFeedbackAskedFor, "safety", "the Town's GitHub feedback answers (whether each asked for a fix); rows: gt:pr-feedback beads, their pr_url and creation time; fault times (excuses)"},
+		func() property { return &feedbackAskedProp{} }},
 	{PropertyInfo{PropPRReviewWaits, "safety", "rows: in-progress merge requests with a PR URL and nobody hooked at a tick's end, and whether they are open at the next"},
 		func() property { return &prReviewWaitsProp{} }},
 }
