@@ -15,6 +15,10 @@ func reviewScenarioTests() []scenarioTest {
 		{"pr-mirrors", 0, checkPRMirrors},
 		{"triage-agent-crashes", 0, checkTriageAgentCrashes},
 		{"late-alarms-quiet-town", 0, checkLateAlarmsQuietTown},
+		{"stuck-in-tool", 0, checkStuckInTool},
+		{"pr-checks-paginated", 0, checkPRChecksPaginated},
+		{"wasteland-untagged", 0, checkWastelandUntagged},
+		{"agents-fail", 0, checkAgentsFail},
 	}
 }
 
@@ -105,5 +109,53 @@ func checkLateAlarmsQuietTown(t *testing.T, r *run) {
 	}
 	if gap <= 2*time.Minute {
 		t.Errorf("the longest gap between ticks is %v; want one over RQ-3's 2 min", gap)
+	}
+}
+
+// Some sessions froze inside a tool call, and GUPP both warned (the
+// sessions silent with no tool) and escalated (those too, and the ones in
+// a tool).
+func checkStuckInTool(t *testing.T, r *run) {
+	inTool := r.grep("proc", "stuck_in_tool=")
+	warned := r.grep("action", "send_nudge{", "tier=warn")
+	escalated := r.grep("action", "send_nudge{", "tier=escalate")
+	if len(inTool) == 0 || len(warned) == 0 || len(escalated) == 0 {
+		t.Errorf("%d sessions stuck in a tool, %d GUPP warns, %d escalations; want some of each", len(inTool), len(warned), len(escalated))
+	}
+}
+
+// Some PRs run more check runs than one page, and a polecat pushed a fix
+// to one of them (its feedback bead, created for the unchecked runs).
+func checkPRChecksPaginated(t *testing.T, r *run) {
+	fixed := 0
+	many := r.grep("pr", "event=many_checks")
+	for _, l := range many {
+		_, url, _ := strings.Cut(l.text, "url=")
+		url, _, _ = strings.Cut(url, " ")
+		fixed += len(r.grep("pr", "url="+url+" ", "event=fixed"))
+	}
+	if len(many) == 0 || fixed == 0 {
+		t.Errorf("%d PRs with paginated checks, %d fixes pushed to them; want some of each", len(many), fixed)
+	}
+}
+
+// Users removed tags while the Town's done call answered, and some items
+// were reported done.
+func checkWastelandUntagged(t *testing.T, r *run) {
+	untags := r.grep("rpc", "op=update_bead", "untag=true")
+	reports := r.grep("action", "report_wasteland_done")
+	if len(untags) == 0 || len(reports) == 0 {
+		t.Errorf("%d untags, %d reports; want some of each", len(untags), len(reports))
+	}
+}
+
+// Polecats sent failed exit reports, sessions exited without gt_done, and
+// refineries' reviews failed.
+func checkAgentsFail(t *testing.T, r *run) {
+	failed := r.grep("rpc", "op=agent_completed", "status=failed", "agent error")
+	reviews := r.grep("rpc", "op=agent_completed", "status=failed", "review error")
+	exited := r.grep("proc", "session ended")
+	if len(failed) == 0 || len(reviews) == 0 || len(exited) == 0 {
+		t.Errorf("%d failed polecat reports, %d failed reviews, %d sessions ended; want some of each", len(failed), len(reviews), len(exited))
 	}
 }

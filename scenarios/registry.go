@@ -65,6 +65,10 @@ var registry = []func() Scenario{
 	prMirrors,
 	triageAgentCrashes,
 	lateAlarmsQuietTown,
+	stuckInTool,
+	prChecksPaginated,
+	wastelandUntagged,
+	agentsFail,
 }
 
 // All returns every named scenario, in listing order.

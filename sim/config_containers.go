@@ -86,4 +86,13 @@ type ContainerConfig struct {
 	// resolves any request: nothing is reported, its status says exited.
 	// Drawn from its own stream, only when on.
 	TriageCrash float64 `yaml:"triage_crash"`
+	// StuckInTool is the probability that a stuck session (stage Stuck) is
+	// frozen inside a tool call — a command that never returns — rather
+	// than between steps: its heartbeats go on with the frozen watermark
+	// and name that tool among the session's active tools, as production's
+	// container reports them on every heartbeat (GUPP's warn tier spares an
+	// agent with a tool running). While it is on, every other heartbeat
+	// reports an empty tool list, as production's does. Drawn from its own
+	// stream, only when on.
+	StuckInTool float64 `yaml:"stuck_in_tool"`
 }

@@ -49,6 +49,13 @@ type GitHubConfig struct {
 	// GitLab host (host_mismatch, or no_token without a GitLab token) for
 	// a GitLab rig. The PR itself is opened and decided as usual.
 	Mirror float64 `yaml:"mirror"`
+	// ManyChecks is the probability that a new PR's CI runs more check
+	// runs than one page of GitHub's check-runs listing holds (over 100):
+	// a feedback answer then reports unchecked runs (production reads only
+	// the first page) and never that all checks pass, whatever CI's
+	// outcome; humans, who see every run, merge it as usual. Drawn from
+	// its own stream, only when on.
+	ManyChecks float64 `yaml:"many_checks"`
 }
 
 // APIErrorWeights weigh the answers of a GitHub API call.

@@ -86,6 +86,7 @@ func (c Config) Validate() error {
 	}
 	v.prob("containers.triage_start_fail", k.TriageStartFail)
 	v.prob("containers.triage_crash", k.TriageCrash)
+	v.prob("containers.stuck_in_tool", k.StuckInTool)
 
 	w := c.Work
 	v.dist("work.polecat", w.Polecat)
@@ -115,6 +116,7 @@ func (c Config) Validate() error {
 	v.prob("github.merge_fail", g.MergeFail)
 	v.prob("github.landing_close", g.LandingClose)
 	v.prob("github.mirror", g.Mirror)
+	v.prob("github.many_checks", g.ManyChecks)
 
 	l := c.Workload
 	v.check(l.IssuesPerHour < 0, "workload.issues_per_hour", "is negative (%v)", l.IssuesPerHour)
@@ -155,6 +157,7 @@ func (c Config) Validate() error {
 	v.prob("workload.delete_wrong_rig", l.DeleteWrongRig)
 	v.prob("workload.block_mr", l.BlockMR)
 	v.prob("workload.wasteland_tag_mr", l.WastelandTagMR)
+	v.prob("workload.wasteland_untag", l.WastelandUntag)
 	v.prob("workload.wasteland_malformed", l.WastelandMalformed)
 	v.prob("workload.unrig", l.Unrig)
 	if l.Unrig > 0 {

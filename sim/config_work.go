@@ -125,6 +125,14 @@ type WorkloadConfig struct {
 	// reports a claim done once its tagged MRs merged. Nothing is drawn
 	// while it is 0.
 	WastelandTagMR float64 `yaml:"wasteland_tag_mr"`
+	// WastelandUntag is the probability that, when the wasteland service
+	// marks a wanted item done for the Town, the user who claimed it
+	// removes the item's tag from the claim's beads at that moment (a
+	// tRPC updateBead whose metadata drops `wasteland`), so the edit lands
+	// while the Town's call is still answering: the Town's stamp then
+	// finds beads that are no longer tagged. Drawn from its own stream,
+	// only when on.
+	WastelandUntag float64 `yaml:"wasteland_untag"`
 	// WastelandMalformed is the fraction of those tags the user writes
 	// malformed for production's origin schema (no kind, a number or an
 	// empty string where a non-empty string belongs, a source_url that

@@ -67,7 +67,9 @@ type process struct {
 	runningAt  time.Time
 	draining   bool      // SIGTERM received: the heartbeat reporter has stopped
 	stuckAt    time.Time // the session stopped making progress (zero = never)
+	tool       string    // the tool call the stuck session is frozen in ("" = none)
 	lastBeat   time.Time // its last heartbeat that reached the Town
+	beatTools  []string  // the active tools its last heartbeat that reached the Town reported (nil = none sent)
 	finished   bool      // its agent reported gt_done; only the exit remains
 	job        *job
 	beat       func() // k.heartbeat(p), made once when p starts running
@@ -315,6 +317,12 @@ func (k *containers) heartbeat(p *process) {
 		Watermark:           &model.Watermark{LastEventType: typ, LastEventAt: model.ISO(last)},
 		ContainerInstanceID: p.instance,
 	}
+	if k.cfg.StuckInTool > 0 {
+		in.Watermark.ActiveTools = []string{}
+		if p.tool != "" {
+			in.Watermark.ActiveTools = []string{p.tool}
+		}
+	}
 	var nonce string
 	if k.w.rpc("heartbeat", func(now time.Time) error {
 		var err error
@@ -322,6 +330,7 @@ func (k *containers) heartbeat(p *process) {
 		return err
 	}, des.Str("agent", p.agentID)) == nil {
 		p.lastBeat = now
+		p.beatTools = in.Watermark.ActiveTools
 	}
 	k.ready.fromHeartbeat(k, p.instance, nonce)
 	if k.previous != "" && k.w.faults.roll(FaultStaleHeartbeat) {
@@ -364,6 +373,9 @@ func (k *containers) fault(p *process, name string) {
 		k.evict()
 	case faultStuck:
 		p.stuckAt = k.w.eng.Now()
+		if p.tool = k.stuckTool(); p.tool != "" {
+			k.w.record("proc", des.Str("agent", p.agentID), des.Int("n", int64(p.n)), des.Str("stuck_in_tool", p.tool))
+		}
 	}
 }
 

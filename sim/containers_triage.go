@@ -17,3 +17,14 @@ func (k *containers) triageCrash(p *process) bool {
 	k.w.eng.After(r.Uniform(time.Minute, 3*time.Minute), func() { k.fault(p, faultCrashed) })
 	return true
 }
+
+// stuckTool draws, with ContainersConfig.StuckInTool, whether a session
+// that just got stuck is frozen inside a tool call, and names the tool
+// ("" = stuck between steps). The draws come from the
+// "containers/stuck-in-tool" stream, made only when the knob is on.
+func (k *containers) stuckTool() string {
+	if k.cfg.StuckInTool <= 0 || !k.w.src.Stream("containers/stuck-in-tool").Bool(k.cfg.StuckInTool) {
+		return ""
+	}
+	return "bash"
+}

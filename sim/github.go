@@ -34,6 +34,7 @@ type pullRequest struct {
 	failing   bool      // CI fails when it completes
 	checksAt  time.Time // CI completes at this time
 	approveAt time.Time // an approving review arrives (zero = none needed)
+	many      bool      // CI has more check runs than one listing page (over 100)
 }
 
 // github is the GitHub the Town polls and merges through: PRs keyed by
@@ -94,6 +95,10 @@ func (g *github) open(rigID, branch string, landing bool) string {
 		pr.conflicts = true
 	case planRejected:
 		pr.approveAt = neverApproved
+	}
+	if c.ManyChecks > 0 && g.w.src.Stream("github/many-checks").Bool(c.ManyChecks) {
+		pr.many = true
+		g.w.record("pr", des.F("url", url), des.F("event", "many_checks"))
 	}
 	g.prs[url] = pr
 	g.w.stats.PRsOpened++
@@ -278,7 +283,8 @@ func (g *github) feedback(pr *pullRequest) *model.PRFeedback {
 	f := &model.PRFeedback{
 		HasUnresolvedComments: pr.comments,
 		HasFailingChecks:      done && pr.failing,
-		AllChecksPass:         done && !pr.failing,
+		AllChecksPass:         done && !pr.failing && !pr.many,
+		HasUncheckedRuns:      pr.many, // runs past the first page of the listing
 	}
 	switch {
 	case pr.changes:

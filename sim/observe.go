@@ -31,6 +31,11 @@ type ProcessView struct {
 	// LastHeartbeat is when its last heartbeat reached the Town (zero =
 	// never).
 	LastHeartbeat time.Time
+	// StuckAt is when its session froze (zero = it did not).
+	StuckAt time.Time
+	// LastTools are the active tools its last heartbeat that reached the
+	// Town reported (nil = that heartbeat sent no tool list).
+	LastTools []string
 	// Started is when the start call that created it reached the
 	// container.
 	Started time.Time
@@ -44,7 +49,7 @@ func (w *World) Processes() []ProcessView {
 	for _, id := range slices.Sorted(maps.Keys(k.procs)) {
 		p := k.procs[id]
 		out = append(out, ProcessView{AgentID: p.agentID, BeadID: p.beadID, Role: p.role, State: p.state.String(),
-			Live: p.state.live(), Draining: p.draining, Stuck: !p.stuckAt.IsZero(), Finished: p.finished, LastHeartbeat: p.lastBeat,
+			Live: p.state.live(), Draining: p.draining, Stuck: !p.stuckAt.IsZero(), Finished: p.finished, LastHeartbeat: p.lastBeat, LastTools: p.beatTools, StuckAt: p.stuckAt,
 			Started: p.startedAt})
 	}
 	return out

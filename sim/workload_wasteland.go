@@ -13,10 +13,11 @@ import (
 // wastelandWorld is the town's wasteland service (which wanted items were
 // reported done) and the tags users put on merge requests.
 type wastelandWorld struct {
-	done    map[string]bool // wasteland_id + "::" + item_id marked done
-	handled map[string]bool // MRs the users looked at (tagged or not)
-	tags    []WastelandTag
-	n       int // tags drawn (the variant taken in turn)
+	done     map[string]bool // wasteland_id + "::" + item_id marked done
+	handled  map[string]bool // MRs the users looked at (tagged or not)
+	tags     []WastelandTag
+	n        int      // tags drawn (the variant taken in turn)
+	untagged []string // beads whose tag a user removed
 }
 
 // WastelandTag is a user's tag of a merge request with a wanted item's
@@ -48,17 +49,56 @@ func (w *World) WastelandItemDone(wastelandID, itemID string) bool {
 
 // wastelandService answers the Town's wasteland calls: markWantedItemDone
 // succeeds and marks the item done; a browse reports whether it is.
-func (w *World) wastelandService(c model.Call) model.Result {
+func (w *World) wastelandService(c model.Call) (model.Result, time.Duration) {
 	key := c.WastelandID + "::" + c.ItemID
 	if c.Kind == model.CallWastelandDone {
 		if w.wasteland.done == nil {
 			w.wasteland.done = map[string]bool{}
 		}
 		w.wasteland.done[key] = true
-		return model.Result{StatusCode: 200, OK: true}
+		ok := model.Result{StatusCode: 200, OK: true}
+		if u := w.cfg.Workload.WastelandUntag; u > 0 && w.src.Stream("workload/wasteland-untag").Bool(u) {
+			w.eng.After(0, func() { w.untagClaim(c.WastelandID, c.ItemID) })
+			return ok, untagHold
+		}
+		return ok, 0
 	}
-	return model.Result{StatusCode: 200, OK: true, ItemDone: w.wasteland.done[key]}
+	return model.Result{StatusCode: 200, OK: true, ItemDone: w.wasteland.done[key]}, 0
 }
+
+// untagHold is how much longer the done call's answer takes when the
+// user's untag lands during it (workload.wasteland_untag).
+const untagHold = 20 * time.Millisecond
+
+// untagClaim is the user removing a wanted item's tag from every bead
+// that carries it: tRPC updateBead with the bead's metadata minus
+// `wasteland`.
+func (w *World) untagClaim(wastelandID, itemID string) {
+	ids, err := w.town.DB().Strings(`SELECT bead_id FROM beads
+		WHERE json_extract(metadata, '$.wasteland.wasteland_id') = ? AND json_extract(metadata, '$.wasteland.item_id') = ?
+		ORDER BY bead_id`, wastelandID, itemID)
+	if err != nil {
+		return
+	}
+	for _, id := range ids {
+		b, err := w.town.GetBead(id)
+		if err != nil || b == nil {
+			continue
+		}
+		meta := maps.Clone(b.Metadata)
+		delete(meta, "wasteland")
+		w.wasteland.untagged = append(w.wasteland.untagged, id)
+		w.rpcEnv("update_bead", func() error {
+			return w.town.UpdateBead(w.env, id, model.BeadFields{Metadata: meta}, nil, "user")
+		}, func() []des.Field {
+			return []des.Field{des.F("bead", id), des.F("wasteland_item", itemID), des.F("untag", true)}
+		})
+	}
+}
+
+// WastelandUntagged returns the beads whose wasteland tag a user removed
+// (workload.wasteland_untag), in order.
+func (w *World) WastelandUntagged() []string { return w.wasteland.untagged }
 
 // wastelandTagVariants are the shapes a user's tag takes: the valid ones
 // first, then the malformed ones (production's schema rejects them).

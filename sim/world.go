@@ -316,7 +316,7 @@ func (w *World) Respond(c model.Call, sent time.Time) (model.Result, time.Durati
 	case model.CallPRStatus, model.CallPRFeedback, model.CallMergePR:
 		return w.github.respond(c)
 	case model.CallWastelandBrowse, model.CallWastelandDone:
-		return w.wastelandService(c), 0
+		return w.wastelandService(c)
 	case model.CallContainerDestroy:
 		return w.destroyContainer(), 0
 	}
