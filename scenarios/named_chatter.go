@@ -32,3 +32,30 @@ func agentsAndEditors() Scenario {
 		},
 	}
 }
+
+// convoyTasksClosedInReview: review-then-land convoys whose tasks users
+// often close from the edit form (tRPC updateBead with status closed)
+// while the task's merge request is still under review, and whose
+// pull requests a human closes unmerged a third of the time. A task closed while its merge
+// request is open is not counted done until that request ends; when the
+// request fails (its PR closed) no Town path recounts the convoy, so only the
+// reconciler's convoy rules (CV-5, CV-7 set ready_to_land, CV-8 close)
+// move it on.
+func convoyTasksClosedInReview() Scenario {
+	c := landingConvoys()
+	c.Workload.Edit = 0.5
+	c.Workload.EditAfter = des.Uniform(5*time.Minute, 15*time.Minute)
+	c.Workload.EditClose = 0.8
+	c.Work.Refinery = des.Uniform(5*time.Minute, 12*time.Minute)
+	c.GitHub.Close = c.GitHub.Merge / 2
+	return Scenario{
+		Name: "convoy-tasks-closed-in-review",
+		Purpose: "users close convoy tasks from the edit form while their merge requests are under review, " +
+			"a third of their PRs closed unmerged: the convoy rules' own ready_to_land and close",
+		Config: c,
+		Expect: Expect{
+			Actions: []string{reconciler.SetConvoyReadyToLand, reconciler.CreateLandingMR},
+			Bounds:  Bounds{NonTerminal: waiting()},
+		},
+	}
+}

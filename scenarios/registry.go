@@ -66,6 +66,7 @@ var registry = []func() Scenario{
 	triageAgentCrashes,
 	lateAlarmsQuietTown,
 	agentsAndEditors,
+	convoyTasksClosedInReview,
 }
 
 // All returns every named scenario, in listing order.
