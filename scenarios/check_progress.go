@@ -102,6 +102,10 @@ func (p *convoyLandsProp) tick(c *checker, t *tickView) {
 			AND i.status NOT IN ('closed', 'failed'))
 		AND NOT EXISTS (SELECT 1 FROM bead_dependencies d JOIN beads mr ON mr.bead_id = d.bead_id
 			WHERE d.depends_on_bead_id = b.bead_id AND d.dependency_type = 'tracks' AND mr.type = 'merge_request')
+		AND NOT EXISTS (SELECT 1 FROM bead_dependencies d JOIN bead_dependencies md ON md.depends_on_bead_id = d.bead_id
+			JOIN beads mr ON mr.bead_id = md.bead_id
+			WHERE d.depends_on_bead_id = b.bead_id AND d.dependency_type = 'tracks' AND md.dependency_type = 'tracks'
+			AND mr.type = 'merge_request' AND mr.status IN ('open', 'in_progress'))
 		ORDER BY b.bead_id`)
 	for _, id := range ids {
 		waiting[id] = true

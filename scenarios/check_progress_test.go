@@ -44,6 +44,10 @@ func TestProgressPropertiesFire(t *testing.T) {
 				(SELECT bead_id FROM beads WHERE type = 'merge_request')`, convoy)
 			exec(`UPDATE beads SET status = 'closed' WHERE bead_id IN
 				(SELECT bead_id FROM bead_dependencies WHERE depends_on_bead_id = ? AND dependency_type = 'tracks')`, convoy)
+			// and no merge request of a tracked issue still in flight
+			exec(`UPDATE beads SET status = 'closed' WHERE type = 'merge_request' AND bead_id IN
+				(SELECT m.bead_id FROM bead_dependencies m JOIN bead_dependencies d ON d.bead_id = m.depends_on_bead_id
+				 WHERE d.depends_on_bead_id = ? AND d.dependency_type = 'tracks' AND m.dependency_type = 'tracks')`, convoy)
 			p.(ticker).tick(c, view(0))
 			p.(ticker).tick(c, view(convoyLandBound+time.Minute))
 		}},
@@ -151,5 +155,47 @@ func TestProgressPropertiesFire(t *testing.T) {
 			}
 			t.Log(c.failures[0])
 		})
+	}
+}
+
+// liveness/complete-convoy-lands waits while a merge request of a tracked
+// issue is still open or in progress (the convoy is not done until it
+// ends, CV-3), and fires once it has ended and the bound has passed.
+func TestConvoyLandsWaitsForInFlightMR(t *testing.T) {
+	c, db := passedRun(t, "convoy-review-then-land", 90*time.Minute)
+	exec, one := rowsOf(t, db)
+	at := c.now
+	view := func(d time.Duration) *tickView {
+		c.now = at.Add(d)
+		return &tickView{rec: &sim.TickRecord{At: c.now, End: c.now}, w: c.world, db: db, holds: map[string]bool{}}
+	}
+	convoy := one(`SELECT bead_id FROM beads WHERE type = 'convoy' ORDER BY bead_id LIMIT 1`)
+	issue := one(`SELECT bead_id FROM bead_dependencies WHERE depends_on_bead_id = ? AND dependency_type = 'tracks'
+		AND bead_id IN (SELECT bead_id FROM beads WHERE type = 'issue') ORDER BY bead_id LIMIT 1`, convoy)
+	mr := one(`SELECT bead_id FROM beads WHERE type = 'merge_request' ORDER BY bead_id LIMIT 1`)
+	exec(`UPDATE beads SET status = 'open' WHERE bead_id = ?`, convoy)
+	exec(`DELETE FROM bead_dependencies WHERE depends_on_bead_id = ? AND bead_id IN
+		(SELECT bead_id FROM beads WHERE type = 'merge_request')`, convoy)
+	exec(`UPDATE beads SET status = 'closed' WHERE bead_id IN
+		(SELECT bead_id FROM bead_dependencies WHERE depends_on_bead_id = ? AND dependency_type = 'tracks')`, convoy)
+	exec(`UPDATE beads SET status = 'closed' WHERE type = 'merge_request' AND bead_id IN
+		(SELECT m.bead_id FROM bead_dependencies m JOIN bead_dependencies d ON d.bead_id = m.depends_on_bead_id
+		 WHERE d.depends_on_bead_id = ? AND d.dependency_type = 'tracks' AND m.dependency_type = 'tracks')`, convoy)
+	// the task was closed by its user while its merge request is in review
+	exec(`DELETE FROM bead_dependencies WHERE bead_id = ? AND dependency_type = 'tracks'`, mr)
+	exec(`INSERT INTO bead_dependencies (bead_id, depends_on_bead_id, dependency_type) VALUES (?, ?, 'tracks')`, mr, issue)
+	exec(`UPDATE beads SET status = 'in_progress' WHERE bead_id = ?`, mr)
+	p := propByName(t, PropConvoyLands)
+	c.failures, c.seen = nil, map[string]bool{}
+	p.(ticker).tick(c, view(0))
+	p.(ticker).tick(c, view(convoyLandBound+time.Minute))
+	if len(c.failures) != 0 {
+		t.Fatalf("fired while a tracked issue's merge request is in flight: %v", c.failures)
+	}
+	exec(`UPDATE beads SET status = 'failed' WHERE bead_id = ?`, mr)
+	p.(ticker).tick(c, view(convoyLandBound+2*time.Minute))
+	p.(ticker).tick(c, view(2*convoyLandBound+3*time.Minute))
+	if len(c.failures) == 0 {
+		t.Fatal("quiet after the merge request ended and the bound passed")
 	}
 }

@@ -25,9 +25,6 @@ var uncovered = []struct{ kind, id, reason string }{
 	{"action", "close_sibling_mrs", "no rule emits it (reconciler.md §3.1, rules '—'; actions.ts:69, :568 only); " +
 		"a merge closes the siblings directly in completeReviewWithResult"},
 	{"action", "set_review_pr_url", "no rule emits it (reconciler.md §3.1, rules '—'; actions.ts:75, :599 only)"},
-	{"action", "set_convoy_ready_to_land", "CV-7 emits it for a complete review-then-land convoy not yet ready, but " +
-		"the recount that makes the convoy complete (updateConvoyProgress, model/convoys.go) sets ready_to_land in the " +
-		"same write"},
 	{"rule", "CV-8", "a complete convoy outside review-then-land is closed by the recount in the same write that " +
 		"completes it (updateConvoyProgress, model/convoys.go), so the rule never sees one open"},
 	{"action", "close_convoy", "emitted by CV-8 (see CV-8) and by CV-7 for a closed landing MR, but the merge that " +

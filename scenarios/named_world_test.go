@@ -26,6 +26,8 @@ func worldScenarioTests() []scenarioTest {
 		{"mr-blocked-by-review", 0, checkMRBlockedByReview},
 		{"rigless-beads", 0, checkRiglessBeads},
 		{"landing-closed-fast", 0, checkLandingExhausted}, // the same five attempts, faster humans
+		{"agents-and-editors", 0, checkAgentsAndEditors},
+		{"convoy-tasks-closed-in-review", 0, checkConvoyTasksClosedInReview},
 	}
 }
 

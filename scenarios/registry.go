@@ -69,6 +69,8 @@ var registry = []func() Scenario{
 	prChecksPaginated,
 	wastelandUntagged,
 	agentsFail,
+	agentsAndEditors,
+	convoyTasksClosedInReview,
 }
 
 // All returns every named scenario, in listing order.

@@ -223,6 +223,9 @@ func (w *World) startJob(p *process) {
 		return // the mayor works until its session ends, if it does
 	case jobNone, jobUnknown:
 		return // they idle until stopped
+	}
+	w.maybeStatus(p)
+	switch j.kind {
 	case jobReview:
 		d := w.cfg.Work.Refinery.Sample(r)
 		w.eng.After(d, func() { w.reviewDone(p) })
@@ -338,6 +341,7 @@ func (w *World) reviewDone(p *process) {
 
 // finishSoon reports p's exit a moment after its gt_done.
 func (w *World) finishSoon(p *process) {
+	w.maybeStatusAfterDone(p)
 	w.eng.After(w.cfg.Work.DoneToCompleted.Sample(w.agentRand), func() {
 		if p.state != procRunning {
 			return

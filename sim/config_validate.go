@@ -93,6 +93,7 @@ func (c Config) Validate() error {
 	v.dist("work.fixup", w.Fixup)
 	v.dist("work.done_to_completed", w.DoneToCompleted)
 	v.prob("work.done_summary", w.DoneSummary)
+	v.prob("work.status_messages", w.StatusMessages)
 	if w.MayorSession.Kind != "" {
 		v.dist("work.mayor_session", w.MayorSession)
 	}
@@ -160,6 +161,11 @@ func (c Config) Validate() error {
 	v.prob("workload.wasteland_untag", l.WastelandUntag)
 	v.prob("workload.wasteland_malformed", l.WastelandMalformed)
 	v.prob("workload.unrig", l.Unrig)
+	v.prob("workload.edit", l.Edit)
+	v.prob("workload.edit_close", l.EditClose)
+	if l.Edit > 0 {
+		v.dist("workload.edit_after", l.EditAfter)
+	}
 	if l.Unrig > 0 {
 		v.dist("workload.unrig_after", l.UnrigAfter)
 	}

@@ -22,6 +22,12 @@ type WorkConfig struct {
 	// review's message, a polecat's the merge request's body). Nothing is
 	// drawn while it is 0.
 	DoneSummary float64 `yaml:"done_summary"`
+	// StatusMessages is the fraction of agent jobs (polecats' and
+	// refineries') whose agent posts a status message while it works
+	// (production's gt_status tool, updateAgentStatusMessage), and,
+	// drawn apart, of gt_done calls followed by one more before the
+	// process exits. Nothing is drawn while it is 0.
+	StatusMessages float64 `yaml:"status_messages"`
 	// DoneToCompleted is the gap between gt_done and the process exit report.
 	DoneToCompleted des.Dist `yaml:"done_to_completed"`
 	// MayorSession is how long the mayor's session lasts before it exits
@@ -148,6 +154,15 @@ type WorkloadConfig struct {
 	Unrig float64 `yaml:"unrig"`
 	// UnrigAfter is when, after creation, the user moves it.
 	UnrigAfter des.Dist `yaml:"unrig_after"`
+	// Edit is the fraction of issues a user edits at EditAfter after
+	// creation (production's tRPC updateBead): a new title, description
+	// and priority, and the previous issue of the same rig as its parent;
+	// EditClose is the fraction of those edits that also set the status
+	// closed (a cancellation from the edit form). Nothing is drawn while
+	// Edit is 0.
+	Edit      float64  `yaml:"edit"`
+	EditAfter des.Dist `yaml:"edit_after"`
+	EditClose float64  `yaml:"edit_close"`
 	// DashboardVisitsPerHour is the rate at which users open the town's
 	// page, whose load calls t.EnsureMayor (production's mayor/ensure
 	// route). It is how production brings back a mayor lost to a container

@@ -189,6 +189,7 @@ func (u *workload) sling(kind string) {
 	u.maybeCancel(rec)
 	u.maybeDelete(rec)
 	u.maybeUnrig(rec)
+	u.maybeEdit(rec)
 	if kind == issueUnassigned {
 		w.rpc("create_bead", func(now time.Time) error {
 			b, err := w.town.CreateBead(now, model.CreateBeadInput{Type: model.TypeIssue, Title: title, RigID: rig})
@@ -339,6 +340,7 @@ func (u *workload) convoy() {
 		rec := &issueRec{id: id, at: w.eng.Now(), kind: issueConvoy, convoy: convoyID, created: true}
 		w.issues = append(w.issues, rec)
 		u.maybeUnrig(rec)
+		u.maybeEdit(rec)
 	}
 	if staged && convoyID != "" {
 		w.eng.After(delay, func() {

@@ -44,6 +44,14 @@ type World struct {
 	summaries int
 	// deletes are the users' deletes through a rig's route (workload_delete.go).
 	deletes []DeleteRequest
+	// statuses are the agents' status messages and statusSeq their count
+	// (agents_status.go).
+	statuses  []StatusMessage
+	statusSeq int
+	// edits are the users' field edits and editSeq their count
+	// (workload_edit.go).
+	edits   []EditRequest
+	editSeq int
 
 	stats    WorldStats
 	rpcMeter Meter
