@@ -267,6 +267,7 @@ func (w *World) workDone(p *process) {
 	w.agentDone(p.agentID, j.branch, pr)
 	if j.kind == jobIssue {
 		w.users.deleteOnDone(j.beadID)
+		w.users.deleteAgentOnDone(p.agentID)
 	}
 	w.finishSoon(p)
 }
