@@ -65,6 +65,7 @@ var registry = []func() Scenario{
 	prMirrors,
 	triageAgentCrashes,
 	lateAlarmsQuietTown,
+	goneMidFlight,
 }
 
 // All returns every named scenario, in listing order.
