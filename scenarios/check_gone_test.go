@@ -136,8 +136,8 @@ func TestAgentGoneFires(t *testing.T) {
 }
 
 // gone-mid-flight does what it says: deletes through both routes, some
-// as lists, agents deleted and reset, merge requests on both rigs'
-// branches. Then the rows part of deleted-agent-stays-gone fires when a
+// as lists, agents deleted (as they report done and mid-work) and reset,
+// merge requests on both rigs' branches. Then the rows part of deleted-agent-stays-gone fires when a
 // bead names a deleted agent as its assignee.
 func TestGoneMidFlight(t *testing.T) {
 	c, db := passedRun(t, "gone-mid-flight", 0)
@@ -153,23 +153,32 @@ func TestGoneMidFlight(t *testing.T) {
 			lists++
 		}
 	}
-	resets := 0
+	resets, midWork := 0, 0
 	var gone string
 	for _, d := range w.AgentDeletes() {
 		if d.Reset {
 			resets++
 		}
+		if d.MidWork {
+			midWork++
+		}
 		if d.RowBefore && d.Err == "" {
 			gone = d.Agent
 		}
 	}
-	if lists < 2 || wrongLists < 2 || singles < 2 || len(w.AgentDeletes()) < 2 || resets < 2 {
-		t.Fatalf("lists %d, through the wrong rig %d, single deletes %d, agent deletes %d, resets %d; want several of each",
-			lists, wrongLists, singles, len(w.AgentDeletes()), resets)
+	if lists < 2 || wrongLists < 2 || singles < 2 || len(w.AgentDeletes())-midWork < 2 || midWork < 2 || resets < 2 {
+		t.Fatalf("lists %d, through the wrong rig %d, single deletes %d, agent deletes %d (mid-work %d), resets %d; want several of each",
+			lists, wrongLists, singles, len(w.AgentDeletes()), midWork, resets)
 	}
 	targets, err := db.Strings(`SELECT DISTINCT target_branch FROM review_metadata ORDER BY 1`)
 	if err != nil || len(targets) < 2 || targets[0] != "develop" || targets[len(targets)-1] != "trunk" {
 		t.Fatalf("target branches %v (%v); want develop and trunk", targets, err)
+	}
+	// The deleted agents' processes work on beside the new owner of their
+	// reopened issue, and a reopened in-review issue closes under new work:
+	// production's deleteAgent, accepted as findings.
+	if c.accepted["deleted-agent-process-second-owner"] == 0 {
+		t.Errorf("no deleted agent's process worked beside a second owner: %v", c.accepted)
 	}
 	exec, _ := rowsOf(t, db)
 	exec(`UPDATE beads SET assignee_agent_bead_id = ? WHERE bead_id = (SELECT bead_id FROM beads WHERE type = 'issue' LIMIT 1)`, gone)

@@ -17,8 +17,10 @@ import (
 // rig, whose count the page shows) — and a fifth as their agent reports
 // done. A tenth of the polecats that report done are deleted at once
 // (tRPC deleteAgent) while their report is pending and their process has
-// yet to exit, and an admin force-resets each of those a minute later
-// from a stale list.
+// yet to exit, and a tenth of the polecats at work are deleted halfway
+// through it (their process works on and reports for an agent that is
+// gone); an admin force-resets each deleted agent a minute later from a
+// stale list.
 func goneMidFlight() Scenario {
 	c := Default()
 	c.Rigs = 2
@@ -29,6 +31,7 @@ func goneMidFlight() Scenario {
 	c.Workload.DeleteWrongRig = 0.5
 	c.Workload.DeleteBulk = 0.5
 	c.Workload.DeleteAgent = 0.1
+	c.Workload.DeleteAgentMidWork = 0.1
 	c.Workload.StaleAgentReset = 1
 	c.Duration = 2 * time.Hour
 	return Scenario{

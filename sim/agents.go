@@ -229,6 +229,7 @@ func (w *World) startJob(p *process) {
 	case jobIssue:
 		d := w.cfg.Work.Polecat.Sample(r)
 		w.eng.After(d, func() { w.workDone(p) })
+		w.users.maybeDeleteAgentMidWork(p, d)
 	case jobTriage:
 		d := w.cfg.Work.Fixup.Sample(r)
 		w.eng.After(d, func() { w.triageDone(p) })

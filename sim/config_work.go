@@ -123,6 +123,13 @@ type WorkloadConfig struct {
 	// beads, and the container's exit report then names an agent that is
 	// gone. Nothing is drawn while it is 0.
 	DeleteAgent float64 `yaml:"delete_agent"`
+	// DeleteAgentMidWork is the fraction of polecat processes on an
+	// ordinary issue whose agent a user deletes halfway through the work
+	// (tRPC deleteAgent). Production's deleteAgent does not stop the
+	// container's process: it works on, heartbeats for an agent that is
+	// gone and reports gt_done and its exit for it, while the Town has
+	// reopened the issue for another agent. Nothing is drawn while it is 0.
+	DeleteAgentMidWork float64 `yaml:"delete_agent_mid_work"`
 	// StaleAgentReset is the fraction of those deleted agents an admin
 	// force-resets a minute later from a list loaded before the delete
 	// (production's adminForceResetAgent: unhookBead, then

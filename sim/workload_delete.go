@@ -129,7 +129,8 @@ func (w *World) beadRows() int {
 }
 
 // AgentDelete is a user's tRPC deleteAgent of a polecat that has just
-// reported gt_done (workload.delete_agent), with what the user saw, and
+// reported gt_done (workload.delete_agent) or is at work
+// (workload.delete_agent_mid_work), with what the user saw, and
 // the admin's stale force reset of the same id that may follow
 // (workload.stale_agent_reset).
 type AgentDelete struct {
@@ -139,6 +140,14 @@ type AgentDelete struct {
 	// HookStatusAfter is the hooked bead's status just after the delete
 	// ("" = no row).
 	HookStatusAfter string
+	// ReopenedInReview are the issues assigned to the agent that were in
+	// review just before the delete (production's deleteAgent reopens
+	// every unfinished bead assigned to the agent, in_review included).
+	ReopenedInReview []string
+	// MidWork reports that the agent was deleted while its process was
+	// still at work (workload.delete_agent_mid_work), not as it reported
+	// done.
+	MidWork bool
 	// At is when the delete was sent; Err its error ("" = none).
 	At  time.Time
 	Err string
@@ -158,18 +167,39 @@ type AgentDelete struct {
 func (w *World) AgentDeletes() []*AgentDelete { return w.agentDeletes }
 
 // deleteAgentOnDone draws whether the user deletes the agent that has just
-// reported gt_done, at once, and whether an admin then force-resets it a
-// minute later from a stale list.
+// reported gt_done, at once.
 func (u *workload) deleteAgentOnDone(agentID string) {
-	if u.cfg.DeleteAgent == 0 {
+	if u.cfg.DeleteAgent == 0 || u.w.DeletedAgent(agentID) {
 		return
 	}
-	r := u.w.src.Stream("workload/delete-agent")
-	if !r.Bool(u.cfg.DeleteAgent) {
+	if r := u.w.src.Stream("workload/delete-agent"); r.Bool(u.cfg.DeleteAgent) {
+		u.deleteAgent(agentID, false)
+	}
+}
+
+// maybeDeleteAgentMidWork draws whether the user deletes the agent of a
+// polecat process that has begun work d long, and schedules the delete
+// halfway through it (the process is not told and works on).
+func (u *workload) maybeDeleteAgentMidWork(p *process, d time.Duration) {
+	if u.cfg.DeleteAgentMidWork == 0 {
 		return
 	}
+	if r := u.w.src.Stream("workload/delete-agent-mid-work"); !r.Bool(u.cfg.DeleteAgentMidWork) {
+		return
+	}
+	u.w.eng.After(d/2, func() {
+		if p.state == procRunning && p.stuckAt.IsZero() {
+			u.deleteAgent(p.agentID, true)
+		}
+	})
+}
+
+// deleteAgent is a user's tRPC deleteAgent, recorded; a drawn fraction
+// (StaleAgentReset) is followed a minute later by an admin's force reset
+// of the same id from a list loaded before the delete.
+func (u *workload) deleteAgent(agentID string, midWork bool) {
 	w := u.w
-	d := &AgentDelete{Agent: agentID, At: w.eng.Now()}
+	d := &AgentDelete{Agent: agentID, At: w.eng.Now(), MidWork: midWork}
 	if a, err := w.town.GetAgent(agentID); err == nil && a != nil {
 		d.RowBefore = true
 		if a.Hook.Valid {
@@ -177,16 +207,18 @@ func (u *workload) deleteAgentOnDone(agentID string) {
 			d.HookStatus = w.status(d.Hook)
 		}
 	}
+	d.ReopenedInReview, _ = w.town.DB().Strings(`SELECT bead_id FROM beads WHERE assignee_agent_bead_id = ?
+		AND status = 'in_review' ORDER BY bead_id`, agentID)
 	err := w.rpc("delete_agent", func(now time.Time) error {
 		return w.town.DeleteAgent(now, agentID)
-	}, des.F("agent", agentID), des.F("hook", d.Hook))
+	}, des.F("agent", agentID), des.F("hook", d.Hook), des.F("mid_work", midWork))
 	d.Err = errText(err)
 	d.RowAfter = w.agentRow(agentID)
 	if d.Hook != "" {
 		d.HookStatusAfter = w.status(d.Hook)
 	}
 	w.agentDeletes = append(w.agentDeletes, d)
-	if u.cfg.StaleAgentReset == 0 || !r.Bool(u.cfg.StaleAgentReset) {
+	if u.cfg.StaleAgentReset == 0 || !w.src.Stream("workload/stale-agent-reset").Bool(u.cfg.StaleAgentReset) {
 		return
 	}
 	w.eng.After(time.Minute, func() {
@@ -200,6 +232,27 @@ func (u *workload) deleteAgentOnDone(agentID string) {
 		d.ResetErr = errText(err)
 		d.RowAfterReset = w.agentRow(agentID)
 	})
+}
+
+// ReopenedFromReview reports that a user's agent delete reopened the bead
+// while it was in review.
+func (w *World) ReopenedFromReview(bead string) bool {
+	for _, d := range w.agentDeletes {
+		if slices.Contains(d.ReopenedInReview, bead) {
+			return true
+		}
+	}
+	return false
+}
+
+// DeletedAgent reports that a user deleted the agent (its row went).
+func (w *World) DeletedAgent(id string) bool {
+	for _, d := range w.agentDeletes {
+		if d.Agent == id && d.RowBefore && !d.RowAfter {
+			return true
+		}
+	}
+	return false
 }
 
 // agentRow reports that the agent's row exists.
