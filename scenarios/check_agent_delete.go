@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -17,8 +18,9 @@ const PropAgentGone = "safety/deleted-agent-stays-gone"
 // the late reports of the agent's process (its exit report arrives after
 // the delete), an admin's force reset of the same id from a list loaded
 // before (unhook, then idle: both a no-op on a missing agent) — brings it
-// back or fails. Judged from the world's deletes (the agent's row and its
-// hooked bead's status just before and just after, the reset's answer and
+// back or fails; and it touches nothing else: every other bead keeps its
+// status and assignee. Judged from the world's deletes (the agent's row,
+// its hooked bead's status and the other beads just before and just after, the reset's answer and
 // the row after it), and on every tick from the rows: no agent row and no
 // bead's assignee names a deleted agent.
 type agentGoneProp struct{ judged, seen int }
@@ -73,6 +75,9 @@ func (p *agentGoneProp) judgeDelete(c *checker, d sim.AgentDelete) {
 		c.violation(PropAgentGone, d.Agent, "the delete of agent %s at %s failed: %s", short(d.Agent), at, d.Err)
 	case d.RowAfter:
 		c.violation(PropAgentGone, d.Agent, "agent %s is still a row after its delete at %s", short(d.Agent), at)
+	case d.OthersBefore != d.OthersAfter && d.OthersBefore != "?" && d.OthersAfter != "?":
+		c.violation(PropAgentGone, d.Agent, "the delete of agent %s at %s changed beads neither it nor its agent's: %s",
+			short(d.Agent), at, firstDifference(d.OthersBefore, d.OthersAfter))
 	case d.Hook != "" && !model.Terminal(d.HookStatus) && d.HookStatusAfter != "" && d.HookStatusAfter != model.StatusOpen:
 		c.violation(PropAgentGone, d.Agent, "bead %s, %s when its agent %s was deleted at %s, is %s after, not open",
 			short(d.Hook), d.HookStatus, short(d.Agent), at, d.HookStatusAfter)
@@ -99,4 +104,16 @@ func (p *agentGoneProp) unjudged(*checker) string {
 		return "no user deleted an agent"
 	}
 	return ""
+}
+
+// firstDifference names the first entry of two comma-separated lists that
+// differs.
+func firstDifference(a, b string) string {
+	as, bs := strings.Split(a, ","), strings.Split(b, ",")
+	for i := range min(len(as), len(bs)) {
+		if as[i] != bs[i] {
+			return fmt.Sprintf("%s became %s", as[i], bs[i])
+		}
+	}
+	return fmt.Sprintf("%d entries became %d", len(as), len(bs))
 }

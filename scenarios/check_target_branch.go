@@ -20,7 +20,9 @@ const PropTargetBranch = "safety/mr-targets-rig-branch"
 // called. The expectation is the world's rig (the branch it created it
 // with) and the convoy row the MR's source tracks; judged once per
 // merge request, on the first tick after it appeared, while it still
-// names a rig of the world (a user may move it out of its rig later).
+// names a rig of the world (a user may move it out of its rig later). A
+// merge request without a review_metadata row has no target at all, which
+// only a cut write of the Town's code explains (a fault in the window).
 type targetBranchProp struct {
 	judged  map[string]bool
 	since   time.Time
@@ -32,6 +34,9 @@ type targetBranchProp struct {
 // convoy its source tracks ("" = none).
 type mrTarget struct {
 	id, rig, target, convoyBranch string
+	// noMeta: the merge request has no review_metadata row, so no
+	// target at all.
+	noMeta bool
 }
 
 func (p *targetBranchProp) tick(c *checker, t *tickView) {
@@ -49,7 +54,7 @@ func (p *targetBranchProp) tick(c *checker, t *tickView) {
 				  AND COALESCE(cm.merge_mode, '') != 'review-and-merge'
 				  AND COALESCE(cm.feature_branch, '') != ''
 				LIMIT 1)
-		FROM beads mr JOIN review_metadata rm ON rm.bead_id = mr.bead_id
+		FROM beads mr LEFT JOIN review_metadata rm ON rm.bead_id = mr.bead_id
 		WHERE mr.type = 'merge_request' AND mr.created_at >= ? ORDER BY mr.bead_id`, model.ISO(from))
 	if err != nil {
 		c.violation("check/query", "", "%v", err)
@@ -59,12 +64,15 @@ func (p *targetBranchProp) tick(c *checker, t *tickView) {
 	for rows.Next() {
 		var id, rig, target, fb sql.NullString
 		if err := rows.Scan(&id, &rig, &target, &fb); err == nil && !p.judged[id.String] {
-			list = append(list, mrTarget{id.String, rig.String, target.String, fb.String})
+			list = append(list, mrTarget{id.String, rig.String, target.String, fb.String, !target.Valid})
 		}
 	}
 	rows.Close()
 	for _, m := range list {
 		p.judged[m.id] = true
+		if m.noMeta && c.faultNear(from, c.now, townFaultKinds()...) {
+			continue // a cut write (cut-write-orphans-mr)
+		}
 		p.judge(c, t.w, m)
 	}
 }
@@ -80,6 +88,11 @@ func (p *targetBranchProp) judge(c *checker, w rigBranches, m mrTarget) {
 		want = m.convoyBranch
 	}
 	p.checked++
+	if m.noMeta {
+		c.violation(PropTargetBranch, m.id, "merge request %s on rig %s has no review_metadata row: no target branch, want %q",
+			short(m.id), short(m.rig), want)
+		return
+	}
 	if m.target != want {
 		c.violation(PropTargetBranch, m.id, "merge request %s on rig %s targets %q, want %q (the rig's default branch, or its review-then-land convoy's feature branch)",
 			short(m.id), short(m.rig), m.target, want)

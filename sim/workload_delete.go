@@ -2,6 +2,7 @@ package sim
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/townsim/townsim/des"
@@ -144,6 +145,11 @@ type AgentDelete struct {
 	// review just before the delete (production's deleteAgent reopens
 	// every unfinished bead assigned to the agent, in_review included).
 	ReopenedInReview []string
+	// OthersBefore and OthersAfter list, just before and just after the
+	// delete, every other bead not assigned to the agent before it, with
+	// its status and assignee (id:status:assignee, by id): a delete
+	// touches only the agent and the beads assigned to it.
+	OthersBefore, OthersAfter string
 	// MidWork reports that the agent was deleted while its process was
 	// still at work (workload.delete_agent_mid_work), not as it reported
 	// done.
@@ -209,11 +215,14 @@ func (u *workload) deleteAgent(agentID string, midWork bool) {
 	}
 	d.ReopenedInReview, _ = w.town.DB().Strings(`SELECT bead_id FROM beads WHERE assignee_agent_bead_id = ?
 		AND status = 'in_review' ORDER BY bead_id`, agentID)
+	mine, _ := w.town.DB().Strings(`SELECT bead_id FROM beads WHERE assignee_agent_bead_id = ? ORDER BY bead_id`, agentID)
+	d.OthersBefore = w.otherBeads(agentID, mine)
 	err := w.rpc("delete_agent", func(now time.Time) error {
 		return w.town.DeleteAgent(now, agentID)
 	}, des.F("agent", agentID), des.F("hook", d.Hook), des.F("mid_work", midWork))
 	d.Err = errText(err)
 	d.RowAfter = w.agentRow(agentID)
+	d.OthersAfter = w.otherBeads(agentID, mine)
 	if d.Hook != "" {
 		d.HookStatusAfter = w.status(d.Hook)
 	}
@@ -253,6 +262,25 @@ func (w *World) DeletedAgent(id string) bool {
 		}
 	}
 	return false
+}
+
+// otherBeads lists every bead other than the agent and not among
+// mine (the beads assigned to it before the delete), with its status and
+// assignee, by id ("?" when the read fails).
+func (w *World) otherBeads(agentID string, mine []string) string {
+	rows, err := w.town.DB().Strings(`SELECT bead_id || ':' || status || ':' || COALESCE(assignee_agent_bead_id, '')
+		FROM beads WHERE bead_id != ? ORDER BY bead_id`, agentID)
+	if err != nil {
+		return "?"
+	}
+	out := rows[:0]
+	for _, r := range rows {
+		id, _, _ := strings.Cut(r, ":")
+		if !slices.Contains(mine, id) {
+			out = append(out, r)
+		}
+	}
+	return strings.Join(out, ",")
 }
 
 // agentRow reports that the agent's row exists.
