@@ -33,10 +33,14 @@ func goneMidFlight() Scenario {
 	c.Workload.DeleteAgent = 0.1
 	c.Workload.DeleteAgentMidWork = 0.1
 	c.Workload.StaleAgentReset = 1
-	// Convoys four times as often as the default town's, half landing as a
-	// whole: their tasks' merge requests target the feature branch, their
-	// landing merge requests the rig's branch.
+	// Convoys of two or three tasks, unstaged, four times as often as the
+	// default town's, half landing as a whole: their tasks' merge requests
+	// target the feature branch, their landing merge requests the rig's
+	// branch.
 	c.Workload.ConvoysPerHour = 2
+	c.Workload.ConvoyMinTasks = 2
+	c.Workload.ConvoyMaxTasks = 3
+	c.Workload.Staged = 0
 	c.Duration = 2 * time.Hour
 	return Scenario{
 		Name: "gone-mid-flight",
