@@ -273,6 +273,46 @@ func AcceptedFindings() []Finding {
 			},
 		},
 		{
+			ID: "deleted-agent-process-second-owner", Property: PropOneOwner,
+			Reason: "production's deleteAgent reopens the agent's unfinished issue for the reconciler and deletes " +
+				"the agent's rows, but sends the container nothing (Town.do.ts deleteAgent: agents.deleteAgent, then " +
+				"the agent's own Durable Object): the deleted agent's process keeps working on the issue, which BD-1 " +
+				"hands to a second agent",
+			Spec: "model.md §4.6 deleteAgent, reconciler.md §2.2 BD-1",
+			Condition: "at least one of the bead's live processes belongs to an agent a user deleted (the world's " +
+				"deleteAgent), and at most one to an agent that was not deleted",
+			applies: func(v Violation, c *checker) bool {
+				kept, deleted := 0, 0
+				for _, p := range c.world.Processes() {
+					if !p.Live || p.BeadID != v.Entity {
+						continue
+					}
+					if c.world.DeletedAgent(p.AgentID) {
+						deleted++
+					} else {
+						kept++
+					}
+				}
+				return deleted >= 1 && kept <= 1
+			},
+		},
+		{
+			ID: "deleted-agent-reopens-review", Property: PropTerminalWork,
+			Reason: "production's deleteAgent reopens every bead assigned to the agent that is not closed or failed, " +
+				"in_review included, while that issue's merge request stays in the review queue: BD-1 dispatches the " +
+				"issue again, and when the first merge request merges the issue is closed under the new agent's work",
+			Spec:      "model.md §4.6 deleteAgent, §4.17 completeReviewWithResult, reconciler.md §2.2 BD-1",
+			Condition: "the terminal bead was in review, assigned to an agent a user deleted, and that delete reopened it",
+			applies: func(v Violation, c *checker) bool {
+				for _, id := range c.hookOf(v.Entity) {
+					if c.world.ReopenedFromReview(id) {
+						return true
+					}
+				}
+				return false
+			},
+		},
+		{
 			ID: "already-running-two-owners", Property: PropOneOwner,
 			Reason: "the same 'already running' race leaves the old process working on the bead while a new one starts",
 			Spec:   "reconciler.md §3.2, §3.9",
@@ -450,4 +490,11 @@ func (c *checker) processUnhooked(agent string) bool {
 // names, and whether v is one.
 func invariantOf(v Violation, n int) (string, bool) {
 	return strings.CutPrefix(v.Entity, "#"+strconv.Itoa(n)+" ")
+}
+
+// hookOf returns the bead agent is hooked to ("" = none), as a
+// list for the findings that read it.
+func (c *checker) hookOf(agent string) []string {
+	hook, _ := c.world.Town().DB().Strings(`SELECT COALESCE(current_hook_bead_id, '') FROM agent_metadata WHERE bead_id = ?`, agent)
+	return hook
 }

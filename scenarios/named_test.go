@@ -436,6 +436,18 @@ func TestScenarioReaches(t *testing.T) {
 				t.Errorf("Beads.Deleted %d, deletions %d", r.res.Beads.Deleted, w.Deletions)
 			}
 		}},
+		{"gone-mid-flight", time.Hour, func(t *testing.T, r *run) {
+			// TestGoneMidFlight judges the whole run; here the trace shows
+			// each kind of removal reached the Town within the first hour.
+			for _, op := range []string{"op=delete_beads", "op=delete_agent", "op=admin_force_reset_agent"} {
+				if len(r.grep("rpc", op)) == 0 {
+					t.Errorf("no %s in the first hour", op)
+				}
+			}
+			if len(r.grep("rpc", "op=delete_agent", "mid_work=true")) == 0 {
+				t.Errorf("no agent deleted mid-work in the first hour")
+			}
+		}},
 		{"large-fleet", 5 * time.Minute, func(t *testing.T, r *run) {
 			if len(r.grep("action", "notify_mayor")) == 0 {
 				t.Errorf("the dispatch breaker never opened")

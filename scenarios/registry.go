@@ -71,6 +71,7 @@ var registry = []func() Scenario{
 	agentsFail,
 	agentsAndEditors,
 	convoyTasksClosedInReview,
+	goneMidFlight,
 }
 
 // All returns every named scenario, in listing order.

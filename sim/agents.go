@@ -232,6 +232,7 @@ func (w *World) startJob(p *process) {
 	case jobIssue:
 		d := w.cfg.Work.Polecat.Sample(r)
 		w.eng.After(d, func() { w.workDone(p) })
+		w.users.maybeDeleteAgentMidWork(p, d)
 	case jobTriage:
 		d := w.cfg.Work.Fixup.Sample(r)
 		w.eng.After(d, func() { w.triageDone(p) })
@@ -270,6 +271,7 @@ func (w *World) workDone(p *process) {
 	w.agentDone(p.agentID, j.branch, pr)
 	if j.kind == jobIssue {
 		w.users.deleteOnDone(j.beadID)
+		w.users.deleteAgentOnDone(p.agentID)
 	}
 	w.finishSoon(p)
 }

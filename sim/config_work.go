@@ -113,6 +113,34 @@ type WorkloadConfig struct {
 	// the bead is not in that rig), then, a minute later, through the
 	// bead's own rig. While it is 0 the world deletes without a rig.
 	DeleteWrongRig float64 `yaml:"delete_wrong_rig"`
+	// DeleteBulk is the fraction of the rig-routed deletes (only with
+	// DeleteWrongRig > 0) a user sends as a list: production's tRPC
+	// deleteBead takes one id or several, and a list goes to the Town's
+	// deleteBeads, filtered to the route's rig, whose count the page
+	// shows. The list is the issue and the ids of up to two issues the
+	// user deleted before (a stale selection). Nothing is drawn while it
+	// is 0; a delete with no earlier deleted issue goes alone.
+	DeleteBulk float64 `yaml:"delete_bulk"`
+	// DeleteAgent is the fraction of polecats' gt_done reports on an
+	// ordinary issue after which a user deletes the reporting agent at
+	// once from its rig's page (production's tRPC deleteAgent), while
+	// the report is still pending and the process has yet to exit: the
+	// Town drops the agent's pending events and reopens its unfinished
+	// beads, and the container's exit report then names an agent that is
+	// gone. Nothing is drawn while it is 0.
+	DeleteAgent float64 `yaml:"delete_agent"`
+	// DeleteAgentMidWork is the fraction of polecat processes on an
+	// ordinary issue whose agent a user deletes halfway through the work
+	// (tRPC deleteAgent). Production's deleteAgent does not stop the
+	// container's process: it works on, heartbeats for an agent that is
+	// gone and reports gt_done and its exit for it, while the Town has
+	// reopened the issue for another agent. Nothing is drawn while it is 0.
+	DeleteAgentMidWork float64 `yaml:"delete_agent_mid_work"`
+	// StaleAgentReset is the fraction of those deleted agents an admin
+	// force-resets a minute later from a list loaded before the delete
+	// (production's adminForceResetAgent: unhookBead, then
+	// updateAgentStatus idle, on an id that is gone).
+	StaleAgentReset float64 `yaml:"stale_agent_reset"`
 	// BlockMR is the fraction of new merge requests a user makes wait for
 	// another issue under review (production's tRPC updateBead with
 	// depends_on: a blocks edge from the merge request to that issue),

@@ -69,8 +69,8 @@ func (s TownSettings) gitLabHost() string {
 }
 
 // rigRuntimeConfig is the runtime config the world configures a rig with.
-func rigRuntimeConfig(townID, rigID, gitURL string, s TownSettings) model.RigRuntimeConfig {
-	c := model.RigRuntimeConfig{TownID: townID, RigID: rigID, GitURL: gitURL, DefaultBranch: "main", UserID: SimUserID}
+func rigRuntimeConfig(townID, rigID, gitURL, branch string, s TownSettings) model.RigRuntimeConfig {
+	c := model.RigRuntimeConfig{TownID: townID, RigID: rigID, GitURL: gitURL, DefaultBranch: branch, UserID: SimUserID}
 	if !s.NoKilocodeToken {
 		c.KilocodeToken = SimKilocodeToken
 	}
@@ -128,6 +128,19 @@ type TownSettings struct {
 	// wasteland reporter calls the wasteland service only for a town with
 	// an owner (and analytics carry it as userId).
 	Owner bool `yaml:"owner"`
+	// DefaultBranches is each rig's default branch, in rig order, as its
+	// user chose it at creation (production's createRig accepts any
+	// branch name and defaults to main); a rig past the list's end, or an
+	// empty entry, gets main. nil = every rig on main.
+	DefaultBranches []string `yaml:"default_branches"`
+}
+
+// rigDefaultBranch is the default branch of the i-th rig.
+func (s TownSettings) rigDefaultBranch(i int) string {
+	if i < len(s.DefaultBranches) && s.DefaultBranches[i] != "" {
+		return s.DefaultBranches[i]
+	}
+	return "main"
 }
 
 // TokenSource names a link of production's GitHub token chain that a

@@ -52,6 +52,8 @@ type World struct {
 	// (workload_edit.go).
 	edits   []EditRequest
 	editSeq int
+	// agentDeletes are the users' agent deletes (workload.delete_agent).
+	agentDeletes []*AgentDelete
 
 	stats    WorldStats
 	rpcMeter Meter
@@ -66,7 +68,19 @@ type World struct {
 // rigRec is a rig the world created.
 type rigRec struct {
 	id, name string
-	gitlab   bool // the repository is on GitLab (TownSettings.GitLabRigs)
+	gitlab   bool   // the repository is on GitLab (TownSettings.GitLabRigs)
+	branch   string // the default branch its user created it with
+}
+
+// RigDefaultBranch returns the default branch the world created the rig
+// with, and whether the world created such a rig.
+func (w *World) RigDefaultBranch(rigID string) (string, bool) {
+	for _, r := range w.rigs {
+		if r.id == rigID {
+			return r.branch, true
+		}
+	}
+	return "", false
 }
 
 // WorldStats counts what the synthetic world did.
@@ -208,17 +222,18 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 		return nil, fmt.Errorf("sim: town config: %w", err)
 	}
 	for i := 0; i < cfg.Rigs; i++ {
-		r := rigRec{id: setup.UUID(), name: "rig-" + strconv.Itoa(i+1), gitlab: i >= cfg.Rigs-cfg.Town.GitLabRigs}
+		r := rigRec{id: setup.UUID(), name: "rig-" + strconv.Itoa(i+1), gitlab: i >= cfg.Rigs-cfg.Town.GitLabRigs,
+			branch: cfg.Town.rigDefaultBranch(i)}
 		w.rigs = append(w.rigs, r)
 		git := "https://github.com/" + cfg.GitHub.Org + "/" + r.name + ".git"
 		if r.gitlab {
 			git = "https://" + cfg.Town.gitLabHost() + "/" + cfg.GitHub.Org + "/" + r.name + ".git"
 		}
 		if err := w.rpc("add_rig", func(now time.Time) error {
-			if err := town.AddRig(now, r.id, r.name, git, "main"); err != nil {
+			if err := town.AddRig(now, r.id, r.name, git, r.branch); err != nil {
 				return err
 			}
-			if err := town.ConfigureRig(now, rigRuntimeConfig(townID, r.id, git, cfg.Town)); err != nil {
+			if err := town.ConfigureRig(now, rigRuntimeConfig(townID, r.id, git, r.branch, cfg.Town)); err != nil {
 				return err
 			}
 			if i < cfg.Town.CodeReviewOffRigs {
