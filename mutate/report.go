@@ -47,14 +47,14 @@ type Counts struct {
 	NotReached int `json:"not_reached,omitempty"`
 }
 
-// add counts one outcome.
-func (c *Counts) add(outcome, killedBy string) {
-	switch outcome {
+// add counts one result by its outcome (and not-reached survivors apart).
+func (c *Counts) add(res Result) {
+	switch res.Outcome {
 	case Killed:
 		c.Killed++
 	case Survived:
 		c.Survived++
-		if killedBy == NotReachedBy {
+		if res.NotReached() {
 			c.NotReached++
 		}
 	case Timeout:
@@ -161,7 +161,7 @@ func (r *Report) Summarize() {
 	r.Totals = Counts{}
 	files, ops := map[string]*Counts{}, map[string]*Counts{}
 	for _, res := range r.Results {
-		r.Totals.add(res.Outcome, res.KilledBy)
+		r.Totals.add(res)
 		for _, g := range []struct {
 			m   map[string]*Counts
 			key string
@@ -169,7 +169,7 @@ func (r *Report) Summarize() {
 			if g.m[g.key] == nil {
 				g.m[g.key] = &Counts{}
 			}
-			g.m[g.key].add(res.Outcome, res.KilledBy)
+			g.m[g.key].add(res)
 		}
 	}
 	r.Score = Ratio(r.Totals.Score())
@@ -258,7 +258,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	b.WriteString("| where | function | operator | original | mutated | reached | id |\n|---|---|---|---|---|---|---|\n")
 	for _, s := range r.Survivors() {
 		reached := "yes"
-		if s.KilledBy == NotReachedBy {
+		if s.NotReached() {
 			reached = "no"
 		}
 		if s.Title != "" { // a historical entry: its title and source say more than its first edit

@@ -38,6 +38,10 @@ const (
 // because the unmutated suite never runs its code (Runner.Coverage).
 const NotReachedBy = "not reached: the unmutated suite never runs this code (a missing scenario)"
 
+// NotReached reports whether the result is a survivor that was not judged
+// because the unmutated suite never runs its code.
+func (r Result) NotReached() bool { return r.Outcome == Survived && r.KilledBy == NotReachedBy }
+
 // Result is what happened to one mutant.
 type Result struct {
 	Mutant

@@ -342,7 +342,7 @@ func loadResumed(path string) (map[string]mutate.Result, error) {
 	for _, r := range rep.Results {
 		switch r.Outcome {
 		case mutate.Killed, mutate.Survived, mutate.Timeout, mutate.DidNotBuild:
-			if r.KilledBy == mutate.NotReachedBy {
+			if r.NotReached() {
 				continue // classified again, cheaply: the suite may reach it now
 			}
 			if r.ID == "" {
@@ -459,7 +459,7 @@ func printMutateTables(rep *mutate.Report, w io.Writer) error {
 	tw.Header("where", "function", "mutation", "reached", "id")
 	for _, s := range sv {
 		reached := "yes"
-		if s.KilledBy == mutate.NotReachedBy {
+		if s.NotReached() {
 			reached = "no"
 		}
 		if err := tw.Append(s.Pos(), s.Func, s.Description(), reached, s.ID); err != nil {
