@@ -258,17 +258,7 @@ func AcceptedFindings() []Finding {
 			Condition: "at least one of the bead's live processes belongs to an agent no longer hooked to it, " +
 				"and at most one to an agent still hooked",
 			applies: func(v Violation, c *checker) bool {
-				hooked, orphans := 0, 0
-				for _, p := range c.world.Processes() {
-					if !p.Live || p.BeadID != v.Entity {
-						continue
-					}
-					if c.processUnhooked(p.AgentID) {
-						orphans++
-					} else {
-						hooked++
-					}
-				}
+				orphans, hooked := c.liveOwners(v.Entity, c.processUnhooked)
 				return orphans >= 1 && hooked <= 1
 			},
 		},
@@ -282,17 +272,7 @@ func AcceptedFindings() []Finding {
 			Condition: "at least one of the bead's live processes belongs to an agent a user deleted (the world's " +
 				"deleteAgent), and at most one to an agent that was not deleted",
 			applies: func(v Violation, c *checker) bool {
-				kept, deleted := 0, 0
-				for _, p := range c.world.Processes() {
-					if !p.Live || p.BeadID != v.Entity {
-						continue
-					}
-					if c.world.DeletedAgent(p.AgentID) {
-						deleted++
-					} else {
-						kept++
-					}
-				}
+				deleted, kept := c.liveOwners(v.Entity, c.world.DeletedAgent)
 				return deleted >= 1 && kept <= 1
 			},
 		},
@@ -474,12 +454,28 @@ func (c *checker) breakerOpenSince(from time.Time) bool {
 	return false
 }
 
+// liveOwners counts the live processes working on bead: those whose agent
+// picked reports true, and the rest.
+func (c *checker) liveOwners(bead string, picked func(agent string) bool) (yes, no int) {
+	for _, p := range c.world.Processes() {
+		if !p.Live || p.BeadID != bead {
+			continue
+		}
+		if picked(p.AgentID) {
+			yes++
+		} else {
+			no++
+		}
+	}
+	return yes, no
+}
+
 // processUnhooked reports that agent's live process works on a bead the
 // agent is no longer hooked to (its work was taken from it under it).
 func (c *checker) processUnhooked(agent string) bool {
 	for _, p := range c.world.Processes() {
 		if p.AgentID == agent && p.Live && p.BeadID != "" {
-			hook, _ := c.world.Town().DB().Strings(`SELECT COALESCE(current_hook_bead_id, '') FROM agent_metadata WHERE bead_id = ?`, agent)
+			hook := c.hookOf(agent)
 			return len(hook) == 1 && hook[0] != p.BeadID
 		}
 	}
