@@ -153,6 +153,10 @@ var properties = []propertySpec{
 		func() property { return &breakerPausesProp{} }},
 	{PropertyInfo{PropOpenAssigneeHooked, "safety", "rows: open issues with a rig, their assignee and labels; agent_metadata hooks (graced)"},
 		openAssigneeHookedProp},
+	{PropertyInfo{PropContainerStatusQueued, "safety", "the container's answers to T4's status checks (status, exit reason, time); rows: the agent's container_status town_events (id, payload, created_at, pending) as each answer arrived and at the tick's end"},
+		func() property { return &containerStatusQueuedProp{} }},
+	{PropertyInfo{PropDrainSettles, "safety", "rows: town_events created_at and processed_at each tick; the tick's start, whether it threw; fault times (drain read, event apply, rig list, config read: excuses)"},
+		newDrainSettlesProp},
 	// liveness
 	{PropertyInfo{PropSettle, "liveness", "the world's issues (creation time), the heal time, the beads' status at the end"},
 		func() property { return &settleProp{} }},

@@ -72,6 +72,7 @@ var registry = []func() Scenario{
 	agentsAndEditors,
 	convoyTasksClosedInReview,
 	goneMidFlight,
+	queueCut,
 }
 
 // All returns every named scenario, in listing order.

@@ -160,6 +160,7 @@ func (c Config) Validate() error {
 	v.check(l.DeleteBulk > 0 && l.DeleteWrongRig == 0, "workload.delete_bulk", "needs workload.delete_wrong_rig (bulk deletes go through rig routes)")
 	v.prob("workload.delete_agent", l.DeleteAgent)
 	v.prob("workload.delete_agent_mid_work", l.DeleteAgentMidWork)
+	v.prob("workload.delete_agent_while_observed", l.DeleteAgentWhileObserved)
 	v.prob("workload.stale_agent_reset", l.StaleAgentReset)
 	v.prob("workload.block_mr", l.BlockMR)
 	v.prob("workload.wasteland_tag_mr", l.WastelandTagMR)

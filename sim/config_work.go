@@ -136,6 +136,16 @@ type WorkloadConfig struct {
 	// gone and reports gt_done and its exit for it, while the Town has
 	// reopened the issue for another agent. Nothing is drawn while it is 0.
 	DeleteAgentMidWork float64 `yaml:"delete_agent_mid_work"`
+	// DeleteAgentWhileObserved is the fraction of the alarm's container
+	// status checks (T4) of a polecat whose process is not running (the
+	// container answers exited, not_found or another non-running status)
+	// during which a user deletes that agent (tRPC deleteAgent): the
+	// Town serves the delete while the alarm awaits the container's
+	// answer, as a Durable Object interleaves requests at every await,
+	// so the alarm records the answer for an agent that is gone and its
+	// drain meets an event whose agent no longer exists. Nothing is drawn
+	// while it is 0.
+	DeleteAgentWhileObserved float64 `yaml:"delete_agent_while_observed"`
 	// StaleAgentReset is the fraction of those deleted agents an admin
 	// force-resets a minute later from a list loaded before the delete
 	// (production's adminForceResetAgent: unhookBead, then

@@ -124,33 +124,11 @@ func (k *containers) ensureUp() time.Duration {
 
 // respond answers a container call (reconciler.md §3.9).
 func (k *containers) respond(c model.Call, sent time.Time) (model.Result, time.Duration) {
-	now := k.w.eng.Now()
 	switch c.Kind {
 	case model.CallAgentStatus:
-		wait := k.ensureUp()
-		p := k.procs[c.AgentID]
-		if p == nil || wait > 0 {
-			return model.Result{StatusCode: 404}, wait
-		}
-		if k.w.faults.roll(FaultStatusUnknown) {
-			k.w.faults.fire(FaultStatusUnknown, des.Str("agent", p.agentID))
-			return model.Result{StatusCode: 500, Body: "Internal Server Error"}, 0
-		}
-		switch p.state {
-		case procColdStart:
-			if k.cfg.ColdStartAnswer == "starting" {
-				return model.Result{StatusCode: 200, Status: "starting"}, 0
-			}
-		case procRunning:
-			return model.Result{StatusCode: 200, Status: "running"}, 0
-		case procHung:
-			return model.Result{Err: "timeout"}, max(sent.Add(k.cfg.StatusTimeout).Sub(now), 0)
-		case procExited:
-			return model.Result{StatusCode: 200, Status: "exited", ExitReason: p.exitReason}, 0
-		case procStopping:
-			return model.Result{StatusCode: 200, Status: "stopping"}, 0
-		}
-		return model.Result{StatusCode: 404}, 0
+		r, wait := k.agentStatus(c, sent)
+		k.w.users.maybeDeleteObserved(c, r)
+		return r, wait
 	case model.CallStartAgent:
 		return k.start(c, sent)
 	case model.CallStopAgent:
@@ -472,4 +450,35 @@ func (k *containers) stopAll(reason string) {
 		k.up = false
 		k.w.record("container", des.F("event", "stop"), des.F("instance", k.instance))
 	}
+}
+
+// agentStatus answers the container's status of one agent (reconciler.md
+// §3.9) and how long the answer waits (a booting container, a hung
+// process's timeout).
+func (k *containers) agentStatus(c model.Call, sent time.Time) (model.Result, time.Duration) {
+	now := k.w.eng.Now()
+	wait := k.ensureUp()
+	p := k.procs[c.AgentID]
+	if p == nil || wait > 0 {
+		return model.Result{StatusCode: 404}, wait
+	}
+	if k.w.faults.roll(FaultStatusUnknown) {
+		k.w.faults.fire(FaultStatusUnknown, des.Str("agent", p.agentID))
+		return model.Result{StatusCode: 500, Body: "Internal Server Error"}, 0
+	}
+	switch p.state {
+	case procColdStart:
+		if k.cfg.ColdStartAnswer == "starting" {
+			return model.Result{StatusCode: 200, Status: "starting"}, 0
+		}
+	case procRunning:
+		return model.Result{StatusCode: 200, Status: "running"}, 0
+	case procHung:
+		return model.Result{Err: "timeout"}, max(sent.Add(k.cfg.StatusTimeout).Sub(now), 0)
+	case procExited:
+		return model.Result{StatusCode: 200, Status: "exited", ExitReason: p.exitReason}, 0
+	case procStopping:
+		return model.Result{StatusCode: 200, Status: "stopping"}, 0
+	}
+	return model.Result{StatusCode: 404}, 0
 }

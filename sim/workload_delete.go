@@ -200,6 +200,27 @@ func (u *workload) maybeDeleteAgentMidWork(p *process, d time.Duration) {
 	})
 }
 
+// maybeDeleteObserved draws whether the user deletes the polecat whose
+// container status the alarm's T4 is awaiting (workload.
+// delete_agent_while_observed), when the container answers that its
+// process is not running: the delete is served before the answer
+// reaches the alarm, which then records the answer for an agent that is
+// gone. The mayor's own status calls (which name its role) are left out.
+func (u *workload) maybeDeleteObserved(c model.Call, r model.Result) {
+	if u.cfg.DeleteAgentWhileObserved == 0 || c.Role != "" {
+		return
+	}
+	if r.Err == "" && r.StatusCode == 200 && r.Status == "running" {
+		return
+	}
+	if a, err := u.w.town.GetAgent(c.AgentID); err != nil || a == nil || a.Role != model.RolePolecat {
+		return
+	}
+	if r := u.w.src.Stream("workload/delete-agent-observed"); r.Bool(u.cfg.DeleteAgentWhileObserved) {
+		u.deleteAgent(c.AgentID, false)
+	}
+}
+
 // deleteAgent is a user's tRPC deleteAgent, recorded; a drawn fraction
 // (StaleAgentReset) is followed a minute later by an admin's force reset
 // of the same id from a list loaded before the delete.
