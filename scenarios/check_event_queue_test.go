@@ -1,0 +1,146 @@
+package scenarios
+
+import (
+	"testing"
+	"time"
+
+	"github.com/townsim/townsim/model"
+	"github.com/townsim/townsim/model/alarm"
+	"github.com/townsim/townsim/sim"
+)
+
+// safety/container-status-queued: an answer other than running moves the
+// agent's newest pending event of the same status, or adds one new event
+// with the answer's status and exit reason; a duplicate, a moved event of
+// another status, a wrong payload or no record at all fire.
+func TestContainerStatusQueuedFires(t *testing.T) {
+	c, db := passedRun(t, "default", 10*time.Minute)
+	exec, one := rowsOf(t, db)
+	agent := one(`SELECT bead_id FROM agent_metadata ORDER BY bead_id LIMIT 1`)
+	old := model.ISO(c.now.Add(time.Hour))
+	at := c.now.Add(2 * time.Hour)
+	exited := model.Result{StatusCode: 200, Status: "exited", ExitReason: "completed"}
+	insert := func(id, payload, created string) {
+		exec(`INSERT INTO town_events (event_id, event_type, agent_id, bead_id, payload, created_at, processed_at)
+			VALUES (?, 'container_status', ?, NULL, ?, ?, NULL)`, id, agent, payload, created)
+	}
+	bump := func(id string) { exec(`UPDATE town_events SET created_at = ? WHERE event_id = ?`, model.ISO(at), id) }
+	tests := []struct {
+		name    string
+		answer  model.Result
+		pending string // payload of a pending event queued before ("" = none)
+		upsert  func()
+		fires   bool
+	}{
+		{"a new event with the exit reason", exited, "",
+			func() { insert("new", `{"status":"exited","exit_reason":"completed"}`, model.ISO(at)) }, false},
+		{"a 404 queues not_found without a reason", model.Result{StatusCode: 404}, "",
+			func() { insert("new", `{"status":"not_found"}`, model.ISO(at)) }, false},
+		{"a timeout queues unknown", model.Result{Err: "timeout"}, `{"status":"exited"}`,
+			func() { insert("new", `{"status":"unknown"}`, model.ISO(at)) }, false},
+		{"the exit reason left out", exited, "",
+			func() { insert("new", `{"status":"exited"}`, model.ISO(at)) }, true},
+		{"an empty exit reason written", model.Result{StatusCode: 404}, "",
+			func() { insert("new", `{"status":"not_found","exit_reason":""}`, model.ISO(at)) }, true},
+		{"nothing queued", exited, "", func() {}, true},
+		{"the same status moves the pending event", exited, `{"status":"exited"}`,
+			func() { bump("prev") }, false},
+		{"the same status queued twice", exited, `{"status":"exited"}`,
+			func() { insert("new", `{"status":"exited","exit_reason":"completed"}`, model.ISO(at)) }, true},
+		{"the same status, the pending event left behind", exited, `{"status":"exited"}`,
+			func() {}, true},
+		{"another status moves the pending event", exited, `{"status":"not_found"}`,
+			func() { bump("prev") }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			defer exec(`DELETE FROM town_events WHERE event_id IN ('prev', 'new')`)
+			if tt.pending != "" {
+				insert("prev", tt.pending, old)
+			}
+			c.failures, c.seen = nil, map[string]bool{}
+			p := propByName(t, PropContainerStatusQueued).(*containerStatusQueuedProp)
+			p.call(c, model.Call{Kind: model.CallAgentStatus, AgentID: agent}, tt.answer, at)
+			tt.upsert()
+			p.tick(c, &tickView{rec: &sim.TickRecord{At: at, End: at}, w: c.world, db: db})
+			if p.judged != 1 {
+				t.Fatalf("judged %d observations, want 1", p.judged)
+			}
+			fired := len(c.failures) == 1 && c.failures[0].Property == PropContainerStatusQueued
+			if fired != tt.fires || (!tt.fires && len(c.failures) != 0) {
+				t.Errorf("fired %v, want %v (%v)", fired, tt.fires, c.failures)
+			}
+		})
+	}
+	t.Run("running and the mayor's own checks are not T4's records", func(t *testing.T) {
+		p := propByName(t, PropContainerStatusQueued).(*containerStatusQueuedProp)
+		p.call(c, model.Call{Kind: model.CallAgentStatus, AgentID: agent}, model.Result{StatusCode: 200, Status: "running"}, at)
+		p.call(c, model.Call{Kind: model.CallAgentStatus, AgentID: agent, Role: model.RoleMayor}, exited, at)
+		if len(p.obs) != 0 {
+			t.Errorf("%d observations recorded, want none", len(p.obs))
+		}
+	})
+}
+
+// safety/drain-settles-each-event: after a clean drain no event created
+// before the tick is pending, and a processed event keeps its
+// processed_at; a tick that threw or whose drain a fault cut excuses the
+// pending event.
+func TestDrainSettlesFires(t *testing.T) {
+	c, db := passedRun(t, "default", 10*time.Minute)
+	exec, _ := rowsOf(t, db)
+	start := c.now.Add(time.Hour)
+	before, after := model.ISO(start.Add(-time.Second)), model.ISO(start.Add(time.Second))
+	tests := []struct {
+		name      string
+		created   string
+		processed any // processed_at at the first tick (nil = pending)
+		reprocess any // processed_at at the second tick (nil = unchanged)
+		threw     bool
+		fires     bool
+	}{
+		{"an event drained", before, after, nil, false, false},
+		{"an event queued during the tick waits", after, nil, nil, false, false},
+		{"an event left pending by a clean drain", before, nil, nil, false, true},
+		{"a tick that threw leaves it pending", before, nil, nil, true, false},
+		{"an event processed twice", before, after, model.ISO(start.Add(time.Minute)), false, true},
+		{"processed before it was created", after, before, nil, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			exec(`INSERT INTO town_events (event_id, event_type, agent_id, bead_id, payload, created_at, processed_at)
+				VALUES ('ev', 'agent_done', NULL, NULL, '{}', ?, ?)`, tt.created, tt.processed)
+			defer exec(`DELETE FROM town_events WHERE event_id = 'ev'`)
+			c.failures, c.seen = nil, map[string]bool{}
+			p := propByName(t, PropDrainSettles).(*drainSettlesProp)
+			p.last = model.ISO(start.Add(-time.Minute))
+			tv := &tickView{rec: &sim.TickRecord{At: start, End: start, Threw: tt.threw}, res: &alarm.TickResult{Ran: true}, w: c.world, db: db}
+			c.now = start.Add(2 * time.Second)
+			p.tick(c, tv)
+			if tt.reprocess != nil {
+				exec(`UPDATE town_events SET processed_at = ? WHERE event_id = 'ev'`, tt.reprocess)
+				c.now = start.Add(2 * time.Minute)
+				p.tick(c, tv)
+			}
+			fired := len(c.failures) == 1 && c.failures[0].Property == PropDrainSettles
+			if fired != tt.fires || (!tt.fires && len(c.failures) != 0) {
+				t.Errorf("fired %v, want %v (%v)", fired, tt.fires, c.failures)
+			}
+		})
+	}
+}
+
+// queueScenarioTests: queue-cut reaches the drain's faults and deletes
+// polecats while the alarm awaits their container status.
+func queueScenarioTests() []scenarioTest {
+	return []scenarioTest{{"queue-cut", 45 * time.Minute, func(t *testing.T, r *run) {
+		for _, k := range []string{model.FPDrainRead, model.FPEventApply} {
+			if r.res.World.Faults[k] == 0 {
+				t.Errorf("no %s fault fired: %v", k, r.res.World.Faults)
+			}
+		}
+		if len(r.grep("rpc", "op=delete_agent")) == 0 {
+			t.Errorf("no polecat deleted while observed")
+		}
+	}}}
+}
