@@ -142,5 +142,67 @@ func queueScenarioTests() []scenarioTest {
 		if len(r.grep("rpc", "op=delete_agent")) == 0 {
 			t.Errorf("no polecat deleted while observed")
 		}
+	}}, {"late-conflicts", 0, func(t *testing.T, r *run) {
+		if len(r.grep("pr", "event=late_conflict")) == 0 {
+			t.Errorf("no PR turned dirty late")
+		}
 	}}}
+}
+
+// safety/pr-trouble-handed-on: a conflict or feedback event applied to a
+// live MR leaves an unfinished bead asking for it; an MR blocked by
+// nothing that asks fires, a finished MR is not judged.
+func TestPRTroubleHandedOnFires(t *testing.T) {
+	c, db := passedRun(t, "default", 10*time.Minute)
+	exec, _ := rowsOf(t, db)
+	at := c.now.Add(time.Hour)
+	bead := func(id, typ, status, labels, meta string) {
+		exec(`INSERT INTO beads (bead_id, type, status, title, labels, metadata, created_at, updated_at)
+			VALUES (?, ?, ?, 't', ?, ?, ?, ?)`, id, typ, status, labels, meta, model.ISO(at), model.ISO(at))
+	}
+	tests := []struct {
+		name    string
+		event   string
+		mr      string // the MR's status
+		blocker string // labels of its open blocker ("" = none)
+		meta    string // the blocker's metadata
+		fires   bool
+	}{
+		{"a conflict bead", model.EventPRConflictDetected, "in_progress", `["gt:pr-conflict"]`, `{}`, false},
+		{"the feedback bead marked", model.EventPRConflictDetected, "in_progress", `["gt:pr-feedback"]`, `{"has_conflicts":1,"conflict_target_branch":"main"}`, false},
+		{"the feedback bead left unmarked", model.EventPRConflictDetected, "in_progress", `["gt:pr-feedback"]`, `{}`, true},
+		{"the feedback bead marked with another branch", model.EventPRConflictDetected, "in_progress", `["gt:pr-feedback"]`, `{"has_conflicts":1,"conflict_target_branch":"dev"}`, true},
+		{"a conflict with nothing", model.EventPRConflictDetected, "in_progress", "", "", true},
+		{"a feedback bead", model.EventPRFeedbackDetected, "in_progress", `["gt:pr-feedback"]`, `{}`, false},
+		{"the conflict bead marked", model.EventPRFeedbackDetected, "in_progress", `["gt:pr-conflict"]`, `{"has_feedback":1}`, false},
+		{"the conflict bead left unmarked", model.EventPRFeedbackDetected, "in_progress", `["gt:pr-conflict"]`, `{}`, true},
+		{"a merged MR is not judged", model.EventPRFeedbackDetected, "closed", "", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			defer func() {
+				exec(`DELETE FROM town_events WHERE event_id = 'ev'`)
+				exec(`DELETE FROM bead_dependencies WHERE bead_id = 'mr'`)
+				exec(`DELETE FROM review_metadata WHERE bead_id = 'mr'`)
+				exec(`DELETE FROM beads WHERE bead_id IN ('mr', 'fix')`)
+			}()
+			bead("mr", "merge_request", tt.mr, `["gt:merge-request"]`, `{}`)
+			exec(`INSERT INTO review_metadata (bead_id, branch, target_branch) VALUES ('mr', 'b', 'main')`)
+			if tt.blocker != "" {
+				bead("fix", "issue", "open", tt.blocker, tt.meta)
+				exec(`INSERT INTO bead_dependencies (bead_id, depends_on_bead_id, dependency_type) VALUES ('mr', 'fix', 'blocks')`)
+			}
+			exec(`INSERT INTO town_events (event_id, event_type, agent_id, bead_id, payload, created_at, processed_at)
+				VALUES ('ev', ?, NULL, 'mr', '{"mr_bead_id":"mr"}', ?, ?)`, tt.event, model.ISO(at), model.ISO(at.Add(time.Second)))
+			c.failures, c.seen = nil, map[string]bool{}
+			p := propByName(t, PropPRTroubleHandedOn).(*prTroubleProp)
+			p.last = model.ISO(at)
+			c.now = at.Add(2 * time.Second)
+			p.tick(c, &tickView{rec: &sim.TickRecord{At: at, End: c.now}, w: c.world, db: db})
+			fired := len(c.failures) == 1 && c.failures[0].Property == PropPRTroubleHandedOn
+			if fired != tt.fires || (!tt.fires && len(c.failures) != 0) {
+				t.Errorf("fired %v, want %v (%v)", fired, tt.fires, c.failures)
+			}
+		})
+	}
 }

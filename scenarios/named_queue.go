@@ -37,3 +37,28 @@ func queueCut() Scenario {
 		},
 	}
 }
+
+// lateConflicts: PRs get review comments, failing checks and conflicts,
+// and seven in ten of those with comments turn dirty one CI run later,
+// while their feedback bead is often still at work: the Town marks that
+// bead has_conflicts instead of opening a conflict bead, and the polecat
+// that finishes it resolves the conflicts too.
+func lateConflicts() Scenario {
+	c := Default()
+	c.GitHub.Merge = 1
+	c.GitHub.Comments = 2
+	c.GitHub.FailingChecks = 1
+	c.GitHub.Conflict = 1
+	c.GitHub.LateConflict = 0.7
+	c.Duration = 90 * time.Minute
+	return Scenario{
+		Name: "late-conflicts",
+		Purpose: "PRs get comments, failing checks and conflicts; most PRs with comments turn dirty one CI run later, " +
+			"while their feedback bead is at work (github.late_conflict)",
+		Config: c,
+		Expect: Expect{
+			Actions: []string{reconciler.PollPR, reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: waiting()},
+		},
+	}
+}

@@ -157,6 +157,8 @@ var properties = []propertySpec{
 		func() property { return &containerStatusQueuedProp{} }},
 	{PropertyInfo{PropDrainSettles, "safety", "rows: town_events created_at and processed_at each tick; the tick's start, whether it threw; fault times (drain read, event apply, rig list, config read: excuses)"},
 		newDrainSettlesProp},
+	{PropertyInfo{PropPRTroubleHandedOn, "safety", "rows: pr_conflict_detected and pr_feedback_detected town_events processed in the tick (mr_bead_id); the MR's status and target branch; its unfinished blockers (labels, has_conflicts, conflict_target_branch, has_feedback); escalations naming it and their escalation_metadata; fault times (excuse)"},
+		func() property { return &prTroubleProp{} }},
 	// liveness
 	{PropertyInfo{PropSettle, "liveness", "the world's issues (creation time), the heal time, the beads' status at the end"},
 		func() property { return &settleProp{} }},

@@ -264,6 +264,9 @@ func (w *World) workDone(p *process) {
 		}
 	case jobFeedback, jobRework:
 		w.github.fix(j.prURL, false)
+		if w.askedToResolveConflicts(j.beadID) {
+			w.github.fix(j.prURL, true)
+		}
 	case jobConflict:
 		w.github.fix(j.prURL, true)
 	}
@@ -386,4 +389,12 @@ func (w *World) agentCompleted(agentID, status, reason string) {
 		w.faults.fire(FaultDuplicateCompleted, des.F("agent", agentID), des.F("after", d))
 		w.eng.After(d, send)
 	}
+}
+
+// askedToResolveConflicts reports whether the Town marked a feedback bead
+// as also having merge conflicts (metadata has_conflicts = 1), read as
+// its polecat finishes.
+func (w *World) askedToResolveConflicts(beadID string) bool {
+	n, err := w.town.DB().Int(`SELECT count(*) FROM beads WHERE bead_id = ? AND json_extract(metadata, '$.has_conflicts') = 1`, beadID)
+	return err == nil && n > 0
 }

@@ -116,6 +116,7 @@ func (c Config) Validate() error {
 	v.weights("github.errors", e.OK, e.ServerError, e.RateLimited, e.NotFound, e.Invalid, e.Network, e.WrongShape)
 	v.prob("github.merge_fail", g.MergeFail)
 	v.prob("github.landing_close", g.LandingClose)
+	v.prob("github.late_conflict", g.LateConflict)
 	v.prob("github.mirror", g.Mirror)
 	v.prob("github.many_checks", g.ManyChecks)
 

@@ -87,6 +87,9 @@ func (g *github) open(rigID, branch string, landing bool) string {
 	switch plan {
 	case planComments:
 		pr.comments, pr.changes = true, true
+		if c.LateConflict > 0 && g.w.src.Stream("github/late-conflict").Bool(c.LateConflict) {
+			g.w.eng.Schedule(pr.checksAt.Add(c.ChecksDelay.Sample(g.r)), func() { g.lateConflict(pr) })
+		}
 	case planFailingChecks:
 		pr.failing = true
 	case planApproval:
@@ -170,6 +173,15 @@ func (g *github) fix(url string, conflicts bool) {
 	}
 	pr.checksAt = g.w.eng.Now().Add(g.cfg.ChecksDelay.Sample(g.r))
 	g.w.record("pr", des.F("url", url), des.F("event", "fixed"), des.F("conflicts", conflicts))
+}
+
+// lateConflict turns an open PR dirty: its target branch moved
+// (GitHubConfig.LateConflict).
+func (g *github) lateConflict(pr *pullRequest) {
+	if pr.state == "open" && !pr.conflicts {
+		pr.conflicts = true
+		g.w.record("pr", des.F("url", pr.url), des.F("event", "late_conflict"))
+	}
 }
 
 // requestChanges is a refinery's review in comments mode.

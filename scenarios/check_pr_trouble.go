@@ -1,0 +1,84 @@
+package scenarios
+
+import (
+	"strings"
+	"time"
+
+	"github.com/townsim/townsim/model"
+)
+
+// PropPRTroubleHandedOn names what applying a PR conflict or feedback
+// event must leave for someone to act on.
+const PropPRTroubleHandedOn = "safety/pr-trouble-handed-on"
+
+// prTroubleProp: when the drain applies a pr_conflict_detected or
+// pr_feedback_detected event for a merge request that is still live,
+// the trouble is handed to someone (model.md §5.5): right after that
+// tick the MR is blocked by an unfinished bead that asks for it —
+//   - a conflict: a gt:pr-conflict bead, or the open gt:pr-feedback bead
+//     marked has_conflicts = 1 with conflict_target_branch = the MR's
+//     target branch, or (conflicts not auto-resolved) an escalation naming
+//     the MR whose escalation_metadata says high, merge_conflict, not
+//     acknowledged, never re-escalated;
+//   - feedback: a gt:pr-feedback bead, or the open gt:pr-conflict bead
+//     marked has_feedback = 1.
+//
+// Judged each tick for the events processed in it, from the rows; a tick
+// in which the failpoint that marks an event processed without applying
+// it fired is not judged, nor an MR that ended or went since.
+type prTroubleProp struct {
+	last   string
+	judged int
+}
+
+func (p *prTroubleProp) tick(c *checker, t *tickView) {
+	since := p.last
+	p.last = model.ISO(c.now)
+	if c.faultNear(t.rec.At, c.now, model.FPEventNotFound) {
+		return
+	}
+	for _, e := range c.pairs(t.db, `SELECT event_type, json_extract(payload, '$.mr_bead_id') FROM town_events
+		WHERE event_type IN ('pr_conflict_detected', 'pr_feedback_detected') AND processed_at IS NOT NULL AND processed_at > ?
+			AND json_type(payload, '$.mr_bead_id') = 'text'
+		ORDER BY rowid`, since) {
+		p.judge(c, t.db, e[0], e[1])
+	}
+}
+
+func (p *prTroubleProp) judge(c *checker, db *model.DB, typ, mr string) {
+	live := c.pairs(db, `SELECT bead_id, COALESCE((SELECT target_branch FROM review_metadata WHERE bead_id = ?), '')
+		FROM beads WHERE bead_id = ? AND status NOT IN ('closed', 'failed')`, mr, mr)
+	if len(live) == 0 {
+		return
+	}
+	target := live[0][1]
+	p.judged++
+	blockers := c.pairs(db, `SELECT fb.bead_id, fb.labels || char(9) || COALESCE(json_extract(fb.metadata, '$.has_conflicts'), '')
+			|| char(9) || COALESCE(json_extract(fb.metadata, '$.conflict_target_branch'), '') || char(9) || COALESCE(json_extract(fb.metadata, '$.has_feedback'), '')
+		FROM bead_dependencies bd JOIN beads fb ON fb.bead_id = bd.depends_on_bead_id
+		WHERE bd.bead_id = ? AND bd.dependency_type = 'blocks' AND fb.status NOT IN ('closed', 'failed')`, mr)
+	for _, b := range blockers {
+		f := strings.Split(b[1], "\t")
+		conflictBead, feedbackBead := strings.Contains(f[0], `"`+model.LabelPRConflict+`"`), strings.Contains(f[0], `"`+model.LabelPRFeedback+`"`)
+		switch {
+		case typ == model.EventPRConflictDetected && (conflictBead || feedbackBead && f[1] == "1" && f[2] == target):
+			return
+		case typ == model.EventPRFeedbackDetected && (feedbackBead || conflictBead && f[3] == "1"):
+			return
+		}
+	}
+	if typ == model.EventPRConflictDetected && len(c.pairs(db, `SELECT b.bead_id, '' FROM beads b JOIN escalation_metadata em ON em.bead_id = b.bead_id
+		WHERE b.type = 'escalation' AND json_extract(b.metadata, '$.mr_bead_id') = ? AND em.severity = 'high'
+			AND em.category = 'merge_conflict' AND em.acknowledged = 0 AND em.re_escalation_count = 0`, mr)) > 0 {
+		return
+	}
+	c.violation(PropPRTroubleHandedOn, mr+"@"+typ, "the drain applied %s for live merge request %s by %s; nothing unfinished asks for it (its open blockers: %v)",
+		typ, short(mr), c.now.Format(time.RFC3339), blockers)
+}
+
+func (p *prTroubleProp) unjudged(*checker) string {
+	if p.judged == 0 {
+		return "no PR conflict or feedback event was applied to a live merge request"
+	}
+	return ""
+}
