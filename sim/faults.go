@@ -23,6 +23,16 @@ type faultLayer struct {
 	// quiet before: the scenario's town, rigs and mayor are given, not
 	// under test, and a failed setup would end the run before it starts.
 	armed bool
+	// hits lists the code failpoints that fired, in order, with what
+	// they targeted.
+	hits []FaultHit
+}
+
+// FaultHit is one firing of a code failpoint: its kind, the target the
+// Town named (e.g. an event's id; "" for none) and when it fired.
+type FaultHit struct {
+	Kind, Target string
+	At           time.Time
 }
 
 func newFaultLayer(w *World, mix FaultMix) *faultLayer {
@@ -84,8 +94,12 @@ func (f *faultLayer) decide(name, target string) bool {
 		return false
 	}
 	f.fire(name, des.F("target", target))
+	f.hits = append(f.hits, FaultHit{Kind: name, Target: target, At: f.w.eng.Now()})
 	return true
 }
+
+// CodeFaultHits returns the code failpoints that fired so far, in order.
+func (w *World) CodeFaultHits() []FaultHit { return w.faults.hits }
 
 // modelFaults builds the Town's failpoints for the code kinds that are
 // on, nil when none is.
