@@ -239,6 +239,9 @@ func (w *World) startJob(p *process) {
 	default:
 		d := w.cfg.Work.Fixup.Sample(r)
 		w.eng.After(d, func() { w.workDone(p) })
+		if j.kind == jobFeedback {
+			w.github.lateConflictDuring(j.prURL, d/2)
+		}
 	}
 }
 

@@ -39,14 +39,14 @@ type GitHubConfig struct {
 	// convoy's landing MR (the feature branch into the default branch)
 	// after CloseDelay without merging it, instead of its drawn fate.
 	LandingClose float64 `yaml:"landing_close"`
-	// LateConflict is the fraction of PRs drawn with review comments
-	// whose target branch moves while the comments are being addressed:
-	// one CI run after the first, the PR turns dirty (merge conflicts)
-	// until a push resolves them. Production's poll then reports the
-	// conflict on an MR whose feedback bead is still open, and the Town
-	// asks that bead's polecat to resolve the conflicts too (the world's
-	// polecat does so when its bead says so as it finishes). Nothing is
-	// drawn while it is 0.
+	// LateConflict is the fraction of the feedback beads on PRs drawn
+	// with review comments during whose work the PR's target branch
+	// moves: halfway through the polecat's work the PR turns dirty (merge
+	// conflicts) until a push resolves them. Production's poll then
+	// reports the conflict on an MR whose feedback bead is still open, and
+	// the Town marks that bead has_conflicts for its polecat (the world's
+	// polecat resolves the conflicts when its bead says so as it
+	// finishes). Nothing is drawn while it is 0.
 	LateConflict float64 `yaml:"late_conflict"`
 	// MergeFail is the probability that a merge call fails although the
 	// PR is mergeable.

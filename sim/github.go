@@ -87,9 +87,6 @@ func (g *github) open(rigID, branch string, landing bool) string {
 	switch plan {
 	case planComments:
 		pr.comments, pr.changes = true, true
-		if c.LateConflict > 0 && g.w.src.Stream("github/late-conflict").Bool(c.LateConflict) {
-			g.w.eng.Schedule(pr.checksAt.Add(c.ChecksDelay.Sample(g.r)), func() { g.lateConflict(pr) })
-		}
 	case planFailingChecks:
 		pr.failing = true
 	case planApproval:
@@ -175,13 +172,22 @@ func (g *github) fix(url string, conflicts bool) {
 	g.w.record("pr", des.F("url", url), des.F("event", "fixed"), des.F("conflicts", conflicts))
 }
 
-// lateConflict turns an open PR dirty: its target branch moved
-// (GitHubConfig.LateConflict).
-func (g *github) lateConflict(pr *pullRequest) {
-	if pr.state == "open" && !pr.conflicts {
-		pr.conflicts = true
-		g.w.record("pr", des.F("url", pr.url), des.F("event", "late_conflict"))
+// lateConflictDuring draws whether the target branch of a PR whose
+// feedback a polecat has begun to address moves after d
+// (GitHubConfig.LateConflict): the PR, still open and clean then, turns
+// dirty.
+func (g *github) lateConflictDuring(url string, d time.Duration) {
+	pr := g.prs[url]
+	if g.cfg.LateConflict == 0 || pr == nil || pr.plan != planComments ||
+		!g.w.src.Stream("github/late-conflict").Bool(g.cfg.LateConflict) {
+		return
 	}
+	g.w.eng.After(d, func() {
+		if pr.state == "open" && !pr.conflicts {
+			pr.conflicts = true
+			g.w.record("pr", des.F("url", pr.url), des.F("event", "late_conflict"))
+		}
+	})
 }
 
 // requestChanges is a refinery's review in comments mode.
