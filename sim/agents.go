@@ -267,7 +267,7 @@ func (w *World) workDone(p *process) {
 		}
 	case jobFeedback, jobRework:
 		w.github.fix(j.prURL, false)
-		if w.askedToResolveConflicts(j.beadID) {
+		if w.cfg.GitHub.LateConflict > 0 && w.askedToResolveConflicts(j.beadID) {
 			w.github.fix(j.prURL, true)
 		}
 	case jobConflict:
@@ -396,7 +396,9 @@ func (w *World) agentCompleted(agentID, status, reason string) {
 
 // askedToResolveConflicts reports whether the Town marked a feedback bead
 // as also having merge conflicts (metadata has_conflicts = 1), read as
-// its polecat finishes.
+// its polecat finishes. Only github.late_conflict makes a PR dirty while
+// its feedback bead is open, so the read is made only with it on: the
+// other runs' database work stays as it was.
 func (w *World) askedToResolveConflicts(beadID string) bool {
 	n, err := w.town.DB().Int(`SELECT count(*) FROM beads WHERE bead_id = ? AND json_extract(metadata, '$.has_conflicts') = 1`, beadID)
 	return err == nil && n > 0
