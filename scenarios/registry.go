@@ -72,6 +72,7 @@ var registry = []func() Scenario{
 	agentsAndEditors,
 	convoyTasksClosedInReview,
 	goneMidFlight,
+	refineryResetMidReview,
 }
 
 // All returns every named scenario, in listing order.
