@@ -36,6 +36,10 @@ type timedRule struct {
 	// on the first tick past the threshold (else only "never before")
 	upper bool
 	query string
+	// never, when set, lists the entities a condition the rule's own
+	// action does not change keeps out of the rule: the rule must not name
+	// one listed at the ends of both the previous tick and this one
+	never string
 	// eligible, when set, decides the rest of the condition at a time
 	eligible func(r timerRow, at time.Time) bool
 	agent    bool // the entity is an agent (else a bead)
@@ -112,6 +116,14 @@ func mrRows(cond string) string {
 const notBlocked = `NOT EXISTS (SELECT 1 FROM bead_dependencies d INNER JOIN beads y ON y.bead_id = d.depends_on_bead_id
 	WHERE d.bead_id = b.bead_id AND d.dependency_type = 'blocks' AND y.status NOT IN ('closed', 'failed'))`
 
+// The beads a working or stalled agent is hooked to, any agent is hooked
+// to, and the reviews with a PR URL.
+const (
+	workingOn = `SELECT current_hook_bead_id FROM agent_metadata WHERE current_hook_bead_id IS NOT NULL AND status IN ('working', 'stalled')`
+	anyHooked = `SELECT current_hook_bead_id FROM agent_metadata WHERE current_hook_bead_id IS NOT NULL`
+	withPR    = `SELECT bead_id FROM review_metadata WHERE coalesce(pr_url, '') != ''`
+)
+
 // timedRules is the table, from reconciler.md.
 var timedRules = []timedRule{
 	// AG-2: stalled more than 2.5 h (from stalled_at) → idle; paused while draining.
@@ -123,7 +135,7 @@ var timedRules = []timedRule{
 		query: `SELECT bead_id || char(31) || last_activity_at || char(31) || status || '|' || dispatch_attempts || char(31) || ''
 			FROM agent_metadata WHERE dispatch_attempts >= ? AND coalesce(last_activity_at, '') != '' ORDER BY bead_id`},
 	// BD-3: an in-progress issue untouched for 5 min with nobody hooked → reset or fail.
-	{rule: "BD-3", after: 5 * time.Minute, upper: true,
+	{rule: "BD-3", after: 5 * time.Minute, upper: true, never: workingOn,
 		query: `SELECT b.bead_id || char(31) || b.updated_at || char(31) || b.status || char(31) || ''
 			FROM beads b WHERE b.type = 'issue' AND b.status = 'in_progress' AND coalesce(b.updated_at, '') != ''
 			  AND NOT EXISTS (SELECT 1 FROM agent_metadata a WHERE a.current_hook_bead_id = b.bead_id)
@@ -141,16 +153,16 @@ var timedRules = []timedRule{
 				  AND m.status NOT IN ('closed', 'failed'))
 			ORDER BY b.bead_id`},
 	// RQ-2: a PR-less review untouched for 30 min, not blocked, no working or stalled agent on it → reopen.
-	{rule: "RQ-2", after: 30 * time.Minute, upper: true,
+	{rule: "RQ-2", after: 30 * time.Minute, upper: true, never: workingOn + " UNION " + withPR,
 		query: mrRows(`coalesce(r.pr_url, '') = '' AND ` + notBlocked + `
 			AND NOT EXISTS (SELECT 1 FROM agent_metadata a WHERE a.current_hook_bead_id = b.bead_id AND a.status IN ('working', 'stalled'))`)},
 	// RQ-3: a PR-less review untouched for 2 min, not blocked, nobody hooked → reopen.
-	{rule: "RQ-3", after: 2 * time.Minute, upper: true,
+	{rule: "RQ-3", after: 2 * time.Minute, upper: true, never: anyHooked + " UNION " + withPR,
 		query: mrRows(`coalesce(r.pr_url, '') = '' AND ` + notBlocked + `
 			AND NOT EXISTS (SELECT 1 FROM agent_metadata a WHERE a.current_hook_bead_id = b.bead_id)`)},
 	// RQ-4: a PR-backed review untouched for 30 min → failed (its other
 	// conditions, code review and approval, are not restated: lower edge only).
-	{rule: "RQ-4", after: 30 * time.Minute,
+	{rule: "RQ-4", after: 30 * time.Minute, never: workingOn,
 		query: mrRows(`coalesce(r.pr_url, '') != '' AND coalesce(b.rig_id, '') != ''`)},
 	// GUPP's tiers: silence past 2 h → force stop (every tick), past 1 h →
 	// escalate, past 15 min with no tool running → warn; the last two at
@@ -179,9 +191,10 @@ var timedRules = []timedRule{
 // drain flag the reconcile saw; fault times.
 type timedRuleProp struct {
 	prev   []map[string]timerRow
-	acted  map[string]bool // rule + entity → named by this tick's actions
-	lower  int             // actions judged against their threshold
-	upperN int             // rows past their threshold judged for an action
+	kept   []map[string]bool // the never lists at the previous tick's end
+	acted  map[string]bool   // rule + entity → named by this tick's actions
+	lower  int               // actions judged against their threshold
+	upperN int               // rows past their threshold judged for an action
 }
 
 func (p *timedRuleProp) action(c *checker, a reconciler.Action, t *tickView) {
@@ -225,6 +238,7 @@ func (p *timedRuleProp) tick(c *checker, t *tickView) {
 	p.acted = nil
 	if p.prev == nil {
 		p.prev = make([]map[string]timerRow, len(timedRules))
+		p.kept = make([]map[string]bool, len(timedRules))
 	}
 	judgeUpper := t.res != nil && t.res.Ran && !c.faultNear(c.tickStart, c.now, codeFaultKinds()...)
 	if t.res != nil {
@@ -238,10 +252,25 @@ func (p *timedRuleProp) tick(c *checker, t *tickView) {
 		cur := p.rows(c, t, r)
 		prev := p.prev[i]
 		p.prev[i] = cur
+		var keptBefore, kept map[string]bool
+		if r.never != "" {
+			keptBefore, kept = p.kept[i], map[string]bool{}
+			ids, _ := t.db.Strings(r.never)
+			for _, id := range ids {
+				kept[id] = true
+			}
+			p.kept[i] = kept
+		}
 		// lower edge: every action of the rule on a row the previous tick showed
 		for key := range acted {
 			id, ok := strings.CutPrefix(key, r.rule+" ")
 			if !ok {
+				continue
+			}
+			if keptBefore[id] && kept[id] {
+				p.lower++
+				c.violation(PropTimedRuleEdges, r.rule+" "+id, "%s acted on %s while a condition it does not change kept the row out of the rule across the tick (an agent at work on it, any agent hooked, or a PR)",
+					r.rule, short(id))
 				continue
 			}
 			old, ok := prev[id]

@@ -14,11 +14,15 @@ import (
 // threshold, acts again inside its dedupe window, or does not act on a row
 // that met its whole condition past the threshold across a tick; and not
 // when the rule acts in time, when the row changed during the tick, or
-// when a paused rule's tick reconciled while draining.
+// when a paused rule's tick reconciled while draining; and it fires on a
+// rule acting on a row a condition kept out of it across the tick (BD-3
+// on an issue a working agent holds).
 func TestTimedRuleEdgesFires(t *testing.T) {
 	c, db := passedRun(t, "quiet-mayor", 20*time.Minute)
 	exec, one := rowsOf(t, db)
 	polecat := one(`SELECT bead_id FROM agent_metadata WHERE role = 'polecat' ORDER BY bead_id LIMIT 1`)
+	issue := one(`SELECT bead_id FROM beads WHERE type = 'issue' ORDER BY bead_id LIMIT 1`)
+	issueStatus := one(`SELECT status FROM beads WHERE bead_id = ?`, issue)
 	at := c.now
 	iso := func(d time.Duration) string { return model.ISO(at.Add(-d)) }
 	view := func(d time.Duration, draining bool) *tickView {
@@ -32,6 +36,7 @@ func TestTimedRuleEdgesFires(t *testing.T) {
 		exec(`UPDATE agent_metadata SET status = 'idle', dispatch_attempts = 0, stalled_at = NULL,
 			last_activity_at = ?, last_event_at = NULL, current_hook_bead_id = NULL WHERE bead_id = ?`, iso(0), polecat)
 		exec(`DELETE FROM agent_nudges WHERE agent_bead_id = ?`, polecat)
+		exec(`UPDATE beads SET status = ? WHERE bead_id = ?`, issueStatus, issue)
 	}
 	act := func(rule string) reconciler.Action {
 		return reconciler.Action{Rule: rule, Type: reconciler.TransitionAgent, AgentID: polecat}
@@ -116,6 +121,24 @@ func TestTimedRuleEdgesFires(t *testing.T) {
 			p.action(c, act("GUPP-escalate"), v)
 			p.tick(c, v)
 		}, true},
+		{"BD-3 resets an issue a working agent holds", func() {
+			exec(`UPDATE beads SET status = 'in_progress', updated_at = ? WHERE bead_id = ?`, iso(10*time.Minute), issue)
+			exec(`UPDATE agent_metadata SET status = 'working', current_hook_bead_id = ? WHERE bead_id = ?`, issue, polecat)
+		}, func(p *timedRuleProp) {
+			p.tick(c, view(0, false))
+			v := view(5*time.Second, false)
+			p.action(c, reconciler.Action{Rule: "BD-3", Type: reconciler.TransitionBead, BeadID: issue}, v)
+			p.tick(c, v)
+		}, true},
+		{"BD-3 resets an abandoned issue after 5 min", func() {
+			exec(`UPDATE beads SET status = 'in_progress', updated_at = ? WHERE bead_id = ?`, iso(6*time.Minute), issue)
+		}, func(p *timedRuleProp) {
+			p.tick(c, view(0, false))
+			v := view(5*time.Second, false)
+			p.action(c, reconciler.Action{Rule: "BD-3", Type: reconciler.TransitionBead, BeadID: issue}, v)
+			exec(`UPDATE beads SET status = 'open' WHERE bead_id = ?`, issue)
+			p.tick(c, v)
+		}, false},
 		{"GUPP never force-stops past 2 h", func() {
 			exec(`UPDATE agent_metadata SET status = 'working', last_activity_at = ?, last_event_at = ? WHERE bead_id = ?`,
 				iso(121*time.Minute), iso(121*time.Minute), polecat)

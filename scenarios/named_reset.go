@@ -8,7 +8,7 @@ import (
 
 // refineryResetMidReview: a direct-merge town (merge requests without a
 // PR) for 2 h, where an admin
-// force-resets a third of the refineries halfway through a review
+// force-resets a third of the refineries at a uniform point of a review
 // (production's adminForceResetAgent: unhook, then idle). The merge
 // request stays in progress with nobody hooked and no PR yet, which is
 // what the review queue's abandoned-review rule (RQ-3) exists for: it
@@ -22,7 +22,7 @@ func refineryResetMidReview() Scenario {
 	c.Duration = 2 * time.Hour
 	return Scenario{
 		Name: "refinery-reset-mid-review",
-		Purpose: "an admin force-resets reviewing refineries halfway through; their PR-less merge requests are " +
+		Purpose: "an admin force-resets reviewing refineries mid-review; their PR-less merge requests are " +
 			"left in progress with nobody hooked (RQ-3) while the processes work on",
 		Config: c,
 		Expect: Expect{

@@ -142,7 +142,7 @@ type WorkloadConfig struct {
 	// updateAgentStatus idle, on an id that is gone).
 	StaleAgentReset float64 `yaml:"stale_agent_reset"`
 	// ResetRefineryMidReview is the fraction of refinery processes on a
-	// review whose agent an admin force-resets halfway through it
+	// review whose agent an admin force-resets at a uniform point of it
 	// (production's adminForceResetAgent: unhookBead, then
 	// updateAgentStatus idle). The reset does not touch the merge request
 	// (it stays in progress with nobody hooked, for the review queue's

@@ -24,16 +24,17 @@ func (w *World) RefineryResets() []*RefineryReset { return w.refineryResets }
 
 // maybeResetRefineryMidReview draws whether an admin force-resets the
 // agent of a refinery process that has begun a review lasting d, and
-// schedules the reset halfway through it (the process is not told and
+// when: at a uniform point of the review (the process is not told and
 // works on).
 func (u *workload) maybeResetRefineryMidReview(p *process, d time.Duration) {
 	if u.cfg.ResetRefineryMidReview == 0 {
 		return
 	}
-	if r := u.w.src.Stream("workload/reset-refinery-mid-review"); !r.Bool(u.cfg.ResetRefineryMidReview) {
+	r := u.w.src.Stream("workload/reset-refinery-mid-review")
+	if !r.Bool(u.cfg.ResetRefineryMidReview) {
 		return
 	}
-	u.w.eng.After(d/2, func() {
+	u.w.eng.After(r.Uniform(0, d), func() {
 		if p.state != procRunning || !p.stuckAt.IsZero() {
 			return
 		}
