@@ -177,7 +177,8 @@ var timedRules = []timedRule{
 
 // timedRuleProp judges both edges of every timed rule of the table: the
 // rule's action never names a row before its threshold has passed since
-// the row's stamp (as the previous tick's end showed it: a later stamp
+// the row's stamp (as the previous tick's end showed it, for a bead rule also
+// when the bead was no candidate then: a later stamp
 // only shortens the age the reconcile saw), nor within its dedupe window
 // of its last nudge; and when a row met the rule's whole condition at the
 // end of the previous tick and still does unchanged at this tick's end,
@@ -190,11 +191,14 @@ var timedRules = []timedRule{
 // URLs, the latest reconciler nudges; the tick's actions; tick times; the
 // drain flag the reconcile saw; fault times.
 type timedRuleProp struct {
-	prev   []map[string]timerRow
-	kept   []map[string]bool // the never lists at the previous tick's end
-	acted  map[string]bool   // rule + entity → named by this tick's actions
-	lower  int               // actions judged against their threshold
-	upperN int               // rows past their threshold judged for an action
+	prev []map[string]timerRow
+	kept []map[string]bool // the never lists at the previous tick's end
+	// beads: the update time of every bead in progress or in review at
+	// the previous tick's end (the bead rules' stamp, candidate or not)
+	beads  map[string]string
+	acted  map[string]bool // rule + entity → named by this tick's actions
+	lower  int             // actions judged against their threshold
+	upperN int             // rows past their threshold judged for an action
 }
 
 func (p *timedRuleProp) action(c *checker, a reconciler.Action, t *tickView) {
@@ -248,6 +252,16 @@ func (p *timedRuleProp) tick(c *checker, t *tickView) {
 			}
 		}
 	}
+	beadsBefore, beads := p.beads, map[string]string{}
+	if lines, err := t.db.Strings(`SELECT bead_id || char(31) || updated_at FROM beads
+		WHERE status IN ('in_progress', 'in_review') AND coalesce(updated_at, '') != ''`); err == nil {
+		for _, l := range lines {
+			if id, at, ok := strings.Cut(l, "\x1f"); ok {
+				beads[id] = at
+			}
+		}
+	}
+	p.beads = beads
 	for i, r := range timedRules {
 		cur := p.rows(c, t, r)
 		prev := p.prev[i]
@@ -274,6 +288,9 @@ func (p *timedRuleProp) tick(c *checker, t *tickView) {
 				continue
 			}
 			old, ok := prev[id]
+			if !ok && !r.agent && beadsBefore[id] != "" {
+				old, ok = timerRow{id: id, stamp: beadsBefore[id]}, true // not a candidate then: its stamp still bounds the age
+			}
 			if !ok {
 				continue
 			}

@@ -130,6 +130,16 @@ func TestTimedRuleEdgesFires(t *testing.T) {
 			p.action(c, reconciler.Action{Rule: "BD-3", Type: reconciler.TransitionBead, BeadID: issue}, v)
 			p.tick(c, v)
 		}, true},
+		{"BD-3 resets an issue updated a minute ago, not abandoned then", func() {
+			exec(`UPDATE beads SET status = 'in_progress', updated_at = ? WHERE bead_id = ?`, iso(time.Minute), issue)
+			exec(`UPDATE agent_metadata SET current_hook_bead_id = ? WHERE bead_id = ?`, issue, polecat)
+		}, func(p *timedRuleProp) {
+			p.tick(c, view(0, false))
+			exec(`UPDATE agent_metadata SET current_hook_bead_id = NULL WHERE bead_id = ?`, polecat)
+			v := view(5*time.Second, false)
+			p.action(c, reconciler.Action{Rule: "BD-3", Type: reconciler.TransitionBead, BeadID: issue}, v)
+			p.tick(c, v)
+		}, true},
 		{"BD-3 resets an abandoned issue after 5 min", func() {
 			exec(`UPDATE beads SET status = 'in_progress', updated_at = ? WHERE bead_id = ?`, iso(6*time.Minute), issue)
 		}, func(p *timedRuleProp) {
