@@ -459,6 +459,7 @@ func TestScenarioReaches(t *testing.T) {
 	tests = append(tests, quietScenarioTests()...)
 	tests = append(tests, reviewScenarioTests()...)
 	tests = append(tests, queueScenarioTests()...)
+	tests = append(tests, resetScenarioTests()...)
 	for _, n := range Names() {
 		if !slices.ContainsFunc(tests, func(tt scenarioTest) bool { return tt.name == n }) {
 			t.Errorf("scenario %s has no test in TestScenarioReaches", n)

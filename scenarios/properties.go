@@ -283,6 +283,8 @@ var properties = []propertySpec{
 		func() property { return &feedbackAskedProp{} }},
 	{PropertyInfo{PropPRReviewWaits, "safety", "rows: in-progress merge requests with a PR URL and nobody hooked at a tick's end, and whether they are open at the next"},
 		func() property { return &prReviewWaitsProp{} }},
+	{PropertyInfo{PropTimedRuleEdges, "safety", "rows at each tick's end: agents' status, role, hook, stamps (stalled, activity, last event), attempts and tools; issues' and merge requests' status and update time; tracks and blocks edges; review PR URLs; the latest reconciler nudge per agent and source; the tick's actions and start time; the drain flag the reconcile saw; the attempt cap knob; fault times (excuses)"},
+		func() property { return &timedRuleProp{} }},
 }
 
 // differentialProp: a tick whose reconcile the original emitted other

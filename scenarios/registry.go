@@ -74,6 +74,7 @@ var registry = []func() Scenario{
 	goneMidFlight,
 	queueCut,
 	lateConflicts,
+	refineryResetMidReview,
 }
 
 // All returns every named scenario, in listing order.

@@ -229,6 +229,7 @@ func (w *World) startJob(p *process) {
 	case jobReview:
 		d := w.cfg.Work.Refinery.Sample(r)
 		w.eng.After(d, func() { w.reviewDone(p) })
+		w.users.maybeResetRefineryMidReview(p, d)
 	case jobIssue:
 		d := w.cfg.Work.Polecat.Sample(r)
 		w.eng.After(d, func() { w.workDone(p) })

@@ -163,6 +163,7 @@ func (c Config) Validate() error {
 	v.prob("workload.delete_agent_mid_work", l.DeleteAgentMidWork)
 	v.prob("workload.delete_agent_while_observed", l.DeleteAgentWhileObserved)
 	v.prob("workload.stale_agent_reset", l.StaleAgentReset)
+	v.prob("workload.reset_refinery_mid_review", l.ResetRefineryMidReview)
 	v.prob("workload.block_mr", l.BlockMR)
 	v.prob("workload.wasteland_tag_mr", l.WastelandTagMR)
 	v.prob("workload.wasteland_untag", l.WastelandUntag)

@@ -151,6 +151,15 @@ type WorkloadConfig struct {
 	// (production's adminForceResetAgent: unhookBead, then
 	// updateAgentStatus idle, on an id that is gone).
 	StaleAgentReset float64 `yaml:"stale_agent_reset"`
+	// ResetRefineryMidReview is the fraction of refinery processes on a
+	// review whose agent an admin force-resets at a uniform point of it
+	// (production's adminForceResetAgent: unhookBead, then
+	// updateAgentStatus idle). The reset does not touch the merge request
+	// (it stays in progress with nobody hooked, for the review queue's
+	// abandoned-review rule) nor stop the container's process, which
+	// works on and reports gt_done for an agent that lost its hook.
+	// Nothing is drawn while it is 0.
+	ResetRefineryMidReview float64 `yaml:"reset_refinery_mid_review"`
 	// BlockMR is the fraction of new merge requests a user makes wait for
 	// another issue under review (production's tRPC updateBead with
 	// depends_on: a blocks edge from the merge request to that issue),

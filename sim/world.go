@@ -54,6 +54,9 @@ type World struct {
 	editSeq int
 	// agentDeletes are the users' agent deletes (workload.delete_agent).
 	agentDeletes []*AgentDelete
+	// refineryResets are the admins' force resets of reviewing
+	// refineries (workload.reset_refinery_mid_review).
+	refineryResets []*RefineryReset
 
 	stats    WorldStats
 	rpcMeter Meter
