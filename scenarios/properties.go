@@ -139,6 +139,8 @@ var properties = []propertySpec{
 		func() property { return &deleteCountProp{} }},
 	{PropertyInfo{PropAgentGone, "safety", "the world's agent deletes (the agent's row, its hooked bead's status and every other bead's status and assignee just before and after, the error) and the admin's force resets of them (error, row after); rows each tick: agents, agent_metadata and assignees naming a deleted agent"},
 		func() property { return &agentGoneProp{} }},
+	{PropertyInfo{PropDoneRecord, "safety", "the drain's agent_done events (agent, branch, PR URL) and the rows just before and just after each one's application (unmetered snapshots): the agent's role, hook and status, the hook bead's labels, creator and status, merge requests' status, assignee, updated_at, metadata, review rows and tracks edges, new beads and bead events"},
+		func() property { return &doneRecordProp{} }},
 	{PropertyInfo{PropTargetBranch, "safety", "the world's rigs (the default branch each was created with); rows: new merge requests' rig and review_metadata target_branch (or its absence), the convoy their source tracks (merge mode, feature branch); fault times"},
 		func() property { return &targetBranchProp{} }},
 	{PropertyInfo{PropAnalyticsRig, "safety", "the Town's analytics data points (bead id, rig id) as the world's sink receives them; rows: the bead's rig_id at the end of that tick"},
