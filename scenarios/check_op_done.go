@@ -106,9 +106,12 @@ func endedAs(o *opView, bead, status string) bool {
 	return after == status || model.Terminal(before) && after == before
 }
 
-// prURLStored: url is on mr's review row and in its metadata.
+// prURLStored: url is on mr's review row and in its metadata. An MR
+// without a review row (a submit cut half-way, between its bead and its
+// review row) has none to update: only its metadata is judged.
 func prURLStored(o *opView, mr, url string) bool {
-	return o.after.reviews[mr]["pr_url"] == url && o.after.beads[mr].meta("pr_url") == url
+	_, row := o.before.reviews[mr]
+	return (!row || o.after.reviews[mr]["pr_url"] == url) && o.after.beads[mr].meta("pr_url") == url
 }
 
 func (p *doneRecordProp) unhooked(o *opView, a opRow, id, url string, bad func(string, string, ...any)) {
