@@ -143,6 +143,8 @@ var properties = []propertySpec{
 		func() property { return &doneRecordProp{} }},
 	{PropertyInfo{PropMergedSourceCloses, "safety", "rows at each tick's end: issues' status and updated_at, the status of the merge requests tracking them; the world's deleteAgent reopens; the tick record (fired, ran) and fault times (excuses)"},
 		func() property { return &mergedSourceProp{} }},
+	{PropertyInfo{PropExitRecord, "safety", "the drain's agent_completed events (agent, status, reason) and the rows just before and just after each one's application (unmetered snapshots): the agent's role, hook, status and dispatch_attempts; the hooked bead's status and assignee; new status_changed bead events and their failure reason"},
+		func() property { return &exitRecordProp{} }},
 	{PropertyInfo{PropTargetBranch, "safety", "the world's rigs (the default branch each was created with); rows: new merge requests' rig and review_metadata target_branch (or its absence), the convoy their source tracks (merge mode, feature branch); fault times"},
 		func() property { return &targetBranchProp{} }},
 	{PropertyInfo{PropAnalyticsRig, "safety", "the Town's analytics data points (bead id, rig id) as the world's sink receives them; rows: the bead's rig_id at the end of that tick"},
