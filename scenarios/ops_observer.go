@@ -168,7 +168,7 @@ type opObserver struct {
 }
 
 // watchedEvents are the town events whose application a property judges.
-var watchedEvents = map[string]bool{model.EventAgentDone: true, model.EventAgentCompleted: true}
+var watchedEvents = map[string]bool{model.EventAgentDone: true, model.EventAgentCompleted: true, model.EventPRStatusChanged: true}
 
 func (o *opObserver) BeforeEvent(t *model.Town, now time.Time, ev model.TownEvent, cfg *model.TownConfig) {
 	if o.next != nil {

@@ -145,6 +145,8 @@ var properties = []propertySpec{
 		func() property { return &mergedSourceProp{} }},
 	{PropertyInfo{PropExitRecord, "safety", "the drain's agent_completed events (agent, status, reason) and the rows just before and just after each one's application (unmetered snapshots): the agent's role, hook, status and dispatch_attempts; the hooked bead's status and assignee; new status_changed bead events and their failure reason"},
 		func() property { return &exitRecordProp{} }},
+	{PropertyInfo{PropReviewResultRecord, "safety", "the drain's pr_status_changed events (merge request, merged or closed) and the rows just before and just after each one's application (unmetered snapshots): the MR's status, metadata and review row; its source's status and assignee; the MRs tracking the source; new bead events"},
+		func() property { return &reviewResultProp{} }},
 	{PropertyInfo{PropTargetBranch, "safety", "the world's rigs (the default branch each was created with); rows: new merge requests' rig and review_metadata target_branch (or its absence), the convoy their source tracks (merge mode, feature branch); fault times"},
 		func() property { return &targetBranchProp{} }},
 	{PropertyInfo{PropAnalyticsRig, "safety", "the Town's analytics data points (bead id, rig id) as the world's sink receives them; rows: the bead's rig_id at the end of that tick"},
