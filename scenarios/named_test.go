@@ -458,6 +458,7 @@ func TestScenarioReaches(t *testing.T) {
 	tests = append(tests, historyScenarioTests()...)
 	tests = append(tests, quietScenarioTests()...)
 	tests = append(tests, reviewScenarioTests()...)
+	tests = append(tests, cutScenarioTests()...)
 	for _, n := range Names() {
 		if !slices.ContainsFunc(tests, func(tt scenarioTest) bool { return tt.name == n }) {
 			t.Errorf("scenario %s has no test in TestScenarioReaches", n)
