@@ -128,6 +128,7 @@ func Check(cfg sim.Config, bounds Bounds, opts CheckOptions) (*Report, error) {
 			userAnalytics(e, w)
 		}
 	}
+	ro.Events = &opObserver{c: c, next: ro.Events}
 	w, err := sim.NewWorld(cfg, ro)
 	if err != nil {
 		return nil, err

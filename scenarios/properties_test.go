@@ -121,7 +121,7 @@ func TestMutantsAreCaught(t *testing.T) {
 		// storm; whichever bound is crossed first catches it — since the
 		// dispatch ledger, usually the cooldown judged from start calls.
 		{model.MutantSkipCooldown, []string{PropRetryStorm, PropFlap, PropDispatchCooldown}},
-		{model.MutantLoseBead, []string{PropBeadLost}},
+		{model.MutantLoseBead, []string{PropBeadLost, PropReviewResultRecord}}, // the closed issue's row and its events go with it
 		{model.MutantDoubleDispatch, []string{PropOneOwner}},
 		{model.MutantFlap, []string{PropFalseDeath, PropFlap}},
 		// Events never processed grow old before the queue grows past

@@ -34,6 +34,7 @@ var registry = []func() Scenario{
 	mergesFailing,
 	landingMRFailing,
 	lateExitReports,
+	mergeCut,
 	codeReviewOff,
 	triageStartFails,
 	beadsDeleted,

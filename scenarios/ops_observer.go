@@ -1,0 +1,206 @@
+package scenarios
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/townsim/townsim/model"
+)
+
+// opWatcher is a property that judges the record one operation of the
+// Town writes: it sees each event the drain applies (the agent's gt_done,
+// its exit report, ...) with the rows just before and just after that one
+// application, so that the reconcile pass of the same tick cannot blur
+// what the operation itself wrote.
+type opWatcher interface {
+	op(c *checker, o *opView)
+}
+
+// opView is one application of a town event: the event (the world's call
+// and its arguments, as queued), the time, and the Town's rows read just
+// before and just after it, through the database's unmetered snapshot (an
+// observer's read: the run is the run without it).
+type opView struct {
+	ev            model.TownEvent
+	now           time.Time
+	before, after *opRows
+}
+
+// opRows is the part of a snapshot the operation-record properties read.
+type opRows struct {
+	beads   map[string]opRow // bead_id → row
+	agents  map[string]opRow // agent bead_id → agent_metadata row
+	reviews map[string]opRow // MR bead_id → review_metadata row
+	tracks  map[string][]string
+	events  []opRow // bead_events, in rowid order
+	maxEvt  int64   // the highest bead_events rowid
+}
+
+// opRow is one row by column name; NULL is absent from it.
+type opRow map[string]string
+
+func (r opRow) has(col string) bool { _, ok := r[col]; return ok }
+
+// meta is the row's metadata object's string member name ("" if none).
+func (r opRow) meta(name string) string {
+	var m map[string]any
+	if json.Unmarshal([]byte(r["metadata"]), &m) != nil {
+		return ""
+	}
+	switch v := m[name].(type) {
+	case string:
+		return v
+	case bool:
+		return fmt.Sprint(v)
+	}
+	return ""
+}
+
+func (r opRow) hasLabel(l string) bool {
+	var ls []string
+	if json.Unmarshal([]byte(r["labels"]), &ls) != nil {
+		return false
+	}
+	return slices.Contains(ls, l)
+}
+
+// readOpRows reads the rows the properties need from a snapshot.
+func readOpRows(db *model.DB) (*opRows, error) {
+	tables, err := db.Snapshot()
+	if err != nil {
+		return nil, err
+	}
+	out := &opRows{beads: map[string]opRow{}, agents: map[string]opRow{}, reviews: map[string]opRow{}, tracks: map[string][]string{}}
+	for _, t := range tables {
+		for _, vals := range t.Rows {
+			r := opRow{}
+			for i, col := range t.Columns {
+				switch v := vals[i].(type) {
+				case nil:
+				case []byte:
+					r[col] = string(v)
+				case string:
+					r[col] = v
+				default:
+					r[col] = fmt.Sprint(v)
+				}
+			}
+			switch t.Name {
+			case "beads":
+				out.beads[r["bead_id"]] = r
+			case "agent_metadata":
+				out.agents[r["bead_id"]] = r
+			case "review_metadata":
+				out.reviews[r["bead_id"]] = r
+			case "bead_dependencies":
+				if r["dependency_type"] == "tracks" {
+					out.tracks[r["depends_on_bead_id"]] = append(out.tracks[r["depends_on_bead_id"]], r["bead_id"])
+				}
+			case "bead_events":
+				out.events = append(out.events, r)
+				if id, ok := vals[0].(int64); ok && id > out.maxEvt {
+					out.maxEvt = id
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// newEvents are the bead_events rows after has that before had not.
+func (o *opView) newEvents() []opRow {
+	var out []opRow
+	for _, e := range o.after.events {
+		var id int64
+		fmt.Sscan(e["rowid"], &id)
+		if id > o.before.maxEvt {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// event reports whether the operation wrote a bead event of typ on bead
+// (and, when newValue is not "-", with that new_value).
+func (o *opView) event(bead, typ, newValue string) bool {
+	for _, e := range o.newEvents() {
+		if e["bead_id"] == bead && e["event_type"] == typ && (newValue == "-" || e["new_value"] == newValue) {
+			return true
+		}
+	}
+	return false
+}
+
+// newBeads are the beads of typ after that were not there before, by id.
+func (o *opView) newBeads(typ string) []opRow {
+	var out []opRow
+	for _, id := range slices.Sorted(mapKeys(o.after.beads)) {
+		if b := o.after.beads[id]; b["type"] == typ {
+			if _, old := o.before.beads[id]; !old {
+				out = append(out, b)
+			}
+		}
+	}
+	return out
+}
+
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// opObserver is the checker's observer of the drain (model.EventObserver):
+// it reads the rows around each event some property judges and hands
+// both to the opWatcher properties. next is the run's own observer
+// (differential mode), called first.
+type opObserver struct {
+	c      *checker
+	next   model.EventObserver
+	before *opRows
+	types  map[string]bool
+}
+
+// watchedEvents are the town events whose application a property judges.
+var watchedEvents = map[string]bool{model.EventAgentDone: true, model.EventAgentCompleted: true, model.EventPRStatusChanged: true}
+
+func (o *opObserver) BeforeEvent(t *model.Town, now time.Time, ev model.TownEvent, cfg *model.TownConfig) {
+	if o.next != nil {
+		o.next.BeforeEvent(t, now, ev, cfg)
+	}
+	o.before = nil
+	if !watchedEvents[ev.Type] {
+		return
+	}
+	if rows, err := readOpRows(t.DB()); err == nil {
+		o.before = rows
+	}
+}
+
+func (o *opObserver) AfterEvent(t *model.Town, now time.Time, ev model.TownEvent, err error) {
+	if o.before != nil && err == nil {
+		if after, rerr := readOpRows(t.DB()); rerr == nil {
+			v := &opView{ev: ev, now: now, before: o.before, after: after}
+			for _, p := range o.c.props {
+				if h, ok := p.(opWatcher); ok {
+					h.op(o.c, v)
+				}
+			}
+		}
+	}
+	o.before = nil
+	if o.next != nil {
+		o.next.AfterEvent(t, now, ev, err)
+	}
+}
+
+// opViolation records a violation of prop at the operation's time.
+func (c *checker) opViolation(o *opView, prop, entity, format string, args ...any) {
+	c.add(Violation{Property: prop, At: o.now, Tick: c.ticks + 1, Entity: entity, Detail: fmt.Sprintf(format, args...)})
+}
