@@ -72,6 +72,7 @@ var registry = []func() Scenario{
 	agentsAndEditors,
 	convoyTasksClosedInReview,
 	goneMidFlight,
+	prLateComment,
 }
 
 // All returns every named scenario, in listing order.

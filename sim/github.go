@@ -35,6 +35,8 @@ type pullRequest struct {
 	checksAt  time.Time // CI completes at this time
 	approveAt time.Time // an approving review arrives (zero = none needed)
 	many      bool      // CI has more check runs than one listing page (over 100)
+	greenAt   time.Time // first feedback answer of the current green run (zero: none)
+	late      bool      // the late review comment was drawn (GitHubConfig.LateComment)
 }
 
 // github is the GitHub the Town polls and merges through: PRs keyed by
@@ -236,7 +238,9 @@ func (g *github) respond(c model.Call) (model.Result, time.Duration) {
 		if g.apiError() != "" || pr == nil {
 			return model.Result{StatusCode: 200}, 0 // production's null
 		}
-		return model.Result{StatusCode: 200, Feedback: g.feedback(pr)}, 0
+		f := g.feedback(pr)
+		g.lateComment(pr)
+		return model.Result{StatusCode: 200, Feedback: f}, 0
 	case model.CallMergePR:
 		pr := g.prs[c.URL]
 		fail := !g.w.faults.healedFor("merge_fail") && g.api.Bool(g.cfg.MergeFail)
@@ -261,6 +265,32 @@ func (g *github) respond(c model.Call) (model.Result, time.Duration) {
 		return model.Result{StatusCode: 200, OK: true}, 0
 	}
 	return model.Result{StatusCode: 200}, 0
+}
+
+// lateComment runs after a feedback answer when GitHubConfig.LateComment
+// is on: a PR found green for at least the town's auto-merge delay draws,
+// once, whether a reviewer leaves an unresolved comment right after the
+// answer (before the Town's merge re-checks the feedback).
+func (g *github) lateComment(pr *pullRequest) {
+	if g.cfg.LateComment <= 0 || pr.late {
+		return
+	}
+	now := g.w.eng.Now()
+	if !g.green(pr) || pr.many {
+		pr.greenAt = time.Time{}
+		return
+	}
+	if pr.greenAt.IsZero() {
+		pr.greenAt = now
+	}
+	if now.Sub(pr.greenAt) < g.w.cfg.Town.AutoMergeDelay {
+		return
+	}
+	pr.late = true
+	if g.w.src.Stream("github/late-comment").Bool(g.cfg.LateComment) {
+		pr.comments = true
+		g.w.record("pr", des.F("url", pr.url), des.F("event", "late_comment"))
+	}
 }
 
 // mergeableState is GitHub's mergeable_state of an open PR.

@@ -1,0 +1,188 @@
+package scenarios
+
+import (
+	"testing"
+	"time"
+
+	"github.com/townsim/townsim/model"
+)
+
+// merge-call-only-on-green-feedback fires on a merge call whose PR's last
+// feedback answer showed unresolved comments, a failing or pending check,
+// a review still required, changes requested, or a thrown call; a green
+// answer or production's null (no feedback) keeps it quiet, and so does a
+// merge call of another PR.
+func TestMergeOnGreenFires(t *testing.T) {
+	c := newChecker(Default(), Bounds{}.withDefaults(), CheckOptions{})
+	green := &model.PRFeedback{AllChecksPass: true, ReviewDecision: "APPROVED", MergeStateStatus: "CLEAN"}
+	with := func(f func(*model.PRFeedback)) *model.PRFeedback { g := *green; f(&g); return &g }
+	const url = "https://github.com/o/r/pull/1"
+	for _, tc := range []struct {
+		name    string
+		answer  model.Result
+		mergeOf string
+		fires   bool
+	}{
+		{"green", model.Result{Feedback: green}, url, false},
+		{"null feedback", model.Result{}, url, false},
+		{"another PR's merge", model.Result{Feedback: with(func(f *model.PRFeedback) { f.HasUnresolvedComments = true })}, "https://github.com/o/r/pull/2", false},
+		{"unresolved comments", model.Result{Feedback: with(func(f *model.PRFeedback) { f.HasUnresolvedComments = true })}, url, true},
+		{"failing checks", model.Result{Feedback: with(func(f *model.PRFeedback) { f.HasFailingChecks = true })}, url, true},
+		{"checks pending", model.Result{Feedback: with(func(f *model.PRFeedback) { f.AllChecksPass = false })}, url, true},
+		{"review required", model.Result{Feedback: with(func(f *model.PRFeedback) { f.ReviewDecision = "REVIEW_REQUIRED" })}, url, true},
+		{"blocked", model.Result{Feedback: with(func(f *model.PRFeedback) { f.MergeStateStatus = "BLOCKED" })}, url, true},
+		{"changes requested", model.Result{Feedback: with(func(f *model.PRFeedback) { f.ReviewDecision = "CHANGES_REQUESTED" })}, url, true},
+		{"thrown feedback call", model.Result{Err: "fetch failed"}, url, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c.failures, c.seen = nil, map[string]bool{}
+			p := propByName(t, PropMergeOnGreen).(*mergeOnGreenProp)
+			now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			p.call(c, model.Call{Kind: model.CallPRFeedback, URL: url}, tc.answer, now)
+			p.call(c, model.Call{Kind: model.CallMergePR, URL: tc.mergeOf}, model.Result{OK: true}, now.Add(time.Second))
+			fired := len(c.failures) > 0 && c.failures[0].Property == PropMergeOnGreen
+			if fired != tc.fires || (!fired && len(c.failures) > 0) {
+				t.Fatalf("failures %v; want fired=%v", c.failures, tc.fires)
+			}
+		})
+	}
+}
+
+// approval-wait-analytics-paired fires on a "resolved" data point with no
+// detection before it and on a second detection before a resolution; a
+// detection, its resolution and a new detection keep it quiet.
+func TestApprovalWaitPairedFires(t *testing.T) {
+	c := newChecker(Default(), Bounds{}.withDefaults(), CheckOptions{})
+	for _, tc := range []struct {
+		name   string
+		events []string
+		fires  bool
+	}{
+		{"detected, resolved, detected", []string{approvalDetected, approvalResolved, approvalDetected}, false},
+		{"resolved first", []string{approvalResolved}, true},
+		{"resolved twice", []string{approvalDetected, approvalResolved, approvalResolved}, true},
+		{"detected twice", []string{approvalDetected, approvalDetected}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c.failures, c.seen = nil, map[string]bool{}
+			p := propByName(t, PropApprovalWaitPaired).(*approvalWaitPairedProp)
+			p.analytics(c, model.AnalyticsEvent{Event: "pr.poll_failed", BeadID: "other"}, nil)
+			for _, e := range tc.events {
+				p.analytics(c, model.AnalyticsEvent{Event: e, BeadID: "mr-1"}, nil)
+			}
+			fired := len(c.failures) > 0 && c.failures[0].Property == PropApprovalWaitPaired
+			if fired != tc.fires || (!fired && len(c.failures) > 0) {
+				t.Fatalf("failures %v; want fired=%v", c.failures, tc.fires)
+			}
+		})
+	}
+}
+
+// one-live-feedback-bead-per-mr and pr-poll-failure-names-cause, over the
+// rows of a short real default run.
+func TestPRRecordRowsFire(t *testing.T) {
+	c, db := passedRun(t, "default", 20*time.Minute)
+	exec, one := rowsOf(t, db)
+	mr := one(`SELECT b.bead_id FROM beads b JOIN review_metadata rm ON rm.bead_id = b.bead_id
+		WHERE b.type = 'merge_request' ORDER BY b.bead_id LIMIT 1`)
+	issues, err := db.Strings(`SELECT bead_id FROM beads WHERE type = 'issue' ORDER BY bead_id LIMIT 2`)
+	if err != nil || len(issues) < 2 {
+		t.Fatalf("issues %v %v", issues, err)
+	}
+
+	// one-live-feedback-bead-per-mr fires on a merge request blocked by two
+	// live feedback beads; one live and one closed keep it quiet.
+	for _, tc := range []struct {
+		name         string
+		secondStatus string
+		fires        bool
+	}{
+		{"two live", "in_progress", true},
+		{"one live, one closed", "closed", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			exec(`SAVEPOINT feedback`)
+			defer db.Exec(`ROLLBACK TO feedback`)
+			exec(`DELETE FROM bead_dependencies WHERE bead_id = ? AND dependency_type = 'blocks'`, mr)
+			for i, id := range issues {
+				st := "open"
+				if i == 1 {
+					st = tc.secondStatus
+				}
+				exec(`UPDATE beads SET labels = '["gt:pr-feedback"]', status = ? WHERE bead_id = ?`, st, id)
+				exec(`INSERT INTO bead_dependencies (bead_id, depends_on_bead_id, dependency_type) VALUES (?, ?, 'blocks')`, mr, id)
+			}
+			c.failures, c.seen = nil, map[string]bool{}
+			p := propByName(t, PropOneFeedbackBead).(*oneFeedbackBeadProp)
+			p.tick(c, &tickView{db: db})
+			fired := len(c.failures) > 0 && c.failures[0].Property == PropOneFeedbackBead
+			if fired != tc.fires || (!fired && len(c.failures) > 0) {
+				t.Fatalf("failures %v; want fired=%v", c.failures, tc.fires)
+			}
+		})
+	}
+
+	// pr-poll-failure-names-cause fires on a message that speaks of the other
+	// provider or misses the cause, and on a data point that names another
+	// kind, provider or status; production's own wording keeps it quiet.
+	const gh = "https://github.com/o/r/pull/1"
+	const gl = "https://gitlab.com/o/r/-/merge_requests/1"
+	notFound := model.PRStatus{ErrKind: "http_error", HTTPStatus: 404}
+	badGateway := model.PRStatus{ErrKind: "http_error", HTTPStatus: 502}
+	shape := model.PRStatus{ErrKind: "invalid_response", InvalidReason: "schema_mismatch", Keys: []string{"message", "status"}}
+	for _, tc := range []struct {
+		name, url, kind, msg string
+		answer               model.PRStatus
+		point                model.AnalyticsEvent
+		fires                bool
+	}{
+		{"GitHub 404", gh, "http_error", "PR not found (HTTP 404). Was the branch deleted?", notFound,
+			model.AnalyticsEvent{Reason: "http_error", Label: "github", StatusCode: 404}, false},
+		{"GitHub 404 called an MR", gh, "http_error", "MR not found (HTTP 404). Was the branch deleted?", notFound,
+			model.AnalyticsEvent{Reason: "http_error", Label: "github", StatusCode: 404}, true},
+		{"GitLab 404 called a pull request", gl, "http_error", "pull request not found (HTTP 404)", notFound,
+			model.AnalyticsEvent{Reason: "http_error", Label: "gitlab", StatusCode: 404}, true},
+		{"another status", gh, "http_error", "PR not found (HTTP 404).", badGateway,
+			model.AnalyticsEvent{Reason: "http_error", Label: "github", StatusCode: 502}, true},
+		{"502 with its text", gh, "http_error", "github API returned HTTP 502 Bad Gateway. Retrying.", badGateway,
+			model.AnalyticsEvent{Reason: "http_error", Label: "github", StatusCode: 502}, false},
+		{"data point without the status", gh, "http_error", "PR not found (HTTP 404).", notFound,
+			model.AnalyticsEvent{Reason: "http_error", Label: "github"}, true},
+		{"data point with a status for another kind", gh, "invalid_response",
+			"github API returned an unexpected response shape (schema_mismatch); top-level keys: message, status.", shape,
+			model.AnalyticsEvent{Reason: "invalid_response", Label: "github", StatusCode: 200}, true},
+		{"shape without its keys", gh, "invalid_response", "github API returned an unexpected response shape (schema_mismatch).", shape,
+			model.AnalyticsEvent{Reason: "invalid_response", Label: "github"}, true},
+		{"data point of another provider", gl, "no_token", "No GitLab token resolved for this town.", model.PRStatus{},
+			model.AnalyticsEvent{Reason: "no_token", Label: "github"}, true},
+		{"GitLab no token", gl, "no_token", "No GitLab token resolved for this town.", model.PRStatus{},
+			model.AnalyticsEvent{Reason: "no_token", Label: "gitlab"}, false},
+		{"unrecognised URL", "https://git.example/o/r/pull/1", "unrecognized_url",
+			"PR URL format not recognized: https://git.example/o/r/pull/1. Expected GitHub PR or GitLab MR URL.", model.PRStatus{},
+			model.AnalyticsEvent{Reason: "unrecognized_url"}, false},
+		{"refused host not named", "https://git.example/o/r/-/merge_requests/1", "host_mismatch",
+			"Refusing to send GitLab token to an unexpected host.", model.PRStatus{},
+			model.AnalyticsEvent{Reason: "host_mismatch", Label: "gitlab"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			exec(`SAVEPOINT pollfail`)
+			defer db.Exec(`ROLLBACK TO pollfail`)
+			exec(`UPDATE beads SET status = 'failed', metadata = json_set(COALESCE(metadata, '{}'),
+				'$.failureReason', 'pr_poll_failed', '$.failureKind', ?, '$.failureMessage', ?) WHERE bead_id = ?`, tc.kind, tc.msg, mr)
+			exec(`UPDATE review_metadata SET pr_url = ? WHERE bead_id = ?`, tc.url, mr)
+			c.failures, c.seen = nil, map[string]bool{}
+			p := propByName(t, PropPollFailureNamed).(*pollFailureNamedProp)
+			if tc.answer.ErrKind != "" {
+				p.call(c, model.Call{Kind: model.CallPRStatus, URL: tc.url}, model.Result{PR: tc.answer}, c.now)
+			}
+			pt := tc.point
+			pt.Event, pt.BeadID = "pr.poll_failed", mr
+			p.analytics(c, pt, nil)
+			p.tick(c, &tickView{db: db})
+			fired := len(c.failures) > 0 && c.failures[0].Property == PropPollFailureNamed
+			if fired != tc.fires || (!fired && len(c.failures) > 0) {
+				t.Fatalf("failures %v; want fired=%v", c.failures, tc.fires)
+			}
+		})
+	}
+}
