@@ -30,7 +30,8 @@ const PropPollFailureNamed = "safety/pr-poll-failure-names-cause"
 //   - per kind, it names the cause: no_token the provider and its token;
 //     http_error "HTTP <status>" with the status the world answered, for
 //     401 and 403 the token, for 404 that the PR was not found, for any
-//     other status its status text and the provider; invalid_response
+//     other status its status text and the provider, and no promise of a
+//     retry for a status that is not transient; invalid_response
 //     the provider and the world's reason (json_parse or
 //     schema_mismatch, then the answer's first top-level key);
 //     unrecognized_url the URL; host_mismatch the URL's host;
@@ -176,6 +177,9 @@ func (p *pollFailureNamedProp) messageWrong(prURL, kind, msg string) string {
 		default:
 			if !has(http.StatusText(code)) || !has(provider) {
 				return fmt.Sprintf("does not name the provider and the status text of HTTP %d", code)
+			}
+			if code < 500 && code != 429 && has("retrying") {
+				return fmt.Sprintf("promises a retry, but HTTP %d fails the MR for good", code)
 			}
 		}
 	case "invalid_response":

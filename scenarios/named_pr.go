@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/townsim/townsim/model/reconciler"
+	"github.com/townsim/townsim/sim"
 )
 
 // prLateComment: reviewers leave an unresolved review comment (without
@@ -28,6 +29,31 @@ func prLateComment() Scenario {
 		Config: c,
 		Expect: Expect{
 			Actions: []string{reconciler.PollPR, reconciler.MergePR},
+			Bounds:  Bounds{NonTerminal: waiting()},
+		},
+	}
+}
+
+// githubTokenRefused: gitlab-rig (a GitHub rig and a rig on a self-hosted
+// GitLab) where the providers now and then refuse a PR status call for
+// good — 401 (the town's token was revoked or expired), 403 (the token
+// lacks the scope, or a secondary rate limit) or 410 (the repository was
+// removed), one answer in 21 (github.errors unauthorized, forbidden,
+// gone). Production fails the MR at once on such a status (reconciler.md
+// §3.3) and tells the user why in the provider's words; BD-4 returns its
+// issue, which is worked again.
+func githubTokenRefused() Scenario {
+	s := gitlabRig()
+	c := s.Config
+	c.GitHub.Errors = sim.APIErrorWeights{OK: 60, Unauthorized: 1, Forbidden: 1, Gone: 1}
+	c.Duration = 2 * time.Hour
+	return Scenario{
+		Name: "github-token-refused",
+		Purpose: "gitlab-rig where GitHub and GitLab now and then answer a PR status call with 401, 403 or 410: " +
+			"the MR fails at once, with a message in its provider's words",
+		Config: c,
+		Expect: Expect{
+			Actions: []string{reconciler.PollPR},
 			Bounds:  Bounds{NonTerminal: waiting()},
 		},
 	}

@@ -73,6 +73,7 @@ var registry = []func() Scenario{
 	convoyTasksClosedInReview,
 	goneMidFlight,
 	prLateComment,
+	githubTokenRefused,
 }
 
 // All returns every named scenario, in listing order.

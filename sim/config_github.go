@@ -82,4 +82,13 @@ type APIErrorWeights struct {
 	WrongShape float64 `yaml:"wrong_shape"`
 	// Network is a thrown fetch error.
 	Network float64 `yaml:"network"`
+	// Unauthorized is a 401 (the token was revoked or expired;
+	// non-transient: the MR fails at once).
+	Unauthorized float64 `yaml:"unauthorized"`
+	// Forbidden is a 403 (the token lacks the scope, or a secondary rate
+	// limit; non-transient: the MR fails at once).
+	Forbidden float64 `yaml:"forbidden"`
+	// Gone is a 410 (the repository was removed; non-transient: the MR
+	// fails at once).
+	Gone float64 `yaml:"gone"`
 }

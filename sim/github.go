@@ -188,12 +188,16 @@ func (g *github) apiError() string {
 		return ""
 	}
 	e := g.cfg.Errors
-	i := pickWeighted(g.api, e.OK, e.ServerError, e.RateLimited, e.NotFound, e.Invalid, e.Network, e.WrongShape)
+	// The last three weights are world settings, not fault kinds of the
+	// swarm (they are zero unless a scenario sets them).
+	i := pickWeighted(g.api, e.OK, e.ServerError, e.RateLimited, e.NotFound, e.Invalid, e.Network, e.WrongShape,
+		e.Unauthorized, e.Forbidden, e.Gone)
 	if i > 0 {
 		g.w.faults.fire([...]string{"", "github_5xx", "github_429", "github_404", "github_invalid", "github_network",
-			"github_wrong_shape"}[i])
+			"github_wrong_shape", "github_401", "github_403", "github_410"}[i])
 	}
-	return [...]string{"", "server_error", "rate_limited", "not_found", "invalid", "network", "wrong_shape"}[i]
+	return [...]string{"", "server_error", "rate_limited", "not_found", "invalid", "network", "wrong_shape",
+		"unauthorized", "forbidden", "gone"}[i]
 }
 
 // wrongShapeKeys are the top-level keys of the wrong-shaped answer the
@@ -205,7 +209,7 @@ var wrongShapeKeys = []string{"message", "documentation_url", "status", "errors"
 func (g *github) respond(c model.Call) (model.Result, time.Duration) {
 	switch c.Kind {
 	case model.CallPRStatus:
-		switch g.apiError() {
+		switch apiErr := g.apiError(); apiErr {
 		case "server_error":
 			return model.Result{StatusCode: 502, PR: model.PRStatus{ErrKind: "http_error", HTTPStatus: 502}}, 0
 		case "rate_limited":
@@ -215,6 +219,9 @@ func (g *github) respond(c model.Call) (model.Result, time.Duration) {
 				g.setState(pr, "closed", "deleted")
 			}
 			return model.Result{StatusCode: 404, PR: model.PRStatus{ErrKind: "http_error", HTTPStatus: 404}}, 0
+		case "unauthorized", "forbidden", "gone":
+			code := map[string]int{"unauthorized": 401, "forbidden": 403, "gone": 410}[apiErr]
+			return model.Result{StatusCode: code, PR: model.PRStatus{ErrKind: "http_error", HTTPStatus: code}}, 0
 		case "invalid":
 			return model.Result{StatusCode: 200, PR: model.PRStatus{ErrKind: "invalid_response"}}, 0
 		case "network":
