@@ -49,26 +49,47 @@ func TestMergeOnGreenFires(t *testing.T) {
 }
 
 // approval-wait-analytics-paired fires on a "resolved" data point with no
-// detection before it and on a second detection before a resolution; a
-// detection, its resolution and a new detection keep it quiet.
+// detection before it, on a second detection before a resolution, on a
+// resolution that measures nothing or longer than the wait, and on a
+// detection whose duration is not the MR's age (over the rows of a short
+// real default run); a detection, its resolution a minute later and a new
+// detection keep it quiet.
 func TestApprovalWaitPairedFires(t *testing.T) {
-	c := newChecker(Default(), Bounds{}.withDefaults(), CheckOptions{})
+	c, db := passedRun(t, "default", 20*time.Minute)
+	_, one := rowsOf(t, db)
+	mr := one(`SELECT bead_id FROM beads WHERE type = 'merge_request' ORDER BY bead_id LIMIT 1`)
+	created, _ := model.ParseTime(one(`SELECT created_at FROM beads WHERE bead_id = ?`, mr))
+	start := c.now
+	type point struct {
+		event string
+		ms    float64 // duration; -1: the MR's age
+	}
 	for _, tc := range []struct {
 		name   string
-		events []string
+		points []point
 		fires  bool
 	}{
-		{"detected, resolved, detected", []string{approvalDetected, approvalResolved, approvalDetected}, false},
-		{"resolved first", []string{approvalResolved}, true},
-		{"resolved twice", []string{approvalDetected, approvalResolved, approvalResolved}, true},
-		{"detected twice", []string{approvalDetected, approvalDetected}, true},
+		{"detected, resolved, detected", []point{{approvalDetected, -1}, {approvalResolved, 60000}, {approvalDetected, -1}}, false},
+		{"resolved first", []point{{approvalResolved, 60000}}, true},
+		{"resolved twice", []point{{approvalDetected, -1}, {approvalResolved, 60000}, {approvalResolved, 60000}}, true},
+		{"detected twice", []point{{approvalDetected, -1}, {approvalDetected, -1}}, true},
+		{"resolved measuring nothing", []point{{approvalDetected, -1}, {approvalResolved, 0}}, true},
+		{"resolved longer than the wait", []point{{approvalDetected, -1}, {approvalResolved, 600000}}, true},
+		{"detected not the MR's age", []point{{approvalDetected, 0}}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			defer func() { c.now = start }()
 			c.failures, c.seen = nil, map[string]bool{}
 			p := propByName(t, PropApprovalWaitPaired).(*approvalWaitPairedProp)
 			p.analytics(c, model.AnalyticsEvent{Event: "pr.poll_failed", BeadID: "other"}, nil)
-			for _, e := range tc.events {
-				p.analytics(c, model.AnalyticsEvent{Event: e, BeadID: "mr-1"}, nil)
+			for i, pt := range tc.points {
+				c.now = start.Add(time.Duration(i) * 2 * time.Minute)
+				ms := pt.ms
+				if ms < 0 {
+					ms = float64(c.now.Sub(created).Milliseconds())
+				}
+				p.analytics(c, model.AnalyticsEvent{Event: pt.event, BeadID: mr, DurationMs: ms}, nil)
+				p.judgeAges(c, db)
 			}
 			fired := len(c.failures) > 0 && c.failures[0].Property == PropApprovalWaitPaired
 			if fired != tc.fires || (!fired && len(c.failures) > 0) {

@@ -157,7 +157,7 @@ var properties = []propertySpec{
 		func() property { return &mergeOnGreenProp{} }},
 	{PropertyInfo{PropOneFeedbackBead, "safety", "rows: merge requests' blocks dependencies, the blockers' labels and status (each tick)"},
 		func() property { return &oneFeedbackBeadProp{} }},
-	{PropertyInfo{PropApprovalWaitPaired, "safety", "the Town's analytics data points (pr.awaiting_approval_detected and _resolved, bead); fault times (excuses)"},
+	{PropertyInfo{PropApprovalWaitPaired, "safety", "the Town's analytics data points (pr.awaiting_approval_detected and _resolved: bead, duration) and when each arrived; rows: the MR's created_at; fault times (excuses)"},
 		func() property { return &approvalWaitPairedProp{} }},
 	{PropertyInfo{PropPollFailureNamed, "safety", "the Town's PR status answers (HTTP status, invalid reason, keys) and pr.poll_failed data points; rows: failed MRs' failureReason, failureKind, failureMessage and PR URL"},
 		func() property { return &pollFailureNamedProp{} }},
