@@ -29,7 +29,7 @@ const PropPollFailureNamed = "safety/pr-poll-failure-names-cause"
 //     either, is exempt);
 //   - per kind, it names the cause: no_token the provider and its token;
 //     http_error "HTTP <status>" with the status the world answered, for
-//     401 and 403 the token, for 404 that the PR was not found, for any
+//     401 and 403 the token, for 404 that the PR (GitLab: MR) was not found, for any
 //     other status its status text and the provider, and no promise of a
 //     retry for a status that is not transient; invalid_response
 //     the provider and the world's reason (json_parse or
@@ -171,8 +171,12 @@ func (p *pollFailureNamedProp) messageWrong(prURL, kind, msg string) string {
 				return "does not say the town's token is at fault"
 			}
 		case 404:
-			if !has("not found") {
-				return "does not say the PR was not found"
+			what := "PR"
+			if provider == "gitlab" {
+				what = "MR"
+			}
+			if !has(what + " not found") {
+				return "does not say the " + what + " itself was not found"
 			}
 		default:
 			if !has(http.StatusText(code)) || !has(provider) {

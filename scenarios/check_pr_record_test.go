@@ -161,6 +161,8 @@ func TestPRRecordRowsFire(t *testing.T) {
 			model.AnalyticsEvent{Reason: "http_error", Label: "github", StatusCode: 404}, false},
 		{"GitHub 404 called an MR", gh, "http_error", "MR not found (HTTP 404). Was the branch deleted?", notFound,
 			model.AnalyticsEvent{Reason: "http_error", Label: "github", StatusCode: 404}, true},
+		{"404 as a bare status", gh, "http_error", "github API returned HTTP 404 Not Found. Not retryable.", notFound,
+			model.AnalyticsEvent{Reason: "http_error", Label: "github", StatusCode: 404}, true},
 		{"GitLab 404 called a pull request", gl, "http_error", "pull request not found (HTTP 404)", notFound,
 			model.AnalyticsEvent{Reason: "http_error", Label: "gitlab", StatusCode: 404}, true},
 		{"another status", gh, "http_error", "PR not found (HTTP 404).", badGateway,
@@ -207,6 +209,75 @@ func TestPRRecordRowsFire(t *testing.T) {
 			p.analytics(c, pt, nil)
 			p.tick(c, &tickView{db: db})
 			fired := len(c.failures) > 0 && c.failures[0].Property == PropPollFailureNamed
+			if fired != tc.fires || (!fired && len(c.failures) > 0) {
+				t.Fatalf("failures %v; want fired=%v", c.failures, tc.fires)
+			}
+		})
+	}
+}
+
+// failing-polls-fail-mr fires on a merge request still in progress after
+// the answer that completed 3 invalid, 10 transient or 1 non-transient
+// status answers in a row (over the rows of a short real default run); a
+// run broken by a normal answer or of another class, an answer right
+// after a feedback call (auto-resolve's re-check) or a failed MR keep it
+// quiet, and thrown calls neither count nor break a run.
+func TestFailingPollsFailMRFires(t *testing.T) {
+	c, db := passedRun(t, "default", 20*time.Minute)
+	exec, one := rowsOf(t, db)
+	mr := one(`SELECT b.bead_id FROM beads b JOIN review_metadata rm ON rm.bead_id = b.bead_id
+		WHERE b.type = 'merge_request' ORDER BY b.bead_id LIMIT 1`)
+	const url = "https://github.com/o/r/pull/77"
+	ok := model.Result{PR: model.PRStatus{OK: true, State: "open"}}
+	invalid := model.Result{PR: model.PRStatus{ErrKind: "invalid_response"}}
+	bad := model.Result{PR: model.PRStatus{ErrKind: "http_error", HTTPStatus: 502}}
+	gone := model.Result{PR: model.PRStatus{ErrKind: "http_error", HTTPStatus: 410}}
+	thrown := model.Result{Err: "fetch failed"}
+	feedback := model.Result{Feedback: &model.PRFeedback{}}
+	times := func(r model.Result, n int) []model.Result {
+		out := make([]model.Result, n)
+		for i := range out {
+			out[i] = r
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name    string
+		answers []model.Result // status answers, each a minute apart; a feedback answer comes 3 s before the next
+		failed  bool
+		fires   bool
+	}{
+		{"three invalid", times(invalid, 3), false, true},
+		{"three invalid around a thrown call", []model.Result{invalid, thrown, invalid, invalid}, false, true},
+		{"three invalid, failed", times(invalid, 3), true, false},
+		{"two invalid, ok, invalid", []model.Result{invalid, invalid, ok, invalid}, false, false},
+		{"invalid, transient, invalid", []model.Result{invalid, bad, invalid}, false, false},
+		{"ten transient", times(bad, 10), false, true},
+		{"nine transient", times(bad, 9), false, false},
+		{"one 410", []model.Result{gone}, false, true},
+		{"two invalid and a re-check", []model.Result{invalid, invalid, feedback, invalid}, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			exec(`SAVEPOINT pollrun`)
+			defer db.Exec(`ROLLBACK TO pollrun`)
+			exec(`UPDATE beads SET status = 'in_progress' WHERE bead_id = ?`, mr)
+			exec(`UPDATE review_metadata SET pr_url = ? WHERE bead_id = ?`, url, mr)
+			if tc.failed {
+				exec(`UPDATE beads SET status = 'failed' WHERE bead_id = ?`, mr)
+			}
+			c.failures, c.seen = nil, map[string]bool{}
+			p := propByName(t, PropFailingPollsFailMR).(*failingPollsFailMRProp)
+			at := c.now
+			for _, r := range tc.answers {
+				if r.Feedback != nil { // 3 s before the next status call
+					p.call(c, model.Call{Kind: model.CallPRFeedback, URL: url}, r, at.Add(time.Minute+2*time.Second))
+					continue
+				}
+				at = at.Add(time.Minute)
+				p.call(c, model.Call{Kind: model.CallPRStatus, URL: url}, r, at.Add(5*time.Second))
+			}
+			p.tick(c, &tickView{db: db})
+			fired := len(c.failures) > 0 && c.failures[0].Property == PropFailingPollsFailMR
 			if fired != tc.fires || (!fired && len(c.failures) > 0) {
 				t.Fatalf("failures %v; want fired=%v", c.failures, tc.fires)
 			}

@@ -178,6 +178,8 @@ var properties = []propertySpec{
 		func() property {
 			return &mrFateProp{fate: map[string]time.Time{}, answers: map[string]int{}, attempts: map[string]int{}, world: map[string]bool{}, ran: map[string]int{}}
 		}},
+	{PropertyInfo{PropFailingPollsFailMR, "liveness", "the Town's PR status and feedback calls and answers (class of each: ok, transient, non-transient HTTP, invalid, thrown); rows: the merge requests with that PR URL and their status; fault times (excuses)"},
+		func() property { return &failingPollsFailMRProp{} }},
 	{PropertyInfo{PropPRPolled, "liveness", "rows: in-progress merge requests and their PR URLs; the Town's PR status calls; the tick records; the world's token settings"},
 		func() property { return &prPolledProp{waiting: map[string]int{}} }},
 	{PropertyInfo{PropStarvation, "liveness", "rows: non-terminal issues' and merge requests' updated_at; the heal time"},
