@@ -33,7 +33,8 @@ const PropPollFailureNamed = "safety/pr-poll-failure-names-cause"
 //     other status its status text and the provider, and no promise of a
 //     retry for a status that is not transient; invalid_response
 //     the provider and the world's reason (json_parse or
-//     schema_mismatch, then the answer's first top-level key);
+//     schema_mismatch, then the answer's first top-level key; no keys for
+//     a body that did not parse);
 //     unrecognized_url the URL; host_mismatch the URL's host;
 //   - its pr.poll_failed data point carries the bead's failureKind as
 //     its reason, the provider of the URL ("github", "gitlab", "" for an
@@ -199,6 +200,9 @@ func (p *pollFailureNamedProp) messageWrong(prURL, kind, msg string) string {
 		}
 		if reason == "schema_mismatch" && len(ans.Keys) > 0 && !strings.Contains(msg, ans.Keys[0]) {
 			return "does not list the answer's top-level keys (" + ans.Keys[0] + ", ...)"
+		}
+		if reason == "json_parse" && has("keys") {
+			return "lists top-level keys of a body that did not parse"
 		}
 	case "unrecognized_url":
 		if !strings.Contains(msg, prURL) {
