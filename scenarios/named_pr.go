@@ -7,25 +7,26 @@ import (
 	"github.com/townsim/townsim/sim"
 )
 
-// prLateComment: reviewers leave an unresolved review comment (without
-// requesting changes) on most PRs just as auto-merge is due — right after
-// the poll that found the PR green for the whole auto-merge delay, before
-// the Town's merge re-reads the feedback (github.late_comment). A third
-// of the PRs also wait for an approving review first. Production's merge
-// re-checks the feedback and gives up on the comment (reconciler.md §3.4
-// step 1); the next poll asks for a feedback bead, a polecat resolves the
-// comment, and the PR merges once green again.
-func prLateComment() Scenario {
+// prLateChange: on most PRs something that holds the merge back lands
+// just as auto-merge is due — right after the poll that found the PR
+// green for the whole auto-merge delay, before the Town's merge re-reads
+// the feedback (github.late_change): a reviewer's unresolved comment
+// (without requesting changes), a review requested again, or CI running
+// again. A third of the PRs also wait for an approving review first.
+// Production's merge re-checks the feedback and gives up (reconciler.md
+// §3.4 step 1); a comment gets a feedback bead, a review or a CI run is
+// waited for, and the PR merges once green again.
+func prLateChange() Scenario {
 	c := Default()
 	c.GitHub.Merge = 2
 	c.GitHub.Approval = 1
-	c.GitHub.LateComment = 0.6
+	c.GitHub.LateChange = 0.75
 	c.WorkloadStop = 60 * time.Minute
 	c.Duration = 2 * time.Hour
 	return Scenario{
-		Name: "pr-late-comment",
-		Purpose: "reviewers comment on most PRs just as auto-merge is due, after its last green poll and before the merge " +
-			"re-reads the feedback; a third of the PRs wait for approval first",
+		Name: "pr-late-change",
+		Purpose: "on most PRs a review comment, a new review request or a CI re-run lands just as auto-merge is due, " +
+			"after its last green poll and before the merge re-reads the feedback; a third of the PRs wait for approval first",
 		Config: c,
 		Expect: Expect{
 			Actions: []string{reconciler.PollPR, reconciler.MergePR},

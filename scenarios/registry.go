@@ -72,7 +72,7 @@ var registry = []func() Scenario{
 	agentsAndEditors,
 	convoyTasksClosedInReview,
 	goneMidFlight,
-	prLateComment,
+	prLateChange,
 	githubTokenRefused,
 }
 

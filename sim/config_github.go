@@ -56,13 +56,15 @@ type GitHubConfig struct {
 	// outcome; humans, who see every run, merge it as usual. Drawn from
 	// its own stream, only when on.
 	ManyChecks float64 `yaml:"many_checks"`
-	// LateComment is the probability that a reviewer leaves an unresolved
-	// review comment (no change request) on a PR just as auto-merge is due:
-	// right after a feedback answer that found the PR green for at least
-	// the town's auto-merge delay, once per PR. The Town's merge then
-	// meets the comment in its own re-check of the feedback. Drawn from its
-	// own stream, only when on.
-	LateComment float64 `yaml:"late_comment"`
+	// LateChange is the probability that something that holds a merge
+	// back lands on a PR just as auto-merge is due: right after a feedback
+	// answer that found the PR green for at least the town's auto-merge
+	// delay, once per PR, one of three, equally likely: a reviewer's
+	// unresolved comment (no change request), a review requested again
+	// (an approval is needed after ApprovalDelay), or CI running again
+	// (for ChecksDelay). The Town's merge then meets it in its own
+	// re-check of the feedback. Drawn from its own stream, only when on.
+	LateChange float64 `yaml:"late_change"`
 }
 
 // APIErrorWeights weigh the answers of a GitHub API call.

@@ -119,7 +119,7 @@ func (c Config) Validate() error {
 	v.prob("github.landing_close", g.LandingClose)
 	v.prob("github.mirror", g.Mirror)
 	v.prob("github.many_checks", g.ManyChecks)
-	v.prob("github.late_comment", g.LateComment)
+	v.prob("github.late_change", g.LateChange)
 
 	l := c.Workload
 	v.check(l.IssuesPerHour < 0, "workload.issues_per_hour", "is negative (%v)", l.IssuesPerHour)

@@ -36,7 +36,7 @@ type pullRequest struct {
 	approveAt time.Time // an approving review arrives (zero = none needed)
 	many      bool      // CI has more check runs than one listing page (over 100)
 	greenAt   time.Time // first feedback answer of the current green run (zero: none)
-	late      bool      // the late review comment was drawn (GitHubConfig.LateComment)
+	late      bool      // the late change was drawn (GitHubConfig.LateChange)
 }
 
 // github is the GitHub the Town polls and merges through: PRs keyed by
@@ -246,7 +246,7 @@ func (g *github) respond(c model.Call) (model.Result, time.Duration) {
 			return model.Result{StatusCode: 200}, 0 // production's null
 		}
 		f := g.feedback(pr)
-		g.lateComment(pr)
+		g.lateChange(pr)
 		return model.Result{StatusCode: 200, Feedback: f}, 0
 	case model.CallMergePR:
 		pr := g.prs[c.URL]
@@ -274,12 +274,12 @@ func (g *github) respond(c model.Call) (model.Result, time.Duration) {
 	return model.Result{StatusCode: 200}, 0
 }
 
-// lateComment runs after a feedback answer when GitHubConfig.LateComment
-// is on: a PR found green for at least the town's auto-merge delay draws,
-// once, whether a reviewer leaves an unresolved comment right after the
-// answer (before the Town's merge re-checks the feedback).
-func (g *github) lateComment(pr *pullRequest) {
-	if g.cfg.LateComment <= 0 || pr.late {
+// lateChange runs after a feedback answer when GitHubConfig.LateChange is
+// on: a PR found green for at least the town's auto-merge delay draws,
+// once, whether something holds its merge back right after the answer
+// (before the Town's merge re-checks the feedback), and what.
+func (g *github) lateChange(pr *pullRequest) {
+	if g.cfg.LateChange <= 0 || pr.late {
 		return
 	}
 	now := g.w.eng.Now()
@@ -294,10 +294,20 @@ func (g *github) lateComment(pr *pullRequest) {
 		return
 	}
 	pr.late = true
-	if g.w.src.Stream("github/late-comment").Bool(g.cfg.LateComment) {
-		pr.comments = true
-		g.w.record("pr", des.F("url", pr.url), des.F("event", "late_comment"))
+	r := g.w.src.Stream("github/late-change")
+	if !r.Bool(g.cfg.LateChange) {
+		return
 	}
+	kind := [...]string{"late_comment", "late_review_request", "late_ci_run"}[pickWeighted(r, 1, 1, 1)]
+	switch kind {
+	case "late_comment":
+		pr.comments = true
+	case "late_review_request":
+		pr.approveAt = now.Add(g.cfg.ApprovalDelay.Sample(r))
+	case "late_ci_run":
+		pr.checksAt = now.Add(g.cfg.ChecksDelay.Sample(r))
+	}
+	g.w.record("pr", des.F("url", pr.url), des.F("event", kind))
 }
 
 // mergeableState is GitHub's mergeable_state of an open PR.
