@@ -99,7 +99,7 @@ func TestApprovalWaitPairedFires(t *testing.T) {
 	}
 }
 
-// one-live-feedback-bead-per-mr and pr-poll-failure-names-cause, over the
+// one-live-fix-bead-per-mr-and-kind and pr-poll-failure-names-cause, over the
 // rows of a short real default run.
 func TestPRRecordRowsFire(t *testing.T) {
 	c, db := passedRun(t, "default", 20*time.Minute)
@@ -111,26 +111,33 @@ func TestPRRecordRowsFire(t *testing.T) {
 		t.Fatalf("issues %v %v", issues, err)
 	}
 
-	// one-live-feedback-bead-per-mr fires on a merge request blocked by two
-	// live feedback beads; one live and one closed keep it quiet.
+	// one-live-fix-bead-per-mr-and-kind fires on a merge request blocked by
+	// two live feedback beads or two live conflict beads; one live and one
+	// closed, or one live of each kind, keep it quiet.
 	for _, tc := range []struct {
 		name         string
 		secondStatus string
+		secondLabel  string
 		fires        bool
 	}{
-		{"two live", "in_progress", true},
-		{"one live, one closed", "closed", false},
+		{"two live", "in_progress", "gt:pr-feedback", true},
+		{"two live conflicts", "in_progress", "gt:pr-conflict", true},
+		{"one live, one closed", "closed", "gt:pr-feedback", false},
+		{"one of each kind", "open", "gt:pr-conflict", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			exec(`SAVEPOINT feedback`)
 			defer db.Exec(`ROLLBACK TO feedback`)
 			exec(`DELETE FROM bead_dependencies WHERE bead_id = ? AND dependency_type = 'blocks'`, mr)
 			for i, id := range issues {
-				st := "open"
+				st, label := "open", "gt:pr-feedback"
 				if i == 1 {
-					st = tc.secondStatus
+					st, label = tc.secondStatus, tc.secondLabel
 				}
-				exec(`UPDATE beads SET labels = '["gt:pr-feedback"]', status = ? WHERE bead_id = ?`, st, id)
+				if tc.secondLabel == "gt:pr-conflict" && tc.fires {
+					label = "gt:pr-conflict"
+				}
+				exec(`UPDATE beads SET labels = json_array(?), status = ? WHERE bead_id = ?`, label, st, id)
 				exec(`INSERT INTO bead_dependencies (bead_id, depends_on_bead_id, dependency_type) VALUES (?, ?, 'blocks')`, mr, id)
 			}
 			c.failures, c.seen = nil, map[string]bool{}
