@@ -436,6 +436,18 @@ func TestScenarioReaches(t *testing.T) {
 				t.Errorf("Beads.Deleted %d, deletions %d", r.res.Beads.Deleted, w.Deletions)
 			}
 		}},
+		{"pr-late-change", 0, func(t *testing.T, r *run) {
+			// Something held a merge back just as auto-merge was due.
+			if len(r.grep("pr", "event=late_")) == 0 {
+				t.Errorf("no late change on any PR")
+			}
+		}},
+		{"github-token-refused", 0, func(t *testing.T, r *run) {
+			// The providers refused status calls with 401, 403 or 410.
+			if len(r.grep("fault", "kind=github_401"))+len(r.grep("fault", "kind=github_403"))+len(r.grep("fault", "kind=github_410")) == 0 {
+				t.Errorf("no 401, 403 or 410 answer")
+			}
+		}},
 		{"gone-mid-flight", time.Hour, func(t *testing.T, r *run) {
 			// TestGoneMidFlight judges the whole run; here the trace shows
 			// each kind of removal reached the Town within the first hour.

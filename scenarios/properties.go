@@ -167,6 +167,14 @@ var properties = []propertySpec{
 		newDrainSettlesProp},
 	{PropertyInfo{PropPRTroubleHandedOn, "safety", "rows: pr_conflict_detected and pr_feedback_detected town_events processed in the tick (mr_bead_id); the MR's status and target branch; its unfinished blockers (labels, has_conflicts, conflict_target_branch, has_feedback); escalations naming it and their escalation_metadata; fault times (excuse)"},
 		func() property { return &prTroubleProp{} }},
+	{PropertyInfo{PropMergeOnGreen, "safety", "the Town's GitHub feedback answers (comments, checks, review decision, merge state, null, thrown) and merge calls, by PR URL"},
+		func() property { return &mergeOnGreenProp{} }},
+	{PropertyInfo{PropOneFeedbackBead, "safety", "rows: merge requests' blocks dependencies, the blockers' labels and status (each tick)"},
+		func() property { return &oneFeedbackBeadProp{} }},
+	{PropertyInfo{PropApprovalWaitPaired, "safety", "the Town's analytics data points (pr.awaiting_approval_detected and _resolved: bead, duration) and when each arrived; rows: the MR's created_at; fault times (excuses)"},
+		func() property { return &approvalWaitPairedProp{} }},
+	{PropertyInfo{PropPollFailureNamed, "safety", "the Town's PR status answers (HTTP status, invalid reason, keys) and pr.poll_failed data points; rows: failed MRs' failureReason, failureKind, failureMessage and PR URL"},
+		func() property { return &pollFailureNamedProp{} }},
 	// liveness
 	{PropertyInfo{PropSettle, "liveness", "the world's issues (creation time), the heal time, the beads' status at the end"},
 		func() property { return &settleProp{} }},
@@ -184,6 +192,8 @@ var properties = []propertySpec{
 		func() property {
 			return &mrFateProp{fate: map[string]time.Time{}, answers: map[string]int{}, attempts: map[string]int{}, world: map[string]bool{}, ran: map[string]int{}}
 		}},
+	{PropertyInfo{PropFailingPollsFailMR, "liveness", "the Town's PR status and feedback calls and answers (class of each: ok, transient, non-transient HTTP, invalid, thrown); rows: the merge requests with that PR URL and their status; fault times (excuses)"},
+		func() property { return &failingPollsFailMRProp{} }},
 	{PropertyInfo{PropPRPolled, "liveness", "rows: in-progress merge requests and their PR URLs; the Town's PR status calls; the tick records; the world's token settings"},
 		func() property { return &prPolledProp{waiting: map[string]int{}} }},
 	{PropertyInfo{PropStarvation, "liveness", "rows: non-terminal issues' and merge requests' updated_at; the heal time"},

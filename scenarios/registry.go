@@ -76,6 +76,8 @@ var registry = []func() Scenario{
 	queueCut,
 	lateConflicts,
 	refineryResetMidReview,
+	prLateChange,
+	githubTokenRefused,
 }
 
 // All returns every named scenario, in listing order.

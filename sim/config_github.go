@@ -65,6 +65,15 @@ type GitHubConfig struct {
 	// outcome; humans, who see every run, merge it as usual. Drawn from
 	// its own stream, only when on.
 	ManyChecks float64 `yaml:"many_checks"`
+	// LateChange is the probability that something that holds a merge
+	// back lands on a PR just as auto-merge is due: right after a feedback
+	// answer that found the PR green for at least the town's auto-merge
+	// delay, once per PR, one of three, equally likely: a reviewer's
+	// unresolved comment (no change request), a review requested again
+	// (an approval is needed after ApprovalDelay), or CI running again
+	// (for ChecksDelay). The Town's merge then meets it in its own
+	// re-check of the feedback. Drawn from its own stream, only when on.
+	LateChange float64 `yaml:"late_change"`
 }
 
 // APIErrorWeights weigh the answers of a GitHub API call.
@@ -84,4 +93,13 @@ type APIErrorWeights struct {
 	WrongShape float64 `yaml:"wrong_shape"`
 	// Network is a thrown fetch error.
 	Network float64 `yaml:"network"`
+	// Unauthorized is a 401 (the token was revoked or expired;
+	// non-transient: the MR fails at once).
+	Unauthorized float64 `yaml:"unauthorized"`
+	// Forbidden is a 403 (the token lacks the scope, or a secondary rate
+	// limit; non-transient: the MR fails at once).
+	Forbidden float64 `yaml:"forbidden"`
+	// Gone is a 410 (the repository was removed; non-transient: the MR
+	// fails at once).
+	Gone float64 `yaml:"gone"`
 }

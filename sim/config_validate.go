@@ -113,12 +113,14 @@ func (c Config) Validate() error {
 		v.dist("github.approval_delay", g.ApprovalDelay)
 	}
 	e := g.Errors
-	v.weights("github.errors", e.OK, e.ServerError, e.RateLimited, e.NotFound, e.Invalid, e.Network, e.WrongShape)
+	v.weights("github.errors", e.OK, e.ServerError, e.RateLimited, e.NotFound, e.Invalid, e.Network, e.WrongShape,
+		e.Unauthorized, e.Forbidden, e.Gone)
 	v.prob("github.merge_fail", g.MergeFail)
 	v.prob("github.landing_close", g.LandingClose)
 	v.prob("github.late_conflict", g.LateConflict)
 	v.prob("github.mirror", g.Mirror)
 	v.prob("github.many_checks", g.ManyChecks)
+	v.prob("github.late_change", g.LateChange)
 
 	l := c.Workload
 	v.check(l.IssuesPerHour < 0, "workload.issues_per_hour", "is negative (%v)", l.IssuesPerHour)

@@ -35,6 +35,8 @@ type pullRequest struct {
 	checksAt  time.Time // CI completes at this time
 	approveAt time.Time // an approving review arrives (zero = none needed)
 	many      bool      // CI has more check runs than one listing page (over 100)
+	greenAt   time.Time // first feedback answer of the current green run (zero: none)
+	late      bool      // the late change was drawn (GitHubConfig.LateChange)
 }
 
 // github is the GitHub the Town polls and merges through: PRs keyed by
@@ -204,12 +206,16 @@ func (g *github) apiError() string {
 		return ""
 	}
 	e := g.cfg.Errors
-	i := pickWeighted(g.api, e.OK, e.ServerError, e.RateLimited, e.NotFound, e.Invalid, e.Network, e.WrongShape)
+	// The last three weights are world settings, not fault kinds of the
+	// swarm (they are zero unless a scenario sets them).
+	i := pickWeighted(g.api, e.OK, e.ServerError, e.RateLimited, e.NotFound, e.Invalid, e.Network, e.WrongShape,
+		e.Unauthorized, e.Forbidden, e.Gone)
 	if i > 0 {
 		g.w.faults.fire([...]string{"", "github_5xx", "github_429", "github_404", "github_invalid", "github_network",
-			"github_wrong_shape"}[i])
+			"github_wrong_shape", "github_401", "github_403", "github_410"}[i])
 	}
-	return [...]string{"", "server_error", "rate_limited", "not_found", "invalid", "network", "wrong_shape"}[i]
+	return [...]string{"", "server_error", "rate_limited", "not_found", "invalid", "network", "wrong_shape",
+		"unauthorized", "forbidden", "gone"}[i]
 }
 
 // wrongShapeKeys are the top-level keys of the wrong-shaped answer the
@@ -221,7 +227,7 @@ var wrongShapeKeys = []string{"message", "documentation_url", "status", "errors"
 func (g *github) respond(c model.Call) (model.Result, time.Duration) {
 	switch c.Kind {
 	case model.CallPRStatus:
-		switch g.apiError() {
+		switch apiErr := g.apiError(); apiErr {
 		case "server_error":
 			return model.Result{StatusCode: 502, PR: model.PRStatus{ErrKind: "http_error", HTTPStatus: 502}}, 0
 		case "rate_limited":
@@ -231,6 +237,9 @@ func (g *github) respond(c model.Call) (model.Result, time.Duration) {
 				g.setState(pr, "closed", "deleted")
 			}
 			return model.Result{StatusCode: 404, PR: model.PRStatus{ErrKind: "http_error", HTTPStatus: 404}}, 0
+		case "unauthorized", "forbidden", "gone":
+			code := map[string]int{"unauthorized": 401, "forbidden": 403, "gone": 410}[apiErr]
+			return model.Result{StatusCode: code, PR: model.PRStatus{ErrKind: "http_error", HTTPStatus: code}}, 0
 		case "invalid":
 			return model.Result{StatusCode: 200, PR: model.PRStatus{ErrKind: "invalid_response"}}, 0
 		case "network":
@@ -254,7 +263,9 @@ func (g *github) respond(c model.Call) (model.Result, time.Duration) {
 		if g.apiError() != "" || pr == nil {
 			return model.Result{StatusCode: 200}, 0 // production's null
 		}
-		return model.Result{StatusCode: 200, Feedback: g.feedback(pr)}, 0
+		f := g.feedback(pr)
+		g.lateChange(pr)
+		return model.Result{StatusCode: 200, Feedback: f}, 0
 	case model.CallMergePR:
 		pr := g.prs[c.URL]
 		fail := !g.w.faults.healedFor("merge_fail") && g.api.Bool(g.cfg.MergeFail)
@@ -279,6 +290,42 @@ func (g *github) respond(c model.Call) (model.Result, time.Duration) {
 		return model.Result{StatusCode: 200, OK: true}, 0
 	}
 	return model.Result{StatusCode: 200}, 0
+}
+
+// lateChange runs after a feedback answer when GitHubConfig.LateChange is
+// on: a PR found green for at least the town's auto-merge delay draws,
+// once, whether something holds its merge back right after the answer
+// (before the Town's merge re-checks the feedback), and what.
+func (g *github) lateChange(pr *pullRequest) {
+	if g.cfg.LateChange <= 0 || pr.late {
+		return
+	}
+	now := g.w.eng.Now()
+	if !g.green(pr) || pr.many {
+		pr.greenAt = time.Time{}
+		return
+	}
+	if pr.greenAt.IsZero() {
+		pr.greenAt = now
+	}
+	if now.Sub(pr.greenAt) < g.w.cfg.Town.AutoMergeDelay {
+		return
+	}
+	pr.late = true
+	r := g.w.src.Stream("github/late-change")
+	if !r.Bool(g.cfg.LateChange) {
+		return
+	}
+	kind := [...]string{"late_comment", "late_review_request", "late_ci_run"}[pickWeighted(r, 1, 1, 1)]
+	switch kind {
+	case "late_comment":
+		pr.comments = true
+	case "late_review_request":
+		pr.approveAt = now.Add(g.cfg.ApprovalDelay.Sample(r))
+	case "late_ci_run":
+		pr.checksAt = now.Add(g.cfg.ChecksDelay.Sample(r))
+	}
+	g.w.record("pr", des.F("url", pr.url), des.F("event", kind))
 }
 
 // mergeableState is GitHub's mergeable_state of an open PR.
