@@ -11,6 +11,12 @@ import (
 // PropEventsPruned names the retention of processed town events.
 const PropEventsPruned = "liveness/processed-events-pruned"
 
+// eventRetention is the retention of processed town events the spec
+// gives (7 days, model.md §6.1), stated here rather than read from the
+// port's eventRetention, so that a port with the wrong constant is
+// judged against the spec's.
+const eventRetention = 7 * 24 * time.Hour
+
 // eventsPrunedBound is how long past the retention a processed event may
 // stay: the alarm prunes on every tick's housekeeping (T15, model.md §6.1),
 // so an hour leaves room for an idle cadence and cut housekeeping.
@@ -43,7 +49,7 @@ func (p *eventsPrunedProp) tick(c *checker, t *tickView) {
 		return
 	}
 	p.earlyEdge(c, t)
-	cutoff := c.now.Add(-model.EventRetention - eventsPrunedBound)
+	cutoff := c.now.Add(-eventRetention - eventsPrunedBound)
 	if !cutoff.After(c.cfg.Start) {
 		return
 	}
@@ -51,7 +57,7 @@ func (p *eventsPrunedProp) tick(c *checker, t *tickView) {
 	for _, e := range c.pairs(t.db, `SELECT event_id, event_type || ' created ' || created_at || ', processed ' || processed_at
 		FROM town_events WHERE processed_at IS NOT NULL AND created_at < ? ORDER BY created_at LIMIT 1`, model.ISO(cutoff)) {
 		c.violation(PropEventsPruned, "town", "processed event %s (%s) is still kept at %s, past the retention %s + %s",
-			short(e[0]), e[1], c.now.Format(time.RFC3339), model.EventRetention, eventsPrunedBound)
+			short(e[0]), e[1], c.now.Format(time.RFC3339), eventRetention, eventsPrunedBound)
 	}
 }
 
@@ -76,7 +82,7 @@ func (p *eventsPrunedProp) earlyEdge(c *checker, t *tickView) {
 		}
 	}
 	rows.Close()
-	young := model.ISO(c.now.Add(-model.EventRetention))
+	young := model.ISO(c.now.Add(-eventRetention))
 	for _, id := range slices.Sorted(maps.Keys(p.watched)) {
 		e := p.watched[id]
 		if _, kept := now[id]; kept || e[0] < young {
@@ -86,7 +92,7 @@ func (p *eventsPrunedProp) earlyEdge(c *checker, t *tickView) {
 			continue // deleted with its bead or agent
 		}
 		c.violation(PropEventsPruned, "town", "processed event %s (created %s) was deleted by %s, younger than the retention %s",
-			short(id), e[0], c.now.Format(time.RFC3339), model.EventRetention)
+			short(id), e[0], c.now.Format(time.RFC3339), eventRetention)
 	}
 	p.watched = now
 }

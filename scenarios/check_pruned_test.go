@@ -32,7 +32,7 @@ func TestEventsPrunedFires(t *testing.T) {
 	if n, err := db.Int(`SELECT count(*) FROM town_events WHERE created_at < ?`, model.ISO(first)); err != nil || n != 0 {
 		t.Fatalf("%d events of the first hour kept after a week (%v)", n, err)
 	}
-	old := model.ISO(c.now.Add(-model.EventRetention - 2*time.Hour))
+	old := model.ISO(c.now.Add(-eventRetention - 2*time.Hour))
 	tests := []struct {
 		name      string
 		processed any
@@ -73,7 +73,7 @@ func TestEventsPrunedFires(t *testing.T) {
 		{"a six-day-old event pruned", 6 * 24 * time.Hour, nil, true},
 		{"a six-day-old event of a deleted bead", 6 * 24 * time.Hour, "gone-bead", false},
 		{"a six-day-old event of a live bead pruned", 6 * 24 * time.Hour, bead, true},
-		{"an event past the retention pruned", model.EventRetention + time.Minute, nil, false},
+		{"an event past the retention pruned", eventRetention + time.Minute, nil, false},
 	}
 	for _, tt := range early {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,7 +3,6 @@ package scenarios
 import (
 	"time"
 
-	"github.com/townsim/townsim/model"
 	"github.com/townsim/townsim/model/reconciler"
 	"github.com/townsim/townsim/sim"
 )
@@ -84,7 +83,7 @@ func beadsDeletedRoutes() Scenario {
 func quietWeek() Scenario {
 	s := gcRetention()
 	c := s.Config
-	c.Duration = model.EventRetention + 3*time.Hour
+	c.Duration = eventRetention + 3*time.Hour
 	return Scenario{
 		Name:    "quiet-week",
 		Purpose: "a tiny town idle for a week after 20 min of work: processed town events are pruned after the 7-day retention",
