@@ -3,10 +3,8 @@ package scenarios
 import (
 	"database/sql"
 	"testing"
-	"time"
 
 	"github.com/townsim/townsim/model"
-	"github.com/townsim/townsim/sim"
 )
 
 // safety/exit-report-record fires on each hand-made departure from the
@@ -92,17 +90,12 @@ func TestExitRecordFires(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := base()
-			f := &opFixture{before: b, after: b.clone()}
-			tt.edit(f)
-			c := newChecker(sim.Config{}, Bounds{}, CheckOptions{})
-			p := &exitRecordProp{}
-			p.op(c, &opView{ev: model.TownEvent{Type: model.EventAgentCompleted, AgentID: sql.NullString{String: tt.agent, Valid: true},
-				Payload: map[string]any{"status": tt.status, "reason": tt.reason}}, now: time.Unix(0, 0), before: f.before, after: f.after})
-			if fired := len(c.failures) > 0; fired != tt.fires {
-				t.Errorf("fired %v, want %v: %v", fired, tt.fires, c.failures)
+			failures := judgeOp(base, tt.edit, &exitRecordProp{}, model.TownEvent{Type: model.EventAgentCompleted,
+				AgentID: sql.NullString{String: tt.agent, Valid: true}, Payload: map[string]any{"status": tt.status, "reason": tt.reason}})
+			if fired := len(failures) > 0; fired != tt.fires {
+				t.Errorf("fired %v, want %v: %v", fired, tt.fires, failures)
 			}
-			for _, v := range c.failures {
+			for _, v := range failures {
 				if v.Property != PropExitRecord {
 					t.Errorf("unexpected property %s", v.Property)
 				}

@@ -14,6 +14,17 @@ import (
 // opFixture builds hand-made rows before and after one operation.
 type opFixture struct{ before, after *opRows }
 
+// judgeOp judges the event ev with p on base's rows before and those
+// rows changed by edit after, and returns the violations.
+func judgeOp(base func() *opRows, edit func(*opFixture), p interface{ op(*checker, *opView) }, ev model.TownEvent) []Violation {
+	b := base()
+	f := &opFixture{before: b, after: b.clone()}
+	edit(f)
+	c := newChecker(sim.Config{}, Bounds{}, CheckOptions{})
+	p.op(c, &opView{ev: ev, now: time.Unix(0, 0), before: f.before, after: f.after})
+	return c.failures
+}
+
 func newOpRows() *opRows {
 	return &opRows{beads: map[string]opRow{}, agents: map[string]opRow{}, reviews: map[string]opRow{}, tracks: map[string][]string{}}
 }
@@ -187,17 +198,12 @@ func TestDoneRecordFires(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := base()
-			f := &opFixture{before: b, after: b.clone()}
-			tt.edit(f)
-			c := newChecker(sim.Config{}, Bounds{}, CheckOptions{})
-			p := &doneRecordProp{}
-			p.op(c, &opView{ev: model.TownEvent{Type: model.EventAgentDone, AgentID: sql.NullString{String: tt.agent, Valid: true},
-				Payload: tt.payload}, now: time.Unix(0, 0), before: f.before, after: f.after})
-			if fired := len(c.failures) > 0; fired != tt.fires {
-				t.Errorf("fired %v, want %v: %v", fired, tt.fires, c.failures)
+			failures := judgeOp(base, tt.edit, &doneRecordProp{}, model.TownEvent{Type: model.EventAgentDone,
+				AgentID: sql.NullString{String: tt.agent, Valid: true}, Payload: tt.payload})
+			if fired := len(failures) > 0; fired != tt.fires {
+				t.Errorf("fired %v, want %v: %v", fired, tt.fires, failures)
 			}
-			for _, v := range c.failures {
+			for _, v := range failures {
 				if v.Property != PropDoneRecord {
 					t.Errorf("unexpected property %s", v.Property)
 				}

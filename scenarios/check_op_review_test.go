@@ -3,10 +3,8 @@ package scenarios
 import (
 	"database/sql"
 	"testing"
-	"time"
 
 	"github.com/townsim/townsim/model"
-	"github.com/townsim/townsim/sim"
 )
 
 // safety/review-result-record fires on each hand-made departure from the
@@ -77,15 +75,10 @@ func TestReviewResultRecordFires(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := base()
-			f := &opFixture{before: b, after: b.clone()}
-			tt.edit(f)
-			c := newChecker(sim.Config{}, Bounds{}, CheckOptions{})
-			p := &reviewResultProp{}
-			p.op(c, &opView{ev: model.TownEvent{Type: model.EventPRStatusChanged, BeadID: sql.NullString{String: mr, Valid: true},
-				Payload: map[string]any{"pr_state": tt.state}}, now: time.Unix(0, 0), before: f.before, after: f.after})
-			if fired := len(c.failures) > 0; fired != tt.fires {
-				t.Errorf("fired %v, want %v: %v", fired, tt.fires, c.failures)
+			failures := judgeOp(base, tt.edit, &reviewResultProp{}, model.TownEvent{Type: model.EventPRStatusChanged,
+				BeadID: sql.NullString{String: mr, Valid: true}, Payload: map[string]any{"pr_state": tt.state}})
+			if fired := len(failures) > 0; fired != tt.fires {
+				t.Errorf("fired %v, want %v: %v", fired, tt.fires, failures)
 			}
 		})
 	}
