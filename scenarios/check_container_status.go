@@ -23,9 +23,10 @@ type containerObservation struct {
 	// already carried this status (the spec moves that event, "" = a new
 	// event is due); bumpPayload its stored payload.
 	bump, bumpPayload string
-	// before holds the ids of the agent's container_status events as the
-	// answer arrived.
+	// before holds the ids of the agent's pending container_status events
+	// as the answer arrived; mark the table's highest rowid then.
 	before map[string]bool
+	mark   int64
 }
 
 // containerStatusQueuedProp: every answer other than running to the
@@ -69,13 +70,16 @@ type queuedStatusRow struct {
 	pending                      bool
 }
 
-// queuedStatusRows reads the agent's container_status events (newest
-// first; the status only when the payload holds a JSON string).
-func queuedStatusRows(c *checker, db *model.DB, agent, where string, args ...any) []queuedStatusRow {
-	rows, err := db.Query(`SELECT event_id, CASE WHEN json_valid(payload) AND json_type(payload, '$.status') = 'text'
-			THEN json_extract(payload, '$.status') ELSE '' END, payload, created_at, processed_at IS NULL
-		FROM town_events WHERE event_type = 'container_status' AND agent_id = ?`+where+`
-		ORDER BY created_at DESC, rowid DESC`, append([]any{agent}, args...)...)
+// queuedStatusSelect reads container_status rows: the status only when
+// the payload holds a JSON string.
+const queuedStatusSelect = `SELECT event_id, CASE WHEN json_valid(payload) AND json_type(payload, '$.status') = 'text'
+		THEN json_extract(payload, '$.status') ELSE '' END, payload, created_at, processed_at IS NULL
+	FROM town_events `
+
+// queuedStatusRows runs queuedStatusSelect with the rest of the query
+// (from the index hint or WHERE on) and its arguments.
+func queuedStatusRows(c *checker, db *model.DB, rest string, args ...any) []queuedStatusRow {
+	rows, err := db.Query(queuedStatusSelect+rest, args...)
 	if err != nil {
 		c.violation("check/query", "", "%v", err)
 		return nil
@@ -93,6 +97,14 @@ func queuedStatusRows(c *checker, db *model.DB, agent, where string, args ...any
 	return out
 }
 
+// The queue keeps processed events for a week, so the property never
+// scans an agent's whole history: as an answer arrives it reads the
+// agent's pending events (through the pending-events index) and the
+// table's highest rowid; at the tick's end it reads the rows added since
+// (rowids above that mark) and the pending rows it saw, by id. A row the
+// upsert added has a rowid above the mark (SQLite gives a new row the
+// highest rowid plus one), so "new" needs no list of every earlier id.
+
 func (p *containerStatusQueuedProp) call(c *checker, call model.Call, r model.Result, now time.Time) {
 	if call.Kind != model.CallAgentStatus || call.Role != "" || c.world == nil {
 		return
@@ -102,12 +114,16 @@ func (p *containerStatusQueuedProp) call(c *checker, call model.Call, r model.Re
 		return
 	}
 	o := containerObservation{agent: call.AgentID, status: status, exit: exit, at: now, before: map[string]bool{}}
-	var newest []queuedStatusRow
-	for _, row := range queuedStatusRows(c, c.world.Town().DB(), call.AgentID, "") {
+	db := c.world.Town().DB()
+	if err := db.QueryRow(`SELECT COALESCE(max(rowid), 0) FROM town_events`, nil, &o.mark); err != nil {
+		c.violation("check/query", "", "%v", err)
+		return
+	}
+	newest := queuedStatusRows(c, db, `INDEXED BY idx_town_events_pending
+		WHERE processed_at IS NULL AND event_type = 'container_status' AND agent_id = ?
+		ORDER BY created_at DESC, rowid DESC`, call.AgentID)
+	for _, row := range newest {
 		o.before[row.id] = true
-		if row.pending {
-			newest = append(newest, row)
-		}
 	}
 	if len(newest) > 1 && newest[0].created == newest[1].created {
 		return // which one production picks is not defined
@@ -127,7 +143,11 @@ func (p *containerStatusQueuedProp) tick(c *checker, t *tickView) {
 
 func (p *containerStatusQueuedProp) judge(c *checker, db *model.DB, o containerObservation) {
 	at := model.ISO(o.at)
-	rows := queuedStatusRows(c, db, o.agent, " AND created_at = ?", at)
+	rows := queuedStatusRows(c, db, `WHERE rowid > ? AND event_type = 'container_status' AND agent_id = ? AND created_at = ?`,
+		o.mark, o.agent, at)
+	for _, id := range slices.Sorted(maps.Keys(o.before)) {
+		rows = append(rows, queuedStatusRows(c, db, `WHERE event_id = ? AND created_at = ?`, id, at)...)
+	}
 	if len(rows) == 0 && len(c.pairs(db, `SELECT bead_id, '' FROM agent_metadata WHERE bead_id = ?`, o.agent)) == 0 {
 		return // the agent and its events were deleted since
 	}
