@@ -43,24 +43,24 @@ type timedRule struct {
 	// eligible, when set, decides the rest of the condition at a time
 	eligible func(r timerRow, at time.Time) bool
 	agent    bool // the entity is an agent (else a bead)
+	// nudges, when set, is the nudge source whose latest nudge to the
+	// agent is the row's extra stamp
+	nudges string
 }
 
 type timerRow struct{ id, stamp, fp, extra string }
 
 // guppRows selects the agents GUPP looks at (§2.5): working or stalled,
-// not the mayor, with a stamp `last_event_at ?? last_activity_at`; the
-// extra stamp is the latest nudge from the given source.
-func guppRows(source string) string {
-	return `SELECT a.bead_id || char(31) || coalesce(a.last_event_at, a.last_activity_at) || char(31) ||
+// not the mayor, with a stamp `last_event_at ?? last_activity_at`. The
+// extra stamp, the latest nudge from the rule's source, is filled in from
+// the nudges the property has read (timedRule.nudges).
+const guppRows = `SELECT a.bead_id || char(31) || coalesce(a.last_event_at, a.last_activity_at) || char(31) ||
 		a.status || '|' || coalesce(a.stalled_at, '') || '|' || coalesce(a.last_activity_at, '') || '|' ||
-		coalesce(a.active_tools, '<null>') || char(31) ||
-		coalesce((SELECT max(n.created_at) FROM agent_nudges n
-			WHERE n.agent_bead_id = a.bead_id AND n.source = '` + source + `'), '')
+		coalesce(a.active_tools, '<null>') || char(31) || ''
 		FROM agent_metadata a
 		WHERE a.status IN ('working', 'stalled') AND a.role != 'mayor'
 		  AND coalesce(a.last_event_at, a.last_activity_at) IS NOT NULL
 		ORDER BY a.bead_id`
-}
 
 // guppStalledLeft: a stalled agent whose stall began more than 2.5 h ago
 // is left to AG-2 (§2.5 step 2), within the slack either way.
@@ -121,7 +121,10 @@ const notBlocked = `NOT EXISTS (SELECT 1 FROM bead_dependencies d INNER JOIN bea
 const (
 	workingOn = `SELECT current_hook_bead_id FROM agent_metadata WHERE current_hook_bead_id IS NOT NULL AND status IN ('working', 'stalled')`
 	anyHooked = `SELECT current_hook_bead_id FROM agent_metadata WHERE current_hook_bead_id IS NOT NULL`
-	withPR    = `SELECT bead_id FROM review_metadata WHERE coalesce(pr_url, '') != ''`
+	// withPR reads the live merge requests only: review rows outlive
+	// their MR, and a terminal MR is no rule's candidate.
+	withPR = `SELECT r.bead_id FROM beads b INNER JOIN review_metadata r ON r.bead_id = b.bead_id
+		WHERE b.type = 'merge_request' AND b.status IN ('open', 'in_progress', 'in_review') AND coalesce(r.pr_url, '') != ''`
 )
 
 // timedRules is the table, from reconciler.md.
@@ -168,11 +171,11 @@ var timedRules = []timedRule{
 	// escalate, past 15 min with no tool running → warn; the last two at
 	// most once an hour; all paused while draining.
 	{rule: "GUPP-force-stop", after: 2 * time.Hour, paused: true, upper: true, agent: true,
-		query: guppRows("reconciler:force-stop"), eligible: guppEligible},
+		query: guppRows, nudges: "reconciler:force-stop", eligible: guppEligible},
 	{rule: "GUPP-escalate", after: time.Hour, until: 2 * time.Hour, dedupe: time.Hour, paused: true, upper: true, agent: true,
-		query: guppRows("reconciler:escalate"), eligible: guppEligible},
+		query: guppRows, nudges: "reconciler:escalate", eligible: guppEligible},
 	{rule: "GUPP-warn", after: 15 * time.Minute, until: time.Hour, dedupe: time.Hour, paused: true, upper: true, agent: true,
-		query: guppRows("reconciler:warn"), eligible: guppWarnEligible},
+		query: guppRows, nudges: "reconciler:warn", eligible: guppWarnEligible},
 }
 
 // timedRuleProp judges both edges of every timed rule of the table: the
@@ -195,10 +198,16 @@ type timedRuleProp struct {
 	kept []map[string]bool // the never lists at the previous tick's end
 	// beads: the update time of every bead in progress or in review at
 	// the previous tick's end (the bead rules' stamp, candidate or not)
-	beads  map[string]string
-	acted  map[string]bool // rule + entity → named by this tick's actions
-	lower  int             // actions judged against their threshold
-	upperN int             // rows past their threshold judged for an action
+	beads map[string]string
+	acted map[string]bool // rule + entity → named by this tick's actions
+	// nudged: the latest created_at of the nudges to an agent from a
+	// source (agent \x1f source), read incrementally: nudge rows are
+	// only ever inserted, and their created_at never changes
+	nudged    map[string]string
+	nudgeMark int64               // the highest agent_nudges rowid read into nudged
+	lines     map[string][]string // this tick's query results, by query
+	lower     int                 // actions judged against their threshold
+	upperN    int                 // rows past their threshold judged for an action
 }
 
 func (p *timedRuleProp) action(c *checker, a reconciler.Action, t *tickView) {
@@ -218,13 +227,14 @@ func parseStamp(s string) (time.Time, bool) {
 }
 
 func (p *timedRuleProp) rows(c *checker, t *tickView, r timedRule) map[string]timerRow {
-	var args []any
-	if strings.Contains(r.query, "?") {
-		args = append(args, t.w.Town().Knobs().MaxDispatchAttempts)
-	}
-	lines, err := t.db.Strings(r.query, args...)
-	if err != nil {
-		return nil
+	lines, ok := p.lines[r.query]
+	if !ok {
+		var args []any
+		if strings.Contains(r.query, "?") {
+			args = append(args, t.w.Town().Knobs().MaxDispatchAttempts)
+		}
+		lines, _ = t.db.Strings(r.query, args...)
+		p.lines[r.query] = lines
 	}
 	out := make(map[string]timerRow, len(lines))
 	for _, l := range lines {
@@ -232,9 +242,36 @@ func (p *timedRuleProp) rows(c *checker, t *tickView, r timedRule) map[string]ti
 		if len(f) != 4 {
 			continue
 		}
+		if r.nudges != "" {
+			f[3] = p.nudged[f[0]+"\x1f"+r.nudges]
+		}
 		out[f[0]] = timerRow{f[0], f[1], f[2], f[3]}
 	}
 	return out
+}
+
+// readNudges folds the nudges inserted since the last read into nudged.
+func (p *timedRuleProp) readNudges(c *checker, t *tickView) {
+	if p.nudged == nil {
+		p.nudged = map[string]string{}
+	}
+	rows, err := t.db.Query(`SELECT rowid, agent_bead_id, source, created_at FROM agent_nudges WHERE rowid > ? ORDER BY rowid`, p.nudgeMark)
+	if err != nil {
+		c.violation("check/query", "", "%v", err)
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var agent, source, at string
+		if rows.Scan(&id, &agent, &source, &at) != nil {
+			continue
+		}
+		p.nudgeMark = max(p.nudgeMark, id)
+		if k := agent + "\x1f" + source; at > p.nudged[k] {
+			p.nudged[k] = at
+		}
+	}
 }
 
 func (p *timedRuleProp) tick(c *checker, t *tickView) {
@@ -262,6 +299,8 @@ func (p *timedRuleProp) tick(c *checker, t *tickView) {
 		}
 	}
 	p.beads = beads
+	p.readNudges(c, t)
+	p.lines = map[string][]string{}
 	for i, r := range timedRules {
 		cur := p.rows(c, t, r)
 		prev := p.prev[i]
