@@ -34,7 +34,19 @@ func (d *DB) Snapshot() ([]TableRows, error) {
 }
 
 func (d *DB) snapshotTable(table string) (TableRows, error) {
-	rows, err := d.conn.QueryContext(context.Background(), `SELECT rowid, * FROM `+table+` ORDER BY rowid`)
+	tr, err := d.ObserveRows(`SELECT rowid, * FROM ` + table + ` ORDER BY rowid`)
+	if len(tr.Columns) > 0 {
+		tr.Columns[0] = "rowid"
+	}
+	tr.Name = table
+	return tr, err
+}
+
+// ObserveRows runs the query q and returns its rows as Snapshot does
+// (columns as the query names them). Like Snapshot it is an observer's
+// read, not counted in Cost, so the run is the same run without it.
+func (d *DB) ObserveRows(q string, args ...any) (TableRows, error) {
+	rows, err := d.conn.QueryContext(context.Background(), q, args...)
 	if err != nil {
 		return TableRows{}, err
 	}
@@ -43,8 +55,7 @@ func (d *DB) snapshotTable(table string) (TableRows, error) {
 	if err != nil {
 		return TableRows{}, err
 	}
-	cols[0] = "rowid"
-	tr := TableRows{Name: table, Columns: cols}
+	tr := TableRows{Columns: cols}
 	for rows.Next() {
 		vals := make([]any, len(cols))
 		ptrs := make([]any, len(cols))

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/townsim/townsim/model"
@@ -66,28 +67,27 @@ func (r opRow) hasLabel(l string) bool {
 	return slices.Contains(ls, l)
 }
 
-// readOpRows reads the rows the properties need from a snapshot.
-func readOpRows(db *model.DB) (*opRows, error) {
-	tables, err := db.Snapshot()
-	if err != nil {
-		return nil, err
-	}
+// opTables are the tables readOpRows reads whole, with the rows it keeps.
+var opTables = []struct{ name, query string }{
+	{"beads", `SELECT rowid, * FROM beads`},
+	{"agent_metadata", `SELECT rowid, * FROM agent_metadata`},
+	{"review_metadata", `SELECT rowid, * FROM review_metadata`},
+	{"bead_dependencies", `SELECT rowid, * FROM bead_dependencies WHERE dependency_type = 'tracks'`},
+}
+
+// readOpRows reads the rows the properties need, through the database's
+// unmetered observer reads. bead_events grows with the whole run, so it
+// reads only the rows above since (the rowid mark of the read before the
+// operation; -1 reads none, only the mark).
+func readOpRows(db *model.DB, since int64) (*opRows, error) {
 	out := &opRows{beads: map[string]opRow{}, agents: map[string]opRow{}, reviews: map[string]opRow{}, tracks: map[string][]string{}}
-	for _, t := range tables {
-		for _, vals := range t.Rows {
-			r := opRow{}
-			for i, col := range t.Columns {
-				switch v := vals[i].(type) {
-				case nil:
-				case []byte:
-					r[col] = string(v)
-				case string:
-					r[col] = v
-				default:
-					r[col] = fmt.Sprint(v)
-				}
-			}
-			switch t.Name {
+	for _, t := range opTables {
+		tr, err := db.ObserveRows(t.query)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range opRowsOf(tr) {
+			switch t.name {
 			case "beads":
 				out.beads[r["bead_id"]] = r
 			case "agent_metadata":
@@ -95,18 +95,52 @@ func readOpRows(db *model.DB) (*opRows, error) {
 			case "review_metadata":
 				out.reviews[r["bead_id"]] = r
 			case "bead_dependencies":
-				if r["dependency_type"] == "tracks" {
-					out.tracks[r["depends_on_bead_id"]] = append(out.tracks[r["depends_on_bead_id"]], r["bead_id"])
-				}
-			case "bead_events":
-				out.events = append(out.events, r)
-				if id, ok := vals[0].(int64); ok && id > out.maxEvt {
-					out.maxEvt = id
-				}
+				out.tracks[r["depends_on_bead_id"]] = append(out.tracks[r["depends_on_bead_id"]], r["bead_id"])
 			}
 		}
 	}
+	mark, err := db.ObserveRows(`SELECT coalesce(max(rowid), 0) FROM bead_events`)
+	if err != nil {
+		return nil, err
+	}
+	if len(mark.Rows) == 1 {
+		out.maxEvt, _ = mark.Rows[0][0].(int64)
+	}
+	if since >= 0 {
+		tr, err := db.ObserveRows(`SELECT rowid, * FROM bead_events WHERE rowid > ? ORDER BY rowid`, since)
+		if err != nil {
+			return nil, err
+		}
+		out.events = opRowsOf(tr)
+	}
 	return out, nil
+}
+
+// opRowsOf turns observed rows into opRows by column name; a query's
+// first column, rowid, is named so.
+func opRowsOf(tr model.TableRows) []opRow {
+	out := make([]opRow, 0, len(tr.Rows))
+	for _, vals := range tr.Rows {
+		r := make(opRow, len(tr.Columns))
+		for i, col := range tr.Columns {
+			if i == 0 {
+				col = "rowid"
+			}
+			switch v := vals[i].(type) {
+			case nil:
+			case []byte:
+				r[col] = string(v)
+			case string:
+				r[col] = v
+			case int64:
+				r[col] = strconv.FormatInt(v, 10)
+			default:
+				r[col] = fmt.Sprint(v)
+			}
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // newEvents are the bead_events rows after has that before had not.
@@ -178,14 +212,14 @@ func (o *opObserver) BeforeEvent(t *model.Town, now time.Time, ev model.TownEven
 	if !watchedEvents[ev.Type] {
 		return
 	}
-	if rows, err := readOpRows(t.DB()); err == nil {
+	if rows, err := readOpRows(t.DB(), -1); err == nil {
 		o.before = rows
 	}
 }
 
 func (o *opObserver) AfterEvent(t *model.Town, now time.Time, ev model.TownEvent, err error) {
 	if o.before != nil && err == nil {
-		if after, rerr := readOpRows(t.DB()); rerr == nil {
+		if after, rerr := readOpRows(t.DB(), o.before.maxEvt); rerr == nil {
 			v := &opView{ev: ev, now: now, before: o.before, after: after}
 			for _, p := range o.c.props {
 				if h, ok := p.(opWatcher); ok {
