@@ -15,18 +15,23 @@ import (
 // again. A third of the PRs also wait for an approving review first.
 // Production's merge re-checks the feedback and gives up (reconciler.md
 // §3.4 step 1); a comment gets a feedback bead, a review or a CI run is
-// waited for, and the PR merges once green again.
+// waited for, and the PR merges once green again. On half the PRs, CI
+// also runs again or a review is requested again a few minutes after the
+// PR first turned green, before auto-merge is due (github.early_change):
+// production starts the delay over once the PR is green again.
 func prLateChange() Scenario {
 	c := Default()
 	c.GitHub.Merge = 2
 	c.GitHub.Approval = 1
 	c.GitHub.LateChange = 0.75
+	c.GitHub.EarlyChange = 0.5
 	c.WorkloadStop = 60 * time.Minute
 	c.Duration = 2 * time.Hour
 	return Scenario{
 		Name: "pr-late-change",
 		Purpose: "on most PRs a review comment, a new review request or a CI re-run lands just as auto-merge is due, " +
-			"after its last green poll and before the merge re-reads the feedback; a third of the PRs wait for approval first",
+			"after its last green poll and before the merge re-reads the feedback; a third of the PRs wait for approval first; " +
+			"on half, CI re-runs or a review is re-requested before auto-merge is due",
 		Config: c,
 		Expect: Expect{
 			Actions: []string{reconciler.PollPR, reconciler.MergePR},

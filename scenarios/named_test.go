@@ -441,6 +441,10 @@ func TestScenarioReaches(t *testing.T) {
 			if len(r.grep("pr", "event=late_")) == 0 {
 				t.Errorf("no late change on any PR")
 			}
+			// CI ran again or a review was re-requested before auto-merge was due.
+			if len(r.grep("pr", "event=early_")) == 0 {
+				t.Errorf("no early change on any PR")
+			}
 		}},
 		{"github-token-refused", 0, func(t *testing.T, r *run) {
 			// The providers refused status calls with 401, 403 or 410.

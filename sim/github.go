@@ -37,6 +37,7 @@ type pullRequest struct {
 	many      bool      // CI has more check runs than one listing page (over 100)
 	greenAt   time.Time // first feedback answer of the current green run (zero: none)
 	late      bool      // the late change was drawn (GitHubConfig.LateChange)
+	early     bool      // the early change was drawn (GitHubConfig.EarlyChange)
 }
 
 // github is the GitHub the Town polls and merges through: PRs keyed by
@@ -265,6 +266,7 @@ func (g *github) respond(c model.Call) (model.Result, time.Duration) {
 		}
 		f := g.feedback(pr)
 		g.lateChange(pr)
+		g.earlyChange(pr)
 		return model.Result{StatusCode: 200, Feedback: f}, 0
 	case model.CallMergePR:
 		pr := g.prs[c.URL]
@@ -326,6 +328,40 @@ func (g *github) lateChange(pr *pullRequest) {
 		pr.checksAt = now.Add(g.cfg.ChecksDelay.Sample(r))
 	}
 	g.w.record("pr", des.F("url", pr.url), des.F("event", kind))
+}
+
+// earlyChange runs after a feedback answer when GitHubConfig.EarlyChange
+// is on: at the first answer that finds a PR green it draws, once,
+// whether CI runs again or a review is requested again some time before
+// the town's auto-merge delay is up, and schedules it.
+func (g *github) earlyChange(pr *pullRequest) {
+	if g.cfg.EarlyChange <= 0 || pr.early || !g.green(pr) {
+		return
+	}
+	pr.early = true
+	r := g.w.src.Stream("github/early-change")
+	if !r.Bool(g.cfg.EarlyChange) {
+		return
+	}
+	kind := [...]string{"early_ci_run", "early_review_request"}[pickWeighted(r, 1, 1)]
+	delay := g.w.cfg.Town.AutoMergeDelay
+	after := r.Uniform(delay/5, delay*3/5)
+	wait := g.cfg.ChecksDelay.Sample(r)
+	if kind == "early_review_request" {
+		wait = g.cfg.ApprovalDelay.Sample(r)
+	}
+	g.w.eng.After(after, func() {
+		if !g.green(pr) {
+			return
+		}
+		now := g.w.eng.Now()
+		if kind == "early_ci_run" {
+			pr.checksAt = now.Add(wait)
+		} else {
+			pr.approveAt = now.Add(wait)
+		}
+		g.w.record("pr", des.F("url", pr.url), des.F("event", kind))
+	})
 }
 
 // mergeableState is GitHub's mergeable_state of an open PR.
