@@ -64,3 +64,29 @@ func githubTokenRefused() Scenario {
 		},
 	}
 }
+
+// conflictsEscalated: a town that escalates merge conflicts to a human
+// (refinery.auto_resolve_merge_conflicts false, town.escalate_conflicts)
+// where two PRs in three conflict with their base. Production's drain
+// then opens a high-severity merge_conflict escalation and a triage
+// request for each conflicting MR instead of a conflict bead (model.md
+// §5.5 pr_conflict_detected, "Disabled"); nobody rebases in the world, so
+// those PRs stay dirty and are polled until the run ends, several at once.
+func conflictsEscalated() Scenario {
+	c := Default()
+	c.Town.EscalateConflicts = true
+	c.GitHub.Conflict = 2
+	c.GitHub.Merge = 1
+	c.WorkloadStop = 40 * time.Minute
+	c.Duration = 75 * time.Minute
+	return Scenario{
+		Name: "conflicts-escalated",
+		Purpose: "merge conflicts are escalated to a human (auto_resolve_merge_conflicts false) instead of handed " +
+			"to a polecat; two PRs in three conflict and stay dirty, several at once",
+		Config: c,
+		Expect: Expect{
+			Actions: []string{reconciler.PollPR},
+			Bounds:  Bounds{NonTerminal: waiting()},
+		},
+	}
+}
