@@ -79,10 +79,13 @@ type GitHubConfig struct {
 	// feedback answer that finds the PR green, a change is drawn to land
 	// between a fifth and three fifths of the town's auto-merge delay
 	// later (if the PR is still open and green then): CI running again
-	// (for ChecksDelay, a re-run or a trivial push) or a review requested
-	// again (an approval needed after ApprovalDelay), equally likely. The
-	// PR turns green again by itself; production starts the delay over
-	// (reconciler.md §3.3 step 11). Drawn from its own stream, only when on.
+	// (for ChecksDelay, a re-run or a trivial push), a review requested
+	// again (an approval needed after ApprovalDelay), or a conflicting
+	// commit on the base branch that is reverted 90 s to 3 min later (the
+	// PR is dirty meanwhile and clean again without a push), equally
+	// likely. The PR turns green again by itself; production starts the
+	// delay over (reconciler.md §3.3 steps 5 and 11). Drawn from its own
+	// stream, only when on.
 	EarlyChange float64 `yaml:"early_change"`
 }
 

@@ -38,6 +38,7 @@ type pullRequest struct {
 	greenAt   time.Time // first feedback answer of the current green run (zero: none)
 	late      bool      // the late change was drawn (GitHubConfig.LateChange)
 	early     bool      // the early change was drawn (GitHubConfig.EarlyChange)
+	baseMoved bool      // an early change's conflicting base commit is not reverted yet
 }
 
 // github is the GitHub the Town polls and merges through: PRs keyed by
@@ -167,7 +168,7 @@ func (g *github) fix(url string, conflicts bool) {
 		return
 	}
 	if conflicts {
-		pr.conflicts = false
+		pr.conflicts, pr.baseMoved = false, false
 	} else {
 		pr.comments, pr.changes, pr.failing = false, false, false
 	}
@@ -343,22 +344,39 @@ func (g *github) earlyChange(pr *pullRequest) {
 	if !r.Bool(g.cfg.EarlyChange) {
 		return
 	}
-	kind := [...]string{"early_ci_run", "early_review_request"}[pickWeighted(r, 1, 1)]
+	kind := [...]string{"early_ci_run", "early_review_request", "early_base_conflict"}[pickWeighted(r, 1, 1, 1)]
 	delay := g.w.cfg.Town.AutoMergeDelay
 	after := r.Uniform(delay/5, delay*3/5)
-	wait := g.cfg.ChecksDelay.Sample(r)
-	if kind == "early_review_request" {
+	var wait time.Duration
+	switch kind {
+	case "early_ci_run":
+		wait = g.cfg.ChecksDelay.Sample(r)
+	case "early_review_request":
 		wait = g.cfg.ApprovalDelay.Sample(r)
+	default:
+		wait = r.Uniform(90*time.Second, 3*time.Minute)
 	}
 	g.w.eng.After(after, func() {
 		if !g.green(pr) {
 			return
 		}
 		now := g.w.eng.Now()
-		if kind == "early_ci_run" {
+		switch kind {
+		case "early_ci_run":
 			pr.checksAt = now.Add(wait)
-		} else {
+		case "early_review_request":
 			pr.approveAt = now.Add(wait)
+		default:
+			// A conflicting commit lands on the base branch and is
+			// reverted after wait: the PR is dirty meanwhile, and clean
+			// again without a push (CI does not run again).
+			pr.conflicts, pr.baseMoved = true, true
+			g.w.eng.After(wait, func() {
+				if pr.baseMoved && pr.state == "open" {
+					pr.conflicts, pr.baseMoved = false, false
+					g.w.record("pr", des.F("url", pr.url), des.F("event", "base_reverted"))
+				}
+			})
 		}
 		g.w.record("pr", des.F("url", pr.url), des.F("event", kind))
 	})
