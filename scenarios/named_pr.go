@@ -17,7 +17,8 @@ import (
 // §3.4 step 1); a comment gets a feedback bead, a review or a CI run is
 // waited for, and the PR merges once green again. On half the PRs, CI
 // also runs again or a review is requested again a few minutes after the
-// PR first turned green, before auto-merge is due (github.early_change):
+// PR first turned green, or a conflicting base commit lands and is
+// reverted, before auto-merge is due (github.early_change):
 // production starts the delay over once the PR is green again.
 func prLateChange() Scenario {
 	c := Default()
