@@ -15,18 +15,24 @@ import (
 // again. A third of the PRs also wait for an approving review first.
 // Production's merge re-checks the feedback and gives up (reconciler.md
 // §3.4 step 1); a comment gets a feedback bead, a review or a CI run is
-// waited for, and the PR merges once green again.
+// waited for, and the PR merges once green again. On half the PRs, CI
+// also runs again or a review is requested again a few minutes after the
+// PR first turned green, or a conflicting base commit lands and is
+// reverted, before auto-merge is due (github.early_change):
+// production starts the delay over once the PR is green again.
 func prLateChange() Scenario {
 	c := Default()
 	c.GitHub.Merge = 2
 	c.GitHub.Approval = 1
 	c.GitHub.LateChange = 0.75
+	c.GitHub.EarlyChange = 0.5
 	c.WorkloadStop = 60 * time.Minute
 	c.Duration = 2 * time.Hour
 	return Scenario{
 		Name: "pr-late-change",
 		Purpose: "on most PRs a review comment, a new review request or a CI re-run lands just as auto-merge is due, " +
-			"after its last green poll and before the merge re-reads the feedback; a third of the PRs wait for approval first",
+			"after its last green poll and before the merge re-reads the feedback; a third of the PRs wait for approval first; " +
+			"on half, CI re-runs or a review is re-requested before auto-merge is due",
 		Config: c,
 		Expect: Expect{
 			Actions: []string{reconciler.PollPR, reconciler.MergePR},
@@ -52,6 +58,32 @@ func githubTokenRefused() Scenario {
 		Name: "github-token-refused",
 		Purpose: "gitlab-rig where GitHub and GitLab now and then answer a PR status call with 401, 403 or 410: " +
 			"the MR fails at once, with a message in its provider's words",
+		Config: c,
+		Expect: Expect{
+			Actions: []string{reconciler.PollPR},
+			Bounds:  Bounds{NonTerminal: waiting()},
+		},
+	}
+}
+
+// conflictsEscalated: a town that escalates merge conflicts to a human
+// (refinery.auto_resolve_merge_conflicts false, town.escalate_conflicts)
+// where two PRs in three conflict with their base. Production's drain
+// then opens a high-severity merge_conflict escalation and a triage
+// request for each conflicting MR instead of a conflict bead (model.md
+// §5.5 pr_conflict_detected, "Disabled"); nobody rebases in the world, so
+// those PRs stay dirty and are polled until the run ends, several at once.
+func conflictsEscalated() Scenario {
+	c := Default()
+	c.Town.EscalateConflicts = true
+	c.GitHub.Conflict = 2
+	c.GitHub.Merge = 1
+	c.WorkloadStop = 40 * time.Minute
+	c.Duration = 75 * time.Minute
+	return Scenario{
+		Name: "conflicts-escalated",
+		Purpose: "merge conflicts are escalated to a human (auto_resolve_merge_conflicts false) instead of handed " +
+			"to a polecat; two PRs in three conflict and stay dirty, several at once",
 		Config: c,
 		Expect: Expect{
 			Actions: []string{reconciler.PollPR},

@@ -441,6 +441,23 @@ func TestScenarioReaches(t *testing.T) {
 			if len(r.grep("pr", "event=late_")) == 0 {
 				t.Errorf("no late change on any PR")
 			}
+			// CI ran again or a review was re-requested before auto-merge was due.
+			if len(r.grep("pr", "event=early_")) == 0 {
+				t.Errorf("no early change on any PR")
+			}
+		}},
+		{"conflicts-escalated", 0, func(t *testing.T, r *run) {
+			// PRs conflicted; their conflicts went to triage (escalations),
+			// never to a polecat's conflict bead.
+			if len(r.grep("pr", "event=opened", "plan=conflict")) == 0 {
+				t.Errorf("no PR conflicted")
+			}
+			if len(r.grep("proc", "job=triage")) == 0 {
+				t.Errorf("no triage batch ran")
+			}
+			if n := len(r.grep("proc", "job=conflict")); n > 0 {
+				t.Errorf("%d conflict-bead jobs although conflicts are escalated", n)
+			}
 		}},
 		{"github-token-refused", 0, func(t *testing.T, r *run) {
 			// The providers refused status calls with 401, 403 or 410.

@@ -175,6 +175,10 @@ var properties = []propertySpec{
 		func() property { return &approvalWaitPairedProp{} }},
 	{PropertyInfo{PropPollFailureNamed, "safety", "the Town's PR status answers (HTTP status, invalid reason, keys) and pr.poll_failed data points; rows: failed MRs' failureReason, failureKind, failureMessage and PR URL"},
 		func() property { return &pollFailureNamedProp{} }},
+	{PropertyInfo{PropPollRecord, "safety", "the tick's poll_pr actions (MR, PR URL) and the world's first status answer for that URL in the tick; rows on ticks with a poll: every merge request's has_conflicts, conflicts_detected_at, poll_error_kind and poll counts, and every other bead's has_conflicts; fault times (excuses)"},
+		func() property { return &pollRecordProp{} }},
+	{PropertyInfo{PropAutoMergeWaits, "safety", "the Town's feedback answers (green or not, null, thrown), status answers (dirty) and merge answers by PR URL; the world's auto-merge setting; rows on ticks with a feedback answer: new pr_auto_merge town events (PR URL, created_at), how many MRs carry that URL; fault times (excuses)"},
+		func() property { return &autoMergeWaitsProp{} }},
 	// liveness
 	{PropertyInfo{PropSettle, "liveness", "the world's issues (creation time), the heal time, the beads' status at the end"},
 		func() property { return &settleProp{} }},

@@ -77,6 +77,7 @@ var registry = []func() Scenario{
 	lateConflicts,
 	refineryResetMidReview,
 	prLateChange,
+	conflictsEscalated,
 	githubTokenRefused,
 }
 

@@ -74,6 +74,19 @@ type GitHubConfig struct {
 	// (for ChecksDelay). The Town's merge then meets it in its own
 	// re-check of the feedback. Drawn from its own stream, only when on.
 	LateChange float64 `yaml:"late_change"`
+	// EarlyChange is the probability that, once per PR, something holds
+	// its merge back for a while before auto-merge is due: at the first
+	// feedback answer that finds the PR green, a change is drawn to land
+	// between a fifth and three fifths of the town's auto-merge delay
+	// later (if the PR is still open and green then): CI running again
+	// (for ChecksDelay, a re-run or a trivial push), a review requested
+	// again (an approval needed after ApprovalDelay), or a conflicting
+	// commit on the base branch that is reverted 90 s to 3 min later (the
+	// PR is dirty meanwhile and clean again without a push), equally
+	// likely. The PR turns green again by itself; production starts the
+	// delay over (reconciler.md §3.3 steps 5 and 11). Drawn from its own
+	// stream, only when on.
+	EarlyChange float64 `yaml:"early_change"`
 }
 
 // APIErrorWeights weigh the answers of a GitHub API call.

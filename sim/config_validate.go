@@ -121,6 +121,7 @@ func (c Config) Validate() error {
 	v.prob("github.mirror", g.Mirror)
 	v.prob("github.many_checks", g.ManyChecks)
 	v.prob("github.late_change", g.LateChange)
+	v.prob("github.early_change", g.EarlyChange)
 
 	l := c.Workload
 	v.check(l.IssuesPerHour < 0, "workload.issues_per_hour", "is negative (%v)", l.IssuesPerHour)

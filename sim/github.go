@@ -37,6 +37,8 @@ type pullRequest struct {
 	many      bool      // CI has more check runs than one listing page (over 100)
 	greenAt   time.Time // first feedback answer of the current green run (zero: none)
 	late      bool      // the late change was drawn (GitHubConfig.LateChange)
+	early     bool      // the early change was drawn (GitHubConfig.EarlyChange)
+	baseMoved bool      // an early change's conflicting base commit is not reverted yet
 }
 
 // github is the GitHub the Town polls and merges through: PRs keyed by
@@ -166,7 +168,7 @@ func (g *github) fix(url string, conflicts bool) {
 		return
 	}
 	if conflicts {
-		pr.conflicts = false
+		pr.conflicts, pr.baseMoved = false, false
 	} else {
 		pr.comments, pr.changes, pr.failing = false, false, false
 	}
@@ -265,6 +267,7 @@ func (g *github) respond(c model.Call) (model.Result, time.Duration) {
 		}
 		f := g.feedback(pr)
 		g.lateChange(pr)
+		g.earlyChange(pr)
 		return model.Result{StatusCode: 200, Feedback: f}, 0
 	case model.CallMergePR:
 		pr := g.prs[c.URL]
@@ -326,6 +329,57 @@ func (g *github) lateChange(pr *pullRequest) {
 		pr.checksAt = now.Add(g.cfg.ChecksDelay.Sample(r))
 	}
 	g.w.record("pr", des.F("url", pr.url), des.F("event", kind))
+}
+
+// earlyChange runs after a feedback answer when GitHubConfig.EarlyChange
+// is on: at the first answer that finds a PR green it draws, once,
+// whether CI runs again or a review is requested again some time before
+// the town's auto-merge delay is up, and schedules it.
+func (g *github) earlyChange(pr *pullRequest) {
+	if g.cfg.EarlyChange <= 0 || pr.early || !g.green(pr) {
+		return
+	}
+	pr.early = true
+	r := g.w.src.Stream("github/early-change")
+	if !r.Bool(g.cfg.EarlyChange) {
+		return
+	}
+	kind := [...]string{"early_ci_run", "early_review_request", "early_base_conflict"}[pickWeighted(r, 1, 1, 1)]
+	delay := g.w.cfg.Town.AutoMergeDelay
+	after := r.Uniform(delay/5, delay*3/5)
+	var wait time.Duration
+	switch kind {
+	case "early_ci_run":
+		wait = g.cfg.ChecksDelay.Sample(r)
+	case "early_review_request":
+		wait = g.cfg.ApprovalDelay.Sample(r)
+	default:
+		wait = r.Uniform(90*time.Second, 3*time.Minute)
+	}
+	g.w.eng.After(after, func() {
+		if !g.green(pr) {
+			return
+		}
+		now := g.w.eng.Now()
+		switch kind {
+		case "early_ci_run":
+			pr.checksAt = now.Add(wait)
+		case "early_review_request":
+			pr.approveAt = now.Add(wait)
+		default:
+			// A conflicting commit lands on the base branch and is
+			// reverted after wait: the PR is dirty meanwhile, and clean
+			// again without a push (CI does not run again).
+			pr.conflicts, pr.baseMoved = true, true
+			g.w.eng.After(wait, func() {
+				if pr.baseMoved && pr.state == "open" {
+					pr.conflicts, pr.baseMoved = false, false
+					g.w.record("pr", des.F("url", pr.url), des.F("event", "base_reverted"))
+				}
+			})
+		}
+		g.w.record("pr", des.F("url", pr.url), des.F("event", kind))
+	})
 }
 
 // mergeableState is GitHub's mergeable_state of an open PR.

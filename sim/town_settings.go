@@ -30,6 +30,9 @@ func townConfigUpdate(s TownSettings) model.TownConfigUpdate {
 	if s.ReviewMode != "" {
 		ref.ReviewMode = model.Ptr(s.ReviewMode)
 	}
+	if s.EscalateConflicts {
+		ref.AutoResolveMergeConflicts = model.Ptr(false)
+	}
 	u.Refinery = ref
 	if s.Owner {
 		u.OwnerUserID = model.Ptr(SimUserID)
@@ -99,6 +102,11 @@ type TownSettings struct {
 	AutoMergeDelay time.Duration `yaml:"auto_merge_delay"`
 	// NoAutoMerge leaves auto_merge_delay_minutes null (auto-merge off).
 	NoAutoMerge bool `yaml:"no_auto_merge"`
+	// EscalateConflicts sets refinery.auto_resolve_merge_conflicts false:
+	// a PR's merge conflicts are escalated to a human (an escalation bead
+	// and a triage request) instead of handed to a polecat. The zero
+	// value leaves production's default (auto-resolve).
+	EscalateConflicts bool `yaml:"escalate_conflicts"`
 	// StagedConvoys is staged_convoys_default (new-town default true).
 	StagedConvoys bool `yaml:"staged_convoys"`
 	// CodeReviewOffRigs is how many rigs (the first ones) switch code
