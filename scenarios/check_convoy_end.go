@@ -186,3 +186,86 @@ func (p *landingReadyProp) unjudged(*checker) string {
 	}
 	return ""
 }
+
+// PropConvoyProgress is the name of convoyProgressProp.
+const PropConvoyProgress = "liveness/convoy-progress-current"
+
+// convoyProgressStreak: the ticks in a row an open convoy's progress was
+// wrong for the same count.
+const convoyProgressStreak = 3
+
+// convoyProgressProp: an open convoy's progress (convoy_metadata
+// .closed_beads, what the convoy's page shows) catches up with its tracked
+// issues: CV-5 writes the number of tracked issues that are closed or
+// failed whenever the stored value differs, on every reconcile, draining
+// or not (reconciler.md §2.4 step 5, §2.8). The state model's own recount
+// on a bead's terminal change writes another figure (it leaves out a task
+// whose MR is still in flight and counts a failed landing MR), but only at
+// that change; so a stored value that differs from the issue count at the
+// end of three ticks in a row that reconciled cleanly, with the same count
+// and the same stored value, was left standing by the rule. It reads the
+// rows of open convoys at each tick's end (one query) and the tick's
+// result (whether the reconcile ran; a code fault restarts the streak).
+type convoyProgressProp struct {
+	wrong  map[string]progressWrong
+	judged int
+}
+
+// progressWrong: a convoy's stored and counted progress and how many
+// clean ticks in a row they have differed.
+type progressWrong struct{ stored, counted, ticks int }
+
+func (p *convoyProgressProp) tick(c *checker, t *tickView) {
+	clean := t.res != nil && t.res.Ran && !c.faultNear(c.tickStart, c.now, codeFaultKinds()...)
+	if t.res != nil {
+		for _, l := range t.res.Logs {
+			if len(l) >= 2 && l[:2] == "T9" {
+				clean = false
+			}
+		}
+	}
+	if !clean {
+		p.wrong = nil
+		return
+	}
+	rows, err := t.db.Query(`SELECT b.bead_id, m.closed_beads,
+		  (SELECT count(*) FROM bead_dependencies d JOIN beads i ON i.bead_id = d.bead_id
+		    WHERE d.depends_on_bead_id = b.bead_id AND d.dependency_type = 'tracks' AND i.type = 'issue'
+		      AND i.status IN ('closed', 'failed'))
+		FROM beads b JOIN convoy_metadata m ON m.bead_id = b.bead_id
+		WHERE b.type = 'convoy' AND b.status NOT IN ('closed', 'failed') ORDER BY b.bead_id`)
+	if err != nil {
+		c.violation("check/query", "", "%v", err)
+		return
+	}
+	wrong := map[string]progressWrong{}
+	for rows.Next() {
+		var id string
+		var stored, counted int
+		if rows.Scan(&id, &stored, &counted) != nil {
+			continue
+		}
+		p.judged++
+		if stored == counted {
+			continue
+		}
+		w := progressWrong{stored, counted, 1}
+		if before, ok := p.wrong[id]; ok && before.stored == stored && before.counted == counted {
+			w.ticks = before.ticks + 1
+		}
+		wrong[id] = w
+		if w.ticks == convoyProgressStreak {
+			c.violation(PropConvoyProgress, id, "convoy %s shows %d tracked issues closed for %d reconciled ticks in a row while %d are closed or failed",
+				short(id), stored, w.ticks, counted)
+		}
+	}
+	rows.Close()
+	p.wrong = wrong
+}
+
+func (p *convoyProgressProp) unjudged(*checker) string {
+	if p.judged == 0 {
+		return "no open convoy at a tick's end"
+	}
+	return ""
+}

@@ -307,6 +307,8 @@ var properties = []propertySpec{
 		func() property { return &convoyEndProp{} }},
 	{PropertyInfo{PropLandingWhenReady, "safety", "the tick's create_landing_mr actions; rows at that tick's end: the convoy's merge mode and feature branch, its tracked issues' status, the merge requests tracking them and it"},
 		func() property { return &landingReadyProp{} }},
+	{PropertyInfo{PropConvoyProgress, "liveness", "rows at each tick's end: open convoys' closed_beads and the count of their tracked issues closed or failed; the tick's result (reconciled cleanly) and fault times (a pause)"},
+		func() property { return &convoyProgressProp{} }},
 }
 
 // differentialProp: a tick whose reconcile the original emitted other
