@@ -108,3 +108,61 @@ func TestConvoyEndPropertiesFire(t *testing.T) {
 		})
 	}
 }
+
+// convoy-progress-current fires on an open convoy whose stored progress
+// stays off its closed issues for three clean ticks, and not for two, not
+// when the figures move, and not across a tick whose reconcile threw.
+func TestConvoyProgressFires(t *testing.T) {
+	c, db := passedRun(t, "convoy-review-then-land", 0)
+	exec, one := rowsOf(t, db)
+	convoy := one(`SELECT bead_id FROM beads WHERE type = 'convoy' AND status = 'closed' ORDER BY bead_id LIMIT 1`)
+	at := c.now
+	view := func(d time.Duration, logs ...string) *tickView {
+		c.now = at.Add(d)
+		c.tickStart = c.now
+		return &tickView{rec: &sim.TickRecord{At: c.now, End: c.now}, res: &alarm.TickResult{Ran: true, Logs: logs},
+			w: c.world, db: db, byAgent: map[string]sim.ProcessView{}, holds: map[string]bool{}}
+	}
+	wrongBy := func(n int) func() {
+		return func() {
+			exec(`UPDATE convoy_metadata SET closed_beads = (SELECT count(*) FROM bead_dependencies d JOIN beads i ON i.bead_id = d.bead_id
+				WHERE d.depends_on_bead_id = ? AND d.dependency_type = 'tracks' AND i.type = 'issue'
+				  AND i.status IN ('closed', 'failed')) - ? WHERE bead_id = ?`, convoy, n, convoy)
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		ticks []func() // before each tick
+		logs  []string // of the second tick
+		fires bool
+	}{
+		{"progress right", []func(){wrongBy(0), func() {}, func() {}}, nil, false},
+		{"one behind for three ticks", []func(){wrongBy(1), func() {}, func() {}}, nil, true},
+		{"one behind for two ticks", []func(){wrongBy(1), func() {}, wrongBy(0)}, nil, false},
+		{"behind by a moving figure", []func(){wrongBy(1), wrongBy(2), wrongBy(1)}, nil, false},
+		{"a reconcile that threw between", []func(){wrongBy(1), func() {}, func() {}}, []string{"T9 reconcile: boom"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			exec(`SAVEPOINT progress`)
+			defer exec(`ROLLBACK TO progress`)
+			exec(`UPDATE beads SET status = 'open', closed_at = NULL WHERE bead_id = ?`, convoy)
+			c.failures, c.seen = nil, map[string]bool{}
+			p := propByName(t, PropConvoyProgress).(*convoyProgressProp)
+			for i, before := range tc.ticks {
+				before()
+				var logs []string
+				if i == 1 {
+					logs = tc.logs
+				}
+				p.tick(c, view(time.Duration(i)*5*time.Second, logs...))
+			}
+			fired := len(c.failures) > 0 && c.failures[0].Property == PropConvoyProgress
+			if fired != tc.fires || (!fired && len(c.failures) > 0) {
+				t.Fatalf("failures %v; want fired=%v", c.failures, tc.fires)
+			}
+			if p.unjudged(c) != "" {
+				t.Errorf("not judged: %s", p.unjudged(c))
+			}
+		})
+	}
+}
