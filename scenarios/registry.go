@@ -78,6 +78,7 @@ var registry = []func() Scenario{
 	refineryResetMidReview,
 	prLateChange,
 	githubTokenRefused,
+	convoySingleTask,
 }
 
 // All returns every named scenario, in listing order.
