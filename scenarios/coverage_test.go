@@ -25,11 +25,6 @@ var uncovered = []struct{ kind, id, reason string }{
 	{"action", "close_sibling_mrs", "no rule emits it (reconciler.md §3.1, rules '—'; actions.ts:69, :568 only); " +
 		"a merge closes the siblings directly in completeReviewWithResult"},
 	{"action", "set_review_pr_url", "no rule emits it (reconciler.md §3.1, rules '—'; actions.ts:75, :599 only)"},
-	{"rule", "CV-8", "a complete convoy outside review-then-land is closed by the recount in the same write that " +
-		"completes it (updateConvoyProgress, model/convoys.go), so the rule never sees one open"},
-	{"action", "close_convoy", "emitted by CV-8 (see CV-8) and by CV-7 for a closed landing MR, but the merge that " +
-		"closes a landing MR closes its convoy in the same call (completeReviewWithResult closes the source, " +
-		"model/review.go)"},
 	{"rule", "RQ-4", "polling bumps the merge request's updated_at every minute while it is in_progress with a PR " +
 		"(reconciler.md §2.3 note), so RQ-4 needs 30 min without a reconcile pass, which no simulated fault causes"},
 }

@@ -307,6 +307,12 @@ var properties = []propertySpec{
 		func() property { return &prReviewWaitsProp{} }},
 	{PropertyInfo{PropTimedRuleEdges, "safety", "rows at each tick's end: agents' status, role, hook, stamps (stalled, activity, last event), attempts and tools; issues' and merge requests' status and update time; tracks and blocks edges; review PR URLs; the latest reconciler nudge per agent and source; the tick's actions and start time; the drain flag the reconcile saw; the attempt cap knob; fault times (excuses)"},
 		func() property { return &timedRuleProp{} }},
+	{PropertyInfo{PropConvoyEndStays, "safety", "the tick's actions (the convoy each names); rows: closed and failed convoys' status, closed_at and landed_at at each tick's end"},
+		func() property { return &convoyEndProp{} }},
+	{PropertyInfo{PropLandingWhenReady, "safety", "the tick's create_landing_mr actions; rows at that tick's end: the convoy's merge mode and feature branch, its tracked issues' status, the merge requests tracking them and it"},
+		func() property { return &landingReadyProp{} }},
+	{PropertyInfo{PropConvoyProgress, "liveness", "rows at each tick's end: open convoys' closed_beads and the count of their tracked issues closed or failed; the tick's result (reconciled cleanly) and fault times (a pause)"},
+		func() property { return &convoyProgressProp{} }},
 }
 
 // differentialProp: a tick whose reconcile the original emitted other

@@ -79,6 +79,7 @@ var registry = []func() Scenario{
 	prLateChange,
 	conflictsEscalated,
 	githubTokenRefused,
+	convoySingleTask,
 }
 
 // All returns every named scenario, in listing order.
