@@ -81,11 +81,8 @@ func TestCauseInWorldFires(t *testing.T) {
 			p := propByName(t, PropCauseInWorld)
 			tc.breakIt(p)
 			p.(ender).end(c, c.world, db)
-			fired := len(c.failures) > 0 && c.failures[0].Property == PropCauseInWorld
-			if fired != tc.fires || (!fired && len(c.failures) > 0) {
-				t.Fatalf("failures %v; want fired=%v", c.failures, tc.fires)
-			}
-			if fired {
+			wantFired(t, c, PropCauseInWorld, tc.fires)
+			if tc.fires {
 				t.Log(c.failures[0])
 			}
 		})

@@ -26,7 +26,7 @@ func TestExitReportMatchesRoleFires(t *testing.T) {
 			byAgent: map[string]sim.ProcessView{}, holds: map[string]bool{}}
 	}
 	second := model.ISO(at.Add(10 * time.Second))
-	for i, tc := range []struct {
+	for _, tc := range []struct {
 		name, role, status, reason string
 		done                       bool   // the agent's gt_done in the same drain
 		event                      string // a status change by the agent in the tick ("" = none)
@@ -76,10 +76,7 @@ func TestExitReportMatchesRoleFires(t *testing.T) {
 				exec(`UPDATE agent_metadata SET current_hook_bead_id = NULL WHERE bead_id = ?`, agent)
 			}
 			p.tick(c, view(10*time.Second))
-			fired := len(c.failures) > 0 && c.failures[0].Property == PropCompletionByRole
-			if fired != tc.fires || (!tc.fires && len(c.failures) > 0) {
-				t.Errorf("case %d: fired %v, want %v: %v", i, fired, tc.fires, c.failures)
-			}
+			wantFired(t, c, PropCompletionByRole, tc.fires)
 		})
 	}
 }

@@ -98,10 +98,7 @@ func TestConvoyEndPropertiesFire(t *testing.T) {
 			tk.tick(c, view(0))
 			tc.breakIt()
 			tk.tick(c, view(5*time.Second, tc.actions...))
-			fired := len(c.failures) > 0 && c.failures[0].Property == tc.prop
-			if fired != tc.fires || (!fired && len(c.failures) > 0) {
-				t.Fatalf("failures %v; want fired=%v", c.failures, tc.fires)
-			}
+			wantFired(t, c, tc.prop, tc.fires)
 			if u, ok := p.(unjudger); ok && !tc.fires && u.unjudged(c) != "" {
 				t.Errorf("not judged: %s", u.unjudged(c))
 			}
@@ -156,10 +153,7 @@ func TestConvoyProgressFires(t *testing.T) {
 				}
 				p.tick(c, view(time.Duration(i)*5*time.Second, logs...))
 			}
-			fired := len(c.failures) > 0 && c.failures[0].Property == PropConvoyProgress
-			if fired != tc.fires || (!fired && len(c.failures) > 0) {
-				t.Fatalf("failures %v; want fired=%v", c.failures, tc.fires)
-			}
+			wantFired(t, c, PropConvoyProgress, tc.fires)
 			if p.unjudged(c) != "" {
 				t.Errorf("not judged: %s", p.unjudged(c))
 			}

@@ -10,6 +10,16 @@ import (
 )
 
 // fired runs judge on a fresh checker and reports whether prop fired.
+// wantFired fails the test unless prop fired first (want) or nothing fired
+// at all (!want): the table tests' verdict on one hand-made case.
+func wantFired(t *testing.T, c *checker, prop string, want bool) {
+	t.Helper()
+	fired := len(c.failures) > 0 && c.failures[0].Property == prop
+	if fired != want || (!fired && len(c.failures) > 0) {
+		t.Fatalf("failures %v; want %s fired=%v", c.failures, prop, want)
+	}
+}
+
 func firedOn(t *testing.T, prop string, judge func(c *checker)) bool {
 	t.Helper()
 	c := newChecker(Default(), Bounds{}.withDefaults(), CheckOptions{})

@@ -35,10 +35,7 @@ func TestGUPPWarnSparesRunningToolFires(t *testing.T) {
 				byAgent: map[string]sim.ProcessView{pv.AgentID: pv}, holds: map[string]bool{}}
 			p := propByName(t, PropGUPPWarnSparesTool).(*guppWarnToolProp)
 			p.action(c, reconciler.Action{Rule: tc.rule, Type: reconciler.SendNudge, AgentID: "agent-1"}, v)
-			fired := len(c.failures) > 0 && c.failures[0].Property == PropGUPPWarnSparesTool
-			if fired != tc.fires || (!tc.fires && len(c.failures) > 0) {
-				t.Errorf("fired %v, want %v: %v", fired, tc.fires, c.failures)
-			}
+			wantFired(t, c, PropGUPPWarnSparesTool, tc.fires)
 		})
 	}
 }

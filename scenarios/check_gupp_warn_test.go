@@ -62,10 +62,7 @@ func TestGUPPWarnsSilentAgentFires(t *testing.T) {
 			for _, d := range []time.Duration{0, tc.drainAt, 15*time.Minute + 5*time.Second, 18*time.Minute + 5*time.Second} {
 				tick(d, tc.drainAt != 0 && d == tc.drainAt)
 			}
-			fired := len(c.failures) > 0 && c.failures[0].Property == PropGUPPWarnsSilent
-			if fired != tc.fires || (!tc.fires && len(c.failures) > 0) {
-				t.Errorf("fired %v, want %v: %v", fired, tc.fires, c.failures)
-			}
+			wantFired(t, c, PropGUPPWarnsSilent, tc.fires)
 		})
 	}
 }

@@ -51,10 +51,7 @@ func TestIdleAgentReleasesLiveHookFires(t *testing.T) {
 			for _, d := range tc.ticks {
 				p.tick(c, view(d, tc.proc))
 			}
-			fired := len(c.failures) > 0 && c.failures[0].Property == PropIdleLiveHook
-			if fired != tc.fires || (!tc.fires && len(c.failures) > 0) {
-				t.Errorf("fired %v, want %v: %v", fired, tc.fires, c.failures)
-			}
+			wantFired(t, c, PropIdleLiveHook, tc.fires)
 		})
 	}
 }

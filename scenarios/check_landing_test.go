@@ -51,10 +51,7 @@ func TestLandingPropertiesFire(t *testing.T) {
 			tc.breakIt()
 			p := propByName(t, tc.prop)
 			p.(ender).end(c, c.world, db)
-			fired := len(c.failures) > 0 && c.failures[0].Property == tc.prop
-			if fired != tc.fires || (!fired && len(c.failures) > 0) {
-				t.Fatalf("failures %v; want fired=%v", c.failures, tc.fires)
-			}
+			wantFired(t, c, tc.prop, tc.fires)
 			if u, ok := p.(unjudger); ok && u.unjudged(c) != "" {
 				t.Errorf("not judged: %s", u.unjudged(c))
 			}

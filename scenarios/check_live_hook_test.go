@@ -57,10 +57,7 @@ func TestLiveSessionKeepsHookFires(t *testing.T) {
 			p.tick(c, view(tc.proc))
 			exec(`UPDATE beads SET status = ? WHERE bead_id = ?`, tc.status, issue)
 			p.action(c, tc.act, view(tc.proc))
-			fired := len(c.failures) > 0 && c.failures[0].Property == PropLiveSessionHook
-			if fired != tc.fires || (!tc.fires && len(c.failures) > 0) {
-				t.Errorf("fired %v, want %v: %v", fired, tc.fires, c.failures)
-			}
+			wantFired(t, c, PropLiveSessionHook, tc.fires)
 		})
 	}
 }

@@ -86,10 +86,7 @@ func TestPollRecordFires(t *testing.T) {
 			p.action(c, reconciler.Action{Type: reconciler.PollPR, BeadID: a, PRURL: url}, tv)
 			tc.after()
 			p.tick(c, tv)
-			fired := len(c.failures) > 0 && c.failures[0].Property == PropPollRecord
-			if fired != tc.fires || (!fired && len(c.failures) > 0) {
-				t.Fatalf("failures %v; want fired=%v", c.failures, tc.fires)
-			}
+			wantFired(t, c, PropPollRecord, tc.fires)
 		})
 	}
 }
@@ -150,10 +147,7 @@ func TestAutoMergeWaitsFires(t *testing.T) {
 				VALUES ('test-auto-merge', 'pr_auto_merge', NULL, json_object('pr_url', ?), ?, ?)`,
 				url, model.ISO(base.Add(time.Duration(tc.event*float64(time.Minute)))), model.ISO(base.Add(time.Hour)))
 			p.tick(c, &tickView{db: db})
-			fired := len(c.failures) > 0 && c.failures[0].Property == PropAutoMergeWaits
-			if fired != tc.fires || (!fired && len(c.failures) > 0) {
-				t.Fatalf("failures %v; want fired=%v", c.failures, tc.fires)
-			}
+			wantFired(t, c, PropAutoMergeWaits, tc.fires)
 		})
 	}
 }

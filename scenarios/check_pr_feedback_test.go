@@ -60,10 +60,7 @@ func TestPRFeedbackGetsAFixBeadFires(t *testing.T) {
 			}
 			p.tick(c, view(time.Minute))
 			p.tick(c, view(3*time.Minute))
-			fired := len(c.failures) > 0 && c.failures[0].Property == PropFeedbackGetsFixer
-			if fired != tc.fires || (!tc.fires && len(c.failures) > 0) {
-				t.Errorf("fired %v, want %v: %v", fired, tc.fires, c.failures)
-			}
+			wantFired(t, c, PropFeedbackGetsFixer, tc.fires)
 		})
 	}
 }
@@ -105,10 +102,7 @@ func TestPRFeedbackBeadAskedForFires(t *testing.T) {
 			c.now = at.Add(5 * time.Second)
 			p.tick(c, &tickView{rec: &sim.TickRecord{At: c.now, End: c.now}, res: &alarm.TickResult{}, w: c.world, db: db,
 				byAgent: map[string]sim.ProcessView{}, holds: map[string]bool{}})
-			fired := len(c.failures) > 0 && c.failures[0].Property == PropFeedbackAskedFor
-			if fired != tc.fires || (!tc.fires && len(c.failures) > 0) {
-				t.Errorf("fired %v, want %v: %v", fired, tc.fires, c.failures)
-			}
+			wantFired(t, c, PropFeedbackAskedFor, tc.fires)
 		})
 	}
 }

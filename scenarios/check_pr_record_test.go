@@ -40,10 +40,7 @@ func TestMergeOnGreenFires(t *testing.T) {
 			now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 			p.call(c, model.Call{Kind: model.CallPRFeedback, URL: url}, tc.answer, now)
 			p.call(c, model.Call{Kind: model.CallMergePR, URL: tc.mergeOf}, model.Result{OK: true}, now.Add(time.Second))
-			fired := len(c.failures) > 0 && c.failures[0].Property == PropMergeOnGreen
-			if fired != tc.fires || (!fired && len(c.failures) > 0) {
-				t.Fatalf("failures %v; want fired=%v", c.failures, tc.fires)
-			}
+			wantFired(t, c, PropMergeOnGreen, tc.fires)
 		})
 	}
 }
@@ -91,10 +88,7 @@ func TestApprovalWaitPairedFires(t *testing.T) {
 				p.analytics(c, model.AnalyticsEvent{Event: pt.event, BeadID: mr, DurationMs: ms}, nil)
 				p.judgeAges(c, db)
 			}
-			fired := len(c.failures) > 0 && c.failures[0].Property == PropApprovalWaitPaired
-			if fired != tc.fires || (!fired && len(c.failures) > 0) {
-				t.Fatalf("failures %v; want fired=%v", c.failures, tc.fires)
-			}
+			wantFired(t, c, PropApprovalWaitPaired, tc.fires)
 		})
 	}
 }
@@ -143,10 +137,7 @@ func TestPRRecordRowsFire(t *testing.T) {
 			c.failures, c.seen = nil, map[string]bool{}
 			p := propByName(t, PropOneFeedbackBead).(*oneFeedbackBeadProp)
 			p.tick(c, &tickView{db: db})
-			fired := len(c.failures) > 0 && c.failures[0].Property == PropOneFeedbackBead
-			if fired != tc.fires || (!fired && len(c.failures) > 0) {
-				t.Fatalf("failures %v; want fired=%v", c.failures, tc.fires)
-			}
+			wantFired(t, c, PropOneFeedbackBead, tc.fires)
 		})
 	}
 
@@ -218,10 +209,7 @@ func TestPRRecordRowsFire(t *testing.T) {
 			pt.Event, pt.BeadID = "pr.poll_failed", mr
 			p.analytics(c, pt, nil)
 			p.tick(c, &tickView{db: db})
-			fired := len(c.failures) > 0 && c.failures[0].Property == PropPollFailureNamed
-			if fired != tc.fires || (!fired && len(c.failures) > 0) {
-				t.Fatalf("failures %v; want fired=%v", c.failures, tc.fires)
-			}
+			wantFired(t, c, PropPollFailureNamed, tc.fires)
 		})
 	}
 }
@@ -287,10 +275,7 @@ func TestFailingPollsFailMRFires(t *testing.T) {
 				p.call(c, model.Call{Kind: model.CallPRStatus, URL: url}, r, at.Add(5*time.Second))
 			}
 			p.tick(c, &tickView{db: db})
-			fired := len(c.failures) > 0 && c.failures[0].Property == PropFailingPollsFailMR
-			if fired != tc.fires || (!fired && len(c.failures) > 0) {
-				t.Fatalf("failures %v; want fired=%v", c.failures, tc.fires)
-			}
+			wantFired(t, c, PropFailingPollsFailMR, tc.fires)
 		})
 	}
 }

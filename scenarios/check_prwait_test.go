@@ -39,10 +39,7 @@ func TestPRReviewWaitsFires(t *testing.T) {
 			p.tick(c, &tickView{db: db})
 			exec(`UPDATE beads SET status = 'open' WHERE bead_id = ?`, mr)
 			p.tick(c, &tickView{db: db})
-			fired := len(c.failures) > 0 && c.failures[0].Property == PropPRReviewWaits
-			if fired != tc.fires || (!fired && len(c.failures) > 0) {
-				t.Fatalf("failures %v; want fired=%v", c.failures, tc.fires)
-			}
+			wantFired(t, c, PropPRReviewWaits, tc.fires)
 		})
 	}
 }

@@ -87,11 +87,8 @@ func TestRecoveryPropertiesFire(t *testing.T) {
 			defer exec(`ROLLBACK TO recovery`)
 			c.failures, c.seen, c.breakerOpen = nil, map[string]bool{}, false
 			tc.breakIt(propByName(t, tc.prop))
-			fired := len(c.failures) > 0 && c.failures[0].Property == tc.prop
-			if fired != tc.fires || (!fired && len(c.failures) > 0) {
-				t.Fatalf("failures %v; want fired=%v", c.failures, tc.fires)
-			}
-			if fired {
+			wantFired(t, c, tc.prop, tc.fires)
+			if tc.fires {
 				t.Log(c.failures[0])
 			}
 		})

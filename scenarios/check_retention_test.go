@@ -64,11 +64,8 @@ func TestGCRetentionFires(t *testing.T) {
 			defer exec(`ROLLBACK TO gc`)
 			c.failures, c.seen = nil, map[string]bool{}
 			tc.breakIt(propByName(t, PropGCRetention))
-			fired := len(c.failures) > 0 && c.failures[0].Property == PropGCRetention
-			if fired != tc.fires || (!fired && len(c.failures) > 0) {
-				t.Fatalf("failures %v; want fired=%v", c.failures, tc.fires)
-			}
-			if fired {
+			wantFired(t, c, PropGCRetention, tc.fires)
+			if tc.fires {
 				t.Log(c.failures[0])
 			}
 		})

@@ -49,10 +49,7 @@ func TestReviewHasReviewerFires(t *testing.T) {
 				p.call(c, model.Call{Kind: model.CallStartAgent, BeadID: mr}, model.Result{}, c.now)
 			}
 			p.tick(c, &tickView{db: db})
-			fired := len(c.failures) > 0 && c.failures[0].Property == PropReviewHasReviewer
-			if fired != tc.fires || (!fired && len(c.failures) > 0) {
-				t.Fatalf("failures %v; want fired=%v", c.failures, tc.fires)
-			}
+			wantFired(t, c, PropReviewHasReviewer, tc.fires)
 		})
 	}
 }

@@ -31,10 +31,7 @@ func TestRigExistsFires(t *testing.T) {
 			c.failures, c.seen = nil, map[string]bool{}
 			p := propByName(t, PropRigExists)
 			p.(ender).end(c, c.world, db)
-			fired := len(c.failures) > 0 && c.failures[0].Property == PropRigExists
-			if fired != tc.fires || (!fired && len(c.failures) > 0) {
-				t.Fatalf("failures %v; want fired=%v", c.failures, tc.fires)
-			}
+			wantFired(t, c, PropRigExists, tc.fires)
 		})
 	}
 }
@@ -63,10 +60,7 @@ func TestStatusLogFires(t *testing.T) {
 			}
 			c.failures, c.seen = nil, map[string]bool{}
 			propByName(t, PropStatusLog).(ender).end(c, c.world, db)
-			fired := len(c.failures) > 0 && c.failures[0].Property == PropStatusLog
-			if fired != tc.fires || (!fired && len(c.failures) > 0) {
-				t.Fatalf("failures %v; want fired=%v", c.failures, tc.fires)
-			}
+			wantFired(t, c, PropStatusLog, tc.fires)
 		})
 	}
 }

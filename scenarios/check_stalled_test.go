@@ -65,10 +65,7 @@ func TestStalledIdledFires(t *testing.T) {
 			exec(`UPDATE agent_metadata SET status = ? WHERE bead_id = ?`, tc.status, polecat)
 			p := propByName(t, PropStalledIdled).(*stalledIdledProp)
 			tc.run(p)
-			fired := len(c.failures) > 0 && c.failures[0].Property == PropStalledIdled
-			if fired != tc.fires || (!tc.fires && len(c.failures) > 0) {
-				t.Errorf("fired %v, want %v: %v", fired, tc.fires, c.failures)
-			}
+			wantFired(t, c, PropStalledIdled, tc.fires)
 		})
 	}
 }

@@ -55,10 +55,7 @@ func TestTriageServedFires(t *testing.T) {
 				}
 				p.tick(c, view)
 			}
-			fired := len(c.failures) > 0 && c.failures[0].Property == PropTriageServed
-			if fired != tc.fires || (!fired && len(c.failures) > 0) {
-				t.Fatalf("failures %v; want fired=%v", c.failures, tc.fires)
-			}
+			wantFired(t, c, PropTriageServed, tc.fires)
 		})
 	}
 }

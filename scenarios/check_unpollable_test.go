@@ -45,10 +45,7 @@ func TestUnpollableFailsFastFires(t *testing.T) {
 				}
 				p.tick(c, view)
 			}
-			fired := len(c.failures) > 0 && c.failures[0].Property == PropUnpollableFailsFast
-			if fired != tc.fires || (!fired && len(c.failures) > 0) {
-				t.Fatalf("failures %v; want fired=%v", c.failures, tc.fires)
-			}
+			wantFired(t, c, PropUnpollableFailsFast, tc.fires)
 		})
 	}
 }

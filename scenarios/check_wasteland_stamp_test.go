@@ -29,10 +29,7 @@ func TestWastelandStampOnlyOnTagFires(t *testing.T) {
 			exec(`UPDATE beads SET metadata = ? WHERE bead_id = ?`, tc.meta, bead)
 			p := propByName(t, PropWastelandStampOnTag).(*wastelandStampProp)
 			p.end(c, c.world, db)
-			fired := len(c.failures) > 0 && c.failures[0].Property == PropWastelandStampOnTag
-			if fired != tc.fires || (!tc.fires && len(c.failures) > 0) {
-				t.Errorf("fired %v, want %v: %v", fired, tc.fires, c.failures)
-			}
+			wantFired(t, c, PropWastelandStampOnTag, tc.fires)
 		})
 	}
 }
