@@ -49,8 +49,8 @@ func (p *agentStatusShownProp) judge(c *checker, db *model.DB, m sim.StatusMessa
 		}
 		return
 	}
-	if len(c.pairs(db, `SELECT bead_id, '' FROM beads WHERE bead_id = ?`, m.HookBefore)) == 0 {
-		return
+	if !c.beadExists(db, m.HookBefore) {
+		return // the hooked bead was deleted since
 	}
 	want := m.Message + "\t" + m.Agent + "\t" + m.Message
 	if len(who) == 1 {
