@@ -2,6 +2,8 @@ package scenarios
 
 import (
 	"database/sql"
+	"maps"
+	"slices"
 
 	"github.com/townsim/townsim/model"
 	"github.com/townsim/townsim/model/reconciler"
@@ -56,7 +58,8 @@ func (p *convoyEndProp) tick(c *checker, t *tickView) {
 		}
 	}
 	rows.Close()
-	for id, before := range p.ended {
+	for _, id := range slices.Sorted(maps.Keys(p.ended)) {
+		before := p.ended[id]
 		after, ok := now[id]
 		if !ok {
 			// Reopened rows would show up here; a deleted convoy is gone.
