@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/townsim/townsim/model"
@@ -130,6 +131,7 @@ func (p *doneRecordProp) unhooked(o *opView, a opRow, id, url string, bad func(s
 			}
 		}
 	}
+	slices.Sort(cands) // ties on updated_at: a fixed order, not the map's
 	if len(cands) == 0 {
 		if n := o.newEvents(); len(n) > 0 {
 			bad(id, "an agent with nothing to finish wrote %d bead events (first %s on %s)", len(n), n[0]["event_type"], short(n[0]["bead_id"]))

@@ -315,7 +315,7 @@ func (p *timedRuleProp) tick(c *checker, t *tickView) {
 			p.kept[i] = kept
 		}
 		// lower edge: every action of the rule on a row the previous tick showed
-		for key := range acted {
+		for _, key := range slices.Sorted(maps.Keys(acted)) {
 			id, ok := strings.CutPrefix(key, r.rule+" ")
 			if !ok {
 				continue
