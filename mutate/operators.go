@@ -59,11 +59,14 @@ func (g *gen) isHook(n ast.Node) bool {
 }
 
 // quiet are calls that only log, format or report: nothing inside them is
-// mutated and dropping them is not a side effect worth judging.
+// mutated and dropping them is not a side effect worth judging. That
+// includes the reconciler's recordCall, which only tells differential
+// mode's recorder which context call an effect made (reconciler.CallRecorder:
+// recording changes nothing in the run, and no other Env records).
 func quiet(call *ast.CallExpr) bool {
 	switch fn := call.Fun.(type) {
 	case *ast.Ident:
-		return fn.Name == "panic" || fn.Name == "print" || fn.Name == "println"
+		return fn.Name == "panic" || fn.Name == "print" || fn.Name == "println" || fn.Name == "recordCall"
 	case *ast.SelectorExpr:
 		if x, ok := fn.X.(*ast.Ident); ok {
 			switch x.Name {

@@ -43,6 +43,7 @@ func rules(db DB, n int, ok bool) ([]Action, error) {
 		return nil, err
 	}
 	db.Touch(n)
+	recordCall(db, "touch", n > 1)
 	fmt.Printf("%d\n", 42)
 	if db.Mutant("x") {
 		n = 99
