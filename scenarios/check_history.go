@@ -218,7 +218,8 @@ func (p *followUpNotReviewedProp) unjudged(*checker) string {
 // restarts while the rig is busy — a PR-less review in progress (one at a
 // time per rig) or a live refinery process of the world on the rig's work
 // — and on a breaker-open or draining tick. It reads the rows (open and
-// in-progress MRs, the rig's code_review override) and the world's
+// in-progress MRs, the rig's code_review override; the town's setting,
+// from the world's configuration, where a rig has none) and the world's
 // processes.
 type reviewOffQueueProp struct {
 	since  map[string]time.Time // MR → when its wait began
@@ -227,8 +228,8 @@ type reviewOffQueueProp struct {
 
 func (p *reviewOffQueueProp) tick(c *checker, t *tickView) {
 	open := c.pairs(t.db, `SELECT b.bead_id, b.rig_id FROM beads b JOIN rigs g ON g.id = b.rig_id
-		WHERE b.type = 'merge_request' AND b.status = 'open' AND json_extract(g.config, '$.code_review') = 0
-		ORDER BY b.bead_id`)
+		WHERE b.type = 'merge_request' AND b.status = 'open' AND COALESCE(json_extract(g.config, '$.code_review'), ?) = 0
+		ORDER BY b.bead_id`, c.townCodeReview())
 	if p.since == nil {
 		if len(open) == 0 {
 			return
@@ -412,4 +413,16 @@ func (p *openIssueCadenceProp) unjudged(*checker) string {
 		return "no tick ended with an open, unassigned issue after the heal"
 	}
 	return ""
+}
+
+// townCodeReview is the code_review a rig without its own override takes
+// (reconciler.md: the rig's override, else the town's refinery setting,
+// else on), as an SQL argument: 0 when the world configured the town with
+// code review off, else 1. Read from the world's configuration, not the
+// Town's rows.
+func (c *checker) townCodeReview() int {
+	if c.cfg.Town.CodeReviewOff {
+		return 0
+	}
+	return 1
 }

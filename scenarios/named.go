@@ -467,6 +467,26 @@ func codeReviewOff() Scenario {
 	}
 }
 
+// townReviewOff: code review is off in the town's own settings (the
+// refinery's code_review), not in any rig's override, so every rig takes
+// the town's value (reconciler.md: a rig's override, else the town's
+// setting, else on). As in code-review-off, RQ-FT fast-tracks each MR
+// with a PR to polling and no refinery reviews it.
+func townReviewOff() Scenario {
+	c := Default()
+	c.Town.CodeReviewOff = true
+	c.Duration = 90 * time.Minute
+	return Scenario{
+		Name:    "town-review-off",
+		Purpose: "code review off in the town's settings and in no rig's override: every rig's MRs are fast-tracked to PR polling, no refinery",
+		Config:  c,
+		Expect: Expect{
+			Actions: []string{reconciler.TransitionBead, reconciler.PollPR},
+			Bounds:  Bounds{NonTerminal: waiting()},
+		},
+	}
+}
+
 func triageStartFails() Scenario {
 	c := stuckAgents().Config
 	c.Containers.TriageStartFail = 1

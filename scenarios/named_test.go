@@ -422,6 +422,14 @@ func TestScenarioReaches(t *testing.T) {
 				t.Errorf("RQ-FT never fast-tracked an MR of a rig with code review off")
 			}
 		}},
+		{"town-review-off", time.Hour, func(t *testing.T, r *run) {
+			if len(r.grep("action", "transition_bead", "to=in_progress", "code review disabled")) == 0 {
+				t.Errorf("RQ-FT never fast-tracked an MR in a town with code review off")
+			}
+			if n := len(r.grep("proc", "state=cold_start", "job=review")); n != 0 {
+				t.Errorf("%d refinery reviews started in a town with code review off", n)
+			}
+		}},
 		{"triage-start-fails", 75 * time.Minute, func(t *testing.T, r *run) {
 			if r.res.World.Faults["triage_start_fail"] == 0 {
 				t.Errorf("no triage agent start failed: %v", r.res.World.Faults)

@@ -313,6 +313,8 @@ var properties = []propertySpec{
 		func() property { return &landingReadyProp{} }},
 	{PropertyInfo{PropConvoyProgress, "liveness", "rows at each tick's end: open convoys' closed_beads and the count of their tracked issues closed or failed; the tick's result (reconciled cleanly) and fault times (a pause)"},
 		func() property { return &convoyProgressProp{} }},
+	{PropertyInfo{PropReviewOffPops, "safety", "the tick's RQ-5 transitions; rows: the popped MR's rig, creator and parent's merge mode, the rig's code_review override; the town's code review setting from the world's configuration"},
+		func() property { return &reviewOffPopsProp{} }},
 }
 
 // differentialProp: a tick whose reconcile the original emitted other

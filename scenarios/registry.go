@@ -36,6 +36,7 @@ var registry = []func() Scenario{
 	lateExitReports,
 	mergeCut,
 	codeReviewOff,
+	townReviewOff,
 	triageStartFails,
 	beadsDeleted,
 	longStall,

@@ -33,6 +33,9 @@ func townConfigUpdate(s TownSettings) model.TownConfigUpdate {
 	if s.EscalateConflicts {
 		ref.AutoResolveMergeConflicts = model.Ptr(false)
 	}
+	if s.CodeReviewOff {
+		ref.CodeReview = model.Ptr(false)
+	}
 	u.Refinery = ref
 	if s.Owner {
 		u.OwnerUserID = model.Ptr(SimUserID)
@@ -109,6 +112,11 @@ type TownSettings struct {
 	EscalateConflicts bool `yaml:"escalate_conflicts"`
 	// StagedConvoys is staged_convoys_default (new-town default true).
 	StagedConvoys bool `yaml:"staged_convoys"`
+	// CodeReviewOff sets the town's refinery.code_review false, so code
+	// review is off in every rig that does not override it (production's
+	// town settings page); CodeReviewOffRigs is the rigs' own override.
+	// The zero value leaves production's default (code review on).
+	CodeReviewOff bool `yaml:"code_review_off"`
 	// CodeReviewOffRigs is how many rigs (the first ones) switch code
 	// review off in their override config (rigs.config code_review false).
 	CodeReviewOffRigs int `yaml:"code_review_off_rigs"`

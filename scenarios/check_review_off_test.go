@@ -1,0 +1,63 @@
+package scenarios
+
+import (
+	"testing"
+	"time"
+
+	"github.com/townsim/townsim/model/alarm"
+	"github.com/townsim/townsim/model/reconciler"
+	"github.com/townsim/townsim/sim"
+)
+
+// review-off-pops-only-system-work over the rows of code-review-off (the
+// first two rigs override code review off, the third keeps it on): an
+// RQ-5 pop of a polecat's MR in a rig with code review off fires, by the
+// rig's override or, in a rig without one, by the town's setting; a
+// landing MR, a review-and-merge child, a rig with code review on and
+// another rule's transition keep it quiet.
+func TestReviewOffPopsFires(t *testing.T) {
+	c, db := passedRun(t, "code-review-off", 20*time.Minute)
+	exec, one := rowsOf(t, db)
+	offRig := one(`SELECT id FROM rigs WHERE json_extract(config, '$.code_review') = 0 ORDER BY name LIMIT 1`)
+	onRig := one(`SELECT id FROM rigs WHERE json_extract(config, '$.code_review') IS NULL ORDER BY name LIMIT 1`)
+	mr := one(`SELECT bead_id FROM beads WHERE type = 'merge_request' AND created_by != 'system' ORDER BY bead_id LIMIT 1`)
+	const convoy = "convoy-by-hand"
+	exec(`INSERT INTO beads (bead_id, type, status, title, created_at, updated_at)
+		VALUES (?, 'convoy', 'open', 'a convoy', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`, convoy)
+	exec(`INSERT INTO convoy_metadata (bead_id, merge_mode) VALUES (?, 'review-then-land')`, convoy)
+	exec(`UPDATE beads SET parent_bead_id = NULL WHERE bead_id = ?`, mr)
+	pop := reconciler.Action{Rule: "RQ-5", Type: reconciler.TransitionBead, BeadID: mr}
+	for _, tc := range []struct {
+		name    string
+		setup   func()
+		townOff bool
+		action  reconciler.Action
+		fires   bool
+	}{
+		{"a polecat's MR popped in a rig whose override is off", func() { exec(`UPDATE beads SET rig_id = ? WHERE bead_id = ?`, offRig, mr) }, false, pop, true},
+		{"a landing MR popped there", func() { exec(`UPDATE beads SET created_by = 'system' WHERE bead_id = ?`, mr) }, false, pop, false},
+		{"a review-and-merge child popped there", func() {
+			exec(`UPDATE beads SET created_by = 'polecat', parent_bead_id = ? WHERE bead_id = ?`, convoy, mr)
+			exec(`UPDATE convoy_metadata SET merge_mode = 'review-and-merge' WHERE bead_id = ?`, convoy)
+		}, false, pop, false},
+		{"a child of a review-then-land convoy popped there", func() {
+			exec(`UPDATE convoy_metadata SET merge_mode = 'review-then-land' WHERE bead_id = ?`, convoy)
+		}, false, pop, true},
+		{"a polecat's MR popped in a rig with code review on", func() {
+			exec(`UPDATE beads SET parent_bead_id = NULL, rig_id = ? WHERE bead_id = ?`, onRig, mr)
+		}, false, pop, false},
+		{"the same rig, its town's code review off", func() {}, true, pop, true},
+		{"RQ-FT's transition in that town", func() {}, true, reconciler.Action{Rule: "RQ-FT", Type: reconciler.TransitionBead, BeadID: mr}, false},
+		{"RQ-5's dispatch action (judged by its transition)", func() {}, true, reconciler.Action{Rule: "RQ-5", Type: reconciler.DispatchAgent, BeadID: mr}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.setup()
+			c.failures, c.seen = nil, map[string]bool{}
+			c.cfg.Town.CodeReviewOff = tc.townOff
+			p := propByName(t, PropReviewOffPops).(*reviewOffPopsProp)
+			p.action(c, tc.action, &tickView{rec: &sim.TickRecord{At: c.now, End: c.now}, res: &alarm.TickResult{Ran: true},
+				w: c.world, db: db, byAgent: map[string]sim.ProcessView{}, holds: map[string]bool{}})
+			wantFired(t, c, PropReviewOffPops, tc.fires)
+		})
+	}
+}
