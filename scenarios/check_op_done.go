@@ -248,7 +248,9 @@ func (p *doneRecordProp) polecat(o *opView, id, hook, branch, url string, bad fu
 		bad(hook, "the merge request %s is %s titled %q", short(mr), m["status"], m["title"])
 	case m.meta("pr_url") != url:
 		bad(hook, "the merge request %s's metadata PR URL is %q", short(mr), m.meta("pr_url"))
-	case !ok || rv["branch"] != branch || rv["pr_url"] != url:
+	case !ok || rv["branch"] != branch || rv["pr_url"] != url || rv["retry_count"] != "0" || rv.has("merge_commit"):
+		// model.md §4.16: the new review row has the branch, the PR URL or
+		// NULL, retry_count 0 and no merge commit
 		bad(hook, "the merge request %s's review row is %v", short(mr), rv)
 	case !containsStr(o.after.tracks[hook], mr):
 		bad(hook, "the merge request %s does not track the hook", short(mr))

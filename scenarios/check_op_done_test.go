@@ -90,7 +90,7 @@ func TestDoneRecordFires(t *testing.T) {
 		a.beads[issue]["status"] = "in_review"
 		a.beads["mr-new"] = opRow{"bead_id": "mr-new", "type": "merge_request", "status": "open", "title": "Review: b2", "created_by": pol,
 			"metadata": `{"source_bead_id":"issue-1","source_agent_id":"agent-polecat","pr_url":"` + url + `"}`}
-		a.reviews["mr-new"] = opRow{"bead_id": "mr-new", "branch": "b2", "pr_url": url}
+		a.reviews["mr-new"] = opRow{"bead_id": "mr-new", "branch": "b2", "pr_url": url, "retry_count": "0"}
 		a.tracks[issue] = append(a.tracks[issue], "mr-new")
 		a.addEvent(issue, "review_submitted", "b2")
 		a.addEvent(issue, "unhooked", "")
@@ -136,6 +136,14 @@ func TestDoneRecordFires(t *testing.T) {
 		{"a polecat's MR lacks the PR URL in its metadata", pol, map[string]any{"branch": "b2", "pr_url": url}, func(f *opFixture) {
 			polecatDone(f)
 			f.after.beads["mr-new"]["metadata"] = `{"source_bead_id":"issue-1","source_agent_id":"agent-polecat"}`
+		}, true},
+		{"a polecat's new review row starts its retry count at 1", pol, map[string]any{"branch": "b2", "pr_url": url}, func(f *opFixture) {
+			polecatDone(f)
+			f.after.reviews["mr-new"]["retry_count"] = "1"
+		}, true},
+		{"a polecat's new review row has a merge commit", pol, map[string]any{"branch": "b2", "pr_url": url}, func(f *opFixture) {
+			polecatDone(f)
+			f.after.reviews["mr-new"]["merge_commit"] = "abc123"
 		}, true},
 		{"a polecat's hook left in progress", pol, map[string]any{"branch": "b2", "pr_url": url}, func(f *opFixture) {
 			polecatDone(f)
