@@ -301,6 +301,7 @@ func (p *timedRuleProp) tick(c *checker, t *tickView) {
 	p.beads = beads
 	p.readNudges(c, t)
 	p.lines = map[string][]string{}
+	actedKeys := slices.Sorted(maps.Keys(acted)) // in key order: the same violation first on every run
 	for i, r := range timedRules {
 		cur := p.rows(c, t, r)
 		prev := p.prev[i]
@@ -315,7 +316,7 @@ func (p *timedRuleProp) tick(c *checker, t *tickView) {
 			p.kept[i] = kept
 		}
 		// lower edge: every action of the rule on a row the previous tick showed
-		for _, key := range slices.Sorted(maps.Keys(acted)) {
+		for _, key := range actedKeys {
 			id, ok := strings.CutPrefix(key, r.rule+" ")
 			if !ok {
 				continue
