@@ -113,6 +113,12 @@ func (d *DB) Close() error {
 // Cost returns the running cost counters.
 func (d *DB) Cost() Cost { return d.cost }
 
+// ExactPlans counts the executions so far that had to be planned with
+// their argument values (stmt_plan.go). Each one makes every cached
+// statement compile again on its next run: a caller's query that binds
+// a 0 or 1 where the planner may look at it slows everything after it.
+func (d *DB) ExactPlans() int64 { return d.exactPlans }
+
 // stmt returns q prepared on the pinned connection, from the cache or
 // prepared now, and whether this execution must be planned with its
 // argument values (stmt_plan.go).

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/townsim/townsim/model"
@@ -43,7 +44,10 @@ func (triageLeftAloneProp) action(c *checker, a reconciler.Action, t *tickView) 
 	if a.BeadID == "" {
 		return
 	}
-	if n, _ := t.db.Int(`SELECT count(*) FROM beads WHERE bead_id = ? AND (labels LIKE '%"gt:triage-request"%' OR labels LIKE '%"gt:triage"%')`, a.BeadID); n > 0 {
+	// The labels are tested here, not by LIKE in the query: a LIKE beside a
+	// bound text sends the query down the model's slow exact-plan path.
+	labels, _ := t.db.Strings(`SELECT labels FROM beads WHERE bead_id = ?`, a.BeadID)
+	if len(labels) == 1 && (strings.Contains(labels[0], `"`+model.LabelTriageRequest+`"`) || strings.Contains(labels[0], `"`+model.LabelTriage+`"`)) {
 		c.add(Violation{Property: PropTriageLeftAlone, At: c.now, Tick: c.ticks, Entity: a.BeadID, Rule: a.Rule,
 			Detail: fmt.Sprintf("rule %s emitted %s on triage bead %s", a.Rule, a.String(), short(a.BeadID))})
 	}

@@ -3,7 +3,6 @@ package scenarios
 import (
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/townsim/townsim/model"
@@ -86,11 +85,14 @@ func (p *feedbackFixProp) tick(c *checker, t *tickView) {
 			ORDER BY b.created_at, b.bead_id`, url)
 		for _, id := range mr {
 			p.judged++
-			n, _ := t.db.Int(`SELECT count(*) FROM bead_dependencies bd JOIN beads f ON f.bead_id = bd.depends_on_bead_id
+			// The labels are tested here, not by LIKE in the query: a LIKE
+			// beside a bound text takes the model's slow exact-plan path.
+			fixers, _ := t.db.Strings(`SELECT f.labels FROM bead_dependencies bd JOIN beads f ON f.bead_id = bd.depends_on_bead_id
 				WHERE bd.bead_id = ? AND bd.dependency_type = 'blocks'
-				  AND (f.labels LIKE '%"gt:pr-feedback"%' OR f.labels LIKE '%"gt:pr-conflict"%')
 				  AND (f.status NOT IN ('closed', 'failed') OR COALESCE(f.closed_at, f.updated_at) >= ?)`, id, model.ISO(at))
-			if n == 0 {
+			if !slices.ContainsFunc(fixers, func(l string) bool {
+				return hasAnyLabel(l, model.LabelPRFeedback, model.LabelPRConflict)
+			}) {
 				c.violation(PropFeedbackGetsFixer, url, "PR %s's feedback at %s asked for a fix (comments, failing or unchecked runs) and its merge request %s has no feedback bead %s later",
 					url, at.Format(time.RFC3339), short(id), c.now.Sub(at).Truncate(time.Second))
 			}
@@ -135,11 +137,18 @@ func (p *feedbackAskedProp) call(c *checker, call model.Call, r model.Result, no
 }
 
 func (p *feedbackAskedProp) tick(c *checker, t *tickView) {
-	for _, b := range c.pairs(t.db, `SELECT created_at, COALESCE(json_extract(metadata, '$.pr_url'), '') || char(9) || bead_id FROM beads
-		WHERE labels LIKE '%"gt:pr-feedback"%' AND created_at > ? ORDER BY created_at, bead_id`, p.seen) {
-		p.seen = b[0]
-		url, id, _ := strings.Cut(b[1], "\t")
-		created, err := time.Parse(time.RFC3339Nano, b[0])
+	// Read unmetered (ObserveRows): through the Town's statement cache, the
+	// LIKE beside a bound text would take the model's slow exact-plan path.
+	tr, err := t.db.ObserveRows(`SELECT rowid, created_at, COALESCE(json_extract(metadata, '$.pr_url'), '') AS url, bead_id FROM beads
+		WHERE labels LIKE '%"gt:pr-feedback"%' AND created_at > ? ORDER BY created_at, bead_id`, p.seen)
+	if err != nil {
+		c.violation("check/query", "", "%v", err)
+		return
+	}
+	for _, r := range opRowsOf(tr) {
+		p.seen = r["created_at"]
+		url, id := r["url"], r["bead_id"]
+		created, err := time.Parse(time.RFC3339Nano, r["created_at"])
 		if err != nil {
 			continue
 		}
@@ -152,7 +161,7 @@ func (p *feedbackAskedProp) tick(c *checker, t *tickView) {
 			continue
 		}
 		c.violation(PropFeedbackAskedFor, id, "feedback bead %s for PR %s was created at %s with no feedback answer asking for a fix in the %s before",
-			short(id), url, b[0], feedbackFixBound)
+			short(id), url, r["created_at"], feedbackFixBound)
 	}
 }
 

@@ -297,10 +297,10 @@ func (p *reviewPoppedProp) tick(c *checker, t *tickView) {
 	}
 	rigs, _ := t.db.Strings(`SELECT DISTINCT b.rig_id FROM beads b WHERE b.type = 'merge_request' AND b.status = 'open'
 		AND b.rig_id IS NOT NULL
-		AND NOT EXISTS (SELECT 1 FROM rigs g WHERE g.id = b.rig_id AND COALESCE(json_extract(g.config, '$.code_review'), ?) = 0)
+		AND NOT ` + c.rigReviewOffSQL("b.rig_id") + `
 		AND NOT EXISTS (SELECT 1 FROM beads o JOIN review_metadata r ON r.bead_id = o.bead_id
 			WHERE o.type = 'merge_request' AND o.status = 'in_progress' AND o.rig_id = b.rig_id AND r.pr_url IS NULL)
-		ORDER BY 1`, c.townCodeReview())
+		ORDER BY 1`)
 	paused := c.breakerOpen || (t.res != nil && t.res.Draining)
 	waiting := map[string]bool{}
 	for _, rig := range rigs {

@@ -75,19 +75,21 @@ func (p *roleMatchesProp) call(c *checker, call model.Call, r model.Result, now 
 		return
 	}
 	db := c.world.Town().DB()
-	var typ string
-	if s, _ := db.Strings(`SELECT type FROM beads WHERE bead_id = ?`, call.BeadID); len(s) == 1 {
-		typ = s[0]
+	var typ, labels string
+	if s, _ := db.Strings(`SELECT type || char(9) || labels FROM beads WHERE bead_id = ?`, call.BeadID); len(s) == 1 {
+		typ, labels, _ = strings.Cut(s[0], "\t")
 	} else {
 		return // deleted under the start
 	}
 	p.starts++
-	triage, _ := db.Int(`SELECT count(*) FROM beads WHERE bead_id = ? AND labels LIKE '%"gt:triage"%'`, call.BeadID)
+	// The labels are tested here, not in the query: a LIKE beside a bound
+	// text sends the query down the model's slow exact-plan path.
+	triage := strings.Contains(labels, `"`+model.LabelTriage+`"`)
 	want, got := model.RolePolecat, call.Role
 	switch {
 	case typ == "merge_request":
 		want = model.RoleRefinery
-	case triage > 0:
+	case triage:
 		want, got = "triage (lightweight)", fmt.Sprintf("%s (lightweight %v)", call.Role, call.Lightweight)
 		if call.Lightweight {
 			got = want

@@ -370,3 +370,36 @@ func (c *checker) report(res *sim.Result) *Report {
 		Accepted: maps.Clone(c.accepted), Examples: maps.Clone(c.examples), Coverage: c.cov,
 		ConvergeTicks: c.converged, Unjudged: c.unjudged(), Loosened: maps.Clone(c.loosening), Peaks: c.peaks()}
 }
+
+// rigReviewOffSQL is an SQL condition with no arguments: the rig whose
+// id is the column rigCol has a row, and code review is off for it — its
+// own code_review override, else the town's setting (reconciler.md: a
+// rig's override, else the town's refinery setting, else on), which is
+// read from the world's configuration, not the Town's rows, and written
+// into the text as a literal: bound as an argument, a 0 or 1 sends every
+// execution down the model's slow exact-plan path (model.DB.ExactPlans).
+func (c *checker) rigReviewOffSQL(rigCol string) string {
+	return "EXISTS (SELECT 1 FROM rigs g WHERE g.id = " + rigCol +
+		" AND COALESCE(json_extract(g.config, '$.code_review'), " + c.townCodeReviewSQL() + ") = 0)"
+}
+
+// townCodeReviewSQL is the code_review a rig without its own override
+// takes, as an SQL literal: 0 when the world configured the town with
+// code review off, else 1.
+func (c *checker) townCodeReviewSQL() string {
+	if c.cfg.Town.CodeReviewOff {
+		return "0"
+	}
+	return "1"
+}
+
+// hasAnyLabel reports whether the JSON label array labels holds one of
+// want, as production's `labels LIKE '%"<label>"%'` tests it.
+func hasAnyLabel(labels string, want ...string) bool {
+	for _, w := range want {
+		if strings.Contains(labels, `"`+w+`"`) {
+			return true
+		}
+	}
+	return false
+}
