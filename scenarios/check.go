@@ -129,6 +129,7 @@ func Check(cfg sim.Config, bounds Bounds, opts CheckOptions) (*Report, error) {
 		}
 	}
 	ro.Events = &opObserver{c: c, next: ro.Events}
+	ro.Reconcile = c.watchReconcile(ro.Reconcile)
 	w, err := sim.NewWorld(cfg, ro)
 	if err != nil {
 		return nil, err

@@ -371,6 +371,28 @@ func (c *checker) report(res *sim.Result) *Report {
 		ConvergeTicks: c.converged, Unjudged: c.unjudged(), Loosened: maps.Clone(c.loosening), Peaks: c.peaks()}
 }
 
+// watchReconcile wraps the tick's reconcile pass (next; nil is the
+// port's) so that every reconcileWatcher sees its actions on the Town it
+// read, before the tick applies them. The pass's result is returned
+// unchanged.
+func (c *checker) watchReconcile(next alarm.ReconcileFunc) alarm.ReconcileFunc {
+	if next == nil {
+		next = reconciler.Reconcile
+	}
+	return func(t *model.Town, now time.Time, o reconciler.Options) ([]reconciler.Action, error) {
+		acts, err := next(t, now, o)
+		if err != nil {
+			return acts, err
+		}
+		for _, p := range c.props {
+			if h, ok := p.(reconcileWatcher); ok {
+				h.reconciled(c, t.DB(), acts)
+			}
+		}
+		return acts, nil
+	}
+}
+
 // rigReviewOffSQL is an SQL condition with no arguments: the rig whose
 // id is the column rigCol has a row, and code review is off for it — its
 // own code_review override, else the town's setting (reconciler.md: a

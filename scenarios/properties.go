@@ -13,7 +13,7 @@ import (
 
 // A property is its own small type with its own state. The checker feeds
 // it what it observes through the hooks the type implements (any subset
-// of everyTicker, ticker, actor, caller, ender) and asks it, at the end,
+// of everyTicker, reconcileWatcher, ticker, actor, caller, ender) and asks it, at the end,
 // whether it could be judged in the run (unjudger). Every property is
 // listed once in the properties table below, with its family and what
 // its oracle reads.
@@ -22,6 +22,13 @@ type property interface{}
 // everyTicker sees every tick, also those after the town was destroyed.
 type everyTicker interface {
 	everyTick(c *checker, rec *sim.TickRecord, w *sim.World)
+}
+
+// reconcileWatcher sees each reconcile pass's actions on the Town it read,
+// before they are applied; it must read only unmetered (model.DB's
+// ObserveRows), so that the tick's cost figures stay the port's.
+type reconcileWatcher interface {
+	reconciled(c *checker, db *model.DB, acts []reconciler.Action)
 }
 
 // ticker sees every tick of a living town, after its actions.
@@ -93,6 +100,8 @@ var properties = []propertySpec{
 		func() property { return oneOwnerProp{} }},
 	{PropertyInfo{PropDrainDispatch, "safety", "the tick's actions and the port's drain flag of that reconcile (res.Draining: the port's own figure)"},
 		func() property { return drainDispatchProp{} }},
+	{PropertyInfo{PropTransitionFrom, "safety", "the reconcile's transition actions (from-status) and, read unmetered between reconcile and apply, the named beads' and agents' status"},
+		newTransitionFromProp},
 	{PropertyInfo{PropTerminalWork, "safety", "rows: agent_metadata status and hook, the hooked bead's status"},
 		terminalWorkProp},
 	{PropertyInfo{PropRigMatch, "safety", "rows: the agent's and its hooked bead's rig"},
