@@ -209,11 +209,10 @@ func AcceptedFindings() []Finding {
 				if !slices.Contains([]string{"BD-1", "BD-1b", "BD-2", "BD-3", "BD-4"}, v.Rule) {
 					return false
 				}
-				n, _ := c.world.Town().DB().Int(`SELECT count(*) FROM beads b WHERE b.bead_id = ?
-					AND b.labels LIKE '%"gt:triage"%' AND b.labels NOT LIKE '%"gt:triage-request"%'
-					AND EXISTS (SELECT 1 FROM bead_events e WHERE e.bead_id = b.bead_id
-						AND e.event_type = 'status_changed' AND e.new_value = 'in_progress')`, v.Entity)
-				return n > 0
+				db := c.world.Town().DB()
+				n, _ := db.Int(`SELECT count(*) FROM bead_events e WHERE e.bead_id = ?
+					AND e.event_type = 'status_changed' AND e.new_value = 'in_progress'`, v.Entity)
+				return n > 0 && isTriageBatch(db, v.Entity)
 			},
 		},
 		{
@@ -343,9 +342,7 @@ func AcceptedFindings() []Finding {
 				if !c.explained["triage-batch-is-an-ordinary-issue"][v.Entity] && !c.explained["triage-batch-reset-by-ag4"][v.Entity] {
 					return false
 				}
-				n, _ := c.world.Town().DB().Int(`SELECT count(*) FROM beads WHERE bead_id = ?
-					AND labels LIKE '%"gt:triage"%' AND labels NOT LIKE '%"gt:triage-request"%'`, v.Entity)
-				return n > 0
+				return isTriageBatch(c.world.Town().DB(), v.Entity)
 			},
 		},
 		{
@@ -413,9 +410,7 @@ func AcceptedFindings() []Finding {
 				if v.Rule != "AG-4" {
 					return false
 				}
-				n, _ := c.world.Town().DB().Int(`SELECT count(*) FROM beads WHERE bead_id = ?
-					AND labels LIKE '%"gt:triage"%' AND labels NOT LIKE '%"gt:triage-request"%'`, v.Entity)
-				return n > 0
+				return isTriageBatch(c.world.Town().DB(), v.Entity)
 			},
 		},
 		{
@@ -497,4 +492,13 @@ func invariantOf(v Violation, n int) (string, bool) {
 func (c *checker) hookOf(agent string) []string {
 	hook, _ := c.world.Town().DB().Strings(`SELECT COALESCE(current_hook_bead_id, '') FROM agent_metadata WHERE bead_id = ?`, agent)
 	return hook
+}
+
+// isTriageBatch reports whether bead id is the triage batch: labelled
+// gt:triage and not a gt:triage-request. The labels are tested here, not
+// by LIKE in the query: a LIKE beside a bound text takes the model's slow
+// exact-plan path.
+func isTriageBatch(db *model.DB, id string) bool {
+	labels, _ := db.Strings(`SELECT labels FROM beads WHERE bead_id = ?`, id)
+	return len(labels) == 1 && hasAnyLabel(labels[0], model.LabelTriage) && !hasAnyLabel(labels[0], model.LabelTriageRequest)
 }
