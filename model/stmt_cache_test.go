@@ -125,6 +125,11 @@ func TestPlanNeedsValues(t *testing.T) {
 		{`SELECT 1 FROM t WHERE note LIKE ?`, []any{`%"gt:held"%`}, false},
 		{`SELECT 1 FROM t WHERE note LIKE ?`, []any{`gt:%`}, true},
 		{`SELECT 1 FROM t WHERE note NOT GLOB ?`, []any{`*x`}, false},
+		{`SELECT 1 FROM t WHERE id = ? AND note LIKE '%x%'`, []any{"b-1"}, false},
+		{`SELECT 1 FROM t WHERE note LIKE ? AND id = ?`, []any{`%x%`, "b-1"}, false},
+		{`SELECT 1 FROM t WHERE id = ? AND note LIKE (?)`, []any{"b-1", `x%`}, true},
+		{`SELECT 1 FROM t WHERE note LIKE ? ESCAPE ?`, []any{`%x%`, `!`}, true},
+		{`SELECT 1 FROM t WHERE note LIKE :p AND id = ?`, []any{`%x%`, "b-1"}, true},
 		{`SELECT sum(n) OVER (ORDER BY id ROWS ? PRECEDING) FROM t`, []any{2}, true},
 	} {
 		if got := planNeedsValues(tc.q, shapeOf(tc.q), tc.args); got != tc.want {

@@ -31,7 +31,8 @@ import (
 //     ones before are values written (VALUES, SET);
 //   - `LIMIT ?` / `OFFSET ?`: the row-count estimate of a limited query;
 //   - `LIKE ?` / `GLOB ?` with a pattern that does not start with a
-//     wildcard: the prefix-range optimisation;
+//     wildcard: the prefix-range optimisation (only the pattern's own
+//     parameter counts: a literal pattern is read from the text);
 //   - `? PRECEDING` / `? FOLLOWING` window frames.
 //
 // The exact path turns the guarantee off, runs the statement (SQLite
@@ -51,7 +52,7 @@ func planNeedsValues(q string, shape sqlShape, args []any) bool {
 		if argIsZeroOrOne(a) && (shape.unknownParams || i >= len(shape.compared) || shape.compared[i]) {
 			return true
 		}
-		if shape.likeOrGlob {
+		if shape.likeOrGlob && (shape.unknownParams || i >= len(shape.pattern) || shape.pattern[i]) {
 			if s, ok := argText(a); ok && s != "" && !strings.ContainsRune("%_*?[", rune(s[0])) {
 				return true
 			}
@@ -67,7 +68,12 @@ type sqlShape struct {
 	// compared[i] is whether the i-th `?` is compared for equality where
 	// the planner may look at it; unknownParams is set when q numbers or
 	// names its parameters (then every argument counts).
-	compared      []bool
+	compared []bool
+	// pattern[i] is whether the i-th `?` is the pattern (or the escape)
+	// of a LIKE or GLOB: SQLite's prefix-range optimisation reads only a
+	// pattern that is itself a parameter, never the other values of a
+	// statement that has a LIKE with a literal pattern.
+	pattern       []bool
 	unknownParams bool
 }
 
@@ -103,6 +109,7 @@ func shapeOf(q string) sqlShape {
 		switch {
 		case t == "?":
 			sh.compared = append(sh.compared, i >= from && comparedAt(toks, i))
+			sh.pattern = append(sh.pattern, patternAt(toks, i))
 		case t[0] == '?' || t[0] == ':' || t[0] == '@' || t[0] == '$':
 			sh.unknownParams = true
 		}
@@ -135,6 +142,23 @@ func comparedAt(toks []string, i int) bool {
 		case "=", "==", "IS":
 			return true
 		}
+	}
+	return false
+}
+
+// patternAt reports whether the `?` at toks[i] is the right operand of
+// LIKE or GLOB (or its ESCAPE), looking through parentheses.
+func patternAt(toks []string, i int) bool {
+	b := i - 1
+	for b >= 0 && toks[b] == "(" {
+		b--
+	}
+	if b < 0 {
+		return false
+	}
+	switch strings.ToUpper(toks[b]) {
+	case "LIKE", "GLOB", "ESCAPE":
+		return true
 	}
 	return false
 }
