@@ -159,6 +159,8 @@ var properties = []propertySpec{
 		func() property { return &dispatchCooldownProp{dispatchLedger: newDispatchLedger()} }},
 	{PropertyInfo{PropBreakerPausesAll, "safety", "the tick's dispatch_agent actions; the breaker notice the same reconcile emitted (BD-CB: the port's own figure, as the drain flag)"},
 		func() property { return &breakerPausesProp{} }},
+	{PropertyInfo{PropBlockedNotDispatched, "safety", "the tick's BD-1 and BD-2 dispatch actions; rows at the tick's end: the bead's blocks edges and their blockers' status, the staged flag of the convoys it tracks; the world's dependency edits (time)"},
+		func() property { return &blockedNotDispatchedProp{} }},
 	{PropertyInfo{PropOpenAssigneeHooked, "safety", "rows: open issues with a rig, their assignee and labels; agent_metadata hooks (graced)"},
 		openAssigneeHookedProp},
 	{PropertyInfo{PropContainerStatusQueued, "safety", "the container's answers to T4's status checks (status, exit reason, time); rows: the agent's container_status town_events (id, payload, created_at, pending) as each answer arrived and at the tick's end"},
@@ -182,6 +184,8 @@ var properties = []propertySpec{
 	// liveness
 	{PropertyInfo{PropSettle, "liveness", "the world's issues (creation time), the heal time, the beads' status at the end"},
 		func() property { return &settleProp{} }},
+	{PropertyInfo{PropReadyDispatched, "liveness", "rows at each tick's end: open issues in a rig, their labels, assignee (its status, role and hook), blocks edges and blockers' status, staged convoys, dispatch counter and stamp; the configured cap and cooldown ladder; the tick's dispatch actions and breaker notice; the port's drain flag (res.Draining); fault times (excuses)"},
+		func() property { return &readyDispatchedProp{} }},
 	{PropertyInfo{PropQueueDrains, "liveness", "rows: unprocessed town_events after each tick and at the end"},
 		func() property { return &queueDrainsProp{} }},
 	{PropertyInfo{PropEventAge, "liveness", "rows: the oldest unprocessed town_events row's created_at against the clock"},
