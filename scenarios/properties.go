@@ -161,6 +161,8 @@ var properties = []propertySpec{
 		func() property { return &breakerPausesProp{} }},
 	{PropertyInfo{PropBlockedNotDispatched, "safety", "the tick's BD-1 and BD-2 dispatch actions; rows at the tick's end: the bead's blocks edges and their blockers' status, the staged flag of the convoys it tracks; the world's dependency edits (time)"},
 		func() property { return &blockedNotDispatchedProp{} }},
+	{PropertyInfo{PropRedispatchSparesWorking, "safety", "the world's processes at each tick's end (live, running, stuck, finished, draining, start, last heartbeat reaching the Town, bead); the tick's BD-2 dispatch actions; fault times (excuses)"},
+		func() property { return &redispatchSparesWorkingProp{} }},
 	{PropertyInfo{PropOpenAssigneeHooked, "safety", "rows: open issues with a rig, their assignee and labels; agent_metadata hooks (graced)"},
 		openAssigneeHookedProp},
 	{PropertyInfo{PropContainerStatusQueued, "safety", "the container's answers to T4's status checks (status, exit reason, time); rows: the agent's container_status town_events (id, payload, created_at, pending) as each answer arrived and at the tick's end"},
