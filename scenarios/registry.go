@@ -81,6 +81,7 @@ var registry = []func() Scenario{
 	conflictsEscalated,
 	githubTokenRefused,
 	convoySingleTask,
+	blockedWhileWorking,
 }
 
 // All returns every named scenario, in listing order.

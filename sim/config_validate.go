@@ -168,6 +168,8 @@ func (c Config) Validate() error {
 	v.prob("workload.stale_agent_reset", l.StaleAgentReset)
 	v.prob("workload.reset_refinery_mid_review", l.ResetRefineryMidReview)
 	v.prob("workload.block_mr", l.BlockMR)
+	v.prob("workload.depend_working", l.DependWorking)
+	v.prob("workload.reopen_working", l.ReopenWorking)
 	v.prob("workload.wasteland_tag_mr", l.WastelandTagMR)
 	v.prob("workload.wasteland_untag", l.WastelandUntag)
 	v.prob("workload.wasteland_malformed", l.WastelandMalformed)

@@ -165,6 +165,18 @@ type WorkloadConfig struct {
 	// depends_on: a blocks edge from the merge request to that issue),
 	// looked at once a minute. Nothing is drawn while it is 0.
 	BlockMR float64 `yaml:"block_mr"`
+	// DependWorking is the fraction of issues assigned to an agent (in
+	// progress, or open and hooked) that a user makes wait for another
+	// unfinished issue (production's tRPC updateBead with depends_on: a
+	// blocks edge from the issue to that one), looked at every 10 s, each
+	// issue once. Nothing is drawn while it is 0.
+	DependWorking float64 `yaml:"depend_working"`
+	// ReopenWorking is the fraction of issues in progress that a user
+	// moves back to open while an agent works on them (production's tRPC
+	// updateBead with status open; the agent stays hooked and at work),
+	// looked at every 10 s, each issue once. Nothing is drawn while it
+	// is 0.
+	ReopenWorking float64 `yaml:"reopen_working"`
 	// Wasteland is the fraction of slung issues the mayor slings for a
 	// wanted item it claimed on the town's wasteland: the issue carries
 	// production's origin tag (metadata.wasteland, kind

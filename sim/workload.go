@@ -43,6 +43,8 @@ type workload struct {
 	item int // the wanted item the mayor works on (Wasteland)
 	// blockSeen marks the merge requests BlockMR looked at.
 	blockSeen map[string]bool
+	// workSeen marks the issues in progress editWorking looked at.
+	workSeen map[string]bool
 	// create makes one arriving issue (u.sling; tests count instead).
 	create func(kind string)
 }
@@ -131,6 +133,9 @@ func (u *workload) start() {
 	}
 	if u.cfg.BlockMR > 0 {
 		w.eng.After(time.Minute, u.blockMRs)
+	}
+	if u.cfg.DependWorking > 0 || u.cfg.ReopenWorking > 0 {
+		w.eng.After(time.Minute, u.editWorking)
 	}
 	if u.cfg.ConvoysPerHour > 0 {
 		u.nextArrival(u.cfg.ConvoysPerHour, u.convoy, nil)

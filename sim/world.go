@@ -57,6 +57,9 @@ type World struct {
 	// refineryResets are the admins' force resets of reviewing
 	// refineries (workload.reset_refinery_mid_review).
 	refineryResets []*RefineryReset
+	// dependsEdits is when each issue's last dependency edit by a user
+	// finished (workload.depend_working).
+	dependsEdits map[string]time.Time
 
 	stats    WorldStats
 	rpcMeter Meter
