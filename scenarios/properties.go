@@ -177,6 +177,8 @@ var properties = []propertySpec{
 		func() property { return &pollFailureNamedProp{} }},
 	{PropertyInfo{PropPollRecord, "safety", "the tick's poll_pr actions (MR, PR URL) and the world's first status answer for that URL in the tick; rows on ticks with a poll: every merge request's has_conflicts, conflicts_detected_at, poll_error_kind and poll counts, and every other bead's has_conflicts; fault times (excuses)"},
 		func() property { return &pollRecordProp{} }},
+	{PropertyInfo{PropForeignMerge, "safety", "the Town's merge calls and the tick's merge_pr actions, by PR URL; the world's PRs (opened outside the rig's repository: github.fork); rows for such a merge_pr: the MR's auto_merge_pending; fault times (excuses)"},
+		func() property { return &foreignMergeProp{} }},
 	{PropertyInfo{PropAutoMergeWaits, "safety", "the Town's feedback answers (green or not, null, thrown), status answers (dirty) and merge answers by PR URL; the world's auto-merge setting; rows on ticks with a feedback answer: new pr_auto_merge town events (PR URL, created_at), how many MRs carry that URL; fault times (excuses)"},
 		func() property { return &autoMergeWaitsProp{} }},
 	// liveness

@@ -65,6 +65,7 @@ var registry = []func() Scenario{
 	restartStopLost,
 	landingQueueReviewOff,
 	prMirrors,
+	prForks,
 	triageAgentCrashes,
 	lateAlarmsQuietTown,
 	stuckInTool,

@@ -119,6 +119,7 @@ func (c Config) Validate() error {
 	v.prob("github.landing_close", g.LandingClose)
 	v.prob("github.late_conflict", g.LateConflict)
 	v.prob("github.mirror", g.Mirror)
+	v.prob("github.fork", g.Fork)
 	v.prob("github.many_checks", g.ManyChecks)
 	v.prob("github.late_change", g.LateChange)
 	v.prob("github.early_change", g.EarlyChange)
