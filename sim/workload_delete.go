@@ -83,7 +83,9 @@ func (u *workload) routeDelete(rec *issueRec, rig, beadRig string, pending int) 
 		ids := append([]string{rec.id}, req.Stale...)
 		w.rpc("delete_beads", func(now time.Time) error {
 			n, err := w.town.DeleteBeads(now, ids, rig)
-			req.Reported = n
+			if err == nil { // production throws: the user gets an error, never a count
+				req.Reported = n
+			}
 			return err
 		}, des.F("bead", rec.id), des.F("stale", len(req.Stale)), des.F("pending", pending), des.F("rig", rig))
 		rec.deleted = w.status(rec.id) == "" && req.RowBefore
