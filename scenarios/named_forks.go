@@ -6,8 +6,10 @@ import (
 	"github.com/townsim/townsim/model/reconciler"
 )
 
-// prForks: gitlab-rig (a GitHub rig and a self-hosted GitLab rig) where
-// a third of the polecats open the PR for their issue in the
+// prForks: gitlab-rig with three rigs (two on GitHub, the third on the
+// self-hosted GitLab), whose users wrote their git URLs in production's
+// three forms (`town.rig_git_urls: mixed`: HTTPS with credentials, SSH,
+// plain HTTPS; merge_pr's check must read each), where a third of the polecats open the PR for their issue in the
 // organisation's fork instead of the rig's repository (`github.fork`):
 // same forge, same repository name, another owner. Production polls
 // those PRs like any other (it checks only the host), but merge_pr's
@@ -17,6 +19,9 @@ func prForks() Scenario {
 	s := gitlabRig()
 	c := s.Config
 	c.GitHub.Fork = 0.35
+	c.Rigs = 3
+	c.Agents = 5
+	c.Town.RigGitURLs = "mixed"
 	c.Duration = 75 * time.Minute
 	return Scenario{
 		Name: "pr-forks",
