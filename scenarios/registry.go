@@ -75,6 +75,7 @@ var registry = []func() Scenario{
 	agentsAndEditors,
 	convoyTasksClosedInReview,
 	goneMidFlight,
+	deleteParents,
 	queueCut,
 	lateConflicts,
 	refineryResetMidReview,
