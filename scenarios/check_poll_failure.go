@@ -35,7 +35,9 @@ const PropPollFailureNamed = "safety/pr-poll-failure-names-cause"
 //     the provider and the world's reason (json_parse or
 //     schema_mismatch, then the answer's first top-level key; no keys for
 //     a body that did not parse);
-//     unrecognized_url the URL; host_mismatch the URL's host;
+//     unrecognized_url the URL; host_mismatch the URL's host and the
+//     host the town expects (the GitLab instance the world configured,
+//     gitlab.com without one);
 //   - its pr.poll_failed data point carries the bead's failureKind as
 //     its reason, the provider of the URL ("github", "gitlab", "" for an
 //     unrecognised URL) as its label, and the HTTP status the world
@@ -113,7 +115,7 @@ func (p *pollFailureNamedProp) tick(c *checker, t *tickView) {
 		p.done[id] = true
 		f := byID[id]
 		p.judged++
-		if why := p.messageWrong(f.url, f.kind, f.msg); why != "" {
+		if why := p.messageWrong(f.url, f.kind, f.msg, expectedGitLabHost(c.cfg.Town)); why != "" {
 			c.violation(PropPollFailureNamed, id, "merge request %s failed for PR poll errors (%s) on %s with the message %q, which %s",
 				short(id), f.kind, f.url, f.msg, why)
 		}
@@ -133,7 +135,7 @@ func (p *pollFailureNamedProp) tick(c *checker, t *tickView) {
 
 // messageWrong says what the failure message of kind on prURL fails to
 // say, or says wrongly ("" when it names the cause).
-func (p *pollFailureNamedProp) messageWrong(prURL, kind, msg string) string {
+func (p *pollFailureNamedProp) messageWrong(prURL, kind, msg, gitLabHost string) string {
 	if msg == "" {
 		return "is empty"
 	}
@@ -212,6 +214,9 @@ func (p *pollFailureNamedProp) messageWrong(prURL, kind, msg string) string {
 		if u, err := url.Parse(prURL); err == nil && !has(u.Hostname()) {
 			return "does not name the refused host " + u.Hostname()
 		}
+		if !has(gitLabHost) {
+			return "does not name the configured host " + gitLabHost
+		}
 	}
 	return ""
 }
@@ -246,4 +251,14 @@ func (p *pollFailureNamedProp) unjudged(*checker) string {
 		return "no merge request failed for PR poll errors"
 	}
 	return ""
+}
+
+// expectedGitLabHost is the GitLab host the world configured the town
+// for: its GitLab rigs' instance, gitlab.com without GitLab rigs or
+// instance URL.
+func expectedGitLabHost(s sim.TownSettings) string {
+	if s.GitLabRigs > 0 {
+		return gitLabHostOf(s)
+	}
+	return "gitlab.com"
 }

@@ -193,6 +193,15 @@ func TestPRRecordRowsFire(t *testing.T) {
 		{"refused host not named", "https://git.example/o/r/-/merge_requests/1", "host_mismatch",
 			"Refusing to send GitLab token to an unexpected host.", model.PRStatus{},
 			model.AnalyticsEvent{Reason: "host_mismatch", Label: "gitlab"}, true},
+		{"refused host and configured gitlab.com", "https://git.example/o/r/-/merge_requests/1", "host_mismatch",
+			"Refusing to send GitLab token to unexpected host `git.example` (configured: `gitlab.com`).", model.PRStatus{},
+			model.AnalyticsEvent{Reason: "host_mismatch", Label: "gitlab"}, false},
+		{"configured host not named", "https://git.example/o/r/-/merge_requests/1", "host_mismatch",
+			"Refusing to send GitLab token to unexpected host `git.example` (configured: ``).", model.PRStatus{},
+			model.AnalyticsEvent{Reason: "host_mismatch", Label: "gitlab"}, true},
+		{"another configured host named", "https://git.example/o/r/-/merge_requests/1", "host_mismatch",
+			"Refusing to send GitLab token to unexpected host `git.example` (configured: `gitlab.example.com`).", model.PRStatus{},
+			model.AnalyticsEvent{Reason: "host_mismatch", Label: "gitlab"}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			exec(`SAVEPOINT pollfail`)

@@ -193,7 +193,8 @@ func (p *reviewAppliedProp) unjudged(*checker) string {
 // autoMergeBound of the first answer past the delay — unless its fate
 // became known first. It reads the Town's GitHub answers (the world's),
 // the merge calls and the scenario's settings: the merge bound is only an
-// upper one, this is the lower.
+// upper one, this is the lower. A PR the world opened outside its rig's
+// repository (github.fork) is left out: merge_pr refuses to merge it.
 type autoMergeCallProp struct {
 	green  map[string]time.Time // PR URL → first answer of the current green run
 	due    map[string]time.Time // PR URL → the first green answer past the delay
@@ -206,6 +207,11 @@ func (p *autoMergeCallProp) call(c *checker, call model.Call, r model.Result, no
 		return
 	}
 	url := call.URL
+	if c.world != nil {
+		if pr, ok := c.world.PR(url); ok && pr.Foreign {
+			return // outside its rig's repository: merge_pr refuses it (merge-only-in-rig-repository)
+		}
+	}
 	switch call.Kind {
 	case model.CallMergePR:
 		delete(p.green, url)

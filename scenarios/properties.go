@@ -146,6 +146,8 @@ var properties = []propertySpec{
 		func() property { return &deleteRouteProp{} }},
 	{PropertyInfo{PropDeleteCount, "safety", "the world's deletes through a rig's route: the count each answered, whether it named a list, the issue's row before and after, the town's bead rows just before and just after"},
 		func() property { return &deleteCountProp{} }},
+	{PropertyInfo{PropDeleteSubtree, "safety", "the world's deletes through a rig's route: the rig named, the ids named, the bead rows (id, parent, rig) just before and the ids just after, the count answered"},
+		func() property { return &deleteSubtreeProp{} }},
 	{PropertyInfo{PropAgentGone, "safety", "the world's agent deletes (the agent's row, its hooked bead's status and every other bead's status and assignee just before and after, the error) and the admin's force resets of them (error, row after); rows each tick: agents, agent_metadata and assignees naming a deleted agent"},
 		func() property { return &agentGoneProp{} }},
 	{PropertyInfo{PropDoneRecord, "safety", "the drain's agent_done events (agent, branch, PR URL) and the rows just before and just after each one's application (unmetered snapshots): the agent's role, hook and status, the hook bead's labels, creator and status, merge requests' status, assignee, updated_at, metadata, review rows and tracks edges, new beads and bead events"},
@@ -190,6 +192,8 @@ var properties = []propertySpec{
 		func() property { return &pollFailureNamedProp{} }},
 	{PropertyInfo{PropPollRecord, "safety", "the tick's poll_pr actions (MR, PR URL) and the world's first status answer for that URL in the tick; rows on ticks with a poll: every merge request's has_conflicts, conflicts_detected_at, poll_error_kind and poll counts, and every other bead's has_conflicts; fault times (excuses)"},
 		func() property { return &pollRecordProp{} }},
+	{PropertyInfo{PropForeignMerge, "safety", "the Town's merge calls and the tick's merge_pr actions, by PR URL; the world's PRs (opened outside the rig's repository: github.fork); rows for such a merge_pr: the MR's auto_merge_pending; fault times (excuses)"},
+		func() property { return &foreignMergeProp{} }},
 	{PropertyInfo{PropAutoMergeWaits, "safety", "the Town's feedback answers (green or not, null, thrown), status answers (dirty) and merge answers by PR URL; the world's auto-merge setting; rows on ticks with a feedback answer: new pr_auto_merge town events (PR URL, created_at), how many MRs carry that URL; fault times (excuses)"},
 		func() property { return &autoMergeWaitsProp{} }},
 	// liveness

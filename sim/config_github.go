@@ -58,6 +58,14 @@ type GitHubConfig struct {
 	// GitLab host (host_mismatch, or no_token without a GitLab token) for
 	// a GitLab rig. The PR itself is opened and decided as usual.
 	Mirror float64 `yaml:"mirror"`
+	// Fork is the probability that a polecat opens the PR for its issue
+	// in another repository on the rig's own forge: the same repository
+	// name under the organisation's fork (<org>-fork), numbered on its
+	// own. Every provider of the town polls it like any PR (production
+	// checks only the host), humans decide it as drawn, and merge_pr's
+	// repository check must refuse to merge it. Drawn from its own
+	// stream, only when on.
+	Fork float64 `yaml:"fork"`
 	// ManyChecks is the probability that a new PR's CI runs more check
 	// runs than one page of GitHub's check-runs listing holds (over 100):
 	// a feedback answer then reports unchecked runs (production reads only

@@ -50,6 +50,7 @@ func (c Config) Validate() error {
 		"must be between 0 and rigs (%d), got %d", c.Rigs, c.Town.GitLabRigs)
 	v.check(c.Town.GitLabHost != "" && (strings.ContainsAny(c.Town.GitLabHost, "/:@ ") || !strings.Contains(c.Town.GitLabHost, ".")),
 		"town.gitlab_host", "must be a host name such as gitlab.example.com, got %q", c.Town.GitLabHost)
+	v.check(c.Town.RigGitURLs != "" && c.Town.RigGitURLs != "mixed", "town.rig_git_urls", "is %q; want mixed or nothing", c.Town.RigGitURLs)
 	v.check(c.Town.AutoMergeDelay%time.Minute != 0, "town.auto_merge_delay",
 		"is %v; auto_merge_delay_minutes is a whole number of minutes", c.Town.AutoMergeDelay)
 	switch c.Town.GitHubToken {
@@ -119,6 +120,7 @@ func (c Config) Validate() error {
 	v.prob("github.landing_close", g.LandingClose)
 	v.prob("github.late_conflict", g.LateConflict)
 	v.prob("github.mirror", g.Mirror)
+	v.prob("github.fork", g.Fork)
 	v.prob("github.many_checks", g.ManyChecks)
 	v.prob("github.late_change", g.LateChange)
 	v.prob("github.early_change", g.EarlyChange)

@@ -39,6 +39,7 @@ type pullRequest struct {
 	late      bool      // the late change was drawn (GitHubConfig.LateChange)
 	early     bool      // the early change was drawn (GitHubConfig.EarlyChange)
 	baseMoved bool      // an early change's conflicting base commit is not reverted yet
+	foreign   bool      // opened in the organisation's fork, not the rig's repository (GitHubConfig.Fork)
 }
 
 // github is the GitHub the Town polls and merges through: PRs keyed by
@@ -74,12 +75,17 @@ func (g *github) rigOf(rigID string) rigRec {
 func (g *github) open(rigID, branch string, landing bool) string {
 	now := g.w.eng.Now()
 	rig := g.rigOf(rigID)
-	repo := rig.name
-	g.next[repo]++
-	url := "https://github.com/" + g.cfg.Org + "/" + repo + "/pull/" + strconv.Itoa(g.next[repo])
+	repo, org, key := rig.name, g.cfg.Org, rig.name
+	foreign := !landing && g.cfg.Fork > 0 && g.w.src.Stream("github/fork").Bool(g.cfg.Fork)
+	if foreign {
+		org += "-fork"
+		key = org + "/" + repo
+	}
+	g.next[key]++
+	url := "https://github.com/" + org + "/" + repo + "/pull/" + strconv.Itoa(g.next[key])
 	if rig.gitlab {
-		url = "https://" + g.w.cfg.Town.gitLabHost() + "/" + g.cfg.Org + "/" + repo + "/-/merge_requests/" +
-			strconv.Itoa(g.next[repo])
+		url = "https://" + g.w.cfg.Town.gitLabHost() + "/" + org + "/" + repo + "/-/merge_requests/" +
+			strconv.Itoa(g.next[key])
 	}
 	c := g.cfg
 	plan := planNames[pickWeighted(g.r, c.Merge, c.Close, c.Comments, c.FailingChecks, c.Approval, c.Conflict, c.Rejected)]
@@ -87,7 +93,10 @@ func (g *github) open(rigID, branch string, landing bool) string {
 		plan = planClose
 	}
 	pr := &pullRequest{url: url, rigID: rigID, branch: branch, plan: plan, state: "open",
-		checksAt: now.Add(c.ChecksDelay.Sample(g.r))}
+		checksAt: now.Add(c.ChecksDelay.Sample(g.r)), foreign: foreign}
+	if foreign {
+		g.w.record("pr", des.F("url", url), des.F("event", "forked"))
+	}
 	switch plan {
 	case planComments:
 		pr.comments, pr.changes = true, true

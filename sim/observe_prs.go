@@ -15,6 +15,9 @@ type PRView struct {
 	RigID string
 	// State is open, merged or closed.
 	State string
+	// Foreign reports a PR opened in another repository than its rig's
+	// (GitHubConfig.Fork): the organisation's fork on the same forge.
+	Foreign bool
 }
 
 // PRs returns every PR opened on the world's GitHub, in URL order.
@@ -23,7 +26,16 @@ func (w *World) PRs() []PRView {
 	out := make([]PRView, 0, len(g.prs))
 	for _, url := range slices.Sorted(maps.Keys(g.prs)) {
 		pr := g.prs[url]
-		out = append(out, PRView{URL: pr.url, RigID: pr.rigID, State: pr.state})
+		out = append(out, PRView{URL: pr.url, RigID: pr.rigID, State: pr.state, Foreign: pr.foreign})
 	}
 	return out
+}
+
+// PR returns the PR the world's GitHub opened at url, if any.
+func (w *World) PR(url string) (PRView, bool) {
+	pr := w.github.prs[url]
+	if pr == nil {
+		return PRView{}, false
+	}
+	return PRView{URL: pr.url, RigID: pr.rigID, State: pr.state, Foreign: pr.foreign}, true
 }

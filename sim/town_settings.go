@@ -139,6 +139,13 @@ type TownSettings struct {
 	// GitLabHost is the GitLab rigs' host ("" = gitlab.com); any other
 	// host is configured as git_auth.gitlab_instance_url.
 	GitLabHost string `yaml:"gitlab_host"`
+	// RigGitURLs is how the users wrote their rigs' git URLs at creation
+	// (production's createRig takes any HTTPS or SSH remote): "" gives
+	// every rig https://host/org/repo.git; "mixed" gives rig i (from 0),
+	// by i mod 3, an HTTPS URL with embedded credentials
+	// (https://oauth2:<token>@host/org/repo.git), an SSH remote
+	// (git@host:org/repo.git), or the plain HTTPS URL.
+	RigGitURLs string `yaml:"rig_git_urls"`
 	// Owner sets the town config's owner_user_id (SimUserID), as a town a
 	// user created in production has; the zero value leaves it unset. The
 	// wasteland reporter calls the wasteland service only for a town with
@@ -180,3 +187,17 @@ const (
 	// token chain, so such a town polls with no token (no_token).
 	TokenRigIntegration TokenSource = "rig_integration"
 )
+
+// rigGitURL is the git URL rig i (from 0) was created with: the
+// repository org/name on host, written as RigGitURLs says.
+func (s TownSettings) rigGitURL(i int, host, org, name string) string {
+	if s.RigGitURLs == "mixed" {
+		switch i % 3 {
+		case 0:
+			return "https://oauth2:simulated-token@" + host + "/" + org + "/" + name + ".git"
+		case 1:
+			return "git@" + host + ":" + org + "/" + name + ".git"
+		}
+	}
+	return "https://" + host + "/" + org + "/" + name + ".git"
+}

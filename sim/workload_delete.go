@@ -34,6 +34,33 @@ type DeleteRequest struct {
 	// BeadsBefore and BeadsAfter are the town's bead rows just before and
 	// just after the request.
 	BeadsBefore, BeadsAfter int
+	// Tree is every bead row just before the request: its id, its
+	// parent's id and its rig ("" for NULL); Left are the ids of the
+	// rows just after it.
+	Tree []BeadNode
+	Left map[string]bool
+}
+
+// BeadNode is one bead row as a delete request saw it.
+type BeadNode struct{ ID, Parent, Rig string }
+
+// beadTree reads every bead row's id, parent and rig (nil when the read
+// fails).
+func (w *World) beadTree() []BeadNode {
+	rows, err := w.town.DB().Query(`SELECT bead_id, COALESCE(parent_bead_id, ''), COALESCE(rig_id, '') FROM beads ORDER BY bead_id`)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	var out []BeadNode
+	for rows.Next() {
+		var n BeadNode
+		if rows.Scan(&n.ID, &n.Parent, &n.Rig) != nil {
+			return nil
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 // DeleteRequests returns the users' deletes through rig routes, in order.
@@ -79,11 +106,14 @@ func (u *workload) routeDelete(rec *issueRec, rig, beadRig string, pending int) 
 		req.Bulk = len(req.Stale) > 0
 	}
 	req.BeadsBefore = w.beadRows()
+	req.Tree = w.beadTree()
 	if req.Bulk {
 		ids := append([]string{rec.id}, req.Stale...)
 		w.rpc("delete_beads", func(now time.Time) error {
 			n, err := w.town.DeleteBeads(now, ids, rig)
-			req.Reported = n
+			if err == nil { // production throws: the user gets an error, never a count
+				req.Reported = n
+			}
 			return err
 		}, des.F("bead", rec.id), des.F("stale", len(req.Stale)), des.F("pending", pending), des.F("rig", rig))
 		rec.deleted = w.status(rec.id) == "" && req.RowBefore
@@ -98,6 +128,18 @@ func (u *workload) routeDelete(rec *issueRec, rig, beadRig string, pending int) 
 		}, des.F("bead", rec.id), des.F("pending", pending), des.F("rig", rig))
 	}
 	req.BeadsAfter = w.beadRows()
+	req.Left = map[string]bool{}
+	for _, n := range w.beadTree() {
+		req.Left[n.ID] = true
+	}
+	// Issues removed with a deleted parent are the users' deletes too.
+	if req.Tree != nil {
+		for _, is := range w.issues {
+			if is != rec && is.id != "" && !is.deleted && !req.Left[is.id] && slices.ContainsFunc(req.Tree, func(n BeadNode) bool { return n.ID == is.id }) {
+				is.deleted = true
+			}
+		}
+	}
 	req.RowAfter = w.status(rec.id) != ""
 	w.deletes = append(w.deletes, req)
 	if rec.deleted {

@@ -231,10 +231,11 @@ func newWorld(cfg Config, opts RunOptions, tick TickFunc) (*World, error) {
 		r := rigRec{id: setup.UUID(), name: "rig-" + strconv.Itoa(i+1), gitlab: i >= cfg.Rigs-cfg.Town.GitLabRigs,
 			branch: cfg.Town.rigDefaultBranch(i)}
 		w.rigs = append(w.rigs, r)
-		git := "https://github.com/" + cfg.GitHub.Org + "/" + r.name + ".git"
+		host := "github.com"
 		if r.gitlab {
-			git = "https://" + cfg.Town.gitLabHost() + "/" + cfg.GitHub.Org + "/" + r.name + ".git"
+			host = cfg.Town.gitLabHost()
 		}
+		git := cfg.Town.rigGitURL(i, host, cfg.GitHub.Org, r.name)
 		if err := w.rpc("add_rig", func(now time.Time) error {
 			if err := town.AddRig(now, r.id, r.name, git, r.branch); err != nil {
 				return err
