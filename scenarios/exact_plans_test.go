@@ -16,7 +16,7 @@ import (
 // bound the town's code_review setting as an argument). A checked run must
 // take exactly the exact plans the port's own run takes.
 func TestPropertiesTakeNoExactPlans(t *testing.T) {
-	for _, name := range []string{"default", "town-review-off", "review-feedback-loops", "rework-loops", "convoy-review-then-land", "blocked-while-working", "held-and-blocked", "triage-agent-crashes"} {
+	for _, name := range []string{"default", "town-review-off", "review-feedback-loops", "rework-loops", "convoy-review-then-land", "blocked-while-working", "held-and-blocked", "triage-agent-crashes", "pr-forks", "delete-parents"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			s, err := ByName(name)
