@@ -500,6 +500,7 @@ func TestScenarioReaches(t *testing.T) {
 	tests = append(tests, cutScenarioTests()...)
 	tests = append(tests, convoyScenarioTests()...)
 	tests = append(tests, blockedScenarioTests()...)
+	tests = append(tests, scmScenarioTests()...)
 	for _, n := range Names() {
 		if !slices.ContainsFunc(tests, func(tt scenarioTest) bool { return tt.name == n }) {
 			t.Errorf("scenario %s has no test in TestScenarioReaches", n)
