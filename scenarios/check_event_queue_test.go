@@ -206,3 +206,64 @@ func TestPRTroubleHandedOnFires(t *testing.T) {
 		})
 	}
 }
+
+// safety/pr-trouble-handed-on also judges the record of the bead an
+// applied conflict or feedback event made: the event's PR URL and branch,
+// the MR's target branch and the MR's source for a conflict bead or a
+// conflict escalation, the MR for a feedback bead.
+func TestPRTroubleRecordFires(t *testing.T) {
+	c, db := passedRun(t, "default", 10*time.Minute)
+	exec, _ := rowsOf(t, db)
+	at := c.now.Add(time.Hour)
+	const payload = `{"mr_bead_id":"mr","pr_url":"https://github.com/o/r/pull/7","branch":"b","source_bead_id":"src"}`
+	const good = `"pr_url":"https://github.com/o/r/pull/7","branch":"b","target_branch":"main","mr_bead_id":"mr"`
+	tests := []struct {
+		name, event, typ, labels, meta string
+		fires                          bool
+	}{
+		{"a conflict bead with the whole record", model.EventPRConflictDetected, "issue", `["gt:pr-conflict"]`, `{` + good + `,"source_bead_id":"src"}`, false},
+		{"a conflict bead without the MR's source", model.EventPRConflictDetected, "issue", `["gt:pr-conflict"]`, `{` + good + `,"source_bead_id":null}`, true},
+		{"a conflict bead with another target", model.EventPRConflictDetected, "issue", `["gt:pr-conflict"]`,
+			`{"pr_url":"https://github.com/o/r/pull/7","branch":"b","target_branch":"dev","mr_bead_id":"mr","source_bead_id":"src"}`, true},
+		{"a conflict escalation with the whole record", model.EventPRConflictDetected, "escalation", `["gt:escalation"]`, `{` + good + `,"source_bead_id":"src","conflict":true}`, false},
+		{"a conflict escalation without the PR", model.EventPRConflictDetected, "escalation", `["gt:escalation"]`,
+			`{"branch":"b","target_branch":"main","mr_bead_id":"mr","source_bead_id":"src","conflict":true}`, true},
+		{"an escalation about the MR that is not the conflict's is not read", model.EventPRConflictDetected, "escalation", `["gt:escalation"]`, `{"mr_bead_id":"mr","kind":"x"}`, false},
+		{"a feedback bead with its record", model.EventPRFeedbackDetected, "issue", `["gt:pr-feedback"]`,
+			`{"pr_feedback_for":"mr","pr_url":"https://github.com/o/r/pull/7","branch":"b"}`, false},
+		{"a feedback bead with another branch", model.EventPRFeedbackDetected, "issue", `["gt:pr-feedback"]`,
+			`{"pr_feedback_for":"mr","pr_url":"https://github.com/o/r/pull/7","branch":"c"}`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			defer func() {
+				exec(`DELETE FROM town_events WHERE event_id = 'ev'`)
+				exec(`DELETE FROM bead_dependencies WHERE bead_id = 'mr'`)
+				exec(`DELETE FROM review_metadata WHERE bead_id = 'mr'`)
+				exec(`DELETE FROM beads WHERE bead_id IN ('mr', 'fix')`)
+			}()
+			exec(`INSERT INTO beads (bead_id, type, status, title, labels, metadata, created_at, updated_at)
+				VALUES ('mr', 'merge_request', 'in_progress', 't', '["gt:merge-request"]', '{}', ?, ?)`, model.ISO(at), model.ISO(at))
+			exec(`INSERT INTO review_metadata (bead_id, branch, target_branch) VALUES ('mr', 'b', 'main')`)
+			exec(`INSERT INTO beads (bead_id, type, status, title, labels, metadata, created_at, updated_at)
+				VALUES ('fix', ?, 'open', 't', ?, ?, ?, ?)`, tt.typ, tt.labels, tt.meta, model.ISO(at.Add(time.Second)), model.ISO(at.Add(time.Second)))
+			if tt.typ == "escalation" {
+				exec(`INSERT INTO escalation_metadata (bead_id, severity, category, acknowledged, re_escalation_count) VALUES ('fix', 'high', 'merge_conflict', 0, 0)`)
+				defer exec(`DELETE FROM escalation_metadata WHERE bead_id = 'fix'`)
+			} else {
+				exec(`INSERT INTO bead_dependencies (bead_id, depends_on_bead_id, dependency_type) VALUES ('mr', 'fix', 'blocks')`)
+			}
+			exec(`INSERT INTO town_events (event_id, event_type, agent_id, bead_id, payload, created_at, processed_at)
+				VALUES ('ev', ?, NULL, 'mr', ?, ?, ?)`, tt.event, payload, model.ISO(at), model.ISO(at.Add(time.Second)))
+			c.failures, c.seen = nil, map[string]bool{}
+			p := propByName(t, PropPRTroubleHandedOn).(*prTroubleProp)
+			p.last = model.ISO(at)
+			c.now = at.Add(2 * time.Second)
+			p.tick(c, &tickView{rec: &sim.TickRecord{At: at, End: c.now}, w: c.world, db: db})
+			fired := len(c.failures) > 0
+			if fired != tt.fires {
+				t.Errorf("fired %v, want %v (%v)", fired, tt.fires, c.failures)
+			}
+		})
+	}
+}

@@ -37,11 +37,59 @@ func (p *prTroubleProp) tick(c *checker, t *tickView) {
 	if c.faultNear(t.rec.At, c.now, model.FPEventNotFound) {
 		return
 	}
-	for _, e := range c.pairs(t.db, `SELECT event_type, json_extract(payload, '$.mr_bead_id') FROM town_events
+	for _, e := range c.pairs(t.db, `SELECT event_type || char(9) || json_extract(payload, '$.mr_bead_id'),
+			COALESCE(json_extract(payload, '$.pr_url'), '') || char(9) || COALESCE(json_extract(payload, '$.branch'), '')
+			|| char(9) || COALESCE(json_extract(payload, '$.source_bead_id'), '')
+		FROM town_events
 		WHERE event_type IN ('pr_conflict_detected', 'pr_feedback_detected') AND processed_at IS NOT NULL AND processed_at > ?
 			AND json_type(payload, '$.mr_bead_id') = 'text'
 		ORDER BY rowid`, since) {
-		p.judge(c, t.db, e[0], e[1])
+		typ, mr, _ := strings.Cut(e[0], "\t")
+		p.judge(c, t.db, typ, mr)
+		p.record(c, t.db, typ, mr, strings.Split(e[1], "\t"), since)
+	}
+}
+
+// record judges what the bead the event made for the trouble says
+// (model.md §5.5): a conflict bead, or a conflict escalation, carries the
+// event's PR URL and branch, the MR's target branch, the MR and the MR's
+// source bead (none when the event names none); a feedback bead names the
+// MR it is for, the PR URL and the branch. Only a bead of that kind for
+// this MR made since the previous tick is read: one that was already
+// open was marked instead, and the record of that is judge's.
+func (p *prTroubleProp) record(c *checker, db *model.DB, typ, mr string, payload []string, since string) {
+	if len(payload) != 3 {
+		return
+	}
+	url, branch, source := payload[0], payload[1], payload[2]
+	var q string
+	switch typ {
+	case model.EventPRConflictDetected:
+		q = `SELECT b.bead_id, COALESCE(json_extract(b.metadata, '$.pr_url'), '') || char(9) || COALESCE(json_extract(b.metadata, '$.branch'), '')
+				|| char(9) || COALESCE(json_extract(b.metadata, '$.target_branch'), '') || char(9) || COALESCE(json_extract(b.metadata, '$.source_bead_id'), '')
+				|| char(9) || COALESCE((SELECT target_branch FROM review_metadata WHERE bead_id = ?2), '')
+			FROM beads b WHERE json_extract(b.metadata, '$.mr_bead_id') = ?2 AND b.created_at > ?1
+				AND (b.type = 'escalation' AND json_extract(b.metadata, '$.conflict') = 1 OR instr(b.labels, '"` + model.LabelPRConflict + `"') > 0)
+			ORDER BY b.bead_id`
+	case model.EventPRFeedbackDetected:
+		q = `SELECT b.bead_id, COALESCE(json_extract(b.metadata, '$.pr_url'), '') || char(9) || COALESCE(json_extract(b.metadata, '$.branch'), '')
+			FROM beads b WHERE json_extract(b.metadata, '$.pr_feedback_for') = ?2 AND b.created_at > ?1
+				AND instr(b.labels, '"` + model.LabelPRFeedback + `"') > 0
+			ORDER BY b.bead_id`
+	default:
+		return
+	}
+	for _, b := range c.pairs(db, q, since, mr) {
+		f := strings.Split(b[1], "\t")
+		want := []string{url, branch}
+		if typ == model.EventPRConflictDetected && len(f) == 5 {
+			want = append(want, f[4], source)
+			f = f[:4]
+		}
+		if strings.Join(f, "\t") != strings.Join(want, "\t") {
+			c.violation(PropPRTroubleHandedOn, b[0], "bead %s made for %s on merge request %s records %q; the event and the MR give %q",
+				short(b[0]), typ, short(mr), f, want)
+		}
 	}
 }
 
