@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/townsim/townsim/model"
 	"github.com/townsim/townsim/model/alarm"
 	"github.com/townsim/townsim/model/reconciler"
 	"github.com/townsim/townsim/sim"
@@ -58,6 +59,54 @@ func TestReviewOffPopsFires(t *testing.T) {
 			p.action(c, tc.action, &tickView{rec: &sim.TickRecord{At: c.now, End: c.now}, res: &alarm.TickResult{Ran: true},
 				w: c.world, db: db, byAgent: map[string]sim.ProcessView{}, holds: map[string]bool{}})
 			wantFired(t, c, PropReviewOffPops, tc.fires)
+		})
+	}
+}
+
+// safety/review-off-rules-only-where-off fires when RQ-FT or RQ-OR moves a
+// merge request of a rig whose code review is on (by its override, or by
+// the town's setting where it has none), a bead that is not a merge
+// request, a PR-less MR fast-tracked or an MR with a PR failed as
+// PR-less; RQ-OR's reopening of the source issue is not judged.
+func TestReviewOffRulesFire(t *testing.T) {
+	c, db := passedRun(t, "code-review-off", 20*time.Minute)
+	exec, one := rowsOf(t, db)
+	offRig := one(`SELECT id FROM rigs WHERE json_extract(config, '$.code_review') = 0 ORDER BY name LIMIT 1`)
+	onRig := one(`SELECT id FROM rigs WHERE json_extract(config, '$.code_review') IS NULL ORDER BY name LIMIT 1`)
+	mr := one(`SELECT b.bead_id FROM beads b JOIN review_metadata rm ON rm.bead_id = b.bead_id
+		WHERE b.type = 'merge_request' AND rm.pr_url IS NOT NULL ORDER BY b.bead_id LIMIT 1`)
+	issue := one(`SELECT bead_id FROM beads WHERE type = 'issue' ORDER BY bead_id LIMIT 1`)
+	url := one(`SELECT pr_url FROM review_metadata WHERE bead_id = ?`, mr)
+	ft := reconciler.Action{Rule: "RQ-FT", Type: reconciler.TransitionBead, BeadID: mr, From: model.StatusOpen}
+	or := reconciler.Action{Rule: "RQ-OR", Type: reconciler.TransitionBead, BeadID: mr, From: model.StatusOpen}
+	for _, tc := range []struct {
+		name    string
+		setup   func()
+		townOff bool
+		action  reconciler.Action
+		fires   bool
+	}{
+		{"RQ-FT in a rig whose override is off", func() { exec(`UPDATE beads SET rig_id = ? WHERE bead_id = ?`, offRig, mr) }, false, ft, false},
+		{"RQ-OR failing an MR with a PR there", func() {}, false, or, true},
+		{"RQ-OR failing it once PR-less", func() { exec(`UPDATE review_metadata SET pr_url = NULL WHERE bead_id = ?`, mr) }, false, or, false},
+		{"RQ-FT fast-tracking it PR-less", func() {}, false, ft, true},
+		{"RQ-FT in a rig with code review on", func() {
+			exec(`UPDATE review_metadata SET pr_url = ? WHERE bead_id = ?`, url, mr)
+			exec(`UPDATE beads SET rig_id = ? WHERE bead_id = ?`, onRig, mr)
+		}, false, ft, true},
+		{"the same rig, its town's code review off", func() {}, true, ft, false},
+		{"RQ-FT naming an issue", func() {}, true, reconciler.Action{Rule: "RQ-FT", Type: reconciler.TransitionBead, BeadID: issue}, true},
+		{"RQ-OR reopening the source issue", func() {}, false, reconciler.Action{Rule: "RQ-OR", Type: reconciler.TransitionBead,
+			BeadID: issue, From: model.StatusInReview}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.setup()
+			c.failures, c.seen = nil, map[string]bool{}
+			c.cfg.Town.CodeReviewOff = tc.townOff
+			p := propByName(t, PropReviewOffRulesWhereOff).(*reviewOffRulesProp)
+			p.action(c, tc.action, &tickView{rec: &sim.TickRecord{At: c.now, End: c.now}, res: &alarm.TickResult{Ran: true},
+				w: c.world, db: db})
+			wantFired(t, c, PropReviewOffRulesWhereOff, tc.fires)
 		})
 	}
 }
