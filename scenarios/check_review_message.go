@@ -29,6 +29,15 @@ func (p *reviewExplainedProp) end(c *checker, _ *sim.World, db *model.DB) {
 		ORDER BY created_at, bead_id`) {
 		c.violation(PropReviewExplained, e[0], "the review of %s completed at %s records no message", short(e[0]), e[1])
 	}
+	// A commit SHA is recorded only as reported (model.md §4.17: only a
+	// non-empty one): no refinery of the world reports one (every review
+	// ends by a gt_done, a poll or a cleanup, none through the
+	// completeReviewWithResult RPC), so no event may carry the key.
+	for _, e := range c.pairs(db, `SELECT bead_id, created_at || ' ' || json_extract(metadata, '$.commit_sha') FROM bead_events
+		WHERE event_type = 'review_completed' AND json_type(metadata, '$.commit_sha') IS NOT NULL
+		ORDER BY created_at, bead_id`) {
+		c.violation(PropReviewExplained, e[0], "the review of %s completed at %q records a commit SHA nobody reported", short(e[0]), e[1])
+	}
 	p.events = len(c.pairs(db, `SELECT bead_id, created_at FROM bead_events WHERE event_type = 'review_completed'`))
 	// The drains in which a refinery's PR-less gt_done with a summary was
 	// applied, with no other review-ending input (a refinery's gt_done

@@ -41,6 +41,8 @@ func TestReviewExplainedFires(t *testing.T) {
 		{"no message", merged, `{}`, true},
 		{"an empty message", merged, `{"message": ""}`, true},
 		{"the summary replaced by another text", summarised, `{"message": "Merged by refinery agent"}`, true},
+		{"an empty commit SHA nobody reported", merged, `{"message": "PR merged", "commit_sha": ""}`, true},
+		{"a commit SHA nobody reported", merged, `{"message": "PR merged", "commit_sha": "abc123"}`, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
