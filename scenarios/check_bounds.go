@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/townsim/townsim/model"
@@ -47,7 +46,7 @@ func (triageLeftAloneProp) action(c *checker, a reconciler.Action, t *tickView) 
 	// The labels are tested here, not by LIKE in the query: a LIKE beside a
 	// bound text sends the query down the model's slow exact-plan path.
 	labels, _ := t.db.Strings(`SELECT labels FROM beads WHERE bead_id = ?`, a.BeadID)
-	if len(labels) == 1 && (strings.Contains(labels[0], `"`+model.LabelTriageRequest+`"`) || strings.Contains(labels[0], `"`+model.LabelTriage+`"`)) {
+	if len(labels) == 1 && hasAnyLabel(labels[0], model.LabelTriageRequest, model.LabelTriage) {
 		c.add(Violation{Property: PropTriageLeftAlone, At: c.now, Tick: c.ticks, Entity: a.BeadID, Rule: a.Rule,
 			Detail: fmt.Sprintf("rule %s emitted %s on triage bead %s", a.Rule, a.String(), short(a.BeadID))})
 	}

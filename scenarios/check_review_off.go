@@ -31,7 +31,7 @@ func (p *reviewOffPopsProp) action(c *checker, a reconciler.Action, t *tickView)
 	var off int
 	err := t.db.QueryRow(`SELECT b.rig_id, b.created_by,
 			(SELECT m.merge_mode FROM convoy_metadata m WHERE m.bead_id = b.parent_bead_id),
-			COALESCE((SELECT json_extract(g.config, '$.code_review') FROM rigs g WHERE g.id = b.rig_id), `+c.townCodeReviewSQL()+`) = 0
+			`+c.reviewOffSQL("b.rig_id")+`
 		FROM beads b WHERE b.bead_id = ? AND b.type = 'merge_request'`,
 		[]any{a.BeadID}, &rig, &createdBy, &mode, &off)
 	if err != nil || !rig.Valid || off == 0 {

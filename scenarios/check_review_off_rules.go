@@ -30,26 +30,26 @@ func (p *reviewOffRulesProp) action(c *checker, a reconciler.Action, t *tickView
 	var typ, rig, url sql.NullString
 	var off int
 	err := t.db.QueryRow(`SELECT b.type, b.rig_id, (SELECT rm.pr_url FROM review_metadata rm WHERE rm.bead_id = b.bead_id),
-			COALESCE((SELECT json_extract(g.config, '$.code_review') FROM rigs g WHERE g.id = b.rig_id), `+c.townCodeReviewSQL()+`) = 0
+			`+c.reviewOffSQL("b.rig_id")+`
 		FROM beads b WHERE b.bead_id = ?`, []any{a.BeadID}, &typ, &rig, &url, &off)
 	if err != nil {
 		return // deleted since
 	}
 	p.judged++
+	var detail string
 	switch {
 	case typ.String != model.TypeMergeRequest:
-		c.add(Violation{Property: PropReviewOffRulesWhereOff, At: c.now, Tick: c.ticks, Entity: a.BeadID, Rule: a.Rule,
-			Detail: a.Rule + " moved " + short(a.BeadID) + ", a " + typ.String + ", not a merge request"})
+		detail = a.Rule + " moved " + short(a.BeadID) + ", a " + typ.String + ", not a merge request"
 	case off == 0:
-		c.add(Violation{Property: PropReviewOffRulesWhereOff, At: c.now, Tick: c.ticks, Entity: a.BeadID, Rule: a.Rule,
-			Detail: a.Rule + " moved merge request " + short(a.BeadID) + " of rig " + short(rig.String) + ", whose code review is on: a refinery reviews it there"})
+		detail = a.Rule + " moved merge request " + short(a.BeadID) + " of rig " + short(rig.String) + ", whose code review is on: a refinery reviews it there"
 	case a.Rule == "RQ-FT" && !url.Valid:
-		c.add(Violation{Property: PropReviewOffRulesWhereOff, At: c.now, Tick: c.ticks, Entity: a.BeadID, Rule: a.Rule,
-			Detail: "RQ-FT fast-tracked merge request " + short(a.BeadID) + ", which has no PR to poll"})
+		detail = "RQ-FT fast-tracked merge request " + short(a.BeadID) + ", which has no PR to poll"
 	case a.Rule == "RQ-OR" && url.Valid:
-		c.add(Violation{Property: PropReviewOffRulesWhereOff, At: c.now, Tick: c.ticks, Entity: a.BeadID, Rule: a.Rule,
-			Detail: "RQ-OR failed merge request " + short(a.BeadID) + " as PR-less, but it has PR " + url.String})
+		detail = "RQ-OR failed merge request " + short(a.BeadID) + " as PR-less, but it has PR " + url.String
+	default:
+		return
 	}
+	c.add(Violation{Property: PropReviewOffRulesWhereOff, At: c.now, Tick: c.ticks, Entity: a.BeadID, Rule: a.Rule, Detail: detail})
 }
 
 func (p *reviewOffRulesProp) unjudged(*checker) string {

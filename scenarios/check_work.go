@@ -84,7 +84,7 @@ func (p *roleMatchesProp) call(c *checker, call model.Call, r model.Result, now 
 	p.starts++
 	// The labels are tested here, not in the query: a LIKE beside a bound
 	// text sends the query down the model's slow exact-plan path.
-	triage := strings.Contains(labels, `"`+model.LabelTriage+`"`)
+	triage := hasAnyLabel(labels, model.LabelTriage)
 	want, got := model.RolePolecat, call.Role
 	switch {
 	case typ == "merge_request":

@@ -401,8 +401,16 @@ func (c *checker) watchReconcile(next alarm.ReconcileFunc) alarm.ReconcileFunc {
 // into the text as a literal: bound as an argument, a 0 or 1 sends every
 // execution down the model's slow exact-plan path (model.DB.ExactPlans).
 func (c *checker) rigReviewOffSQL(rigCol string) string {
-	return "EXISTS (SELECT 1 FROM rigs g WHERE g.id = " + rigCol +
-		" AND COALESCE(json_extract(g.config, '$.code_review'), " + c.townCodeReviewSQL() + ") = 0)"
+	return "(EXISTS (SELECT 1 FROM rigs g WHERE g.id = " + rigCol + ") AND " + c.reviewOffSQL(rigCol) + ")"
+}
+
+// reviewOffSQL is an SQL condition with no arguments: code review is off
+// for the rig whose id is the column rigCol — its own code_review
+// override, else the town's setting (townCodeReviewSQL), also for a rig
+// id without a row.
+func (c *checker) reviewOffSQL(rigCol string) string {
+	return "COALESCE((SELECT json_extract(g.config, '$.code_review') FROM rigs g WHERE g.id = " + rigCol + "), " +
+		c.townCodeReviewSQL() + ") = 0"
 }
 
 // townCodeReviewSQL is the code_review a rig without its own override
