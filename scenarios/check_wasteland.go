@@ -27,12 +27,17 @@ type wastelandClaim struct {
 	open    int      // of them, not closed or failed
 	merged  []string // distinct PR URLs of the closed ones, sorted
 	closed  int      // closed ones
-	missing bool     // a tagged MR is gone, or a convoy carries the item: not judged
+	convoy  string   // the status of the one convoy that carries the item ("" when none)
+	missing bool     // a tagged MR is gone, or several convoys carry the item: not judged
 }
 
 // isMerged is WL's intent: a claim is done when its merge requests all
-// ended and at least one of them merged.
-func (w wastelandClaim) isMerged() bool { return w.mrs > 0 && w.open == 0 && w.closed > 0 }
+// ended, at least one of them merged, and the convoy it was slung as (if
+// any) closed: the convoy's tasks may all have merged into its feature
+// branch while the branch itself has not landed.
+func (w wastelandClaim) isMerged() bool {
+	return w.mrs > 0 && w.open == 0 && w.closed > 0 && (w.convoy == "" || w.convoy == model.StatusClosed)
+}
 
 // readWastelandClaim reads the claim of item key from the world's valid
 // tags written before `before` (zero: all) and the MRs' rows.
@@ -63,8 +68,12 @@ func readWastelandClaim(c *checker, db *model.DB, tags []sim.WastelandTag, key s
 		w.missing = true
 	}
 	wl, item, _ := strings.Cut(key, "::")
-	if n, _ := db.Strings(`SELECT bead_id FROM beads WHERE type = 'convoy'
-		AND json_extract(metadata, '$.wasteland.wasteland_id') = ? AND json_extract(metadata, '$.wasteland.item_id') = ?`, wl, item); len(n) > 0 {
+	switch st, _ := db.Strings(`SELECT status FROM beads WHERE type = 'convoy'
+		AND json_extract(metadata, '$.wasteland.wasteland_id') = ? AND json_extract(metadata, '$.wasteland.item_id') = ?`, wl, item); len(st) {
+	case 0:
+	case 1:
+		w.convoy = st[0]
+	default:
 		w.missing = true
 	}
 	slices.Sort(w.merged)
@@ -134,6 +143,9 @@ func (p *wastelandFoundedProp) tick(c *checker, t *tickView) {
 				why = ""
 			case !w.isMerged():
 				why = fmt.Sprintf("its validly tagged merge requests had not merged (%d tagged, %d not ended, %d merged)", w.mrs, w.open, w.closed)
+				if w.convoy != "" && w.convoy != model.StatusClosed {
+					why += " or its convoy was " + w.convoy + ", not closed"
+				}
 				continue
 			case !slices.Equal(got, w.merged):
 				why = "its evidence names the PRs " + strings.Join(got, " ") + " where the merged tagged MRs have " + strings.Join(w.merged, " ")

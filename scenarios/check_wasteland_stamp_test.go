@@ -33,3 +33,41 @@ func TestWastelandStampOnlyOnTagFires(t *testing.T) {
 		})
 	}
 }
+
+// The stamp lands on the claim's canonical bead: the item's convoy when a
+// convoy carries it, otherwise the claim's earliest-created bead.
+func TestWastelandStampOnCanonicalBead(t *testing.T) {
+	c, db := passedRun(t, "default", 20*time.Minute)
+	exec, one := rowsOf(t, db)
+	first := one(`SELECT bead_id FROM beads WHERE type = 'issue' ORDER BY created_at, bead_id LIMIT 1`)
+	later := one(`SELECT bead_id FROM beads WHERE type = 'issue' AND created_at > (SELECT created_at FROM beads WHERE bead_id = ?)
+		ORDER BY created_at LIMIT 1`, first)
+	const tag = `{"wasteland":{"kind":"wanted-item-claim","wasteland_id":"w","item_id":"i"}}`
+	const stamped = `{"wasteland":{"kind":"wanted-item-claim","wasteland_id":"w","item_id":"i","reported_done_at":"2026-01-01T00:00:00.000Z"}}`
+	for _, tc := range []struct {
+		name          string
+		first, later  string
+		laterIsConvoy bool
+		fires         bool
+	}{
+		{"stamp on the claim's first bead", stamped, tag, false, false},
+		{"stamp on a later bead of the claim", tag, stamped, false, true},
+		{"stamp on the claim's convoy", tag, stamped, true, false},
+		{"stamp on an issue beside the claim's convoy", stamped, tag, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c.failures = nil
+			c.seen = map[string]bool{}
+			exec(`UPDATE beads SET metadata = ? WHERE bead_id = ?`, tc.first, first)
+			exec(`UPDATE beads SET metadata = ? WHERE bead_id = ?`, tc.later, later)
+			typ := "issue"
+			if tc.laterIsConvoy {
+				typ = "convoy"
+			}
+			exec(`UPDATE beads SET type = ? WHERE bead_id = ?`, typ, later)
+			p := propByName(t, PropWastelandStampOnTag).(*wastelandStampProp)
+			p.end(c, c.world, db)
+			wantFired(t, c, PropWastelandStampOnTag, tc.fires)
+		})
+	}
+}

@@ -33,6 +33,32 @@ func checkWastelandReported(t *testing.T, r *run) {
 	}
 }
 
+// checkWastelandConvoys: WL reports claims slung as convoys, each only
+// after the convoy's landing MR was created (its tasks had merged into the
+// feature branch, and the claim still waited for the branch to land).
+func checkWastelandConvoys(t *testing.T, r *run) {
+	landing := map[string]time.Time{}
+	for _, l := range r.grep("action", "create_landing_mr") {
+		if c := actionField(l, "convoy"); landing[c].IsZero() {
+			landing[c] = l.at
+		}
+	}
+	n := 0
+	for _, l := range r.grep("action", "report_wasteland_done") {
+		at, ok := landing[actionField(l, "canonical")]
+		if !ok {
+			continue
+		}
+		n++
+		if !l.at.After(at) {
+			t.Errorf("convoy claim reported at %v, before its landing MR at %v: %s", l.at, at, l.text)
+		}
+	}
+	if n < 3 {
+		t.Errorf("%d claims slung as convoys reported done; want several", n)
+	}
+}
+
 // The wasteland properties fire on hand-made violations over the rows of
 // a real wasteland-reported run: a report of a claim whose tagged MR is
 // not merged, a second report, an evidence naming a PR twice, and a
@@ -127,5 +153,29 @@ func TestWastelandPropertiesFire(t *testing.T) {
 				t.Errorf("%s did not fire", tt.prop)
 			}
 		})
+	}
+}
+
+// A claim is merged only when its tagged MRs all ended, one merged, and
+// the convoy it was slung as (if any) closed.
+func TestWastelandClaimMerged(t *testing.T) {
+	tests := []struct {
+		name  string
+		claim wastelandClaim
+		want  bool
+	}{
+		{"one MR merged, no convoy", wastelandClaim{mrs: 1, closed: 1}, true},
+		{"one MR still open", wastelandClaim{mrs: 2, closed: 1, open: 1}, false},
+		{"all failed", wastelandClaim{mrs: 2}, false},
+		{"no tagged MR", wastelandClaim{}, false},
+		{"convoy closed", wastelandClaim{mrs: 2, closed: 2, convoy: model.StatusClosed}, true},
+		{"convoy still landing", wastelandClaim{mrs: 2, closed: 2, convoy: model.StatusInProgress}, false},
+		{"convoy open", wastelandClaim{mrs: 1, closed: 1, convoy: model.StatusOpen}, false},
+		{"convoy failed", wastelandClaim{mrs: 1, closed: 1, convoy: model.StatusFailed}, false},
+	}
+	for _, tt := range tests {
+		if got := tt.claim.isMerged(); got != tt.want {
+			t.Errorf("%s: isMerged() = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

@@ -34,6 +34,33 @@ func wastelandReported() Scenario {
 	}
 }
 
+// wastelandConvoys: landing-convoys' review-then-land convoys, most of
+// them slung for a claimed wanted item (the convoy bead and its tasks
+// carry the origin tag), in a town with an owner whose users tag nine in
+// ten of the tasks' merge requests with the item. A claim's tasks merge
+// into the convoy's feature branch minutes before the landing MR lands
+// it, and a third of the landing PRs are closed unmerged (CV-7's retries,
+// some convoys failing), so WL must wait for the convoy, not only for
+// the tagged MRs.
+func wastelandConvoys() Scenario {
+	c := landingConvoys()
+	c.Town.Owner = true
+	c.Workload.ConvoysPerHour = 12
+	c.Workload.WastelandConvoy = 0.8
+	c.Workload.WastelandTagMR = 0.9
+	c.GitHub.LandingClose = 0.3
+	return Scenario{
+		Name: "wasteland-convoys",
+		Purpose: "convoys slung for claimed wasteland items, their tasks' MRs tagged with the item: " +
+			"WL reports a claim only once its convoy landed",
+		Config: c,
+		Expect: Expect{
+			Actions: []string{reconciler.CreateLandingMR, reconciler.ReportWastelandDone},
+			Bounds:  Bounds{NonTerminal: waiting()},
+		},
+	}
+}
+
 // lateDoneDirect: a direct-merge town (merge requests without a PR) where
 // half of the gt_done calls arrive 1-10 min late, after the process's exit
 // report (late_done), and half of them carry the agent's summary

@@ -20,6 +20,7 @@ func worldScenarioTests() []scenarioTest {
 		{"gitlab-rig", 0, checkGitLabRig},
 		{"wasteland-claims", 0, checkWastelandClaims},
 		{"wasteland-reported", 0, checkWastelandReported},
+		{"wasteland-convoys", 0, checkWastelandConvoys},
 		{"late-done-direct", 0, checkLateDoneDirect},
 		{"beads-deleted-routes", 0, checkBeadsDeletedRoutes},
 		{"quiet-week", 0, checkQuietWeek},

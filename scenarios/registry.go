@@ -51,6 +51,7 @@ var registry = []func() Scenario{
 	gitlabRig,
 	wastelandClaims,
 	wastelandReported,
+	wastelandConvoys,
 	lateDoneDirect,
 	beadsDeletedRoutes,
 	quietWeek,

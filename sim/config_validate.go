@@ -173,6 +173,7 @@ func (c Config) Validate() error {
 	v.prob("workload.depend_working", l.DependWorking)
 	v.prob("workload.reopen_working", l.ReopenWorking)
 	v.prob("workload.wasteland_tag_mr", l.WastelandTagMR)
+	v.prob("workload.wasteland_convoy", l.WastelandConvoy)
 	v.prob("workload.wasteland_untag", l.WastelandUntag)
 	v.prob("workload.wasteland_malformed", l.WastelandMalformed)
 	v.prob("workload.unrig", l.Unrig)

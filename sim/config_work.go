@@ -190,6 +190,13 @@ type WorkloadConfig struct {
 	// reports a claim done once its tagged MRs merged. Nothing is drawn
 	// while it is 0.
 	WastelandTagMR float64 `yaml:"wasteland_tag_mr"`
+	// WastelandConvoy is the fraction of convoys the mayor slings for a
+	// wanted item it claimed (a new item each): the convoy bead and its
+	// tasks carry production's origin tag, so the item's claim groups the
+	// convoy, its tasks and the tasks' tagged merge requests, and WL waits
+	// for the convoy to close as well. Drawn from its own stream, only
+	// when on.
+	WastelandConvoy float64 `yaml:"wasteland_convoy"`
 	// WastelandUntag is the probability that, when the wasteland service
 	// marks a wanted item done for the Town, the user who claimed it
 	// removes the item's tag from the claim's beads at that moment (a

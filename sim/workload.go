@@ -335,10 +335,11 @@ func (u *workload) convoy() {
 	title := fmt.Sprintf("Feature %d", u.n)
 	var convoyID string
 	var ids []string
+	meta := u.wastelandConvoyOrigin()
 	w.rpc("sling_convoy", func(now time.Time) error {
 		var err error
 		convoyID, ids, err = w.town.SlingConvoy(now, model.SlingConvoyInput{RigID: rig, Title: title,
-			Tasks: tasks, MergeMode: mode, Staged: &staged})
+			Tasks: tasks, MergeMode: mode, Staged: &staged, Metadata: meta})
 		return err
 	}, des.F("rig", rig), des.F("tasks", n), des.F("mode", mode), des.F("staged", staged))
 	for _, id := range ids {
@@ -399,7 +400,23 @@ func (u *workload) wastelandOrigin() map[string]any {
 	if u.item == 0 || r.Bool(0.5) {
 		u.item++
 	}
-	id := "wanted-" + strconv.Itoa(u.item)
+	return wastelandItemOrigin("wanted-" + strconv.Itoa(u.item))
+}
+
+// wastelandConvoyOrigin draws whether the mayor slings the next convoy
+// for a newly claimed wanted item and returns its origin tag (nil: an
+// ordinary convoy). Nothing is drawn while WastelandConvoy is 0.
+func (u *workload) wastelandConvoyOrigin() map[string]any {
+	if u.cfg.WastelandConvoy == 0 || !u.w.src.Stream("workload/wasteland-convoy").Bool(u.cfg.WastelandConvoy) {
+		return nil
+	}
+	u.item++
+	return wastelandItemOrigin("wanted-" + strconv.Itoa(u.item))
+}
+
+// wastelandItemOrigin is production's origin tag of a wanted-item claim
+// on the simulated wasteland.
+func wastelandItemOrigin(id string) map[string]any {
 	return map[string]any{"wasteland": map[string]any{
 		"kind":         "wanted-item-claim",
 		"wasteland_id": SimWastelandID,
