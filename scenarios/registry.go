@@ -58,6 +58,7 @@ var registry = []func() Scenario{
 	convoyLandReviewOff,
 	slowConflictFixes,
 	riglessBeads,
+	emptyRigBeads,
 	landingClosedFast,
 	quietMayor,
 	heldAfterMayor,

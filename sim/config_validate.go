@@ -176,6 +176,7 @@ func (c Config) Validate() error {
 	v.prob("workload.wasteland_untag", l.WastelandUntag)
 	v.prob("workload.wasteland_malformed", l.WastelandMalformed)
 	v.prob("workload.unrig", l.Unrig)
+	v.prob("workload.unrig_empty", l.UnrigEmpty)
 	v.prob("workload.edit", l.Edit)
 	v.prob("workload.edit_close", l.EditClose)
 	if l.Edit > 0 {

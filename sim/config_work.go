@@ -213,6 +213,12 @@ type WorkloadConfig struct {
 	Unrig float64 `yaml:"unrig"`
 	// UnrigAfter is when, after creation, the user moves it.
 	UnrigAfter des.Dist `yaml:"unrig_after"`
+	// UnrigEmpty is the share of those moves that send rig_id as the
+	// empty string instead of null (tRPC updateBead takes any string and
+	// updateBeadFields writes it as sent), leaving the issue and its open
+	// merge requests on the empty-string rig. Drawn per move from its own stream;
+	// nothing is drawn while it is 0.
+	UnrigEmpty float64 `yaml:"unrig_empty"`
 	// Edit is the fraction of issues a user edits at EditAfter after
 	// creation (production's tRPC updateBead): a new title, description
 	// and priority, and the previous issue of the same rig as its parent;
