@@ -59,6 +59,7 @@ var registry = []func() Scenario{
 	slowConflictFixes,
 	riglessBeads,
 	emptyRigBeads,
+	deletedInReview,
 	landingClosedFast,
 	quietMayor,
 	heldAfterMayor,

@@ -160,6 +160,7 @@ func (c Config) Validate() error {
 	}
 	v.prob("workload.delete", l.Delete)
 	v.prob("workload.delete_on_done", l.DeleteOnDone)
+	v.prob("workload.delete_in_review", l.DeleteInReview)
 	v.prob("workload.wasteland", l.Wasteland)
 	v.prob("workload.delete_wrong_rig", l.DeleteWrongRig)
 	v.prob("workload.delete_bulk", l.DeleteBulk)

@@ -107,6 +107,12 @@ type WorkloadConfig struct {
 	// DeleteOnDone is the fraction of issues a user deletes the moment an
 	// agent reports gt_done on them, while that report is still pending.
 	DeleteOnDone float64 `yaml:"delete_on_done"`
+	// DeleteInReview is the fraction of issues in review (their merge
+	// request open or in review) a user deletes, each looked at once
+	// within 10 s of reaching in_review; the merge request stays, an
+	// orphan whose source_bead_id names no bead. Drawn from its own
+	// stream; nothing is drawn while it is 0.
+	DeleteInReview float64 `yaml:"delete_in_review"`
 	// DeleteWrongRig switches the users' deletes to production's tRPC
 	// deleteBead, which names the rig of the page's route: the fraction
 	// of deletes a user first sends through another rig's route (refused:
@@ -215,9 +221,10 @@ type WorkloadConfig struct {
 	UnrigAfter des.Dist `yaml:"unrig_after"`
 	// UnrigEmpty is the share of those moves that send rig_id as the
 	// empty string instead of null (tRPC updateBead takes any string and
-	// updateBeadFields writes it as sent), leaving the issue and its open
-	// merge requests on the empty-string rig. Drawn per move from its own stream;
-	// nothing is drawn while it is 0.
+	// updateBeadFields writes it as sent), leaving the issue on the
+	// empty-string rig. Drawn from its own stream, and only for an issue
+	// with no open merge request (the others move to NULL); nothing is
+	// drawn while it is 0.
 	UnrigEmpty float64 `yaml:"unrig_empty"`
 	// Edit is the fraction of issues a user edits at EditAfter after
 	// creation (production's tRPC updateBead): a new title, description
