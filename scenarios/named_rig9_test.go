@@ -54,3 +54,12 @@ func checkDeletedInReview(t *testing.T, r *run) {
 		t.Errorf("%d issues deleted, %d of their PRs closed unmerged; want at least 5 and 1", len(deleted), orphans)
 	}
 }
+
+// The mayor's bulk-delete tool sends one-id lists through the issue's own
+// rig, and they delete the issue.
+func checkMayorBulkDeletes(t *testing.T, r *run) {
+	single := len(r.grep("rpc", "op=delete_beads", "stale=0", "by=mayor", `err=""`))
+	if single < 2 || r.res.World.Deletions < 3 {
+		t.Errorf("%d one-id mayor lists, %d deletions; want at least 2 and 3", single, r.res.World.Deletions)
+	}
+}

@@ -27,6 +27,7 @@ func worldScenarioTests() []scenarioTest {
 		{"rigless-beads", 0, checkRiglessBeads},
 		{"empty-rig-beads", 0, checkEmptyRigBeads},
 		{"deleted-in-review", 0, checkDeletedInReview},
+		{"mayor-bulk-deletes", 0, checkMayorBulkDeletes},
 		{"landing-closed-fast", 0, checkLandingExhausted}, // the same five attempts, faster humans
 		{"agents-and-editors", 0, checkAgentsAndEditors},
 		{"convoy-tasks-closed-in-review", 0, checkConvoyTasksClosedInReview},

@@ -60,6 +60,7 @@ var registry = []func() Scenario{
 	riglessBeads,
 	emptyRigBeads,
 	deletedInReview,
+	mayorBulkDeletes,
 	landingClosedFast,
 	quietMayor,
 	heldAfterMayor,

@@ -165,6 +165,8 @@ func (c Config) Validate() error {
 	v.prob("workload.delete_wrong_rig", l.DeleteWrongRig)
 	v.prob("workload.delete_bulk", l.DeleteBulk)
 	v.check(l.DeleteBulk > 0 && l.DeleteWrongRig == 0, "workload.delete_bulk", "needs workload.delete_wrong_rig (bulk deletes go through rig routes)")
+	v.prob("workload.delete_mayor", l.DeleteMayor)
+	v.check(l.DeleteMayor > 0 && l.DeleteWrongRig == 0, "workload.delete_mayor", "needs workload.delete_wrong_rig (the mayor's deletes name a rig)")
 	v.prob("workload.delete_agent", l.DeleteAgent)
 	v.prob("workload.delete_agent_mid_work", l.DeleteAgentMidWork)
 	v.prob("workload.delete_agent_while_observed", l.DeleteAgentWhileObserved)

@@ -127,6 +127,14 @@ type WorkloadConfig struct {
 	// user deleted before (a stale selection). Nothing is drawn while it
 	// is 0; a delete with no earlier deleted issue goes alone.
 	DeleteBulk float64 `yaml:"delete_bulk"`
+	// DeleteMayor is the fraction of the rig-routed deletes (only with
+	// DeleteWrongRig > 0) the rig's mayor makes with its bulk-delete tool
+	// instead of the user: the tool sends any list, a single id included,
+	// to the Town's deleteBeads filtered to its rig. The list is the
+	// issue and up to two issues deleted before (often the issue alone).
+	// Drawn from its own stream before DeleteBulk; nothing is drawn while
+	// it is 0.
+	DeleteMayor float64 `yaml:"delete_mayor"`
 	// DeleteAgent is the fraction of polecats' gt_done reports on an
 	// ordinary issue after which a user deletes the reporting agent at
 	// once from its rig's page (production's tRPC deleteAgent), while
