@@ -21,7 +21,11 @@ const PropReviewResultRecord = "safety/review-result-record"
 //   - closed without merge: the merge request is failed (unless it was
 //     already terminal); with a review row, a review_completed "failed"
 //     event is on its source, and a source that was not terminal is open
-//     with no assignee.
+//     with no assignee;
+//   - either way, a source that no longer exists (a user deleted the
+//     issue while its merge request was in review: deleted-in-review)
+//     is not brought back: the merge request still ends as above, and
+//     the review_completed event is all the completion writes for it.
 type reviewResultProp struct{ judged int }
 
 func (p *reviewResultProp) op(c *checker, o *opView) {
@@ -57,7 +61,13 @@ func (p *reviewResultProp) op(c *checker, o *opView) {
 		bad(source, "no review_completed %s event on the source %s", result, short(source))
 	}
 	sb, ok := o.before.beads[source]
-	if !ok || source == mr {
+	if !ok {
+		if _, back := o.after.beads[source]; back {
+			bad(source, "the deleted source %s is back, %s", short(source), o.after.beads[source]["status"])
+		}
+		return
+	}
+	if source == mr {
 		return
 	}
 	if state == "merged" {

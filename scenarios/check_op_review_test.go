@@ -68,6 +68,23 @@ func TestReviewResultRecordFires(t *testing.T) {
 			closed(f)
 			f.after.beads[mr]["status"] = "in_progress"
 		}, true},
+		{"a close of an orphan MR (source deleted)", "closed", func(f *opFixture) {
+			delete(f.before.beads, issue)
+			delete(f.after.beads, issue)
+			f.after.beads[mr]["status"] = "failed"
+			f.after.addEvent(issue, "review_completed", "failed")
+		}, false},
+		{"a close of an orphan MR leaves it in progress", "closed", func(f *opFixture) {
+			delete(f.before.beads, issue)
+			delete(f.after.beads, issue)
+			f.after.addEvent(issue, "review_completed", "failed")
+		}, true},
+		{"a close of an orphan MR brings its source back", "closed", func(f *opFixture) {
+			delete(f.before.beads, issue)
+			f.after.beads[mr]["status"] = "failed"
+			f.after.beads[issue]["status"] = "open"
+			f.after.addEvent(issue, "review_completed", "failed")
+		}, true},
 		{"a close of an MR without review row", "closed", func(f *opFixture) {
 			delete(f.before.reviews, mr)
 			f.after.beads[mr]["status"] = "failed"

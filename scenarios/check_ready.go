@@ -12,9 +12,10 @@ import (
 
 // PropReadyDispatched: an issue that is ready for an agent is dispatched
 // within a few ticks (reconciler.md §2.2, BD-1 and BD-2). Ready means: an
-// open issue in a rig, without the held or triage-request label, none of
-// whose blockers is still unfinished (every `blocks` edge leads to a
-// closed or failed bead, or to none), tracked by no staged convoy, whose
+// open issue in a rig (its rig id neither NULL nor the empty string),
+// without the held or triage-request label, none of whose blockers is
+// still unfinished (every `blocks` edge leads to a closed or failed bead,
+// or to none), tracked by no staged convoy, whose
 // dispatch attempts are under the cap and whose last attempt is older than
 // the cooldown of its count; and either nobody is assigned to it (BD-1) or
 // its assignee is an idle, non-refinery agent hooked to it (BD-2). While
@@ -71,7 +72,7 @@ func (p *readyDispatchedProp) tick(c *checker, t *tickView) {
 	rows, err := t.db.Query(`SELECT b.bead_id, b.dispatch_attempts, COALESCE(b.last_dispatch_attempt_at, '')
 		FROM beads b
 		LEFT JOIN agent_metadata am ON am.bead_id = b.assignee_agent_bead_id
-		WHERE b.type = 'issue' AND b.status = 'open' AND b.rig_id IS NOT NULL
+		WHERE b.type = 'issue' AND b.status = 'open' AND b.rig_id IS NOT NULL AND b.rig_id != ''
 		  AND b.labels NOT LIKE ? AND b.labels NOT LIKE ?
 		  AND (b.assignee_agent_bead_id IS NULL
 		    OR (am.status = 'idle' AND am.role != 'refinery' AND am.current_hook_bead_id = b.bead_id))

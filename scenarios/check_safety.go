@@ -133,7 +133,7 @@ func rigMatchProp() property {
 	return dbPairProp{PropRigMatch, `SELECT a.bead_id, hb.bead_id FROM agent_metadata a
 		JOIN beads ab ON ab.bead_id = a.bead_id
 		JOIN beads hb ON hb.bead_id = a.current_hook_bead_id
-		WHERE a.role IN ('polecat', 'refinery') AND hb.rig_id IS NOT NULL AND ab.rig_id IS NOT hb.rig_id
+		WHERE a.role IN ('polecat', 'refinery') AND hb.rig_id IS NOT NULL AND hb.rig_id != '' AND ab.rig_id IS NOT hb.rig_id
 		ORDER BY a.bead_id`, "agent %s is hooked to bead %s of another rig"}
 }
 

@@ -37,3 +37,27 @@ func deleteParents() Scenario {
 		},
 	}
 }
+
+// mayorBulkDeletes: delete-parents' town where users delete half of the
+// issues (30 % through another rig's route first) and the rig's mayor
+// makes 70 % of those rig-routed deletes with its bulk-delete tool (workload.delete_mayor:
+// production's mayor tool sends any list, one id included, to deleteBeads
+// filtered to its rig) and users send no lists of their own. It reaches
+// deleteBeads with one-id lists, through right and wrong rigs.
+func mayorBulkDeletes() Scenario {
+	c := deleteParents().Config
+	c.Workload.Delete = 0.5
+	c.Workload.DeleteWrongRig = 0.3
+	c.Workload.DeleteBulk = 0
+	c.Workload.DeleteMayor = 0.7
+	return Scenario{
+		Name: "mayor-bulk-deletes",
+		Purpose: "delete-parents' town where the mayor's bulk-delete tool makes most of the deletes, often as a " +
+			"one-id list: deleteBeads removes the rig's named beads with their descendants and counts them",
+		Config: c,
+		Expect: Expect{
+			Actions: []string{reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: waiting()},
+		},
+	}
+}

@@ -26,6 +26,9 @@ func worldScenarioTests() []scenarioTest {
 		{"quiet-week", 0, checkQuietWeek},
 		{"mr-blocked-by-review", 0, checkMRBlockedByReview},
 		{"rigless-beads", 0, checkRiglessBeads},
+		{"empty-rig-beads", 0, checkEmptyRigBeads},
+		{"deleted-in-review", 0, checkDeletedInReview},
+		{"mayor-bulk-deletes", 0, checkMayorBulkDeletes},
 		{"landing-closed-fast", 0, checkLandingExhausted}, // the same five attempts, faster humans
 		{"agents-and-editors", 0, checkAgentsAndEditors},
 		{"convoy-tasks-closed-in-review", 0, checkConvoyTasksClosedInReview},

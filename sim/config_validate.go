@@ -160,10 +160,13 @@ func (c Config) Validate() error {
 	}
 	v.prob("workload.delete", l.Delete)
 	v.prob("workload.delete_on_done", l.DeleteOnDone)
+	v.prob("workload.delete_in_review", l.DeleteInReview)
 	v.prob("workload.wasteland", l.Wasteland)
 	v.prob("workload.delete_wrong_rig", l.DeleteWrongRig)
 	v.prob("workload.delete_bulk", l.DeleteBulk)
 	v.check(l.DeleteBulk > 0 && l.DeleteWrongRig == 0, "workload.delete_bulk", "needs workload.delete_wrong_rig (bulk deletes go through rig routes)")
+	v.prob("workload.delete_mayor", l.DeleteMayor)
+	v.check(l.DeleteMayor > 0 && l.DeleteWrongRig == 0, "workload.delete_mayor", "needs workload.delete_wrong_rig (the mayor's deletes name a rig)")
 	v.prob("workload.delete_agent", l.DeleteAgent)
 	v.prob("workload.delete_agent_mid_work", l.DeleteAgentMidWork)
 	v.prob("workload.delete_agent_while_observed", l.DeleteAgentWhileObserved)
@@ -177,6 +180,7 @@ func (c Config) Validate() error {
 	v.prob("workload.wasteland_untag", l.WastelandUntag)
 	v.prob("workload.wasteland_malformed", l.WastelandMalformed)
 	v.prob("workload.unrig", l.Unrig)
+	v.prob("workload.unrig_empty", l.UnrigEmpty)
 	v.prob("workload.edit", l.Edit)
 	v.prob("workload.edit_close", l.EditClose)
 	if l.Edit > 0 {

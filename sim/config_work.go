@@ -107,6 +107,12 @@ type WorkloadConfig struct {
 	// DeleteOnDone is the fraction of issues a user deletes the moment an
 	// agent reports gt_done on them, while that report is still pending.
 	DeleteOnDone float64 `yaml:"delete_on_done"`
+	// DeleteInReview is the fraction of issues in review (their merge
+	// request open or in review) a user deletes, each looked at once
+	// within 10 s of reaching in_review; the merge request stays, an
+	// orphan whose source_bead_id names no bead. Drawn from its own
+	// stream; nothing is drawn while it is 0.
+	DeleteInReview float64 `yaml:"delete_in_review"`
 	// DeleteWrongRig switches the users' deletes to production's tRPC
 	// deleteBead, which names the rig of the page's route: the fraction
 	// of deletes a user first sends through another rig's route (refused:
@@ -121,6 +127,14 @@ type WorkloadConfig struct {
 	// user deleted before (a stale selection). Nothing is drawn while it
 	// is 0; a delete with no earlier deleted issue goes alone.
 	DeleteBulk float64 `yaml:"delete_bulk"`
+	// DeleteMayor is the fraction of the rig-routed deletes (only with
+	// DeleteWrongRig > 0) the rig's mayor makes with its bulk-delete tool
+	// instead of the user: the tool sends any list, a single id included,
+	// to the Town's deleteBeads filtered to its rig. The list is the
+	// issue and up to two issues deleted before (often the issue alone).
+	// Drawn from its own stream before DeleteBulk; nothing is drawn while
+	// it is 0.
+	DeleteMayor float64 `yaml:"delete_mayor"`
 	// DeleteAgent is the fraction of polecats' gt_done reports on an
 	// ordinary issue after which a user deletes the reporting agent at
 	// once from its rig's page (production's tRPC deleteAgent), while
@@ -220,6 +234,13 @@ type WorkloadConfig struct {
 	Unrig float64 `yaml:"unrig"`
 	// UnrigAfter is when, after creation, the user moves it.
 	UnrigAfter des.Dist `yaml:"unrig_after"`
+	// UnrigEmpty is the share of those moves that send rig_id as the
+	// empty string instead of null (tRPC updateBead takes any string and
+	// updateBeadFields writes it as sent), leaving the issue on the
+	// empty-string rig. Drawn from its own stream, and only for an issue
+	// with no open merge request (the others move to NULL); nothing is
+	// drawn while it is 0.
+	UnrigEmpty float64 `yaml:"unrig_empty"`
 	// Edit is the fraction of issues a user edits at EditAfter after
 	// creation (production's tRPC updateBead): a new title, description
 	// and priority, and the previous issue of the same rig as its parent;

@@ -45,6 +45,8 @@ type workload struct {
 	blockSeen map[string]bool
 	// workSeen marks the issues in progress editWorking looked at.
 	workSeen map[string]bool
+	// reviewSeen marks the issues in review deleteInReview looked at.
+	reviewSeen map[string]bool
 	// create makes one arriving issue (u.sling; tests count instead).
 	create func(kind string)
 }
@@ -136,6 +138,9 @@ func (u *workload) start() {
 	}
 	if u.cfg.DependWorking > 0 || u.cfg.ReopenWorking > 0 {
 		w.eng.After(time.Minute, u.editWorking)
+	}
+	if u.cfg.DeleteInReview > 0 {
+		w.eng.After(time.Minute, u.deleteInReview)
 	}
 	if u.cfg.ConvoysPerHour > 0 {
 		u.nextArrival(u.cfg.ConvoysPerHour, u.convoy, nil)

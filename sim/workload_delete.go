@@ -101,7 +101,12 @@ func (u *workload) routeDelete(rec *issueRec, rig, beadRig string, pending int) 
 		return
 	}
 	req := DeleteRequest{Bead: rec.id, Rig: rig, BeadRig: beadRig, At: w.eng.Now(), RowBefore: w.status(rec.id) != ""}
-	if u.cfg.DeleteBulk > 0 && w.src.Stream("workload/delete-bulk").Bool(u.cfg.DeleteBulk) {
+	mayor := u.cfg.DeleteMayor > 0 && w.src.Stream("workload/delete-mayor").Bool(u.cfg.DeleteMayor)
+	if mayor {
+		// The mayor's bulk-delete tool: a list even of one id.
+		req.Stale = w.staleDeleted(w.src.Stream("workload/delete-mayor").IntN(3))
+		req.Bulk = true
+	} else if u.cfg.DeleteBulk > 0 && w.src.Stream("workload/delete-bulk").Bool(u.cfg.DeleteBulk) {
 		req.Stale = w.staleDeleted(2)
 		req.Bulk = len(req.Stale) > 0
 	}
@@ -115,7 +120,13 @@ func (u *workload) routeDelete(rec *issueRec, rig, beadRig string, pending int) 
 				req.Reported = n
 			}
 			return err
-		}, des.F("bead", rec.id), des.F("stale", len(req.Stale)), des.F("pending", pending), des.F("rig", rig))
+		}, func() []des.Field {
+			f := []des.Field{des.F("bead", rec.id), des.F("stale", len(req.Stale)), des.F("pending", pending), des.F("rig", rig)}
+			if mayor {
+				f = append(f, des.F("by", "mayor"))
+			}
+			return f
+		}()...)
 		rec.deleted = w.status(rec.id) == "" && req.RowBefore
 	} else {
 		w.rpc("delete_bead", func(now time.Time) error {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"database/sql"
+	"time"
 
 	"github.com/townsim/townsim/des"
 	"github.com/townsim/townsim/model"
@@ -35,13 +36,32 @@ func (u *workload) unrig(rec *issueRec) {
 	if err != nil {
 		mrs = nil
 	}
+	// The empty-string move is drawn for an issue without open merge
+	// requests only: one on rig '' is popped for review and gets a
+	// refinery created on rig '' (RQ-5 reads every non-NULL rig), a
+	// production behaviour the world leaves out.
+	rig, shown := sql.NullString{}, "null"
+	if u.cfg.UnrigEmpty > 0 && len(mrs) == 0 && u.w.src.Stream("workload/unrig-empty").Bool(u.cfg.UnrigEmpty) {
+		rig, shown = sql.NullString{Valid: true}, "''"
+	}
 	for i, id := range append([]string{rec.id}, mrs...) {
 		typ := model.TypeIssue
 		if i > 0 {
 			typ = model.TypeMergeRequest
 		}
 		w.rpcEnv("update_bead", func() error {
-			return w.town.UpdateBead(w.env, id, model.BeadFields{RigID: &sql.NullString{}}, nil, "user")
-		}, func() []des.Field { return []des.Field{des.F("bead", id), des.F("type", typ), des.F("rig", "null")} })
+			err := w.town.UpdateBead(w.env, id, model.BeadFields{RigID: &rig}, nil, "user")
+			if err == nil && rig.Valid {
+				if w.emptyRigMoves == nil {
+					w.emptyRigMoves = map[string]time.Time{}
+				}
+				w.emptyRigMoves[id] = w.eng.Now()
+			}
+			return err
+		}, func() []des.Field { return []des.Field{des.F("bead", id), des.F("type", typ), des.F("rig", shown)} })
 	}
 }
+
+// EmptyRigMoves returns when a user moved each bead to the empty-string rig
+// (workload.unrig_empty); a NULL move is not listed.
+func (w *World) EmptyRigMoves() map[string]time.Time { return w.emptyRigMoves }

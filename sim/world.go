@@ -60,6 +60,9 @@ type World struct {
 	// dependsEdits is when each issue's last dependency edit by a user
 	// finished (workload.depend_working).
 	dependsEdits map[string]time.Time
+	// emptyRigMoves is when a user moved each bead to the empty-string rig
+	// (workload.unrig_empty).
+	emptyRigMoves map[string]time.Time
 
 	stats    WorldStats
 	rpcMeter Meter
