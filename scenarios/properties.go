@@ -104,6 +104,8 @@ var properties = []propertySpec{
 		newTransitionFromProp},
 	{PropertyInfo{PropReviewOffRulesWhereOff, "safety", "the tick's RQ-FT and RQ-OR transitions; rows: the bead's type, rig and PR URL, the rig's code_review override; the town's setting from the world's configuration"},
 		func() property { return &reviewOffRulesProp{} }},
+	{PropertyInfo{PropCappedWorkFailed, "safety", "read unmetered between reconcile and apply: open unassigned issues in a rig (labels, blockers, staged convoys, attempts) with their rig's config override, idle non-refinery agents' open hooked beads and their attempts; the configured cap; the reconcile's failing transitions; the port's drain flag (res.Draining) only to pause BD-1's rows"},
+		func() property { return &cappedWorkProp{} }},
 	{PropertyInfo{PropTerminalWork, "safety", "rows: agent_metadata status and hook, the hooked bead's status"},
 		terminalWorkProp},
 	{PropertyInfo{PropRigMatch, "safety", "rows: the agent's and its hooked bead's rig"},
