@@ -104,6 +104,8 @@ var properties = []propertySpec{
 		newTransitionFromProp},
 	{PropertyInfo{PropReviewOffRulesWhereOff, "safety", "the tick's RQ-FT and RQ-OR transitions; rows: the bead's type, rig and PR URL, the rig's code_review override; the town's setting from the world's configuration"},
 		func() property { return &reviewOffRulesProp{} }},
+	{PropertyInfo{PropDispatchPick, "safety", "each reconcile dispatch_agent naming no agent (its bead and rig) and each sling RPC; rows just before and just after that one apply or RPC (unmetered snapshots): agents' role, rig, status and hook, the bead's type, new agents and new issues"},
+		func() property { return &dispatchPickProp{} }},
 	{PropertyInfo{PropTerminalWork, "safety", "rows: agent_metadata status and hook, the hooked bead's status"},
 		terminalWorkProp},
 	{PropertyInfo{PropRigMatch, "safety", "rows: the agent's and its hooked bead's rig"},
