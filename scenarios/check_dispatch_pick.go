@@ -129,10 +129,10 @@ func (c *checker) watchApply(next alarm.ApplyFunc) alarm.ApplyFunc {
 		if a.Type != reconciler.DispatchAgent || a.AgentID != "" {
 			return next(t, env, a)
 		}
-		before, berr := readOpRows(t.DB(), -1)
+		before, berr := readLightOpRows(t.DB())
 		eff, err := next(t, env, a)
 		if berr == nil && err == nil {
-			if after, aerr := readOpRows(t.DB(), -1); aerr == nil {
+			if after, aerr := readLightOpRows(t.DB()); aerr == nil {
 				c.notifyPick(&pickView{via: a.Type, bead: a.BeadID, rig: a.RigID, now: env.Now(), before: before, after: after})
 			}
 		}
@@ -161,7 +161,7 @@ func (o *rpcObserver) BeforeRPC(t *model.Town, op string) {
 	if op != "sling_bead" {
 		return
 	}
-	if rows, err := readOpRows(t.DB(), -1); err == nil {
+	if rows, err := readLightOpRows(t.DB()); err == nil {
 		o.before = rows
 	}
 }
@@ -172,7 +172,7 @@ func (o *rpcObserver) AfterRPC(t *model.Town, op string, err error) {
 	if before == nil {
 		return
 	}
-	after, aerr := readOpRows(t.DB(), -1)
+	after, aerr := readLightOpRows(t.DB())
 	if aerr != nil {
 		return
 	}

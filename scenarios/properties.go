@@ -156,6 +156,8 @@ var properties = []propertySpec{
 		func() property { return &agentGoneProp{} }},
 	{PropertyInfo{PropDoneRecord, "safety", "the drain's agent_done events (agent, branch, PR URL) and the rows just before and just after each one's application (unmetered snapshots): the agent's role, hook and status, the hook bead's labels, creator and status, merge requests' status, assignee, updated_at, metadata, review rows and tracks edges, new beads and bead events"},
 		func() property { return &doneRecordProp{} }},
+	{PropertyInfo{PropContainerStatusRecord, "safety", "the drain's container_status events (agent, status) and the rows just before and just after each one's application (unmetered snapshots): every agent's role, status, hook and checkpoint, the hooked bead's status, every bead's status"},
+		func() property { return &containerStatusRecordProp{} }},
 	{PropertyInfo{PropMergedSourceCloses, "safety", "rows at each tick's end: issues' status and updated_at, the status of the merge requests tracking them; the world's deleteAgent reopens; the tick record (fired, ran) and fault times (excuses)"},
 		func() property { return &mergedSourceProp{} }},
 	{PropertyInfo{PropExitRecord, "safety", "the drain's agent_completed events (agent, status, reason) and the rows just before and just after each one's application (unmetered snapshots): the agent's role, hook, status and dispatch_attempts; the hooked bead's status and assignee; new status_changed bead events and their failure reason"},
