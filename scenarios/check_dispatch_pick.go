@@ -24,7 +24,7 @@ type pickView struct {
 	before, after *opRows
 }
 
-// pickWatcher is a property that judges pickViews.
+// pickWatcher is a property that judges the world's slings.
 type pickWatcher interface {
 	pick(c *checker, v *pickView)
 }
@@ -108,37 +108,59 @@ func (p *dispatchPickProp) unjudged(*checker) string {
 	return ""
 }
 
+// applyWatcher is a property that judges the apply of some actions on
+// the rows just before and just after that one action's apply.
+type applyWatcher interface {
+	watchesApply(a reconciler.Action) bool
+	applied(c *checker, a reconciler.Action, v *pickView)
+}
+
 // watchApply wraps the tick's action apply (next; nil is the port's) so
-// that every pickWatcher sees each dispatch_agent action that names no
-// agent with the rows just before and just after its apply, read
-// unmetered. The apply's result is returned unchanged.
+// that every applyWatcher sees each action it watches with the rows
+// just before and just after its apply, read unmetered
+// (readLightOpRows). The apply's result is returned unchanged.
 func (c *checker) watchApply(next alarm.ApplyFunc) alarm.ApplyFunc {
 	if next == nil {
 		next = reconciler.Apply
 	}
-	watched := false
+	var ws []applyWatcher
 	for _, p := range c.props {
-		if _, ok := p.(pickWatcher); ok {
-			watched = true
+		if h, ok := p.(applyWatcher); ok {
+			ws = append(ws, h)
 		}
 	}
-	if !watched {
+	if len(ws) == 0 {
 		return next
 	}
 	return func(t *model.Town, env model.Env, a reconciler.Action) (*reconciler.Effect, error) {
-		if a.Type != reconciler.DispatchAgent || a.AgentID != "" {
+		var mine []applyWatcher
+		for _, w := range ws {
+			if w.watchesApply(a) {
+				mine = append(mine, w)
+			}
+		}
+		if len(mine) == 0 {
 			return next(t, env, a)
 		}
 		before, berr := readLightOpRows(t.DB())
 		eff, err := next(t, env, a)
 		if berr == nil && err == nil {
 			if after, aerr := readLightOpRows(t.DB()); aerr == nil {
-				c.notifyPick(&pickView{via: a.Type, bead: a.BeadID, rig: a.RigID, now: env.Now(), before: before, after: after})
+				v := &pickView{via: a.Type, bead: a.BeadID, rig: a.RigID, now: env.Now(), before: before, after: after}
+				for _, w := range mine {
+					w.applied(c, a, v)
+				}
 			}
 		}
 		return eff, err
 	}
 }
+
+func (p *dispatchPickProp) watchesApply(a reconciler.Action) bool {
+	return a.Type == reconciler.DispatchAgent && a.AgentID == ""
+}
+
+func (p *dispatchPickProp) applied(c *checker, _ reconciler.Action, v *pickView) { p.pick(c, v) }
 
 func (c *checker) notifyPick(v *pickView) {
 	for _, p := range c.props {

@@ -86,13 +86,15 @@ func readOpRows(db *model.DB, since int64) (*opRows, error) {
 // opLightTables are the tables readLightOpRows reads: the agents whole,
 // the beads' key columns only.
 var opLightTables = []struct{ name, query string }{
-	{"beads", `SELECT rowid, bead_id, type, status, rig_id FROM beads`},
+	{"beads", `SELECT rowid, bead_id, type, status, rig_id, dispatch_attempts, last_dispatch_attempt_at FROM beads`},
 	{"agent_metadata", `SELECT rowid, * FROM agent_metadata`},
+	{"review_metadata", `SELECT rowid, bead_id, retry_count FROM review_metadata`},
 }
 
-// readLightOpRows reads the agents and the beads' id, type, status and
-// rig, and the bead_events mark (no events), unmetered: what the
-// properties on agents' hooks and status read around an operation.
+// readLightOpRows reads the agents, the beads' id, type, status, rig and
+// dispatch counter and stamp, the review rows' retry_count, and the
+// bead_events mark (no events), unmetered: what the properties on
+// agents' hooks and counters read around an operation.
 func readLightOpRows(db *model.DB) (*opRows, error) {
 	return readOpTables(db, -1, opLightTables)
 }

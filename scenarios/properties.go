@@ -132,6 +132,8 @@ var properties = []propertySpec{
 		newCauseInWorldProp},
 	{PropertyInfo{PropResetEarned, "safety", "the Town's start calls by agent; the tick's reset_agent_dispatch_attempts actions; the configured attempt cap; fault times (excuses)"},
 		func() property { return &attemptResetEarnedProp{starts: map[string]int{}} }},
+	{PropertyInfo{PropResetRecord, "safety", "each reset_agent_dispatch_attempts action (agent) and the rows just before and just after its apply (unmetered snapshots): agents' status, hook and attempts; beads' type, status, dispatch_attempts and last_dispatch_attempt_at; review rows' retry_count"},
+		func() property { return &resetRecordProp{} }},
 	{PropertyInfo{PropRigExists, "safety", "rows: every bead's rig_id against the town's rigs (every 12 ticks and at the end)"},
 		func() property { return &rigExistsProp{} }},
 	{PropertyInfo{PropStatusLog, "safety", "rows: bead_events status_changed old and new values (at the end)"},
