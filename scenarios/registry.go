@@ -78,6 +78,7 @@ var registry = []func() Scenario{
 	deleteParents,
 	queueCut,
 	lateConflicts,
+	cancelledWhileExiting,
 	refineryResetMidReview,
 	prLateChange,
 	conflictsEscalated,
