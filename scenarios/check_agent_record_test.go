@@ -195,3 +195,17 @@ func TestResetRecordFires(t *testing.T) {
 		})
 	}
 }
+
+// agentScenarioTests are TestScenarioReaches' entries for the scenarios
+// of the agent-record properties.
+func agentScenarioTests() []scenarioTest {
+	return []scenarioTest{{"cancelled-while-exiting", 0, func(t *testing.T, r *run) {
+		if r.res.World.Faults["crashed"] < 10 {
+			t.Errorf("crashes %v; want many", r.res.World.Faults)
+		}
+		if len(r.grep("rpc", "op=set_bead_status", "status=failed")) == 0 ||
+			len(r.grep("rpc", "op=set_bead_status", "status=closed")) == 0 {
+			t.Errorf("users did not both close and fail issues")
+		}
+	}}}
+}
