@@ -131,9 +131,7 @@ func Check(cfg sim.Config, bounds Bounds, opts CheckOptions) (*Report, error) {
 	ro.Events = &opObserver{c: c, next: ro.Events}
 	ro.Reconcile = c.watchReconcile(ro.Reconcile)
 	ro.Apply = c.watchApply(ro.Apply)
-	if ro.RPC == nil {
-		ro.RPC = &rpcObserver{c: c}
-	}
+	ro.RPC = &rpcObserver{c: c, next: ro.RPC}
 	w, err := sim.NewWorld(cfg, ro)
 	if err != nil {
 		return nil, err

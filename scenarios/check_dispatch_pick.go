@@ -8,6 +8,7 @@ import (
 	"github.com/townsim/townsim/model"
 	"github.com/townsim/townsim/model/alarm"
 	"github.com/townsim/townsim/model/reconciler"
+	"github.com/townsim/townsim/sim"
 )
 
 // PropDispatchPick names the promise about which agent a get-or-create
@@ -172,13 +173,18 @@ func (c *checker) notifyPick(v *pickView) {
 
 // rpcObserver is the checker's observer of the world's RPCs
 // (sim.RPCObserver): around each sling it reads the rows and hands the
-// new issue's pick to the pickWatchers.
+// new issue's pick to the pickWatchers. next is the run's own observer,
+// called first before and last after.
 type rpcObserver struct {
 	c      *checker
+	next   sim.RPCObserver
 	before *opRows
 }
 
 func (o *rpcObserver) BeforeRPC(t *model.Town, op string) {
+	if o.next != nil {
+		o.next.BeforeRPC(t, op)
+	}
 	o.before = nil
 	if op != "sling_bead" {
 		return
@@ -189,6 +195,9 @@ func (o *rpcObserver) BeforeRPC(t *model.Town, op string) {
 }
 
 func (o *rpcObserver) AfterRPC(t *model.Town, op string, err error) {
+	if o.next != nil {
+		defer o.next.AfterRPC(t, op, err)
+	}
 	before := o.before
 	o.before = nil
 	if before == nil {
