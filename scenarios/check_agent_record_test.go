@@ -55,6 +55,17 @@ func TestContainerStatusRecordFires(t *testing.T) {
 			released(f)
 			f.after.agents[ref]["checkpoint"] = "{}"
 		}, true},
+		{"a stalled polecat is idled with its stalled_at kept", pol, "exited", func(f *opFixture) {
+			f.before.agents[pol]["status"] = "stalled"
+			f.before.agents[pol]["stalled_at"] = "2026-01-01T00:00:00.000Z"
+			f.after.agents[pol]["stalled_at"] = "2026-01-01T00:00:00.000Z"
+			idle(pol)(f)
+		}, true},
+		{"a stalled polecat is idled and its stalled_at cleared", pol, "exited", func(f *opFixture) {
+			f.before.agents[pol]["status"] = "stalled"
+			f.before.agents[pol]["stalled_at"] = "2026-01-01T00:00:00.000Z"
+			idle(pol)(f)
+		}, false},
 		{"an idle agent is left alone", pol, "exited", func(f *opFixture) {
 			f.before.agents[pol]["status"] = "idle"
 			f.after.agents[pol]["status"] = "idle"

@@ -13,8 +13,10 @@ const PropContainerStatusRecord = "safety/container-status-record"
 // containerStatusRecordProp: applying a container_status event (model.md
 // §3.4, reconciler.md T7) touches only the event's agent and never a
 // bead's status: an agent that was working or stalled, for an exited or
-// not_found status, ends idle (not_found may instead be ignored within
-// its grace after the agent's last activity); any other status, or an
+// not_found status, ends idle with no stalled_at (the status write
+// clears it on any status but stalled, model.md §4.11; not_found may
+// instead be ignored within its grace after the agent's last activity);
+// any other status, or an
 // agent in any other status, leaves the agent's status and hook as they
 // were. Only a refinery whose hooked bead was terminal is unhooked there
 // (hook and checkpoint cleared); any other agent keeps its hook — a
@@ -67,6 +69,9 @@ func (p *containerStatusRecordProp) op(c *checker, o *opView) {
 		return // within the grace after its last activity
 	case a["status"] != model.AgentIdle:
 		c.opViolation(o, PropContainerStatusRecord, id, "container_status %q of %s agent %s left it %s; want idle", status, b["status"], short(id), a["status"])
+	case a.has("stalled_at"):
+		c.opViolation(o, PropContainerStatusRecord, id, "container_status %q idled %s agent %s but kept stalled_at %s; an idle agent has none (model.md §4.11)",
+			status, b["status"], short(id), a["stalled_at"])
 	}
 	hook := b["current_hook_bead_id"]
 	release := b["role"] == model.RoleRefinery && hook != "" && slices.Contains([]string{model.StatusClosed, model.StatusFailed}, b["hook_status"])
