@@ -16,9 +16,8 @@ const PropContainerStatusRecord = "safety/container-status-record"
 // not_found status, ends idle with no stalled_at (the status write
 // clears it on any status but stalled, model.md §4.11; not_found may
 // instead be ignored within its grace after the agent's last activity);
-// any other status, or an
-// agent in any other status, leaves the agent's status and hook as they
-// were. Only a refinery whose hooked bead was terminal is unhooked there
+// any other status, or an agent in any other status, leaves the agent's
+// status and hook as they were. Only a refinery whose hooked bead was terminal is unhooked there
 // (hook and checkpoint cleared); any other agent keeps its hook — a
 // polecat's finished hook is AG-4's to release, not the container's. No
 // other agent's status or hook changes, and no hooked bead's status.
