@@ -149,6 +149,11 @@ func TestDispatchPickFires(t *testing.T) {
 		{"the rig's hooked refinery for an MR", "mr-1", takes("ref", "mr-1"), false},
 		{"a polecat for an MR", "mr-1", takes("free", "mr-1"), true},
 		{"a new refinery while the rig has one", "mr-1", takes("new", "mr-1"), true},
+		{"the busy refinery's hook fails and nothing moves", "mr-1", func(*opFixture) {}, false},
+		{"the busy refinery's hook fails yet it is set working", "mr-1", func(f *opFixture) {
+			f.after.agents["ref"]["status"] = "working"
+			f.after.beads["mr-1"]["status"] = "in_progress"
+		}, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -39,7 +39,9 @@ type pickWatcher interface {
 // that rig. So the agent the bead ends hooked to was, on the rows just
 // before the operation, a free agent of the role in the rig (a refinery
 // of the rig), or is new while none was; and no agent is registered while
-// one was free, even when the hook then fails. Judged on the rows just
+// one was free, even when the hook then fails; a dispatch whose hook
+// fails (nobody ends hooked to the bead) has no effect: the bead and
+// every agent keep their status. Judged on the rows just
 // before and just after the one action's apply (or the RPC's synchronous
 // part), read unmetered; an operation that hooks no agent to the bead is
 // judged only for the registration; a bead with no rig is not judged.
@@ -80,6 +82,20 @@ func (p *dispatchPickProp) pick(c *checker, v *pickView) {
 	say := func(entity, format string, args ...any) {
 		c.add(Violation{Property: PropDispatchPick, At: v.now, Tick: c.ticks + 1, Entity: entity,
 			Detail: v.via + " of " + short(v.bead) + ": " + fmt.Sprintf(format, args...)})
+	}
+	if v.via == reconciler.DispatchAgent && !slices.ContainsFunc(slices.Collect(mapKeys(v.after.agents)), func(id string) bool {
+		return v.after.agents[id]["current_hook_bead_id"] == v.bead
+	}) {
+		// The hook failed: the dispatch has no effect (reconciler.md §3.2).
+		if b, a := v.before.beads[v.bead], v.after.beads[v.bead]; b != nil && a != nil && a["status"] != b["status"] {
+			say(v.bead, "no agent ended hooked to it, yet it moved from %s to %s; a dispatch whose hook fails has no effect", b["status"], a["status"])
+		}
+		for _, id := range slices.Sorted(mapKeys(v.before.agents)) {
+			if a := v.after.agents[id]; a != nil && a["status"] != v.before.agents[id]["status"] {
+				say(id, "no agent ended hooked to it, yet agent %s moved from %s to %s; a dispatch whose hook fails has no effect",
+					short(id), v.before.agents[id]["status"], a["status"])
+			}
+		}
 	}
 	if len(fresh) > 0 && len(free) > 0 {
 		say(fresh[0], "registered new agent %s while %s %s of rig %s was free", short(fresh[0]), role, short(free[0]), short(v.rig))
