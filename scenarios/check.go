@@ -130,6 +130,8 @@ func Check(cfg sim.Config, bounds Bounds, opts CheckOptions) (*Report, error) {
 	}
 	ro.Events = &opObserver{c: c, next: ro.Events}
 	ro.Reconcile = c.watchReconcile(ro.Reconcile)
+	ro.Apply = c.watchApply(ro.Apply)
+	ro.RPC = &rpcObserver{c: c, next: ro.RPC}
 	w, err := sim.NewWorld(cfg, ro)
 	if err != nil {
 		return nil, err

@@ -501,6 +501,7 @@ func TestScenarioReaches(t *testing.T) {
 	tests = append(tests, convoyScenarioTests()...)
 	tests = append(tests, blockedScenarioTests()...)
 	tests = append(tests, scmScenarioTests()...)
+	tests = append(tests, agentScenarioTests()...)
 	for _, n := range Names() {
 		if !slices.ContainsFunc(tests, func(tt scenarioTest) bool { return tt.name == n }) {
 			t.Errorf("scenario %s has no test in TestScenarioReaches", n)

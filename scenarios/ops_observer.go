@@ -80,8 +80,28 @@ var opTables = []struct{ name, query string }{
 // reads only the rows above since (the rowid mark of the read before the
 // operation; -1 reads none, only the mark).
 func readOpRows(db *model.DB, since int64) (*opRows, error) {
+	return readOpTables(db, since, opTables)
+}
+
+// opLightTables are the tables readLightOpRows reads: the agents whole,
+// the beads' key columns only.
+var opLightTables = []struct{ name, query string }{
+	{"beads", `SELECT rowid, bead_id, type, status, rig_id, dispatch_attempts, last_dispatch_attempt_at FROM beads`},
+	{"agent_metadata", `SELECT rowid, * FROM agent_metadata`},
+	{"review_metadata", `SELECT rowid, bead_id, retry_count FROM review_metadata`},
+}
+
+// readLightOpRows reads the agents, the beads' id, type, status, rig and
+// dispatch counter and stamp, the review rows' retry_count, and the
+// bead_events mark (no events), unmetered: what the properties on
+// agents' hooks and counters read around an operation.
+func readLightOpRows(db *model.DB) (*opRows, error) {
+	return readOpTables(db, -1, opLightTables)
+}
+
+func readOpTables(db *model.DB, since int64, tables []struct{ name, query string }) (*opRows, error) {
 	out := &opRows{beads: map[string]opRow{}, agents: map[string]opRow{}, reviews: map[string]opRow{}, tracks: map[string][]string{}}
-	for _, t := range opTables {
+	for _, t := range tables {
 		tr, err := db.ObserveRows(t.query)
 		if err != nil {
 			return nil, err
@@ -202,7 +222,26 @@ type opObserver struct {
 }
 
 // watchedEvents are the town events whose application a property judges.
-var watchedEvents = map[string]bool{model.EventAgentDone: true, model.EventAgentCompleted: true, model.EventPRStatusChanged: true}
+var watchedEvents = map[string]bool{model.EventAgentDone: true, model.EventAgentCompleted: true, model.EventPRStatusChanged: true,
+	model.EventContainerStatus: true}
+
+// lightEvents are the watched events whose judges read only the agents
+// with their hooked bead's status (readAgentOpRows): the frequent
+// container_status is one.
+var lightEvents = map[string]bool{model.EventContainerStatus: true}
+
+// opAgentTables are what readAgentOpRows reads: every agent row with its
+// hooked bead's status as hook_status.
+var opAgentTables = []struct{ name, query string }{
+	{"agent_metadata", `SELECT a.rowid, a.*, hb.status AS hook_status FROM agent_metadata a
+		LEFT JOIN beads hb ON hb.bead_id = a.current_hook_bead_id`},
+}
+
+// readAgentOpRows reads the agents, each with its hooked bead's status
+// (hook_status), unmetered; no beads, no bead_events.
+func readAgentOpRows(db *model.DB) (*opRows, error) {
+	return readOpTables(db, -1, opAgentTables)
+}
 
 func (o *opObserver) BeforeEvent(t *model.Town, now time.Time, ev model.TownEvent, cfg *model.TownConfig) {
 	if o.next != nil {
@@ -212,14 +251,22 @@ func (o *opObserver) BeforeEvent(t *model.Town, now time.Time, ev model.TownEven
 	if !watchedEvents[ev.Type] {
 		return
 	}
-	if rows, err := readOpRows(t.DB(), -1); err == nil {
+	read := func() (*opRows, error) { return readOpRows(t.DB(), -1) }
+	if lightEvents[ev.Type] {
+		read = func() (*opRows, error) { return readAgentOpRows(t.DB()) }
+	}
+	if rows, err := read(); err == nil {
 		o.before = rows
 	}
 }
 
 func (o *opObserver) AfterEvent(t *model.Town, now time.Time, ev model.TownEvent, err error) {
 	if o.before != nil && err == nil {
-		if after, rerr := readOpRows(t.DB(), o.before.maxEvt); rerr == nil {
+		read := func() (*opRows, error) { return readOpRows(t.DB(), o.before.maxEvt) }
+		if lightEvents[ev.Type] {
+			read = func() (*opRows, error) { return readAgentOpRows(t.DB()) }
+		}
+		if after, rerr := read(); rerr == nil {
 			v := &opView{ev: ev, now: now, before: o.before, after: after}
 			for _, p := range o.c.props {
 				if h, ok := p.(opWatcher); ok {

@@ -82,6 +82,7 @@ var registry = []func() Scenario{
 	deleteParents,
 	queueCut,
 	lateConflicts,
+	cancelledWhileExiting,
 	refineryResetMidReview,
 	prLateChange,
 	conflictsEscalated,

@@ -55,6 +55,10 @@ type RunOptions struct {
 	// compare mode they must leave the run as it is.
 	Apply  alarm.ApplyFunc
 	Events model.EventObserver
+	// RPC, when set, sees each RPC the world makes into the Town, right
+	// before and right after its synchronous part (an observer: it must
+	// read the Town unmetered and leave the run as it is).
+	RPC RPCObserver
 	// WrapTick, when set, wraps the alarm handler (alarm.Tick). It is for
 	// tests that make the tick slower or chattier on purpose, such as the
 	// regression gate's own tests; unlike the other options it changes
@@ -220,4 +224,12 @@ func (w *World) Close() error {
 		err = cerr
 	}
 	return err
+}
+
+// RPCObserver watches the world's RPCs into the Town (RunOptions.RPC):
+// BeforeRPC runs just before the RPC's synchronous part, AfterRPC just
+// after it with its error. op is the RPC's trace name (sling_bead, ...).
+type RPCObserver interface {
+	BeforeRPC(t *model.Town, op string)
+	AfterRPC(t *model.Town, op string, err error)
 }

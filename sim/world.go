@@ -375,6 +375,15 @@ func (w *World) rpc(name string, fn func(now time.Time) error, fields ...des.Fie
 // returns (fields is read then).
 func (w *World) rpcEnv(name string, fn func() error, fields func() []des.Field) {
 	var err error
+	if obs := w.opts.RPC; obs != nil {
+		inner := fn
+		fn = func() error {
+			obs.BeforeRPC(w.town, name)
+			err := inner()
+			obs.AfterRPC(w.town, name, err)
+			return err
+		}
+	}
 	w.env.Start(&w.rpcMeter, func() { err = fn() }, func() {
 		if err != nil {
 			w.stats.RPCErrors++
