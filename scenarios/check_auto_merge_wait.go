@@ -139,7 +139,7 @@ func (p *autoMergeWaitsProp) tick(c *checker, t *tickView) {
 				brk = m.at
 			}
 		}
-		if c.cfg.Town.NoAutoMerge {
+		if !c.cfg.Town.AutoMergeOn() {
 			c.violation(PropAutoMergeWaits, e.url, "pr_auto_merge for %s at %s although the town has auto-merge off", e.url, e.at)
 			continue
 		}

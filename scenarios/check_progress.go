@@ -203,7 +203,7 @@ type autoMergeCallProp struct {
 
 func (p *autoMergeCallProp) call(c *checker, call model.Call, r model.Result, now time.Time) {
 	town := c.cfg.Town
-	if town.NoAutoMerge {
+	if !town.AutoMergeOn() {
 		return
 	}
 	url := call.URL
@@ -259,7 +259,7 @@ func (p *autoMergeCallProp) tick(c *checker, t *tickView) {
 }
 
 func (p *autoMergeCallProp) unjudged(c *checker) string {
-	if c.cfg.Town.NoAutoMerge {
+	if !c.cfg.Town.AutoMergeOn() {
 		return "auto-merge is off"
 	}
 	if p.judged == 0 {

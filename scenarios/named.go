@@ -388,6 +388,23 @@ func autoMergeOff() Scenario {
 	}
 }
 
+// autoMergeFlagOff: auto-merge-off where the town turns auto-merge off by
+// its flag (refinery.auto_merge false) and keeps the 5-minute delay: the
+// Town must neither merge a green PR by itself nor count it down.
+func autoMergeFlagOff() Scenario {
+	s := autoMergeOff()
+	c := s.Config
+	c.Town.NoAutoMerge = false
+	c.Town.AutoMergeFlagOff = true
+	c.Duration = 2 * time.Hour
+	return Scenario{
+		Name:    "auto-merge-flag-off",
+		Purpose: "auto-merge is off by refinery.auto_merge with the delay still set: green PRs wait for a human; merge_pr never runs",
+		Config:  c,
+		Expect:  s.Expect,
+	}
+}
+
 func mergesFailing() Scenario {
 	c := Default()
 	c.GitHub.MergeFail = 1

@@ -392,6 +392,14 @@ func TestScenarioReaches(t *testing.T) {
 				t.Errorf("%d merge_pr actions with auto-merge off; want none", n)
 			}
 		}},
+		{"auto-merge-flag-off", 30 * time.Minute, func(t *testing.T, r *run) {
+			if n := r.res.ActionsByType["merge_pr"]; n != 0 {
+				t.Errorf("%d merge_pr actions with refinery.auto_merge false; want none", n)
+			}
+			if r.res.ActionsByType["poll_pr"] == 0 {
+				t.Errorf("no PR polled")
+			}
+		}},
 		{"merges-failing", 45 * time.Minute, func(t *testing.T, r *run) {
 			if n := len(r.grep("call", "kind=github.merge_pr", "code=405")); n < 5 {
 				t.Errorf("%d failed merge calls; want at least 5", n)

@@ -31,6 +31,7 @@ var registry = []func() Scenario{
 	swarm,
 	prAwaitingApproval,
 	autoMergeOff,
+	autoMergeFlagOff,
 	mergesFailing,
 	landingMRFailing,
 	lateExitReports,

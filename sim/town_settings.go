@@ -27,6 +27,9 @@ func townConfigUpdate(s TownSettings) model.TownConfigUpdate {
 	if !s.NoAutoMerge {
 		ref.AutoMergeDelayMinutes = model.Minutes(int(s.AutoMergeDelay.Minutes()))
 	}
+	if s.AutoMergeFlagOff {
+		ref.AutoMerge = model.Ptr(false)
+	}
 	if s.ReviewMode != "" {
 		ref.ReviewMode = model.Ptr(s.ReviewMode)
 	}
@@ -105,6 +108,10 @@ type TownSettings struct {
 	AutoMergeDelay time.Duration `yaml:"auto_merge_delay"`
 	// NoAutoMerge leaves auto_merge_delay_minutes null (auto-merge off).
 	NoAutoMerge bool `yaml:"no_auto_merge"`
+	// AutoMergeFlagOff sets refinery.auto_merge false while
+	// auto_merge_delay_minutes keeps its value: auto-merge is off by the
+	// flag, not by a missing delay.
+	AutoMergeFlagOff bool `yaml:"auto_merge_flag_off"`
 	// EscalateConflicts sets refinery.auto_resolve_merge_conflicts false:
 	// a PR's merge conflicts are escalated to a human (an escalation bead
 	// and a triage request) instead of handed to a polecat. The zero
@@ -201,3 +208,7 @@ func (s TownSettings) rigGitURL(i int, host, org, name string) string {
 	}
 	return "https://" + host + "/" + org + "/" + name + ".git"
 }
+
+// AutoMergeOn reports whether the town's configuration lets the Town merge
+// a green PR by itself: refinery.auto_merge on and a delay configured.
+func (s TownSettings) AutoMergeOn() bool { return !s.NoAutoMerge && !s.AutoMergeFlagOff }
