@@ -102,6 +102,8 @@ var properties = []propertySpec{
 		func() property { return drainDispatchProp{} }},
 	{PropertyInfo{PropTransitionFrom, "safety", "the reconcile's transition actions (from-status) and, read unmetered between reconcile and apply, the named beads' and agents' status"},
 		newTransitionFromProp},
+	{PropertyInfo{PropReviewSplitByPR, "safety", "the reconcile's RQ-1 (poll, merge), RQ-2, RQ-3 and RQ-4 actions and, read unmetered between reconcile and apply, the named MR's type, status, PR URL, auto_merge_pending flag and rig, the rig's code_review override; the town's setting from the world's configuration"},
+		newReviewSplitProp},
 	{PropertyInfo{PropReviewOffRulesWhereOff, "safety", "the tick's RQ-FT and RQ-OR transitions; rows: the bead's type, rig and PR URL, the rig's code_review override; the town's setting from the world's configuration"},
 		func() property { return &reviewOffRulesProp{} }},
 	{PropertyInfo{PropTerminalWork, "safety", "rows: agent_metadata status and hook, the hooked bead's status"},

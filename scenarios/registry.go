@@ -84,6 +84,7 @@ var registry = []func() Scenario{
 	githubTokenRefused,
 	convoySingleTask,
 	blockedWhileWorking,
+	reviewAndMergeReviewOff,
 }
 
 // All returns every named scenario, in listing order.
