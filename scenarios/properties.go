@@ -229,7 +229,7 @@ var properties = []propertySpec{
 		func() property { return &convoyLandsProp{since: map[string]time.Time{}} }},
 	{PropertyInfo{PropReviewApplied, "liveness", "the world's refinery processes that sent gt_done; rows: the hooked merge request's PR URL and status"},
 		func() property { return &reviewAppliedProp{since: map[string]time.Time{}} }},
-	{PropertyInfo{PropAutoMergeCall, "liveness", "the scenario's auto-merge settings; the Town's GitHub feedback and status answers and merge calls"},
+	{PropertyInfo{PropAutoMergeCall, "liveness", "the scenario's auto-merge settings; the Town's GitHub feedback and status answers and merge calls; the world's PRs merged by hand as auto-merge was due"},
 		func() property { return &autoMergeCallProp{green: map[string]time.Time{}, due: map[string]time.Time{}} }},
 	{PropertyInfo{PropReviewPopped, "liveness", "rows: open and in-progress merge requests by rig, the rig's code_review override; the world's live refinery processes; refinery start calls; breaker and drain ticks (pauses)"},
 		func() property { return &reviewPoppedProp{since: map[string]time.Time{}} }},

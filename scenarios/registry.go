@@ -85,6 +85,8 @@ var registry = []func() Scenario{
 	convoySingleTask,
 	blockedWhileWorking,
 	reviewAndMergeReviewOff,
+	refineryHookedToIssue,
+	handMergedAtDelay,
 }
 
 // All returns every named scenario, in listing order.
