@@ -194,7 +194,9 @@ func (p *reviewAppliedProp) unjudged(*checker) string {
 // became known first. It reads the Town's GitHub answers (the world's),
 // the merge calls and the scenario's settings: the merge bound is only an
 // upper one, this is the lower. A PR the world opened outside its rig's
-// repository (github.fork) is left out: merge_pr refuses to merge it.
+// repository (github.fork) is left out: merge_pr refuses to merge it; so
+// is one a human merged by hand as auto-merge was due, closing its merge
+// request (github.hand_merge_at_delay).
 type autoMergeCallProp struct {
 	green  map[string]time.Time // PR URL → first answer of the current green run
 	due    map[string]time.Time // PR URL → the first green answer past the delay
@@ -249,6 +251,15 @@ func (p *autoMergeCallProp) tick(c *checker, t *tickView) {
 		at := p.due[url]
 		if c.now.Sub(at) <= autoMergeBound {
 			continue
+		}
+		if c.world != nil {
+			if pr, ok := c.world.PR(url); ok && pr.HandMerged {
+				// A human merged it by hand as auto-merge was due and closed its
+				// merge request: RQ-1 merges only through a live one.
+				delete(p.due, url)
+				delete(p.green, url)
+				continue
+			}
 		}
 		p.judged++
 		delete(p.due, url)

@@ -67,7 +67,9 @@ func TestReviewOffPopsFires(t *testing.T) {
 // merge request of a rig whose code review is on (by its override, or by
 // the town's setting where it has none), a bead that is not a merge
 // request, a PR-less MR fast-tracked or an MR with a PR failed as
-// PR-less; RQ-OR's reopening of the source issue is not judged.
+// PR-less, a child of a review-and-merge convoy moved by either, a landing
+// MR (created by the system) failed by RQ-OR; RQ-OR's reopening of the
+// source issue is not judged.
 func TestReviewOffRulesFire(t *testing.T) {
 	c, db := passedRun(t, "code-review-off", 20*time.Minute)
 	exec, one := rowsOf(t, db)
@@ -79,6 +81,11 @@ func TestReviewOffRulesFire(t *testing.T) {
 	url := one(`SELECT pr_url FROM review_metadata WHERE bead_id = ?`, mr)
 	ft := reconciler.Action{Rule: "RQ-FT", Type: reconciler.TransitionBead, BeadID: mr, From: model.StatusOpen}
 	or := reconciler.Action{Rule: "RQ-OR", Type: reconciler.TransitionBead, BeadID: mr, From: model.StatusOpen}
+	const convoy = "convoy-by-hand"
+	exec(`INSERT INTO beads (bead_id, type, status, title, created_at, updated_at)
+		VALUES (?, 'convoy', 'open', 'a convoy', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`, convoy)
+	exec(`INSERT INTO convoy_metadata (bead_id, merge_mode) VALUES (?, 'review-then-land')`, convoy)
+	exec(`UPDATE beads SET created_by = 'polecat' WHERE bead_id = ?`, mr)
 	for _, tc := range []struct {
 		name    string
 		setup   func()
@@ -98,6 +105,21 @@ func TestReviewOffRulesFire(t *testing.T) {
 		{"RQ-FT naming an issue", func() {}, true, reconciler.Action{Rule: "RQ-FT", Type: reconciler.TransitionBead, BeadID: issue}, true},
 		{"RQ-OR reopening the source issue", func() {}, false, reconciler.Action{Rule: "RQ-OR", Type: reconciler.TransitionBead,
 			BeadID: issue, From: model.StatusInReview}, false},
+		{"RQ-FT fast-tracking a child of a review-then-land convoy", func() {
+			exec(`UPDATE beads SET rig_id = ?, parent_bead_id = ? WHERE bead_id = ?`, offRig, convoy, mr)
+		}, false, ft, false},
+		{"RQ-FT fast-tracking a child of a review-and-merge convoy", func() {
+			exec(`UPDATE convoy_metadata SET merge_mode = 'review-and-merge' WHERE bead_id = ?`, convoy)
+		}, false, ft, true},
+		{"RQ-OR failing a PR-less review-and-merge child", func() {
+			exec(`UPDATE review_metadata SET pr_url = NULL WHERE bead_id = ?`, mr)
+		}, false, or, true},
+		{"RQ-OR failing a PR-less polecat's MR", func() {
+			exec(`UPDATE beads SET parent_bead_id = NULL WHERE bead_id = ?`, mr)
+		}, false, or, false},
+		{"RQ-OR failing a PR-less landing MR", func() {
+			exec(`UPDATE beads SET created_by = 'system' WHERE bead_id = ?`, mr)
+		}, false, or, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.setup()

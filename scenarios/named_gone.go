@@ -53,3 +53,26 @@ func goneMidFlight() Scenario {
 		},
 	}
 }
+
+// handMergedAtDelay: the default town for 2 h, where for 30 % of the PRs
+// a human merges the PR by hand just as the town's auto-merge delay is up
+// and closes its merge request in the Town's UI, while the Town's poll of
+// that PR waits for its feedback answer (github.hand_merge_at_delay). The
+// poll goes on with a green answer and queues pr_auto_merge for a merge
+// request that is closed when the event is drained: the drain must skip
+// an event whose merge request is gone or finished.
+func handMergedAtDelay() Scenario {
+	c := Default()
+	c.GitHub.HandMergeAtDelay = 0.3
+	c.Duration = 2 * time.Hour
+	return Scenario{
+		Name: "hand-merged-at-delay",
+		Purpose: "humans merge PRs by hand and close their merge requests just as auto-merge is due, during the " +
+			"Town's poll: pr_auto_merge is queued for a closed merge request",
+		Config: c,
+		Expect: Expect{
+			Actions: []string{reconciler.PollPR, reconciler.MergePR},
+			Bounds:  Bounds{NonTerminal: waiting()},
+		},
+	}
+}

@@ -31,3 +31,29 @@ func refineryResetMidReview() Scenario {
 		},
 	}
 }
+
+// refineryHookedToIssue: the default town for 2 h, where an admin hooks
+// the rig's idle refinery to the issue a polecat works on, for a fifth of
+// the polecats, at a uniform point of the work (production's hookBead,
+// workload.hook_refinery_mid_work): hookBead moves the issue's hook from
+// the polecat to the refinery and leaves the refinery idle, hooked to an
+// in-progress issue. The review queue re-dispatches an idle refinery
+// hooked to its in-progress merge request (RQ-6); an issue is no
+// refinery's work, so it must leave this one alone (the issue is
+// recovered by the bead rules: BD-3 reopens it, BD-1 dispatches a
+// polecat).
+func refineryHookedToIssue() Scenario {
+	c := Default()
+	c.Workload.HookRefineryMidWork = 0.2
+	c.Duration = 2 * time.Hour
+	return Scenario{
+		Name: "refinery-hooked-to-issue",
+		Purpose: "an admin hooks the rig's idle refinery to an issue a polecat works on (hookBead): a refinery idle " +
+			"on an in-progress issue, which the review queue must not dispatch",
+		Config: c,
+		Expect: Expect{
+			Actions: []string{reconciler.DispatchAgent},
+			Bounds:  Bounds{NonTerminal: waiting()},
+		},
+	}
+}

@@ -6,7 +6,8 @@ import (
 )
 
 // resetScenarioTests: refinery-reset-mid-review reaches RQ-3 within its
-// first hour, after an admin's reset of a reviewing refinery.
+// first hour, after an admin's reset of a reviewing refinery;
+// refinery-hooked-to-issue has an admin hook a refinery to an issue.
 func resetScenarioTests() []scenarioTest {
 	return []scenarioTest{
 		{"refinery-reset-mid-review", time.Hour, func(t *testing.T, r *run) {
@@ -15,6 +16,11 @@ func resetScenarioTests() []scenarioTest {
 			}
 			if r.cov.Rules["RQ-3"] == 0 {
 				t.Errorf("RQ-3 never fired in the first hour: %v", r.cov.Rules)
+			}
+		}},
+		{"refinery-hooked-to-issue", time.Hour, func(t *testing.T, r *run) {
+			if len(r.grep("rpc", "op=hook_bead", "by=admin", `err=""`)) == 0 {
+				t.Errorf("no admin hooked a refinery to an issue in the first hour")
 			}
 		}},
 	}

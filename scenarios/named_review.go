@@ -110,3 +110,29 @@ func lateAlarmsQuietTown() Scenario {
 		},
 	}
 }
+
+// reviewAndMergeReviewOff: two of three rigs switch code review off in a
+// town of review-and-merge convoys (each task merges on its own), four an
+// hour, beside plain issues. In a rig with code review off a refinery
+// reviews only the MRs whose parent is a review-and-merge convoy and the
+// landing MRs; every other MR there is fast-tracked (it has a PR) or
+// failed (it has none) without one (reconciler.md §2.3, groups 2 and 3),
+// also while review-and-merge convoys exist elsewhere in the town. (A
+// task's MR tracks its issue and has no parent, so in this world the
+// convoy's task MRs take the fast track too.)
+func reviewAndMergeReviewOff() Scenario {
+	c := convoys(1)
+	c.Town.CodeReviewOffRigs = 2
+	c.Workload.ConvoysPerHour = 4
+	c.Duration = 2 * time.Hour
+	return Scenario{
+		Name: "review-and-merge-review-off",
+		Purpose: "two of three rigs switch code review off in a town of review-and-merge convoys: the MRs there " +
+			"skip the refinery, also while review-and-merge convoys exist",
+		Config: c,
+		Expect: Expect{
+			Actions: []string{reconciler.DispatchAgent, reconciler.PollPR},
+			Bounds:  Bounds{NonTerminal: waiting()},
+		},
+	}
+}

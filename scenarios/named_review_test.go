@@ -19,6 +19,21 @@ func reviewScenarioTests() []scenarioTest {
 		{"pr-checks-paginated", 0, checkPRChecksPaginated},
 		{"wasteland-untagged", 0, checkWastelandUntagged},
 		{"agents-fail", 0, checkAgentsFail},
+		{"review-and-merge-review-off", time.Hour, checkReviewAndMergeReviewOff},
+	}
+}
+
+// A review-and-merge convoy is slung within the first hour, and merge
+// requests of the rigs with code review off are fast-tracked after it:
+// the state in which the review-off rules must still take the rigs' MRs.
+func checkReviewAndMergeReviewOff(t *testing.T, r *run) {
+	convoys := r.grep("rpc", "op=sling_convoy", "mode=review-and-merge")
+	if len(convoys) == 0 {
+		t.Fatalf("no review-and-merge convoy in the first hour")
+	}
+	fast := r.grep("action", "transition_bead", "skip to poll_pr")
+	if len(fast) == 0 || fast[len(fast)-1].at.Before(convoys[0].at) {
+		t.Errorf("no fast-track after the first review-and-merge convoy (%d fast-tracks)", len(fast))
 	}
 }
 

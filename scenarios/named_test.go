@@ -493,6 +493,15 @@ func TestScenarioReaches(t *testing.T) {
 				t.Errorf("no agent deleted mid-work in the first hour")
 			}
 		}},
+		{"hand-merged-at-delay", time.Hour, func(t *testing.T, r *run) {
+			// Humans merged PRs by hand as auto-merge was due and closed
+			// their merge requests (TestHandMergedAtDelayReaches judges the
+			// queued pr_auto_merge).
+			if len(r.grep("pr", "event=merged_by_hand_at_delay")) == 0 ||
+				len(r.grep("rpc", "op=set_bead_status", "by=hand_merge", `err=""`)) == 0 {
+				t.Errorf("no PR merged by hand with its merge request closed in the first hour")
+			}
+		}},
 		{"large-fleet", 5 * time.Minute, func(t *testing.T, r *run) {
 			if len(r.grep("action", "notify_mayor")) == 0 {
 				t.Errorf("the dispatch breaker never opened")

@@ -90,6 +90,9 @@ var registry = []func() Scenario{
 	githubTokenRefused,
 	convoySingleTask,
 	blockedWhileWorking,
+	reviewAndMergeReviewOff,
+	refineryHookedToIssue,
+	handMergedAtDelay,
 }
 
 // All returns every named scenario, in listing order.

@@ -234,6 +234,7 @@ func (w *World) startJob(p *process) {
 		d := w.cfg.Work.Polecat.Sample(r)
 		w.eng.After(d, func() { w.workDone(p) })
 		w.users.maybeDeleteAgentMidWork(p, d)
+		w.users.maybeHookRefineryMidWork(p, d)
 	case jobTriage:
 		d := w.cfg.Work.Fixup.Sample(r)
 		w.eng.After(d, func() { w.triageDone(p) })

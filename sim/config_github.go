@@ -82,6 +82,13 @@ type GitHubConfig struct {
 	// (for ChecksDelay). The Town's merge then meets it in its own
 	// re-check of the feedback. Drawn from its own stream, only when on.
 	LateChange float64 `yaml:"late_change"`
+	// HandMergeAtDelay is the probability that, once per PR, just as
+	// auto-merge is due (at a feedback answer that found it green for the
+	// town's auto-merge delay), a human merges the PR by hand and closes
+	// its merge request in the Town's UI (tRPC updateBeadStatus closed)
+	// before the answer reaches the Town: the poll that asked goes on for
+	// a merge request that is closed. Nothing is drawn while it is 0.
+	HandMergeAtDelay float64 `yaml:"hand_merge_at_delay"`
 	// EarlyChange is the probability that, once per PR, something holds
 	// its merge back for a while before auto-merge is due: at the first
 	// feedback answer that finds the PR green, a change is drawn to land

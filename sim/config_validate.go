@@ -123,6 +123,7 @@ func (c Config) Validate() error {
 	v.prob("github.fork", g.Fork)
 	v.prob("github.many_checks", g.ManyChecks)
 	v.prob("github.late_change", g.LateChange)
+	v.prob("github.hand_merge_at_delay", g.HandMergeAtDelay)
 	v.prob("github.early_change", g.EarlyChange)
 
 	l := c.Workload
@@ -172,6 +173,7 @@ func (c Config) Validate() error {
 	v.prob("workload.delete_agent_while_observed", l.DeleteAgentWhileObserved)
 	v.prob("workload.stale_agent_reset", l.StaleAgentReset)
 	v.prob("workload.reset_refinery_mid_review", l.ResetRefineryMidReview)
+	v.prob("workload.hook_refinery_mid_work", l.HookRefineryMidWork)
 	v.prob("workload.block_mr", l.BlockMR)
 	v.prob("workload.depend_working", l.DependWorking)
 	v.prob("workload.reopen_working", l.ReopenWorking)

@@ -174,6 +174,15 @@ type WorkloadConfig struct {
 	// works on and reports gt_done for an agent that lost its hook.
 	// Nothing is drawn while it is 0.
 	ResetRefineryMidReview float64 `yaml:"reset_refinery_mid_review"`
+	// HookRefineryMidWork is the fraction of polecat processes on an issue
+	// during whose work an admin hooks the rig's refinery to that issue
+	// through production's hookBead, at a uniform point of the work, when
+	// the issue is still in progress and the rig has an idle refinery with
+	// no hook: the polecat is unhooked (hookBead moves a bead's hook) and
+	// works on, and a refinery sits idle, hooked to an issue, which no rule
+	// of the review queue may take for a review. Nothing is drawn while it
+	// is 0.
+	HookRefineryMidWork float64 `yaml:"hook_refinery_mid_work"`
 	// BlockMR is the fraction of new merge requests a user makes wait for
 	// another issue under review (production's tRPC updateBead with
 	// depends_on: a blocks edge from the merge request to that issue),

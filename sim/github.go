@@ -23,23 +23,25 @@ var planNames = [...]string{planMerge, planClose, planComments, planFailingCheck
 
 // pullRequest is one PR in the GitHub model.
 type pullRequest struct {
-	url       string
-	rigID     string
-	branch    string
-	plan      string
-	state     string    // open, merged or closed
-	conflicts bool      // mergeable_state dirty
-	comments  bool      // unresolved review comments
-	changes   bool      // review decision CHANGES_REQUESTED
-	failing   bool      // CI fails when it completes
-	checksAt  time.Time // CI completes at this time
-	approveAt time.Time // an approving review arrives (zero = none needed)
-	many      bool      // CI has more check runs than one listing page (over 100)
-	greenAt   time.Time // first feedback answer of the current green run (zero: none)
-	late      bool      // the late change was drawn (GitHubConfig.LateChange)
-	early     bool      // the early change was drawn (GitHubConfig.EarlyChange)
-	baseMoved bool      // an early change's conflicting base commit is not reverted yet
-	foreign   bool      // opened in the organisation's fork, not the rig's repository (GitHubConfig.Fork)
+	url        string
+	rigID      string
+	branch     string
+	plan       string
+	state      string    // open, merged or closed
+	conflicts  bool      // mergeable_state dirty
+	comments   bool      // unresolved review comments
+	changes    bool      // review decision CHANGES_REQUESTED
+	failing    bool      // CI fails when it completes
+	checksAt   time.Time // CI completes at this time
+	approveAt  time.Time // an approving review arrives (zero = none needed)
+	many       bool      // CI has more check runs than one listing page (over 100)
+	greenAt    time.Time // first feedback answer of the current green run (zero: none)
+	late       bool      // the late change was drawn (GitHubConfig.LateChange)
+	hand       bool      // the hand merge at the delay was drawn (GitHubConfig.HandMergeAtDelay)
+	handMerged bool      // a human merged it by hand at the delay and closed its merge request
+	early      bool      // the early change was drawn (GitHubConfig.EarlyChange)
+	baseMoved  bool      // an early change's conflicting base commit is not reverted yet
+	foreign    bool      // opened in the organisation's fork, not the rig's repository (GitHubConfig.Fork)
 }
 
 // github is the GitHub the Town polls and merges through: PRs keyed by
@@ -277,6 +279,7 @@ func (g *github) respond(c model.Call) (model.Result, time.Duration) {
 		f := g.feedback(pr)
 		g.lateChange(pr)
 		g.earlyChange(pr)
+		g.handMergeAtDelay(pr)
 		return model.Result{StatusCode: 200, Feedback: f}, 0
 	case model.CallMergePR:
 		pr := g.prs[c.URL]

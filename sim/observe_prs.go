@@ -18,6 +18,10 @@ type PRView struct {
 	// Foreign reports a PR opened in another repository than its rig's
 	// (GitHubConfig.Fork): the organisation's fork on the same forge.
 	Foreign bool
+	// HandMerged reports a PR a human merged by hand just as auto-merge
+	// was due, closing its merge request in the Town's UI
+	// (GitHubConfig.HandMergeAtDelay): the Town has no merge to make.
+	HandMerged bool
 }
 
 // PRs returns every PR opened on the world's GitHub, in URL order.
@@ -26,7 +30,7 @@ func (w *World) PRs() []PRView {
 	out := make([]PRView, 0, len(g.prs))
 	for _, url := range slices.Sorted(maps.Keys(g.prs)) {
 		pr := g.prs[url]
-		out = append(out, PRView{URL: pr.url, RigID: pr.rigID, State: pr.state, Foreign: pr.foreign})
+		out = append(out, PRView{URL: pr.url, RigID: pr.rigID, State: pr.state, Foreign: pr.foreign, HandMerged: pr.handMerged})
 	}
 	return out
 }
@@ -37,5 +41,5 @@ func (w *World) PR(url string) (PRView, bool) {
 	if pr == nil {
 		return PRView{}, false
 	}
-	return PRView{URL: pr.url, RigID: pr.rigID, State: pr.state, Foreign: pr.foreign}, true
+	return PRView{URL: pr.url, RigID: pr.rigID, State: pr.state, Foreign: pr.foreign, HandMerged: pr.handMerged}, true
 }
