@@ -17,7 +17,7 @@ const PropCappedWorkFailed = "safety/capped-work-failed"
 //   - BD-2: an open bead an idle agent other than a refinery is hooked
 //     to, whose attempts reached the configured cap — draining or not.
 //
-// The rows are read unmetered right after the reconcile, the state it
+// The rows are read unmetered (DB.ObserveRows) right after the reconcile, the state it
 // read, and the reconcile's actions must fail each such bead. A cap that
 // is checked too late or never only delays the failure (BD-1 may fail
 // the bead some ticks on), so no liveness bound notices it: this edge
@@ -32,10 +32,10 @@ type cappedWorkProp struct {
 // cappedMiss is a capped bead the reconcile did not fail.
 type cappedMiss struct{ id, attempts, cap string }
 
-// cappedBD1SQL lists BD-1's candidates at their cap: id, attempts, cap,
-// labels. The rig's override is read from its config row.
-const cappedBD1SQL = `SELECT b.bead_id, b.dispatch_attempts,
-		COALESCE(json_extract(r.config, '$.max_dispatch_attempts'), ?), b.labels
+// cappedBD1SQL lists BD-1's candidates at their cap (rowid, id, attempts,
+// cap, labels). The rig's override is read from its config row.
+const cappedBD1SQL = `SELECT b.rowid, b.bead_id AS id, b.dispatch_attempts AS attempts,
+		COALESCE(json_extract(r.config, '$.max_dispatch_attempts'), ?) AS cap, b.labels AS labels
 	FROM beads b LEFT JOIN rigs r ON r.id = b.rig_id
 	WHERE b.type = 'issue' AND b.status = 'open' AND b.assignee_agent_bead_id IS NULL
 	  AND b.rig_id IS NOT NULL AND b.rig_id != ''
@@ -46,9 +46,9 @@ const cappedBD1SQL = `SELECT b.bead_id, b.dispatch_attempts,
 	    WHERE d.bead_id = b.bead_id AND d.dependency_type = 'tracks' AND cm.staged = 1)
 	ORDER BY b.bead_id`
 
-// cappedBD2SQL lists BD-2's hooked beads at the configured cap: id,
-// attempts.
-const cappedBD2SQL = `SELECT b.bead_id, b.dispatch_attempts
+// cappedBD2SQL lists BD-2's hooked beads at the configured cap (rowid,
+// id, attempts).
+const cappedBD2SQL = `SELECT b.rowid, b.bead_id AS id, b.dispatch_attempts AS attempts
 	FROM agent_metadata a JOIN beads b ON b.bead_id = a.current_hook_bead_id
 	WHERE a.status = 'idle' AND a.role != 'refinery' AND b.status = 'open' AND b.dispatch_attempts >= ?
 	ORDER BY b.bead_id`
@@ -62,29 +62,30 @@ func (p *cappedWorkProp) reconciled(c *checker, db *model.DB, acts []reconciler.
 			failed[a.BeadID] = true
 		}
 	}
-	rows, err := db.Query(cappedBD1SQL, limit, limit)
+	bd1, err := db.ObserveRows(cappedBD1SQL, limit, limit)
 	if err != nil {
 		c.violation("check/query", "", "%v", err)
 		return
 	}
-	for rows.Next() {
-		var m cappedMiss
-		var labels string
-		if rows.Scan(&m.id, &m.attempts, &m.cap, &labels) != nil ||
-			hasAnyLabel(labels, model.LabelHeld, model.LabelTriageRequest) {
+	for _, r := range opRowsOf(bd1) {
+		if hasAnyLabel(r["labels"], model.LabelHeld, model.LabelTriageRequest) {
 			continue
 		}
 		p.judged++
-		if !failed[m.id] {
-			p.bd1 = append(p.bd1, m)
+		if !failed[r["id"]] {
+			p.bd1 = append(p.bd1, cappedMiss{id: r["id"], attempts: r["attempts"], cap: r["cap"]})
 		}
 	}
-	rows.Close()
-	for _, pr := range c.pairs(db, cappedBD2SQL, limit) {
+	bd2, err := db.ObserveRows(cappedBD2SQL, limit)
+	if err != nil {
+		c.violation("check/query", "", "%v", err)
+		return
+	}
+	for _, r := range opRowsOf(bd2) {
 		p.judged++
-		if !failed[pr[0]] {
-			c.violation(PropCappedWorkFailed, pr[0], "bead %s, hooked to an idle agent, had used %s dispatch attempts "+
-				"(the cap is %d) and BD-2's reconcile did not fail it", short(pr[0]), pr[1], limit)
+		if !failed[r["id"]] {
+			c.violation(PropCappedWorkFailed, r["id"], "bead %s, hooked to an idle agent, had used %s dispatch attempts "+
+				"(the cap is %d) and BD-2's reconcile did not fail it", short(r["id"]), r["attempts"], limit)
 		}
 	}
 }
