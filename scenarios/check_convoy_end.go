@@ -134,7 +134,28 @@ func (p *landingReadyProp) tick(c *checker, t *tickView) {
 			c.violation(PropLandingWhenReady, a.ConvoyID, "a landing merge request was asked for convoy %s, which %s",
 				short(a.ConvoyID), why)
 		}
+		if mr := landingOutsideConvoyRigs(c, t.db, a.ConvoyID); mr != "" {
+			c.violation(PropLandingWhenReady, a.ConvoyID, "convoy %s's landing merge request %s is in a rig none of its tracked issues is in",
+				short(a.ConvoyID), short(mr))
+		}
 	}
+}
+
+// landingOutsideConvoyRigs returns a live landing merge request of the
+// convoy whose rig is not the rig of any issue the convoy tracks (""
+// when there is none): CV's landing goes to the rig of one of the
+// convoy's own tracked beads (reconciler.md §2.4, step 7).
+func landingOutsideConvoyRigs(c *checker, db *model.DB, id string) string {
+	for _, pr := range c.pairs(db, `SELECT mr.bead_id, COALESCE(mr.rig_id, '') FROM bead_dependencies d
+		JOIN beads mr ON mr.bead_id = d.bead_id
+		WHERE d.depends_on_bead_id = ?1 AND d.dependency_type = 'tracks' AND mr.type = 'merge_request'
+		  AND mr.status IN ('open', 'in_progress')
+		  AND COALESCE(mr.rig_id, '') NOT IN (SELECT i.rig_id FROM bead_dependencies d2 JOIN beads i ON i.bead_id = d2.bead_id
+		    WHERE d2.depends_on_bead_id = ?1 AND d2.dependency_type = 'tracks' AND i.type = 'issue' AND i.rig_id IS NOT NULL)
+		ORDER BY mr.bead_id`, id) {
+		return pr[0]
+	}
+	return ""
 }
 
 // notReady says why the convoy's rows at the tick's end do not allow a

@@ -84,6 +84,10 @@ func TestConvoyEndPropertiesFire(t *testing.T) {
 				FROM beads WHERE bead_id = ?`, landing)
 			exec(`INSERT INTO bead_dependencies (bead_id, depends_on_bead_id, dependency_type) VALUES ('second-landing', ?, 'tracks')`, convoy)
 		}, []reconciler.Action{land}, true},
+		{"a landing in a rig none of the convoy's issues is in", PropLandingWhenReady, func() {
+			ready()
+			exec(`UPDATE beads SET rig_id = 'another-rig' WHERE bead_id = ?`, landing)
+		}, []reconciler.Action{land}, true},
 		{"a landing for a review-and-merge convoy", PropLandingWhenReady, func() {
 			ready()
 			exec(`UPDATE convoy_metadata SET merge_mode = 'review-and-merge' WHERE bead_id = ?`, convoy)
