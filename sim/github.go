@@ -312,20 +312,10 @@ func (g *github) respond(c model.Call) (model.Result, time.Duration) {
 // once, whether something holds its merge back right after the answer
 // (before the Town's merge re-checks the feedback), and what.
 func (g *github) lateChange(pr *pullRequest) {
-	if g.cfg.LateChange <= 0 || pr.late {
+	if g.cfg.LateChange <= 0 || pr.late || !g.greenForDelay(pr) {
 		return
 	}
 	now := g.w.eng.Now()
-	if !g.green(pr) || pr.many {
-		pr.greenAt = time.Time{}
-		return
-	}
-	if pr.greenAt.IsZero() {
-		pr.greenAt = now
-	}
-	if now.Sub(pr.greenAt) < g.w.cfg.Town.AutoMergeDelay {
-		return
-	}
 	pr.late = true
 	r := g.w.src.Stream("github/late-change")
 	if !r.Bool(g.cfg.LateChange) {
@@ -341,6 +331,22 @@ func (g *github) lateChange(pr *pullRequest) {
 		pr.checksAt = now.Add(g.cfg.ChecksDelay.Sample(r))
 	}
 	g.w.record("pr", des.F("url", pr.url), des.F("event", kind))
+}
+
+// greenForDelay reports whether the PR has been green (and not one of
+// several PRs of a branch) for at least the town's auto-merge delay, as
+// of this feedback answer; it starts the PR's green clock at the first
+// green answer and stops it at any other.
+func (g *github) greenForDelay(pr *pullRequest) bool {
+	now := g.w.eng.Now()
+	if !g.green(pr) || pr.many {
+		pr.greenAt = time.Time{}
+		return false
+	}
+	if pr.greenAt.IsZero() {
+		pr.greenAt = now
+	}
+	return now.Sub(pr.greenAt) >= g.w.cfg.Town.AutoMergeDelay
 }
 
 // earlyChange runs after a feedback answer when GitHubConfig.EarlyChange

@@ -1,8 +1,6 @@
 package sim
 
 import (
-	"time"
-
 	"github.com/townsim/townsim/des"
 	"github.com/townsim/townsim/model"
 )
@@ -16,18 +14,7 @@ import (
 // that asked then goes on with a green answer for a merge request that is
 // closed, and may queue pr_auto_merge for it.
 func (g *github) handMergeAtDelay(pr *pullRequest) {
-	if g.cfg.HandMergeAtDelay <= 0 || pr.hand {
-		return
-	}
-	now := g.w.eng.Now()
-	if !g.green(pr) || pr.many {
-		pr.greenAt = time.Time{}
-		return
-	}
-	if pr.greenAt.IsZero() {
-		pr.greenAt = now
-	}
-	if now.Sub(pr.greenAt) < g.w.cfg.Town.AutoMergeDelay {
+	if g.cfg.HandMergeAtDelay <= 0 || pr.hand || !g.greenForDelay(pr) {
 		return
 	}
 	pr.hand = true
