@@ -215,24 +215,30 @@ func TestPRTroubleRecordFires(t *testing.T) {
 	c, db := passedRun(t, "default", 10*time.Minute)
 	exec, _ := rowsOf(t, db)
 	at := c.now.Add(time.Hour)
-	const payload = `{"mr_bead_id":"mr","pr_url":"https://github.com/o/r/pull/7","branch":"b","source_bead_id":"src"}`
+	const payload = `{"mr_bead_id":"mr","pr_url":"https://github.com/o/r/pull/7","branch":"b","source_bead_id":"src",` +
+		`"has_unresolved_comments":true,"pr_number":7,"repo":"o/r"}`
+	// A feedback bead's title and body as the event asks (model.md §5.5).
+	const title, body = "Address review comments on PR #7 (r)", "PR #7 (branch b): resolve the unresolved review comments, then gt_done."
 	const good = `"pr_url":"https://github.com/o/r/pull/7","branch":"b","target_branch":"main","mr_bead_id":"mr"`
 	tests := []struct {
 		name, event, typ, labels, meta string
 		fires                          bool
+		title                          string // "" = the title above
 	}{
-		{"a conflict bead with the whole record", model.EventPRConflictDetected, "issue", `["gt:pr-conflict"]`, `{` + good + `,"source_bead_id":"src"}`, false},
-		{"a conflict bead without the MR's source", model.EventPRConflictDetected, "issue", `["gt:pr-conflict"]`, `{` + good + `,"source_bead_id":null}`, true},
+		{"a conflict bead with the whole record", model.EventPRConflictDetected, "issue", `["gt:pr-conflict"]`, `{` + good + `,"source_bead_id":"src"}`, false, ""},
+		{"a conflict bead without the MR's source", model.EventPRConflictDetected, "issue", `["gt:pr-conflict"]`, `{` + good + `,"source_bead_id":null}`, true, ""},
 		{"a conflict bead with another target", model.EventPRConflictDetected, "issue", `["gt:pr-conflict"]`,
-			`{"pr_url":"https://github.com/o/r/pull/7","branch":"b","target_branch":"dev","mr_bead_id":"mr","source_bead_id":"src"}`, true},
-		{"a conflict escalation with the whole record", model.EventPRConflictDetected, "escalation", `["gt:escalation"]`, `{` + good + `,"source_bead_id":"src","conflict":true}`, false},
+			`{"pr_url":"https://github.com/o/r/pull/7","branch":"b","target_branch":"dev","mr_bead_id":"mr","source_bead_id":"src"}`, true, ""},
+		{"a conflict escalation with the whole record", model.EventPRConflictDetected, "escalation", `["gt:escalation"]`, `{` + good + `,"source_bead_id":"src","conflict":true}`, false, ""},
 		{"a conflict escalation without the PR", model.EventPRConflictDetected, "escalation", `["gt:escalation"]`,
-			`{"branch":"b","target_branch":"main","mr_bead_id":"mr","source_bead_id":"src","conflict":true}`, true},
-		{"an escalation about the MR that is not the conflict's is not read", model.EventPRConflictDetected, "escalation", `["gt:escalation"]`, `{"mr_bead_id":"mr","kind":"x"}`, false},
+			`{"branch":"b","target_branch":"main","mr_bead_id":"mr","source_bead_id":"src","conflict":true}`, true, ""},
+		{"an escalation about the MR that is not the conflict's is not read", model.EventPRConflictDetected, "escalation", `["gt:escalation"]`, `{"mr_bead_id":"mr","kind":"x"}`, false, ""},
 		{"a feedback bead with its record", model.EventPRFeedbackDetected, "issue", `["gt:pr-feedback"]`,
-			`{"pr_feedback_for":"mr","pr_url":"https://github.com/o/r/pull/7","branch":"b"}`, false},
+			`{"pr_feedback_for":"mr","pr_url":"https://github.com/o/r/pull/7","branch":"b"}`, false, ""},
 		{"a feedback bead with another branch", model.EventPRFeedbackDetected, "issue", `["gt:pr-feedback"]`,
-			`{"pr_feedback_for":"mr","pr_url":"https://github.com/o/r/pull/7","branch":"c"}`, true},
+			`{"pr_feedback_for":"mr","pr_url":"https://github.com/o/r/pull/7","branch":"c"}`, true, ""},
+		{"a feedback bead whose title names failing CI", model.EventPRFeedbackDetected, "issue", `["gt:pr-feedback"]`,
+			`{"pr_feedback_for":"mr","pr_url":"https://github.com/o/r/pull/7","branch":"b"}`, true, "Address failing CI on PR #7 (r)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -245,8 +251,12 @@ func TestPRTroubleRecordFires(t *testing.T) {
 			exec(`INSERT INTO beads (bead_id, type, status, title, labels, metadata, created_at, updated_at)
 				VALUES ('mr', 'merge_request', 'in_progress', 't', '["gt:merge-request"]', '{}', ?, ?)`, model.ISO(at), model.ISO(at))
 			exec(`INSERT INTO review_metadata (bead_id, branch, target_branch) VALUES ('mr', 'b', 'main')`)
-			exec(`INSERT INTO beads (bead_id, type, status, title, labels, metadata, created_at, updated_at)
-				VALUES ('fix', ?, 'open', 't', ?, ?, ?, ?)`, tt.typ, tt.labels, tt.meta, model.ISO(at.Add(time.Second)), model.ISO(at.Add(time.Second)))
+			fixTitle := title
+			if tt.title != "" {
+				fixTitle = tt.title
+			}
+			exec(`INSERT INTO beads (bead_id, type, status, title, body, labels, metadata, created_at, updated_at)
+				VALUES ('fix', ?, 'open', ?, ?, ?, ?, ?, ?)`, tt.typ, fixTitle, body, tt.labels, tt.meta, model.ISO(at.Add(time.Second)), model.ISO(at.Add(time.Second)))
 			if tt.typ == "escalation" {
 				exec(`INSERT INTO escalation_metadata (bead_id, severity, category, acknowledged, re_escalation_count) VALUES ('fix', 'high', 'merge_conflict', 0, 0)`)
 				defer exec(`DELETE FROM escalation_metadata WHERE bead_id = 'fix'`)

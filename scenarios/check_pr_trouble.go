@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,6 +42,9 @@ func (p *prTroubleProp) tick(c *checker, t *tickView) {
 	for _, e := range c.pairs(t.db, `SELECT event_type || char(9) || json_extract(payload, '$.mr_bead_id'),
 			COALESCE(json_extract(payload, '$.pr_url'), '') || char(9) || COALESCE(json_extract(payload, '$.branch'), '')
 			|| char(9) || COALESCE(json_extract(payload, '$.source_bead_id'), '')
+			|| char(9) || COALESCE(json_type(payload, '$.has_unresolved_comments'), '') || char(9) || COALESCE(json_type(payload, '$.has_failing_checks'), '')
+			|| char(9) || COALESCE(json_type(payload, '$.has_unchecked_runs'), '') || char(9) || COALESCE(json_extract(payload, '$.pr_number'), 0)
+			|| char(9) || COALESCE(json_extract(payload, '$.repo'), '')
 		FROM town_events
 		WHERE event_type IN ('pr_conflict_detected', 'pr_feedback_detected') AND processed_at IS NOT NULL AND processed_at > ?
 			AND json_type(payload, '$.mr_bead_id') = 'text'
@@ -58,7 +63,7 @@ func (p *prTroubleProp) tick(c *checker, t *tickView) {
 // this MR made since the previous tick is read: one that was already
 // open was marked instead, and the record of that is judge's.
 func (p *prTroubleProp) record(c *checker, db *model.DB, typ, mr string, payload []string, since string) {
-	if len(payload) != 3 {
+	if len(payload) != 8 {
 		return
 	}
 	url, branch, source := payload[0], payload[1], payload[2]
@@ -73,6 +78,7 @@ func (p *prTroubleProp) record(c *checker, db *model.DB, typ, mr string, payload
 			ORDER BY b.bead_id`
 	case model.EventPRFeedbackDetected:
 		q = `SELECT b.bead_id, COALESCE(json_extract(b.metadata, '$.pr_url'), '') || char(9) || COALESCE(json_extract(b.metadata, '$.branch'), '')
+				|| char(9) || b.title || char(9) || COALESCE(b.body, '')
 			FROM beads b WHERE json_extract(b.metadata, '$.pr_feedback_for') = ?2 AND b.created_at > ?1
 				AND instr(b.labels, '"` + model.LabelPRFeedback + `"') > 0
 			ORDER BY b.bead_id`
@@ -80,11 +86,20 @@ func (p *prTroubleProp) record(c *checker, db *model.DB, typ, mr string, payload
 		return
 	}
 	for _, b := range c.pairs(db, q, since, mr) {
-		f := strings.Split(b[1], "\t")
+		f := strings.SplitN(b[1], "\t", 4)
 		want := []string{url, branch}
-		if typ == model.EventPRConflictDetected && len(f) == 5 {
-			want = append(want, f[4], source)
-			f = f[:4]
+		switch {
+		case typ == model.EventPRConflictDetected && len(f) == 4:
+			g := strings.Split(b[1], "\t")
+			if len(g) == 5 {
+				want = append(want, g[4], source)
+				f = g[:4]
+			}
+		case typ == model.EventPRFeedbackDetected && len(f) == 4:
+			if why := feedbackTextMismatch(f[2], f[3], branch, payload[3:]); why != "" {
+				c.violation(PropPRTroubleHandedOn, b[0], "feedback bead %s on merge request %s: %s", short(b[0]), short(mr), why)
+			}
+			f = f[:2]
 		}
 		if strings.Join(f, "\t") != strings.Join(want, "\t") {
 			c.violation(PropPRTroubleHandedOn, b[0], "bead %s made for %s on merge request %s records %q; the event and the MR give %q",
@@ -127,6 +142,61 @@ func (p *prTroubleProp) judge(c *checker, db *model.DB, typ, mr string) {
 func (p *prTroubleProp) unjudged(*checker) string {
 	if p.judged == 0 {
 		return "no PR conflict or feedback event was applied to a live merge request"
+	}
+	return ""
+}
+
+// feedbackTextMismatch says how a feedback bead's title or body departs
+// from what its event asked for ("" when they agree; model.md §5.5 step
+// 6). The title is production's: "Address <parts> on PR #<n>", then
+// " (<repo's last path segment>)" when there is one, the parts joined by
+// " & " from "review comments", "failing CI" and "unchecked CI runs" (the
+// last only without failing checks); a flag counts only as JSON true. The
+// body is the polecat's instruction and mentions the PR number, the
+// branch, each thing to fix, and gt_done. ev is the event's flags (their
+// JSON types), PR number and repo.
+func feedbackTextMismatch(title, body, branch string, ev []string) string {
+	comments, failing, unchecked := ev[0] == "true", ev[1] == "true", ev[2] == "true"
+	var parts []string
+	if comments {
+		parts = append(parts, "review comments")
+	}
+	if failing {
+		parts = append(parts, "failing CI")
+	}
+	if unchecked && !failing {
+		parts = append(parts, "unchecked CI runs")
+	}
+	n := ev[3]
+	if f, err := strconv.ParseFloat(n, 64); err == nil {
+		n = strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	want := "Address " + strings.Join(parts, " & ") + " on PR #" + n
+	repo := ev[4]
+	if i := strings.LastIndex(repo, "/"); i >= 0 {
+		repo = repo[i+1:]
+	}
+	if repo != "" {
+		want += " (" + repo + ")"
+	}
+	if title != want {
+		return fmt.Sprintf("its title is %q; the event asks for %q", title, want)
+	}
+	for _, m := range []string{"#" + n, branch, "gt_done"} {
+		if !strings.Contains(body, m) {
+			return fmt.Sprintf("its body does not mention %q", m)
+		}
+	}
+	for _, m := range []struct {
+		what string
+		want bool
+	}{{"review comments", comments}, {"failing CI", failing}} {
+		if strings.Contains(body, m.what) != m.want {
+			return fmt.Sprintf("its body's mention of %q is %v; the event asks %v", m.what, !m.want, m.want)
+		}
+	}
+	if unchecked && !failing && !strings.Contains(body, "check runs") {
+		return "its body does not mention the unchecked CI check runs"
 	}
 	return ""
 }
