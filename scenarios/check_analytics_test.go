@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"testing"
+	"time"
 
 	"github.com/townsim/townsim/model"
 	"github.com/townsim/townsim/sim"
@@ -42,6 +43,34 @@ func TestAnalyticsRigFires(t *testing.T) {
 			if fired != tt.fires || explained != tt.finding || len(c.failures) > 1 {
 				t.Errorf("fired %v (explained %v), want %v (%v); failures %v", fired, explained, tt.fires, tt.finding, c.failures)
 			}
+		})
+	}
+}
+
+// approval-wait-analytics-paired fires at the end on a merge request whose
+// wait stamp disagrees with its awaiting flag, and not on one that agrees
+// or was never asked about approval.
+func TestApprovalWaitStampFires(t *testing.T) {
+	c, db := passedRun(t, "default", 20*time.Minute)
+	exec, one := rowsOf(t, db)
+	mr := one(`SELECT bead_id FROM beads WHERE type = 'merge_request' ORDER BY bead_id LIMIT 1`)
+	for _, tc := range []struct {
+		name, meta string
+		fires      bool
+	}{
+		{"awaiting, with its stamp", `{"awaiting_approval":1,"awaiting_approval_observed_at":"2026-01-01T00:00:00.000Z"}`, false},
+		{"no longer awaiting, stamp removed", `{"awaiting_approval":0}`, false},
+		{"never asked", `{}`, false},
+		{"no longer awaiting, stamp left", `{"awaiting_approval":0,"awaiting_approval_observed_at":"2026-01-01T00:00:00.000Z"}`, true},
+		{"awaiting without a stamp", `{"awaiting_approval":1}`, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c.failures, c.seen = nil, map[string]bool{}
+			exec(`UPDATE beads SET metadata = ? WHERE type = 'merge_request'`, `{}`)
+			exec(`UPDATE beads SET metadata = ? WHERE bead_id = ?`, tc.meta, mr)
+			p := propByName(t, PropApprovalWaitPaired).(*approvalWaitPairedProp)
+			p.end(c, c.world, db)
+			wantFired(t, c, PropApprovalWaitPaired, tc.fires)
 		})
 	}
 }

@@ -122,6 +122,29 @@ func (p *approvalWaitPairedProp) judgeAges(c *checker, db *model.DB) {
 	p.pending = p.pending[:0]
 }
 
+// end judges the wait's stamp as the run leaves it (reconciler.md §3.3
+// step 9): a merge request a poll last found awaiting approval carries
+// awaiting_approval_observed_at, and one a poll found no longer awaiting
+// carries none (the stamp is removed with the wait). A run with a fault
+// of the Town's own code or a Town restart is not judged: production
+// writes the flag and the stamp without a transaction.
+func (p *approvalWaitPairedProp) end(c *checker, w *sim.World, db *model.DB) {
+	if c.causeExcuses()(c.now) {
+		return
+	}
+	for _, pr := range c.pairs(db, `SELECT bead_id, json_extract(metadata, '$.awaiting_approval')
+		FROM beads WHERE type = 'merge_request' AND json_type(metadata, '$.awaiting_approval') IS NOT NULL
+		  AND (json_extract(metadata, '$.awaiting_approval') = 1) != (json_type(metadata, '$.awaiting_approval_observed_at') IS NOT NULL)
+		ORDER BY bead_id`) {
+		p.judged++
+		what := "was last found awaiting approval but carries no awaiting_approval_observed_at"
+		if pr[1] != "1" {
+			what = "was last found no longer awaiting approval but still carries awaiting_approval_observed_at"
+		}
+		c.violation(PropApprovalWaitPaired, pr[0]+" stamp", "merge request %s %s", short(pr[0]), what)
+	}
+}
+
 func (p *approvalWaitPairedProp) unjudged(*checker) string {
 	if p.judged == 0 {
 		return "no approval-wait analytics"
