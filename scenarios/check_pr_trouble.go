@@ -86,20 +86,24 @@ func (p *prTroubleProp) record(c *checker, db *model.DB, typ, mr string, payload
 		return
 	}
 	for _, b := range c.pairs(db, q, since, mr) {
-		f := strings.SplitN(b[1], "\t", 4)
 		want := []string{url, branch}
-		switch {
-		case typ == model.EventPRConflictDetected && len(f) == 4:
-			g := strings.Split(b[1], "\t")
-			if len(g) == 5 {
-				want = append(want, g[4], source)
-				f = g[:4]
+		var f []string
+		switch typ {
+		case model.EventPRConflictDetected:
+			f = strings.Split(b[1], "\t")
+			if len(f) == 5 {
+				want = append(want, f[4], source)
+				f = f[:4]
 			}
-		case typ == model.EventPRFeedbackDetected && len(f) == 4:
-			if why := feedbackTextMismatch(f[2], f[3], branch, payload[3:]); why != "" {
-				c.violation(PropPRTroubleHandedOn, b[0], "feedback bead %s on merge request %s: %s", short(b[0]), short(mr), why)
+		case model.EventPRFeedbackDetected:
+			// The body comes last and whole: SplitN keeps whatever it holds.
+			f = strings.SplitN(b[1], "\t", 4)
+			if len(f) == 4 {
+				if why := feedbackTextMismatch(f[2], f[3], branch, payload[3:]); why != "" {
+					c.violation(PropPRTroubleHandedOn, b[0], "feedback bead %s on merge request %s: %s", short(b[0]), short(mr), why)
+				}
+				f = f[:2]
 			}
-			f = f[:2]
 		}
 		if strings.Join(f, "\t") != strings.Join(want, "\t") {
 			c.violation(PropPRTroubleHandedOn, b[0], "bead %s made for %s on merge request %s records %q; the event and the MR give %q",
