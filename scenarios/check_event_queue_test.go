@@ -149,6 +149,29 @@ func queueScenarioTests() []scenarioTest {
 	}}}
 }
 
+// clearPRTrouble removes the rows a pr-trouble-handed-on case writes: the
+// event 'ev', the MR 'mr' with its review row and edges, the bead 'fix'.
+func clearPRTrouble(exec func(q string, args ...any)) {
+	exec(`DELETE FROM town_events WHERE event_id = 'ev'`)
+	exec(`DELETE FROM bead_dependencies WHERE bead_id = 'mr'`)
+	exec(`DELETE FROM review_metadata WHERE bead_id = 'mr'`)
+	exec(`DELETE FROM beads WHERE bead_id IN ('mr', 'fix')`)
+}
+
+// judgePRTrouble writes the event 'ev' of type typ about the MR 'mr',
+// processed a second after at, and judges one tick ending 2 s after at
+// with a fresh pr-trouble-handed-on and no earlier failures.
+func judgePRTrouble(t *testing.T, c *checker, db *model.DB, exec func(q string, args ...any), at time.Time, typ, payload string) {
+	t.Helper()
+	exec(`INSERT INTO town_events (event_id, event_type, agent_id, bead_id, payload, created_at, processed_at)
+		VALUES ('ev', ?, NULL, 'mr', ?, ?, ?)`, typ, payload, model.ISO(at), model.ISO(at.Add(time.Second)))
+	c.failures, c.seen = nil, map[string]bool{}
+	p := propByName(t, PropPRTroubleHandedOn).(*prTroubleProp)
+	p.last = model.ISO(at)
+	c.now = at.Add(2 * time.Second)
+	p.tick(c, &tickView{rec: &sim.TickRecord{At: at, End: c.now}, w: c.world, db: db})
+}
+
 // safety/pr-trouble-handed-on: a conflict or feedback event applied to a
 // live MR leaves an unfinished bead asking for it; an MR blocked by
 // nothing that asks fires, a finished MR is not judged.
@@ -180,25 +203,14 @@ func TestPRTroubleHandedOnFires(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			defer func() {
-				exec(`DELETE FROM town_events WHERE event_id = 'ev'`)
-				exec(`DELETE FROM bead_dependencies WHERE bead_id = 'mr'`)
-				exec(`DELETE FROM review_metadata WHERE bead_id = 'mr'`)
-				exec(`DELETE FROM beads WHERE bead_id IN ('mr', 'fix')`)
-			}()
+			defer clearPRTrouble(exec)
 			bead("mr", "merge_request", tt.mr, `["gt:merge-request"]`, `{}`)
 			exec(`INSERT INTO review_metadata (bead_id, branch, target_branch) VALUES ('mr', 'b', 'main')`)
 			if tt.blocker != "" {
 				bead("fix", "issue", "open", tt.blocker, tt.meta)
 				exec(`INSERT INTO bead_dependencies (bead_id, depends_on_bead_id, dependency_type) VALUES ('mr', 'fix', 'blocks')`)
 			}
-			exec(`INSERT INTO town_events (event_id, event_type, agent_id, bead_id, payload, created_at, processed_at)
-				VALUES ('ev', ?, NULL, 'mr', '{"mr_bead_id":"mr"}', ?, ?)`, tt.event, model.ISO(at), model.ISO(at.Add(time.Second)))
-			c.failures, c.seen = nil, map[string]bool{}
-			p := propByName(t, PropPRTroubleHandedOn).(*prTroubleProp)
-			p.last = model.ISO(at)
-			c.now = at.Add(2 * time.Second)
-			p.tick(c, &tickView{rec: &sim.TickRecord{At: at, End: c.now}, w: c.world, db: db})
+			judgePRTrouble(t, c, db, exec, at, tt.event, `{"mr_bead_id":"mr"}`)
 			fired := len(c.failures) == 1 && c.failures[0].Property == PropPRTroubleHandedOn
 			if fired != tt.fires || (!tt.fires && len(c.failures) != 0) {
 				t.Errorf("fired %v, want %v (%v)", fired, tt.fires, c.failures)
@@ -242,12 +254,7 @@ func TestPRTroubleRecordFires(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			defer func() {
-				exec(`DELETE FROM town_events WHERE event_id = 'ev'`)
-				exec(`DELETE FROM bead_dependencies WHERE bead_id = 'mr'`)
-				exec(`DELETE FROM review_metadata WHERE bead_id = 'mr'`)
-				exec(`DELETE FROM beads WHERE bead_id IN ('mr', 'fix')`)
-			}()
+			defer clearPRTrouble(exec)
 			exec(`INSERT INTO beads (bead_id, type, status, title, labels, metadata, created_at, updated_at)
 				VALUES ('mr', 'merge_request', 'in_progress', 't', '["gt:merge-request"]', '{}', ?, ?)`, model.ISO(at), model.ISO(at))
 			exec(`INSERT INTO review_metadata (bead_id, branch, target_branch) VALUES ('mr', 'b', 'main')`)
@@ -263,13 +270,7 @@ func TestPRTroubleRecordFires(t *testing.T) {
 			} else {
 				exec(`INSERT INTO bead_dependencies (bead_id, depends_on_bead_id, dependency_type) VALUES ('mr', 'fix', 'blocks')`)
 			}
-			exec(`INSERT INTO town_events (event_id, event_type, agent_id, bead_id, payload, created_at, processed_at)
-				VALUES ('ev', ?, NULL, 'mr', ?, ?, ?)`, tt.event, payload, model.ISO(at), model.ISO(at.Add(time.Second)))
-			c.failures, c.seen = nil, map[string]bool{}
-			p := propByName(t, PropPRTroubleHandedOn).(*prTroubleProp)
-			p.last = model.ISO(at)
-			c.now = at.Add(2 * time.Second)
-			p.tick(c, &tickView{rec: &sim.TickRecord{At: at, End: c.now}, w: c.world, db: db})
+			judgePRTrouble(t, c, db, exec, at, tt.event, payload)
 			fired := len(c.failures) > 0
 			if fired != tt.fires {
 				t.Errorf("fired %v, want %v (%v)", fired, tt.fires, c.failures)
