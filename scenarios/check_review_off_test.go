@@ -10,6 +10,30 @@ import (
 	"github.com/townsim/townsim/sim"
 )
 
+// reviewOffCase is one case of the review-off property tests: a change
+// to the rows, the town's own code_review setting, the action judged and
+// whether it must fire.
+type reviewOffCase struct {
+	name    string
+	setup   func()
+	townOff bool
+	action  reconciler.Action
+	fires   bool
+}
+
+// reviewOffRows reads a code-review-off run's rig whose override turns code
+// review off and one without an override, and adds an open review-then-land
+// convoy ("convoy-by-hand") for cases to make a merge request's parent.
+func reviewOffRows(exec func(q string, args ...any), one func(q string, args ...any) string) (offRig, onRig, convoy string) {
+	offRig = one(`SELECT id FROM rigs WHERE json_extract(config, '$.code_review') = 0 ORDER BY name LIMIT 1`)
+	onRig = one(`SELECT id FROM rigs WHERE json_extract(config, '$.code_review') IS NULL ORDER BY name LIMIT 1`)
+	convoy = "convoy-by-hand"
+	exec(`INSERT INTO beads (bead_id, type, status, title, created_at, updated_at)
+		VALUES (?, 'convoy', 'open', 'a convoy', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`, convoy)
+	exec(`INSERT INTO convoy_metadata (bead_id, merge_mode) VALUES (?, 'review-then-land')`, convoy)
+	return offRig, onRig, convoy
+}
+
 // review-off-pops-only-system-work over the rows of code-review-off (the
 // first two rigs override code review off, the third keeps it on): an
 // RQ-5 pop of a polecat's MR in a rig with code review off fires, by the
@@ -19,22 +43,11 @@ import (
 func TestReviewOffPopsFires(t *testing.T) {
 	c, db := passedRun(t, "code-review-off", 20*time.Minute)
 	exec, one := rowsOf(t, db)
-	offRig := one(`SELECT id FROM rigs WHERE json_extract(config, '$.code_review') = 0 ORDER BY name LIMIT 1`)
-	onRig := one(`SELECT id FROM rigs WHERE json_extract(config, '$.code_review') IS NULL ORDER BY name LIMIT 1`)
+	offRig, onRig, convoy := reviewOffRows(exec, one)
 	mr := one(`SELECT bead_id FROM beads WHERE type = 'merge_request' AND created_by != 'system' ORDER BY bead_id LIMIT 1`)
-	const convoy = "convoy-by-hand"
-	exec(`INSERT INTO beads (bead_id, type, status, title, created_at, updated_at)
-		VALUES (?, 'convoy', 'open', 'a convoy', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`, convoy)
-	exec(`INSERT INTO convoy_metadata (bead_id, merge_mode) VALUES (?, 'review-then-land')`, convoy)
 	exec(`UPDATE beads SET parent_bead_id = NULL WHERE bead_id = ?`, mr)
 	pop := reconciler.Action{Rule: "RQ-5", Type: reconciler.TransitionBead, BeadID: mr}
-	for _, tc := range []struct {
-		name    string
-		setup   func()
-		townOff bool
-		action  reconciler.Action
-		fires   bool
-	}{
+	for _, tc := range []reviewOffCase{
 		{"a polecat's MR popped in a rig whose override is off", func() { exec(`UPDATE beads SET rig_id = ? WHERE bead_id = ?`, offRig, mr) }, false, pop, true},
 		{"a landing MR popped there", func() { exec(`UPDATE beads SET created_by = 'system' WHERE bead_id = ?`, mr) }, false, pop, false},
 		{"a review-and-merge child popped there", func() {
@@ -73,26 +86,15 @@ func TestReviewOffPopsFires(t *testing.T) {
 func TestReviewOffRulesFire(t *testing.T) {
 	c, db := passedRun(t, "code-review-off", 20*time.Minute)
 	exec, one := rowsOf(t, db)
-	offRig := one(`SELECT id FROM rigs WHERE json_extract(config, '$.code_review') = 0 ORDER BY name LIMIT 1`)
-	onRig := one(`SELECT id FROM rigs WHERE json_extract(config, '$.code_review') IS NULL ORDER BY name LIMIT 1`)
+	offRig, onRig, convoy := reviewOffRows(exec, one)
 	mr := one(`SELECT b.bead_id FROM beads b JOIN review_metadata rm ON rm.bead_id = b.bead_id
 		WHERE b.type = 'merge_request' AND rm.pr_url IS NOT NULL ORDER BY b.bead_id LIMIT 1`)
 	issue := one(`SELECT bead_id FROM beads WHERE type = 'issue' ORDER BY bead_id LIMIT 1`)
 	url := one(`SELECT pr_url FROM review_metadata WHERE bead_id = ?`, mr)
 	ft := reconciler.Action{Rule: "RQ-FT", Type: reconciler.TransitionBead, BeadID: mr, From: model.StatusOpen}
 	or := reconciler.Action{Rule: "RQ-OR", Type: reconciler.TransitionBead, BeadID: mr, From: model.StatusOpen}
-	const convoy = "convoy-by-hand"
-	exec(`INSERT INTO beads (bead_id, type, status, title, created_at, updated_at)
-		VALUES (?, 'convoy', 'open', 'a convoy', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`, convoy)
-	exec(`INSERT INTO convoy_metadata (bead_id, merge_mode) VALUES (?, 'review-then-land')`, convoy)
 	exec(`UPDATE beads SET created_by = 'polecat' WHERE bead_id = ?`, mr)
-	for _, tc := range []struct {
-		name    string
-		setup   func()
-		townOff bool
-		action  reconciler.Action
-		fires   bool
-	}{
+	for _, tc := range []reviewOffCase{
 		{"RQ-FT in a rig whose override is off", func() { exec(`UPDATE beads SET rig_id = ? WHERE bead_id = ?`, offRig, mr) }, false, ft, false},
 		{"RQ-OR failing an MR with a PR there", func() {}, false, or, true},
 		{"RQ-OR failing it once PR-less", func() { exec(`UPDATE review_metadata SET pr_url = NULL WHERE bead_id = ?`, mr) }, false, or, false},
