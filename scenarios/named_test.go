@@ -150,6 +150,14 @@ type scenarioTest struct {
 	check func(t *testing.T, r *run)
 }
 
+// checkNoAutoMerge: a town with auto-merge off (by a null delay or by
+// refinery.auto_merge false) never asks for a merge.
+func checkNoAutoMerge(t *testing.T, r *run) {
+	if n := r.res.ActionsByType["merge_pr"]; n != 0 {
+		t.Errorf("%d merge_pr actions with auto-merge off; want none", n)
+	}
+}
+
 // Each scenario reaches the rules and actions it exists for, in a brief run.
 func TestScenarioReaches(t *testing.T) {
 	tests := []scenarioTest{
@@ -387,15 +395,9 @@ func TestScenarioReaches(t *testing.T) {
 				t.Errorf("no MR flagged awaiting approval: %v", r.res.World.Analytics)
 			}
 		}},
-		{"auto-merge-off", 30 * time.Minute, func(t *testing.T, r *run) {
-			if n := r.res.ActionsByType["merge_pr"]; n != 0 {
-				t.Errorf("%d merge_pr actions with auto-merge off; want none", n)
-			}
-		}},
+		{"auto-merge-off", 30 * time.Minute, checkNoAutoMerge},
 		{"auto-merge-flag-off", 30 * time.Minute, func(t *testing.T, r *run) {
-			if n := r.res.ActionsByType["merge_pr"]; n != 0 {
-				t.Errorf("%d merge_pr actions with refinery.auto_merge false; want none", n)
-			}
+			checkNoAutoMerge(t, r)
 			if r.res.ActionsByType["poll_pr"] == 0 {
 				t.Errorf("no PR polled")
 			}
