@@ -146,16 +146,17 @@ func (p *landingReadyProp) tick(c *checker, t *tickView) {
 // when there is none): CV's landing goes to the rig of one of the
 // convoy's own tracked beads (reconciler.md §2.4, step 7).
 func landingOutsideConvoyRigs(c *checker, db *model.DB, id string) string {
-	for _, pr := range c.pairs(db, `SELECT mr.bead_id, COALESCE(mr.rig_id, '') FROM bead_dependencies d
+	rows := c.pairs(db, `SELECT mr.bead_id, COALESCE(mr.rig_id, '') FROM bead_dependencies d
 		JOIN beads mr ON mr.bead_id = d.bead_id
 		WHERE d.depends_on_bead_id = ?1 AND d.dependency_type = 'tracks' AND mr.type = 'merge_request'
 		  AND mr.status IN ('open', 'in_progress')
 		  AND COALESCE(mr.rig_id, '') NOT IN (SELECT i.rig_id FROM bead_dependencies d2 JOIN beads i ON i.bead_id = d2.bead_id
 		    WHERE d2.depends_on_bead_id = ?1 AND d2.dependency_type = 'tracks' AND i.type = 'issue' AND i.rig_id IS NOT NULL)
-		ORDER BY mr.bead_id`, id) {
-		return pr[0]
+		ORDER BY mr.bead_id LIMIT 1`, id)
+	if len(rows) == 0 {
+		return ""
 	}
-	return ""
+	return rows[0][0]
 }
 
 // notReady says why the convoy's rows at the tick's end do not allow a
